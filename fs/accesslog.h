@@ -1,0 +1,148 @@
+/*
+ * accesslog: the per-mount record of who touched what, in sqlite.
+ *
+ * Writing: FUSE request threads call alog_process()/alog_access(), which
+ * copy the record into an in-memory queue and return at once; a dedicated
+ * writer thread commits the queue in batched transactions (WAL mode).  So a
+ * request never waits on sqlite, and a killed daemon leaves a database that
+ * is consistent up to its last committed batch.  Several daemons (the
+ * environment root and the workspace of one build) may share one file: each
+ * gets its own row in the mount table.
+ *
+ * Reading: alog_summary_load() reduces a log to what provenance needs:
+ * inputs (read before written, with the digest first read), outputs (last
+ * written digest of each path still present), probes of missing paths, and
+ * processes.  The schema is documented in docs/accesslog.md.
+ */
+#ifndef PROVFS_ACCESSLOG_H
+#define PROVFS_ACCESSLOG_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util.h"
+
+/* Operation names as stored in access.op. */
+#define ALOG_OP_STAT "stat"           /* successful lookup/getattr of a path */
+#define ALOG_OP_PROBE "probe"         /* failed lookup: the path was absent */
+#define ALOG_OP_OPEN "open"           /* open(2); flags = O_* flags */
+#define ALOG_OP_EXEC "exec"           /* a file opened for execve */
+#define ALOG_OP_CREATE "create"       /* open with O_CREAT that made the file */
+#define ALOG_OP_CLOSE_WRITE "close-write" /* last writer closed; digest_after final */
+#define ALOG_OP_CAPTURE "capture"     /* content copied into the store (result!=0: failed) */
+#define ALOG_OP_READDIR "readdir"
+#define ALOG_OP_READLINK "readlink"
+#define ALOG_OP_MKDIR "mkdir"
+#define ALOG_OP_MKNOD "mknod"
+#define ALOG_OP_SYMLINK "symlink"     /* path = link, path2 = target text */
+#define ALOG_OP_LINK "link"           /* path = new name, path2 = existing */
+#define ALOG_OP_RENAME "rename"       /* path = from, path2 = to; flags = RENAME_* */
+#define ALOG_OP_UNLINK "unlink"
+#define ALOG_OP_RMDIR "rmdir"
+#define ALOG_OP_SETATTR "setattr"     /* flags = FUSE_SET_ATTR_* mask; size for truncate */
+#define ALOG_OP_XATTR "xattr"         /* path2 = attribute name; flags 1 set, 2 remove */
+
+struct alog;
+
+/* What a mount tells the log about itself (copied). */
+struct alog_mount_info {
+	const char *label;      /* "workspace", "root", or user-chosen */
+	const char *backing;    /* absolute backing directory */
+	const char *mountpoint; /* absolute mount point */
+	int readonly;
+};
+
+/* One process as read from /proc (strings copied; argv_json is a JSON
+ * array of strings). */
+struct alog_process {
+	pid_t pid;
+	pid_t ppid;
+	uid_t uid;
+	gid_t gid;
+	const char *exe;
+	const char *argv_json;
+	const char *cwd;
+	int64_t start_ns; /* process start, ns since epoch; 0 if unknown */
+};
+
+/* One access (strings copied; NULL means absent). */
+struct alog_access {
+	int64_t time_ns;
+	int64_t process;       /* handle from alog_process(), or 0 if unknown */
+	const char *op;        /* one of ALOG_OP_* */
+	const char *path;      /* path inside the mount, starting with '/' */
+	const char *path2;
+	int64_t flags;
+	int result;            /* 0, or a positive errno */
+	int64_t size;          /* file size after the access, -1 if unknown */
+	const char *digest_before; /* 64-hex or NULL */
+	const char *digest_after;  /* 64-hex or NULL */
+};
+
+/* Opens (creating) the log at path and starts its writer thread. */
+int alog_open(const char *path, const struct alog_mount_info *mount, struct alog **out);
+
+/* Queues a process row; returns its handle (> 0) for alog_access. */
+int64_t alog_process(struct alog *log, const struct alog_process *proc);
+
+/* Queues an access row. */
+void alog_access(struct alog *log, const struct alog_access *acc);
+
+/* Adds n to this mount's capture_errors counter. */
+void alog_capture_error(struct alog *log, int n);
+
+/* Commits everything queued, records the mount's finish time and status
+ * ("clean" or an error text), stops the writer and closes the database.
+ * Returns 0 or the first -errno the writer met. */
+int alog_close(struct alog *log, const char *status);
+
+/* ---- reading ---- */
+
+struct alog_file {
+	char *path;
+	char digest[DIGEST_HEX_LEN + 1]; /* "" if unknown */
+	int64_t size;                   /* -1 if unknown */
+	int64_t process;                /* process.id of the first accessor */
+	char *mount;                    /* mount label */
+	int exec;                       /* input: opened for execve */
+};
+
+struct alog_proc_row {
+	int64_t id;
+	pid_t pid, ppid;
+	char *exe;
+	char *argv_json;
+	char *cwd;
+	int64_t start_ns;
+	char *mount;
+	int64_t accesses; /* number of access rows naming it */
+};
+
+struct alog_mount_row {
+	int64_t id;
+	char *label, *backing, *mountpoint, *status;
+	int readonly;
+	int64_t started_ns, finished_ns, capture_errors;
+};
+
+struct alog_summary {
+	struct alog_file *inputs;   /* sorted by (mount, path) */
+	size_t n_inputs;
+	struct alog_file *outputs;  /* sorted by (mount, path) */
+	size_t n_outputs;
+	struct alog_file *probes;   /* missing paths looked up; digest "" */
+	size_t n_probes;
+	struct alog_proc_row *procs; /* by id */
+	size_t n_procs;
+	struct alog_mount_row *mounts;
+	size_t n_mounts;
+	int64_t n_accesses;
+};
+
+/* Loads and reduces a log (read-only; works on a log whose daemon was
+ * killed).  Returns 0, -ENOENT, or -EBADMSG if the file is not a provfs
+ * log. */
+int alog_summary_load(const char *path, struct alog_summary *out);
+void alog_summary_free(struct alog_summary *sum);
+
+#endif

@@ -1,0 +1,438 @@
+#include "cas.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "digest.h"
+
+struct cas {
+	char *root;    /* store root as given */
+	int objects_fd; /* objects/sha256, O_PATH|O_DIRECTORY */
+	int tmp_fd;     /* tmp/, O_PATH|O_DIRECTORY */
+};
+
+static int open_dir(const char *root, const char *sub, int create, int *out)
+{
+	char *path = path_join(root, sub);
+	int fd, ret = 0;
+
+	if (!path)
+		return -ENOMEM;
+	if (create)
+		ret = mkdir_p(path, 0755);
+	if (ret == 0) {
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			ret = -errno;
+		else
+			*out = fd;
+	}
+	free(path);
+	return ret;
+}
+
+int cas_open(const char *root, int create, struct cas **out)
+{
+	struct cas *cas = calloc(1, sizeof(*cas));
+	int ret;
+
+	if (!cas)
+		return -ENOMEM;
+	cas->objects_fd = cas->tmp_fd = -1;
+	cas->root = strdup(root);
+	if (!cas->root) {
+		free(cas);
+		return -ENOMEM;
+	}
+	ret = open_dir(root, "objects/sha256", create, &cas->objects_fd);
+	if (ret == 0)
+		ret = open_dir(root, "tmp", create, &cas->tmp_fd);
+	if (ret == 0 && create) {
+		static const char *const subs[] = {"logs", "builds", "keys"};
+
+		for (size_t i = 0; i < 3 && ret == 0; i++) {
+			char *p = path_join(root, subs[i]);
+
+			ret = p ? mkdir_p(p, 0755) : -ENOMEM;
+			free(p);
+		}
+		/* Probe writability now, so a read-only store fails at open
+		 * rather than at the first capture. */
+		if (ret == 0 && faccessat(cas->tmp_fd, ".", W_OK, AT_EACCESS) < 0)
+			ret = -errno;
+	}
+	if (ret < 0) {
+		cas_close(cas);
+		return ret;
+	}
+	*out = cas;
+	return 0;
+}
+
+void cas_close(struct cas *cas)
+{
+	if (!cas)
+		return;
+	if (cas->objects_fd >= 0)
+		close(cas->objects_fd);
+	if (cas->tmp_fd >= 0)
+		close(cas->tmp_fd);
+	free(cas->root);
+	free(cas);
+}
+
+const char *cas_root(const struct cas *cas)
+{
+	return cas->root;
+}
+
+/* "ab/cdef..." relative to objects/sha256; rel must hold 67 bytes. */
+static int object_rel(const char *hex, char rel[DIGEST_HEX_LEN + 2])
+{
+	if (!hex_is_digest(hex))
+		return -EINVAL;
+	snprintf(rel, DIGEST_HEX_LEN + 2, "%.2s/%s", hex, hex + 2);
+	return 0;
+}
+
+char *cas_object_path(const struct cas *cas, const char *hex)
+{
+	char *out;
+
+	if (!hex_is_digest(hex)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (asprintf(&out, "%s/objects/sha256/%.2s/%s", cas->root, hex, hex + 2) < 0)
+		return NULL;
+	return out;
+}
+
+int cas_has(const struct cas *cas, const char *hex)
+{
+	char rel[DIGEST_HEX_LEN + 2];
+
+	if (object_rel(hex, rel) < 0)
+		return 0;
+	return faccessat(cas->objects_fd, rel, F_OK, 0) == 0;
+}
+
+/* A unique temporary file in tmp/; returns fd and fills name. */
+static int tmp_create(struct cas *cas, char name[64])
+{
+	static unsigned long counter;
+	unsigned long n = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
+	int fd;
+
+	snprintf(name, 64, "obj.%ld.%lu", (long)getpid(), n);
+	fd = openat(cas->tmp_fd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	return fd < 0 ? -errno : fd;
+}
+
+/* fsyncs the tmp file, then renames it to its digest name.  Consumes fd. */
+static int tmp_commit(struct cas *cas, int fd, const char *name, const char *hex)
+{
+	char rel[DIGEST_HEX_LEN + 2], dir[3];
+	int ret = 0;
+
+	if (fsync(fd) < 0)
+		ret = -errno;
+	close(fd);
+	if (ret == 0)
+		ret = object_rel(hex, rel);
+	if (ret == 0) {
+		memcpy(dir, hex, 2);
+		dir[2] = '\0';
+		if (mkdirat(cas->objects_fd, dir, 0755) < 0 && errno != EEXIST)
+			ret = -errno;
+	}
+	if (ret == 0 && faccessat(cas->objects_fd, rel, F_OK, 0) == 0) {
+		/* Already stored: deduplicated, drop our copy. */
+		unlinkat(cas->tmp_fd, name, 0);
+		return 0;
+	}
+	if (ret == 0 && renameat(cas->tmp_fd, name, cas->objects_fd, rel) < 0)
+		ret = -errno;
+	if (ret < 0)
+		unlinkat(cas->tmp_fd, name, 0);
+	return ret;
+}
+
+int cas_put_buffer(struct cas *cas, const void *buf, size_t len, char hex_out[DIGEST_HEX_LEN + 1])
+{
+	uint8_t raw[DIGEST_LEN];
+	char name[64];
+	int fd, ret;
+
+	ret = digest_buffer(buf, len, raw);
+	if (ret < 0)
+		return ret;
+	hex_encode(raw, DIGEST_LEN, hex_out);
+	if (cas_has(cas, hex_out))
+		return 0;
+	fd = tmp_create(cas, name);
+	if (fd < 0)
+		return fd;
+	ret = write_full(fd, buf, len);
+	if (ret < 0) {
+		close(fd);
+		unlinkat(cas->tmp_fd, name, 0);
+		return ret;
+	}
+	return tmp_commit(cas, fd, name, hex_out);
+}
+
+/* Copies and hashes src into dst through a buffer. */
+static int copy_hashing(int src, int dst, uint8_t raw[DIGEST_LEN])
+{
+	struct digest_ctx *ctx = digest_new();
+	size_t bufsize = 1u << 20;
+	char *buf = malloc(bufsize);
+	off_t off = 0;
+	int ret = 0;
+
+	if (!ctx || !buf) {
+		digest_free(ctx);
+		free(buf);
+		return -ENOMEM;
+	}
+	for (;;) {
+		ssize_t n = pread(src, buf, bufsize, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		digest_update(ctx, buf, (size_t)n);
+		ret = write_full(dst, buf, (size_t)n);
+		if (ret < 0)
+			break;
+		off += n;
+	}
+	free(buf);
+	if (ret < 0) {
+		digest_free(ctx);
+		return ret;
+	}
+	return digest_final(ctx, raw);
+}
+
+/* Copies src into dst in the kernel; -ESTALE if src changed meanwhile. */
+static int copy_known(int src, int dst)
+{
+	struct stat before, after;
+	loff_t in_off = 0;
+
+	if (fstat(src, &before) < 0)
+		return -errno;
+	while (in_off < before.st_size) {
+		ssize_t n = copy_file_range(src, &in_off, dst, NULL,
+					    (size_t)(before.st_size - in_off), 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP ||
+			      errno == EINVAL)) {
+			/* Fall back to plain read/write for the rest. */
+			char buf[65536];
+			ssize_t r = pread(src, buf, sizeof(buf), in_off);
+
+			if (r < 0)
+				return -errno;
+			if (r == 0)
+				break;
+			n = r;
+			int w = write_full(dst, buf, (size_t)r);
+			if (w < 0)
+				return w;
+			in_off += r;
+			continue;
+		}
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+	}
+	if (fstat(src, &after) < 0)
+		return -errno;
+	if (after.st_size != before.st_size || in_off != before.st_size ||
+	    after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
+	    after.st_mtim.tv_nsec != before.st_mtim.tv_nsec)
+		return -ESTALE;
+	return 0;
+}
+
+int cas_put_fd(struct cas *cas, int fd, const uint8_t *known, char hex_out[DIGEST_HEX_LEN + 1])
+{
+	uint8_t raw[DIGEST_LEN];
+	char name[64];
+	int tmp, ret;
+
+	if (known) {
+		hex_encode(known, DIGEST_LEN, hex_out);
+		if (cas_has(cas, hex_out))
+			return 0;
+	}
+	tmp = tmp_create(cas, name);
+	if (tmp < 0)
+		return tmp;
+	if (known) {
+		ret = copy_known(fd, tmp);
+	} else {
+		ret = copy_hashing(fd, tmp, raw);
+		if (ret == 0)
+			hex_encode(raw, DIGEST_LEN, hex_out);
+	}
+	if (ret < 0) {
+		close(tmp);
+		unlinkat(cas->tmp_fd, name, 0);
+		return ret;
+	}
+	return tmp_commit(cas, tmp, name, hex_out);
+}
+
+int cas_open_object(const struct cas *cas, const char *hex)
+{
+	char rel[DIGEST_HEX_LEN + 2];
+	int fd;
+
+	if (object_rel(hex, rel) < 0)
+		return -EINVAL;
+	fd = openat(cas->objects_fd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	return fd < 0 ? -errno : fd;
+}
+
+int cas_read_object(const struct cas *cas, const char *hex, size_t max, char **out, size_t *len)
+{
+	uint8_t raw[DIGEST_LEN];
+	char got[DIGEST_HEX_LEN + 1];
+	struct stat st;
+	char *buf;
+	ssize_t n;
+	int fd = cas_open_object(cas, hex);
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0 || (size_t)st.st_size > max) {
+		int err = errno && (size_t)st.st_size <= max ? -errno : -EFBIG;
+
+		close(fd);
+		return err;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	n = read_full(fd, buf, (size_t)st.st_size);
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		return (int)n;
+	}
+	buf[n] = '\0';
+	digest_buffer(buf, (size_t)n, raw);
+	hex_encode(raw, DIGEST_LEN, got);
+	if (strcmp(got, hex) != 0) {
+		free(buf);
+		return -EBADMSG;
+	}
+	*out = buf;
+	if (len)
+		*len = (size_t)n;
+	return 0;
+}
+
+int cas_verify_object(const struct cas *cas, const char *hex)
+{
+	uint8_t raw[DIGEST_LEN];
+	char got[DIGEST_HEX_LEN + 1];
+	int fd = cas_open_object(cas, hex);
+	int ret;
+
+	if (fd < 0)
+		return fd;
+	ret = digest_fd(fd, raw, NULL);
+	close(fd);
+	if (ret < 0)
+		return ret;
+	hex_encode(raw, DIGEST_LEN, got);
+	return strcmp(got, hex) == 0 ? 0 : -EBADMSG;
+}
+
+static int is_hex2(const char *s)
+{
+	return strlen(s) == 2 && strspn(s, "0123456789abcdef") == 2;
+}
+
+int cas_fsck(const struct cas *cas, cas_fsck_report report, void *arg, uint64_t *checked)
+{
+	DIR *top;
+	struct dirent *de;
+	int problems = 0;
+	uint64_t count = 0;
+	int dupfd = openat(cas->objects_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dupfd < 0)
+		return -errno;
+	top = fdopendir(dupfd);
+	if (!top) {
+		close(dupfd);
+		return -errno;
+	}
+	while ((de = readdir(top)) != NULL) {
+		DIR *sub;
+		struct dirent *se;
+		int subfd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (!is_hex2(de->d_name)) {
+			report(arg, "misplaced", de->d_name);
+			problems++;
+			continue;
+		}
+		subfd = openat(cas->objects_fd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (subfd < 0 || !(sub = fdopendir(subfd))) {
+			if (subfd >= 0)
+				close(subfd);
+			report(arg, "unreadable", de->d_name);
+			problems++;
+			continue;
+		}
+		while ((se = readdir(sub)) != NULL) {
+			char hex[DIGEST_HEX_LEN + 8];
+			char shown[DIGEST_HEX_LEN + 8];
+
+			if (se->d_name[0] == '.')
+				continue;
+			snprintf(hex, sizeof(hex), "%s%s", de->d_name, se->d_name);
+			snprintf(shown, sizeof(shown), "%s/%s", de->d_name, se->d_name);
+			if (!hex_is_digest(hex)) {
+				report(arg, "misplaced", shown);
+				problems++;
+				continue;
+			}
+			count++;
+			if (cas_verify_object(cas, hex) != 0) {
+				report(arg, "corrupt", hex);
+				problems++;
+			}
+		}
+		closedir(sub);
+	}
+	closedir(top);
+	if (checked)
+		*checked = count;
+	return problems;
+}

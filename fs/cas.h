@@ -1,0 +1,70 @@
+/*
+ * cas: the content-addressed store.
+ *
+ * Layout under the store root:
+ *   objects/sha256/ab/cdef...   one file per object, named by the SHA-256
+ *                               of its bytes (two-hex fan-out), mode 0444
+ *   tmp/                        objects being written; renamed into place
+ *   logs/  builds/  keys/       used by the layers above
+ *
+ * Invariants: an object appears under objects/ only after its bytes were
+ * written to tmp/, fsync'd and renamed, so a crash leaves at worst a stray
+ * file in tmp/, never a partial object.  Objects are never modified.  An
+ * object whose bytes do not hash to its name is corrupt; cas_fsck finds it.
+ * All functions are thread-safe; they return 0 or -errno.
+ */
+#ifndef PROVFS_CAS_H
+#define PROVFS_CAS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util.h"
+
+struct cas;
+
+/* Opens the store at root, creating its directories when create is set.
+ * Fails with -EACCES/-EROFS if the store is not writable and create is set. */
+int cas_open(const char *root, int create, struct cas **out);
+void cas_close(struct cas *cas);
+
+/* The store's root directory as given to cas_open. */
+const char *cas_root(const struct cas *cas);
+
+/* malloc'd path of object hex (need not exist); NULL on ENOMEM. */
+char *cas_object_path(const struct cas *cas, const char *hex);
+
+/* 1 if the object exists, 0 if not. */
+int cas_has(const struct cas *cas, const char *hex);
+
+/* Stores a buffer; hex_out (65 bytes) gets its digest name. */
+int cas_put_buffer(struct cas *cas, const void *buf, size_t len, char hex_out[DIGEST_HEX_LEN + 1]);
+
+/* Stores the whole content of fd (read from offset 0 with pread).  When
+ * known is non-NULL it is the caller's digest of the content: the bytes are
+ * then copied in the kernel (copy_file_range) without hashing, and the copy
+ * is refused with -ESTALE if fd's size or mtime changed while copying.
+ * hex_out gets the digest name of what was stored. */
+int cas_put_fd(struct cas *cas, int fd, const uint8_t *known, char hex_out[DIGEST_HEX_LEN + 1]);
+
+/* Opens object hex read-only; returns an fd or -errno (-ENOENT if absent). */
+int cas_open_object(const struct cas *cas, const char *hex);
+
+/* Reads a whole object (at most max bytes, else -EFBIG) into a malloc'd,
+ * NUL-terminated buffer, checking that it hashes to its name (-EBADMSG if
+ * not). */
+int cas_read_object(const struct cas *cas, const char *hex, size_t max, char **out, size_t *len);
+
+/* Re-hashes object hex: 0 intact, -EBADMSG corrupt, -ENOENT missing. */
+int cas_verify_object(const struct cas *cas, const char *hex);
+
+/* Called by cas_fsck for each problem found; what is "corrupt",
+ * "misplaced" (a file under objects/ that is not a digest name) or
+ * "stale-tmp". */
+typedef void (*cas_fsck_report)(void *arg, const char *what, const char *path);
+
+/* Checks every object.  *checked gets the number of objects hashed.
+ * Returns the number of problems found (>= 0) or -errno. */
+int cas_fsck(const struct cas *cas, cas_fsck_report report, void *arg, uint64_t *checked);
+
+#endif

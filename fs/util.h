@@ -1,0 +1,53 @@
+/*
+ * util: the few helpers every layer needs, kept here once (fs/ is the
+ * lowest layer).  Nothing here prints or exits; functions return 0 or
+ * -errno, or NULL with errno set.
+ */
+#ifndef PROVFS_UTIL_H
+#define PROVFS_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Length of a SHA-256 digest in bytes and as lowercase hex (without NUL). */
+#define DIGEST_LEN 32
+#define DIGEST_HEX_LEN 64
+
+/* Writes 2*len lowercase hex chars plus a NUL into out. */
+void hex_encode(const uint8_t *in, size_t len, char *out);
+
+/* Parses exactly 2*len hex chars (either case).  Returns 0 or -EINVAL. */
+int hex_decode(const char *in, uint8_t *out, size_t len);
+
+/* True if s is exactly 64 lowercase hex chars: a well-formed digest name. */
+int hex_is_digest(const char *s);
+
+/* Nanoseconds since the Unix epoch, from CLOCK_REALTIME. */
+int64_t time_now_ns(void);
+
+/* Formats ns-since-epoch as RFC 3339 UTC with second precision
+ * ("2026-01-02T03:04:05Z") into out (at least 21 bytes). */
+void time_format_rfc3339(int64_t ns, char *out, size_t outlen);
+
+/* write(2)/read(2) until all len bytes are done; 0 or -errno.
+ * read_full returns the number of bytes read (short only at EOF) or -errno. */
+int write_full(int fd, const void *buf, size_t len);
+ssize_t read_full(int fd, void *buf, size_t len);
+
+/* mkdir -p with mode for each created component; 0 or -errno. */
+int mkdir_p(const char *path, mode_t mode);
+
+/* Joins a and b with exactly one '/', malloc'd; NULL on ENOMEM. */
+char *path_join(const char *a, const char *b);
+
+/* True if a relative path is "safe": not absolute, no "..", no empty or
+ * "." component, no NUL.  Used before trusting a path read from a manifest. */
+int path_is_safe_relative(const char *path);
+
+/* Reads a whole (small) file into a NUL-terminated malloc'd buffer; *len
+ * gets its length.  Refuses files over max bytes with -EFBIG.
+ * Returns 0 or -errno. */
+int file_read_all(const char *path, size_t max, char **out, size_t *len);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * cli: what every provfs subcommand shares: the command table, error
+ * printing and the store location.  Exit codes: CLI_OK 0, CLI_FAILED 1 (a
+ * check failed: verification, replay mismatch, corrupt store), CLI_USAGE 2
+ * (usage or environment error).
+ */
+#ifndef PROVFS_CLI_H
+#define PROVFS_CLI_H
+
+#include <stdio.h>
+
+#define CLI_OK 0
+#define CLI_FAILED 1
+#define CLI_USAGE 2
+
+/* Default store when neither --store nor PROVFS_STORE is given. */
+#define CLI_DEFAULT_STORE "/var/lib/provfs"
+
+struct cli_command {
+	const char *name;
+	int (*run)(int argc, char **argv); /* argv[0] is the command name */
+	const char *summary;
+};
+
+/* Prints "provfs: <message>\n" to stderr and returns code. */
+int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prints "provfs: warning: <message>\n" to stderr. */
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The store directory: opt if given, else $PROVFS_STORE, else the default. */
+const char *cli_store_dir(const char *opt);
+
+/* For "unknown option" and the like: prints a hint to run --help. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Every subcommand; defined in its own cmd_*.c file. */
+int cmd_mount(int argc, char **argv);
+int cmd_umount(int argc, char **argv);
+int cmd_log(int argc, char **argv);
+int cmd_store(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_attest(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+
+#endif

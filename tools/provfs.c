@@ -1,0 +1,42 @@
+/*
+ * provfs: one binary, git-style subcommands.  Each subcommand lives in its
+ * own cmd_*.c and parses its own options with getopt_long.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct cli_command commands[] = {
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: provfs [--version] [--help] <command> [<args>]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nRun 'provfs <command> --help' for a command's options.\n"
+		     "Exit status: 0 ok, 1 a check failed, 2 usage or environment error.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return CLI_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return CLI_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("provfs %s\n", PROVFS_VERSION);
+		return CLI_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "provfs: '%s' is not a provfs command; see 'provfs --help'\n", argv[1]);
+	return CLI_USAGE;
+}
