@@ -68,7 +68,7 @@ struct alog_process {
 /* One access (strings copied; NULL means absent). */
 struct alog_access {
 	int64_t time_ns;
-	int64_t process;       /* handle from alog_process(), or 0 if unknown */
+	int64_t process;       /* id from alog_process_id(), or 0 if unknown */
 	const char *op;        /* one of ALOG_OP_* */
 	const char *path;      /* path inside the mount, starting with '/' */
 	const char *path2;
@@ -82,8 +82,13 @@ struct alog_access {
 /* Opens (creating) the log at path and starts its writer thread. */
 int alog_open(const char *path, const struct alog_mount_info *mount, struct alog **out);
 
-/* Queues a process row; returns its handle (> 0) for alog_access. */
-int64_t alog_process(struct alog *log, const struct alog_process *proc);
+/* Allocates a process id (> 0, unique within the database) without
+ * touching sqlite; the row itself may be queued later with alog_process,
+ * so accesses can name a process before its /proc facts are read. */
+int64_t alog_process_id(struct alog *log);
+
+/* Queues the process row with id from alog_process_id(). */
+void alog_process(struct alog *log, int64_t id, const struct alog_process *proc);
 
 /* Queues an access row. */
 void alog_access(struct alog *log, const struct alog_access *acc);

@@ -411,8 +411,8 @@ int cas_fsck(const struct cas *cas, cas_fsck_report report, void *arg, uint64_t 
 			continue;
 		}
 		while ((se = readdir(sub)) != NULL) {
-			char hex[DIGEST_HEX_LEN + 8];
-			char shown[DIGEST_HEX_LEN + 8];
+			char hex[2 * 256 + 8];
+			char shown[2 * 256 + 8];
 
 			if (se->d_name[0] == '.')
 				continue;

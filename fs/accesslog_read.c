@@ -1,0 +1,316 @@
+/* accesslog reader: reduces a log to inputs, outputs, probes, processes. */
+#include "accesslog.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Ops that bring a path into being (or replace its content). */
+#define WRITE_OPS "('create','close-write','mknod','symlink','link','mkdir')"
+
+static const char inputs_sql[] =
+	"SELECT m.label, a.path, a.digest_after, a.size, a.process, a.op = 'exec'"
+	" FROM access a JOIN mount m ON m.id = a.mount"
+	" WHERE a.id IN (SELECT id FROM access x WHERE x.op IN ('open','exec')"
+	"   AND x.result = 0 AND (x.flags & 3) = 0 AND x.digest_after IS NOT NULL"
+	"   AND x.time_ns = (SELECT MIN(time_ns) FROM access y WHERE y.mount = x.mount"
+	"     AND y.path = x.path AND y.op IN ('open','exec') AND y.result = 0"
+	"     AND (y.flags & 3) = 0 AND y.digest_after IS NOT NULL))"
+	" AND NOT EXISTS (SELECT 1 FROM access w WHERE w.mount = a.mount AND w.result = 0"
+	"   AND w.time_ns < a.time_ns AND ((w.path = a.path AND (w.op IN " WRITE_OPS
+	"   OR (w.op = 'open' AND (w.flags & 3) != 0))) OR (w.op = 'rename' AND w.path2 = a.path)))"
+	" GROUP BY a.mount, a.path ORDER BY m.label, a.path";
+
+static const char outputs_replay_sql[] =
+	"SELECT a.mount, a.op, a.path, a.path2, a.flags, a.digest_after, a.size, a.process"
+	" FROM access a WHERE a.result = 0 AND a.op IN ('close-write','rename','unlink')"
+	" ORDER BY a.time_ns, a.id";
+
+static const char probes_sql[] =
+	"SELECT m.label, a.path, MIN(a.process) FROM access a JOIN mount m ON m.id = a.mount"
+	" WHERE a.op = 'probe' AND NOT EXISTS (SELECT 1 FROM access w WHERE w.mount = a.mount"
+	"   AND w.result = 0 AND ((w.path = a.path AND w.op IN " WRITE_OPS ")"
+	"   OR (w.op = 'rename' AND w.path2 = a.path)))"
+	" GROUP BY a.mount, a.path ORDER BY m.label, a.path";
+
+static const char procs_sql[] =
+	"SELECT p.id, p.pid, p.ppid, p.exe, p.argv, p.cwd, p.start_ns, m.label,"
+	" (SELECT COUNT(*) FROM access a WHERE a.process = p.id)"
+	" FROM process p JOIN mount m ON m.id = p.mount ORDER BY p.id";
+
+static const char mounts_sql[] =
+	"SELECT id, label, backing, mountpoint, readonly, started_ns, finished_ns,"
+	" capture_errors, status FROM mount ORDER BY id";
+
+static char *dup_col(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+
+	return strdup(s ? (const char *)s : "");
+}
+
+static void copy_digest(char out[DIGEST_HEX_LEN + 1], const unsigned char *s)
+{
+	out[0] = '\0';
+	if (s && hex_is_digest((const char *)s))
+		memcpy(out, s, DIGEST_HEX_LEN + 1);
+}
+
+/* Appends a zeroed element to *arr (of *n elements of size sz). */
+static void *grow(void **arr, size_t *n, size_t sz)
+{
+	char *p = realloc(*arr, (*n + 1) * sz);
+
+	if (!p)
+		return NULL;
+	*arr = p;
+	memset(p + *n * sz, 0, sz);
+	return p + (*n)++ * sz;
+}
+
+static int load_files(sqlite3 *db, const char *sql, struct alog_file **out, size_t *n,
+		      int with_digest)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return -EBADMSG;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct alog_file *f = grow((void **)out, n, sizeof(**out));
+
+		if (!f) {
+			sqlite3_finalize(st);
+			return -ENOMEM;
+		}
+		f->mount = dup_col(st, 0);
+		f->path = dup_col(st, 1);
+		f->size = -1;
+		if (with_digest) {
+			copy_digest(f->digest, sqlite3_column_text(st, 2));
+			if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+				f->size = sqlite3_column_int64(st, 3);
+			f->process = sqlite3_column_int64(st, 4);
+			f->exec = sqlite3_column_int(st, 5);
+		} else {
+			f->process = sqlite3_column_int64(st, 2);
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+/* Outputs: replay close-write/rename/unlink in time order in a temp table,
+ * so renamed outputs keep their digest and deleted ones drop out. */
+static int load_outputs(sqlite3 *db, struct alog_summary *sum)
+{
+	sqlite3_stmt *st = NULL, *put = NULL, *mv = NULL, *del = NULL, *res = NULL;
+	int rc;
+
+	rc = sqlite3_exec(db,
+			  "CREATE TEMP TABLE outs(mount INTEGER, path TEXT, digest TEXT,"
+			  " size INTEGER, process INTEGER, PRIMARY KEY(mount, path))",
+			  NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, outputs_replay_sql, -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO outs VALUES (?,?,?,?,?)", -1,
+					&put, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db,
+					"UPDATE OR REPLACE outs SET path = ?3 || substr(path, length(?2) + 1)"
+					" WHERE mount = ?1 AND (path = ?2 OR substr(path, 1, length(?2) + 1) = ?2 || '/')",
+					-1, &mv, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db,
+					"DELETE FROM outs WHERE mount = ?1 AND (path = ?2 OR"
+					" substr(path, 1, length(?2) + 1) = ?2 || '/')",
+					-1, &del, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db,
+					"SELECT m.label, o.path, o.digest, o.size, o.process FROM outs o"
+					" JOIN mount m ON m.id = o.mount ORDER BY m.label, o.path",
+					-1, &res, NULL);
+	while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+		int64_t mount = sqlite3_column_int64(st, 0);
+		const char *op = (const char *)sqlite3_column_text(st, 1);
+		sqlite3_stmt *q;
+
+		if (!strcmp(op, "close-write")) {
+			q = put;
+			sqlite3_bind_int64(q, 1, mount);
+			sqlite3_bind_value(q, 2, sqlite3_column_value(st, 2));
+			sqlite3_bind_value(q, 3, sqlite3_column_value(st, 5));
+			sqlite3_bind_value(q, 4, sqlite3_column_value(st, 6));
+			sqlite3_bind_value(q, 5, sqlite3_column_value(st, 7));
+		} else if (!strcmp(op, "rename")) {
+			q = mv;
+			/* An overwritten destination stops being an output
+			 * unless the source was one; drop it first. */
+			sqlite3_bind_int64(del, 1, mount);
+			sqlite3_bind_value(del, 2, sqlite3_column_value(st, 3));
+			sqlite3_step(del);
+			sqlite3_reset(del);
+			sqlite3_bind_int64(q, 1, mount);
+			sqlite3_bind_value(q, 2, sqlite3_column_value(st, 2));
+			sqlite3_bind_value(q, 3, sqlite3_column_value(st, 3));
+		} else {
+			q = del;
+			sqlite3_bind_int64(q, 1, mount);
+			sqlite3_bind_value(q, 2, sqlite3_column_value(st, 2));
+		}
+		sqlite3_step(q);
+		sqlite3_reset(q);
+	}
+	while (rc == SQLITE_OK && sqlite3_step(res) == SQLITE_ROW) {
+		struct alog_file *f = grow((void **)&sum->outputs, &sum->n_outputs,
+					   sizeof(*f));
+
+		if (!f) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		f->mount = dup_col(res, 0);
+		f->path = dup_col(res, 1);
+		copy_digest(f->digest, sqlite3_column_text(res, 2));
+		f->size = sqlite3_column_type(res, 3) == SQLITE_NULL ? -1
+								     : sqlite3_column_int64(res, 3);
+		f->process = sqlite3_column_int64(res, 4);
+	}
+	sqlite3_finalize(st);
+	sqlite3_finalize(put);
+	sqlite3_finalize(mv);
+	sqlite3_finalize(del);
+	sqlite3_finalize(res);
+	return rc == SQLITE_OK ? 0 : -EBADMSG;
+}
+
+static int load_procs(sqlite3 *db, struct alog_summary *sum)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(db, procs_sql, -1, &st, NULL) != SQLITE_OK)
+		return -EBADMSG;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct alog_proc_row *p = grow((void **)&sum->procs, &sum->n_procs, sizeof(*p));
+
+		if (!p)
+			break;
+		p->id = sqlite3_column_int64(st, 0);
+		p->pid = (pid_t)sqlite3_column_int64(st, 1);
+		p->ppid = (pid_t)sqlite3_column_int64(st, 2);
+		p->exe = dup_col(st, 3);
+		p->argv_json = dup_col(st, 4);
+		p->cwd = dup_col(st, 5);
+		p->start_ns = sqlite3_column_int64(st, 6);
+		p->mount = dup_col(st, 7);
+		p->accesses = sqlite3_column_int64(st, 8);
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int load_mounts(sqlite3 *db, struct alog_summary *sum)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(db, mounts_sql, -1, &st, NULL) != SQLITE_OK)
+		return -EBADMSG;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct alog_mount_row *m = grow((void **)&sum->mounts, &sum->n_mounts, sizeof(*m));
+
+		if (!m)
+			break;
+		m->id = sqlite3_column_int64(st, 0);
+		m->label = dup_col(st, 1);
+		m->backing = dup_col(st, 2);
+		m->mountpoint = dup_col(st, 3);
+		m->readonly = sqlite3_column_int(st, 4);
+		m->started_ns = sqlite3_column_int64(st, 5);
+		m->finished_ns = sqlite3_column_int64(st, 6);
+		m->capture_errors = sqlite3_column_int64(st, 7);
+		m->status = dup_col(st, 8);
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int alog_summary_load(const char *path, struct alog_summary *sum)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st;
+	int ret, rc;
+
+	memset(sum, 0, sizeof(*sum));
+	if (access(path, F_OK) < 0)
+		return -errno;
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+	if (rc != SQLITE_OK) {
+		sqlite3_close(db);
+		db = NULL;
+		rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+	}
+	if (rc != SQLITE_OK) {
+		sqlite3_close(db);
+		return -EACCES;
+	}
+	sqlite3_busy_timeout(db, 10000);
+	rc = sqlite3_prepare_v2(db, "SELECT version FROM provfs_log", -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		sqlite3_close(db);
+		return -EBADMSG;
+	}
+	sqlite3_finalize(st);
+	ret = load_mounts(db, sum);
+	if (ret == 0)
+		ret = load_files(db, inputs_sql, &sum->inputs, &sum->n_inputs, 1);
+	if (ret == 0)
+		ret = load_outputs(db, sum);
+	if (ret == 0)
+		ret = load_files(db, probes_sql, &sum->probes, &sum->n_probes, 0);
+	if (ret == 0)
+		ret = load_procs(db, sum);
+	if (ret == 0 && sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM access", -1, &st, NULL) ==
+				SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			sum->n_accesses = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	if (ret < 0)
+		alog_summary_free(sum);
+	return ret;
+}
+
+static void free_files(struct alog_file *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(f[i].path);
+		free(f[i].mount);
+	}
+	free(f);
+}
+
+void alog_summary_free(struct alog_summary *sum)
+{
+	free_files(sum->inputs, sum->n_inputs);
+	free_files(sum->outputs, sum->n_outputs);
+	free_files(sum->probes, sum->n_probes);
+	for (size_t i = 0; i < sum->n_procs; i++) {
+		free(sum->procs[i].exe);
+		free(sum->procs[i].argv_json);
+		free(sum->procs[i].cwd);
+		free(sum->procs[i].mount);
+	}
+	free(sum->procs);
+	for (size_t i = 0; i < sum->n_mounts; i++) {
+		free(sum->mounts[i].label);
+		free(sum->mounts[i].backing);
+		free(sum->mounts[i].mountpoint);
+		free(sum->mounts[i].status);
+	}
+	free(sum->mounts);
+	memset(sum, 0, sizeof(*sum));
+}
