@@ -1,0 +1,130 @@
+#include "json.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int json_nesting_depth(const char *buf, size_t len, int max_depth)
+{
+	int depth = 0, deepest = 0, in_string = 0, escaped = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = buf[i];
+
+		if (in_string) {
+			if (escaped)
+				escaped = 0;
+			else if (c == '\\')
+				escaped = 1;
+			else if (c == '"')
+				in_string = 0;
+			continue;
+		}
+		if (c == '"') {
+			in_string = 1;
+		} else if (c == '[' || c == '{') {
+			depth++;
+			if (depth > max_depth)
+				return -1;
+			if (depth > deepest)
+				deepest = depth;
+		} else if ((c == ']' || c == '}') && depth > 0) {
+			depth--;
+		}
+	}
+	return deepest;
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, const char *detail)
+{
+	if (err && errlen)
+		snprintf(err, errlen, fmt, detail);
+}
+
+int json_parse_bounded(const char *buf, size_t len, size_t max_len, int max_depth,
+		       json_t **out, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *value;
+
+	*out = NULL;
+	if (len > max_len) {
+		set_err(err, errlen, "%s", "input too large");
+		return -EFBIG;
+	}
+	if (json_nesting_depth(buf, len, max_depth) < 0) {
+		set_err(err, errlen, "%s", "nesting too deep");
+		return -ELOOP;
+	}
+	value = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!value) {
+		set_err(err, errlen, "%s", jerr.text);
+		return -EBADMSG;
+	}
+	*out = value;
+	return 0;
+}
+
+int json_check_deterministic(const json_t *value)
+{
+	const char *key;
+	json_t *member;
+	size_t i;
+
+	switch (json_typeof(value)) {
+	case JSON_OBJECT:
+		json_object_foreach((json_t *)value, key, member) {
+			if (json_check_deterministic(member))
+				return -EINVAL;
+		}
+		return 0;
+	case JSON_ARRAY:
+		json_array_foreach(value, i, member) {
+			if (json_check_deterministic(member))
+				return -EINVAL;
+		}
+		return 0;
+	case JSON_STRING:
+	case JSON_INTEGER:
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+int json_dump_deterministic(const json_t *value, char **out, size_t *len)
+{
+	char *text;
+
+	if (json_check_deterministic(value))
+		return -EINVAL;
+	text = json_dumps(value, JSON_SORT_KEYS | JSON_COMPACT);
+	if (!text)
+		return -ENOMEM;
+	*out = text;
+	if (len)
+		*len = strlen(text);
+	return 0;
+}
+
+const char *json_get_string(const json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+json_t *json_get_object(const json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	return json_is_object(v) ? v : NULL;
+}
+
+json_t *json_get_array(const json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	return json_is_array(v) ? v : NULL;
+}

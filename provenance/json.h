@@ -1,0 +1,50 @@
+/*
+ * json: the one place provenance/ reads and writes JSON.
+ *
+ * Reading is bounded: input larger than a caller-given limit, nesting
+ * deeper than a caller-given depth, or an object with the same key twice is
+ * refused before or while jansson parses it, so hostile manifests cost at
+ * most max_len bytes of parsing and never recurse deeply.
+ *
+ * Writing is deterministic: keys sorted, compact separators, and only
+ * objects, arrays, strings and integers allowed (no reals, booleans or
+ * null), so the same facts always serialise to the same bytes.
+ */
+#ifndef PROVFS_JSON_H
+#define PROVFS_JSON_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* Limits used for manifests unless a caller has a reason for others. */
+#define JSON_MANIFEST_MAX_BYTES ((size_t)64 << 20)
+#define JSON_MANIFEST_MAX_DEPTH 32
+
+/* Parses buf[0..len) into *out (an object or array).  Returns 0,
+ * -EFBIG if len > max_len, -ELOOP if nesting exceeds max_depth, or
+ * -EBADMSG if it is not JSON or repeats a key; err (if non-NULL) gets a
+ * lowercase reason of at most errlen bytes. */
+int json_parse_bounded(const char *buf, size_t len, size_t max_len, int max_depth,
+		       json_t **out, char *err, size_t errlen);
+
+/* Deepest nesting of arrays/objects in buf (strings are skipped), or -1 as
+ * soon as it exceeds max_depth. */
+int json_nesting_depth(const char *buf, size_t len, int max_depth);
+
+/* 0 if value holds only objects, arrays, strings and integers, else
+ * -EINVAL. */
+int json_check_deterministic(const json_t *value);
+
+/* Serialises value with sorted keys and compact separators into a
+ * malloc'd NUL-terminated string (*len its length).  Refuses values that
+ * fail json_check_deterministic with -EINVAL; -ENOMEM on allocation
+ * failure. */
+int json_dump_deterministic(const json_t *value, char **out, size_t *len);
+
+/* Small typed getters that return NULL/-1 when the member is missing or of
+ * another type, so callers can check shape in one line. */
+const char *json_get_string(const json_t *obj, const char *key);
+json_t *json_get_object(const json_t *obj, const char *key);
+json_t *json_get_array(const json_t *obj, const char *key);
+
+#endif

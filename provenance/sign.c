@@ -1,0 +1,300 @@
+#include "sign.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "digest.h"
+
+/* Never prompt on a terminal for a passphrase: encrypted keys are refused. */
+static int no_passphrase(char *buf, int size, int rwflag, void *arg)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)arg;
+	return -1;
+}
+
+struct sign_key {
+	EVP_PKEY *pkey;                   /* Ed25519, private or public only */
+	int is_private;
+	char keyid[DIGEST_HEX_LEN + 1];   /* hex SHA-256 of public DER */
+};
+
+static int key_wrap(EVP_PKEY *pkey, int is_private, struct sign_key **out)
+{
+	struct sign_key *key;
+	unsigned char *der = NULL;
+	uint8_t raw[DIGEST_LEN];
+	int der_len;
+
+	if (EVP_PKEY_get_id(pkey) != EVP_PKEY_ED25519) {
+		EVP_PKEY_free(pkey);
+		return -EINVAL;
+	}
+	der_len = i2d_PUBKEY(pkey, &der);
+	if (der_len <= 0) {
+		EVP_PKEY_free(pkey);
+		return -EINVAL;
+	}
+	key = calloc(1, sizeof(*key));
+	if (!key || digest_buffer(der, (size_t)der_len, raw)) {
+		OPENSSL_free(der);
+		EVP_PKEY_free(pkey);
+		free(key);
+		return -ENOMEM;
+	}
+	OPENSSL_free(der);
+	hex_encode(raw, DIGEST_LEN, key->keyid);
+	key->pkey = pkey;
+	key->is_private = is_private;
+	*out = key;
+	return 0;
+}
+
+int sign_key_generate(struct sign_key **out)
+{
+	EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+
+	if (!pkey)
+		return -EIO;
+	return key_wrap(pkey, 1, out);
+}
+
+const char *sign_key_id(const struct sign_key *key)
+{
+	return key->keyid;
+}
+
+int sign_key_is_private(const struct sign_key *key)
+{
+	return key->is_private;
+}
+
+/* PEM of the private (want_private) or public half, malloc'd. */
+static char *key_pem(const struct sign_key *key, int want_private)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *data, *text = NULL;
+	long n;
+	int ok;
+
+	if (!bio)
+		return NULL;
+	if (want_private)
+		ok = PEM_write_bio_PrivateKey(bio, key->pkey, NULL, NULL, 0, NULL, NULL);
+	else
+		ok = PEM_write_bio_PUBKEY(bio, key->pkey);
+	n = BIO_get_mem_data(bio, &data);
+	if (ok && n > 0) {
+		text = malloc((size_t)n + 1);
+		if (text) {
+			memcpy(text, data, (size_t)n);
+			text[n] = '\0';
+		}
+	}
+	BIO_free(bio);
+	return text;
+}
+
+char *sign_key_public_pem(const struct sign_key *key)
+{
+	return key_pem(key, 0);
+}
+
+static int write_new_file(const char *path, const char *text, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	/* The umask may have widened nothing but could have narrowed; be exact. */
+	ret = fchmod(fd, mode) < 0 ? -errno : 0;
+	if (!ret)
+		ret = write_full(fd, text, strlen(text));
+	if (!ret && fsync(fd) < 0)
+		ret = -errno;
+	if (close(fd) < 0 && !ret)
+		ret = -errno;
+	if (ret)
+		unlink(path);
+	return ret;
+}
+
+int sign_key_save(const struct sign_key *key, const char *prefix)
+{
+	char *priv_path = NULL, *pub_path = NULL, *priv = NULL, *pub = NULL;
+	struct stat st;
+	int ret = -ENOMEM;
+
+	if (!key->is_private)
+		return -EINVAL;
+	if (asprintf(&priv_path, "%s.key", prefix) < 0)
+		priv_path = NULL;
+	if (asprintf(&pub_path, "%s.pub", prefix) < 0)
+		pub_path = NULL;
+	priv = key_pem(key, 1);
+	pub = key_pem(key, 0);
+	if (!priv_path || !pub_path || !priv || !pub)
+		goto out;
+	if (lstat(pub_path, &st) == 0 || lstat(priv_path, &st) == 0) {
+		ret = -EEXIST;
+		goto out;
+	}
+	ret = write_new_file(priv_path, priv, 0600);
+	if (ret)
+		goto out;
+	ret = write_new_file(pub_path, pub, 0644);
+	if (ret)
+		unlink(priv_path);
+out:
+	if (priv)
+		OPENSSL_cleanse(priv, strlen(priv));
+	free(priv);
+	free(pub);
+	free(priv_path);
+	free(pub_path);
+	return ret;
+}
+
+/* Reads a key file, refusing non-regular files and oversize ones. */
+static int read_key_file(const char *path, int check_private_mode, char **text, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	ssize_t n;
+	char *buf;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > SIGN_MAX_KEY_FILE) {
+		close(fd);
+		return -EINVAL;
+	}
+	if (check_private_mode && (st.st_mode & 077)) {
+		close(fd);
+		return -EPERM;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	n = read_full(fd, buf, (size_t)st.st_size);
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		return (int)n;
+	}
+	buf[n] = '\0';
+	*text = buf;
+	*len = (size_t)n;
+	return 0;
+}
+
+int sign_key_load_private(const char *path, struct sign_key **out)
+{
+	EVP_PKEY *pkey = NULL;
+	char *text;
+	size_t len;
+	BIO *bio;
+	int ret = read_key_file(path, 1, &text, &len);
+
+	if (ret)
+		return ret;
+	bio = BIO_new_mem_buf(text, (int)len);
+	if (bio)
+		pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+	BIO_free(bio);
+	OPENSSL_cleanse(text, len);
+	free(text);
+	if (!pkey)
+		return -EINVAL;
+	return key_wrap(pkey, 1, out);
+}
+
+int sign_key_from_public_pem(const char *pem, size_t len, struct sign_key **out)
+{
+	BIO *bio = BIO_new_mem_buf(pem, (int)len);
+	EVP_PKEY *pkey = NULL;
+
+	if (!bio)
+		return -ENOMEM;
+	pkey = PEM_read_bio_PUBKEY(bio, NULL, no_passphrase, NULL);
+	BIO_free(bio);
+	if (!pkey)
+		return -EINVAL;
+	return key_wrap(pkey, 0, out);
+}
+
+int sign_key_load_public(const char *path, struct sign_key **out)
+{
+	char *text;
+	size_t len;
+	int ret = read_key_file(path, 0, &text, &len);
+
+	if (ret)
+		return ret;
+	ret = sign_key_from_public_pem(text, len, out);
+	free(text);
+	return ret;
+}
+
+int sign_message(const struct sign_key *key, const uint8_t *msg, size_t len,
+		 uint8_t sig[SIGN_ED25519_SIG_LEN])
+{
+	EVP_MD_CTX *ctx;
+	size_t sig_len = SIGN_ED25519_SIG_LEN;
+	int ok;
+
+	if (!key->is_private)
+		return -EINVAL;
+	ctx = EVP_MD_CTX_new();
+	if (!ctx)
+		return -ENOMEM;
+	ok = EVP_DigestSignInit_ex(ctx, NULL, NULL, NULL, NULL, key->pkey, NULL) == 1 &&
+	     EVP_DigestSign(ctx, sig, &sig_len, msg, len) == 1 &&
+	     sig_len == SIGN_ED25519_SIG_LEN;
+	EVP_MD_CTX_free(ctx);
+	return ok ? 0 : -EIO;
+}
+
+int sign_verify_message(const struct sign_key *key, const uint8_t *msg, size_t len,
+			const uint8_t *sig, size_t sig_len)
+{
+	EVP_MD_CTX *ctx;
+	int ok;
+
+	if (sig_len != SIGN_ED25519_SIG_LEN)
+		return -EBADMSG;
+	ctx = EVP_MD_CTX_new();
+	if (!ctx)
+		return -ENOMEM;
+	ok = EVP_DigestVerifyInit_ex(ctx, NULL, NULL, NULL, NULL, key->pkey, NULL) == 1 &&
+	     EVP_DigestVerify(ctx, sig, sig_len, msg, len) == 1;
+	EVP_MD_CTX_free(ctx);
+	return ok ? 0 : -EBADMSG;
+}
+
+void sign_key_free(struct sign_key *key)
+{
+	if (!key)
+		return;
+	EVP_PKEY_free(key->pkey);
+	free(key);
+}

@@ -1,0 +1,560 @@
+#include "statement.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "util.h"
+
+/* Names whose values are masked, matched as substrings, case-insensitively. */
+static const char *const secret_words[] = { "TOKEN", "SECRET", "PASSWORD", "KEY", "CREDENTIAL" };
+
+int statement_name_is_secret(const char *name)
+{
+	for (size_t w = 0; w < sizeof(secret_words) / sizeof(secret_words[0]); w++) {
+		size_t wl = strlen(secret_words[w]);
+
+		for (const char *p = name; *p; p++) {
+			if (!strncasecmp(p, secret_words[w], wl))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* ---- small builders that fail by returning NULL (out of memory) ---- */
+
+/* A JSON string of s, or, if s is not valid UTF-8, of s with the invalid
+ * bytes and '%' as %XX (*encoded set to 1). */
+static json_t *path_string(const char *s, int *encoded)
+{
+	json_t *v = json_string(s);
+	char *buf, *p;
+
+	*encoded = 0;
+	if (v)
+		return v;
+	buf = malloc(3 * strlen(s) + 1);
+	if (!buf)
+		return NULL;
+	p = buf;
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (*c == '%' || *c >= 0x80)
+			p += sprintf(p, "%%%02X", *c);
+		else
+			*p++ = (char)*c;
+	}
+	*p = '\0';
+	v = json_string(buf);
+	free(buf);
+	*encoded = 1;
+	return v;
+}
+
+static json_t *digest_object(const char *hex)
+{
+	return json_pack("{ss}", "sha256", hex);
+}
+
+/* Adds key: value to obj, consuming value; -ENOMEM if value is NULL. */
+static int put(json_t *obj, const char *key, json_t *value)
+{
+	if (!value || json_object_set_new(obj, key, value))
+		return -ENOMEM;
+	return 0;
+}
+
+static int append(json_t *arr, json_t *value)
+{
+	if (!value || json_array_append_new(arr, value))
+		return -ENOMEM;
+	return 0;
+}
+
+/* How a logged path is named: an absolute path inside a read-only
+ * environment mount, relative to the workspace otherwise. */
+static const char *display_path(const char *path, int readonly)
+{
+	if (readonly)
+		return path;
+	while (*path == '/')
+		path++;
+	return *path ? path : ".";
+}
+
+static const struct alog_mount_row *find_mount(const struct alog_summary *s, const char *label)
+{
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		if (label && s->mounts[i].label && !strcmp(s->mounts[i].label, label))
+			return &s->mounts[i];
+	}
+	return NULL;
+}
+
+/* A ResourceDescriptor for a logged file; NULL on ENOMEM. */
+static json_t *file_descriptor(const struct alog_summary *s, const struct alog_file *f,
+			       const char *owner, int is_input)
+{
+	const struct alog_mount_row *m = find_mount(s, f->mount);
+	json_t *d = json_object(), *ann = json_object();
+	int encoded, ret;
+
+	if (!d || !ann)
+		goto fail;
+	ret = put(d, "name", path_string(display_path(f->path, m && m->readonly), &encoded));
+	if (!ret && f->digest[0])
+		ret = put(d, "digest", digest_object(f->digest));
+	else if (!ret)
+		ret = put(ann, "digest", json_string("unknown"));
+	if (!ret && f->mount)
+		ret = put(ann, "mount", json_string(f->mount));
+	if (!ret && encoded)
+		ret = put(ann, "nameEncoding", json_string("percent"));
+	if (!ret && is_input && f->exec)
+		ret = put(ann, "executed", json_integer(1));
+	if (!ret && owner)
+		ret = put(ann, "package", json_string(owner));
+	if (!ret && !f->digest[0]) {
+		char *uri;
+
+		/* A descriptor needs a uri, digest or content. */
+		if (asprintf(&uri, "file://%s", f->path) < 0)
+			goto fail;
+		ret = put(d, "uri", path_string(uri, &encoded));
+		free(uri);
+	}
+	if (ret)
+		goto fail;
+	if (json_object_size(ann))
+		return json_object_set_new(d, "annotations", ann) ? NULL : d;
+	json_decref(ann);
+	return d;
+fail:
+	json_decref(d);
+	json_decref(ann);
+	return NULL;
+}
+
+/* Percent-encodes s for a purl component (RFC 3986 unreserved kept). */
+static char *purl_escape(const char *s)
+{
+	char *out = malloc(3 * strlen(s) + 1), *p = out;
+
+	if (!out)
+		return NULL;
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (isalnum(*c) || *c == '.' || *c == '-' || *c == '_' || *c == '~')
+			*p++ = (char)*c;
+		else
+			p += sprintf(p, "%%%02X", *c);
+	}
+	*p = '\0';
+	return out;
+}
+
+static json_t *package_descriptor(const char *distro, const struct envfacts_package *pkg)
+{
+	char *name = purl_escape(pkg->name), *version = purl_escape(pkg->version);
+	char *arch = purl_escape(pkg->arch), *uri = NULL;
+	json_t *d = NULL;
+
+	if (name && version && arch &&
+	    asprintf(&uri, "pkg:deb/%s/%s@%s?arch=%s", distro, name, version, arch) >= 0) {
+		d = json_pack("{ss ss s{ss ss}}", "uri", uri, "name", pkg->name, "annotations",
+			      "version", pkg->version, "arch", pkg->arch);
+		free(uri);
+	}
+	free(name);
+	free(version);
+	free(arch);
+	return d;
+}
+
+static json_t *environment_descriptor(const struct statement_params *p)
+{
+	const struct envfacts *f = p->facts;
+	json_t *d = json_object(), *ann = json_object();
+	char *uri = NULL;
+	int ret;
+
+	if (!d || !ann)
+		goto fail;
+	ret = put(d, "name", json_string("environment"));
+	if (!ret && p->env_digest)
+		ret = put(d, "digest", digest_object(p->env_digest));
+	if (!ret && asprintf(&uri, "file://%s", p->env_root ? p->env_root : "/") < 0)
+		goto fail;
+	if (!ret)
+		ret = put(d, "uri", json_string(uri));
+	free(uri);
+	if (!ret && f) {
+		ret = put(ann, "osRelease", json_pack("{ss ss ss}", "id", f->os_id,
+				"versionId", f->os_version_id, "prettyName", f->os_pretty_name));
+		if (!ret)
+			ret = put(ann, "kernel", json_string(f->kernel));
+		if (!ret)
+			ret = put(ann, "packages", json_integer((json_int_t)f->n_packages));
+	}
+	if (ret || put(d, "annotations", ann))
+		goto fail_d;
+	return d;
+fail:
+	json_decref(ann);
+fail_d:
+	json_decref(d);
+	return NULL;
+}
+
+static json_t *resolved_dependencies(const struct statement_params *p)
+{
+	const struct alog_summary *s = p->summary;
+	json_t *deps = json_array();
+	int ret;
+
+	if (!deps)
+		return NULL;
+	ret = append(deps, environment_descriptor(p));
+	if (p->facts) {
+		const char *distro = p->facts->os_id[0] ? p->facts->os_id : "debian";
+
+		for (size_t i = 0; !ret && i < p->facts->n_packages; i++)
+			ret = append(deps, package_descriptor(distro, &p->facts->packages[i]));
+	}
+	for (size_t i = 0; !ret && i < s->n_inputs; i++)
+		ret = append(deps, file_descriptor(s, &s->inputs[i],
+						   p->input_owners ? p->input_owners[i] : NULL, 1));
+	if (ret) {
+		json_decref(deps);
+		return NULL;
+	}
+	return deps;
+}
+
+/* The argv of a process as logged (a JSON array text), or [exe]. */
+static json_t *process_argv(const struct alog_proc_row *proc)
+{
+	json_t *argv = proc->argv_json ? json_loads(proc->argv_json, 0, NULL) : NULL;
+	size_t i;
+	json_t *item;
+
+	if (json_is_array(argv)) {
+		json_array_foreach(argv, i, item) {
+			if (!json_is_string(item))
+				break;
+		}
+		if (i == json_array_size(argv))
+			return argv;
+	}
+	json_decref(argv);
+	return json_pack("[s]", proc->exe ? proc->exe : "");
+}
+
+static json_t *external_parameters(const struct statement_params *p)
+{
+	const struct alog_proc_row *first = p->summary->n_procs ? &p->summary->procs[0] : NULL;
+	json_t *cmd;
+	const char *cwd = p->cwd;
+
+	if (p->command) {
+		cmd = json_array();
+		for (size_t i = 0; cmd && i < p->n_command; i++) {
+			if (json_array_append_new(cmd, json_string(p->command[i]))) {
+				json_decref(cmd);
+				return NULL;
+			}
+		}
+	} else if (first) {
+		cmd = process_argv(first);
+	} else {
+		cmd = json_array();
+	}
+	if (!cwd)
+		cwd = first && first->cwd ? first->cwd : "";
+	return cmd ? json_pack("{so ss}", "command", cmd, "workingDirectory", cwd) : NULL;
+}
+
+static json_t *internal_parameters(const struct statement_params *p)
+{
+	json_t *env = json_object();
+
+	for (size_t i = 0; env && i < p->n_environment; i++) {
+		const char *kv = p->environment[i], *eq = strchr(kv, '=');
+		char *name;
+		int ret;
+
+		if (!eq || eq == kv)
+			continue;
+		name = strndup(kv, (size_t)(eq - kv));
+		if (!name)
+			goto fail;
+		ret = put(env, name, json_string(statement_name_is_secret(name) ? STATEMENT_MASK : eq + 1));
+		free(name);
+		if (ret)
+			goto fail;
+	}
+	return env ? json_pack("{so}", "environment", env) : NULL;
+fail:
+	json_decref(env);
+	return NULL;
+}
+
+static json_t *process_tree(const struct alog_summary *s)
+{
+	json_t *procs = json_array();
+
+	for (size_t i = 0; procs && i < s->n_procs; i++) {
+		const struct alog_proc_row *r = &s->procs[i];
+		json_t *argv = process_argv(r);
+		json_t *item = argv ? json_pack("{sI sI sI ss so ss sI}", "id", (json_int_t)r->id,
+				"pid", (json_int_t)r->pid, "ppid", (json_int_t)r->ppid,
+				"exe", r->exe ? r->exe : "", "argv", argv,
+				"cwd", r->cwd ? r->cwd : "", "accesses", (json_int_t)r->accesses) : NULL;
+
+		if (item && r->mount)
+			json_object_set_new(item, "mount", json_string(r->mount));
+		if (append(procs, item)) {
+			json_decref(procs);
+			return NULL;
+		}
+	}
+	return procs ? json_pack("{ss ss s{so}}", "name", "process-tree", "uri",
+				 "urn:provfs:process-tree", "annotations", "processes", procs) : NULL;
+}
+
+static json_t *mount_list(const struct alog_summary *s)
+{
+	json_t *mounts = json_array();
+
+	for (size_t i = 0; mounts && i < s->n_mounts; i++) {
+		const struct alog_mount_row *m = &s->mounts[i];
+
+		if (append(mounts, json_pack("{ss ss ss sI ss sI}", "label", m->label ? m->label : "",
+				"backing", m->backing ? m->backing : "",
+				"mountpoint", m->mountpoint ? m->mountpoint : "",
+				"readonly", (json_int_t)m->readonly, "status", m->status ? m->status : "",
+				"captureErrors", (json_int_t)m->capture_errors))) {
+			json_decref(mounts);
+			return NULL;
+		}
+	}
+	return mounts;
+}
+
+static json_t *probe_list(const struct alog_summary *s)
+{
+	json_t *paths = json_array();
+
+	for (size_t i = 0; paths && i < s->n_probes; i++) {
+		const struct alog_mount_row *m = find_mount(s, s->probes[i].mount);
+		int encoded;
+
+		if (append(paths, path_string(display_path(s->probes[i].path, m && m->readonly),
+					      &encoded))) {
+			json_decref(paths);
+			return NULL;
+		}
+	}
+	return paths ? json_pack("{ss ss s{so}}", "name", "missing-paths", "uri",
+				 "urn:provfs:missing-paths", "annotations", "paths", paths) : NULL;
+}
+
+static json_t *byproducts(const struct statement_params *p)
+{
+	json_t *list = json_array();
+	int ret;
+
+	if (!list)
+		return NULL;
+	ret = append(list, json_pack("{ss s{ss} ss s{sI so}}", "name", "access-log", "digest",
+			"sha256", p->log_digest, "mediaType", "application/vnd.sqlite3",
+			"annotations", "accesses", (json_int_t)p->summary->n_accesses,
+			"mounts", mount_list(p->summary)));
+	if (!ret)
+		ret = append(list, process_tree(p->summary));
+	if (!ret)
+		ret = append(list, probe_list(p->summary));
+	if (!ret && p->has_exit_status)
+		ret = append(list, json_pack("{ss ss s{si}}", "name", "exit-status", "uri",
+				"urn:provfs:exit-status", "annotations", "exitStatus", p->exit_status));
+	if (ret) {
+		json_decref(list);
+		return NULL;
+	}
+	return list;
+}
+
+static json_t *metadata(const struct statement_params *p)
+{
+	const struct alog_summary *s = p->summary;
+	int64_t started = 0, finished = 0;
+	int all_finished = s->n_mounts > 0;
+	char text[32];
+	json_t *md = json_pack("{ss}", "invocationId",
+			       p->invocation_id ? p->invocation_id : p->log_digest);
+
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		const struct alog_mount_row *m = &s->mounts[i];
+
+		if (m->started_ns > 0 && (!started || m->started_ns < started))
+			started = m->started_ns;
+		if (m->finished_ns <= 0)
+			all_finished = 0;
+		else if (m->finished_ns > finished)
+			finished = m->finished_ns;
+	}
+	if (md && started) {
+		time_format_rfc3339(started, text, sizeof(text));
+		json_object_set_new(md, "startedOn", json_string(text));
+	}
+	if (md && all_finished) {
+		time_format_rfc3339(finished, text, sizeof(text));
+		json_object_set_new(md, "finishedOn", json_string(text));
+	}
+	return md;
+}
+
+static json_t *subjects(const struct alog_summary *s, size_t *skipped)
+{
+	json_t *list = json_array();
+
+	*skipped = 0;
+	for (size_t i = 0; list && i < s->n_outputs; i++) {
+		if (!s->outputs[i].digest[0]) {
+			(*skipped)++;
+			continue;
+		}
+		if (append(list, file_descriptor(s, &s->outputs[i], NULL, 0))) {
+			json_decref(list);
+			return NULL;
+		}
+	}
+	return list;
+}
+
+int statement_build(const struct statement_params *p, json_t **out, size_t *skipped_outputs)
+{
+	json_t *subj, *stmt;
+	size_t skipped;
+
+	*out = NULL;
+	if (!hex_is_digest(p->log_digest) || (p->env_digest && !hex_is_digest(p->env_digest)))
+		return -EINVAL;
+	subj = subjects(p->summary, &skipped);
+	if (!subj)
+		return -ENOMEM;
+	if (skipped_outputs)
+		*skipped_outputs = skipped;
+	if (json_array_size(subj) == 0) {
+		json_decref(subj);
+		return -ENODATA;
+	}
+	stmt = json_pack("{ss so ss s{s{ss so so so} s{s{ss s{ss}} so so}}}",
+			 "_type", STATEMENT_TYPE, "subject", subj,
+			 "predicateType", STATEMENT_PREDICATE_SLSA, "predicate",
+			 "buildDefinition", "buildType", STATEMENT_BUILD_TYPE,
+			 "externalParameters", external_parameters(p),
+			 "internalParameters", internal_parameters(p),
+			 "resolvedDependencies", resolved_dependencies(p),
+			 "runDetails", "builder", "id",
+			 p->builder_id ? p->builder_id : STATEMENT_DEFAULT_BUILDER,
+			 "version", "provfs", PROVFS_VERSION,
+			 "metadata", metadata(p), "byproducts", byproducts(p));
+	if (!stmt)
+		return -ENOMEM;
+	*out = stmt;
+	return 0;
+}
+
+/* ---- shape ---- */
+
+static int shape_fail(char *err, size_t errlen, const char *msg)
+{
+	if (err && errlen)
+		snprintf(err, errlen, "%s", msg);
+	return -EBADMSG;
+}
+
+const char *statement_descriptor_sha256(const json_t *descriptor)
+{
+	json_t *digest = json_object_get(descriptor, "digest");
+	json_t *sha = json_object_get(digest, "sha256");
+
+	return json_is_string(sha) ? json_string_value(sha) : NULL;
+}
+
+/* Each element an object with a string name and, if it has a digest, an
+ * object of strings whose sha256 (if any) is a digest name. */
+static int check_descriptors(const json_t *list, int need_sha256, const char *what,
+			     char *err, size_t errlen)
+{
+	char msg[160];
+	size_t i;
+	json_t *d;
+
+	json_array_foreach(list, i, d) {
+		json_t *digest = json_object_get(d, "digest");
+		json_t *sha = json_object_get(digest, "sha256");
+		json_t *name = json_object_get(d, "name");
+
+		snprintf(msg, sizeof(msg), "%s %zu is malformed", what, i);
+		if (!json_is_object(d) || (name && !json_is_string(name)))
+			return shape_fail(err, errlen, msg);
+		if (digest && !json_is_object(digest))
+			return shape_fail(err, errlen, msg);
+		if (sha && !(json_is_string(sha) && hex_is_digest(json_string_value(sha)))) {
+			snprintf(msg, sizeof(msg), "%s %zu has a malformed sha256 digest", what, i);
+			return shape_fail(err, errlen, msg);
+		}
+		if (need_sha256 && (!sha || !name)) {
+			snprintf(msg, sizeof(msg), "%s %zu lacks a name or a sha256 digest", what, i);
+			return shape_fail(err, errlen, msg);
+		}
+	}
+	return 0;
+}
+
+int statement_check_shape(const json_t *stmt, char *err, size_t errlen)
+{
+	const char *type = json_get_string(stmt, "_type");
+	const char *ptype = json_get_string(stmt, "predicateType");
+	json_t *subj = json_get_array(stmt, "subject");
+	json_t *pred = json_get_object(stmt, "predicate");
+	json_t *bd = json_get_object(pred, "buildDefinition");
+	json_t *rd = json_get_object(pred, "runDetails");
+	json_t *deps, *byp;
+	int ret;
+
+	if (!json_is_object(stmt))
+		return shape_fail(err, errlen, "payload is not a JSON object");
+	if (!type || strcmp(type, STATEMENT_TYPE))
+		return shape_fail(err, errlen, "payload '_type' is not " STATEMENT_TYPE);
+	if (!subj || json_array_size(subj) == 0)
+		return shape_fail(err, errlen, "statement has no 'subject'");
+	ret = check_descriptors(subj, 1, "subject", err, errlen);
+	if (ret)
+		return ret;
+	if (!ptype || strcmp(ptype, STATEMENT_PREDICATE_SLSA))
+		return shape_fail(err, errlen, "'predicateType' is not " STATEMENT_PREDICATE_SLSA);
+	if (!bd || !json_get_string(bd, "buildType") || !json_get_object(bd, "externalParameters"))
+		return shape_fail(err, errlen,
+				  "predicate lacks buildDefinition.buildType or externalParameters");
+	if (!rd || !json_get_string(json_get_object(rd, "builder"), "id"))
+		return shape_fail(err, errlen, "predicate lacks runDetails.builder.id");
+	deps = json_object_get(bd, "resolvedDependencies");
+	if (deps && !json_is_array(deps))
+		return shape_fail(err, errlen, "resolvedDependencies is not an array");
+	if (deps) {
+		ret = check_descriptors(deps, 0, "resolved dependency", err, errlen);
+		if (ret)
+			return ret;
+	}
+	byp = json_object_get(rd, "byproducts");
+	if (byp && !json_is_array(byp))
+		return shape_fail(err, errlen, "byproducts is not an array");
+	if (byp)
+		return check_descriptors(byp, 0, "byproduct", err, errlen);
+	return 0;
+}
