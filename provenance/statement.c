@@ -173,6 +173,11 @@ static json_t *package_descriptor(const char *distro, const struct envfacts_pack
 	return d;
 }
 
+static const char *or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
 static json_t *environment_descriptor(const struct statement_params *p)
 {
 	const struct envfacts *f = p->facts;
@@ -191,10 +196,11 @@ static json_t *environment_descriptor(const struct statement_params *p)
 		ret = put(d, "uri", json_string(uri));
 	free(uri);
 	if (!ret && f) {
-		ret = put(ann, "osRelease", json_pack("{ss ss ss}", "id", f->os_id,
-				"versionId", f->os_version_id, "prettyName", f->os_pretty_name));
+		ret = put(ann, "osRelease", json_pack("{ss ss ss}", "id", or_empty(f->os_id),
+				"versionId", or_empty(f->os_version_id),
+				"prettyName", or_empty(f->os_pretty_name)));
 		if (!ret)
-			ret = put(ann, "kernel", json_string(f->kernel));
+			ret = put(ann, "kernel", json_string(or_empty(f->kernel)));
 		if (!ret)
 			ret = put(ann, "packages", json_integer((json_int_t)f->n_packages));
 	}
@@ -218,7 +224,7 @@ static json_t *resolved_dependencies(const struct statement_params *p)
 		return NULL;
 	ret = append(deps, environment_descriptor(p));
 	if (p->facts) {
-		const char *distro = p->facts->os_id[0] ? p->facts->os_id : "debian";
+		const char *distro = p->facts->os_id && p->facts->os_id[0] ? p->facts->os_id : "debian";
 
 		for (size_t i = 0; !ret && i < p->facts->n_packages; i++)
 			ret = append(deps, package_descriptor(distro, &p->facts->packages[i]));

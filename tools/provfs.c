@@ -8,6 +8,10 @@
 #include "cli.h"
 
 static const struct cli_command commands[] = {
+	{ "keygen", cmd_keygen, "create an Ed25519 signing key pair" },
+	{ "attest", cmd_attest, "turn an access log into a signed manifest" },
+	{ "verify", cmd_verify, "check a manifest's signatures, subjects and objects" },
+	{ "show", cmd_show, "summarise a manifest for a person" },
 };
 
 static void usage(FILE *out)

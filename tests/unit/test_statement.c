@@ -1,0 +1,206 @@
+/* Unit tests for provenance/statement: built from a real access log. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "accesslog.h"
+#include "json.h"
+#include "statement.h"
+
+#define D1 "1111111111111111111111111111111111111111111111111111111111111111"
+#define D2 "2222222222222222222222222222222222222222222222222222222222222222"
+#define D3 "3333333333333333333333333333333333333333333333333333333333333333"
+
+static char logpath[] = "/tmp/test_statement.XXXXXX";
+static struct alog_summary sum;
+
+static void acc(struct alog *log, int64_t proc, const char *op, const char *path, int flags,
+		const char *digest, int64_t t)
+{
+	struct alog_access a = { .time_ns = t, .process = proc, .op = op, .path = path,
+				 .flags = flags, .size = -1, .digest_after = digest };
+
+	alog_access(log, &a);
+}
+
+static int setup(void **state)
+{
+	struct alog_mount_info mi = { "workspace", "/backing", "/mnt", 0 };
+	struct alog_process p = { .pid = 10, .ppid = 1, .exe = "/usr/bin/make",
+				  .argv_json = "[\"make\",\"all\"]", .cwd = "/mnt", .start_ns = 5 };
+	struct alog *log;
+	int64_t h;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(logpath);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	unlink(logpath);
+	if (alog_open(logpath, &mi, &log))
+		return -1;
+	h = alog_process_id(log);
+	alog_process(log, h, &p);
+	acc(log, h, ALOG_OP_OPEN, "/src/b.c", O_RDONLY, D1, 100);
+	acc(log, h, ALOG_OP_OPEN, "/src/a.c", O_RDONLY, D2, 101);
+	acc(log, h, ALOG_OP_PROBE, "/config.h", 0, NULL, 102);
+	acc(log, h, ALOG_OP_CREATE, "/out/prog", O_WRONLY | O_CREAT, NULL, 103);
+	acc(log, h, ALOG_OP_CLOSE_WRITE, "/out/prog", 0, D3, 104);
+	if (alog_close(log, "clean"))
+		return -1;
+	return alog_summary_load(logpath, &sum);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	alog_summary_free(&sum);
+	unlink(logpath);
+	return 0;
+}
+
+static void fill_params(struct statement_params *p, const struct envfacts *facts)
+{
+	static const char *const env[] = { "HOME=/root", "API_TOKEN=hunter2", "my_key=k",
+					   "PATH=/bin" };
+
+	memset(p, 0, sizeof(*p));
+	p->summary = &sum;
+	p->environment = env;
+	p->n_environment = 4;
+	p->env_root = "/";
+	p->facts = facts;
+	p->log_digest = D1;
+	p->has_exit_status = 1;
+	p->exit_status = 3;
+}
+
+static void builds_expected_statement(void **state)
+{
+	struct envfacts facts = { 0 };
+	struct statement_params p;
+	json_t *st, *pred, *deps, *env, *cmd;
+	size_t skipped = 9;
+
+	(void)state;
+	envfacts_parse_os_release("ID=debian\nVERSION_ID=12\n", &facts);
+	envfacts_parse_dpkg_status("Package: libc6\nStatus: install ok installed\n"
+				   "Version: 2.36-9+deb12u1\nArchitecture: amd64\n", &facts);
+	facts.kernel = strdup("Linux 6.1");
+	fill_params(&p, &facts);
+	assert_int_equal(statement_build(&p, &st, &skipped), 0);
+	assert_int_equal(skipped, 0);
+	assert_int_equal(statement_check_shape(st, NULL, 0), 0);
+	assert_string_equal(json_get_string(st, "_type"), STATEMENT_TYPE);
+	assert_int_equal(json_array_size(json_object_get(st, "subject")), 1);
+	assert_string_equal(json_get_string(json_array_get(json_object_get(st, "subject"), 0), "name"),
+			    "out/prog");
+	assert_string_equal(statement_descriptor_sha256(json_array_get(json_object_get(st, "subject"), 0)), D3);
+	pred = json_object_get(st, "predicate");
+	cmd = json_object_get(json_object_get(json_object_get(pred, "buildDefinition"),
+					      "externalParameters"), "command");
+	assert_string_equal(json_string_value(json_array_get(cmd, 1)), "all");
+	env = json_object_get(json_object_get(json_object_get(pred, "buildDefinition"),
+					      "internalParameters"), "environment");
+	assert_string_equal(json_get_string(env, "API_TOKEN"), STATEMENT_MASK);
+	assert_string_equal(json_get_string(env, "my_key"), STATEMENT_MASK);
+	assert_string_equal(json_get_string(env, "HOME"), "/root");
+	deps = json_object_get(json_object_get(pred, "buildDefinition"), "resolvedDependencies");
+	/* environment, one package, two inputs sorted by path */
+	assert_int_equal(json_array_size(deps), 4);
+	assert_string_equal(json_get_string(json_array_get(deps, 1), "uri"),
+			    "pkg:deb/debian/libc6@2.36-9%2Bdeb12u1?arch=amd64");
+	assert_string_equal(json_get_string(json_array_get(deps, 2), "name"), "src/a.c");
+	assert_string_equal(statement_descriptor_sha256(json_array_get(deps, 2)), D2);
+	assert_string_equal(json_get_string(json_array_get(deps, 3), "name"), "src/b.c");
+	json_decref(st);
+	envfacts_free(&facts);
+}
+
+static void same_facts_give_same_bytes(void **state)
+{
+	struct statement_params p;
+	json_t *a, *b;
+	char *ta, *tb;
+
+	(void)state;
+	fill_params(&p, NULL);
+	assert_int_equal(statement_build(&p, &a, NULL), 0);
+	assert_int_equal(statement_build(&p, &b, NULL), 0);
+	assert_int_equal(json_dump_deterministic(a, &ta, NULL), 0);
+	assert_int_equal(json_dump_deterministic(b, &tb, NULL), 0);
+	assert_string_equal(ta, tb);
+	assert_null(strchr(ta, '\n'));
+	free(ta);
+	free(tb);
+	json_decref(a);
+	json_decref(b);
+}
+
+static void refuses_bad_log_digest(void **state)
+{
+	struct statement_params p;
+	json_t *st;
+
+	(void)state;
+	fill_params(&p, NULL);
+	p.log_digest = "xyz";
+	assert_int_equal(statement_build(&p, &st, NULL), -EINVAL);
+}
+
+static void secret_names(void **state)
+{
+	(void)state;
+	assert_true(statement_name_is_secret("GITHUB_TOKEN"));
+	assert_true(statement_name_is_secret("db_password"));
+	assert_true(statement_name_is_secret("AWS_SECRET_ACCESS_KEY"));
+	assert_true(statement_name_is_secret("GOOGLE_APPLICATION_CREDENTIALS"));
+	assert_false(statement_name_is_secret("PATH"));
+	assert_false(statement_name_is_secret("HOME"));
+}
+
+static void shape_rejects_wrong_types(void **state)
+{
+	struct statement_params p;
+	char err[128];
+	json_t *st;
+
+	(void)state;
+	fill_params(&p, NULL);
+	assert_int_equal(statement_build(&p, &st, NULL), 0);
+	json_object_set_new(st, "_type", json_string("https://in-toto.io/Statement/v0.1"));
+	assert_int_equal(statement_check_shape(st, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "_type"));
+	json_object_set_new(st, "_type", json_string(STATEMENT_TYPE));
+	json_object_set_new(st, "predicateType", json_string("https://slsa.dev/provenance/v0.2"));
+	assert_int_equal(statement_check_shape(st, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "predicateType"));
+	json_object_set_new(st, "predicateType", json_string(STATEMENT_PREDICATE_SLSA));
+	json_object_set_new(json_array_get(json_object_get(st, "subject"), 0), "digest",
+			    json_pack("{ss}", "sha256", "ABC"));
+	assert_int_equal(statement_check_shape(st, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "subject 0"));
+	json_decref(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(builds_expected_statement),
+		cmocka_unit_test(same_facts_give_same_bytes),
+		cmocka_unit_test(refuses_bad_log_digest),
+		cmocka_unit_test(secret_names),
+		cmocka_unit_test(shape_rejects_wrong_types),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,259 @@
+/* Unit tests for provenance/verify (and manifest_sign). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "cas.h"
+#include "digest.h"
+#include "dsse.h"
+#include "manifest.h"
+#include "sign.h"
+#include "statement.h"
+#include "verify.h"
+
+static struct sign_key *k1, *k2, *k3;
+static char hello_hex[DIGEST_HEX_LEN + 1];
+static char dir[] = "/tmp/test_verify.XXXXXX";
+
+static int setup(void **state)
+{
+	uint8_t raw[DIGEST_LEN];
+
+	(void)state;
+	digest_buffer("hello\n", 6, raw);
+	hex_encode(raw, DIGEST_LEN, hello_hex);
+	return sign_key_generate(&k1) || sign_key_generate(&k2) || sign_key_generate(&k3) ||
+	       !mkdtemp(dir);
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	sign_key_free(k1);
+	sign_key_free(k2);
+	sign_key_free(k3);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd);
+}
+
+static json_t *minimal_statement(void)
+{
+	return json_pack("{ss s[{ss s{ss}}] ss s{s{ss s{} s[{ss s{ss}}]} s{s{ss}}}}",
+			 "_type", STATEMENT_TYPE, "subject", "name", "out/hello", "digest",
+			 "sha256", hello_hex, "predicateType", STATEMENT_PREDICATE_SLSA,
+			 "predicate", "buildDefinition", "buildType", STATEMENT_BUILD_TYPE,
+			 "externalParameters", "resolvedDependencies", "name", "src/hello.c",
+			 "digest", "sha256", hello_hex, "runDetails", "builder", "id", "b");
+}
+
+static char *signed_by(struct sign_key **keys, size_t n, size_t *len)
+{
+	json_t *st = minimal_statement();
+	char *text;
+
+	assert_int_equal(manifest_sign(st, keys, n, &text, len), 0);
+	json_decref(st);
+	return text;
+}
+
+static int run(const char *text, size_t len, struct sign_key **keys, size_t n, size_t threshold,
+	       struct verify_report *r)
+{
+	struct verify_options o = { .keys = keys, .n_keys = n, .threshold = threshold };
+
+	assert_int_equal(verify_manifest(text, len, &o, r), 0);
+	return r->verified;
+}
+
+static void accepts_good_signature(void **state)
+{
+	struct verify_report r;
+	size_t len;
+	char *m = signed_by(&k1, 1, &len);
+	struct sign_key *trusted[] = { k2, k1 };
+
+	(void)state;
+	assert_true(run(m, len, trusted, 2, 1, &r));
+	assert_int_equal(r.n_signers, 1);
+	assert_string_equal(r.signer_keyids[0], sign_key_id(k1));
+	assert_int_equal(r.n_subjects, 1);
+	verify_report_free(&r);
+	free(m);
+}
+
+static void rejects_wrong_key_and_tampering(void **state)
+{
+	struct verify_report r;
+	size_t len;
+	char *m = signed_by(&k1, 1, &len), *p;
+
+	(void)state;
+	assert_false(run(m, len, &k2, 1, 1, &r));
+	assert_int_equal(r.reached, VERIFY_STAGE_SIGNATURE);
+	assert_non_null(strstr(r.problems[0], "no valid signature"));
+	verify_report_free(&r);
+	/* Flip one payload character (still valid base64). */
+	p = strstr(m, "\"payload\":\"") + 20;
+	*p = *p == 'A' ? 'B' : 'A';
+	assert_false(run(m, len, &k1, 1, 1, &r));
+	assert_int_equal(r.reached, VERIFY_STAGE_SIGNATURE);
+	verify_report_free(&r);
+	free(m);
+}
+
+static void rejects_no_signature(void **state)
+{
+	struct verify_report r;
+	size_t len;
+	char *m = signed_by(NULL, 0, &len);
+
+	(void)state;
+	assert_false(run(m, len, &k1, 1, 1, &r));
+	assert_non_null(strstr(r.problems[0], "no signatures"));
+	verify_report_free(&r);
+	free(m);
+}
+
+static void threshold_counts_distinct_keys(void **state)
+{
+	struct sign_key *both[] = { k1, k2 }, *twice[] = { k1, k1 }, *three[] = { k1, k2, k3 };
+	struct verify_report r;
+	size_t len;
+	char *m = signed_by(both, 2, &len), *dup;
+
+	(void)state;
+	assert_true(run(m, len, three, 3, 2, &r));
+	assert_int_equal(r.n_signers, 2);
+	verify_report_free(&r);
+	assert_false(run(m, len, three, 3, 3, &r));
+	assert_non_null(strstr(r.problems[0], "only 2 of the required 3"));
+	verify_report_free(&r);
+	free(m);
+	/* Two signatures by the same key count once. */
+	dup = signed_by(twice, 2, &len);
+	assert_false(run(dup, len, both, 2, 2, &r));
+	assert_int_equal(r.n_signers, 1);
+	verify_report_free(&r);
+	/* The same trusted key given twice counts once. */
+	assert_false(run(dup, len, twice, 2, 2, &r));
+	assert_int_equal(r.n_signers, 1);
+	verify_report_free(&r);
+	free(dup);
+}
+
+static void rejects_wrong_payload_type(void **state)
+{
+	struct verify_report r;
+	size_t len;
+	char *m = signed_by(&k1, 1, &len);
+	char *p = strstr(m, "in-toto+json");
+
+	(void)state;
+	memcpy(p, "in-totO", 7);
+	assert_false(run(m, len, &k1, 1, 1, &r));
+	assert_int_equal(r.reached, VERIFY_STAGE_ENVELOPE);
+	assert_non_null(strstr(r.problems[0], "payloadType"));
+	verify_report_free(&r);
+	free(m);
+}
+
+static void checks_artifacts_and_store(void **state)
+{
+	char good[256], bad[256], hex[DIGEST_HEX_LEN + 1], *objpath;
+	const char *arts[2] = { good, bad };
+	struct verify_options o = { .keys = &k1, .n_keys = 1, .threshold = 1 };
+	struct verify_report r;
+	struct cas *cas;
+	size_t len;
+	char *m = signed_by(&k1, 1, &len);
+	FILE *f;
+
+	(void)state;
+	snprintf(good, sizeof(good), "%s/hello", dir);
+	snprintf(bad, sizeof(bad), "%s/other", dir);
+	f = fopen(good, "w");
+	fputs("hello\n", f);
+	fclose(f);
+	f = fopen(bad, "w");
+	fputs("other\n", f);
+	fclose(f);
+	o.artifacts = arts;
+	o.n_artifacts = 1;
+	assert_int_equal(verify_manifest(m, len, &o, &r), 0);
+	assert_true(r.verified);
+	assert_int_equal(r.artifacts_matched, 1);
+	verify_report_free(&r);
+	o.n_artifacts = 2;
+	assert_int_equal(verify_manifest(m, len, &o, &r), 0);
+	assert_false(r.verified);
+	assert_int_equal(r.n_problems, 1);
+	assert_non_null(strstr(r.problems[0], "is not among the manifest's subjects"));
+	verify_report_free(&r);
+
+	o.n_artifacts = 0;
+	snprintf(good, sizeof(good), "%s/store", dir);
+	assert_int_equal(cas_open(good, 1, &cas), 0);
+	o.store = cas;
+	assert_int_equal(verify_manifest(m, len, &o, &r), 0);
+	assert_false(r.verified);
+	assert_non_null(strstr(r.problems[0], "missing from the store"));
+	verify_report_free(&r);
+	assert_int_equal(cas_put_buffer(cas, "hello\n", 6, hex), 0);
+	assert_string_equal(hex, hello_hex);
+	assert_int_equal(verify_manifest(m, len, &o, &r), 0);
+	assert_true(r.verified);
+	assert_int_equal(r.objects_checked, 2);
+	verify_report_free(&r);
+	/* Corrupt the object in place. */
+	objpath = cas_object_path(cas, hex);
+	chmod(objpath, 0644);
+	f = fopen(objpath, "w");
+	fputs("jello\n", f);
+	fclose(f);
+	assert_int_equal(verify_manifest(m, len, &o, &r), 0);
+	assert_false(r.verified);
+	assert_non_null(strstr(r.problems[0], "corrupt"));
+	verify_report_free(&r);
+	free(objpath);
+	cas_close(cas);
+	free(m);
+}
+
+static void rejects_garbage_without_crashing(void **state)
+{
+	static const char *const inputs[] = { "", "{", "null", "{\"payload\":1}",
+		"{\"payload\":\"!!\",\"payloadType\":\"application/vnd.in-toto+json\",\"signatures\":[]}" };
+	struct verify_report r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+		assert_false(run(inputs[i], strlen(inputs[i]), &k1, 1, 1, &r));
+		assert_true(r.n_problems >= 1);
+		verify_report_free(&r);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(accepts_good_signature),
+		cmocka_unit_test(rejects_wrong_key_and_tampering),
+		cmocka_unit_test(rejects_no_signature),
+		cmocka_unit_test(threshold_counts_distinct_keys),
+		cmocka_unit_test(rejects_wrong_payload_type),
+		cmocka_unit_test(checks_artifacts_and_store),
+		cmocka_unit_test(rejects_garbage_without_crashing),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

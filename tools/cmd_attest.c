@@ -1,0 +1,534 @@
+/* provfs attest: turn an access log plus environment facts into a signed
+ * manifest. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "accesslog.h"
+#include "cas.h"
+#include "cli.h"
+#include "digest.h"
+#include "envfacts.h"
+#include "manifest.h"
+#include "sign.h"
+#include "statement.h"
+#include "util.h"
+
+extern char **environ;
+
+#define ENV_FILE_MAX ((size_t)16 << 20)
+
+static void attest_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: provfs attest --log FILE [--key KEY] [--out MANIFEST] [--store DIR]\n"
+		"                     [--command ARG]... [--cwd DIR] [--env NAME=VALUE]...\n"
+		"                     [--env-file FILE] [--no-env] [--env-root DIR]\n"
+		"                     [--env-digest SHA256] [--exit-status N] [--builder-id URI]\n"
+		"                     [--invocation-id ID] [--no-capture] [--json] [-- COMMAND...]\n"
+		"\n"
+		"Builds an in-toto Statement (SLSA Provenance v1) from a mount's access log\n"
+		"and the environment's facts, signs it in a DSSE envelope and writes it.\n"
+		"\n"
+		"  -l, --log FILE         the access log (sqlite) written by 'provfs mount'\n"
+		"  -k, --key KEY          private key (default: STORE/keys/provfs.key)\n"
+		"  -o, --out MANIFEST     where to write the manifest (default: stdout)\n"
+		"      --store DIR        store for the access log and captured files\n"
+		"                         (default: $PROVFS_STORE or " CLI_DEFAULT_STORE ")\n"
+		"      --command ARG      one argv word of the command (repeat; words after\n"
+		"                         '--' are appended); default: first logged process\n"
+		"      --cwd DIR          working directory (default: first logged process)\n"
+		"      --env NAME=VALUE   an environment variable to record (repeat)\n"
+		"      --env-file FILE    variables to record, NUL- or newline-separated\n"
+		"      --no-env           record no environment variables\n"
+		"                         (default: attest's own environment; values of names\n"
+		"                         containing TOKEN, SECRET, PASSWORD, KEY, CREDENTIAL\n"
+		"                         are masked)\n"
+		"      --env-root DIR     environment root to describe (default: the log's\n"
+		"                         read-only mount backing, else /)\n"
+		"      --env-digest HEX   tree digest of the environment\n"
+		"      --exit-status N    the command's exit status\n"
+		"      --builder-id URI   runDetails.builder.id (default " STATEMENT_DEFAULT_BUILDER ")\n"
+		"      --invocation-id ID metadata.invocationId (default: the log's digest)\n"
+		"      --no-capture       do not copy inputs/outputs into the store\n"
+		"      --json             print a summary object on stdout\n"
+		"  -h, --help             show this help\n"
+		"\n"
+		"Exit status: 0 written, 1 nothing to attest, 2 usage or environment error.\n");
+}
+
+struct attest_opts {
+	const char *log, *key, *out, *store, *cwd, *env_file, *env_root, *env_digest;
+	const char *builder_id, *invocation_id;
+	const char **command;
+	size_t n_command;
+	const char **env;
+	size_t n_env;
+	int no_env, no_capture, json, has_exit_status, exit_status;
+};
+
+static int push(const char ***arr, size_t *n, const char *s)
+{
+	const char **grown = realloc(*arr, (*n + 1) * sizeof(*grown));
+
+	if (!grown)
+		return -ENOMEM;
+	grown[(*n)++] = s;
+	*arr = grown;
+	return 0;
+}
+
+/* Returns -1 to continue, or an exit code. */
+static int parse_opts(int argc, char **argv, struct attest_opts *o)
+{
+	enum { O_STORE = 256, O_COMMAND, O_CWD, O_ENV, O_ENV_FILE, O_NO_ENV, O_ENV_ROOT,
+	       O_ENV_DIGEST, O_EXIT, O_BUILDER, O_INVOCATION, O_NO_CAPTURE, O_JSON };
+	static const struct option opts[] = {
+		{ "log", required_argument, NULL, 'l' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "store", required_argument, NULL, O_STORE },
+		{ "command", required_argument, NULL, O_COMMAND },
+		{ "cwd", required_argument, NULL, O_CWD },
+		{ "env", required_argument, NULL, O_ENV },
+		{ "env-file", required_argument, NULL, O_ENV_FILE },
+		{ "no-env", no_argument, NULL, O_NO_ENV },
+		{ "env-root", required_argument, NULL, O_ENV_ROOT },
+		{ "env-digest", required_argument, NULL, O_ENV_DIGEST },
+		{ "exit-status", required_argument, NULL, O_EXIT },
+		{ "builder-id", required_argument, NULL, O_BUILDER },
+		{ "invocation-id", required_argument, NULL, O_INVOCATION },
+		{ "no-capture", no_argument, NULL, O_NO_CAPTURE },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	char *end;
+	long v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "l:k:o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': o->log = optarg; break;
+		case 'k': o->key = optarg; break;
+		case 'o': o->out = optarg; break;
+		case O_STORE: o->store = optarg; break;
+		case O_COMMAND:
+			if (push(&o->command, &o->n_command, optarg))
+				return cli_fail(CLI_USAGE, "out of memory");
+			break;
+		case O_CWD: o->cwd = optarg; break;
+		case O_ENV:
+			if (!strchr(optarg, '=') || optarg[0] == '=')
+				return cli_usage_error("attest", "--env wants NAME=VALUE, not '%s'", optarg);
+			if (push(&o->env, &o->n_env, optarg))
+				return cli_fail(CLI_USAGE, "out of memory");
+			break;
+		case O_ENV_FILE: o->env_file = optarg; break;
+		case O_NO_ENV: o->no_env = 1; break;
+		case O_ENV_ROOT: o->env_root = optarg; break;
+		case O_ENV_DIGEST:
+			if (!hex_is_digest(optarg))
+				return cli_usage_error("attest", "--env-digest wants 64 lowercase hex digits");
+			o->env_digest = optarg;
+			break;
+		case O_EXIT:
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || v < INT_MIN || v > INT_MAX)
+				return cli_usage_error("attest", "--exit-status wants an integer, not '%s'", optarg);
+			o->has_exit_status = 1;
+			o->exit_status = (int)v;
+			break;
+		case O_BUILDER: o->builder_id = optarg; break;
+		case O_INVOCATION: o->invocation_id = optarg; break;
+		case O_NO_CAPTURE: o->no_capture = 1; break;
+		case O_JSON: o->json = 1; break;
+		case 'h':
+			attest_usage(stdout);
+			return CLI_OK;
+		default:
+			return cli_usage_error("attest", "unknown option");
+		}
+	}
+	for (int i = optind; i < argc; i++) {
+		if (push(&o->command, &o->n_command, argv[i]))
+			return cli_fail(CLI_USAGE, "out of memory");
+	}
+	if (!o->log)
+		return cli_usage_error("attest", "--log FILE is required");
+	return -1;
+}
+
+/* Folds a WAL left by a killed daemon into the main file so the stored copy
+ * of the log is complete.  Best effort: a read-only log is stored as is. */
+static void checkpoint_log(const char *path)
+{
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK)
+		sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	sqlite3_close(db);
+}
+
+/* The environment root: the backing of the log's read-only mount. */
+static const char *default_env_root(const struct alog_summary *s)
+{
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		if (s->mounts[i].readonly && s->mounts[i].backing && s->mounts[i].backing[0])
+			return s->mounts[i].backing;
+	}
+	return "/";
+}
+
+static const struct alog_mount_row *mount_of(const struct alog_summary *s, const char *label)
+{
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		if (label && s->mounts[i].label && !strcmp(label, s->mounts[i].label))
+			return &s->mounts[i];
+	}
+	return NULL;
+}
+
+/* Copies one logged file from its mount's backing directory into the store
+ * if absent.  Returns 1 stored, 0 already there, -ESTALE if the file no
+ * longer has the logged digest, or -errno. */
+static int capture_file(struct cas *cas, const struct alog_summary *s, const struct alog_file *f)
+{
+	const struct alog_mount_row *m = mount_of(s, f->mount);
+	uint8_t logged[DIGEST_LEN], now[DIGEST_LEN];
+	char hex[DIGEST_HEX_LEN + 1];
+	char *path;
+	int fd, ret;
+
+	if (!f->digest[0] || cas_has(cas, f->digest))
+		return 0;
+	if (!m || !m->backing || !m->backing[0])
+		return -ENOENT;
+	path = path_join(m->backing, f->path);
+	if (!path)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	free(path);
+	if (fd < 0)
+		return -errno;
+	hex_decode(f->digest, logged, DIGEST_LEN);
+	ret = digest_fd(fd, now, NULL);
+	if (!ret && memcmp(now, logged, DIGEST_LEN))
+		ret = -ESTALE;
+	if (!ret)
+		ret = cas_put_fd(cas, fd, now, hex);
+	close(fd);
+	return ret ? ret : 1;
+}
+
+static void capture_files(struct cas *cas, const struct alog_summary *s, size_t *stored,
+			  size_t *missing)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		const struct alog_file *files = pass ? s->outputs : s->inputs;
+		size_t n = pass ? s->n_outputs : s->n_inputs;
+
+		for (size_t i = 0; i < n; i++) {
+			int ret = capture_file(cas, s, &files[i]);
+
+			if (ret == 1) {
+				(*stored)++;
+			} else if (ret < 0) {
+				(*missing)++;
+				if (*missing <= 5)
+					cli_warn("%s '%s' not stored: %s", pass ? "output" : "input",
+						 files[i].path, ret == -ESTALE ?
+						 "its content changed since the build" : strerror(-ret));
+			}
+		}
+	}
+	if (*missing > 5)
+		cli_warn("%zu more files not stored", *missing - 5);
+}
+
+/* Splits an env file (NUL- or newline-separated NAME=VALUE) in place. */
+static int load_env_file(const char *path, char **text, const char ***env, size_t *n)
+{
+	size_t len;
+	char sep;
+	int ret = file_read_all(path, ENV_FILE_MAX, text, &len);
+
+	if (ret)
+		return ret;
+	sep = memchr(*text, '\0', len) ? '\0' : '\n';
+	for (char *p = *text; p < *text + len;) {
+		char *end = memchr(p, sep, (size_t)(*text + len - p));
+
+		if (!end)
+			end = *text + len;
+		*end = '\0';
+		if (strchr(p, '=') && p[0] != '=' && push(env, n, p))
+			return -ENOMEM;
+		p = end + 1;
+	}
+	return 0;
+}
+
+static int env_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int write_output(const char *out, const char *text, size_t len)
+{
+	char *tmp;
+	int fd, ret;
+
+	if (!out || !strcmp(out, "-"))
+		return fwrite(text, 1, len, stdout) == len && fflush(stdout) == 0 ? 0 : -EIO;
+	if (asprintf(&tmp, "%s.tmp.%d", out, (int)getpid()) < 0)
+		return -ENOMEM;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		ret = -errno;
+		free(tmp);
+		return ret;
+	}
+	ret = write_full(fd, text, len);
+	if (!ret && fsync(fd) < 0)
+		ret = -errno;
+	if (close(fd) < 0 && !ret)
+		ret = -errno;
+	if (!ret && rename(tmp, out) < 0)
+		ret = -errno;
+	if (ret)
+		unlink(tmp);
+	free(tmp);
+	return ret;
+}
+
+struct attest_state {
+	struct attest_opts o;
+	struct sign_key *key;
+	struct alog_summary sum;
+	int have_sum;
+	struct envfacts facts;
+	int have_facts;
+	struct cas *cas;
+	char **owners;
+	const char **owner_paths;
+	char *env_text;
+	char *default_key;
+	char *manifest;
+	json_t *stmt;
+};
+
+static void attest_state_free(struct attest_state *st)
+{
+	if (st->owners) {
+		for (size_t i = 0; i < st->sum.n_inputs; i++)
+			free(st->owners[i]);
+	}
+	free(st->owners);
+	free(st->owner_paths);
+	if (st->have_sum)
+		alog_summary_free(&st->sum);
+	if (st->have_facts)
+		envfacts_free(&st->facts);
+	cas_close(st->cas);
+	sign_key_free(st->key);
+	free(st->env_text);
+	free(st->default_key);
+	free(st->manifest);
+	free(st->o.command);
+	free(st->o.env);
+	json_decref(st->stmt);
+}
+
+static int load_key(struct attest_state *st)
+{
+	const char *path = st->o.key;
+	int ret;
+
+	if (!path) {
+		st->default_key = path_join(cli_store_dir(st->o.store), "keys/provfs.key");
+		if (!st->default_key)
+			return cli_fail(CLI_USAGE, "out of memory");
+		path = st->default_key;
+	}
+	ret = sign_key_load_private(path, &st->key);
+	if (ret == -EPERM)
+		return cli_fail(CLI_USAGE, "private key '%s' is accessible by group or others; "
+				"run 'chmod 600 %s'", path, path);
+	if (ret == -EINVAL)
+		return cli_fail(CLI_USAGE, "'%s' is not an Ed25519 private key in PEM form", path);
+	if (ret)
+		return cli_fail(CLI_USAGE, "cannot read private key '%s': %s%s", path, strerror(-ret),
+				st->o.key ? "" : " (give --key or run 'provfs keygen')");
+	return -1;
+}
+
+/* Maps inputs from read-only (environment) mounts to their dpkg package. */
+static int map_owners(struct attest_state *st, const char *env_root)
+{
+	const struct alog_summary *s = &st->sum;
+	size_t n = 0;
+
+	st->owners = calloc(s->n_inputs + 1, sizeof(*st->owners));
+	st->owner_paths = calloc(s->n_inputs + 1, sizeof(*st->owner_paths));
+	if (!st->owners || !st->owner_paths)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n_inputs; i++) {
+		const struct alog_mount_row *m = mount_of(s, s->inputs[i].mount);
+
+		/* Paths in the workspace are not system paths: keep "" (no match). */
+		st->owner_paths[i] = m && m->readonly ? s->inputs[i].path : "";
+		n += m && m->readonly;
+	}
+	if (n == 0)
+		return 0;
+	return envfacts_file_owners(env_root, st->owner_paths, s->n_inputs, st->owners);
+}
+
+static int collect_environment(struct attest_state *st)
+{
+	struct attest_opts *o = &st->o;
+	int ret;
+
+	if (o->no_env) {
+		o->n_env = 0;
+		return -1;
+	}
+	if (o->env_file) {
+		ret = load_env_file(o->env_file, &st->env_text, &o->env, &o->n_env);
+		if (ret)
+			return cli_fail(CLI_USAGE, "cannot read environment file '%s': %s", o->env_file,
+					strerror(-ret));
+	}
+	if (!o->env_file && o->n_env == 0) {
+		for (char **e = environ; *e; e++) {
+			if (push(&o->env, &o->n_env, *e))
+				return cli_fail(CLI_USAGE, "out of memory");
+		}
+	}
+	if (o->n_env > 1)
+		qsort(o->env, o->n_env, sizeof(*o->env), env_name_cmp);
+	return -1;
+}
+
+static int print_summary(const struct attest_state *st, const char *log_hex, size_t n_subjects,
+			 size_t stored, size_t missing)
+{
+	const char *out = st->o.out && strcmp(st->o.out, "-") ? st->o.out : NULL;
+
+	if (st->o.json && out) {
+		json_t *j = json_pack("{ss ss ss sI sI sI sI}", "manifest", out, "keyid",
+				      sign_key_id(st->key), "accessLog", log_hex,
+				      "subjects", (json_int_t)n_subjects,
+				      "inputs", (json_int_t)st->sum.n_inputs,
+				      "stored", (json_int_t)stored, "notStored", (json_int_t)missing);
+
+		if (j)
+			json_dumpf(j, stdout, JSON_SORT_KEYS | JSON_COMPACT);
+		putchar('\n');
+		json_decref(j);
+	} else if (out) {
+		printf("wrote %s: %zu output%s, %zu input%s, signed by %s\n", out, n_subjects,
+		       n_subjects == 1 ? "" : "s", st->sum.n_inputs,
+		       st->sum.n_inputs == 1 ? "" : "s", sign_key_id(st->key));
+	}
+	return CLI_OK;
+}
+
+static int attest_run(struct attest_state *st)
+{
+	struct attest_opts *o = &st->o;
+	struct statement_params p = { 0 };
+	char log_hex[DIGEST_HEX_LEN + 1];
+	size_t skipped = 0, stored = 0, missing = 0, len;
+	const char *env_root;
+	int fd, ret;
+
+	ret = load_key(st);
+	if (ret >= 0)
+		return ret;
+	checkpoint_log(o->log);
+	ret = alog_summary_load(o->log, &st->sum);
+	if (ret == -EBADMSG)
+		return cli_fail(CLI_USAGE, "'%s' is not a provfs access log", o->log);
+	if (ret)
+		return cli_fail(CLI_USAGE, "cannot read access log '%s': %s", o->log, strerror(-ret));
+	st->have_sum = 1;
+	ret = cas_open(cli_store_dir(o->store), 1, &st->cas);
+	if (ret)
+		return cli_fail(CLI_USAGE, "cannot open store '%s': %s", cli_store_dir(o->store),
+				strerror(-ret));
+	fd = open(o->log, O_RDONLY | O_CLOEXEC);
+	ret = fd < 0 ? -errno : cas_put_fd(st->cas, fd, NULL, log_hex);
+	if (fd >= 0)
+		close(fd);
+	if (ret)
+		return cli_fail(CLI_USAGE, "cannot store access log '%s': %s", o->log, strerror(-ret));
+	env_root = o->env_root ? o->env_root : default_env_root(&st->sum);
+	ret = envfacts_collect(env_root, &st->facts);
+	if (ret)
+		return cli_fail(CLI_USAGE, "cannot read environment facts under '%s': %s", env_root,
+				strerror(-ret));
+	st->have_facts = 1;
+	ret = map_owners(st, env_root);
+	if (ret)
+		return cli_fail(CLI_USAGE, "cannot map inputs to packages: %s", strerror(-ret));
+	ret = collect_environment(st);
+	if (ret >= 0)
+		return ret;
+	if (!o->no_capture)
+		capture_files(st->cas, &st->sum, &stored, &missing);
+
+	p.summary = &st->sum;
+	p.command = o->n_command ? o->command : NULL;
+	p.n_command = o->n_command;
+	p.cwd = o->cwd;
+	p.environment = o->env;
+	p.n_environment = o->n_env;
+	p.env_root = env_root;
+	p.env_digest = o->env_digest;
+	p.facts = &st->facts;
+	p.input_owners = st->owners;
+	p.builder_id = o->builder_id;
+	p.invocation_id = o->invocation_id;
+	p.log_digest = log_hex;
+	p.has_exit_status = o->has_exit_status;
+	p.exit_status = o->exit_status;
+	ret = statement_build(&p, &st->stmt, &skipped);
+	if (ret == -ENODATA)
+		return cli_fail(CLI_FAILED, "access log '%s' records no output with a digest; "
+				"nothing to attest", o->log);
+	if (ret)
+		return cli_fail(CLI_USAGE, "cannot build the statement: %s", strerror(-ret));
+	if (skipped)
+		cli_warn("%zu output%s without a digest left out of the subjects", skipped,
+			 skipped == 1 ? "" : "s");
+	ret = manifest_sign(st->stmt, &st->key, 1, &st->manifest, &len);
+	if (ret)
+		return cli_fail(CLI_USAGE, "cannot sign the manifest: %s", strerror(-ret));
+	ret = write_output(o->out, st->manifest, len);
+	if (ret)
+		return cli_fail(CLI_USAGE, "cannot write manifest '%s': %s", o->out ? o->out : "-",
+				strerror(-ret));
+	return print_summary(st, log_hex, json_array_size(json_object_get(st->stmt, "subject")),
+			     stored, missing);
+}
+
+int cmd_attest(int argc, char **argv)
+{
+	struct attest_state st = { 0 };
+	int ret = parse_opts(argc, argv, &st.o);
+
+	if (ret < 0)
+		ret = attest_run(&st);
+	attest_state_free(&st);
+	return ret;
+}

@@ -1,0 +1,398 @@
+/* provfs show: a readable summary of a manifest for a person. */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "dsse.h"
+#include "json.h"
+#include "manifest.h"
+#include "sign.h"
+#include "statement.h"
+#include "util.h"
+#include "verify.h"
+
+/* Lists longer than this are cut short unless --all is given. */
+#define SHOW_LIST_LIMIT 50
+#define SHOW_TREE_DEPTH 64
+
+static void show_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: provfs show [--key PUB]... [--all] [--json] MANIFEST\n"
+		"\n"
+		"Summarises a manifest: environment, packages, inputs, outputs, process\n"
+		"tree, exit status and signature status.  Without --key the signatures\n"
+		"are listed but not checked, and the content is marked unverified.\n"
+		"\n"
+		"  -k, --key PUB  check signatures against this public key (repeat)\n"
+		"  -a, --all      list every input, output and missing path\n"
+		"      --json     print {\"manifest\", \"signatures\", \"verified\", \"statement\"}\n"
+		"  -h, --help     show this help\n"
+		"\n"
+		"Exit status: 0 shown, 1 not a valid manifest (or signatures did not\n"
+		"verify against the given keys), 2 usage or environment error.\n");
+}
+
+/* Prints s with terminal control bytes escaped. */
+static void put_safe(const char *s)
+{
+	char *safe = manifest_printable(s ? s : "");
+
+	fputs(safe ? safe : "?", stdout);
+	free(safe);
+}
+
+static void field(const char *label, const char *value)
+{
+	printf("%-14s ", label);
+	put_safe(value);
+	putchar('\n');
+}
+
+static void print_command(const json_t *ext)
+{
+	json_t *cmd = json_get_array(ext, "command");
+	size_t i;
+	json_t *w;
+
+	printf("%-14s ", "command");
+	json_array_foreach(cmd, i, w) {
+		if (i)
+			putchar(' ');
+		put_safe(json_is_string(w) ? json_string_value(w) : "?");
+	}
+	putchar('\n');
+	field("directory", json_get_string(ext, "workingDirectory"));
+}
+
+static const json_t *find_named(const json_t *list, const char *name)
+{
+	size_t i;
+	json_t *d;
+
+	json_array_foreach(list, i, d) {
+		const char *n = json_get_string(d, "name");
+
+		if (n && !strcmp(n, name))
+			return d;
+	}
+	return NULL;
+}
+
+/* 1 for the resolvedDependencies entries that are not input files: the
+ * environment (first) and the packages (pkg: URIs). */
+static int is_not_file(const json_t *list, size_t i, int inputs)
+{
+	const char *uri = json_get_string(json_array_get(list, i), "uri");
+
+	return inputs && (i == 0 || (uri && !strncmp(uri, "pkg:", 4)));
+}
+
+static void print_files(const char *title, const json_t *list, int inputs, int all)
+{
+	size_t i, n = 0, shown = 0;
+	json_t *d;
+
+	for (i = 0; i < json_array_size(list); i++)
+		n += !is_not_file(list, i, inputs);
+	printf("%s (%zu)\n", title, n);
+	json_array_foreach(list, i, d) {
+		const char *sha = statement_descriptor_sha256(d);
+		json_t *ann = json_get_object(d, "annotations");
+
+		if (is_not_file(list, i, inputs))
+			continue;
+		if (!all && shown == SHOW_LIST_LIMIT) {
+			printf("  ... %zu more (use --all)\n", n - shown);
+			break;
+		}
+		shown++;
+		printf("  %.12s  ", sha ? sha : "unknown     ");
+		put_safe(json_get_string(d, "name"));
+		if (json_get_string(ann, "package")) {
+			fputs("  [", stdout);
+			put_safe(json_get_string(ann, "package"));
+			putchar(']');
+		}
+		putchar('\n');
+	}
+}
+
+/* Packages that own at least one input, with how many inputs each. */
+static void print_packages(const json_t *deps)
+{
+	json_t *counts = json_object();
+	size_t i, total = 0;
+	const char *name;
+	json_t *d, *v;
+
+	json_array_foreach(deps, i, d) {
+		const char *pkg = json_get_string(json_get_object(d, "annotations"), "package");
+		const char *uri = json_get_string(d, "uri");
+
+		if (uri && !strncmp(uri, "pkg:", 4))
+			total++;
+		if (pkg)
+			json_object_set_new(counts, pkg,
+				json_integer(json_integer_value(json_object_get(counts, pkg)) + 1));
+	}
+	printf("packages       %zu installed, %zu used by inputs\n", total, json_object_size(counts));
+	json_object_foreach(counts, name, v) {
+		printf("  ");
+		put_safe(name);
+		printf(" (%lld file%s)\n", (long long)json_integer_value(v),
+		       json_integer_value(v) == 1 ? "" : "s");
+	}
+	json_decref(counts);
+}
+
+static void print_environment(const json_t *deps)
+{
+	const json_t *env = json_array_get(deps, 0);
+	json_t *ann = json_get_object(env, "annotations");
+	json_t *os = json_get_object(ann, "osRelease");
+	const char *sha = statement_descriptor_sha256(env);
+
+	printf("environment\n");
+	field("  root", json_get_string(env, "uri"));
+	field("  tree digest", sha ? sha : "unknown");
+	field("  os", json_get_string(os, "prettyName"));
+	field("  kernel", json_get_string(ann, "kernel"));
+}
+
+static void print_tree_from(const json_t *procs, json_int_t ppid, int depth, char *seen)
+{
+	size_t i;
+	json_t *p;
+
+	if (depth > SHOW_TREE_DEPTH)
+		return;
+	json_array_foreach(procs, i, p) {
+		json_t *argv = json_get_array(p, "argv");
+		size_t j;
+		json_t *w;
+
+		if (seen[i] || json_integer_value(json_object_get(p, "ppid")) != ppid)
+			continue;
+		seen[i] = 1;
+		printf("  %*s%lld ", 2 * depth, "", (long long)json_integer_value(json_object_get(p, "pid")));
+		json_array_foreach(argv, j, w) {
+			if (j)
+				putchar(' ');
+			put_safe(json_is_string(w) ? json_string_value(w) : "?");
+		}
+		putchar('\n');
+		print_tree_from(procs, json_integer_value(json_object_get(p, "pid")), depth + 1, seen);
+	}
+}
+
+static void print_process_tree(const json_t *byp)
+{
+	json_t *procs = json_get_array(json_get_object(find_named(byp, "process-tree"),
+						       "annotations"), "processes");
+	size_t n = json_array_size(procs), i;
+	char *seen = calloc(n + 1, 1);
+	json_t *p;
+
+	printf("process tree (%zu)\n", n);
+	if (!seen)
+		return;
+	/* Roots: processes whose parent is not in the list. */
+	json_array_foreach(procs, i, p) {
+		json_int_t ppid = json_integer_value(json_object_get(p, "ppid"));
+		size_t j;
+		json_t *q;
+		int has_parent = 0;
+
+		json_array_foreach(procs, j, q) {
+			if (json_integer_value(json_object_get(q, "pid")) == ppid)
+				has_parent = 1;
+		}
+		if (!has_parent && !seen[i])
+			print_tree_from(procs, ppid, 0, seen);
+	}
+	free(seen);
+}
+
+static void print_statement(const json_t *stmt, int all)
+{
+	json_t *pred = json_get_object(stmt, "predicate");
+	json_t *bd = json_get_object(pred, "buildDefinition");
+	json_t *rd = json_get_object(pred, "runDetails");
+	json_t *md = json_get_object(rd, "metadata");
+	json_t *deps = json_get_array(bd, "resolvedDependencies");
+	json_t *byp = json_get_array(rd, "byproducts");
+	const json_t *exit_bp = find_named(byp, "exit-status");
+	const json_t *log_bp = find_named(byp, "access-log");
+	json_t *missing = json_get_array(json_get_object(find_named(byp, "missing-paths"),
+							 "annotations"), "paths");
+	json_t *exit_v = json_object_get(json_get_object(exit_bp, "annotations"), "exitStatus");
+	char exit_text[32] = "unknown";
+
+	field("builder", json_get_string(json_get_object(rd, "builder"), "id"));
+	field("build type", json_get_string(bd, "buildType"));
+	field("invocation", json_get_string(md, "invocationId"));
+	field("started", json_get_string(md, "startedOn") ? json_get_string(md, "startedOn") : "unknown");
+	field("finished", json_get_string(md, "finishedOn") ? json_get_string(md, "finishedOn") : "unknown");
+	print_command(json_get_object(bd, "externalParameters"));
+	if (json_is_integer(exit_v))
+		snprintf(exit_text, sizeof(exit_text), "%lld", (long long)json_integer_value(exit_v));
+	field("exit status", exit_text);
+	field("access log", log_bp ? statement_descriptor_sha256(log_bp) : "none");
+	print_environment(deps);
+	print_packages(deps);
+	print_files("inputs", deps, 1, all);
+	print_files("outputs", json_get_array(stmt, "subject"), 0, all);
+	print_process_tree(byp);
+	if (json_array_size(missing)) {
+		size_t i;
+		json_t *m;
+
+		printf("missing paths looked up (%zu)\n", json_array_size(missing));
+		json_array_foreach(missing, i, m) {
+			if (!all && i == SHOW_LIST_LIMIT) {
+				printf("  ... %zu more (use --all)\n", json_array_size(missing) - i);
+				break;
+			}
+			printf("  ");
+			put_safe(json_is_string(m) ? json_string_value(m) : "?");
+			putchar('\n');
+		}
+	}
+}
+
+struct show_cli {
+	struct sign_key **keys;
+	size_t n_keys;
+	char *text;
+	struct dsse_envelope env;
+	json_t *stmt;
+	struct verify_report report;
+	int have_report;
+};
+
+static int show_json(const char *manifest, struct show_cli *s)
+{
+	json_t *o = json_object(), *sigs = json_array();
+
+	for (size_t i = 0; i < s->env.n_sigs; i++)
+		json_array_append_new(sigs, json_pack("{ss}", "keyid", s->env.sigs[i].keyid));
+	json_object_set_new(o, "manifest", json_string(manifest));
+	json_object_set_new(o, "signatures", sigs);
+	json_object_set_new(o, "verified", s->have_report ? json_boolean(s->report.verified) : json_null());
+	json_object_set(o, "statement", s->stmt);
+	json_dumpf(o, stdout, JSON_SORT_KEYS | JSON_COMPACT);
+	putchar('\n');
+	json_decref(o);
+	return s->have_report && !s->report.verified ? CLI_FAILED : CLI_OK;
+}
+
+static int show_run(int argc, char **argv, struct show_cli *s)
+{
+	static const struct option opts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int json = 0, all = 0, c, ret;
+	const char *manifest;
+	char err[256];
+	size_t len;
+
+	while ((c = getopt_long(argc, argv, "k:ah", opts, NULL)) != -1) {
+		struct sign_key **grown;
+
+		switch (c) {
+		case 'k':
+			grown = realloc(s->keys, (s->n_keys + 1) * sizeof(*grown));
+			if (!grown)
+				return cli_fail(CLI_USAGE, "out of memory");
+			s->keys = grown;
+			ret = sign_key_load_public(optarg, &s->keys[s->n_keys]);
+			if (ret)
+				return cli_fail(CLI_USAGE, "cannot use public key '%s': %s", optarg,
+						ret == -EINVAL ? "not an Ed25519 PEM public key" : strerror(-ret));
+			s->n_keys++;
+			break;
+		case 'a':
+			all = 1;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			show_usage(stdout);
+			return CLI_OK;
+		default:
+			return cli_usage_error("show", "unknown option");
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error("show", "give exactly one MANIFEST");
+	manifest = argv[optind];
+	ret = file_read_all(manifest, DSSE_MAX_ENVELOPE_BYTES, &s->text, &len);
+	if (ret == -EFBIG)
+		return cli_fail(CLI_FAILED, "manifest '%s' is larger than %zu MiB", manifest,
+				DSSE_MAX_ENVELOPE_BYTES >> 20);
+	if (ret)
+		return cli_fail(CLI_USAGE, "cannot read manifest '%s': %s", manifest, strerror(-ret));
+	ret = dsse_parse(s->text, len, &s->env, err, sizeof(err));
+	if (ret)
+		return cli_fail(CLI_FAILED, "'%s' is not a valid manifest: %s", manifest, err);
+	if (strcmp(s->env.payload_type, DSSE_PAYLOAD_TYPE_INTOTO))
+		return cli_fail(CLI_FAILED, "'%s' is not a provfs manifest: payloadType is not '%s'",
+				manifest, DSSE_PAYLOAD_TYPE_INTOTO);
+	ret = json_parse_bounded((const char *)s->env.payload, s->env.payload_len,
+				 DSSE_MAX_ENVELOPE_BYTES, DSSE_MAX_DEPTH, &s->stmt, err, sizeof(err));
+	if (!ret)
+		ret = statement_check_shape(s->stmt, err, sizeof(err));
+	if (ret)
+		return cli_fail(CLI_FAILED, "'%s' is not a valid manifest: %s", manifest, err);
+	if (s->n_keys) {
+		struct verify_options opt = { .keys = s->keys, .n_keys = s->n_keys, .threshold = 1 };
+
+		ret = verify_manifest(s->text, len, &opt, &s->report);
+		if (ret)
+			return cli_fail(CLI_USAGE, "cannot check signatures: %s", strerror(-ret));
+		s->have_report = 1;
+	}
+	if (json)
+		return show_json(manifest, s);
+	field("manifest", manifest);
+	for (size_t i = 0; i < s->env.n_sigs; i++)
+		field(i ? "" : "signatures", s->env.sigs[i].keyid[0] ? s->env.sigs[i].keyid : "(no keyid)");
+	if (!s->have_report)
+		printf("%-14s UNVERIFIED (give --key PUB to check the signatures)\n", "signature");
+	else if (s->report.verified)
+		printf("%-14s verified by %s\n", "signature", s->report.signer_keyids[0]);
+	else
+		for (size_t i = 0; i < s->report.n_problems; i++) {
+			printf("%-14s NOT VERIFIED: ", "signature");
+			put_safe(s->report.problems[i]);
+			putchar('\n');
+		}
+	print_statement(s->stmt, all);
+	return s->have_report && !s->report.verified ? CLI_FAILED : CLI_OK;
+}
+
+int cmd_show(int argc, char **argv)
+{
+	struct show_cli s = { 0 };
+	int ret = show_run(argc, argv, &s);
+
+	for (size_t i = 0; i < s.n_keys; i++)
+		sign_key_free(s.keys[i]);
+	free(s.keys);
+	free(s.text);
+	dsse_envelope_free(&s.env);
+	json_decref(s.stmt);
+	if (s.have_report)
+		verify_report_free(&s.report);
+	return ret;
+}

@@ -1,0 +1,238 @@
+/* provfs verify: check a manifest's signatures, shape, artifacts and store
+ * objects. */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cas.h"
+#include "cli.h"
+#include "dsse.h"
+#include "manifest.h"
+#include "sign.h"
+#include "util.h"
+#include "verify.h"
+
+static void verify_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: provfs verify --key PUB [--key PUB]... [--threshold N] [--store DIR]\n"
+		"                     [--json] MANIFEST [ARTIFACT]...\n"
+		"\n"
+		"Checks that at least N distinct trusted keys signed MANIFEST (a DSSE\n"
+		"envelope), that its payload is an in-toto Statement v1 with a SLSA\n"
+		"Provenance v1 predicate, that each ARTIFACT's sha256 is among its\n"
+		"subjects, and with --store that every object it names is in the store\n"
+		"and intact.\n"
+		"\n"
+		"  -k, --key PUB        a trusted public key (PEM); repeat for several\n"
+		"  -t, --threshold N    distinct trusted keys that must have signed (default 1)\n"
+		"      --store DIR      check referenced objects in this store\n"
+		"      --json           print the result as a JSON object on stdout\n"
+		"  -h, --help           show this help\n"
+		"\n"
+		"Exit status: 0 verified, 1 not verified (the reasons are printed),\n"
+		"2 usage or environment error.\n");
+}
+
+struct verify_cli {
+	struct sign_key **keys;
+	size_t n_keys;
+	struct cas *cas;
+	char *text;
+};
+
+static void verify_cli_free(struct verify_cli *v)
+{
+	for (size_t i = 0; i < v->n_keys; i++)
+		sign_key_free(v->keys[i]);
+	free(v->keys);
+	cas_close(v->cas);
+	free(v->text);
+}
+
+static int add_key(struct verify_cli *v, const char *path)
+{
+	struct sign_key **grown;
+	struct sign_key *key;
+	int ret = sign_key_load_public(path, &key);
+
+	if (ret == -EINVAL)
+		return cli_fail(CLI_USAGE, "'%s' is not an Ed25519 public key in PEM form", path);
+	if (ret)
+		return cli_fail(CLI_USAGE, "cannot read public key '%s': %s", path, strerror(-ret));
+	grown = realloc(v->keys, (v->n_keys + 1) * sizeof(*grown));
+	if (!grown) {
+		sign_key_free(key);
+		return cli_fail(CLI_USAGE, "out of memory");
+	}
+	v->keys = grown;
+	v->keys[v->n_keys++] = key;
+	return 0;
+}
+
+static size_t distinct_keys(const struct verify_cli *v)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < v->n_keys; i++) {
+		size_t j;
+
+		for (j = 0; j < i; j++) {
+			if (!strcmp(sign_key_id(v->keys[i]), sign_key_id(v->keys[j])))
+				break;
+		}
+		n += j == i;
+	}
+	return n;
+}
+
+static void print_json(const char *manifest, const struct verify_report *r, size_t threshold)
+{
+	json_t *o = json_object(), *problems = json_array(), *signers = json_array();
+
+	for (size_t i = 0; i < r->n_problems; i++)
+		json_array_append_new(problems, json_string(r->problems[i]));
+	for (size_t i = 0; i < r->n_signers; i++)
+		json_array_append_new(signers, json_string(r->signer_keyids[i]));
+	json_object_set_new(o, "manifest", json_string(manifest));
+	json_object_set_new(o, "verified", json_boolean(r->verified));
+	json_object_set_new(o, "problems", problems);
+	json_object_set_new(o, "signers", signers);
+	json_object_set_new(o, "threshold", json_integer((json_int_t)threshold));
+	json_object_set_new(o, "signatures", json_integer((json_int_t)r->n_signatures));
+	json_object_set_new(o, "subjects", json_integer((json_int_t)r->n_subjects));
+	json_object_set_new(o, "artifactsMatched", json_integer((json_int_t)r->artifacts_matched));
+	json_object_set_new(o, "objectsChecked", json_integer((json_int_t)r->objects_checked));
+	json_dumpf(o, stdout, JSON_SORT_KEYS | JSON_COMPACT);
+	putchar('\n');
+	json_decref(o);
+}
+
+static int report_result(const char *manifest, const struct verify_report *r, size_t threshold,
+			 int json)
+{
+	if (json)
+		print_json(manifest, r, threshold);
+	if (!r->verified) {
+		for (size_t i = 0; i < r->n_problems; i++) {
+			char *safe = manifest_printable(r->problems[i]);
+
+			cli_fail(CLI_FAILED, "manifest '%s' not verified: %s", manifest,
+				 safe ? safe : "out of memory");
+			free(safe);
+		}
+		return CLI_FAILED;
+	}
+	if (!json) {
+		printf("verified %s: signed by %zu of %zu required trusted key%s", manifest,
+		       r->n_signers, threshold, threshold == 1 ? "" : "s");
+		printf(", %zu subject%s", r->n_subjects, r->n_subjects == 1 ? "" : "s");
+		if (r->artifacts_matched)
+			printf(", %zu artifact%s matched", r->artifacts_matched,
+			       r->artifacts_matched == 1 ? "" : "s");
+		if (r->objects_checked)
+			printf(", %zu store object%s intact", r->objects_checked,
+			       r->objects_checked == 1 ? "" : "s");
+		putchar('\n');
+		for (size_t i = 0; i < r->n_signers; i++)
+			printf("  signer %s\n", r->signer_keyids[i]);
+	}
+	return CLI_OK;
+}
+
+static int verify_run(int argc, char **argv, struct verify_cli *v)
+{
+	static const struct option opts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "threshold", required_argument, NULL, 't' },
+		{ "store", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct verify_options opt = { 0 };
+	struct verify_report report;
+	const char *store = NULL, *manifest;
+	size_t threshold = 1, len;
+	int json = 0, c, ret;
+	char *end;
+	long t;
+
+	while ((c = getopt_long(argc, argv, "k:t:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			ret = add_key(v, optarg);
+			if (ret)
+				return ret;
+			break;
+		case 't':
+			errno = 0;
+			t = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || t < 1 || t > 1000)
+				return cli_usage_error("verify", "--threshold wants a positive integer, not '%s'",
+						       optarg);
+			threshold = (size_t)t;
+			break;
+		case 's':
+			store = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			verify_usage(stdout);
+			return CLI_OK;
+		default:
+			return cli_usage_error("verify", "unknown option");
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error("verify", "which manifest? give MANIFEST");
+	if (v->n_keys == 0)
+		return cli_usage_error("verify", "give at least one trusted public key with --key");
+	if (threshold > distinct_keys(v))
+		return cli_usage_error("verify", "--threshold %zu is more than the %zu distinct keys given",
+				       threshold, distinct_keys(v));
+	manifest = argv[optind];
+	for (int i = optind + 1; i < argc; i++) {
+		if (access(argv[i], R_OK) < 0)
+			return cli_fail(CLI_USAGE, "cannot read artifact '%s': %s", argv[i], strerror(errno));
+	}
+	ret = file_read_all(manifest, DSSE_MAX_ENVELOPE_BYTES, &v->text, &len);
+	if (ret == -EFBIG)
+		return cli_fail(CLI_FAILED, "manifest '%s' not verified: larger than %zu MiB",
+				manifest, DSSE_MAX_ENVELOPE_BYTES >> 20);
+	if (ret)
+		return cli_fail(CLI_USAGE, "cannot read manifest '%s': %s", manifest, strerror(-ret));
+	if (store) {
+		ret = cas_open(store, 0, &v->cas);
+		if (ret)
+			return cli_fail(CLI_USAGE, "cannot open store '%s': %s", store, strerror(-ret));
+	}
+	opt.keys = v->keys;
+	opt.n_keys = v->n_keys;
+	opt.threshold = threshold;
+	opt.artifacts = (const char *const *)argv + optind + 1;
+	opt.n_artifacts = (size_t)(argc - optind - 1);
+	opt.store = v->cas;
+	ret = verify_manifest(v->text, len, &opt, &report);
+	if (ret)
+		return cli_fail(CLI_USAGE, "cannot verify '%s': %s", manifest, strerror(-ret));
+	ret = report_result(manifest, &report, threshold, json);
+	verify_report_free(&report);
+	return ret;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	struct verify_cli v = { 0 };
+	int ret = verify_run(argc, argv, &v);
+
+	verify_cli_free(&v);
+	return ret;
+}
