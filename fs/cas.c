@@ -136,32 +136,21 @@ static int tmp_create(struct cas *cas, char name[64])
 }
 
 /* fsyncs the tmp file, then renames it to its digest name.  Consumes fd. */
+static int tmp_publish(struct cas *cas, const char *name, const char *hex);
+
+/* fsyncs the tmp file, then renames it to its digest name.  Consumes fd. */
 static int tmp_commit(struct cas *cas, int fd, const char *name, const char *hex)
 {
-	char rel[DIGEST_HEX_LEN + 2], dir[3];
 	int ret = 0;
 
 	if (fsync(fd) < 0)
 		ret = -errno;
 	close(fd);
-	if (ret == 0)
-		ret = object_rel(hex, rel);
-	if (ret == 0) {
-		memcpy(dir, hex, 2);
-		dir[2] = '\0';
-		if (mkdirat(cas->objects_fd, dir, 0755) < 0 && errno != EEXIST)
-			ret = -errno;
-	}
-	if (ret == 0 && faccessat(cas->objects_fd, rel, F_OK, 0) == 0) {
-		/* Already stored: deduplicated, drop our copy. */
+	if (ret < 0) {
 		unlinkat(cas->tmp_fd, name, 0);
-		return 0;
+		return ret;
 	}
-	if (ret == 0 && renameat(cas->tmp_fd, name, cas->objects_fd, rel) < 0)
-		ret = -errno;
-	if (ret < 0)
-		unlinkat(cas->tmp_fd, name, 0);
-	return ret;
+	return tmp_publish(cas, name, hex);
 }
 
 int cas_put_buffer(struct cas *cas, const void *buf, size_t len, char hex_out[DIGEST_HEX_LEN + 1])
@@ -272,18 +261,15 @@ static int copy_known(int src, int dst)
 	return 0;
 }
 
-int cas_put_fd(struct cas *cas, int fd, const uint8_t *known, char hex_out[DIGEST_HEX_LEN + 1])
+/* Copies fd into a new tmp file (hashing unless known); returns the tmp
+ * fd, still open, with name filled; on error nothing is left behind. */
+static int tmp_fill(struct cas *cas, int fd, const uint8_t *known,
+		    char hex_out[DIGEST_HEX_LEN + 1], char name[64])
 {
 	uint8_t raw[DIGEST_LEN];
-	char name[64];
-	int tmp, ret;
+	int tmp = tmp_create(cas, name);
+	int ret;
 
-	if (known) {
-		hex_encode(known, DIGEST_LEN, hex_out);
-		if (cas_has(cas, hex_out))
-			return 0;
-	}
-	tmp = tmp_create(cas, name);
 	if (tmp < 0)
 		return tmp;
 	if (known) {
@@ -298,7 +284,108 @@ int cas_put_fd(struct cas *cas, int fd, const uint8_t *known, char hex_out[DIGES
 		unlinkat(cas->tmp_fd, name, 0);
 		return ret;
 	}
+	return tmp;
+}
+
+int cas_put_fd(struct cas *cas, int fd, const uint8_t *known, char hex_out[DIGEST_HEX_LEN + 1])
+{
+	char name[64];
+	int tmp;
+
+	if (known) {
+		hex_encode(known, DIGEST_LEN, hex_out);
+		if (cas_has(cas, hex_out))
+			return 0;
+	}
+	tmp = tmp_fill(cas, fd, known, hex_out, name);
+	if (tmp < 0)
+		return tmp;
 	return tmp_commit(cas, tmp, name, hex_out);
+}
+
+/* Renames a durable tmp file to its digest name (no fsync). */
+static int tmp_publish(struct cas *cas, const char *name, const char *hex)
+{
+	char rel[DIGEST_HEX_LEN + 2], dir[3];
+	int ret = object_rel(hex, rel);
+
+	if (ret == 0) {
+		memcpy(dir, hex, 2);
+		dir[2] = '\0';
+		if (mkdirat(cas->objects_fd, dir, 0755) < 0 && errno != EEXIST)
+			ret = -errno;
+	}
+	if (ret == 0 && faccessat(cas->objects_fd, rel, F_OK, 0) == 0) {
+		unlinkat(cas->tmp_fd, name, 0);
+		return 0;
+	}
+	if (ret == 0 && renameat(cas->tmp_fd, name, cas->objects_fd, rel) < 0)
+		ret = -errno;
+	if (ret < 0)
+		unlinkat(cas->tmp_fd, name, 0);
+	return ret;
+}
+
+int cas_batch_put_fd(struct cas *cas, struct cas_batch *batch, int fd, const uint8_t *known,
+		     char hex_out[DIGEST_HEX_LEN + 1])
+{
+	struct cas_batch_item *item;
+	char name[64];
+	int tmp;
+
+	if (known) {
+		hex_encode(known, DIGEST_LEN, hex_out);
+		if (cas_has(cas, hex_out))
+			return 0;
+	}
+	if (batch->n == batch->cap) {
+		size_t ncap = batch->cap ? batch->cap * 2 : 64;
+		struct cas_batch_item *grown = realloc(batch->items, ncap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		batch->items = grown;
+		batch->cap = ncap;
+	}
+	tmp = tmp_fill(cas, fd, known, hex_out, name);
+	if (tmp < 0)
+		return tmp;
+	close(tmp);
+	item = &batch->items[batch->n++];
+	memcpy(item->tmpname, name, sizeof(item->tmpname));
+	memcpy(item->hex, hex_out, DIGEST_HEX_LEN + 1);
+	return 0;
+}
+
+int cas_batch_commit(struct cas *cas, struct cas_batch *batch, int *results)
+{
+	int ret = 0;
+
+	if (batch->n == 0)
+		return 0;
+	if (syncfs(cas->tmp_fd) < 0)
+		ret = -errno;
+	for (size_t i = 0; i < batch->n; i++) {
+		int r = ret;
+
+		if (r == 0)
+			r = tmp_publish(cas, batch->items[i].tmpname, batch->items[i].hex);
+		else
+			unlinkat(cas->tmp_fd, batch->items[i].tmpname, 0);
+		if (results)
+			results[i] = r;
+		if (r < 0 && ret == 0)
+			ret = r;
+	}
+	batch->n = 0;
+	return ret;
+}
+
+void cas_batch_free(struct cas_batch *batch)
+{
+	free(batch->items);
+	batch->items = NULL;
+	batch->n = batch->cap = 0;
 }
 
 int cas_open_object(const struct cas *cas, const char *hex)

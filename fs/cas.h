@@ -47,6 +47,29 @@ int cas_put_buffer(struct cas *cas, const void *buf, size_t len, char hex_out[DI
  * hex_out gets the digest name of what was stored. */
 int cas_put_fd(struct cas *cas, int fd, const uint8_t *known, char hex_out[DIGEST_HEX_LEN + 1]);
 
+/* Deferred durability for many small objects: cas_batch_put writes the
+ * object into tmp/ without fsync; cas_batch_commit makes the whole batch
+ * durable with one syncfs() and only then renames each into objects/.  An
+ * object is therefore never visible before its bytes are on disk. */
+struct cas_batch {
+	size_t n, cap;
+	struct cas_batch_item {
+		char tmpname[64];
+		char hex[DIGEST_HEX_LEN + 1];
+	} *items;
+};
+
+/* Like cas_put_fd, into batch.  hex_out is valid at once; the object
+ * exists only after cas_batch_commit returned 0. */
+int cas_batch_put_fd(struct cas *cas, struct cas_batch *batch, int fd, const uint8_t *known,
+		     char hex_out[DIGEST_HEX_LEN + 1]);
+
+/* Commits every object in batch and empties it.  On error the batch's
+ * temporary files are removed and the first -errno is returned; results[i]
+ * (if non-NULL, batch->n entries) gets each item's 0 or -errno. */
+int cas_batch_commit(struct cas *cas, struct cas_batch *batch, int *results);
+void cas_batch_free(struct cas_batch *batch);
+
 /* Opens object hex read-only; returns an fd or -errno (-ENOENT if absent). */
 int cas_open_object(const struct cas *cas, const char *hex);
 

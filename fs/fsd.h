@@ -1,0 +1,146 @@
+/*
+ * fsd: the provfs FUSE daemon (libfuse3 low-level API), a passthrough over
+ * a backing directory that logs accesses and content-addresses files.
+ *
+ * This header is the daemon's public entry point (fsd_serve) followed by
+ * what its modules share: fsd_inode.c (the inode table), fsd_ops.c (the
+ * FUSE operations), fsd_work.c (digest/capture workers and the /proc
+ * reader), fsd_main.c (session setup and teardown).
+ *
+ * Inodes: keyed by the backing (dev, ino).  Each holds a file handle from
+ * name_to_handle_at() and only optionally an O_PATH fd: at most
+ * FSD_FD_CACHE_MAX fds are kept, beyond that an fd is reopened with
+ * open_by_handle_at() for each request, so a 100k-file tree does not need
+ * 100k fds (the hard RLIMIT_NOFILE here is 20000).  Filesystems without
+ * handles (e.g. procfs) fall back to keeping the fd.
+ */
+#ifndef PROVFS_FSD_H
+#define PROVFS_FSD_H
+
+#define FUSE_USE_VERSION 312
+
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "accesslog.h"
+#include "cas.h"
+#include "digest.h"
+
+struct fsd_config {
+	const char *backing;    /* directory served */
+	const char *mountpoint; /* where */
+	const char *store;      /* store root; NULL: no capture */
+	const char *log_path;   /* access log database */
+	const char *label;      /* mount label in the log ("workspace", "root") */
+	int readonly;
+	int debug;              /* libfuse debug output to stderr */
+	double timeout;         /* entry/attr cache timeout, seconds */
+};
+
+/* Mounts, then writes "ok\n" to ready_fd (or "error <errno> <text>\n" and
+ * returns) and serves until unmounted; then drains the workers and closes
+ * the log.  Returns 0, or -errno for a setup failure, or 1 if files could
+ * not be captured into the store. */
+int fsd_serve(const struct fsd_config *cfg, int ready_fd);
+
+/* ---- internals shared by the fsd_*.c modules ---- */
+
+#define FSD_FD_CACHE_MAX 8192
+
+struct fsd_inode {
+	struct fsd_inode *hnext; /* hash chain in the inode table */
+	dev_t dev;
+	ino_t ino;
+	mode_t type;            /* S_IFMT bits */
+	struct file_handle *fh; /* NULL when the filesystem has no handles */
+	int mount_fd;           /* fd on the same filesystem, for open_by_handle_at */
+	int fd;                 /* cached O_PATH fd or -1; closed only when freed */
+	uint64_t nlookup;       /* the kernel's references */
+	uint64_t refs;          /* ours: children, open files, pending jobs */
+	struct fsd_inode *parent; /* last known parent (holds a ref), NULL for root */
+	char *name;             /* last known name in parent */
+
+	/* Write tracking, under wlock. */
+	pthread_mutex_t wlock;
+	int writers;            /* open file handles with write access */
+	int dirty;              /* written since the last close-write record */
+	struct digest_ctx *seq; /* inline hash of a strictly sequential writer */
+	uint64_t seq_off;       /* bytes hashed so far */
+};
+
+/* One open file or directory (fuse_file_info.fh). */
+struct fsd_file {
+	int fd;                /* real fd for I/O */
+	struct fsd_inode *in;  /* holds a ref */
+	int writable;
+	void *dir;             /* DIR * for directories */
+	off_t dir_off;         /* offset of the last entry returned */
+	int64_t process;       /* process that opened it */
+};
+
+struct fsd {
+	struct fsd_config cfg;
+	struct fuse_session *se;
+	struct cas *cas;       /* NULL: no capture */
+	struct alog *log;
+	struct fsd_inode root;
+	pthread_mutex_t table_lock; /* inode table, nlookup/refs, parent/name */
+	struct fsd_inode **table;
+	size_t table_size, n_inodes;
+	int n_cached_fds;
+	struct fsd_work *work;
+	struct fsd_seen *seen; /* dedup of stat/probe/readdir records */
+	int mount_fds[64];     /* known mount ids -> fd, see fsd_inode.c */
+	int mount_ids[64];
+	int n_mounts;
+};
+
+/* Inode table (fsd_inode.c). */
+int fsd_inode_init(struct fsd *fs);
+void fsd_inode_destroy(struct fsd *fs);
+struct fsd_inode *fsd_inode_get(struct fsd *fs, fuse_ino_t ino);
+fuse_ino_t fsd_inode_id(struct fsd *fs, struct fsd_inode *in);
+/* Looks name up under parent: on success fills e (nlookup taken) and
+ * returns 0; else -errno. */
+int fsd_inode_lookup(struct fsd *fs, struct fsd_inode *parent, const char *name,
+		     struct fuse_entry_param *e);
+void fsd_inode_forget(struct fsd *fs, struct fsd_inode *in, uint64_t n);
+void fsd_inode_ref(struct fsd *fs, struct fsd_inode *in);
+void fsd_inode_unref(struct fsd *fs, struct fsd_inode *in);
+/* An O_PATH fd for in; *owned says whether the caller must close it
+ * (fsd_fd_put does).  Returns fd or -errno. */
+int fsd_fd_get(struct fsd *fs, struct fsd_inode *in, int *owned);
+void fsd_fd_put(int fd, int owned);
+/* A real fd opened with flags (not O_PATH); caller closes. */
+int fsd_inode_open(struct fsd *fs, struct fsd_inode *in, int flags);
+/* Path of in (or of name under in if name != NULL) inside the mount,
+ * starting with '/'; malloc'd. */
+char *fsd_inode_path(struct fsd *fs, struct fsd_inode *in, const char *name);
+/* Records that the entry name in parent is now in (after rename/link). */
+void fsd_inode_set_name(struct fsd *fs, struct fsd_inode *in, struct fsd_inode *parent,
+			const char *name);
+/* Finds the inode now at parent/name, if we know it (takes a ref). */
+struct fsd_inode *fsd_inode_find_at(struct fsd *fs, struct fsd_inode *parent, const char *name);
+
+/* Workers (fsd_work.c). */
+int fsd_work_start(struct fsd *fs);
+/* Waits for every queued job, then stops the threads.  Returns the number
+ * of capture errors seen. */
+int fsd_work_stop(struct fsd *fs);
+/* The log's process id for the caller of req (reads /proc off-thread). */
+int64_t fsd_process(struct fsd *fs, fuse_req_t req);
+/* A process that just exec'd: its next request re-reads /proc. */
+void fsd_process_exec(struct fsd *fs, pid_t pid);
+/* Queue: digest the file in for an open record (op "open"/"exec"). */
+void fsd_work_read(struct fsd *fs, struct fsd_inode *in, const char *path, const char *op,
+		   int flags, int64_t process, int64_t time_ns);
+/* Queue: the last writer closed in; known is the inline digest or NULL. */
+void fsd_work_written(struct fsd *fs, struct fsd_inode *in, const char *path, int64_t process,
+		      int64_t time_ns, const uint8_t *known, uint64_t known_size);
+/* Logs an access now (no digest); dedup'd for stat/probe/readdir/readlink. */
+void fsd_log(struct fsd *fs, int64_t process, const char *op, const char *path,
+	     const char *path2, int64_t flags, int result);
+
+#endif

@@ -1,0 +1,464 @@
+/* fsd inode table: backing (dev, ino) -> struct fsd_inode, see fsd.h. */
+#include "fsd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static size_t hash_key(dev_t dev, ino_t ino, size_t size)
+{
+	uint64_t h = (uint64_t)ino * 0x9e3779b97f4a7c15ULL ^ (uint64_t)dev * 0xc2b2ae3d27d4eb4fULL;
+
+	return (size_t)(h ^ (h >> 29)) & (size - 1);
+}
+
+static int mount_fd_for(struct fsd *fs, int mnt, int fd, mode_t type);
+
+int fsd_inode_init(struct fsd *fs)
+{
+	struct stat st;
+	int fd = open(fs->cfg.backing, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	memset(&fs->root, 0, sizeof(fs->root));
+	fs->root.fd = fd;
+	fs->root.dev = st.st_dev;
+	fs->root.ino = st.st_ino;
+	fs->root.type = S_IFDIR;
+	fs->root.nlookup = 2;
+	fs->root.name = strdup("");
+	fs->root.mount_fd = -1;
+	{
+		struct file_handle *fh = malloc(sizeof(*fh) + MAX_HANDLE_SZ);
+		int mnt;
+
+		if (fh) {
+			fh->handle_bytes = MAX_HANDLE_SZ;
+			if (name_to_handle_at(fd, "", fh, &mnt, AT_EMPTY_PATH) == 0)
+				fs->root.mount_fd = mount_fd_for(fs, mnt, fd, S_IFDIR);
+			free(fh);
+		}
+	}
+	pthread_mutex_init(&fs->root.wlock, NULL);
+	pthread_mutex_init(&fs->table_lock, NULL);
+	fs->table_size = 1 << 14;
+	fs->table = calloc(fs->table_size, sizeof(*fs->table));
+	if (!fs->table || !fs->root.name)
+		return -ENOMEM;
+	return 0;
+}
+
+static void free_inode(struct fsd *fs, struct fsd_inode *in)
+{
+	if (in->fd >= 0) {
+		close(in->fd);
+		fs->n_cached_fds--;
+	}
+	free(in->fh);
+	free(in->name);
+	digest_free(in->seq);
+	pthread_mutex_destroy(&in->wlock);
+	free(in);
+}
+
+void fsd_inode_destroy(struct fsd *fs)
+{
+	for (size_t i = 0; i < fs->table_size; i++) {
+		struct fsd_inode *in = fs->table[i];
+
+		while (in) {
+			struct fsd_inode *next = in->hnext;
+
+			free_inode(fs, in);
+			in = next;
+		}
+	}
+	free(fs->table);
+	for (int i = 0; i < fs->n_mounts; i++)
+		close(fs->mount_fds[i]);
+	close(fs->root.fd);
+	free(fs->root.name);
+	pthread_mutex_destroy(&fs->table_lock);
+}
+
+struct fsd_inode *fsd_inode_get(struct fsd *fs, fuse_ino_t ino)
+{
+	if (ino == FUSE_ROOT_ID)
+		return &fs->root;
+	return (struct fsd_inode *)(uintptr_t)ino;
+}
+
+fuse_ino_t fsd_inode_id(struct fsd *fs, struct fsd_inode *in)
+{
+	return in == &fs->root ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)in;
+}
+
+static void unhash(struct fsd *fs, struct fsd_inode *in)
+{
+	struct fsd_inode **pp = &fs->table[hash_key(in->dev, in->ino, fs->table_size)];
+
+	while (*pp) {
+		if (*pp == in) {
+			*pp = in->hnext;
+			fs->n_inodes--;
+			return;
+		}
+		pp = &(*pp)->hnext;
+	}
+}
+
+static void grow_table(struct fsd *fs)
+{
+	size_t nsize = fs->table_size * 2;
+	struct fsd_inode **nt = calloc(nsize, sizeof(*nt));
+
+	if (!nt)
+		return;
+	for (size_t i = 0; i < fs->table_size; i++) {
+		struct fsd_inode *in = fs->table[i];
+
+		while (in) {
+			struct fsd_inode *next = in->hnext;
+			size_t h = hash_key(in->dev, in->ino, nsize);
+
+			in->hnext = nt[h];
+			nt[h] = in;
+			in = next;
+		}
+	}
+	free(fs->table);
+	fs->table = nt;
+	fs->table_size = nsize;
+}
+
+/* Frees in and walks up parents whose last reference it held.  Called
+ * with table_lock held. */
+static void maybe_free_locked(struct fsd *fs, struct fsd_inode *in)
+{
+	while (in && in != &fs->root && in->nlookup == 0 && in->refs == 0) {
+		struct fsd_inode *parent = in->parent;
+
+		unhash(fs, in);
+		free_inode(fs, in);
+		if (parent && parent != &fs->root)
+			parent->refs--;
+		in = parent;
+	}
+}
+
+void fsd_inode_forget(struct fsd *fs, struct fsd_inode *in, uint64_t n)
+{
+	if (in == &fs->root)
+		return;
+	pthread_mutex_lock(&fs->table_lock);
+	in->nlookup = in->nlookup > n ? in->nlookup - n : 0;
+	maybe_free_locked(fs, in);
+	pthread_mutex_unlock(&fs->table_lock);
+}
+
+void fsd_inode_ref(struct fsd *fs, struct fsd_inode *in)
+{
+	if (in == &fs->root)
+		return;
+	pthread_mutex_lock(&fs->table_lock);
+	in->refs++;
+	pthread_mutex_unlock(&fs->table_lock);
+}
+
+void fsd_inode_unref(struct fsd *fs, struct fsd_inode *in)
+{
+	if (in == &fs->root)
+		return;
+	pthread_mutex_lock(&fs->table_lock);
+	in->refs--;
+	maybe_free_locked(fs, in);
+	pthread_mutex_unlock(&fs->table_lock);
+}
+
+/* Sets in's parent and name; table_lock held. */
+static void set_name_locked(struct fsd *fs, struct fsd_inode *in, struct fsd_inode *parent,
+			    const char *name)
+{
+	struct fsd_inode *old = in->parent;
+	char *copy;
+
+	if (in == &fs->root)
+		return;
+	if (old == parent && in->name && !strcmp(in->name, name))
+		return;
+	copy = strdup(name);
+	if (!copy)
+		return;
+	free(in->name);
+	in->name = copy;
+	if (parent != old) {
+		if (parent != &fs->root)
+			parent->refs++;
+		in->parent = parent;
+		if (old && old != &fs->root) {
+			old->refs--;
+			maybe_free_locked(fs, old);
+		}
+	}
+}
+
+void fsd_inode_set_name(struct fsd *fs, struct fsd_inode *in, struct fsd_inode *parent,
+			const char *name)
+{
+	pthread_mutex_lock(&fs->table_lock);
+	set_name_locked(fs, in, parent, name);
+	pthread_mutex_unlock(&fs->table_lock);
+}
+
+int fsd_fd_get(struct fsd *fs, struct fsd_inode *in, int *owned)
+{
+	int fd;
+
+	*owned = 0;
+	if (in->fd >= 0)
+		return in->fd;
+	if (!in->fh)
+		return -ESTALE;
+	fd = open_by_handle_at(in->mount_fd, in->fh, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	pthread_mutex_lock(&fs->table_lock);
+	if (in->fd < 0 && fs->n_cached_fds < FSD_FD_CACHE_MAX) {
+		in->fd = fd;
+		fs->n_cached_fds++;
+	} else {
+		*owned = 1;
+	}
+	pthread_mutex_unlock(&fs->table_lock);
+	return fd;
+}
+
+void fsd_fd_put(int fd, int owned)
+{
+	if (owned && fd >= 0)
+		close(fd);
+}
+
+int fsd_inode_open(struct fsd *fs, struct fsd_inode *in, int flags)
+{
+	char proc[64];
+	int fd;
+
+	flags &= ~O_NOFOLLOW;
+	if (in->fh && in != &fs->root) {
+		fd = open_by_handle_at(in->mount_fd, in->fh, flags | O_CLOEXEC);
+		return fd < 0 ? -errno : fd;
+	}
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", in->fd);
+	fd = open(proc, flags | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* The mount fd for mount id mnt, registering fd's filesystem if new.
+ * open_by_handle_at() refuses O_PATH fds as its mount fd, so a real
+ * directory fd is opened; only directories register a new mount (opening
+ * a device or fifo could have side effects).  -1 if none. */
+static int mount_fd_for(struct fsd *fs, int mnt, int fd, mode_t type)
+{
+	char proc[64];
+	int i, mfd;
+
+	for (i = 0; i < fs->n_mounts; i++)
+		if (fs->mount_ids[i] == mnt)
+			return fs->mount_fds[i];
+	if (fs->n_mounts == 64 || type != S_IFDIR)
+		return -1;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	mfd = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (mfd < 0)
+		return -1;
+	fs->mount_ids[i] = mnt;
+	fs->mount_fds[i] = mfd;
+	fs->n_mounts++;
+	return mfd;
+}
+
+static struct file_handle *make_handle(int fd, int *mnt)
+{
+	struct file_handle *fh = malloc(sizeof(*fh) + MAX_HANDLE_SZ);
+
+	if (!fh)
+		return NULL;
+	fh->handle_bytes = MAX_HANDLE_SZ;
+	if (name_to_handle_at(fd, "", fh, mnt, AT_EMPTY_PATH) < 0) {
+		free(fh);
+		return NULL;
+	}
+	return fh;
+}
+
+static int same_handle(const struct file_handle *a, const struct file_handle *b)
+{
+	return a && b && a->handle_type == b->handle_type && a->handle_bytes == b->handle_bytes &&
+	       !memcmp(a->f_handle, b->f_handle, a->handle_bytes);
+}
+
+static struct fsd_inode *find_locked(struct fsd *fs, dev_t dev, ino_t ino)
+{
+	struct fsd_inode *in;
+
+	if (dev == fs->root.dev && ino == fs->root.ino)
+		return &fs->root;
+	for (in = fs->table[hash_key(dev, ino, fs->table_size)]; in; in = in->hnext)
+		if (in->dev == dev && in->ino == ino)
+			return in;
+	return NULL;
+}
+
+int fsd_inode_lookup(struct fsd *fs, struct fsd_inode *parent, const char *name,
+		     struct fuse_entry_param *e)
+{
+	struct fsd_inode *in;
+	struct file_handle *fh;
+	struct stat st;
+	int owned, pfd, fd, mnt = 0;
+
+	pfd = fsd_fd_get(fs, parent, &owned);
+	if (pfd < 0)
+		return pfd;
+	fd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	fsd_fd_put(pfd, owned);
+	if (fd < 0)
+		return -errno;
+	if (fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	fh = make_handle(fd, &mnt);
+
+	pthread_mutex_lock(&fs->table_lock);
+	in = find_locked(fs, st.st_dev, st.st_ino);
+	if (in && in != &fs->root && in->fd < 0 && fh && !same_handle(in->fh, fh)) {
+		/* The backing inode number was reused by a new file; the old
+		 * entry stays alive for the kernel but leaves the table. */
+		unhash(fs, in);
+		in->dev = (dev_t)-1;
+		in = NULL;
+	}
+	if (in) {
+		in->nlookup++;
+		if (in->fd < 0 && fs->n_cached_fds < FSD_FD_CACHE_MAX) {
+			in->fd = fd;
+			fs->n_cached_fds++;
+			fd = -1;
+		}
+		set_name_locked(fs, in, parent, name);
+		free(fh);
+	} else {
+		in = calloc(1, sizeof(*in));
+		if (!in) {
+			pthread_mutex_unlock(&fs->table_lock);
+			free(fh);
+			close(fd);
+			return -ENOMEM;
+		}
+		in->dev = st.st_dev;
+		in->ino = st.st_ino;
+		in->type = st.st_mode & S_IFMT;
+		in->nlookup = 1;
+		in->fd = -1;
+		in->fh = fh;
+		pthread_mutex_init(&in->wlock, NULL);
+		if (fh) {
+			in->mount_fd = mount_fd_for(fs, mnt, fd, in->type);
+			if (in->mount_fd < 0) {
+				free(in->fh);
+				in->fh = NULL;
+			}
+		}
+		if (!in->fh || fs->n_cached_fds < FSD_FD_CACHE_MAX) {
+			in->fd = fd;
+			fs->n_cached_fds++;
+			fd = -1;
+		}
+		set_name_locked(fs, in, parent, name);
+		if (fs->n_inodes * 2 > fs->table_size)
+			grow_table(fs);
+		size_t h = hash_key(in->dev, in->ino, fs->table_size);
+		in->hnext = fs->table[h];
+		fs->table[h] = in;
+		fs->n_inodes++;
+	}
+	pthread_mutex_unlock(&fs->table_lock);
+	if (fd >= 0)
+		close(fd);
+
+	memset(e, 0, sizeof(*e));
+	e->ino = fsd_inode_id(fs, in);
+	e->attr = st;
+	e->attr_timeout = fs->cfg.timeout;
+	e->entry_timeout = fs->cfg.timeout;
+	return 0;
+}
+
+struct fsd_inode *fsd_inode_find_at(struct fsd *fs, struct fsd_inode *parent, const char *name)
+{
+	struct fsd_inode *in;
+	struct stat st;
+	int owned, pfd = fsd_fd_get(fs, parent, &owned);
+	int ret;
+
+	if (pfd < 0)
+		return NULL;
+	ret = fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW);
+	fsd_fd_put(pfd, owned);
+	if (ret < 0)
+		return NULL;
+	pthread_mutex_lock(&fs->table_lock);
+	in = find_locked(fs, st.st_dev, st.st_ino);
+	if (in && in != &fs->root)
+		in->refs++;
+	pthread_mutex_unlock(&fs->table_lock);
+	return in;
+}
+
+char *fsd_inode_path(struct fsd *fs, struct fsd_inode *in, const char *name)
+{
+	const char *parts[512];
+	size_t n = 0, len = 1;
+	char *out, *p;
+
+	pthread_mutex_lock(&fs->table_lock);
+	if (name) {
+		parts[n++] = name;
+		len += strlen(name) + 1;
+	}
+	for (; in && in != &fs->root && n < 512; in = in->parent) {
+		parts[n++] = in->name ? in->name : "?";
+		len += strlen(parts[n - 1]) + 1;
+	}
+	out = malloc(len + 1);
+	if (out) {
+		p = out;
+		if (n == 0)
+			*p++ = '/';
+		while (n > 0) {
+			size_t l = strlen(parts[--n]);
+
+			*p++ = '/';
+			memcpy(p, parts[n], l);
+			p += l;
+		}
+		*p = '\0';
+	}
+	pthread_mutex_unlock(&fs->table_lock);
+	return out;
+}

@@ -1,0 +1,215 @@
+/* fsd session: checks, mount, the multithreaded loop, orderly teardown. */
+#include "fsd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+extern const struct fuse_lowlevel_ops fsd_ops;
+
+static void tell(int ready_fd, int err, const char *what)
+{
+	char msg[PATH_MAX + 128];
+	int n;
+
+	if (ready_fd < 0)
+		return;
+	if (err == 0)
+		n = snprintf(msg, sizeof(msg), "ok\n");
+	else
+		n = snprintf(msg, sizeof(msg), "error %d %s\n", -err, what);
+	if (n > 0)
+		write_full(ready_fd, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
+}
+
+/* 1 if path is the root of a mount (its device differs from its parent's,
+ * or it is "/" itself). */
+static int is_mount_root(const char *path)
+{
+	char *parent;
+	struct stat a, b;
+	int ret;
+
+	if (stat(path, &a) < 0)
+		return 0;
+	parent = path_join(path, "..");
+	if (!parent)
+		return 0;
+	ret = stat(parent, &b) == 0 && (a.st_dev != b.st_dev || a.st_ino == b.st_ino);
+	free(parent);
+	return ret;
+}
+
+static int check_dirs(const struct fsd_config *cfg, char *why, size_t whylen)
+{
+	struct stat st;
+
+	if (stat(cfg->backing, &st) < 0) {
+		snprintf(why, whylen, "cannot use backing directory '%s': %s", cfg->backing,
+			 strerror(errno));
+		return -errno;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, whylen, "backing '%s' is not a directory", cfg->backing);
+		return -ENOTDIR;
+	}
+	if (stat(cfg->mountpoint, &st) < 0) {
+		snprintf(why, whylen, "cannot use mount point '%s': %s", cfg->mountpoint,
+			 strerror(errno));
+		return -errno;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, whylen, "mount point '%s' is not a directory", cfg->mountpoint);
+		return -ENOTDIR;
+	}
+	if (is_mount_root(cfg->mountpoint)) {
+		snprintf(why, whylen,
+			 "mount point '%s' is busy: something is already mounted there "
+			 "(unmount it first)", cfg->mountpoint);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static struct fuse_session *make_session(struct fsd *fs)
+{
+	char opts[PATH_MAX + 256];
+	char *argv[4];
+	struct fuse_args args;
+	struct fuse_session *se;
+
+	/* fsname shows the backing directory in /proc/mounts; commas in it
+	 * would split the option string, so they are left out. */
+	snprintf(opts, sizeof(opts), "fsname=provfs,subtype=provfs,default_permissions%s%s",
+		 geteuid() == 0 ? ",allow_other,suid,dev" : "", fs->cfg.readonly ? ",ro" : "");
+	argv[0] = "provfs";
+	argv[1] = "-o";
+	argv[2] = opts;
+	argv[3] = fs->cfg.debug ? "-d" : NULL;
+	args.argc = fs->cfg.debug ? 4 : 3;
+	args.argv = argv;
+	args.allocated = 0;
+	se = fuse_session_new(&args, &fsd_ops, sizeof(fsd_ops), fs);
+	fuse_opt_free_args(&args);
+	return se;
+}
+
+static int open_outputs(struct fsd *fs, char *why, size_t whylen)
+{
+	struct alog_mount_info mi = {
+		.label = fs->cfg.label ? fs->cfg.label : "workspace",
+		.backing = fs->cfg.backing,
+		.mountpoint = fs->cfg.mountpoint,
+		.readonly = fs->cfg.readonly,
+	};
+	int ret;
+
+	if (fs->cfg.store) {
+		ret = cas_open(fs->cfg.store, 1, &fs->cas);
+		if (ret < 0) {
+			snprintf(why, whylen, "cannot use store '%s': %s", fs->cfg.store,
+				 strerror(-ret));
+			return ret;
+		}
+	}
+	ret = alog_open(fs->cfg.log_path, &mi, &fs->log);
+	if (ret < 0) {
+		snprintf(why, whylen, "cannot open access log '%s': %s", fs->cfg.log_path,
+			 strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+int fsd_serve(const struct fsd_config *cfg, int ready_fd)
+{
+	struct fsd *fs = calloc(1, sizeof(*fs));
+	struct fuse_loop_config *loop = NULL;
+	char why[PATH_MAX + 128] = "";
+	int ret, capture_errors;
+
+	if (!fs) {
+		tell(ready_fd, -ENOMEM, "out of memory");
+		return -ENOMEM;
+	}
+	fs->cfg = *cfg;
+	if (fs->cfg.timeout <= 0)
+		fs->cfg.timeout = 86400.0;
+	umask(0);
+	ret = check_dirs(cfg, why, sizeof(why));
+	if (ret == 0)
+		ret = open_outputs(fs, why, sizeof(why));
+	if (ret == 0) {
+		ret = fsd_inode_init(fs);
+		if (ret < 0)
+			snprintf(why, sizeof(why), "cannot open '%s': %s", cfg->backing,
+				 strerror(-ret));
+	}
+	if (ret == 0) {
+		ret = fsd_work_start(fs);
+		if (ret < 0)
+			snprintf(why, sizeof(why), "cannot start worker threads: %s",
+				 strerror(-ret));
+	}
+	if (ret == 0) {
+		fs->se = make_session(fs);
+		if (!fs->se) {
+			ret = -EINVAL;
+			snprintf(why, sizeof(why), "cannot create a FUSE session (is /dev/fuse there?)");
+		}
+	}
+	if (ret == 0 && fuse_set_signal_handlers(fs->se) != 0) {
+		ret = -EIO;
+		snprintf(why, sizeof(why), "cannot install signal handlers");
+	}
+	if (ret == 0 && fuse_session_mount(fs->se, cfg->mountpoint) != 0) {
+		ret = -EIO;
+		snprintf(why, sizeof(why), "cannot mount on '%s' (see messages above)",
+			 cfg->mountpoint);
+	}
+	tell(ready_fd, ret, why);
+	if (ret == 0 && ready_fd >= 0) {
+		/* Detach: the caller has its answer; nobody reads our stdio. */
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		close(ready_fd);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+			close(null);
+		}
+	}
+	if (ret == 0) {
+		loop = fuse_loop_cfg_create();
+		fuse_loop_cfg_set_max_threads(loop, 16);
+		fuse_loop_cfg_set_idle_threads(loop, 4);
+		fuse_session_loop_mt(fs->se, loop);
+		fuse_loop_cfg_destroy(loop);
+		fuse_session_unmount(fs->se);
+	}
+	if (fs->se) {
+		fuse_remove_signal_handlers(fs->se);
+		fuse_session_destroy(fs->se);
+	}
+	/* Everything queued reaches the store and the log before we exit. */
+	capture_errors = fsd_work_stop(fs);
+	if (fs->log) {
+		int lret = alog_close(fs->log, capture_errors ? "capture-errors" : "clean");
+
+		if (lret < 0 && ret == 0)
+			ret = lret;
+	}
+	if (fs->root.name)
+		fsd_inode_destroy(fs);
+	cas_close(fs->cas);
+	free(fs);
+	if (ret == 0 && capture_errors)
+		return 1;
+	return ret;
+}

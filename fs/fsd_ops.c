@@ -1,0 +1,1054 @@
+/*
+ * fsd operations: the libfuse low-level operation table.  Each handler
+ * does the passthrough work on the backing inode, replies, and queues log
+ * records; digests and captures are queued to the workers (fsd_work.c), so
+ * replies never wait on hashing, the store or sqlite.
+ */
+#include "fsd.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+/* The kernel marks opens done by execve with FMODE_EXEC in the flags. */
+#define FSD_FMODE_EXEC 0x20
+
+static struct fsd *fsd_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static struct fsd_file *file_of(struct fuse_file_info *fi)
+{
+	return (struct fsd_file *)(uintptr_t)fi->fh;
+}
+
+static void proc_path(int fd, char out[64])
+{
+	snprintf(out, 64, "/proc/self/fd/%d", fd);
+}
+
+/* Logs op on (in, name) for req's process. */
+static void log_op(struct fsd *fs, fuse_req_t req, const char *op, struct fsd_inode *in,
+		   const char *name, const char *path2, int64_t flags, int result)
+{
+	char *path = fsd_inode_path(fs, in, name);
+
+	fsd_log(fs, fsd_process(fs, req), op, path, path2, flags, result);
+	free(path);
+}
+
+static void reply_entry_logged(fuse_req_t req, struct fsd *fs, struct fsd_inode *parent,
+			       const char *name, const char *op, const char *path2, int64_t flags,
+			       int err)
+{
+	struct fuse_entry_param e;
+
+	if (err == 0)
+		err = -fsd_inode_lookup(fs, parent, name, &e);
+	log_op(fs, req, op, parent, name, path2, flags, err);
+	if (err)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_entry(req, &e);
+}
+
+/* New files belong to the caller (the daemon runs as root), with the
+ * group of a setgid parent directory. */
+static void set_owner(fuse_req_t req, int pfd, const char *name)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct stat pst;
+	gid_t gid = ctx->gid;
+
+	if (geteuid() != 0 || (ctx->uid == 0 && ctx->gid == 0))
+		return;
+	if (fstatat(pfd, "", &pst, AT_EMPTY_PATH) == 0 && (pst.st_mode & S_ISGID))
+		gid = pst.st_gid;
+	if (fchownat(pfd, name, ctx->uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return;
+}
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	struct fsd *fs = userdata;
+
+	if (conn->capable & FUSE_CAP_SPLICE_WRITE)
+		conn->want |= FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE;
+	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	if (fs->cfg.readonly && (conn->capable & FUSE_CAP_CACHE_SYMLINKS))
+		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+	/* Locks stay local to the kernel: correct for a single-host mount. */
+	conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
+	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fsd *fs = fsd_of(req);
+	struct fsd_inode *pin = fsd_inode_get(fs, parent);
+	struct fuse_entry_param e;
+	int ret = fsd_inode_lookup(fs, pin, name, &e);
+
+	log_op(fs, req, ret == 0 ? ALOG_OP_STAT : ALOG_OP_PROBE, pin, name, NULL, 0, -ret);
+	if (ret == -ENOENT) {
+		/* ino 0 with a timeout: the kernel caches the absence. */
+		memset(&e, 0, sizeof(e));
+		e.entry_timeout = fs->cfg.timeout;
+		fuse_reply_entry(req, &e);
+	} else if (ret < 0) {
+		fuse_reply_err(req, -ret);
+	} else {
+		fuse_reply_entry(req, &e);
+	}
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	struct fsd *fs = fsd_of(req);
+
+	fsd_inode_forget(fs, fsd_inode_get(fs, ino), nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	struct fsd *fs = fsd_of(req);
+
+	for (size_t i = 0; i < count; i++)
+		fsd_inode_forget(fs, fsd_inode_get(fs, forgets[i].ino), forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+static int stat_inode(struct fsd *fs, struct fsd_inode *in, struct stat *st)
+{
+	int owned, fd = fsd_fd_get(fs, in, &owned);
+	int ret = 0;
+
+	if (fd < 0)
+		return fd;
+	if (fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+		ret = -errno;
+	fsd_fd_put(fd, owned);
+	return ret;
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fsd *fs = fsd_of(req);
+	struct stat st;
+	int ret;
+
+	if (fi && fstat(file_of(fi)->fd, &st) == 0)
+		ret = 0;
+	else
+		ret = stat_inode(fs, fsd_inode_get(fs, ino), &st);
+	if (ret < 0)
+		fuse_reply_err(req, -ret);
+	else
+		fuse_reply_attr(req, &st, fs->cfg.timeout);
+}
+
+/* The file's content changed outside write(): the inline hash is lost. */
+static void track_modified(struct fsd_inode *in, int keep_if_size, uint64_t size)
+{
+	pthread_mutex_lock(&in->wlock);
+	if (in->seq && !(keep_if_size && size == in->seq_off)) {
+		digest_free(in->seq);
+		in->seq = NULL;
+	}
+	in->dirty = 1;
+	pthread_mutex_unlock(&in->wlock);
+}
+
+/* A truncate by path with no writer open is a complete write by itself. */
+static void track_truncate(struct fsd *fs, fuse_req_t req, struct fsd_inode *in, uint64_t size)
+{
+	int writers;
+
+	track_modified(in, 1, size);
+	pthread_mutex_lock(&in->wlock);
+	writers = in->writers;
+	if (!writers)
+		in->dirty = 0;
+	pthread_mutex_unlock(&in->wlock);
+	if (!writers) {
+		char *path = fsd_inode_path(fs, in, NULL);
+
+		fsd_work_written(fs, in, path, fsd_process(fs, req), time_now_ns(), NULL, 0);
+		free(path);
+	}
+}
+
+static int do_setattr(struct fsd *fs, struct fsd_inode *in, struct stat *attr, int valid,
+		      int ffd)
+{
+	char proc[64];
+	int owned, fd = fsd_fd_get(fs, in, &owned);
+	int ret = 0;
+
+	if (fd < 0)
+		return fd;
+	proc_path(fd, proc);
+	if (valid & FUSE_SET_ATTR_MODE) {
+		ret = ffd >= 0 ? fchmod(ffd, attr->st_mode) : chmod(proc, attr->st_mode);
+		if (ret < 0)
+			goto fail;
+	}
+	if (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+		uid_t uid = (valid & FUSE_SET_ATTR_UID) ? attr->st_uid : (uid_t)-1;
+		gid_t gid = (valid & FUSE_SET_ATTR_GID) ? attr->st_gid : (gid_t)-1;
+
+		ret = fchownat(fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
+		if (ret < 0)
+			goto fail;
+	}
+	if (valid & FUSE_SET_ATTR_SIZE) {
+		ret = ffd >= 0 ? ftruncate(ffd, attr->st_size) : truncate(proc, attr->st_size);
+		if (ret < 0)
+			goto fail;
+	}
+	if (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)) {
+		struct timespec tv[2];
+
+		tv[0].tv_sec = tv[1].tv_sec = 0;
+		tv[0].tv_nsec = tv[1].tv_nsec = UTIME_OMIT;
+		if (valid & FUSE_SET_ATTR_ATIME_NOW)
+			tv[0].tv_nsec = UTIME_NOW;
+		else if (valid & FUSE_SET_ATTR_ATIME)
+			tv[0] = attr->st_atim;
+		if (valid & FUSE_SET_ATTR_MTIME_NOW)
+			tv[1].tv_nsec = UTIME_NOW;
+		else if (valid & FUSE_SET_ATTR_MTIME)
+			tv[1] = attr->st_mtim;
+		if (ffd >= 0)
+			ret = futimens(ffd, tv);
+		else if (in->type == S_IFLNK)
+			ret = utimensat(fd, "", tv, AT_EMPTY_PATH);
+		else
+			ret = utimensat(AT_FDCWD, proc, tv, 0);
+		if (ret < 0)
+			goto fail;
+	}
+	fsd_fd_put(fd, owned);
+	return 0;
+fail:
+	ret = -errno;
+	fsd_fd_put(fd, owned);
+	return ret;
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
+		       struct fuse_file_info *fi)
+{
+	struct fsd *fs = fsd_of(req);
+	struct fsd_inode *in = fsd_inode_get(fs, ino);
+	struct stat st;
+	int ret;
+
+	if (fs->cfg.readonly) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	ret = do_setattr(fs, in, attr, valid, fi ? file_of(fi)->fd : -1);
+	log_op(fs, req, ALOG_OP_SETATTR, in, NULL, NULL, valid, -ret);
+	if (ret == 0 && (valid & FUSE_SET_ATTR_SIZE))
+		track_truncate(fs, req, in, (uint64_t)attr->st_size);
+	if (ret == 0)
+		ret = fi ? (fstat(file_of(fi)->fd, &st) < 0 ? -errno : 0) : stat_inode(fs, in, &st);
+	if (ret < 0)
+		fuse_reply_err(req, -ret);
+	else
+		fuse_reply_attr(req, &st, fs->cfg.timeout);
+}
+
+static void op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct fsd *fs = fsd_of(req);
+	struct fsd_inode *in = fsd_inode_get(fs, ino);
+	char buf[PATH_MAX + 1];
+	int owned, fd = fsd_fd_get(fs, in, &owned);
+	ssize_t n;
+
+	if (fd < 0) {
+		fuse_reply_err(req, -fd);
+		return;
+	}
+	n = readlinkat(fd, "", buf, sizeof(buf));
+	if (n < 0)
+		n = -errno;
+	fsd_fd_put(fd, owned);
+	log_op(fs, req, ALOG_OP_READLINK, in, NULL, NULL, 0, n < 0 ? (int)-n : 0);
+	if (n < 0) {
+		fuse_reply_err(req, (int)-n);
+	} else if (n >= (ssize_t)sizeof(buf)) {
+		fuse_reply_err(req, ENAMETOOLONG);
+	} else {
+		buf[n] = '\0';
+		fuse_reply_readlink(req, buf);
+	}
+}
+
+/* Runs a create-like call in parent; returns 0 or errno. */
+static int with_parent(struct fsd *fs, fuse_req_t req, struct fsd_inode *pin, const char *name,
+		       int (*fn)(int pfd, const char *name, void *arg), void *arg)
+{
+	int owned, pfd, err = 0;
+
+	if (fs->cfg.readonly)
+		return EROFS;
+	pfd = fsd_fd_get(fs, pin, &owned);
+	if (pfd < 0)
+		return -pfd;
+	if (fn(pfd, name, arg) < 0)
+		err = errno;
+	else if (req)
+		set_owner(req, pfd, name);
+	fsd_fd_put(pfd, owned);
+	return err;
+}
+
+struct mknod_args {
+	mode_t mode;
+	dev_t rdev;
+};
+
+static int do_mknod(int pfd, const char *name, void *arg)
+{
+	struct mknod_args *a = arg;
+
+	return mknodat(pfd, name, a->mode, a->rdev);
+}
+
+static int do_mkdir(int pfd, const char *name, void *arg)
+{
+	return mkdirat(pfd, name, ((struct mknod_args *)arg)->mode);
+}
+
+static int do_symlink(int pfd, const char *name, void *arg)
+{
+	return symlinkat(arg, pfd, name);
+}
+
+static int do_unlink(int pfd, const char *name, void *arg)
+{
+	return unlinkat(pfd, name, arg ? AT_REMOVEDIR : 0);
+}
+
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		     dev_t rdev)
+{
+	struct fsd *fs = fsd_of(req);
+	struct fsd_inode *pin = fsd_inode_get(fs, parent);
+	struct mknod_args a = {mode, rdev};
+	int err = with_parent(fs, req, pin, name, do_mknod, &a);
+
+	reply_entry_logged(req, fs, pin, name, ALOG_OP_MKNOD, NULL, mode, err);
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	struct fsd *fs = fsd_of(req);
+	struct fsd_inode *pin = fsd_inode_get(fs, parent);
+	struct mknod_args a = {mode, 0};
+	int err = with_parent(fs, req, pin, name, do_mkdir, &a);
+
+	reply_entry_logged(req, fs, pin, name, ALOG_OP_MKDIR, NULL, mode, err);
+}
+
+static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+	struct fsd *fs = fsd_of(req);
+	struct fsd_inode *pin = fsd_inode_get(fs, parent);
+	int err = with_parent(fs, req, pin, name, do_symlink, (void *)link);
+
+	reply_entry_logged(req, fs, pin, name, ALOG_OP_SYMLINK, link, 0, err);
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+	struct fsd *fs = fsd_of(req);
+	struct fsd_inode *in = fsd_inode_get(fs, ino);
+	struct fsd_inode *pin = fsd_inode_get(fs, newparent);
+	char *old = fsd_inode_path(fs, in, NULL);
+	int owned, fd, pfd, powned, err = 0;
+
+	if (fs->cfg.readonly) {
+		err = EROFS;
+	} else {
+		fd = fsd_fd_get(fs, in, &owned);
+		pfd = fsd_fd_get(fs, pin, &powned);
+		if (fd < 0 || pfd < 0)
+			err = fd < 0 ? -fd : -pfd;
+		else if (linkat(fd, "", pfd, newname, AT_EMPTY_PATH) < 0)
+			err = errno;
+		fsd_fd_put(fd, owned);
+		fsd_fd_put(pfd, powned);
+	}
+	reply_entry_logged(req, fs, pin, newname, ALOG_OP_LINK, old, 0, err);
+	free(old);
+}
+
+static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name, int dir)
+{
+	struct fsd *fs = fsd_of(req);
+	struct fsd_inode *pin = fsd_inode_get(fs, parent);
+	int err = with_parent(fs, NULL, pin, name, do_unlink, dir ? (void *)1 : NULL);
+
+	log_op(fs, req, dir ? ALOG_OP_RMDIR : ALOG_OP_UNLINK, pin, name, NULL, 0, err);
+	fuse_reply_err(req, err);
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	remove_entry(req, parent, name, 0);
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	remove_entry(req, parent, name, 1);
+}
+
+static void rename_track(struct fsd *fs, struct fsd_inode *parent, const char *name)
+{
+	struct fsd_inode *in = fsd_inode_find_at(fs, parent, name);
+
+	if (in) {
+		fsd_inode_set_name(fs, in, parent, name);
+		fsd_inode_unref(fs, in);
+	}
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		      const char *newname, unsigned int flags)
+{
+	struct fsd *fs = fsd_of(req);
+	struct fsd_inode *pin = fsd_inode_get(fs, parent);
+	struct fsd_inode *npin = fsd_inode_get(fs, newparent);
+	char *to = fsd_inode_path(fs, npin, newname);
+	int owned, powned, pfd, npfd, err = 0;
+
+	if (fs->cfg.readonly) {
+		err = EROFS;
+	} else {
+		pfd = fsd_fd_get(fs, pin, &owned);
+		npfd = fsd_fd_get(fs, npin, &powned);
+		if (pfd < 0 || npfd < 0)
+			err = pfd < 0 ? -pfd : -npfd;
+		else if (renameat2(pfd, name, npfd, newname, flags) < 0)
+			err = errno;
+		fsd_fd_put(pfd, owned);
+		fsd_fd_put(npfd, powned);
+	}
+	if (!err) {
+		rename_track(fs, npin, newname);
+		if (flags & RENAME_EXCHANGE)
+			rename_track(fs, pin, name);
+	}
+	log_op(fs, req, ALOG_OP_RENAME, pin, name, to, flags, err);
+	free(to);
+	fuse_reply_err(req, err);
+}
+
+/* A handle now writes to in: start or join its write tracking. */
+static void track_open_write(struct fsd_inode *in, int fd, int flags, int created)
+{
+	struct stat st;
+	int empty = created || (flags & O_TRUNC) || (fstat(fd, &st) == 0 && st.st_size == 0);
+
+	pthread_mutex_lock(&in->wlock);
+	if (in->writers == 0) {
+		digest_free(in->seq);
+		in->seq = empty ? digest_new() : NULL;
+		in->seq_off = 0;
+	} else if ((flags & O_TRUNC) && in->seq && in->seq_off != 0) {
+		digest_free(in->seq);
+		in->seq = NULL;
+	}
+	in->writers++;
+	if (created || (flags & O_TRUNC))
+		in->dirty = 1;
+	pthread_mutex_unlock(&in->wlock);
+}
+
+static struct fsd_file *new_file(struct fsd *fs, struct fsd_inode *in, int fd, int writable,
+				 int64_t process)
+{
+	struct fsd_file *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->fd = fd;
+	f->in = in;
+	f->writable = writable;
+	f->process = process;
+	fsd_inode_ref(fs, in);
+	return f;
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fsd *fs = fsd_of(req);
+	struct fsd_inode *in = fsd_inode_get(fs, ino);
+	int acc = fi->flags & O_ACCMODE;
+	int writable = acc != O_RDONLY || (fi->flags & O_TRUNC);
+	int exec = (fi->flags & FSD_FMODE_EXEC) != 0;
+	int64_t proc = fsd_process(fs, req);
+	int64_t now = time_now_ns();
+	struct fsd_file *f;
+	char *path;
+	int fd;
+
+	if (fs->cfg.readonly && writable) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	fd = fsd_inode_open(fs, in, fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY | FSD_FMODE_EXEC));
+	path = fsd_inode_path(fs, in, NULL);
+	if (fd < 0) {
+		fsd_log(fs, proc, exec ? ALOG_OP_EXEC : ALOG_OP_OPEN, path, NULL, fi->flags, -fd);
+		free(path);
+		fuse_reply_err(req, -fd);
+		return;
+	}
+	f = new_file(fs, in, fd, writable, proc);
+	if (!f) {
+		close(fd);
+		free(path);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (writable) {
+		track_open_write(in, fd, fi->flags, 0);
+		fsd_log(fs, proc, ALOG_OP_OPEN, path, NULL, fi->flags, 0);
+	} else {
+		fsd_work_read(fs, in, path, exec ? ALOG_OP_EXEC : ALOG_OP_OPEN, fi->flags, proc, now);
+	}
+	if (exec)
+		fsd_process_exec(fs, fuse_req_ctx(req)->pid);
+	free(path);
+	fi->fh = (uintptr_t)f;
+	fi->keep_cache = 1;
+	if (fuse_reply_open(req, fi) == -ENOENT) {
+		/* The caller was interrupted; nobody will release this. */
+		fsd_inode_unref(fs, in);
+		close(fd);
+		free(f);
+	}
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		      struct fuse_file_info *fi)
+{
+	struct fsd *fs = fsd_of(req);
+	struct fsd_inode *pin = fsd_inode_get(fs, parent);
+	struct fuse_entry_param e;
+	struct fsd_inode *in;
+	struct fsd_file *f;
+	int owned, pfd, fd, err = 0;
+
+	if (fs->cfg.readonly) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	pfd = fsd_fd_get(fs, pin, &owned);
+	if (pfd < 0) {
+		fuse_reply_err(req, -pfd);
+		return;
+	}
+	fd = openat(pfd, name, (fi->flags | O_CREAT | O_CLOEXEC) & ~(O_NOCTTY | FSD_FMODE_EXEC),
+		    mode);
+	if (fd < 0)
+		err = errno;
+	else
+		set_owner(req, pfd, name);
+	fsd_fd_put(pfd, owned);
+	if (!err)
+		err = -fsd_inode_lookup(fs, pin, name, &e);
+	log_op(fs, req, ALOG_OP_CREATE, pin, name, NULL, fi->flags, err);
+	if (err) {
+		if (fd >= 0)
+			close(fd);
+		fuse_reply_err(req, err);
+		return;
+	}
+	in = fsd_inode_get(fs, e.ino);
+	f = new_file(fs, in, fd, 1, fsd_process(fs, req));
+	if (!f) {
+		close(fd);
+		fsd_inode_forget(fs, in, 1);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	track_open_write(in, fd, fi->flags, 1);
+	fi->fh = (uintptr_t)f;
+	fi->keep_cache = 1;
+	fuse_reply_create(req, &e, fi);
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
+
+	(void)ino;
+	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	buf.buf[0].fd = file_of(fi)->fd;
+	buf.buf[0].pos = off;
+	fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	struct fsd_file *f = file_of(fi);
+	struct fsd_inode *in = f->in;
+	ssize_t n = pwrite(f->fd, buf, size, off);
+
+	(void)ino;
+	if (n < 0) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	pthread_mutex_lock(&in->wlock);
+	if (in->seq && (uint64_t)off == in->seq_off) {
+		digest_update(in->seq, buf, (size_t)n);
+		in->seq_off += (uint64_t)n;
+	} else if (in->seq) {
+		digest_free(in->seq);
+		in->seq = NULL;
+	}
+	in->dirty = 1;
+	pthread_mutex_unlock(&in->wlock);
+	fuse_reply_write(req, (size_t)n);
+}
+
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	int fd = dup(file_of(fi)->fd);
+
+	(void)ino;
+	if (fd < 0 || close(fd) < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_err(req, 0);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fsd *fs = fsd_of(req);
+	struct fsd_file *f = file_of(fi);
+	struct fsd_inode *in = f->in;
+
+	(void)ino;
+	if (f->writable) {
+		uint8_t known[DIGEST_LEN];
+		int have_known = 0, finished = 0;
+		uint64_t size = 0;
+
+		pthread_mutex_lock(&in->wlock);
+		in->writers--;
+		if (in->writers == 0 && in->dirty) {
+			if (in->seq && digest_final(in->seq, known) == 0)
+				have_known = 1;
+			in->seq = NULL;
+			size = in->seq_off;
+			in->dirty = 0;
+			finished = 1;
+		}
+		pthread_mutex_unlock(&in->wlock);
+		if (finished) {
+			char *path = fsd_inode_path(fs, in, NULL);
+
+			fsd_work_written(fs, in, path, f->process, time_now_ns(),
+					 have_known ? known : NULL, size);
+			free(path);
+		}
+	}
+	close(f->fd);
+	fsd_inode_unref(fs, in);
+	free(f);
+	fuse_reply_err(req, 0);
+}
+
+static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	int fd = file_of(fi)->fd;
+	int ret = datasync ? fdatasync(fd) : fsync(fd);
+
+	(void)ino;
+	fuse_reply_err(req, ret < 0 ? errno : 0);
+}
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fsd *fs = fsd_of(req);
+	struct fsd_inode *in = fsd_inode_get(fs, ino);
+	int fd = fsd_inode_open(fs, in, O_RDONLY | O_DIRECTORY);
+	struct fsd_file *f;
+	DIR *dp;
+
+	if (fd < 0) {
+		fuse_reply_err(req, -fd);
+		return;
+	}
+	dp = fdopendir(fd);
+	f = dp ? new_file(fs, in, fd, 0, 0) : NULL;
+	if (!f) {
+		if (dp)
+			closedir(dp);
+		else
+			close(fd);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	f->dir = dp;
+	log_op(fs, req, ALOG_OP_READDIR, in, NULL, NULL, 0, 0);
+	fi->fh = (uintptr_t)f;
+	if (fs->cfg.readonly) {
+		fi->cache_readdir = 1;
+		fi->keep_cache = 1;
+	}
+	fuse_reply_open(req, fi);
+}
+
+static int is_dot(const char *name)
+{
+	return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
+}
+
+static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi, int plus)
+{
+	struct fsd *fs = fsd_of(req);
+	struct fsd_file *f = file_of(fi);
+	struct fsd_inode *in = fsd_inode_get(fs, ino);
+	DIR *dp = f->dir;
+	char *buf = malloc(size), *p = buf;
+	size_t rem = size;
+	int err = 0;
+
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (off != f->dir_off) {
+		seekdir(dp, off);
+		f->dir_off = off;
+	}
+	for (;;) {
+		struct dirent *de;
+		size_t used;
+
+		errno = 0;
+		de = readdir(dp);
+		if (!de) {
+			err = errno;
+			break;
+		}
+		if (plus) {
+			struct fuse_entry_param e;
+
+			memset(&e, 0, sizeof(e));
+			if (is_dot(de->d_name)) {
+				e.attr.st_ino = de->d_ino;
+				e.attr.st_mode = (mode_t)de->d_type << 12;
+			} else if (fsd_inode_lookup(fs, in, de->d_name, &e) < 0) {
+				continue; /* vanished meanwhile */
+			}
+			used = fuse_add_direntry_plus(req, p, rem, de->d_name, &e, de->d_off);
+			if (used > rem) {
+				if (e.ino)
+					fsd_inode_forget(fs, fsd_inode_get(fs, e.ino), 1);
+				f->dir_off = -1; /* the stream moved past it: seek next time */
+				break;
+			}
+		} else {
+			struct stat st;
+
+			memset(&st, 0, sizeof(st));
+			st.st_ino = de->d_ino;
+			st.st_mode = (mode_t)de->d_type << 12;
+			used = fuse_add_direntry(req, p, rem, de->d_name, &st, de->d_off);
+			if (used > rem) {
+				f->dir_off = -1;
+				break;
+			}
+		}
+		p += used;
+		rem -= used;
+		f->dir_off = de->d_off;
+	}
+	if (err && rem == size)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_buf(req, buf, size - rem);
+	free(buf);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, 0);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			   struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, 1);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fsd *fs = fsd_of(req);
+	struct fsd_file *f = file_of(fi);
+
+	(void)ino;
+	closedir(f->dir);
+	fsd_inode_unref(fs, f->in);
+	free(f);
+	fuse_reply_err(req, 0);
+}
+
+static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	int fd = dirfd((DIR *)file_of(fi)->dir);
+	int ret = datasync ? fdatasync(fd) : fsync(fd);
+
+	(void)ino;
+	fuse_reply_err(req, ret < 0 ? errno : 0);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct fsd *fs = fsd_of(req);
+	struct statvfs sv;
+	int owned, fd = fsd_fd_get(fs, fsd_inode_get(fs, ino), &owned);
+	int ret;
+
+	if (fd < 0) {
+		fuse_reply_err(req, -fd);
+		return;
+	}
+	ret = fstatvfs(fd, &sv);
+	fsd_fd_put(fd, owned);
+	if (ret < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_statfs(req, &sv);
+}
+
+/* xattr calls go through /proc/self/fd/N: the *xattr(2) calls do not take
+ * O_PATH fds. */
+static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+			size_t size, int flags)
+{
+	struct fsd *fs = fsd_of(req);
+	struct fsd_inode *in = fsd_inode_get(fs, ino);
+	char proc[64];
+	int owned, fd, err = 0;
+
+	if (fs->cfg.readonly) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	fd = fsd_fd_get(fs, in, &owned);
+	if (fd < 0) {
+		fuse_reply_err(req, -fd);
+		return;
+	}
+	proc_path(fd, proc);
+	if (setxattr(proc, name, value, size, flags) < 0)
+		err = errno;
+	fsd_fd_put(fd, owned);
+	log_op(fs, req, ALOG_OP_XATTR, in, NULL, name, 1, err);
+	fuse_reply_err(req, err);
+}
+
+static void reply_xattr_result(fuse_req_t req, ssize_t n, size_t size, const char *buf)
+{
+	if (n < 0)
+		fuse_reply_err(req, errno);
+	else if (size == 0)
+		fuse_reply_xattr(req, (size_t)n);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+}
+
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	struct fsd *fs = fsd_of(req);
+	char proc[64], *buf = size ? malloc(size) : NULL;
+	int owned, fd = fsd_fd_get(fs, fsd_inode_get(fs, ino), &owned);
+	ssize_t n;
+
+	if (fd < 0 || (size && !buf)) {
+		fuse_reply_err(req, fd < 0 ? -fd : ENOMEM);
+		fsd_fd_put(fd, owned);
+		free(buf);
+		return;
+	}
+	proc_path(fd, proc);
+	n = getxattr(proc, name, buf, size);
+	reply_xattr_result(req, n, size, buf);
+	fsd_fd_put(fd, owned);
+	free(buf);
+}
+
+static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	struct fsd *fs = fsd_of(req);
+	char proc[64], *buf = size ? malloc(size) : NULL;
+	int owned, fd = fsd_fd_get(fs, fsd_inode_get(fs, ino), &owned);
+	ssize_t n;
+
+	if (fd < 0 || (size && !buf)) {
+		fuse_reply_err(req, fd < 0 ? -fd : ENOMEM);
+		fsd_fd_put(fd, owned);
+		free(buf);
+		return;
+	}
+	proc_path(fd, proc);
+	n = listxattr(proc, buf, size);
+	reply_xattr_result(req, n, size, buf);
+	fsd_fd_put(fd, owned);
+	free(buf);
+}
+
+static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	struct fsd *fs = fsd_of(req);
+	struct fsd_inode *in = fsd_inode_get(fs, ino);
+	char proc[64];
+	int owned, fd, err = 0;
+
+	if (fs->cfg.readonly) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	fd = fsd_fd_get(fs, in, &owned);
+	if (fd < 0) {
+		fuse_reply_err(req, -fd);
+		return;
+	}
+	proc_path(fd, proc);
+	if (removexattr(proc, name) < 0)
+		err = errno;
+	fsd_fd_put(fd, owned);
+	log_op(fs, req, ALOG_OP_XATTR, in, NULL, name, 2, err);
+	fuse_reply_err(req, err);
+}
+
+static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+	struct fsd *fs = fsd_of(req);
+	char proc[64];
+	int owned, fd = fsd_fd_get(fs, fsd_inode_get(fs, ino), &owned);
+	int err = 0;
+
+	if (fd < 0) {
+		fuse_reply_err(req, -fd);
+		return;
+	}
+	proc_path(fd, proc);
+	if (faccessat(AT_FDCWD, proc, mask, AT_EACCESS) < 0)
+		err = errno;
+	if (!err && (mask & W_OK) && fs->cfg.readonly)
+		err = EROFS;
+	fsd_fd_put(fd, owned);
+	fuse_reply_err(req, err);
+}
+
+static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
+			 struct fuse_file_info *fi)
+{
+	struct fsd_file *f = file_of(fi);
+
+	(void)ino;
+	if (fallocate(f->fd, mode, off, len) < 0) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	track_modified(f->in, 0, 0);
+	fuse_reply_err(req, 0);
+}
+
+static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
+			       struct fuse_file_info *fi_in, fuse_ino_t ino_out, off_t off_out,
+			       struct fuse_file_info *fi_out, size_t len, int flags)
+{
+	struct fsd_file *out = file_of(fi_out);
+	loff_t in_off = off_in, out_off = off_out;
+	ssize_t n;
+
+	(void)ino_in;
+	(void)ino_out;
+	n = copy_file_range(file_of(fi_in)->fd, &in_off, out->fd, &out_off, len,
+			    (unsigned int)flags);
+	if (n < 0) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	track_modified(out->in, 0, 0);
+	fuse_reply_write(req, (size_t)n);
+}
+
+static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+		     struct fuse_file_info *fi)
+{
+	off_t res = lseek(file_of(fi)->fd, off, whence);
+
+	(void)ino;
+	if (res < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_lseek(req, res);
+}
+
+const struct fuse_lowlevel_ops fsd_ops = {
+	.init = op_init,
+	.lookup = op_lookup,
+	.forget = op_forget,
+	.forget_multi = op_forget_multi,
+	.getattr = op_getattr,
+	.setattr = op_setattr,
+	.readlink = op_readlink,
+	.mknod = op_mknod,
+	.mkdir = op_mkdir,
+	.symlink = op_symlink,
+	.link = op_link,
+	.unlink = op_unlink,
+	.rmdir = op_rmdir,
+	.rename = op_rename,
+	.open = op_open,
+	.create = op_create,
+	.read = op_read,
+	.write = op_write,
+	.flush = op_flush,
+	.release = op_release,
+	.fsync = op_fsync,
+	.opendir = op_opendir,
+	.readdir = op_readdir,
+	.readdirplus = op_readdirplus,
+	.releasedir = op_releasedir,
+	.fsyncdir = op_fsyncdir,
+	.statfs = op_statfs,
+	.setxattr = op_setxattr,
+	.getxattr = op_getxattr,
+	.listxattr = op_listxattr,
+	.removexattr = op_removexattr,
+	.access = op_access,
+	.fallocate = op_fallocate,
+	.copy_file_range = op_copy_file_range,
+	.lseek = op_lseek,
+};

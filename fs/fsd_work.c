@@ -1,0 +1,623 @@
+/*
+ * fsd workers: everything that must stay off the FUSE request path.
+ *  - digest/capture threads: hash files opened for reading (through a
+ *    digest cache keyed like git's index), and finish files whose last
+ *    writer closed (inline digest or re-read, copy into the store in
+ *    batches made durable by one syncfs);
+ *  - one /proc reader thread: process facts (reading cmdline takes the
+ *    target's mmap lock, which may be held while it faults on our mount);
+ *  - the dedup set for stat/probe/readdir/readlink records.
+ */
+#include "fsd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "procinfo.h"
+
+#define WORK_THREADS 2
+#define WORK_BATCH 256
+
+enum job_kind { JOB_READ, JOB_WRITTEN, JOB_PROC };
+
+struct job {
+	struct job *next;
+	enum job_kind kind;
+	struct fsd_inode *in;  /* JOB_READ/JOB_WRITTEN: holds a ref */
+	char *path;
+	const char *op;        /* JOB_READ: "open" or "exec" */
+	int flags;
+	int64_t process;       /* log process id */
+	int64_t time_ns;
+	int has_known;         /* JOB_WRITTEN: known is the inline digest */
+	uint8_t known[DIGEST_LEN];
+	uint64_t known_size;
+	pid_t pid;             /* JOB_PROC */
+};
+
+/* Digest cache entry: valid while (size, mtime, ctime) are unchanged. */
+struct dcache_entry {
+	struct dcache_entry *next;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	int64_t mtime_ns, ctime_ns;
+	char hex[DIGEST_HEX_LEN + 1];
+};
+
+struct pid_entry {
+	struct pid_entry *next;
+	pid_t pid;
+	int64_t id;
+	int stale;
+};
+
+#define PID_BUCKETS 4096
+#define DCACHE_BUCKETS 65536
+
+struct fsd_work {
+	pthread_mutex_t lock;        /* queues and counters below */
+	pthread_cond_t wake, idle;
+	struct job *head, *tail;     /* digest/capture jobs */
+	struct job *phead, *ptail;   /* /proc jobs */
+	int busy;                    /* jobs being processed */
+	int stopping;
+	int capture_errors;
+	pthread_t threads[WORK_THREADS];
+	pthread_t proc_thread;
+
+	pthread_mutex_t pid_lock;
+	struct pid_entry *pids[PID_BUCKETS];
+
+	pthread_mutex_t dcache_lock;
+	struct dcache_entry *dcache[DCACHE_BUCKETS];
+
+	pthread_mutex_t seen_lock;
+	uint64_t *seen;              /* open-addressing set of record hashes */
+	size_t seen_size, seen_used;
+};
+
+static int64_t ts_ns(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * 1000000000LL + ts->tv_nsec;
+}
+
+static size_t dcache_bucket(dev_t dev, ino_t ino)
+{
+	return (size_t)((ino * 0x9e3779b97f4a7c15ULL) ^ dev) % DCACHE_BUCKETS;
+}
+
+static int dcache_get(struct fsd_work *w, const struct stat *st, char hex[DIGEST_HEX_LEN + 1])
+{
+	struct dcache_entry *e;
+	int hit = 0;
+
+	pthread_mutex_lock(&w->dcache_lock);
+	for (e = w->dcache[dcache_bucket(st->st_dev, st->st_ino)]; e; e = e->next) {
+		if (e->dev == st->st_dev && e->ino == st->st_ino) {
+			if (e->size == st->st_size && e->mtime_ns == ts_ns(&st->st_mtim) &&
+			    e->ctime_ns == ts_ns(&st->st_ctim)) {
+				memcpy(hex, e->hex, DIGEST_HEX_LEN + 1);
+				hit = 1;
+			}
+			break;
+		}
+	}
+	pthread_mutex_unlock(&w->dcache_lock);
+	return hit;
+}
+
+static void dcache_put(struct fsd_work *w, const struct stat *st, const char *hex)
+{
+	size_t b = dcache_bucket(st->st_dev, st->st_ino);
+	struct dcache_entry *e;
+
+	pthread_mutex_lock(&w->dcache_lock);
+	for (e = w->dcache[b]; e; e = e->next)
+		if (e->dev == st->st_dev && e->ino == st->st_ino)
+			break;
+	if (!e) {
+		e = calloc(1, sizeof(*e));
+		if (e) {
+			e->dev = st->st_dev;
+			e->ino = st->st_ino;
+			e->next = w->dcache[b];
+			w->dcache[b] = e;
+		}
+	}
+	if (e) {
+		e->size = st->st_size;
+		e->mtime_ns = ts_ns(&st->st_mtim);
+		e->ctime_ns = ts_ns(&st->st_ctim);
+		memcpy(e->hex, hex, DIGEST_HEX_LEN + 1);
+	}
+	pthread_mutex_unlock(&w->dcache_lock);
+}
+
+static void push(struct fsd_work *w, struct job *j)
+{
+	pthread_mutex_lock(&w->lock);
+	j->next = NULL;
+	if (j->kind == JOB_PROC) {
+		if (w->ptail)
+			w->ptail->next = j;
+		else
+			w->phead = j;
+		w->ptail = j;
+		pthread_cond_broadcast(&w->wake);
+	} else {
+		if (w->tail)
+			w->tail->next = j;
+		else
+			w->head = j;
+		w->tail = j;
+		pthread_cond_signal(&w->wake);
+	}
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* Digest of the file behind fd, through the cache; 0 or -errno. */
+static int cached_digest(struct fsd_work *w, int fd, char hex[DIGEST_HEX_LEN + 1], int64_t *size)
+{
+	struct stat before, after;
+	uint8_t raw[DIGEST_LEN];
+	int ret;
+
+	if (fstat(fd, &before) < 0)
+		return -errno;
+	*size = before.st_size;
+	if (!S_ISREG(before.st_mode))
+		return -EINVAL;
+	if (dcache_get(w, &before, hex))
+		return 0;
+	ret = digest_fd(fd, raw, NULL);
+	if (ret < 0)
+		return ret;
+	hex_encode(raw, DIGEST_LEN, hex);
+	/* Cache only if the file did not change while we read it. */
+	if (fstat(fd, &after) == 0 && after.st_size == before.st_size &&
+	    ts_ns(&after.st_mtim) == ts_ns(&before.st_mtim))
+		dcache_put(w, &before, hex);
+	return 0;
+}
+
+static void do_read(struct fsd *fs, struct job *j)
+{
+	char hex[DIGEST_HEX_LEN + 1] = "";
+	int64_t size = -1;
+	int fd = fsd_inode_open(fs, j->in, O_RDONLY | O_NOATIME);
+
+	if (fd == -EPERM)
+		fd = fsd_inode_open(fs, j->in, O_RDONLY);
+	if (fd >= 0) {
+		if (cached_digest(fs->work, fd, hex, &size) < 0)
+			hex[0] = '\0';
+		close(fd);
+	}
+	alog_access(fs->log, &(struct alog_access){
+		.time_ns = j->time_ns, .process = j->process, .op = j->op, .path = j->path,
+		.flags = j->flags, .result = 0, .size = size,
+		.digest_after = hex[0] ? hex : NULL});
+}
+
+/* Errors that mean "the file went away before we could capture it", which
+ * is the build's business, not a capture failure. */
+static int vanished(int err)
+{
+	return err == -ENOENT || err == -ESTALE;
+}
+
+/* Finishes a written file: digest, and capture into batch when a store is
+ * configured.  Returns 1 if the capture must be committed and logged. */
+static int do_written(struct fsd *fs, struct job *j, struct cas_batch *batch,
+		      char hex[DIGEST_HEX_LEN + 1], int *err)
+{
+	struct stat st;
+	int64_t size = -1;
+	int fd = fsd_inode_open(fs, j->in, O_RDONLY | O_NOATIME);
+	int ret = 0, queued = 0;
+	const uint8_t *known = NULL;
+
+	*err = 0;
+	hex[0] = '\0';
+	if (fd == -EPERM)
+		fd = fsd_inode_open(fs, j->in, O_RDONLY);
+	if (fd < 0) {
+		ret = fd;
+	} else if (fstat(fd, &st) < 0) {
+		ret = -errno;
+	} else {
+		size = st.st_size;
+		if (j->has_known && (uint64_t)st.st_size == j->known_size)
+			known = j->known;
+		if (fs->cas) {
+			ret = cas_batch_put_fd(fs->cas, batch, fd, known, hex);
+			if (ret == -ESTALE && known) /* changed meanwhile: hash it */
+				ret = cas_batch_put_fd(fs->cas, batch, fd, NULL, hex);
+			queued = 1;
+			*err = ret;
+		} else if (known) {
+			hex_encode(known, DIGEST_LEN, hex);
+		} else {
+			ret = cached_digest(fs->work, fd, hex, &size);
+		}
+		if (ret == 0)
+			dcache_put(fs->work, &st, hex);
+	}
+	if (fd >= 0)
+		close(fd);
+	alog_access(fs->log, &(struct alog_access){
+		.time_ns = j->time_ns, .process = j->process, .op = ALOG_OP_CLOSE_WRITE,
+		.path = j->path, .result = ret < 0 && !hex[0] ? -ret : 0, .size = size,
+		.digest_after = hex[0] ? hex : NULL});
+	return queued;
+}
+
+static void finish_job(struct fsd *fs, struct job *j)
+{
+	if (j->in)
+		fsd_inode_unref(fs, j->in);
+	free(j->path);
+	free(j);
+}
+
+static void log_capture(struct fsd *fs, struct job *j, const char *hex, int err)
+{
+	struct fsd_work *w = fs->work;
+
+	if (err < 0 && vanished(err))
+		return;
+	alog_access(fs->log, &(struct alog_access){
+		.time_ns = j->time_ns, .process = j->process, .op = ALOG_OP_CAPTURE,
+		.path = j->path, .result = -err, .size = -1,
+		.digest_after = err == 0 && hex[0] ? hex : NULL});
+	if (err < 0) {
+		alog_capture_error(fs->log, 1);
+		pthread_mutex_lock(&w->lock);
+		w->capture_errors++;
+		pthread_mutex_unlock(&w->lock);
+	}
+}
+
+static void *work_main(void *arg)
+{
+	struct fsd *fs = arg;
+	struct fsd_work *w = fs->work;
+	struct cas_batch batch = {0};
+	struct job *done[WORK_BATCH];
+	char hexes[WORK_BATCH][DIGEST_HEX_LEN + 1];
+	int errs[WORK_BATCH], results[WORK_BATCH];
+	int in_batch[WORK_BATCH];
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		int n = 0;
+
+		while (!w->head && !w->stopping)
+			pthread_cond_wait(&w->wake, &w->lock);
+		if (!w->head && w->stopping)
+			break;
+		while (w->head && n < WORK_BATCH) {
+			done[n] = w->head;
+			w->head = w->head->next;
+			if (!w->head)
+				w->tail = NULL;
+			n++;
+		}
+		w->busy++;
+		pthread_mutex_unlock(&w->lock);
+
+		for (int i = 0; i < n; i++) {
+			in_batch[i] = -1;
+			if (done[i]->kind == JOB_READ) {
+				do_read(fs, done[i]);
+			} else {
+				size_t before = batch.n;
+
+				if (do_written(fs, done[i], &batch, hexes[i], &errs[i])) {
+					if (errs[i] == 0 && batch.n > before)
+						in_batch[i] = (int)before;
+					else if (errs[i] < 0)
+						log_capture(fs, done[i], hexes[i], errs[i]);
+					else
+						log_capture(fs, done[i], hexes[i], 0);
+				}
+			}
+		}
+		if (batch.n > 0) {
+			cas_batch_commit(fs->cas, &batch, results);
+			for (int i = 0; i < n; i++)
+				if (in_batch[i] >= 0)
+					log_capture(fs, done[i], hexes[i], results[in_batch[i]]);
+		}
+		for (int i = 0; i < n; i++)
+			finish_job(fs, done[i]);
+
+		pthread_mutex_lock(&w->lock);
+		w->busy--;
+		if (!w->head && w->busy == 0)
+			pthread_cond_broadcast(&w->idle);
+	}
+	pthread_mutex_unlock(&w->lock);
+	cas_batch_free(&batch);
+	return NULL;
+}
+
+static void *proc_main(void *arg)
+{
+	struct fsd *fs = arg;
+	struct fsd_work *w = fs->work;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		struct job *j;
+		struct procinfo info;
+
+		while (!w->phead && !w->stopping)
+			pthread_cond_wait(&w->wake, &w->lock);
+		if (!w->phead)
+			break;
+		j = w->phead;
+		w->phead = j->next;
+		if (!w->phead)
+			w->ptail = NULL;
+		pthread_mutex_unlock(&w->lock);
+		if (procinfo_read(j->pid, &info) == 0) {
+			alog_process(fs->log, j->process, &(struct alog_process){
+				.pid = info.pid, .ppid = info.ppid, .uid = info.uid,
+				.gid = info.gid, .exe = info.exe, .argv_json = info.argv_json,
+				.cwd = info.cwd, .start_ns = info.start_ns});
+			procinfo_free(&info);
+		} else {
+			alog_process(fs->log, j->process, &(struct alog_process){.pid = j->pid});
+		}
+		free(j);
+		pthread_mutex_lock(&w->lock);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+int fsd_work_start(struct fsd *fs)
+{
+	struct fsd_work *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -ENOMEM;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->wake, NULL);
+	pthread_cond_init(&w->idle, NULL);
+	pthread_mutex_init(&w->pid_lock, NULL);
+	pthread_mutex_init(&w->dcache_lock, NULL);
+	pthread_mutex_init(&w->seen_lock, NULL);
+	w->seen_size = 1 << 16;
+	w->seen = calloc(w->seen_size, sizeof(*w->seen));
+	if (!w->seen) {
+		free(w);
+		return -ENOMEM;
+	}
+	fs->work = w;
+	for (int i = 0; i < WORK_THREADS; i++)
+		if (pthread_create(&w->threads[i], NULL, work_main, fs) != 0)
+			return -EAGAIN;
+	if (pthread_create(&w->proc_thread, NULL, proc_main, fs) != 0)
+		return -EAGAIN;
+	return 0;
+}
+
+int fsd_work_stop(struct fsd *fs)
+{
+	struct fsd_work *w = fs->work;
+	int errors;
+
+	if (!w)
+		return 0;
+	pthread_mutex_lock(&w->lock);
+	w->stopping = 1;
+	pthread_cond_broadcast(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+	for (int i = 0; i < WORK_THREADS; i++)
+		pthread_join(w->threads[i], NULL);
+	pthread_join(w->proc_thread, NULL);
+	errors = w->capture_errors;
+	for (size_t b = 0; b < PID_BUCKETS; b++) {
+		while (w->pids[b]) {
+			struct pid_entry *e = w->pids[b];
+
+			w->pids[b] = e->next;
+			free(e);
+		}
+	}
+	for (size_t b = 0; b < DCACHE_BUCKETS; b++) {
+		while (w->dcache[b]) {
+			struct dcache_entry *e = w->dcache[b];
+
+			w->dcache[b] = e->next;
+			free(e);
+		}
+	}
+	free(w->seen);
+	free(w);
+	fs->work = NULL;
+	return errors;
+}
+
+int64_t fsd_process(struct fsd *fs, fuse_req_t req)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct fsd_work *w = fs->work;
+	struct pid_entry *e;
+	struct job *j;
+	size_t b;
+	int64_t id;
+
+	if (!ctx || ctx->pid <= 0)
+		return 0;
+	b = (size_t)ctx->pid % PID_BUCKETS;
+	pthread_mutex_lock(&w->pid_lock);
+	for (e = w->pids[b]; e; e = e->next)
+		if (e->pid == ctx->pid)
+			break;
+	if (e && !e->stale) {
+		id = e->id;
+		pthread_mutex_unlock(&w->pid_lock);
+		return id;
+	}
+	if (!e) {
+		e = calloc(1, sizeof(*e));
+		if (!e) {
+			pthread_mutex_unlock(&w->pid_lock);
+			return 0;
+		}
+		e->pid = ctx->pid;
+		e->next = w->pids[b];
+		w->pids[b] = e;
+	}
+	e->stale = 0;
+	e->id = id = alog_process_id(fs->log);
+	pthread_mutex_unlock(&w->pid_lock);
+
+	j = calloc(1, sizeof(*j));
+	if (j) {
+		j->kind = JOB_PROC;
+		j->pid = ctx->pid;
+		j->process = id;
+		push(w, j);
+	}
+	return id;
+}
+
+void fsd_process_exec(struct fsd *fs, pid_t pid)
+{
+	struct fsd_work *w = fs->work;
+	struct pid_entry *e;
+
+	pthread_mutex_lock(&w->pid_lock);
+	for (e = w->pids[(size_t)pid % PID_BUCKETS]; e; e = e->next)
+		if (e->pid == pid)
+			e->stale = 1;
+	pthread_mutex_unlock(&w->pid_lock);
+}
+
+static struct job *new_job(struct fsd *fs, enum job_kind kind, struct fsd_inode *in,
+			   const char *path, int64_t process, int64_t time_ns)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return NULL;
+	j->path = strdup(path ? path : "?");
+	if (!j->path) {
+		free(j);
+		return NULL;
+	}
+	j->kind = kind;
+	j->in = in;
+	j->process = process;
+	j->time_ns = time_ns;
+	fsd_inode_ref(fs, in);
+	return j;
+}
+
+void fsd_work_read(struct fsd *fs, struct fsd_inode *in, const char *path, const char *op,
+		   int flags, int64_t process, int64_t time_ns)
+{
+	struct job *j = new_job(fs, JOB_READ, in, path, process, time_ns);
+
+	if (!j)
+		return;
+	j->op = op;
+	j->flags = flags;
+	push(fs->work, j);
+}
+
+void fsd_work_written(struct fsd *fs, struct fsd_inode *in, const char *path, int64_t process,
+		      int64_t time_ns, const uint8_t *known, uint64_t known_size)
+{
+	struct job *j = new_job(fs, JOB_WRITTEN, in, path, process, time_ns);
+
+	if (!j)
+		return;
+	if (known) {
+		j->has_known = 1;
+		memcpy(j->known, known, DIGEST_LEN);
+		j->known_size = known_size;
+	}
+	push(fs->work, j);
+}
+
+static uint64_t record_hash(int64_t process, const char *op, const char *path)
+{
+	uint64_t h = 1469598103934665603ULL ^ (uint64_t)process;
+
+	for (const char *p = op; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	h = (h ^ 0xff) * 1099511628211ULL;
+	for (const char *p = path; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	return h ? h : 1;
+}
+
+/* True the first time (process, op, path) is seen. */
+static int first_sight(struct fsd_work *w, int64_t process, const char *op, const char *path)
+{
+	uint64_t h = record_hash(process, op, path);
+	int fresh = 1;
+
+	pthread_mutex_lock(&w->seen_lock);
+	if (w->seen_used * 2 >= w->seen_size) {
+		size_t nsize = w->seen_size * 2;
+		uint64_t *ns = nsize <= (1u << 24) ? calloc(nsize, sizeof(*ns)) : NULL;
+
+		if (ns) {
+			for (size_t i = 0; i < w->seen_size; i++) {
+				size_t k;
+
+				if (!w->seen[i])
+					continue;
+				for (k = w->seen[i] & (nsize - 1); ns[k]; k = (k + 1) & (nsize - 1))
+					;
+				ns[k] = w->seen[i];
+			}
+			free(w->seen);
+			w->seen = ns;
+			w->seen_size = nsize;
+		} else {
+			/* Too big: forget everything; duplicates are harmless. */
+			memset(w->seen, 0, w->seen_size * sizeof(*w->seen));
+			w->seen_used = 0;
+		}
+	}
+	for (size_t k = h & (w->seen_size - 1);; k = (k + 1) & (w->seen_size - 1)) {
+		if (w->seen[k] == h) {
+			fresh = 0;
+			break;
+		}
+		if (!w->seen[k]) {
+			w->seen[k] = h;
+			w->seen_used++;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&w->seen_lock);
+	return fresh;
+}
+
+void fsd_log(struct fsd *fs, int64_t process, const char *op, const char *path,
+	     const char *path2, int64_t flags, int result)
+{
+	int dedup = !strcmp(op, ALOG_OP_STAT) || !strcmp(op, ALOG_OP_PROBE) ||
+		    !strcmp(op, ALOG_OP_READDIR) || !strcmp(op, ALOG_OP_READLINK);
+
+	if (!path)
+		return;
+	if (dedup && !first_sight(fs->work, process, op, path))
+		return;
+	alog_access(fs->log, &(struct alog_access){
+		.time_ns = time_now_ns(), .process = process, .op = op, .path = path,
+		.path2 = path2, .flags = flags, .result = result, .size = -1});
+}

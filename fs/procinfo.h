@@ -1,0 +1,32 @@
+/*
+ * procinfo: what /proc says about a process: parent, owner, executable,
+ * argv, working directory and start time.  Reading cmdline takes the
+ * target's mmap lock, so callers on a FUSE request path must not use this
+ * directly (the target may be blocked in a page fault on our mount): the
+ * daemon reads it from a separate thread.
+ */
+#ifndef PROVFS_PROCINFO_H
+#define PROVFS_PROCINFO_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct procinfo {
+	pid_t pid, ppid;
+	uid_t uid;
+	gid_t gid;
+	char *exe;       /* readlink of /proc/PID/exe; "" if unreadable */
+	char *argv_json; /* JSON array of the arguments, "[]" if unreadable */
+	char *cwd;       /* readlink of /proc/PID/cwd; "" if unreadable */
+	int64_t start_ns; /* start time, ns since the epoch; 0 if unknown */
+};
+
+/* Returns 0, or -ESRCH if the process is gone, or -errno. */
+int procinfo_read(pid_t pid, struct procinfo *out);
+void procinfo_free(struct procinfo *info);
+
+/* Encodes argv-style NUL-separated bytes as a JSON array string (bytes
+ * that are not UTF-8 become U+FFFD).  malloc'd; NULL on ENOMEM. */
+char *procinfo_argv_json(const char *buf, size_t len);
+
+#endif

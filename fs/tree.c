@@ -1,0 +1,287 @@
+#include "tree.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "digest.h"
+
+#define TREE_BATCH 256
+
+struct entry {
+	char *path; /* relative, "." for the root */
+	char *line; /* formatted without the path: "TYPE MODE UID GID SIZE DIGEST " */
+	char *target;
+};
+
+struct walk {
+	struct cas *cas;
+	const struct tree_options *opt;
+	struct tree_stats *stats;
+	dev_t root_dev;
+	struct entry *entries;
+	size_t n, cap;
+	struct cas_batch batch;
+};
+
+char *tree_escape(const char *path)
+{
+	size_t n = 0;
+	char *out, *o;
+
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+		n += (*p < 0x21 || *p == 0x7f || *p == '%') ? 3 : 1;
+	out = malloc(n + 1);
+	if (!out)
+		return NULL;
+	o = out;
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if (*p < 0x21 || *p == 0x7f || *p == '%')
+			o += sprintf(o, "%%%02X", *p);
+		else
+			*o++ = (char)*p;
+	}
+	*o = '\0';
+	return out;
+}
+
+static char type_char(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG: return 'f';
+	case S_IFDIR: return 'd';
+	case S_IFLNK: return 'l';
+	case S_IFCHR: return 'c';
+	case S_IFBLK: return 'b';
+	case S_IFIFO: return 'p';
+	default: return 's';
+	}
+}
+
+static int add_entry(struct walk *w, const char *path, const struct stat *st, const char *digest,
+		     const char *target)
+{
+	char size[64], line[256];
+	struct entry *e;
+
+	if (w->n == w->cap) {
+		size_t ncap = w->cap ? w->cap * 2 : 1024;
+		struct entry *grown = realloc(w->entries, ncap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		w->entries = grown;
+		w->cap = ncap;
+	}
+	if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
+		snprintf(size, sizeof(size), "%u:%u", major(st->st_rdev), minor(st->st_rdev));
+	else
+		snprintf(size, sizeof(size), "%lld", S_ISREG(st->st_mode) ? (long long)st->st_size : 0LL);
+	snprintf(line, sizeof(line), "%c %04o %u %u %s %s ", type_char(st->st_mode),
+		 (unsigned)(st->st_mode & 07777), (unsigned)st->st_uid, (unsigned)st->st_gid, size,
+		 digest ? digest : "-");
+	e = &w->entries[w->n];
+	e->path = strdup(path);
+	e->line = strdup(line);
+	e->target = target ? strdup(target) : NULL;
+	if (!e->path || !e->line || (target && !e->target)) {
+		free(e->path);
+		free(e->line);
+		free(e->target);
+		return -ENOMEM;
+	}
+	w->n++;
+	return 0;
+}
+
+static int file_digest(struct walk *w, int dirfd, const char *name, char hex[DIGEST_HEX_LEN + 1])
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
+	int ret;
+
+	if (fd < 0 && errno == EPERM)
+		fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (w->opt->store_files) {
+		ret = cas_batch_put_fd(w->cas, &w->batch, fd, NULL, hex);
+		if (ret == 0 && w->batch.n >= TREE_BATCH)
+			ret = cas_batch_commit(w->cas, &w->batch, NULL);
+	} else {
+		uint8_t raw[DIGEST_LEN];
+
+		ret = digest_fd(fd, raw, NULL);
+		if (ret == 0)
+			hex_encode(raw, DIGEST_LEN, hex);
+	}
+	close(fd);
+	return ret;
+}
+
+static int walk_dir(struct walk *w, int dirfd, const char *rel)
+{
+	int dupfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dp;
+	struct dirent *de;
+	int ret = 0;
+
+	if (dupfd < 0)
+		return -errno;
+	dp = fdopendir(dupfd);
+	if (!dp) {
+		close(dupfd);
+		return -errno;
+	}
+	while (ret == 0 && (errno = 0, de = readdir(dp)) != NULL) {
+		char path[PATH_MAX], hex[DIGEST_HEX_LEN + 1], target[PATH_MAX];
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (snprintf(path, sizeof(path), "%s%s%s", rel, *rel ? "/" : "", de->d_name) >=
+		    (int)sizeof(path)) {
+			ret = -ENAMETOOLONG;
+			break;
+		}
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				continue;
+			ret = -errno;
+			break;
+		}
+		if (S_ISREG(st.st_mode)) {
+			ret = file_digest(w, dirfd, de->d_name, hex);
+			if (ret == 0)
+				ret = add_entry(w, path, &st, hex, NULL);
+			w->stats->files++;
+			w->stats->bytes += (uint64_t)st.st_size;
+		} else if (S_ISLNK(st.st_mode)) {
+			ssize_t n = readlinkat(dirfd, de->d_name, target, sizeof(target) - 1);
+
+			if (n < 0) {
+				ret = -errno;
+				break;
+			}
+			target[n] = '\0';
+			ret = add_entry(w, path, &st, NULL, target);
+			w->stats->symlinks++;
+		} else if (S_ISDIR(st.st_mode)) {
+			ret = add_entry(w, path, &st, NULL, NULL);
+			w->stats->dirs++;
+			if (ret == 0 && (!w->opt->one_fs || st.st_dev == w->root_dev)) {
+				int sub = openat(dirfd, de->d_name,
+						 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+				if (sub < 0) {
+					ret = -errno;
+					break;
+				}
+				ret = walk_dir(w, sub, path);
+				close(sub);
+			} else if (ret == 0) {
+				w->stats->skipped++;
+			}
+		} else {
+			ret = add_entry(w, path, &st, NULL, NULL);
+			w->stats->others++;
+		}
+		if (w->opt->progress && ((w->stats->files + w->stats->dirs) % 4096) == 0)
+			w->opt->progress(w->opt->progress_arg, w->stats);
+	}
+	if (ret == 0 && errno != 0)
+		ret = -errno;
+	closedir(dp);
+	return ret;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const struct entry *)a)->path, ((const struct entry *)b)->path);
+}
+
+/* Renders the sorted entries as the canonical text. */
+static char *render(struct walk *w, size_t *len)
+{
+	size_t cap = 64, used;
+	char *buf, *p;
+
+	for (size_t i = 0; i < w->n; i++)
+		cap += strlen(w->entries[i].line) + 3 * strlen(w->entries[i].path) +
+		       (w->entries[i].target ? 3 * strlen(w->entries[i].target) + 1 : 0) + 2;
+	buf = malloc(cap);
+	if (!buf)
+		return NULL;
+	p = buf + sprintf(buf, "provfs-tree 1\n");
+	for (size_t i = 0; i < w->n; i++) {
+		char *ep = tree_escape(w->entries[i].path);
+		char *et = w->entries[i].target ? tree_escape(w->entries[i].target) : NULL;
+
+		if (!ep || (w->entries[i].target && !et)) {
+			free(ep);
+			free(et);
+			free(buf);
+			return NULL;
+		}
+		p += sprintf(p, "%s%s%s%s\n", w->entries[i].line, ep, et ? " " : "", et ? et : "");
+		free(ep);
+		free(et);
+	}
+	used = (size_t)(p - buf);
+	*len = used;
+	return buf;
+}
+
+int tree_snapshot(struct cas *cas, const char *dir, const struct tree_options *opt,
+		  char hex_out[DIGEST_HEX_LEN + 1], struct tree_stats *stats)
+{
+	struct tree_options defaults = {0};
+	struct tree_stats local = {0};
+	struct walk w = {0};
+	struct stat st;
+	char *text = NULL;
+	size_t len = 0;
+	int fd, ret;
+
+	w.cas = cas;
+	w.opt = opt ? opt : &defaults;
+	w.stats = stats ? stats : &local;
+	memset(w.stats, 0, sizeof(*w.stats));
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	w.root_dev = st.st_dev;
+	ret = add_entry(&w, ".", &st, NULL, NULL);
+	if (ret == 0)
+		ret = walk_dir(&w, fd, "");
+	close(fd);
+	if (ret == 0)
+		ret = cas_batch_commit(cas, &w.batch, NULL);
+	else
+		cas_batch_commit(cas, &w.batch, NULL);
+	if (ret == 0) {
+		qsort(w.entries, w.n, sizeof(*w.entries), cmp_entry);
+		text = render(&w, &len);
+		ret = text ? cas_put_buffer(cas, text, len, hex_out) : -ENOMEM;
+	}
+	free(text);
+	for (size_t i = 0; i < w.n; i++) {
+		free(w.entries[i].path);
+		free(w.entries[i].line);
+		free(w.entries[i].target);
+	}
+	free(w.entries);
+	cas_batch_free(&w.batch);
+	return ret;
+}

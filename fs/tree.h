@@ -1,0 +1,47 @@
+/*
+ * tree: a directory snapshot as one canonical text object in the store.
+ *
+ * Format (docs/store.md):
+ *   provfs-tree 1\n
+ *   then one line per entry, sorted by the raw bytes of PATH:
+ *   TYPE SP MODE SP UID SP GID SP SIZE SP DIGEST SP PATH [SP TARGET] \n
+ * TYPE is f d l c b p s; MODE four octal digits (permission and
+ * setuid/setgid/sticky bits); SIZE the byte count of a file, "MAJ:MIN" of a
+ * device, 0 otherwise; DIGEST the SHA-256 of a file's content, "-"
+ * otherwise; TARGET only for symlinks.  PATH is relative to the snapshot
+ * root ("." for the root itself).  In PATH and TARGET every byte below
+ * 0x21, 0x7f and '%' is written %XX.  Timestamps are left out so that the
+ * same content always gives the same digest.
+ */
+#ifndef PROVFS_TREE_H
+#define PROVFS_TREE_H
+
+#include <stdint.h>
+
+#include "cas.h"
+
+struct tree_stats {
+	uint64_t files, dirs, symlinks, others;
+	uint64_t bytes;       /* total size of regular files */
+	uint64_t skipped;     /* entries on other filesystems (one_fs) */
+};
+
+/* Called now and then during a long snapshot with the counts so far. */
+typedef void (*tree_progress)(void *arg, const struct tree_stats *stats);
+
+struct tree_options {
+	int store_files;  /* also put every regular file into the store */
+	int one_fs;       /* do not descend into other filesystems */
+	tree_progress progress;
+	void *progress_arg;
+};
+
+/* Snapshots dir into a tree object stored in cas; hex_out gets its digest.
+ * Returns 0 or -errno; on error nothing but complete objects remain. */
+int tree_snapshot(struct cas *cas, const char *dir, const struct tree_options *opt,
+		  char hex_out[DIGEST_HEX_LEN + 1], struct tree_stats *stats);
+
+/* Escapes a path for the tree format into a malloc'd string. */
+char *tree_escape(const char *path);
+
+#endif

@@ -1,0 +1,168 @@
+/* provfs log: what an access log shows. */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accesslog.h"
+#include "cli.h"
+#include "util.h"
+
+static const char log_usage[] =
+	"usage: provfs log [--json] [--all] LOGFILE\n"
+	"\n"
+	"Summarise a provfs access log: the mounts it covers, the inputs (files\n"
+	"read before the build wrote them, with the digest read), the outputs\n"
+	"(files written and still present, with their final digest), probes of\n"
+	"paths that did not exist, and the processes seen.\n"
+	"\n"
+	"options:\n"
+	"  --json     machine-readable output\n"
+	"  --all      list every probe and process (the text form shortens long lists)\n"
+	"  -h, --help show this help\n";
+
+static json_t *files_json(const struct alog_file *f, size_t n, int with_digest)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = json_pack("{s:s, s:s, s:I}", "mount", f[i].mount, "path", f[i].path,
+				      "process", (json_int_t)f[i].process);
+
+		if (with_digest) {
+			if (f[i].digest[0])
+				json_object_set_new(o, "sha256", json_string(f[i].digest));
+			if (f[i].size >= 0)
+				json_object_set_new(o, "size", json_integer(f[i].size));
+			if (f[i].exec)
+				json_object_set_new(o, "exec", json_true());
+		}
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
+static int print_json(const char *path, const struct alog_summary *s)
+{
+	json_t *root = json_object(), *mounts = json_array(), *procs = json_array();
+	char *text;
+
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		const struct alog_mount_row *m = &s->mounts[i];
+
+		json_array_append_new(mounts, json_pack("{s:I, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:s}",
+			"id", (json_int_t)m->id, "label", m->label, "backing", m->backing,
+			"mountpoint", m->mountpoint, "readonly", m->readonly,
+			"started_ns", (json_int_t)m->started_ns, "finished_ns", (json_int_t)m->finished_ns,
+			"capture_errors", (json_int_t)m->capture_errors, "status", m->status));
+	}
+	for (size_t i = 0; i < s->n_procs; i++) {
+		const struct alog_proc_row *p = &s->procs[i];
+		json_t *argv = json_loads(p->argv_json, 0, NULL);
+
+		json_array_append_new(procs, json_pack("{s:I, s:i, s:i, s:s, s:o, s:s, s:I, s:s, s:I}",
+			"id", (json_int_t)p->id, "pid", (int)p->pid, "ppid", (int)p->ppid,
+			"exe", p->exe, "argv", argv ? argv : json_array(), "cwd", p->cwd,
+			"start_ns", (json_int_t)p->start_ns, "mount", p->mount,
+			"accesses", (json_int_t)p->accesses));
+	}
+	json_object_set_new(root, "log", json_string(path));
+	json_object_set_new(root, "mounts", mounts);
+	json_object_set_new(root, "inputs", files_json(s->inputs, s->n_inputs, 1));
+	json_object_set_new(root, "outputs", files_json(s->outputs, s->n_outputs, 1));
+	json_object_set_new(root, "probes", files_json(s->probes, s->n_probes, 0));
+	json_object_set_new(root, "processes", procs);
+	json_object_set_new(root, "accesses", json_integer(s->n_accesses));
+	text = json_dumps(root, JSON_SORT_KEYS | JSON_INDENT(2));
+	json_decref(root);
+	if (!text)
+		return cli_fail(CLI_USAGE, "out of memory");
+	puts(text);
+	free(text);
+	return CLI_OK;
+}
+
+static void print_files(const char *title, const struct alog_file *f, size_t n, int digest,
+			size_t limit)
+{
+	printf("\n%s (%zu):\n", title, n);
+	for (size_t i = 0; i < n && i < limit; i++) {
+		if (digest)
+			printf("  %-64s %10lld  %s:%s%s\n", f[i].digest[0] ? f[i].digest : "(unknown)",
+			       (long long)f[i].size, f[i].mount, f[i].path, f[i].exec ? "  [exec]" : "");
+		else
+			printf("  %s:%s\n", f[i].mount, f[i].path);
+	}
+	if (n > limit)
+		printf("  ... and %zu more (use --all)\n", n - limit);
+}
+
+static void print_text(const char *path, const struct alog_summary *s, int all)
+{
+	size_t limit = all ? (size_t)-1 : 50;
+
+	printf("access log %s: %lld accesses\n", path, (long long)s->n_accesses);
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		const struct alog_mount_row *m = &s->mounts[i];
+		char started[32] = "?";
+
+		if (m->started_ns)
+			time_format_rfc3339(m->started_ns, started, sizeof(started));
+		printf("mount %s: %s on %s%s, started %s, %s%s", m->label, m->backing, m->mountpoint,
+		       m->readonly ? " (read-only)" : "", started,
+		       m->finished_ns ? "status " : "still mounted or daemon killed",
+		       m->finished_ns ? m->status : "");
+		if (m->capture_errors)
+			printf(", %lld capture errors", (long long)m->capture_errors);
+		putchar('\n');
+	}
+	print_files("inputs", s->inputs, s->n_inputs, 1, (size_t)-1);
+	print_files("outputs", s->outputs, s->n_outputs, 1, (size_t)-1);
+	print_files("probes of missing paths", s->probes, s->n_probes, 0, limit);
+	printf("\nprocesses (%zu):\n", s->n_procs);
+	for (size_t i = 0; i < s->n_procs && i < limit; i++) {
+		const struct alog_proc_row *p = &s->procs[i];
+
+		printf("  %7d %7d %6lld  %s  %s\n", (int)p->pid, (int)p->ppid,
+		       (long long)p->accesses, p->exe[0] ? p->exe : "(exited)", p->argv_json);
+	}
+	if (s->n_procs > limit)
+		printf("  ... and %zu more (use --all)\n", s->n_procs - limit);
+}
+
+int cmd_log(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"all", no_argument, NULL, 'a'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct alog_summary sum;
+	int c, json = 0, all = 0, ret;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = 1; break;
+		case 'a': all = 1; break;
+		case 'h': fputs(log_usage, stdout); return CLI_OK;
+		default: return cli_usage_error("log", "unknown option");
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error("log", "expected one LOGFILE");
+	ret = alog_summary_load(argv[optind], &sum);
+	if (ret == -EBADMSG)
+		return cli_fail(CLI_USAGE, "'%s' is not a provfs access log", argv[optind]);
+	if (ret < 0)
+		return cli_fail(CLI_USAGE, "cannot read access log '%s': %s", argv[optind],
+				strerror(-ret));
+	if (json)
+		ret = print_json(argv[optind], &sum);
+	else
+		print_text(argv[optind], &sum, all);
+	alog_summary_free(&sum);
+	return json ? ret : CLI_OK;
+}

@@ -1,0 +1,386 @@
+/* provfs mount / provfs umount */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "accesslog.h"
+#include "cli.h"
+#include "fsd.h"
+#include "mountstate.h"
+#include "util.h"
+
+static const char mount_usage[] =
+	"usage: provfs mount [options] BACKING MOUNTPOINT\n"
+	"\n"
+	"Serve the directory BACKING at MOUNTPOINT through provfs: every file\n"
+	"access is logged (process, path, operation, result, digest) and every file\n"
+	"written is captured into the content-addressed store.  Returns once the\n"
+	"mount is usable; the daemon keeps running until 'provfs umount'.\n"
+	"\n"
+	"options:\n"
+	"  --ro             read-only mount (for an environment root)\n"
+	"  --store DIR      store for captured files and the default log location\n"
+	"                   (default $PROVFS_STORE or " CLI_DEFAULT_STORE ")\n"
+	"  --no-capture     log and hash, but do not copy written files into the store\n"
+	"  --log FILE       access log database (default STORE/logs/<time>-<pid>.db);\n"
+	"                   several mounts may share one log\n"
+	"  --label NAME     this mount's name in the log (default: workspace, or root\n"
+	"                   with --ro)\n"
+	"  -f, --foreground stay in the foreground\n"
+	"  -d, --debug      print every FUSE request (implies --foreground)\n"
+	"  --json           print the mount's details as JSON\n"
+	"  -h, --help       show this help\n";
+
+static int wait_ready(int fd, char *msg, size_t len)
+{
+	ssize_t n = read_full(fd, msg, len - 1);
+
+	if (n < 0)
+		n = 0;
+	msg[n] = '\0';
+	msg[strcspn(msg, "\n")] = '\0';
+	return strcmp(msg, "ok") == 0 ? 0 : -1;
+}
+
+static char *default_log(const char *store)
+{
+	char stamp[32], *out;
+	struct tm tm;
+	time_t now = time(NULL);
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	if (asprintf(&out, "%s/logs/%s-%d.db", store, stamp, (int)getpid()) < 0)
+		return NULL;
+	return out;
+}
+
+static int ensure_parent_dir(const char *file)
+{
+	char *copy = strdup(file), *slash;
+	int ret = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	slash = strrchr(copy, '/');
+	if (slash && slash != copy) {
+		*slash = '\0';
+		ret = mkdir_p(copy, 0755);
+	}
+	free(copy);
+	return ret;
+}
+
+static int abs_path_of(const char *path, char **out)
+{
+	char buf[PATH_MAX];
+
+	if (!realpath(path, buf))
+		return -errno;
+	*out = strdup(buf);
+	return *out ? 0 : -ENOMEM;
+}
+
+/* Runs the daemon in this process; returns the exit code. */
+static int serve(struct fsd_config *cfg, const char *abs_mp, int ready_fd)
+{
+	int ret;
+
+	mountstate_write(abs_mp, getpid(), cfg->log_path);
+	ret = fsd_serve(cfg, ready_fd);
+	mountstate_remove(abs_mp);
+	if (ret < 0)
+		return CLI_USAGE;
+	return ret == 0 ? CLI_OK : CLI_FAILED;
+}
+
+int cmd_mount(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"ro", no_argument, NULL, 'r'},
+		{"store", required_argument, NULL, 's'},
+		{"no-capture", no_argument, NULL, 'n'},
+		{"log", required_argument, NULL, 'l'},
+		{"label", required_argument, NULL, 'L'},
+		{"foreground", no_argument, NULL, 'f'},
+		{"debug", no_argument, NULL, 'd'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct fsd_config cfg = {0};
+	const char *store_opt = NULL, *log_opt = NULL;
+	char *backing = NULL, *mp = NULL, *log_path = NULL, *store = NULL;
+	int foreground = 0, capture = 1, json = 0, c, ret, pipefd[2];
+	pid_t pid;
+
+	while ((c = getopt_long(argc, argv, "fdh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': cfg.readonly = 1; break;
+		case 's': store_opt = optarg; break;
+		case 'n': capture = 0; break;
+		case 'l': log_opt = optarg; break;
+		case 'L': cfg.label = optarg; break;
+		case 'f': foreground = 1; break;
+		case 'd': cfg.debug = 1; foreground = 1; break;
+		case 'j': json = 1; break;
+		case 'h': fputs(mount_usage, stdout); return CLI_OK;
+		default: return cli_usage_error("mount", "unknown option");
+		}
+	}
+	if (argc - optind != 2)
+		return cli_usage_error("mount", "expected BACKING and MOUNTPOINT");
+	ret = abs_path_of(argv[optind], &backing);
+	if (ret < 0)
+		return cli_fail(CLI_USAGE, "cannot mount '%s': %s", argv[optind], strerror(-ret));
+	ret = abs_path_of(argv[optind + 1], &mp);
+	if (ret < 0) {
+		free(backing);
+		return cli_fail(CLI_USAGE, "cannot mount on '%s': %s%s", argv[optind + 1],
+				strerror(-ret),
+				ret == -ENOTCONN ? " (a dead mount: run 'provfs umount' on it)" : "");
+	}
+	ret = abs_path_of(cli_store_dir(store_opt), &store);
+	if (ret == -ENOENT) {
+		ret = mkdir_p(cli_store_dir(store_opt), 0755);
+		if (ret == 0)
+			ret = abs_path_of(cli_store_dir(store_opt), &store);
+	}
+	if (ret < 0) {
+		ret = cli_fail(CLI_USAGE, "cannot use store '%s': %s", cli_store_dir(store_opt),
+			       strerror(-ret));
+		goto out;
+	}
+	log_path = log_opt ? strdup(log_opt) : default_log(store);
+	if (!log_path || ensure_parent_dir(log_path) < 0) {
+		ret = cli_fail(CLI_USAGE, "cannot create the directory for log '%s': %s",
+			       log_path ? log_path : "?", strerror(errno));
+		goto out;
+	}
+	if (log_path[0] != '/') {
+		char cwd[PATH_MAX], *abs;
+
+		if (getcwd(cwd, sizeof(cwd)) && asprintf(&abs, "%s/%s", cwd, log_path) >= 0) {
+			free(log_path);
+			log_path = abs;
+		}
+	}
+	cfg.backing = backing;
+	cfg.mountpoint = mp;
+	cfg.store = capture ? store : NULL;
+	cfg.log_path = log_path;
+	if (!cfg.label)
+		cfg.label = cfg.readonly ? "root" : "workspace";
+	if (cfg.store) {
+		/* Fail here, in the foreground, if the store cannot be written. */
+		struct cas *cas;
+
+		ret = cas_open(cfg.store, 1, &cas);
+		if (ret < 0) {
+			ret = cli_fail(CLI_USAGE, "cannot use store '%s': %s", cfg.store,
+				       strerror(-ret));
+			goto out;
+		}
+		cas_close(cas);
+	}
+	if (foreground) {
+		ret = serve(&cfg, mp, -1);
+		goto out;
+	}
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		ret = cli_fail(CLI_USAGE, "cannot create a pipe: %s", strerror(errno));
+		goto out;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		ret = cli_fail(CLI_USAGE, "cannot fork: %s", strerror(errno));
+		goto out;
+	}
+	if (pid == 0) {
+		close(pipefd[0]);
+		setsid();
+		signal(SIGHUP, SIG_IGN);
+		if (chdir("/") < 0)
+			_exit(CLI_USAGE);
+		_exit(serve(&cfg, mp, pipefd[1]));
+	}
+	close(pipefd[1]);
+	{
+		char msg[PATH_MAX + 128];
+		int err = 0;
+
+		if (wait_ready(pipefd[0], msg, sizeof(msg)) < 0) {
+			int status;
+			char *text = msg;
+
+			if (sscanf(msg, "error %d ", &err) == 1) {
+				text = strchr(msg + 6, ' ');
+				text = text ? text + 1 : msg;
+			}
+			waitpid(pid, &status, 0);
+			ret = cli_fail(CLI_USAGE, "%s", *text ? text : "the mount daemon failed to start");
+			close(pipefd[0]);
+			goto out;
+		}
+		close(pipefd[0]);
+	}
+	if (json) {
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s?, s:i, s:b}", "backing", backing,
+				      "mountpoint", mp, "log", log_path, "store", cfg.store,
+				      "pid", (int)pid, "readonly", cfg.readonly);
+		char *s = json_dumps(o, JSON_SORT_KEYS | JSON_INDENT(2));
+
+		puts(s);
+		free(s);
+		json_decref(o);
+	} else {
+		printf("provfs: mounted '%s' on '%s'%s\n  access log: %s\n", backing, mp,
+		       cfg.readonly ? " (read-only)" : "", log_path);
+	}
+	ret = CLI_OK;
+out:
+	free(backing);
+	free(mp);
+	free(store);
+	free(log_path);
+	return ret;
+}
+
+static const char umount_usage[] =
+	"usage: provfs umount [--json] MOUNTPOINT\n"
+	"\n"
+	"Unmount a provfs mount and wait until its daemon has written everything\n"
+	"to the access log and the store.  Exit status 1 if some written files\n"
+	"could not be captured, or the daemon had died (its log is then complete\n"
+	"only up to its last committed batch).\n";
+
+/* Waits for a non-child process to exit. */
+static int wait_exit(pid_t pid)
+{
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	int waited = 0;
+
+	if (pfd < 0)
+		return errno == ESRCH ? 0 : -errno;
+	for (;;) {
+		struct pollfd p = {.fd = pfd, .events = POLLIN};
+		int n = poll(&p, 1, 2000);
+
+		if (n > 0)
+			break;
+		if (n < 0 && errno != EINTR)
+			break;
+		waited += 2;
+		if (waited == 2 || waited % 30 == 0)
+			fprintf(stderr, "provfs: waiting for the daemon (pid %d) to finish writing "
+					"the log and store...\n", (int)pid);
+	}
+	close(pfd);
+	return 0;
+}
+
+static int do_unmount(const char *mp)
+{
+	if (geteuid() == 0)
+		return umount2(mp, 0) < 0 ? -errno : 0;
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		execlp("fusermount3", "fusermount3", "-u", mp, (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		return -errno;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EPERM;
+}
+
+int cmd_umount(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct alog_summary sum;
+	char *mp, *log_path = NULL;
+	pid_t pid = 0;
+	int c, ret, alive, have_state, json = 0, rc = CLI_OK;
+	int64_t capture_errors = 0;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = 1; break;
+		case 'h': fputs(umount_usage, stdout); return CLI_OK;
+		default: return cli_usage_error("umount", "unknown option");
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error("umount", "expected MOUNTPOINT");
+	mp = mountstate_abspath(argv[optind]);
+	if (!mp)
+		return cli_fail(CLI_USAGE, "cannot find mount point '%s': %s", argv[optind],
+				strerror(errno));
+	have_state = mountstate_read(mp, &pid, &log_path) == 0;
+	alive = have_state && pid > 0 && kill(pid, 0) == 0;
+	ret = do_unmount(mp);
+	if (ret == -EBUSY) {
+		free(mp);
+		free(log_path);
+		return cli_fail(CLI_USAGE, "cannot unmount '%s': it is busy (a process still has "
+				"files open or its working directory there)", argv[optind]);
+	}
+	if (ret < 0 && !(ret == -EINVAL && have_state)) {
+		rc = cli_fail(CLI_USAGE, "cannot unmount '%s': %s", argv[optind],
+			      ret == -EINVAL ? "not a mount point" : strerror(-ret));
+		free(mp);
+		free(log_path);
+		return rc;
+	}
+	if (alive)
+		wait_exit(pid);
+	mountstate_remove(mp);
+	if (have_state && !alive) {
+		cli_warn("the daemon for '%s' had died; its access log is complete only up to "
+			 "its last committed batch", mp);
+		rc = CLI_FAILED;
+	}
+	if (log_path && alog_summary_load(log_path, &sum) == 0) {
+		for (size_t i = 0; i < sum.n_mounts; i++)
+			if (!strcmp(sum.mounts[i].mountpoint, mp))
+				capture_errors = sum.mounts[i].capture_errors;
+		alog_summary_free(&sum);
+	}
+	if (capture_errors > 0) {
+		cli_warn("%lld written file(s) could not be captured into the store; see "
+			 "'provfs log %s'", (long long)capture_errors, log_path);
+		rc = CLI_FAILED;
+	}
+	if (json) {
+		json_t *o = json_pack("{s:s, s:s?, s:I, s:b}", "mountpoint", mp, "log", log_path,
+				      "capture_errors", (json_int_t)capture_errors, "daemon_died",
+				      have_state && !alive);
+		char *s = json_dumps(o, JSON_SORT_KEYS | JSON_INDENT(2));
+
+		puts(s);
+		free(s);
+		json_decref(o);
+	}
+	free(mp);
+	free(log_path);
+	return rc;
+}
