@@ -8,6 +8,11 @@
 #include "cli.h"
 
 static const struct cli_command commands[] = {
+	{"mount", cmd_mount, "serve a directory through provfs, logging every access"},
+	{"umount", cmd_umount, "unmount, flushing the access log and the store"},
+	{"log", cmd_log, "summarise an access log: inputs, outputs, probes, processes"},
+	{"store", cmd_store, "content-addressed store: snapshot, fsck, put, cat, path"},
+	{"demo", cmd_demo, "mount a sample project, build it, show its access log"},
 	{ "keygen", cmd_keygen, "create an Ed25519 signing key pair" },
 	{ "attest", cmd_attest, "turn an access log into a signed manifest" },
 	{ "verify", cmd_verify, "check a manifest's signatures, subjects and objects" },
