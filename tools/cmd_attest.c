@@ -28,7 +28,7 @@ extern char **environ;
 static void attest_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: provfs attest --log FILE [--key KEY] [--out MANIFEST] [--store DIR]\n"
+		"usage: provfs attest --log FILE [--key KEY]... [--out MANIFEST] [--store DIR]\n"
 		"                     [--command ARG]... [--cwd DIR] [--env NAME=VALUE]...\n"
 		"                     [--env-file FILE] [--no-env] [--env-root DIR]\n"
 		"                     [--env-digest SHA256] [--exit-status N] [--builder-id URI]\n"
@@ -38,7 +38,8 @@ static void attest_usage(FILE *out)
 		"and the environment's facts, signs it in a DSSE envelope and writes it.\n"
 		"\n"
 		"  -l, --log FILE         the access log (sqlite) written by 'provfs mount'\n"
-		"  -k, --key KEY          private key (default: STORE/keys/provfs.key)\n"
+		"  -k, --key KEY          private key (default: STORE/keys/provfs.key);\n"
+		"                         repeat to sign with several keys\n"
 		"  -o, --out MANIFEST     where to write the manifest (default: stdout)\n"
 		"      --store DIR        store for the access log and captured files\n"
 		"                         (default: $PROVFS_STORE or " CLI_DEFAULT_STORE ")\n"
@@ -65,8 +66,10 @@ static void attest_usage(FILE *out)
 }
 
 struct attest_opts {
-	const char *log, *key, *out, *store, *cwd, *env_file, *env_root, *env_digest;
+	const char *log, *out, *store, *cwd, *env_file, *env_root, *env_digest;
 	const char *builder_id, *invocation_id;
+	const char **keys;
+	size_t n_keys;
 	const char **command;
 	size_t n_command;
 	const char **env;
@@ -117,7 +120,10 @@ static int parse_opts(int argc, char **argv, struct attest_opts *o)
 	while ((c = getopt_long(argc, argv, "l:k:o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l': o->log = optarg; break;
-		case 'k': o->key = optarg; break;
+		case 'k':
+			if (push(&o->keys, &o->n_keys, optarg))
+				return cli_fail(CLI_USAGE, "out of memory");
+			break;
 		case 'o': o->out = optarg; break;
 		case O_STORE: o->store = optarg; break;
 		case O_COMMAND:
@@ -312,7 +318,8 @@ static int write_output(const char *out, const char *text, size_t len)
 
 struct attest_state {
 	struct attest_opts o;
-	struct sign_key *key;
+	struct sign_key **keys;
+	size_t n_keys;
 	struct alog_summary sum;
 	int have_sum;
 	struct envfacts facts;
@@ -339,7 +346,10 @@ static void attest_state_free(struct attest_state *st)
 	if (st->have_facts)
 		envfacts_free(&st->facts);
 	cas_close(st->cas);
-	sign_key_free(st->key);
+	for (size_t i = 0; i < st->n_keys; i++)
+		sign_key_free(st->keys[i]);
+	free(st->keys);
+	free(st->o.keys);
 	free(st->env_text);
 	free(st->default_key);
 	free(st->manifest);
@@ -348,18 +358,11 @@ static void attest_state_free(struct attest_state *st)
 	json_decref(st->stmt);
 }
 
-static int load_key(struct attest_state *st)
+static int load_key(struct attest_state *st, const char *path, int is_default)
 {
-	const char *path = st->o.key;
-	int ret;
+	struct sign_key *key;
+	int ret = sign_key_load_private(path, &key);
 
-	if (!path) {
-		st->default_key = path_join(cli_store_dir(st->o.store), "keys/provfs.key");
-		if (!st->default_key)
-			return cli_fail(CLI_USAGE, "out of memory");
-		path = st->default_key;
-	}
-	ret = sign_key_load_private(path, &st->key);
 	if (ret == -EPERM)
 		return cli_fail(CLI_USAGE, "private key '%s' is accessible by group or others; "
 				"run 'chmod 600 %s'", path, path);
@@ -367,7 +370,29 @@ static int load_key(struct attest_state *st)
 		return cli_fail(CLI_USAGE, "'%s' is not an Ed25519 private key in PEM form", path);
 	if (ret)
 		return cli_fail(CLI_USAGE, "cannot read private key '%s': %s%s", path, strerror(-ret),
-				st->o.key ? "" : " (give --key or run 'provfs keygen')");
+				is_default ? " (give --key or run 'provfs keygen')" : "");
+	st->keys[st->n_keys++] = key;
+	return -1;
+}
+
+static int load_keys(struct attest_state *st)
+{
+	int ret;
+
+	st->keys = calloc(st->o.n_keys + 1, sizeof(*st->keys));
+	if (!st->keys)
+		return cli_fail(CLI_USAGE, "out of memory");
+	if (st->o.n_keys == 0) {
+		st->default_key = path_join(cli_store_dir(st->o.store), "keys/provfs.key");
+		if (!st->default_key)
+			return cli_fail(CLI_USAGE, "out of memory");
+		return load_key(st, st->default_key, 1);
+	}
+	for (size_t i = 0; i < st->o.n_keys; i++) {
+		ret = load_key(st, st->o.keys[i], 0);
+		if (ret >= 0)
+			return ret;
+	}
 	return -1;
 }
 
@@ -426,7 +451,7 @@ static int print_summary(const struct attest_state *st, const char *log_hex, siz
 
 	if (st->o.json && out) {
 		json_t *j = json_pack("{ss ss ss sI sI sI sI}", "manifest", out, "keyid",
-				      sign_key_id(st->key), "accessLog", log_hex,
+				      sign_key_id(st->keys[0]), "accessLog", log_hex,
 				      "subjects", (json_int_t)n_subjects,
 				      "inputs", (json_int_t)st->sum.n_inputs,
 				      "stored", (json_int_t)stored, "notStored", (json_int_t)missing);
@@ -438,7 +463,7 @@ static int print_summary(const struct attest_state *st, const char *log_hex, siz
 	} else if (out) {
 		printf("wrote %s: %zu output%s, %zu input%s, signed by %s\n", out, n_subjects,
 		       n_subjects == 1 ? "" : "s", st->sum.n_inputs,
-		       st->sum.n_inputs == 1 ? "" : "s", sign_key_id(st->key));
+		       st->sum.n_inputs == 1 ? "" : "s", sign_key_id(st->keys[0]));
 	}
 	return CLI_OK;
 }
@@ -452,7 +477,7 @@ static int attest_run(struct attest_state *st)
 	const char *env_root;
 	int fd, ret;
 
-	ret = load_key(st);
+	ret = load_keys(st);
 	if (ret >= 0)
 		return ret;
 	checkpoint_log(o->log);
@@ -511,7 +536,7 @@ static int attest_run(struct attest_state *st)
 	if (skipped)
 		cli_warn("%zu output%s without a digest left out of the subjects", skipped,
 			 skipped == 1 ? "" : "s");
-	ret = manifest_sign(st->stmt, &st->key, 1, &st->manifest, &len);
+	ret = manifest_sign(st->stmt, st->keys, st->n_keys, &st->manifest, &len);
 	if (ret)
 		return cli_fail(CLI_USAGE, "cannot sign the manifest: %s", strerror(-ret));
 	ret = write_output(o->out, st->manifest, len);
