@@ -24,8 +24,8 @@ static const char inputs_sql[] =
 	" GROUP BY a.mount, a.path ORDER BY m.label, a.path";
 
 static const char outputs_replay_sql[] =
-	"SELECT a.mount, a.op, a.path, a.path2, a.flags, a.digest_after, a.size, a.process"
-	" FROM access a WHERE a.result = 0 AND a.op IN ('close-write','rename','unlink')"
+	"SELECT a.mount, a.op, a.path, a.path2, a.flags, a.digest_after, a.size, a.process, a.id"
+	" FROM access a WHERE a.result = 0 AND a.op IN ('close-write','rename','unlink','link')"
 	" ORDER BY a.time_ns, a.id";
 
 static const char probes_sql[] =
@@ -102,69 +102,106 @@ static int load_files(sqlite3 *db, const char *sql, struct alog_file **out, size
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-/* Outputs: replay close-write/rename/unlink in time order in a temp table,
- * so renamed outputs keep their digest and deleted ones drop out. */
+/* Outputs: replay close-write/rename/unlink/link in time order in a temp
+ * table, so renamed outputs keep their digest, deleted ones drop out, and
+ * a write through one hard link updates every name of that file (names
+ * linked together share a grp).  Rows with real = 0 are names we only
+ * track because a link was made to them. */
+static const char *const outputs_setup[] = {
+	"CREATE TEMP TABLE outs(mount INTEGER, path TEXT, digest TEXT, size INTEGER,"
+	" process INTEGER, grp INTEGER, real INTEGER, PRIMARY KEY(mount, path))",
+	NULL,
+};
+
+enum { Q_WRITE, Q_WRITE_GROUP, Q_DEL, Q_MOVE, Q_LINK_SRC, Q_LINK_GRP, Q_LINK_NEW, Q_RESULT, Q_N };
+
+static const char *const outputs_sql[Q_N] = {
+	[Q_WRITE] = "INSERT OR REPLACE INTO outs VALUES (?1, ?2, ?3, ?4, ?5,"
+		    " (SELECT grp FROM outs WHERE mount = ?1 AND path = ?2), 1)",
+	[Q_WRITE_GROUP] = "UPDATE outs SET digest = ?3, size = ?4, real = 1 WHERE mount = ?1"
+			  " AND grp = (SELECT grp FROM outs WHERE mount = ?1 AND path = ?2)",
+	[Q_DEL] = "DELETE FROM outs WHERE mount = ?1 AND (path = ?2 OR"
+		  " substr(path, 1, length(?2) + 1) = ?2 || '/')",
+	[Q_MOVE] = "UPDATE OR REPLACE outs SET path = ?3 || substr(path, length(?2) + 1)"
+		   " WHERE mount = ?1 AND (path = ?2 OR substr(path, 1, length(?2) + 1) = ?2 || '/')",
+	[Q_LINK_SRC] = "INSERT OR IGNORE INTO outs VALUES (?1, ?2, (SELECT digest_after FROM access"
+		       " WHERE mount = ?1 AND path = ?2 AND digest_after IS NOT NULL"
+		       " ORDER BY time_ns DESC LIMIT 1), NULL, NULL, NULL, 0)",
+	[Q_LINK_GRP] = "UPDATE outs SET grp = COALESCE(grp, ?3) WHERE mount = ?1 AND path = ?2",
+	[Q_LINK_NEW] = "INSERT OR REPLACE INTO outs SELECT mount, ?3, digest, size, ?4, grp, 1"
+		       " FROM outs WHERE mount = ?1 AND path = ?2",
+	[Q_RESULT] = "SELECT m.label, o.path, o.digest, o.size, o.process FROM outs o"
+		     " JOIN mount m ON m.id = o.mount WHERE o.real = 1 ORDER BY m.label, o.path",
+};
+
+static void run_q(sqlite3_stmt *q)
+{
+	sqlite3_step(q);
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+}
+
+static void replay_row(sqlite3_stmt *st, sqlite3_stmt **q)
+{
+	int64_t mount = sqlite3_column_int64(st, 0);
+	const char *op = (const char *)sqlite3_column_text(st, 1);
+	sqlite3_value *path = sqlite3_column_value(st, 2), *path2 = sqlite3_column_value(st, 3);
+
+	if (!strcmp(op, "close-write")) {
+		for (int k = Q_WRITE; k <= Q_WRITE_GROUP; k++) {
+			sqlite3_bind_int64(q[k], 1, mount);
+			sqlite3_bind_value(q[k], 2, path);
+			sqlite3_bind_value(q[k], 3, sqlite3_column_value(st, 5));
+			sqlite3_bind_value(q[k], 4, sqlite3_column_value(st, 6));
+			if (k == Q_WRITE)
+				sqlite3_bind_value(q[k], 5, sqlite3_column_value(st, 7));
+			run_q(q[k]);
+		}
+	} else if (!strcmp(op, "rename")) {
+		/* The overwritten destination is gone; the source takes its place. */
+		sqlite3_bind_int64(q[Q_DEL], 1, mount);
+		sqlite3_bind_value(q[Q_DEL], 2, path2);
+		run_q(q[Q_DEL]);
+		sqlite3_bind_int64(q[Q_MOVE], 1, mount);
+		sqlite3_bind_value(q[Q_MOVE], 2, path);
+		sqlite3_bind_value(q[Q_MOVE], 3, path2);
+		run_q(q[Q_MOVE]);
+	} else if (!strcmp(op, "link")) {
+		/* path = the new name, path2 = the existing one. */
+		sqlite3_bind_int64(q[Q_LINK_SRC], 1, mount);
+		sqlite3_bind_value(q[Q_LINK_SRC], 2, path2);
+		run_q(q[Q_LINK_SRC]);
+		sqlite3_bind_int64(q[Q_LINK_GRP], 1, mount);
+		sqlite3_bind_value(q[Q_LINK_GRP], 2, path2);
+		sqlite3_bind_int64(q[Q_LINK_GRP], 3, sqlite3_column_int64(st, 8));
+		run_q(q[Q_LINK_GRP]);
+		sqlite3_bind_int64(q[Q_LINK_NEW], 1, mount);
+		sqlite3_bind_value(q[Q_LINK_NEW], 2, path2);
+		sqlite3_bind_value(q[Q_LINK_NEW], 3, path);
+		sqlite3_bind_value(q[Q_LINK_NEW], 4, sqlite3_column_value(st, 7));
+		run_q(q[Q_LINK_NEW]);
+	} else {
+		sqlite3_bind_int64(q[Q_DEL], 1, mount);
+		sqlite3_bind_value(q[Q_DEL], 2, path);
+		run_q(q[Q_DEL]);
+	}
+}
+
 static int load_outputs(sqlite3 *db, struct alog_summary *sum)
 {
-	sqlite3_stmt *st = NULL, *put = NULL, *mv = NULL, *del = NULL, *res = NULL;
-	int rc;
+	sqlite3_stmt *st = NULL, *q[Q_N] = {0};
+	int rc = SQLITE_OK;
 
-	rc = sqlite3_exec(db,
-			  "CREATE TEMP TABLE outs(mount INTEGER, path TEXT, digest TEXT,"
-			  " size INTEGER, process INTEGER, PRIMARY KEY(mount, path))",
-			  NULL, NULL, NULL);
+	for (int i = 0; outputs_setup[i] && rc == SQLITE_OK; i++)
+		rc = sqlite3_exec(db, outputs_setup[i], NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(db, outputs_replay_sql, -1, &st, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO outs VALUES (?,?,?,?,?)", -1,
-					&put, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(db,
-					"UPDATE OR REPLACE outs SET path = ?3 || substr(path, length(?2) + 1)"
-					" WHERE mount = ?1 AND (path = ?2 OR substr(path, 1, length(?2) + 1) = ?2 || '/')",
-					-1, &mv, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(db,
-					"DELETE FROM outs WHERE mount = ?1 AND (path = ?2 OR"
-					" substr(path, 1, length(?2) + 1) = ?2 || '/')",
-					-1, &del, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(db,
-					"SELECT m.label, o.path, o.digest, o.size, o.process FROM outs o"
-					" JOIN mount m ON m.id = o.mount ORDER BY m.label, o.path",
-					-1, &res, NULL);
-	while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-		int64_t mount = sqlite3_column_int64(st, 0);
-		const char *op = (const char *)sqlite3_column_text(st, 1);
-		sqlite3_stmt *q;
-
-		if (!strcmp(op, "close-write")) {
-			q = put;
-			sqlite3_bind_int64(q, 1, mount);
-			sqlite3_bind_value(q, 2, sqlite3_column_value(st, 2));
-			sqlite3_bind_value(q, 3, sqlite3_column_value(st, 5));
-			sqlite3_bind_value(q, 4, sqlite3_column_value(st, 6));
-			sqlite3_bind_value(q, 5, sqlite3_column_value(st, 7));
-		} else if (!strcmp(op, "rename")) {
-			q = mv;
-			/* An overwritten destination stops being an output
-			 * unless the source was one; drop it first. */
-			sqlite3_bind_int64(del, 1, mount);
-			sqlite3_bind_value(del, 2, sqlite3_column_value(st, 3));
-			sqlite3_step(del);
-			sqlite3_reset(del);
-			sqlite3_bind_int64(q, 1, mount);
-			sqlite3_bind_value(q, 2, sqlite3_column_value(st, 2));
-			sqlite3_bind_value(q, 3, sqlite3_column_value(st, 3));
-		} else {
-			q = del;
-			sqlite3_bind_int64(q, 1, mount);
-			sqlite3_bind_value(q, 2, sqlite3_column_value(st, 2));
-		}
-		sqlite3_step(q);
-		sqlite3_reset(q);
-	}
-	while (rc == SQLITE_OK && sqlite3_step(res) == SQLITE_ROW) {
+	for (int k = 0; k < Q_N && rc == SQLITE_OK; k++)
+		rc = sqlite3_prepare_v2(db, outputs_sql[k], -1, &q[k], NULL);
+	while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		replay_row(st, q);
+	while (rc == SQLITE_OK && sqlite3_step(q[Q_RESULT]) == SQLITE_ROW) {
+		sqlite3_stmt *res = q[Q_RESULT];
 		struct alog_file *f = grow((void **)&sum->outputs, &sum->n_outputs,
 					   sizeof(*f));
 
@@ -180,10 +217,8 @@ static int load_outputs(sqlite3 *db, struct alog_summary *sum)
 		f->process = sqlite3_column_int64(res, 4);
 	}
 	sqlite3_finalize(st);
-	sqlite3_finalize(put);
-	sqlite3_finalize(mv);
-	sqlite3_finalize(del);
-	sqlite3_finalize(res);
+	for (int k = 0; k < Q_N; k++)
+		sqlite3_finalize(q[k]);
 	return rc == SQLITE_OK ? 0 : -EBADMSG;
 }
 

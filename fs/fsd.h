@@ -47,6 +47,8 @@ int fsd_serve(const struct fsd_config *cfg, int ready_fd);
 
 /* ---- internals shared by the fsd_*.c modules ---- */
 
+/* Upper bound of cached O_PATH fds; the real bound is also kept below a
+ * quarter of RLIMIT_NOFILE (fsd.fd_cache_max). */
 #define FSD_FD_CACHE_MAX 8192
 
 struct fsd_inode {
@@ -90,6 +92,7 @@ struct fsd {
 	struct fsd_inode **table;
 	size_t table_size, n_inodes;
 	int n_cached_fds;
+	int fd_cache_max;      /* see FSD_FD_CACHE_MAX */
 	struct fsd_work *work;
 	struct fsd_seen *seen; /* dedup of stat/probe/readdir records */
 	int mount_fds[64];     /* known mount ids -> fd, see fsd_inode.c */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +18,24 @@ static size_t hash_key(dev_t dev, ino_t ino, size_t size)
 }
 
 static int mount_fd_for(struct fsd *fs, int mnt, int fd, mode_t type);
+
+/* Raises the soft fd limit to the hard one and returns how many fds the
+ * inode cache may keep: a quarter of the limit, at most FSD_FD_CACHE_MAX,
+ * leaving the rest for open files, sqlite and the store. */
+static int fd_budget(void)
+{
+	struct rlimit rl;
+	rlim_t budget;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 256;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	budget = rl.rlim_cur / 4;
+	return budget > FSD_FD_CACHE_MAX ? FSD_FD_CACHE_MAX : (int)budget;
+}
 
 int fsd_inode_init(struct fsd *fs)
 {
@@ -32,6 +51,7 @@ int fsd_inode_init(struct fsd *fs)
 		return err;
 	}
 	memset(&fs->root, 0, sizeof(fs->root));
+	fs->fd_cache_max = fd_budget();
 	fs->root.fd = fd;
 	fs->root.dev = st.st_dev;
 	fs->root.ino = st.st_ino;
@@ -234,7 +254,7 @@ int fsd_fd_get(struct fsd *fs, struct fsd_inode *in, int *owned)
 	if (fd < 0)
 		return -errno;
 	pthread_mutex_lock(&fs->table_lock);
-	if (in->fd < 0 && fs->n_cached_fds < FSD_FD_CACHE_MAX) {
+	if (in->fd < 0 && fs->n_cached_fds < fs->fd_cache_max) {
 		in->fd = fd;
 		fs->n_cached_fds++;
 	} else {
@@ -355,7 +375,7 @@ int fsd_inode_lookup(struct fsd *fs, struct fsd_inode *parent, const char *name,
 	}
 	if (in) {
 		in->nlookup++;
-		if (in->fd < 0 && fs->n_cached_fds < FSD_FD_CACHE_MAX) {
+		if (in->fd < 0 && fs->n_cached_fds < fs->fd_cache_max) {
 			in->fd = fd;
 			fs->n_cached_fds++;
 			fd = -1;
@@ -384,7 +404,7 @@ int fsd_inode_lookup(struct fsd *fs, struct fsd_inode *parent, const char *name,
 				in->fh = NULL;
 			}
 		}
-		if (!in->fh || fs->n_cached_fds < FSD_FD_CACHE_MAX) {
+		if (!in->fh || fs->n_cached_fds < fs->fd_cache_max) {
 			in->fd = fd;
 			fs->n_cached_fds++;
 			fd = -1;

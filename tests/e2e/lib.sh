@@ -1,0 +1,77 @@
+# Helpers for end-to-end tests.  Each test is one behaviour; it exits 0 on
+# pass, 1 on failure, 77 to skip.  Environment (from tests/run.sh):
+#   PROVFS  the provfs binary     TMPDIR  a fresh scratch directory
+#   BUILD   the build directory   SRCROOT the source tree
+set -u
+: "${PROVFS:?PROVFS must name the provfs binary}"
+: "${TMPDIR:?}"
+T=$TMPDIR
+MOUNTS=""
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+note() {
+	echo "# $*"
+}
+
+# mount_ws BACKING MOUNTPOINT [provfs mount options...]: store $T/store, log $T/log.db
+mount_ws() {
+	b=$1
+	m=$2
+	shift 2
+	mkdir -p "$b" "$m"
+	"$PROVFS" mount --store "$T/store" --log "$T/log.db" "$@" "$b" "$m" >/dev/null ||
+		fail "mount of $b on $m failed"
+	MOUNTS="$m $MOUNTS"
+}
+
+umount_ws() {
+	"$PROVFS" umount "$1" || fail "umount of $1 failed"
+	MOUNTS=$(echo "$MOUNTS" | sed "s# $1 # #; s#^$1 ##")
+}
+
+cleanup() {
+	for m in $MOUNTS; do
+		if grep -q " $m " /proc/mounts; then
+			"$PROVFS" umount "$m" >/dev/null 2>&1 || umount -l "$m" 2>/dev/null
+		fi
+	done
+}
+trap cleanup EXIT
+
+# sql QUERY: runs QUERY against the access log.
+sql() {
+	sqlite3 "$T/log.db" "$1"
+}
+
+assert_eq() { # expected actual what
+	[ "$1" = "$2" ] || fail "$3: expected '$1', got '$2'"
+}
+
+sha() {
+	sha256sum "$1" | cut -d' ' -f1
+}
+
+# The final digest the log's summary gives for an output path.
+output_digest() {
+	"$PROVFS" log --json "$T/log.db" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for o in d["outputs"]:
+    if o["path"] == sys.argv[1]:
+        print(o.get("sha256", ""))
+' "$1"
+}
+
+input_digest() {
+	"$PROVFS" log --json "$T/log.db" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for o in d["inputs"]:
+    if o["path"] == sys.argv[1]:
+        print(o.get("sha256", ""))
+' "$1"
+}

@@ -1,0 +1,116 @@
+#!/bin/sh
+# Runs the whole test suite: unit tests (cmocka) and end-to-end tests
+# (tests/e2e/*.sh, real FUSE mounts), once on a normal build and once on an
+# AddressSanitizer + UndefinedBehaviorSanitizer build.  Ends with the line
+# "N passed, N failed".
+#
+#   tests/run.sh                 everything
+#   tests/run.sh --quick         normal build only
+#   tests/run.sh PATTERN...      only e2e tests whose file name contains PATTERN
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+tools/setup.sh --deps-only || exit 2
+
+variants="build build-asan"
+patterns=""
+for a in "$@"; do
+	case "$a" in
+	--quick) variants="build" ;;
+	*) patterns="$patterns $a" ;;
+	esac
+done
+
+passed=0
+failed=0
+skipped=0
+failures=""
+
+configure() {
+	dir=$1
+	if [ ! -f "$dir/build.ninja" ]; then
+		if [ "$dir" = build-asan ]; then
+			meson setup "$dir" -Dwerror=true -Db_sanitize=address,undefined \
+				-Db_lundef=false -Dbuildtype=debug >/dev/null || return 1
+		else
+			meson setup "$dir" -Dwerror=true >/dev/null || return 1
+		fi
+	fi
+	ninja -C "$dir" >/dev/null || { ninja -C "$dir"; return 1; }
+}
+
+record() { # name status(0 pass / 77 skip / other fail)
+	case "$2" in
+	0) passed=$((passed + 1)); echo "ok      $1" ;;
+	77) skipped=$((skipped + 1)); echo "skip    $1" ;;
+	*) failed=$((failed + 1)); failures="$failures $1"; echo "FAIL    $1 (exit $2)" ;;
+	esac
+}
+
+for v in $variants; do
+	echo "== $v: building"
+	if ! configure "$v"; then
+		record "$v/compile" 1
+		continue
+	fi
+	export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=86"
+	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=87"
+
+	echo "== $v: unit tests"
+	if [ -z "$patterns" ]; then
+		meson test -C "$v" --num-processes 2 --print-errorlogs >"$v/unit.out" 2>&1
+		# One result per test program, as meson reports them.
+		while read -r line; do
+			name=$(echo "$line" | sed -E 's/^ *[0-9]+\/[0-9]+ +([^ ]+) +([A-Z]+) .*/\1/')
+			st=$(echo "$line" | sed -E 's/^ *[0-9]+\/[0-9]+ +([^ ]+) +([A-Z]+) .*/\2/')
+			case "$st" in
+			OK) record "$v/unit/$name" 0 ;;
+			SKIP) record "$v/unit/$name" 77 ;;
+			*) record "$v/unit/$name" 1 ;;
+			esac
+		done <<EOT
+$(grep -E '^ *[0-9]+/[0-9]+ ' "$v/unit.out")
+EOT
+		if grep -qE '^(Fail|Timeout|Unexpected Pass): +[1-9]' "$v/unit.out"; then
+			sed -n '/stdout:/,$p' "$v/unit.out" | head -80
+		fi
+	fi
+
+	echo "== $v: end-to-end tests"
+	for t in tests/e2e/[0-9]*.sh; do
+		name=$(basename "$t" .sh)
+		case "$name" in 03[0-9][0-9]-*) continue ;; esac # run by meson test
+		if [ -n "$patterns" ]; then
+			match=0
+			for p in $patterns; do
+				case "$name" in *"$p"*) match=1 ;; esac
+			done
+			[ $match = 1 ] || continue
+		fi
+		tmp=$(mktemp -d "/tmp/provfs-test.$name.XXXXXX")
+		PROVFS="$ROOT/$v/tools/provfs" BUILD="$ROOT/$v" SRCROOT="$ROOT" TMPDIR="$tmp" \
+			FSCONFORM="$ROOT/$v/tests/fsconform/fsconform" VARIANT="$v" \
+			timeout -k 10 600 sh "$t" >"$tmp.log" 2>&1
+		st=$?
+		record "$v/e2e/$name" $st
+		if [ $st != 0 ] && [ $st != 77 ]; then
+			tail -40 "$tmp.log" | sed 's/^/    | /'
+		fi
+		# Never leave a mount behind, whatever the test did.
+		grep " $tmp" /proc/mounts | awk '{print $2}' | sort -r | while read -r m; do
+			umount -l "$m" 2>/dev/null
+		done
+		rm -rf "$tmp" "$tmp.log"
+	done
+done
+
+if [ -n "$failures" ]; then
+	echo "failed:$failures"
+fi
+if [ $skipped -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+[ $failed = 0 ]
