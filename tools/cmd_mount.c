@@ -319,7 +319,7 @@ int cmd_umount(int argc, char **argv)
 	struct alog_summary sum;
 	char *mp, *log_path = NULL;
 	pid_t pid = 0;
-	int c, ret, alive, have_state, json = 0, rc = CLI_OK;
+	int c, ret, alive, have_state, json = 0, rc = CLI_OK, died = 0;
 	int64_t capture_errors = 0;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -354,16 +354,23 @@ int cmd_umount(int argc, char **argv)
 	if (alive)
 		wait_exit(pid);
 	mountstate_remove(mp);
-	if (have_state && !alive) {
+	/* The daemon's last act is to record its finish time in the log; a
+	 * mount row without one belongs to a daemon that was killed. */
+	if (log_path && alog_summary_load(log_path, &sum) == 0) {
+		for (size_t i = 0; i < sum.n_mounts; i++) {
+			if (strcmp(sum.mounts[i].mountpoint, mp))
+				continue;
+			capture_errors = sum.mounts[i].capture_errors;
+			died = sum.mounts[i].finished_ns == 0;
+		}
+		alog_summary_free(&sum);
+	} else if (have_state && !alive) {
+		died = 1;
+	}
+	if (died) {
 		cli_warn("the daemon for '%s' had died; its access log is complete only up to "
 			 "its last committed batch", mp);
 		rc = CLI_FAILED;
-	}
-	if (log_path && alog_summary_load(log_path, &sum) == 0) {
-		for (size_t i = 0; i < sum.n_mounts; i++)
-			if (!strcmp(sum.mounts[i].mountpoint, mp))
-				capture_errors = sum.mounts[i].capture_errors;
-		alog_summary_free(&sum);
 	}
 	if (capture_errors > 0) {
 		cli_warn("%lld written file(s) could not be captured into the store; see "
@@ -373,7 +380,7 @@ int cmd_umount(int argc, char **argv)
 	if (json) {
 		json_t *o = json_pack("{s:s, s:s?, s:I, s:b}", "mountpoint", mp, "log", log_path,
 				      "capture_errors", (json_int_t)capture_errors, "daemon_died",
-				      have_state && !alive);
+				      died);
 		char *s = json_dumps(o, JSON_SORT_KEYS | JSON_INDENT(2));
 
 		puts(s);

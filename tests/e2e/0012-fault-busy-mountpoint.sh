@@ -1,0 +1,24 @@
+# A mount point that is already in use is refused; the first mount keeps
+# working; unmounting a busy mount says so.
+. "$(dirname "$0")/lib.sh"
+mount_ws "$T/b" "$T/m"
+mkdir -p "$T/b2"
+"$PROVFS" mount --store "$T/store" --log "$T/log2.db" "$T/b2" "$T/m" 2>"$T/err"
+assert_eq 2 "$?" "second mount exit"
+grep -q "busy" "$T/err" || fail "message: $(cat "$T/err")"
+echo x >"$T/m/still-works" || fail "first mount broken"
+# busy on umount: a process holds a file open
+sleep 30 <"$T/m/still-works" &
+holder=$!
+"$PROVFS" umount "$T/m" 2>"$T/err2"
+rc=$?
+kill $holder 2>/dev/null
+wait $holder 2>/dev/null
+assert_eq 2 "$rc" "busy umount exit"
+grep -q "busy" "$T/err2" || fail "umount message: $(cat "$T/err2")"
+umount_ws "$T/m"
+# not mounted at all
+"$PROVFS" umount "$T/m" 2>"$T/err3"
+assert_eq 2 "$?" "umount of a plain dir"
+grep -q "not a mount point" "$T/err3" || fail "message: $(cat "$T/err3")"
+exit 0
