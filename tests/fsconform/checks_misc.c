@@ -890,7 +890,8 @@ static int statfs_sees_space_used(void)
 		close(dfd);
 		long long used = ((long long)before.f_bfree - (long long)after.f_bfree) *
 				 (long long)before.f_frsize;
-		if (used >= SIZE / 2 && used <= SIZE * 2)
+		/* Only a lower bound: a filesystem may keep copies (provfs's store does). */
+		if (used >= SIZE / 2)
 			return 0;
 		if (attempt == 2)
 			FAIL("writing 64 MiB changed free space by %lld bytes", used);

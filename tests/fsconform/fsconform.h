@@ -102,12 +102,16 @@ int fsc_fail(const char *file, int line, const char *fmt, ...)
 			     fsc_errname(err1), fsc_errname(err2));                                \
 	} while (0)
 
-/* Two integers must be equal; prints both on failure. */
+/* Two integers must be equal; prints both (and errno after a -1) on failure. */
 #define CHECK_EQ(a, b)                                                                             \
 	do {                                                                                       \
+		errno = 0;                                                                         \
 		long long fsc_a_ = (long long)(a), fsc_b_ = (long long)(b);                        \
+		int fsc_e_ = errno;                                                                \
 		if (fsc_a_ != fsc_b_)                                                              \
-			FAIL("%s == %s: %lld != %lld", #a, #b, fsc_a_, fsc_b_);                    \
+			FAIL("%s == %s: %lld != %lld%s%s", #a, #b, fsc_a_, fsc_b_,                 \
+			     fsc_a_ == -1 && fsc_e_ ? " errno " : "",                              \
+			     fsc_a_ == -1 && fsc_e_ ? fsc_errname(fsc_e_) : "");                   \
 	} while (0)
 
 /* Octal variant for modes. */
