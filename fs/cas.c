@@ -359,14 +359,15 @@ int cas_batch_put_fd(struct cas *cas, struct cas_batch *batch, int fd, const uin
 
 int cas_batch_commit(struct cas *cas, struct cas_batch *batch, int *results)
 {
-	int ret = 0;
+	int ret = 0, synced = 0;
 
 	if (batch->n == 0)
 		return 0;
 	if (syncfs(cas->tmp_fd) < 0)
-		ret = -errno;
+		synced = -errno;
 	for (size_t i = 0; i < batch->n; i++) {
-		int r = ret;
+		/* A failed syncfs fails every item; a failed rename only its own. */
+		int r = synced;
 
 		if (r == 0)
 			r = tmp_publish(cas, batch->items[i].tmpname, batch->items[i].hex);
