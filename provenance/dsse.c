@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,76 +43,78 @@ char *dsse_base64_encode(const uint8_t *in, size_t len)
 	return out;
 }
 
-/* Value of one base64 character in either alphabet, or -1. */
-static int b64_value(unsigned char c, int *alphabet)
-{
-	int kind = 0; /* 1 standard-only char, 2 url-only char */
-	int v;
+/* Value of each byte in the standard (kind 1) or URL-safe (kind 2)
+ * alphabet: 0-63, with the kind in bits 6-7 for '+' '/' '-' '_'; 0xff for
+ * bytes in neither. */
+static uint8_t b64_table[256];
+static pthread_once_t b64_once = PTHREAD_ONCE_INIT;
 
-	if (c >= 'A' && c <= 'Z')
-		v = c - 'A';
-	else if (c >= 'a' && c <= 'z')
-		v = c - 'a' + 26;
-	else if (c >= '0' && c <= '9')
-		v = c - '0' + 52;
-	else if (c == '+' || c == '/')
-		v = c == '+' ? 62 : 63, kind = 1;
-	else if (c == '-' || c == '_')
-		v = c == '-' ? 62 : 63, kind = 2;
-	else
-		return -1;
-	if (kind) {
-		if (*alphabet && *alphabet != kind)
-			return -1; /* mixing the two alphabets */
-		*alphabet = kind;
-	}
-	return v;
+static void b64_table_init(void)
+{
+	memset(b64_table, 0xff, sizeof(b64_table));
+	for (int i = 0; i < 64; i++)
+		b64_table[(unsigned char)b64_std[i]] = (uint8_t)i;
+	b64_table['+'] = 62 | 1 << 6;
+	b64_table['/'] = 63 | 1 << 6;
+	b64_table['-'] = 62 | 2 << 6;
+	b64_table['_'] = 63 | 2 << 6;
 }
 
 int dsse_base64_decode(const char *text, size_t len, uint8_t **out, size_t *out_len)
 {
-	size_t pad = 0, data_len, n = 0;
+	size_t pad = 0, data_len, n = 0, i;
 	uint32_t acc = 0;
-	int bits = 0, alphabet = 0;
+	int bits = 0, kinds = 0;
 	uint8_t *buf;
 
+	pthread_once(&b64_once, b64_table_init);
 	while (pad < 2 && len > pad && text[len - 1 - pad] == '=')
 		pad++;
 	data_len = len - pad;
-	if (pad && len % 4)
-		return -EINVAL;
-	if (data_len % 4 == 1)
+	if ((pad && len % 4) || data_len % 4 == 1 || (pad && (data_len % 4) + pad != 4))
 		return -EINVAL;
 	buf = malloc(data_len / 4 * 3 + 3);
 	if (!buf)
 		return -ENOMEM;
-	for (size_t i = 0; i < data_len; i++) {
-		int v = b64_value((unsigned char)text[i], &alphabet);
+	for (i = 0; i + 4 <= data_len; i += 4) {
+		uint8_t a = b64_table[(unsigned char)text[i]], b = b64_table[(unsigned char)text[i + 1]];
+		uint8_t c = b64_table[(unsigned char)text[i + 2]], d = b64_table[(unsigned char)text[i + 3]];
+		uint8_t any = a | b | c | d;
 
-		if (v < 0) {
-			free(buf);
-			return -EINVAL;
+		if (any == 0xff || (any & 0xc0)) {
+			if (a == 0xff || b == 0xff || c == 0xff || d == 0xff)
+				goto bad;
+			kinds |= (a | b | c | d) >> 6;
+			a &= 63, b &= 63, c &= 63, d &= 63;
 		}
-		acc = acc << 6 | (uint32_t)v;
+		buf[n++] = (uint8_t)(a << 2 | b >> 4);
+		buf[n++] = (uint8_t)(b << 4 | c >> 2);
+		buf[n++] = (uint8_t)(c << 6 | d);
+	}
+	for (; i < data_len; i++) {
+		uint8_t v = b64_table[(unsigned char)text[i]];
+
+		if (v == 0xff)
+			goto bad;
+		kinds |= v >> 6;
+		acc = acc << 6 | (v & 63);
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
 			buf[n++] = (uint8_t)(acc >> bits);
 		}
 	}
-	/* Leftover bits must be zero, else two texts decode to the same bytes. */
-	if (bits && (acc & ((1u << bits) - 1))) {
-		free(buf);
-		return -EINVAL;
-	}
-	if (pad && (data_len % 4) + pad != 4) {
-		free(buf);
-		return -EINVAL;
-	}
+	/* Mixing alphabets, or non-zero leftover bits (two texts for the same
+	 * bytes), is not base64. */
+	if (kinds == 3 || (bits && (acc & ((1u << bits) - 1))))
+		goto bad;
 	buf[n] = '\0';
 	*out = buf;
 	*out_len = n;
 	return 0;
+bad:
+	free(buf);
+	return -EINVAL;
 }
 
 int dsse_pae(const char *type, const uint8_t *body, size_t body_len, uint8_t **out, size_t *out_len)
@@ -176,42 +179,340 @@ static int parse_signatures(json_t *arr, struct dsse_envelope *env, char *err, s
 	return 0;
 }
 
-int dsse_parse(const char *buf, size_t len, struct dsse_envelope *env, char *err, size_t errlen)
+/*
+ * The envelope's top level is scanned here rather than by jansson: the
+ * payload is one long base64 string, and jansson's byte-at-a-time string
+ * lexer made parsing a 10,000-input manifest's envelope cost more than the
+ * whole verification budget.  Every other member value (the signatures and
+ * any unknown member) is still handed to jansson, with duplicate keys
+ * rejected, so only the scanner below has to be right about strings.
+ */
+struct scan {
+	const char *p, *end;
+};
+
+static void scan_ws(struct scan *s)
 {
-	json_t *root, *payload, *sigs;
-	const char *type;
+	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+static int hex4(const char *p, unsigned *out)
+{
+	unsigned v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Appends code point cp as UTF-8. */
+static char *put_utf8(char *o, unsigned cp)
+{
+	if (cp < 0x80) {
+		*o++ = (char)cp;
+	} else if (cp < 0x800) {
+		*o++ = (char)(0xc0 | cp >> 6);
+		*o++ = (char)(0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		*o++ = (char)(0xe0 | cp >> 12);
+		*o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+		*o++ = (char)(0x80 | (cp & 0x3f));
+	} else {
+		*o++ = (char)(0xf0 | cp >> 18);
+		*o++ = (char)(0x80 | ((cp >> 12) & 0x3f));
+		*o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+		*o++ = (char)(0x80 | (cp & 0x3f));
+	}
+	return o;
+}
+
+/* Strict UTF-8 check (no overlongs, no surrogates, <= U+10FFFF). */
+static int utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char c = s[i];
+		size_t len;
+		unsigned cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			len = 2, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			len = 3, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			len = 4, cp = c & 0x07;
+		else
+			return 0;
+		if (i + len > n)
+			return 0;
+		for (size_t k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += len;
+	}
+	return 1;
+}
+
+/* Scans a JSON string at s->p (the opening quote) into a malloc'd,
+ * NUL-terminated copy; -EBADMSG if malformed, contains NUL or invalid UTF-8. */
+static int scan_string(struct scan *s, char **out, size_t *out_len)
+{
+	const char *start, *q;
+	char *buf, *o;
+
+	if (s->p >= s->end || *s->p != '"')
+		return -EBADMSG;
+	start = ++s->p;
+	/* Fast path: no escapes. */
+	for (q = start; q < s->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20; q++)
+		;
+	if (q < s->end && *q == '"') {
+		if (!utf8_valid((const unsigned char *)start, (size_t)(q - start)))
+			return -EBADMSG;
+		buf = malloc((size_t)(q - start) + 1);
+		if (!buf)
+			return -ENOMEM;
+		memcpy(buf, start, (size_t)(q - start));
+		buf[q - start] = '\0';
+		*out = buf;
+		*out_len = (size_t)(q - start);
+		s->p = q + 1;
+		return 0;
+	}
+	buf = malloc((size_t)(s->end - start) + 1);
+	if (!buf)
+		return -ENOMEM;
+	o = buf;
+	for (q = start; q < s->end && *q != '"'; q++) {
+		unsigned cp, lo;
+
+		if ((unsigned char)*q < 0x20)
+			goto bad;
+		if (*q != '\\') {
+			*o++ = *q;
+			continue;
+		}
+		if (++q >= s->end)
+			goto bad;
+		switch (*q) {
+		case '"': case '\\': case '/': *o++ = *q; break;
+		case 'b': *o++ = '\b'; break;
+		case 'f': *o++ = '\f'; break;
+		case 'n': *o++ = '\n'; break;
+		case 'r': *o++ = '\r'; break;
+		case 't': *o++ = '\t'; break;
+		case 'u':
+			if (s->end - q < 5 || hex4(q + 1, &cp))
+				goto bad;
+			q += 4;
+			if (cp >= 0xd800 && cp <= 0xdbff) {
+				if (s->end - q < 7 || q[1] != '\\' || q[2] != 'u' || hex4(q + 3, &lo) ||
+				    lo < 0xdc00 || lo > 0xdfff)
+					goto bad;
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				q += 6;
+			} else if ((cp >= 0xdc00 && cp <= 0xdfff) || cp == 0) {
+				goto bad;
+			}
+			o = put_utf8(o, cp);
+			break;
+		default:
+			goto bad;
+		}
+	}
+	if (q >= s->end || !utf8_valid((const unsigned char *)buf, (size_t)(o - buf)))
+		goto bad;
+	*o = '\0';
+	*out = buf;
+	*out_len = (size_t)(o - buf);
+	s->p = q + 1;
+	return 0;
+bad:
+	free(buf);
+	return -EBADMSG;
+}
+
+/* Finds the end of the value at s->p (jansson validates it afterwards);
+ * -ELOOP past DSSE_MAX_DEPTH, -EBADMSG if it runs off the end. */
+static int scan_skip_value(struct scan *s)
+{
+	int depth = 0;
+
+	do {
+		if (s->p >= s->end)
+			return -EBADMSG;
+		if (*s->p == '"') {
+			for (s->p++; s->p < s->end && *s->p != '"'; s->p++) {
+				if (*s->p == '\\')
+					s->p++;
+			}
+			if (s->p >= s->end)
+				return -EBADMSG;
+			s->p++;
+		} else if (*s->p == '[' || *s->p == '{') {
+			if (++depth > DSSE_MAX_DEPTH)
+				return -ELOOP;
+			s->p++;
+		} else if (*s->p == ']' || *s->p == '}') {
+			if (--depth < 0)
+				return -EBADMSG;
+			s->p++;
+		} else if (depth == 0) {
+			/* A scalar at top level: up to a delimiter. */
+			while (s->p < s->end && !strchr(",}] \t\r\n", *s->p))
+				s->p++;
+		} else {
+			s->p++;
+		}
+	} while (depth > 0);
+	return 0;
+}
+
+static int parse_member_value(struct scan *s, const char *key, struct dsse_envelope *env,
+			      json_t **sigs, char *err, size_t errlen)
+{
+	const char *start = s->p;
+	json_error_t jerr;
+	json_t *v;
+	char *str;
+	size_t len;
 	int ret;
 
-	memset(env, 0, sizeof(*env));
-	ret = json_parse_bounded(buf, len, DSSE_MAX_ENVELOPE_BYTES, DSSE_MAX_DEPTH, &root, err, errlen);
-	if (ret)
+	if (!strcmp(key, "payload") || !strcmp(key, "payloadType")) {
+		if (s->p >= s->end || *s->p != '"')
+			return fail(err, errlen, -EBADMSG, "'payload' and 'payloadType' must be strings");
+		ret = scan_string(s, &str, &len);
+		if (ret == -EBADMSG)
+			return fail(err, errlen, ret, "malformed string in envelope");
+		if (ret)
+			return ret;
+		if (!strcmp(key, "payloadType")) {
+			env->payload_type = str;
+			return 0;
+		}
+		ret = dsse_base64_decode(str, len, &env->payload, &env->payload_len);
+		free(str);
+		if (ret == -EINVAL)
+			return fail(err, errlen, ret, "payload is not valid base64");
 		return ret;
-	if (!json_is_object(root)) {
-		ret = fail(err, errlen, -EBADMSG, "envelope is not a JSON object");
-		goto out;
 	}
-	type = json_get_string(root, "payloadType");
-	payload = json_object_get(root, "payload");
-	sigs = json_get_array(root, "signatures");
-	if (!type || !json_is_string(payload) || !sigs) {
+	ret = scan_skip_value(s);
+	if (ret == -ELOOP)
+		return fail(err, errlen, ret, "nesting too deep");
+	if (ret)
+		return fail(err, errlen, ret, "truncated envelope");
+	v = json_loadb(start, (size_t)(s->p - start), JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+	if (!v) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s", jerr.text);
+		return -EBADMSG;
+	}
+	if (!strcmp(key, "signatures"))
+		*sigs = v;
+	else
+		json_decref(v);
+	return 0;
+}
+
+int dsse_parse(const char *buf, size_t len, struct dsse_envelope *env, char *err, size_t errlen)
+{
+	struct scan s = { buf, buf + len };
+	const char *seen[16];
+	size_t n_seen = 0;
+	json_t *sigs = NULL;
+	int ret = 0;
+
+	memset(env, 0, sizeof(*env));
+	if (len > DSSE_MAX_ENVELOPE_BYTES)
+		return fail(err, errlen, -EFBIG, "input too large");
+	scan_ws(&s);
+	if (s.p >= s.end || *s.p != '{')
+		return fail(err, errlen, -EBADMSG, "envelope is not a JSON object");
+	s.p++;
+	scan_ws(&s);
+	if (s.p < s.end && *s.p == '}')
+		s.p++;
+	else
+		for (;;) {
+			char *key;
+			size_t klen;
+
+			ret = scan_string(&s, &key, &klen);
+			if (ret) {
+				if (ret == -EBADMSG)
+					fail(err, errlen, ret, "malformed object key in envelope");
+				break;
+			}
+			for (size_t i = 0; i < n_seen && !ret; i++) {
+				if (!strcmp(seen[i], key))
+					ret = fail(err, errlen, -EBADMSG, "duplicate object key in envelope");
+			}
+			if (!ret && n_seen == sizeof(seen) / sizeof(seen[0]))
+				ret = fail(err, errlen, -EBADMSG, "too many members in envelope");
+			if (ret) {
+				free(key);
+				break;
+			}
+			seen[n_seen++] = key;
+			scan_ws(&s);
+			if (s.p >= s.end || *s.p != ':') {
+				ret = fail(err, errlen, -EBADMSG, "malformed envelope: expected ':'");
+				break;
+			}
+			s.p++;
+			scan_ws(&s);
+			ret = parse_member_value(&s, key, env, &sigs, err, errlen);
+			if (ret)
+				break;
+			scan_ws(&s);
+			if (s.p < s.end && *s.p == ',') {
+				s.p++;
+				scan_ws(&s);
+				continue;
+			}
+			if (s.p < s.end && *s.p == '}') {
+				s.p++;
+				break;
+			}
+			ret = fail(err, errlen, -EBADMSG, "malformed envelope: expected ',' or '}'");
+			break;
+		}
+	for (size_t i = 0; i < n_seen; i++)
+		free((char *)seen[i]);
+	if (!ret) {
+		scan_ws(&s);
+		if (s.p != s.end)
+			ret = fail(err, errlen, -EBADMSG, "trailing data after the envelope");
+	}
+	if (!ret && (!env->payload_type || !env->payload || !json_is_array(sigs)))
 		ret = fail(err, errlen, -EBADMSG,
 			   "envelope lacks 'payload', 'payloadType' or 'signatures'");
-		goto out;
-	}
-	env->payload_type = strdup(type);
-	if (!env->payload_type) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	ret = dsse_base64_decode(json_string_value(payload), json_string_length(payload),
-				 &env->payload, &env->payload_len);
-	if (ret == -EINVAL)
-		ret = fail(err, errlen, ret, "payload is not valid base64");
-	if (ret)
-		goto out;
-	ret = parse_signatures(sigs, env, err, errlen);
-out:
-	json_decref(root);
+	if (!ret)
+		ret = parse_signatures(sigs, env, err, errlen);
+	json_decref(sigs);
 	if (ret)
 		dsse_envelope_free(env);
 	return ret;

@@ -109,7 +109,9 @@ static json_t *file_descriptor(const struct alog_summary *s, const struct alog_f
 		ret = put(d, "digest", digest_object(f->digest));
 	else if (!ret)
 		ret = put(ann, "digest", json_string("unknown"));
-	if (!ret && f->mount)
+	/* The usual mounts are told apart by the name's form (absolute in
+	 * the environment, relative in the workspace); others are named. */
+	if (!ret && f->mount && strcmp(f->mount, "workspace") && strcmp(f->mount, "root"))
 		ret = put(ann, "mount", json_string(f->mount));
 	if (!ret && encoded)
 		ret = put(ann, "nameEncoding", json_string("percent"));

@@ -113,6 +113,22 @@ static void envelope_round_trips(void **state)
 	free(text);
 }
 
+static void parse_unescapes_and_ignores_unknown_members(void **state)
+{
+	const char *text = " {\"x\":[1,{\"y\":null}],\"payloadType\":\"a\\u0062\\/\\u00e9\","
+			   "\"payload\":\"aGk\",\"signatures\":[{\"keyid\":\"\",\"sig\":\"AQ==\"}]}\n";
+	struct dsse_envelope env;
+
+	(void)state;
+	assert_int_equal(dsse_parse(text, strlen(text), &env, NULL, 0), 0);
+	assert_string_equal(env.payload_type, "ab/\xc3\xa9");
+	assert_int_equal(env.payload_len, 2);
+	assert_memory_equal(env.payload, "hi", 2);
+	assert_int_equal(env.n_sigs, 1);
+	assert_int_equal(env.sigs[0].sig_len, 1);
+	dsse_envelope_free(&env);
+}
+
 static void parse_rejects_bad_envelopes(void **state)
 {
 	static const struct {
@@ -128,6 +144,11 @@ static void parse_rejects_bad_envelopes(void **state)
 		{ "{\"payload\":\"eA==\",\"payloadType\":\"t\",\"signatures\":[{\"keyid\":\"k\"}]}", -EBADMSG },
 		{ "{\"payload\":\"eA==\",\"payload\":\"eA==\",\"payloadType\":\"t\",\"signatures\":[]}", -EBADMSG },
 		{ "{\"payload\":\"eA==\",\"payloadType\":\"t\",\"signatures\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}", -ELOOP },
+		{ "{\"payload\":\"eA==\",\"payloadType\":\"t\",\"signatures\":[]} x", -EBADMSG },
+		{ "{\"payload\":\"eA==\",\"payloadType\":\"t\",\"signatures\":[],\"x\":{\"a\":1,\"a\":2}}", -EBADMSG },
+		{ "{\"payload\":\"eA==\",\"payloadType\":\"t\\u0000\",\"signatures\":[]}", -EBADMSG },
+		{ "{\"payload\":\"eA==\",\"payloadType\":\"\xff\",\"signatures\":[]}", -EBADMSG },
+		{ "{\"payload\":\"eA==\",\"payloadType\":\"t\",\"signatures\":[{\"sig\":\"AQID\"}]", -EBADMSG },
 	};
 	struct dsse_envelope env;
 	char err[128];
@@ -151,6 +172,7 @@ int main(void)
 		cmocka_unit_test(base64_accepts_url_safe_and_unpadded),
 		cmocka_unit_test(base64_rejects_invalid),
 		cmocka_unit_test(envelope_round_trips),
+		cmocka_unit_test(parse_unescapes_and_ignores_unknown_members),
 		cmocka_unit_test(parse_rejects_bad_envelopes),
 	};
 
