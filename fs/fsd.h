@@ -77,6 +77,7 @@ struct fsd_file {
 	int fd;                /* real fd for I/O */
 	struct fsd_inode *in;  /* holds a ref */
 	int writable;
+	int kill_setid;        /* first write must clear setuid/setgid */
 	void *dir;             /* DIR * for directories */
 	off_t dir_off;         /* offset of the last entry returned */
 	int64_t process;       /* process that opened it */

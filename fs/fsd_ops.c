@@ -63,8 +63,10 @@ static void reply_entry_logged(fuse_req_t req, struct fsd *fs, struct fsd_inode 
 }
 
 /* New files belong to the caller (the daemon runs as root), with the
- * group of a setgid parent directory. */
-static void set_owner(fuse_req_t req, int pfd, const char *name)
+ * group of a setgid parent directory.  chown clears setuid/setgid bits, so
+ * they are put back as requested (the kernel already dropped any the
+ * caller may not set). */
+static void set_owner(fuse_req_t req, int pfd, const char *name, mode_t mode)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct stat pst;
@@ -76,6 +78,8 @@ static void set_owner(fuse_req_t req, int pfd, const char *name)
 		gid = pst.st_gid;
 	if (fchownat(pfd, name, ctx->uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
 		return;
+	if ((mode & (S_ISUID | S_ISGID)) && !S_ISLNK(mode))
+		fchmodat(pfd, name, mode & 07777, 0);
 }
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
@@ -301,7 +305,7 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 
 /* Runs a create-like call in parent; returns 0 or errno. */
 static int with_parent(struct fsd *fs, fuse_req_t req, struct fsd_inode *pin, const char *name,
-		       int (*fn)(int pfd, const char *name, void *arg), void *arg)
+		       int (*fn)(int pfd, const char *name, void *arg), void *arg, mode_t mode)
 {
 	int owned, pfd, err = 0;
 
@@ -313,7 +317,7 @@ static int with_parent(struct fsd *fs, fuse_req_t req, struct fsd_inode *pin, co
 	if (fn(pfd, name, arg) < 0)
 		err = errno;
 	else if (req)
-		set_owner(req, pfd, name);
+		set_owner(req, pfd, name, mode);
 	fsd_fd_put(pfd, owned);
 	return err;
 }
@@ -351,7 +355,7 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	struct fsd *fs = fsd_of(req);
 	struct fsd_inode *pin = fsd_inode_get(fs, parent);
 	struct mknod_args a = {mode, rdev};
-	int err = with_parent(fs, req, pin, name, do_mknod, &a);
+	int err = with_parent(fs, req, pin, name, do_mknod, &a, mode);
 
 	reply_entry_logged(req, fs, pin, name, ALOG_OP_MKNOD, NULL, mode, err);
 }
@@ -361,7 +365,7 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	struct fsd *fs = fsd_of(req);
 	struct fsd_inode *pin = fsd_inode_get(fs, parent);
 	struct mknod_args a = {mode, 0};
-	int err = with_parent(fs, req, pin, name, do_mkdir, &a);
+	int err = with_parent(fs, req, pin, name, do_mkdir, &a, S_IFDIR | mode);
 
 	reply_entry_logged(req, fs, pin, name, ALOG_OP_MKDIR, NULL, mode, err);
 }
@@ -370,7 +374,7 @@ static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, cons
 {
 	struct fsd *fs = fsd_of(req);
 	struct fsd_inode *pin = fsd_inode_get(fs, parent);
-	int err = with_parent(fs, req, pin, name, do_symlink, (void *)link);
+	int err = with_parent(fs, req, pin, name, do_symlink, (void *)link, S_IFLNK);
 
 	reply_entry_logged(req, fs, pin, name, ALOG_OP_SYMLINK, link, 0, err);
 }
@@ -403,7 +407,7 @@ static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name, in
 {
 	struct fsd *fs = fsd_of(req);
 	struct fsd_inode *pin = fsd_inode_get(fs, parent);
-	int err = with_parent(fs, NULL, pin, name, do_unlink, dir ? (void *)1 : NULL);
+	int err = with_parent(fs, NULL, pin, name, do_unlink, dir ? (void *)1 : NULL, 0);
 
 	log_op(fs, req, dir ? ALOG_OP_RMDIR : ALOG_OP_UNLINK, pin, name, NULL, 0, err);
 	fuse_reply_err(req, err);
@@ -496,6 +500,44 @@ static struct fsd_file *new_file(struct fsd *fs, struct fsd_inode *in, int fd, i
 	return f;
 }
 
+/* Whether a write by req's caller must clear setuid/setgid on the file
+ * behind fd, as a local filesystem does for writers without CAP_FSETID.
+ * (The kernel does it for FUSE only when group-exec is set.) */
+static int needs_kill_setid(fuse_req_t req, int fd)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct stat st;
+
+	gid_t groups[64];
+	int n;
+
+	if (ctx->uid == 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	if (st.st_mode & S_ISUID)
+		return 1;
+	if (!(st.st_mode & S_ISGID))
+		return 0;
+	if ((st.st_mode & S_IXGRP) || ctx->gid == st.st_gid)
+		return (st.st_mode & S_IXGRP) != 0;
+	/* setgid without group-exec survives a write by a group member. */
+	n = fuse_req_getgroups(req, 64, groups);
+	for (int i = 0; i < n && i < 64; i++)
+		if (groups[i] == st.st_gid)
+			return 0;
+	return 1;
+}
+
+static void kill_setid(struct fsd *fs, fuse_ino_t ino, struct fsd_file *f)
+{
+	struct stat st;
+
+	f->kill_setid = 0;
+	if (fstat(f->fd, &st) < 0)
+		return;
+	if (fchmod(f->fd, st.st_mode & 07777 & ~(mode_t)(S_ISUID | S_ISGID)) == 0)
+		fuse_lowlevel_notify_inval_inode(fs->se, ino, -1, 0);
+}
+
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fsd *fs = fsd_of(req);
@@ -513,7 +555,11 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, EROFS);
 		return;
 	}
-	fd = fsd_inode_open(fs, in, fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY | FSD_FMODE_EXEC));
+	/* O_DIRECT is honoured by bypassing the page cache on our side
+	 * (direct_io); the backing file is opened without it, since
+	 * libfuse's buffers are not aligned for it. */
+	fd = fsd_inode_open(fs, in,
+			    fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_DIRECT | FSD_FMODE_EXEC));
 	path = fsd_inode_path(fs, in, NULL);
 	if (fd < 0) {
 		fsd_log(fs, proc, exec ? ALOG_OP_EXEC : ALOG_OP_OPEN, path, NULL, fi->flags, -fd);
@@ -539,6 +585,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	free(path);
 	fi->fh = (uintptr_t)f;
 	fi->keep_cache = 1;
+	if (fi->flags & O_DIRECT)
+		fi->direct_io = 1;
+	f->kill_setid = writable && needs_kill_setid(req, fd);
 	if (fuse_reply_open(req, fi) == -ENOENT) {
 		/* The caller was interrupted; nobody will release this. */
 		fsd_inode_unref(fs, in);
@@ -566,12 +615,12 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		fuse_reply_err(req, -pfd);
 		return;
 	}
-	fd = openat(pfd, name, (fi->flags | O_CREAT | O_CLOEXEC) & ~(O_NOCTTY | FSD_FMODE_EXEC),
-		    mode);
+	fd = openat(pfd, name,
+		    (fi->flags | O_CREAT | O_CLOEXEC) & ~(O_NOCTTY | O_DIRECT | FSD_FMODE_EXEC), mode);
 	if (fd < 0)
 		err = errno;
 	else
-		set_owner(req, pfd, name);
+		set_owner(req, pfd, name, S_IFREG | mode);
 	fsd_fd_put(pfd, owned);
 	if (!err)
 		err = -fsd_inode_lookup(fs, pin, name, &e);
@@ -593,6 +642,8 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	track_open_write(in, fd, fi->flags, 1);
 	fi->fh = (uintptr_t)f;
 	fi->keep_cache = 1;
+	if (fi->flags & O_DIRECT)
+		fi->direct_io = 1;
 	fuse_reply_create(req, &e, fi);
 }
 
@@ -615,11 +666,12 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	struct fsd_inode *in = f->in;
 	ssize_t n = pwrite(f->fd, buf, size, off);
 
-	(void)ino;
 	if (n < 0) {
 		fuse_reply_err(req, errno);
 		return;
 	}
+	if (f->kill_setid)
+		kill_setid(fsd_of(req), ino, f);
 	pthread_mutex_lock(&in->wlock);
 	if (in->seq && (uint64_t)off == in->seq_off) {
 		digest_update(in->seq, buf, (size_t)n);
