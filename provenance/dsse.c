@@ -518,45 +518,59 @@ int dsse_parse(const char *buf, size_t len, struct dsse_envelope *env, char *err
 	return ret;
 }
 
+/* A short string as a JSON string literal (quoted, escaped); malloc'd. */
+static char *json_quote(const char *s)
+{
+	json_t *v = json_string(s);
+	char *text = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+
+	json_decref(v);
+	return text;
+}
+
+/* Written by hand rather than through jansson: the payload is one long
+ * base64 string, which jansson's dumper escapes byte by byte.  Base64 never
+ * needs escaping, and the keys are written in sorted order, so the result is
+ * the same compact sorted JSON that json_dump_deterministic would give. */
 int dsse_serialise(const struct dsse_envelope *env, char **out, size_t *len)
 {
-	json_t *root = json_object(), *sigs = json_array();
 	char *payload = dsse_base64_encode(env->payload, env->payload_len);
-	char *text = NULL;
+	char *type = json_quote(env->payload_type);
+	size_t cap, n;
+	char *buf = NULL;
 	int ret = -ENOMEM;
 
-	if (!root || !sigs || !payload)
+	if (!payload || !type)
 		goto out;
-	json_object_set_new(root, "payloadType", json_string(env->payload_type));
-	json_object_set_new(root, "payload", json_string(payload));
+	cap = strlen(payload) + strlen(type) + 64;
+	for (size_t i = 0; i < env->n_sigs; i++)
+		cap += 6 * strlen(env->sigs[i].keyid) + 4 * env->sigs[i].sig_len / 3 + 40;
+	buf = malloc(cap);
+	if (!buf)
+		goto out;
+	n = (size_t)sprintf(buf, "{\"payload\":\"%s\",\"payloadType\":%s,\"signatures\":[", payload,
+			    type);
 	for (size_t i = 0; i < env->n_sigs; i++) {
+		char *kid = json_quote(env->sigs[i].keyid);
 		char *sig = dsse_base64_encode(env->sigs[i].sig, env->sigs[i].sig_len);
-		json_t *item = json_object();
 
-		if (!sig || !item) {
-			free(sig);
-			json_decref(item);
-			goto out;
-		}
-		json_object_set_new(item, "keyid", json_string(env->sigs[i].keyid));
-		json_object_set_new(item, "sig", json_string(sig));
+		if (kid && sig)
+			n += (size_t)sprintf(buf + n, "%s{\"keyid\":%s,\"sig\":\"%s\"}", i ? "," : "",
+					     kid, sig);
+		free(kid);
 		free(sig);
-		json_array_append_new(sigs, item);
+		if (!kid || !sig)
+			goto out;
 	}
-	json_object_set(root, "signatures", sigs);
-	ret = json_dump_deterministic(root, &text, NULL);
-	if (ret)
-		goto out;
-	if (asprintf(out, "%s\n", text) < 0) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	*len = strlen(*out);
+	n += (size_t)sprintf(buf + n, "]}\n");
+	*out = buf;
+	*len = n;
+	buf = NULL;
+	ret = 0;
 out:
-	free(text);
+	free(buf);
 	free(payload);
-	json_decref(sigs);
-	json_decref(root);
+	free(type);
 	return ret;
 }
 
