@@ -86,8 +86,12 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
 	struct fsd *fs = userdata;
 
+	/* Reads reply by splicing from the backing file.  Writes arrive in
+	 * memory (no SPLICE_READ): we hash them inline anyway, and libfuse
+	 * would otherwise copy each spliced request into a fresh buffer. */
 	if (conn->capable & FUSE_CAP_SPLICE_WRITE)
 		conn->want |= FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE;
+	conn->want &= ~FUSE_CAP_SPLICE_READ;
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
 	if (fs->cfg.readonly && (conn->capable & FUSE_CAP_CACHE_SYMLINKS))
