@@ -39,13 +39,18 @@ median_ms() {
 }
 
 size=$(stat -c %s "$W/m.json")
-summary_ms=$(median_ms "$BUILD/tests/time_log_summary" "$W/log.db")
+# One more attest with phase timings: how much is fs/ reducing the log
+# (alog_summary_load) and how much is attest's own work.
+PROVFS_TIMING=1 attest 2>"$W/timing" || exit 2
+summary_ms=$(awk '/attest timing: log-load/ {print $4}' "$W/timing")
+own_ms=$(awk '/attest timing:/ && !/log-load/ {s += $4} END {printf "%.1f", s}' "$W/timing")
 attest_ms=$(median_ms attest)
 verify_ms=$(median_ms "$PROVFS" verify --key "$W/k.pub" "$W/m.json")
 verify_art_ms=$(median_ms "$PROVFS" verify --key "$W/k.pub" "$W/m.json" "$W/ws/out/app.bin")
 echo "manifest: $INPUTS inputs, $size bytes, median of $RUNS runs on $(nproc) cores"
 echo "attest:               ${attest_ms} ms (target < 200 ms)"
-echo "  of which fs/ alog_summary_load: ${summary_ms} ms; attest's own work: $(awk "BEGIN {printf \"%.1f\", $attest_ms - $summary_ms}") ms"
+echo "  one timed run: fs/ alog_summary_load ${summary_ms} ms, attest's own work ${own_ms} ms"
+sed 's/^/    /' "$W/timing"
 echo "verify:               ${verify_ms} ms (target < 50 ms)"
 echo "verify + 1 artifact:  ${verify_art_ms} ms"
 status=0

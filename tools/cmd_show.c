@@ -84,12 +84,15 @@ static const json_t *find_named(const json_t *list, const char *name)
 }
 
 /* 1 for the resolvedDependencies entries that are not input files: the
- * environment (first) and the packages (pkg: URIs). */
+ * environment (first, named "environment") and the packages (pkg: URIs). */
 static int is_not_file(const json_t *list, size_t i, int inputs)
 {
-	const char *uri = json_get_string(json_array_get(list, i), "uri");
+	const json_t *d = json_array_get(list, i);
+	const char *uri = json_get_string(d, "uri");
+	const char *name = json_get_string(d, "name");
 
-	return inputs && (i == 0 || (uri && !strncmp(uri, "pkg:", 4)));
+	return inputs && ((i == 0 && name && !strcmp(name, "environment")) ||
+			  (uri && !strncmp(uri, "pkg:", 4)));
 }
 
 static void print_files(const char *title, const json_t *list, int inputs, int all)

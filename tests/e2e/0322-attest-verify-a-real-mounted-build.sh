@@ -1,0 +1,23 @@
+#!/bin/sh
+# A real build through a provfs mount: make runs in the workspace mount,
+# attest turns the mount's log into a manifest, and verify accepts it against
+# the built program, with every object (inputs, outputs, log) in the store.
+. "$(dirname "$0")/manifest-lib.sh"
+[ -e /dev/fuse ] || exit 77
+command -v make >/dev/null && command -v cc >/dev/null || exit 77
+mkdir -p src mnt
+printf '#include <stdio.h>\nint main(void) { puts("hi"); return 0; }\n' > src/hello.c
+printf 'hello: hello.c\n\t$(CC) -o hello hello.c\n' > src/Makefile
+"$PROVFS" mount --store st --log log.db src mnt >/dev/null 2>"$WORK/err" || {
+	cat "$WORK/err" >&2; exit 77; }
+make -C mnt >/dev/null 2>&1; status=$?
+"$PROVFS" umount mnt >/dev/null || fail "umount failed"
+[ $status = 0 ] || fail "make failed inside the mount"
+"$PROVFS" keygen --out k >/dev/null || fail keygen
+expect 0 "$PROVFS" attest --log log.db --key k.key --store st --out m.json \
+	--exit-status $status --no-env -- make
+expect 0 "$PROVFS" verify --key k.pub --store st m.json src/hello
+expect 0 "$PROVFS" show m.json
+grep -q "hello.c" "$WORK/out" || fail "show does not list hello.c as an input"
+grep -q "Makefile" "$WORK/out" || fail "show does not list the Makefile as an input"
+exit 0
