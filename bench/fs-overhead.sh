@@ -1,0 +1,390 @@
+#!/bin/bash
+# What a provfs mount (store and access log on) costs against the plain disk.
+#
+# Each workload runs natively, in a plain directory on the same disk, and on
+# a fresh provfs mount of such a directory, alternating native/provfs, N
+# times each.  Printed: the median of each side, the median of the per-pair
+# ratios, and the target beside it.  A machine-readable copy goes to
+# bench/results/fs-overhead-<date>.txt.
+#
+#   bench/fs-overhead.sh [--runs N] [--only compile|tarball|seq] [--quick]
+#                        [--native-only] [--provfs PATH] [--work DIR]
+#
+# Workloads:
+#   compile  zlib and lua5.4 (Debian sources, fetched once with apt-get
+#            source into bench/.cache), configured and built with make -j2;
+#            this project (git HEAD) with meson + ninja -j2
+#   tarball  extract the linux-source tarball (~84k files; a small tree of
+#            the sources above with --quick or when it cannot be fetched),
+#            then sha256sum every file
+#   seq      1 GiB sequential write (dd conv=fsync), drop caches, read back
+#
+# Targets: compile within 5% of native, tarball within 50%, sequential
+# throughput at least 80% of native.  Run as root (mounts, drop_caches).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CACHE=$ROOT/bench/.cache
+RESULTS=$ROOT/bench/results
+RUNS=5
+ONLY=""
+QUICK=0
+NATIVE_ONLY=0
+PROVFS=${PROVFS:-$ROOT/build/tools/provfs}
+WORK=${BENCH_WORK:-$ROOT/bench/.work}
+SEQ_MB=1024
+
+usage() {
+	sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+}
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--runs) RUNS=$2; shift ;;
+	--runs=*) RUNS=${1#--runs=} ;;
+	--only) ONLY=$2; shift ;;
+	--only=*) ONLY=${1#--only=} ;;
+	--quick) QUICK=1 ;;
+	--native-only) NATIVE_ONLY=1 ;;
+	--provfs) PROVFS=$2; shift ;;
+	--work) WORK=$2; shift ;;
+	-h | --help) usage; exit 0 ;;
+	*) echo "fs-overhead: unknown option '$1' (see --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+case "$ONLY" in
+"" | compile | tarball | seq) ;;
+*) echo "fs-overhead: --only takes compile, tarball or seq, not '$ONLY'" >&2; exit 2 ;;
+esac
+case "$RUNS" in
+'' | *[!0-9]* | 0) echo "fs-overhead: --runs needs a positive number" >&2; exit 2 ;;
+esac
+if [ "$QUICK" = 1 ]; then
+	[ "$RUNS" = 5 ] && RUNS=1
+	SEQ_MB=256
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "fs-overhead: run as root (it mounts provfs and drops caches)" >&2
+	exit 2
+fi
+if [ "$NATIVE_ONLY" = 0 ] && [ ! -x "$PROVFS" ]; then
+	echo "fs-overhead: no provfs binary at '$PROVFS': build it (tools/setup.sh) or pass --provfs" >&2
+	exit 2
+fi
+
+want() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
+
+log() { echo "# $*" >&2; }
+
+now() { date +%s.%N; }
+
+# calc EXPR: floating-point arithmetic (awk, so no bc needed); prints 1/0 for comparisons.
+calc() { awk "BEGIN { print ($1) }"; }
+
+# ---- inputs, fetched once into bench/.cache ----
+
+APT_DIR=$CACHE/apt
+apt_src() { # apt-get with a private deb-src list: the machine's sources stay as they are
+	apt-get -o Dir::Etc::SourceList="$APT_DIR/sources.list" \
+		-o Dir::Etc::SourceParts=/nonexistent -o Dir::State::Lists="$APT_DIR/lists" \
+		-o APT::Get::List-Cleanup=0 "$@"
+}
+
+fetch_sources() {
+	[ -d "$CACHE/src/zlib" ] && [ -d "$CACHE/src/lua" ] && return 0
+	log "fetching zlib and lua5.4 sources with apt-get source"
+	mkdir -p "$APT_DIR/lists/partial" "$CACHE/src"
+	echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
+		"http://deb.debian.org/debian bookworm main" >"$APT_DIR/sources.list"
+	apt_src update -qq
+	(cd "$CACHE/src" && apt_src source --download-only -qq zlib lua5.4 2>/dev/null)
+	(cd "$CACHE/src" && rm -rf zlib lua &&
+		dpkg-source -x zlib_*.dsc zlib >/dev/null &&
+		dpkg-source -x lua5.4_*.dsc lua >/dev/null)
+}
+
+install_build_deps() {
+	local missing="" p
+	for p in build-essential make autoconf automake libtool libtool-bin libreadline-dev \
+		dpkg-dev xz-utils meson ninja-build pkg-config; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+			missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	log "installing build dependencies:$missing"
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+# The tarball: linux-source, uncompressed once so the run measures files, not xz.
+LINUX_TAR=$CACHE/linux/linux-source.tar
+SMALL_TAR=$CACHE/small-tree.tar
+fetch_tarball() {
+	if [ "$QUICK" = 0 ] && [ ! -s "$LINUX_TAR" ]; then
+		log "fetching linux-source (about 140 MB) with apt-get download"
+		mkdir -p "$CACHE/linux"
+		if (cd "$CACHE/linux" && { ls linux-source-*.deb >/dev/null 2>&1 ||
+			apt-get download -qq "$(apt-cache depends linux-source |
+				sed -n 's/.*Depends: //p' | head -1)"; }); then
+			dpkg-deb --fsys-tarfile "$CACHE"/linux/linux-source-*.deb |
+				tar -xO --wildcards './usr/src/linux-source-*.tar.xz' |
+				xz -dc >"$LINUX_TAR.tmp" && mv "$LINUX_TAR.tmp" "$LINUX_TAR"
+		fi
+	fi
+	if [ "$QUICK" = 0 ] && [ -s "$LINUX_TAR" ]; then
+		TARBALL=$LINUX_TAR
+		return
+	fi
+	[ "$QUICK" = 1 ] || log "linux-source unavailable: using the small tree instead"
+	if [ ! -s "$SMALL_TAR" ]; then
+		local d i
+		d=$(mktemp -d)
+		for i in 1 2 3 4 5 6 7 8; do
+			mkdir -p "$d/tree/$i"
+			cp -a "$CACHE/src/zlib" "$CACHE/src/lua" "$d/tree/$i/"
+			git -C "$ROOT" archive HEAD | tar -x -C "$d/tree/$i"
+		done
+		tar -cf "$SMALL_TAR" -C "$d" tree
+		rm -rf "$d"
+	fi
+	TARBALL=$SMALL_TAR
+}
+
+# ---- workloads: prepare (untimed, into the backing dir) and run (timed) ----
+
+prepare_zlib() { cp -a "$CACHE/src/zlib" "$1/zlib"; }
+run_zlib() {
+	cd "$1/zlib" && ./configure >/dev/null && make -j2 >/dev/null
+}
+
+prepare_lua() { cp -a "$CACHE/src/lua" "$1/lua"; }
+run_lua() {
+	# What debian/rules does, without the packaging.
+	cd "$1/lua" && mkdir debian/libtool && cp debian/configure.ac debian/libtool/ &&
+		(cd debian/libtool && LIBTOOLIZE="libtoolize -i" autoreconf -f -i &&
+			./configure) >/dev/null 2>&1 &&
+		printf '#ifndef _LUA_DEB_MULTIARCH_\n#define _LUA_DEB_MULTIARCH_\n#define DEB_HOST_MULTIARCH "%s"\n#endif\n' \
+			"$(gcc -print-multiarch)" >src/lua5.4-deb-multiarch.h &&
+		make -j2 linux-readline LIBTOOL="$PWD/debian/libtool/libtool" \
+			CC="gcc -std=gnu99" >/dev/null 2>&1 &&
+		[ -x src/lua5.4 ]
+}
+
+prepare_provfs() { mkdir "$1/provfs" && git -C "$ROOT" archive HEAD | tar -x -C "$1/provfs"; }
+run_provfs() {
+	cd "$1/provfs" && meson setup b >/dev/null && ninja -C b -j2 >/dev/null
+}
+
+prepare_tarball() { :; }
+run_tarball_extract() { tar -xf "$TARBALL" -C "$1"; }
+run_tarball_hash() { cd "$1" && find . -type f -print0 | xargs -0 sha256sum >/dev/null; }
+
+prepare_seq() { :; }
+run_seq_write() { dd if=/dev/zero of="$1/big" bs=1M count="$SEQ_MB" conv=fsync status=none; }
+run_seq_read() { dd if="$1/big" of=/dev/null bs=1M status=none; }
+
+drop_caches() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || log "cannot drop caches"
+}
+
+# ---- one run ----
+
+MOUNTED=""
+LOADS="" # 1-minute load average at the start of each run: other work skews timings
+cleanup() {
+	if [ -n "$MOUNTED" ]; then
+		"$PROVFS" umount "$MOUNTED" >/dev/null 2>&1 || umount -l "$MOUNTED" 2>/dev/null || true
+	fi
+	rm -rf "$WORK/run"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+declare -A SAMPLES # "row mode" -> space-separated seconds
+add_sample() { SAMPLES["$1 $2"]="${SAMPLES["$1 $2"]:-} $3"; }
+
+# run_case MODE PREPARE "ROW:FUNC ..." [drop]: one fresh directory (and mount)
+# for a sequence of timed phases; "drop" drops caches before each phase.
+run_case() {
+	local mode=$1 prepare=$2 phases=$3 drop=${4:-} dir target row func t0 t1 u0 u1
+	dir=$WORK/run
+	rm -rf "$dir"
+	mkdir -p "$dir/backing" "$dir/mnt"
+	"$prepare" "$dir/backing"
+	target=$dir/backing
+	if [ "$mode" = provfs ]; then
+		"$PROVFS" mount --store "$dir/store" --log "$dir/log.db" "$dir/backing" "$dir/mnt" >/dev/null
+		MOUNTED=$dir/mnt
+		target=$dir/mnt
+	fi
+	sync
+	LOADS="$LOADS $(cut -d' ' -f1 /proc/loadavg)"
+	for phase in $phases; do
+		row=${phase%%:*}
+		func=${phase#*:}
+		[ -n "$drop" ] && drop_caches
+		t0=$(now)
+		if ! (set +e; "$func" "$target") >"$dir/out" 2>&1; then
+			tail -20 "$dir/out" >&2
+			echo "fs-overhead: $row failed on $mode (see above)" >&2
+			exit 1
+		fi
+		t1=$(now)
+		add_sample "$row" "$mode" "$(calc "$t1 - $t0")"
+	done
+	if [ "$mode" = provfs ]; then
+		u0=$(now)
+		"$PROVFS" umount "$dir/mnt" >/dev/null
+		u1=$(now)
+		MOUNTED=""
+		add_sample "$row" flush "$(calc "$u1 - $u0")"
+	fi
+	rm -rf "$dir"
+}
+
+# measure PREPARE "ROW:FUNC ..." [drop]: RUNS pairs, the order alternating.
+measure() {
+	local i first second
+	for i in $(seq 1 "$RUNS"); do
+		if [ $((i % 2)) = 1 ]; then first=native second=provfs; else first=provfs second=native; fi
+		for mode in $first $second; do
+			[ "$mode" = provfs ] && [ "$NATIVE_ONLY" = 1 ] && continue
+			log "run $i/$RUNS $mode: ${2//:run_/ }"
+			run_case "$mode" "$@"
+		done
+	done
+}
+
+# ---- statistics and report ----
+
+median() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+		END { if (NR == 0) print "nan"; else if (NR % 2) printf "%.3f\n", v[(NR + 1) / 2];
+		      else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# Median over pairs of provfs/native for times, native/provfs for throughputs.
+pair_ratio_median() { # row kind(time|rate)
+	local -a n p
+	read -r -a n <<<"${SAMPLES["$1 native"]:-}"
+	read -r -a p <<<"${SAMPLES["$1 provfs"]:-}"
+	local ratios=() i
+	for i in "${!n[@]}"; do
+		[ -n "${p[$i]:-}" ] || continue
+		if [ "$2" = time ]; then
+			ratios+=("$(calc "${p[$i]} / ${n[$i]}")")
+		else
+			ratios+=("$(calc "${n[$i]} / ${p[$i]}")")
+		fi
+	done
+	median "${ratios[@]}"
+}
+
+STAMP=$(date +%Y%m%d-%H%M%S)
+REPORT=$RESULTS/fs-overhead-$STAMP.txt
+ROWS=()
+
+# row NAME KIND(time|rate) TARGET: one line of the table and of the report.
+row() {
+	local name=$1 kind=$2 target=$3 nmed pmed fmed ratio verdict shown_n shown_p
+	# shellcheck disable=SC2086
+	nmed=$(median ${SAMPLES["$name native"]:-})
+	# shellcheck disable=SC2086
+	pmed=$(median ${SAMPLES["$name provfs"]:-})
+	# shellcheck disable=SC2086
+	fmed=$(median ${SAMPLES["$name flush"]:-})
+	if [ "$kind" = rate ]; then
+		shown_n=$(printf '%.0f MB/s' "$(calc "$SEQ_MB / $nmed")")
+		shown_p=$([ "$pmed" = nan ] && echo - || printf '%.0f MB/s' "$(calc "$SEQ_MB / $pmed")")
+	else
+		shown_n=$(printf '%.2f s' "$nmed")
+		shown_p=$([ "$pmed" = nan ] && echo - || printf '%.2f s' "$pmed")
+	fi
+	if [ "$pmed" = nan ]; then
+		ratio=nan verdict="native only"
+	elif [ "$target" = - ]; then
+		ratio=$(pair_ratio_median "$name" "$kind") verdict=""
+	else
+		ratio=$(pair_ratio_median "$name" "$kind")
+		if [ "$kind" = rate ]; then
+			verdict=$(calc "$ratio >= $target" | sed 's/1/meets/; s/0/MISSES/')
+		else
+			verdict=$(calc "$ratio <= $target" | sed 's/1/meets/; s/0/MISSES/')
+		fi
+	fi
+	local tshown
+	if [ "$target" = - ]; then
+		tshown="-"
+	elif [ "$kind" = rate ]; then
+		tshown=">= $target"
+	else
+		tshown="<= $target"
+	fi
+	printf '%-22s %12s %12s %8s %10s  %s\n' "$name" "$shown_n" "$shown_p" \
+		"$([ "$ratio" = nan ] && echo - || printf '%.3f' "$ratio")" "$tshown" "$verdict"
+	ROWS+=("$name kind=$kind native_median=$nmed provfs_median=$pmed ratio=$ratio target=$tshown verdict=${verdict:-info} umount_median=$fmed")
+}
+
+# ---- main ----
+
+mkdir -p "$WORK" "$RESULTS"
+want compile && { install_build_deps; fetch_sources; }
+want tarball && { install_build_deps; fetch_sources; fetch_tarball; }
+
+if want compile; then
+	measure prepare_zlib "compile-zlib:run_zlib"
+	measure prepare_lua "compile-lua5.4:run_lua"
+	measure prepare_provfs "compile-provfs:run_provfs"
+fi
+if want tarball; then
+	measure prepare_tarball "tarball-extract:run_tarball_extract tarball-hash:run_tarball_hash"
+	# The target is on the whole job: extraction plus hashing.
+	for m in native provfs; do
+		read -r -a e <<<"${SAMPLES["tarball-extract $m"]:-}"
+		read -r -a h <<<"${SAMPLES["tarball-hash $m"]:-}"
+		for i in "${!e[@]}"; do
+			add_sample tarball-total "$m" "$(calc "${e[$i]} + ${h[$i]}")"
+		done
+	done
+fi
+if want seq; then
+	measure prepare_seq "seq-write:run_seq_write seq-read:run_seq_read" drop
+fi
+
+{
+	echo
+	echo "provfs overhead, $(date -u '+%Y-%m-%d %H:%M UTC'), $RUNS run(s) each, $(nproc) cores," \
+		"kernel $(uname -r), provfs $(git -C "$ROOT" rev-parse --short HEAD)"
+	[ "$NATIVE_ONLY" = 1 ] && echo "(native only: no provfs runs)"
+	printf '%-22s %12s %12s %8s %10s  %s\n' workload native provfs ratio target verdict
+	printf '%-22s %12s %12s %8s %10s  %s\n' "(medians)" "" "" "" "" ""
+	if want compile; then
+		row compile-zlib time 1.05
+		row compile-lua5.4 time 1.05
+		row compile-provfs time 1.05
+	fi
+	if want tarball; then
+		row tarball-extract time -
+		row tarball-hash time -
+		row tarball-total time 1.50
+	fi
+	if want seq; then
+		row seq-write rate 0.80
+		row seq-read rate 0.80
+	fi
+	echo "load average at run starts: $LOADS (above ~0.5 means something else ran)"
+	echo "ratio: median over runs of provfs/native time (native/provfs for throughput);"
+	echo "provfs times exclude 'provfs umount' (waits for store and log): umount_median in the report"
+}
+
+{
+	echo "# fs-overhead $(date -u '+%Y-%m-%dT%H:%M:%SZ') runs=$RUNS quick=$QUICK seq_mb=$SEQ_MB"
+	echo "# host cores=$(nproc) kernel=$(uname -r) provfs=$(git -C "$ROOT" rev-parse HEAD)"
+	echo "# tarball=${TARBALL:-none}"
+	echo "# loadavg_at_run_start=$LOADS"
+	for r in "${ROWS[@]}"; do echo "row $r"; done
+	for k in "${!SAMPLES[@]}"; do echo "samples $k${SAMPLES[$k]}"; done | sort
+} >"$REPORT"
+echo "results written to $REPORT" >&2
