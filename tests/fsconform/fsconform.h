@@ -102,7 +102,10 @@ int fsc_fail(const char *file, int line, const char *fmt, ...)
 			     fsc_errname(err1), fsc_errname(err2));                                \
 	} while (0)
 
-/* Two integers must be equal; prints both (and errno after a -1) on failure. */
+/*
+ * Two integers must be equal; prints both (and errno after a -1) on failure.
+ * errno is cleared first, so do not pass errno itself: use CHECK_ERR.
+ */
 #define CHECK_EQ(a, b)                                                                             \
 	do {                                                                                       \
 		errno = 0;                                                                         \
