@@ -260,6 +260,7 @@ measure() {
 # ---- statistics and report ----
 
 median() {
+	[ $# -gt 0 ] || { echo nan; return; }
 	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
 		END { if (NR == 0) print "nan"; else if (NR % 2) printf "%.3f\n", v[(NR + 1) / 2];
 		      else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
