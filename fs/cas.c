@@ -382,6 +382,14 @@ int cas_batch_commit(struct cas *cas, struct cas_batch *batch, int *results)
 	return ret;
 }
 
+void cas_batch_discard_last(struct cas *cas, struct cas_batch *batch)
+{
+	if (batch->n == 0)
+		return;
+	batch->n--;
+	unlinkat(cas->tmp_fd, batch->items[batch->n].tmpname, 0);
+}
+
 void cas_batch_free(struct cas_batch *batch)
 {
 	free(batch->items);

@@ -70,6 +70,9 @@ int cas_batch_put_fd(struct cas *cas, struct cas_batch *batch, int fd, const uin
 int cas_batch_commit(struct cas *cas, struct cas_batch *batch, int *results);
 void cas_batch_free(struct cas_batch *batch);
 
+/* Removes the most recently added object from batch (and its tmp file). */
+void cas_batch_discard_last(struct cas *cas, struct cas_batch *batch);
+
 /* Opens object hex read-only; returns an fd or -errno (-ENOENT if absent). */
 int cas_open_object(const struct cas *cas, const char *hex);
 

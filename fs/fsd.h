@@ -70,6 +70,9 @@ struct fsd_inode {
 	int dirty;              /* written since the last close-write record */
 	struct digest_ctx *seq; /* inline hash of a strictly sequential writer */
 	uint64_t seq_off;       /* bytes hashed so far */
+	uint64_t gen;           /* bumped by every change made through us; a
+				 * capture trusts a digest only if gen did not
+				 * move while it copied */
 };
 
 /* One open file or directory (fuse_file_info.fh). */

@@ -176,6 +176,7 @@ static void track_modified(struct fsd_inode *in, int keep_if_size, uint64_t size
 		in->seq = NULL;
 	}
 	in->dirty = 1;
+	in->gen++;
 	pthread_mutex_unlock(&in->wlock);
 }
 
@@ -486,6 +487,7 @@ static void track_open_write(struct fsd_inode *in, int fd, int flags, int create
 	in->writers++;
 	if (created || (flags & O_TRUNC))
 		in->dirty = 1;
+	in->gen++;
 	pthread_mutex_unlock(&in->wlock);
 }
 
@@ -685,6 +687,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		in->seq = NULL;
 	}
 	in->dirty = 1;
+	in->gen++;
 	pthread_mutex_unlock(&in->wlock);
 	fuse_reply_write(req, (size_t)n);
 }

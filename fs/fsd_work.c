@@ -36,6 +36,7 @@ struct job {
 	int has_known;         /* JOB_WRITTEN: known is the inline digest */
 	uint8_t known[DIGEST_LEN];
 	uint64_t known_size;
+	uint64_t gen;          /* JOB_WRITTEN: in->gen when the writer closed */
 	pid_t pid;             /* JOB_PROC */
 };
 
@@ -204,6 +205,8 @@ static void do_read(struct fsd *fs, struct job *j)
 		.digest_after = hex[0] ? hex : NULL});
 }
 
+static uint64_t gen_of(struct fsd_inode *in);
+
 /* Errors that mean "the file went away before we could capture it", which
  * is the build's business, not a capture failure. */
 static int vanished(int err)
@@ -235,9 +238,16 @@ static int do_written(struct fsd *fs, struct job *j, struct cas_batch *batch,
 		if (j->has_known && (uint64_t)st.st_size == j->known_size)
 			known = j->known;
 		if (fs->cas) {
+			size_t before = batch->n;
+
 			ret = cas_batch_put_fd(fs->cas, batch, fd, known, hex);
-			if (ret == -ESTALE && known) /* changed meanwhile: hash it */
+			if (known && (ret == -ESTALE || (ret == 0 && gen_of(j->in) != j->gen))) {
+				/* Changed since the writer closed: the inline digest
+				 * no longer names these bytes, so hash what we copy. */
+				if (batch->n > before)
+					cas_batch_discard_last(fs->cas, batch);
 				ret = cas_batch_put_fd(fs->cas, batch, fd, NULL, hex);
+			}
 			queued = 1;
 			*err = ret;
 		} else if (known) {
@@ -255,6 +265,16 @@ static int do_written(struct fsd *fs, struct job *j, struct cas_batch *batch,
 		.path = j->path, .result = ret < 0 && !hex[0] ? -ret : 0, .size = size,
 		.digest_after = hex[0] ? hex : NULL});
 	return queued;
+}
+
+static uint64_t gen_of(struct fsd_inode *in)
+{
+	uint64_t gen;
+
+	pthread_mutex_lock(&in->wlock);
+	gen = in->gen;
+	pthread_mutex_unlock(&in->wlock);
+	return gen;
 }
 
 static void finish_job(struct fsd *fs, struct job *j)
@@ -547,6 +567,7 @@ void fsd_work_written(struct fsd *fs, struct fsd_inode *in, const char *path, in
 		memcpy(j->known, known, DIGEST_LEN);
 		j->known_size = known_size;
 	}
+	j->gen = gen_of(in);
 	push(fs->work, j);
 }
 

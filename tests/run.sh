@@ -60,20 +60,19 @@ for v in $variants; do
 	echo "== $v: unit tests"
 	if [ -z "$patterns" ]; then
 		meson test -C "$v" --num-processes 2 --print-errorlogs >"$v/unit.out" 2>&1
-		# One result per test program, as meson reports them.
-		while read -r line; do
-			name=$(echo "$line" | sed -E 's/^ *[0-9]+\/[0-9]+ +([^ ]+) +([A-Z]+) .*/\1/')
-			st=$(echo "$line" | sed -E 's/^ *[0-9]+\/[0-9]+ +([^ ]+) +([A-Z]+) .*/\2/')
-			case "$st" in
-			OK) record "$v/unit/$name" 0 ;;
-			SKIP) record "$v/unit/$name" 77 ;;
-			*) record "$v/unit/$name" 1 ;;
-			esac
-		done <<EOT
-$(grep -E '^ *[0-9]+/[0-9]+ ' "$v/unit.out")
-EOT
+		# One result per test program, from meson's machine-readable log.
+		python3 - "$v/meson-logs/testlog.json" >"$v/unit.results" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    t = json.loads(line)
+    status = {"OK": 0, "SKIP": 77, "EXPECTEDFAIL": 0}.get(t["result"], 1)
+    print(status, t["name"].replace(" ", ""))
+PY
+		while read -r st name; do
+			record "$v/unit/$name" "$st"
+		done <"$v/unit.results"
 		if grep -qE '^(Fail|Timeout|Unexpected Pass): +[1-9]' "$v/unit.out"; then
-			sed -n '/stdout:/,$p' "$v/unit.out" | head -80
+			grep -E 'FAIL|TIMEOUT|not ok' "$v/unit.out" | head -40
 		fi
 	fi
 
