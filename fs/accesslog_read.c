@@ -10,6 +10,14 @@
 /* Ops that bring a path into being (or replace its content). */
 #define WRITE_OPS "('create','close-write','mknod','symlink','link','mkdir')"
 
+/* Paths that were the target of a successful rename, with the first time:
+ * kept in a temp table so the queries below stay index lookups (an OR in
+ * their NOT EXISTS made them quadratic). */
+static const char renamed_sql[] =
+	"CREATE TEMP TABLE renamed AS SELECT mount, path2 AS path, MIN(time_ns) AS t"
+	" FROM access WHERE op = 'rename' AND result = 0 GROUP BY mount, path2;"
+	"CREATE INDEX temp.renamed_path ON renamed(path);";
+
 static const char inputs_sql[] =
 	"SELECT m.label, a.path, a.digest_after, a.size, a.process, a.op = 'exec'"
 	" FROM access a JOIN mount m ON m.id = a.mount"
@@ -18,9 +26,11 @@ static const char inputs_sql[] =
 	"   AND x.time_ns = (SELECT MIN(time_ns) FROM access y WHERE y.mount = x.mount"
 	"     AND y.path = x.path AND y.op IN ('open','exec') AND y.result = 0"
 	"     AND (y.flags & 3) = 0 AND y.digest_after IS NOT NULL))"
-	" AND NOT EXISTS (SELECT 1 FROM access w WHERE w.mount = a.mount AND w.result = 0"
-	"   AND w.time_ns < a.time_ns AND ((w.path = a.path AND (w.op IN " WRITE_OPS
-	"   OR (w.op = 'open' AND (w.flags & 3) != 0))) OR (w.op = 'rename' AND w.path2 = a.path)))"
+	" AND NOT EXISTS (SELECT 1 FROM access w WHERE w.path = a.path AND w.mount = a.mount"
+	"   AND w.result = 0 AND w.time_ns < a.time_ns AND (w.op IN " WRITE_OPS
+	"   OR (w.op = 'open' AND (w.flags & 3) != 0)))"
+	" AND NOT EXISTS (SELECT 1 FROM renamed r WHERE r.path = a.path AND r.mount = a.mount"
+	"   AND r.t < a.time_ns)"
 	" GROUP BY a.mount, a.path ORDER BY m.label, a.path";
 
 static const char outputs_replay_sql[] =
@@ -30,9 +40,9 @@ static const char outputs_replay_sql[] =
 
 static const char probes_sql[] =
 	"SELECT m.label, a.path, MIN(a.process) FROM access a JOIN mount m ON m.id = a.mount"
-	" WHERE a.op = 'probe' AND NOT EXISTS (SELECT 1 FROM access w WHERE w.mount = a.mount"
-	"   AND w.result = 0 AND ((w.path = a.path AND w.op IN " WRITE_OPS ")"
-	"   OR (w.op = 'rename' AND w.path2 = a.path)))"
+	" WHERE a.op = 'probe' AND NOT EXISTS (SELECT 1 FROM access w WHERE w.path = a.path"
+	"   AND w.mount = a.mount AND w.result = 0 AND w.op IN " WRITE_OPS ")"
+	" AND NOT EXISTS (SELECT 1 FROM renamed r WHERE r.path = a.path AND r.mount = a.mount)"
 	" GROUP BY a.mount, a.path ORDER BY m.label, a.path";
 
 static const char procs_sql[] =
@@ -299,6 +309,8 @@ int alog_summary_load(const char *path, struct alog_summary *sum)
 	}
 	sqlite3_finalize(st);
 	ret = load_mounts(db, sum);
+	if (ret == 0 && sqlite3_exec(db, renamed_sql, NULL, NULL, NULL) != SQLITE_OK)
+		ret = -EBADMSG;
 	if (ret == 0)
 		ret = load_files(db, inputs_sql, &sum->inputs, &sum->n_inputs, 1);
 	if (ret == 0)
