@@ -285,3 +285,109 @@ int tree_snapshot(struct cas *cas, const char *dir, const struct tree_options *o
 	cas_batch_free(&w.batch);
 	return ret;
 }
+
+/* Undoes tree_escape in place; -EBADMSG on a bad escape. */
+static int unescape(char *s)
+{
+	char *o = s;
+
+	while (*s) {
+		if (*s == '%') {
+			uint8_t byte;
+
+			if (!s[1] || !s[2] || hex_decode(s + 1, &byte, 1) < 0 || byte == 0)
+				return -EBADMSG;
+			*o++ = (char)byte;
+			s += 3;
+		} else {
+			*o++ = *s++;
+		}
+	}
+	*o = '\0';
+	return 0;
+}
+
+static int parse_line(char *line, struct tree_entry *e)
+{
+	char *fields[8];
+	int n = 0;
+	char *save = NULL, *tok;
+	unsigned int mode, uid, gid;
+
+	for (tok = strtok_r(line, " ", &save); tok && n < 8; tok = strtok_r(NULL, " ", &save))
+		fields[n++] = tok;
+	if (n < 7 || strlen(fields[0]) != 1 || !strchr("fdlcbps", fields[0][0]))
+		return -EBADMSG;
+	memset(e, 0, sizeof(*e));
+	e->type = fields[0][0];
+	if (sscanf(fields[1], "%o", &mode) != 1 || mode > 07777 ||
+	    sscanf(fields[2], "%u", &uid) != 1 || sscanf(fields[3], "%u", &gid) != 1)
+		return -EBADMSG;
+	e->mode = mode;
+	e->uid = uid;
+	e->gid = gid;
+	if (e->type == 'c' || e->type == 'b') {
+		if (sscanf(fields[4], "%u:%u", &e->major, &e->minor) != 2)
+			return -EBADMSG;
+	} else {
+		unsigned long long size;
+
+		if (sscanf(fields[4], "%llu", &size) != 1)
+			return -EBADMSG;
+		e->size = size;
+	}
+	if (e->type == 'f') {
+		if (!hex_is_digest(fields[5]))
+			return -EBADMSG;
+		memcpy(e->digest, fields[5], DIGEST_HEX_LEN + 1);
+	} else if (strcmp(fields[5], "-") != 0) {
+		return -EBADMSG;
+	}
+	if (unescape(fields[6]) < 0)
+		return -EBADMSG;
+	e->path = fields[6];
+	if (strcmp(e->path, ".") != 0 && !path_is_safe_relative(e->path))
+		return -EBADMSG;
+	if (e->type == 'l') {
+		if (n != 8 || unescape(fields[7]) < 0)
+			return -EBADMSG;
+		e->target = fields[7];
+	} else if (n != 7) {
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+int tree_parse(const char *text, size_t len, tree_visit visit, void *arg)
+{
+	static const char header[] = "provfs-tree 1\n";
+	char *copy, *line, *next;
+	int ret = 0;
+
+	if (len < sizeof(header) - 1 || memcmp(text, header, sizeof(header) - 1) != 0)
+		return -EBADMSG;
+	copy = malloc(len + 1);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	if (strlen(copy) != len) {
+		free(copy);
+		return -EBADMSG;
+	}
+	for (line = copy + sizeof(header) - 1; *line && ret == 0; line = next) {
+		struct tree_entry e;
+
+		next = strchr(line, '\n');
+		if (!next) {
+			ret = -EBADMSG;
+			break;
+		}
+		*next++ = '\0';
+		ret = parse_line(line, &e);
+		if (ret == 0)
+			ret = visit(arg, &e);
+	}
+	free(copy);
+	return ret;
+}

@@ -17,6 +17,7 @@
 #define PROVFS_TREE_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "cas.h"
 
@@ -43,5 +44,28 @@ int tree_snapshot(struct cas *cas, const char *dir, const struct tree_options *o
 
 /* Escapes a path for the tree format into a malloc'd string. */
 char *tree_escape(const char *path);
+
+/* One parsed line of a tree object. */
+struct tree_entry {
+	char type;           /* f d l c b p s */
+	mode_t mode;         /* permission bits only (07777) */
+	uid_t uid;
+	gid_t gid;
+	uint64_t size;       /* files */
+	unsigned int major, minor; /* devices */
+	char digest[DIGEST_HEX_LEN + 1]; /* files; "" otherwise */
+	const char *path;    /* unescaped, relative, "." for the root */
+	const char *target;  /* unescaped symlink target, or NULL */
+};
+
+/* Called for each entry in order; a non-zero return stops the parse and
+ * is returned. */
+typedef int (*tree_visit)(void *arg, const struct tree_entry *entry);
+
+/* Parses a tree object.  Every path is checked: absolute paths, "..",
+ * empty or "." components (other than the root ".") are refused, since
+ * tree objects may come from elsewhere.  Returns 0, the visitor's
+ * non-zero value, or -EBADMSG for a malformed or hostile tree. */
+int tree_parse(const char *text, size_t len, tree_visit visit, void *arg);
 
 #endif

@@ -40,6 +40,8 @@ int cmd_umount(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_store(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_env(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_attest(int argc, char **argv);
 int cmd_verify(int argc, char **argv);

@@ -12,6 +12,8 @@ static const struct cli_command commands[] = {
 	{"umount", cmd_umount, "unmount, flushing the access log and the store"},
 	{"log", cmd_log, "summarise an access log: inputs, outputs, probes, processes"},
 	{"store", cmd_store, "content-addressed store: snapshot, fsck, put, cat, path"},
+	{"run", cmd_run, "run a command in a fresh provfs slave and sign a manifest"},
+	{"env", cmd_env, "environments as code: import, build, ls, show"},
 	{"demo", cmd_demo, "mount a sample project, build it, show its access log"},
 	{ "keygen", cmd_keygen, "create an Ed25519 signing key pair" },
 	{ "attest", cmd_attest, "turn an access log into a signed manifest" },

@@ -12,7 +12,8 @@ PACKAGES="build-essential pkg-config meson ninja-build
 libfuse3-dev fuse3 libssl-dev libsqlite3-dev libcurl4-openssl-dev libjansson-dev
 libcmocka-dev sqlite3 clang python3 python3-cryptography attr acl make
 procps psmisc util-linux
-dpkg-dev xz-utils autoconf automake libtool libtool-bin libreadline-dev"
+dpkg-dev xz-utils autoconf automake libtool libtool-bin libreadline-dev
+debootstrap"
 
 missing=""
 for p in $PACKAGES; do

@@ -1,0 +1,568 @@
+/* provfs env: environments as code (import, build, ls, show). */
+#include <ctype.h>
+#include <sched.h>
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cas.h"
+#include "cli.h"
+#include "envfacts.h"
+#include "envstore.h"
+#include "util.h"
+
+static const char env_usage[] =
+	"usage: provfs env [--store DIR] [--json] [-q] <subcommand> [args]\n"
+	"\n"
+	"subcommands:\n"
+	"  import DIR|TARBALL [--name NAME]\n"
+	"                 store a root filesystem as a tree; print its digest\n"
+	"  build FILE     build an environment from a definition file (base: a\n"
+	"                 directory, a rootfs tarball or debootstrap of a Debian\n"
+	"                 suite; packages; setup commands), import it, print its\n"
+	"                 digest (format: docs/environments.md)\n"
+	"  ls             list the environments in the store\n"
+	"  show ENV       packages, size and files of an environment (ENV: digest,\n"
+	"                 unique digest prefix, or name)\n"
+	"\n"
+	"options:\n"
+	"  --store DIR    the store (default $PROVFS_STORE or " CLI_DEFAULT_STORE ")\n"
+	"  --name NAME    (import) a name for the environment\n"
+	"  --json         machine-readable output\n"
+	"  -q, --quiet    no progress messages\n"
+	"  -h, --help     show this help\n";
+
+struct env_opts {
+	const char *store;
+	const char *name;
+	int json, quiet;
+};
+
+static int run_argv(char *const argv[], const char *what)
+{
+	pid_t pid;
+	int st;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		fprintf(stderr, "provfs: cannot run '%s': %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	cli_warn("%s failed (exit %d)", what, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	return -EIO;
+}
+
+static int print_digest(const struct env_opts *o, const char *hex, const struct tree_stats *st)
+{
+	if (o->json)
+		printf("{\"bytes\":%llu,\"digest\":\"%s\",\"files\":%llu}\n",
+		       (unsigned long long)st->bytes, hex, (unsigned long long)st->files);
+	else
+		printf("%s\n", hex);
+	return CLI_OK;
+}
+
+static int do_import(const struct env_opts *o, const char *src)
+{
+	struct tree_stats st;
+	char hex[DIGEST_HEX_LEN + 1];
+	struct stat sb;
+	int ret;
+
+	if (stat(src, &sb) < 0)
+		return cli_fail(CLI_USAGE, "cannot import '%s': %s", src, strerror(errno));
+	if (!o->quiet)
+		fprintf(stderr, "provfs: importing %s\n", src);
+	ret = envstore_import(o->store, src, !S_ISDIR(sb.st_mode), o->name, o->quiet, hex, &st);
+	if (ret < 0)
+		return cli_fail(CLI_USAGE, "cannot import '%s': %s", src, strerror(-ret));
+	return print_digest(o, hex, &st);
+}
+
+/* ---- definition files ---- */
+
+struct env_def {
+	char *name;
+	char *base_kind;  /* debootstrap, dir, tarball */
+	char *base_arg;   /* suite, directory or tarball */
+	char *variant;
+	char *mirror;
+	char *packages;   /* space separated */
+	char **run;
+	size_t n_run;
+};
+
+static void def_free(struct env_def *d)
+{
+	free(d->name);
+	free(d->base_kind);
+	free(d->base_arg);
+	free(d->variant);
+	free(d->mirror);
+	free(d->packages);
+	for (size_t i = 0; i < d->n_run; i++)
+		free(d->run[i]);
+	free(d->run);
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int def_parse(const char *file, struct env_def *d)
+{
+	char *text, *line, *next;
+	int lineno = 0, ret = 0;
+	size_t len;
+
+	memset(d, 0, sizeof(*d));
+	ret = file_read_all(file, 1 << 20, &text, &len);
+	if (ret < 0)
+		return cli_fail(CLI_USAGE, "cannot read definition '%s': %s", file, strerror(-ret));
+	for (line = text; line && *line && ret == 0; line = next) {
+		char *eq, *key, *val;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		lineno++;
+		line = trim(line);
+		if (!*line || *line == '#')
+			continue;
+		eq = strchr(line, '=');
+		if (!eq) {
+			ret = cli_fail(CLI_USAGE, "%s:%d: expected 'key = value'", file, lineno);
+			break;
+		}
+		*eq = '\0';
+		key = trim(line);
+		val = trim(eq + 1);
+		if (!strcmp(key, "name")) {
+			free(d->name);
+			d->name = strdup(val);
+		} else if (!strcmp(key, "base")) {
+			char *sp = val + strcspn(val, " \t");
+
+			if (*sp)
+				*sp++ = '\0';
+			sp = trim(sp);
+			if ((strcmp(val, "debootstrap") && strcmp(val, "dir") && strcmp(val, "tarball")) ||
+			    !*sp) {
+				ret = cli_fail(CLI_USAGE,
+					       "%s:%d: base must be 'debootstrap SUITE', 'dir PATH' or "
+					       "'tarball PATH'", file, lineno);
+				break;
+			}
+			free(d->base_kind);
+			free(d->base_arg);
+			d->base_kind = strdup(val);
+			d->base_arg = strdup(sp);
+		} else if (!strcmp(key, "variant")) {
+			free(d->variant);
+			d->variant = strdup(val);
+		} else if (!strcmp(key, "mirror")) {
+			free(d->mirror);
+			d->mirror = strdup(val);
+		} else if (!strcmp(key, "packages")) {
+			char *joined;
+
+			for (char *c = val; *c; c++)
+				if (*c == ',')
+					*c = ' ';
+			if (asprintf(&joined, "%s %s", d->packages ? d->packages : "", val) < 0)
+				joined = NULL;
+			free(d->packages);
+			d->packages = joined;
+		} else if (!strcmp(key, "run")) {
+			char **grown = realloc(d->run, (d->n_run + 1) * sizeof(*grown));
+
+			if (grown) {
+				d->run = grown;
+				d->run[d->n_run++] = strdup(val);
+			}
+		} else {
+			ret = cli_fail(CLI_USAGE, "%s:%d: unknown key '%s' (name, base, variant, "
+					"mirror, packages, run)", file, lineno, key);
+		}
+	}
+	free(text);
+	if (ret == 0 && !d->base_kind)
+		ret = cli_fail(CLI_USAGE, "%s: no 'base' given", file);
+	if (ret == 0 && strcmp(d->base_kind, "debootstrap") && (d->variant || d->mirror))
+		ret = cli_fail(CLI_USAGE, "%s: 'variant' and 'mirror' only go with a debootstrap base",
+			       file);
+	if (ret != 0)
+		def_free(d);
+	return ret;
+}
+
+/* The first Debian mirror the host's apt configuration names. */
+static char *host_mirror(void)
+{
+	static const char *const files[] = {"/etc/apt/sources.list.d/debian.sources",
+					    "/etc/apt/sources.list"};
+
+	for (size_t i = 0; i < 2; i++) {
+		char *text, *line, *save = NULL;
+		size_t len;
+
+		if (file_read_all(files[i], 1 << 20, &text, &len) < 0)
+			continue;
+		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			char url[512];
+
+			if ((sscanf(line, "URIs: %511s", url) == 1 || sscanf(line, "deb %511s", url) == 1) &&
+			    strstr(url, "/debian") && !strstr(url, "security")) {
+				free(text);
+				return strdup(url);
+			}
+		}
+		free(text);
+	}
+	return strdup("http://deb.debian.org/debian");
+}
+
+/* Runs a shell command chrooted into root with /proc and /dev available. */
+static int chroot_sh(const char *root, const char *cmd)
+{
+	char proc[PATH_MAX + 8], dev[PATH_MAX + 8];
+	pid_t pid;
+	int st;
+
+	snprintf(proc, sizeof(proc), "%s/proc", root);
+	snprintf(dev, sizeof(dev), "%s/dev", root);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    mount("proc", proc, "proc", 0, NULL) < 0 ||
+		    mount("/dev", dev, NULL, MS_BIND | MS_REC, NULL) < 0 || chroot(root) < 0 ||
+		    chdir("/") < 0) {
+			fprintf(stderr, "provfs: cannot enter '%s': %s\n", root, strerror(errno));
+			_exit(125);
+		}
+		setenv("DEBIAN_FRONTEND", "noninteractive", 1);
+		setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+		execl("/bin/sh", "sh", "-ec", cmd, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
+}
+
+/* Removes what changes from one build to the next without meaning
+ * anything (caches, logs, ids), so the same definition with the same
+ * package versions gives the same tree. */
+static int normalise(const char *root)
+{
+	static const char cmd[] =
+		"cd \"$1\" && rm -rf var/cache/apt/*.bin var/cache/apt/archives/*.deb "
+		"var/cache/apt/archives/partial/* var/lib/apt/lists/* var/log/* "
+		"var/cache/ldconfig/aux-cache var/cache/debconf/*-old var/lib/dpkg/*-old "
+		"etc/*- var/lib/systemd/random-seed tmp/* var/tmp/* root/.bash_history "
+		"debootstrap && : >etc/machine-id 2>/dev/null; "
+		"find . -xdev -name __pycache__ -type d -prune -exec rm -rf {} + ; exit 0";
+	char *argv[] = {"sh", "-c", (char *)cmd, "normalise", (char *)root, NULL};
+
+	return run_argv(argv, "cleaning the environment");
+}
+
+static int do_build(const struct env_opts *o, const char *file)
+{
+	struct env_def d;
+	struct tree_stats st;
+	char staging[PATH_MAX + 32], cache[PATH_MAX + 64], hex[DIGEST_HEX_LEN + 1];
+	int ret;
+
+	ret = def_parse(file, &d);
+	if (ret != 0)
+		return ret;
+	snprintf(staging, sizeof(staging), "%s/tmp/envbuild.XXXXXX", o->store);
+	if (mkdir_p(o->store, 0755) < 0 || mkdir_p(staging, 0755) < 0) {
+		def_free(&d);
+		return cli_fail(CLI_USAGE, "cannot use store '%s': %s", o->store, strerror(errno));
+	}
+	rmdir(staging);
+	if (!mkdtemp(staging)) {
+		def_free(&d);
+		return cli_fail(CLI_USAGE, "cannot create a staging directory: %s", strerror(errno));
+	}
+	chmod(staging, 0755);
+	if (!strcmp(d.base_kind, "debootstrap")) {
+		char variant[64], include[4096] = "";
+		char *mirror = d.mirror ? strdup(d.mirror) : host_mirror();
+		char *argv[10];
+		int n = 0;
+
+		snprintf(variant, sizeof(variant), "--variant=%s", d.variant ? d.variant : "minbase");
+		snprintf(cache, sizeof(cache), "--cache-dir=%s/cache/debootstrap", o->store);
+		mkdir_p(cache + strlen("--cache-dir="), 0755);
+		argv[n++] = "debootstrap";
+		argv[n++] = variant;
+		argv[n++] = cache;
+		if (d.packages && *trim(d.packages)) {
+			snprintf(include, sizeof(include), "--include=%s", trim(d.packages));
+			for (char *c = include; *c; c++)
+				if (*c == ' ')
+					*c = ',';
+			argv[n++] = include;
+		}
+		argv[n++] = d.base_arg;
+		argv[n++] = staging;
+		argv[n++] = mirror;
+		argv[n] = NULL;
+		if (!o->quiet)
+			fprintf(stderr, "provfs: debootstrap %s %s from %s\n", variant, d.base_arg,
+				mirror);
+		ret = run_argv(argv, "debootstrap");
+		free(mirror);
+	} else {
+		char src[PATH_MAX + 8];
+		char *cp[] = {"cp", "-a", src, staging, NULL};
+		char *tar[] = {"tar", "-xpf", d.base_arg, "-C", staging, "--numeric-owner", NULL};
+
+		snprintf(src, sizeof(src), "%s/.", d.base_arg);
+		ret = !strcmp(d.base_kind, "dir") ? run_argv(cp, "copying the base directory")
+						  : run_argv(tar, "unpacking the base tarball");
+		if (ret == 0 && d.packages && *trim(d.packages)) {
+			char *cmd;
+
+			if (asprintf(&cmd, "apt-get update -qq && apt-get install -y -qq %s",
+				     d.packages) < 0)
+				cmd = NULL;
+			ret = cmd ? chroot_sh(staging, cmd) : -ENOMEM;
+			free(cmd);
+		}
+	}
+	for (size_t i = 0; ret == 0 && i < d.n_run; i++) {
+		if (!o->quiet)
+			fprintf(stderr, "provfs: run: %s\n", d.run[i]);
+		ret = chroot_sh(staging, d.run[i]);
+		if (ret < 0)
+			cli_warn("setup command failed: %s", d.run[i]);
+	}
+	if (ret == 0)
+		ret = normalise(staging);
+	if (ret == 0) {
+		struct tree_options topt = {.store_files = 1, .one_fs = 1};
+		struct cas *cas;
+
+		ret = cas_open(o->store, 1, &cas);
+		if (ret == 0) {
+			ret = tree_snapshot(cas, staging, &topt, hex, &st);
+			cas_close(cas);
+		}
+		if (ret == 0)
+			ret = envstore_write_meta(o->store, hex, d.name, file, &st);
+	}
+	{
+		char *rm[] = {"rm", "-rf", "--one-file-system", staging, NULL};
+
+		run_argv(rm, "removing the staging directory");
+	}
+	def_free(&d);
+	if (ret < 0)
+		return cli_fail(CLI_USAGE, "cannot build the environment from '%s'%s%s", file,
+				ret == -EIO ? "" : ": ", ret == -EIO ? "" : strerror(-ret));
+	return print_digest(o, hex, &st);
+}
+
+static int do_ls(const struct env_opts *o)
+{
+	char path[PATH_MAX + 8];
+	json_t *all = json_array();
+	struct dirent **names = NULL;
+	int n;
+
+	snprintf(path, sizeof(path), "%s/envs", o->store);
+	n = scandir(path, &names, NULL, alphasort);
+	for (int i = 0; i < n; i++) {
+		const char *nm = names[i]->d_name;
+		size_t len = strlen(nm);
+
+		if (len == DIGEST_HEX_LEN + 5 && !strcmp(nm + DIGEST_HEX_LEN, ".json")) {
+			char mpath[PATH_MAX + 300];
+			json_t *meta;
+
+			snprintf(mpath, sizeof(mpath), "%s/%s", path, nm);
+			meta = json_load_file(mpath, 0, NULL);
+			if (meta)
+				json_array_append_new(all, meta);
+		}
+		free(names[i]);
+	}
+	free(names);
+	if (o->json) {
+		char *text = json_dumps(all, JSON_SORT_KEYS | JSON_INDENT(2));
+
+		puts(text);
+		free(text);
+	} else {
+		size_t i;
+		json_t *m;
+
+		printf("%-64s  %-20s %8s %10s  %s\n", "DIGEST", "NAME", "FILES", "MIB", "CREATED");
+		json_array_foreach(all, i, m) {
+			printf("%-64s  %-20s %8lld %10.1f  %s\n",
+			       json_string_value(json_object_get(m, "digest")),
+			       json_string_value(json_object_get(m, "name")),
+			       (long long)json_integer_value(json_object_get(m, "files")),
+			       (double)json_integer_value(json_object_get(m, "bytes")) / 1048576.0,
+			       json_string_value(json_object_get(m, "created")));
+		}
+	}
+	json_decref(all);
+	return CLI_OK;
+}
+
+struct find_status {
+	char digest[DIGEST_HEX_LEN + 1];
+	uint64_t files, bytes;
+};
+
+static int find_status(void *arg, const struct tree_entry *e)
+{
+	struct find_status *f = arg;
+
+	if (e->type == 'f') {
+		f->files++;
+		f->bytes += e->size;
+		if (!strcmp(e->path, "var/lib/dpkg/status"))
+			memcpy(f->digest, e->digest, sizeof(f->digest));
+	}
+	return 0;
+}
+
+static int do_show(const struct env_opts *o, const char *what)
+{
+	struct find_status fs;
+	struct envfacts facts = {0};
+	char hex[DIGEST_HEX_LEN + 1], *text = NULL, *status = NULL;
+	size_t len;
+	struct cas *cas;
+	int ret;
+
+	memset(&fs, 0, sizeof(fs));
+	ret = envstore_resolve(o->store, what, hex);
+	if (ret == -EEXIST)
+		return cli_fail(CLI_USAGE, "'%s' matches several environments; give more digits", what);
+	if (ret < 0)
+		return cli_fail(CLI_USAGE, "no environment '%s' in store '%s'", what, o->store);
+	ret = cas_open(o->store, 0, &cas);
+	if (ret < 0)
+		return cli_fail(CLI_USAGE, "cannot open store '%s': %s", o->store, strerror(-ret));
+	ret = cas_read_object(cas, hex, (size_t)1 << 30, &text, &len);
+	if (ret == 0)
+		ret = tree_parse(text, len, find_status, &fs);
+	if (ret == 0 && fs.digest[0] &&
+	    cas_read_object(cas, fs.digest, (size_t)1 << 28, &status, &len) == 0)
+		envfacts_parse_dpkg_status(status, &facts);
+	cas_close(cas);
+	free(text);
+	free(status);
+	if (ret < 0) {
+		envfacts_free(&facts);
+		return cli_fail(CLI_FAILED, "environment %s is %s", hex,
+				ret == -ENOENT ? "missing from the store" : "corrupt in the store");
+	}
+	if (o->json) {
+		json_t *pk = json_array();
+		json_t *out;
+		char *s;
+
+		for (size_t i = 0; i < facts.n_packages; i++)
+			json_array_append_new(pk, json_pack("{s:s, s:s, s:s}", "name",
+							    facts.packages[i].name, "version",
+							    facts.packages[i].version, "arch",
+							    facts.packages[i].arch));
+		out = json_pack("{s:s, s:I, s:I, s:o}", "digest", hex, "files", (json_int_t)fs.files,
+				"bytes", (json_int_t)fs.bytes, "packages", pk);
+		s = json_dumps(out, JSON_SORT_KEYS | JSON_INDENT(2));
+		puts(s);
+		free(s);
+		json_decref(out);
+	} else {
+		printf("environment %s\n  files: %llu, %.1f MiB\n  packages: %zu\n", hex,
+		       (unsigned long long)fs.files, (double)fs.bytes / 1048576.0, facts.n_packages);
+		for (size_t i = 0; i < facts.n_packages; i++)
+			printf("    %-40s %s %s\n", facts.packages[i].name, facts.packages[i].version,
+			       facts.packages[i].arch);
+	}
+	envfacts_free(&facts);
+	return CLI_OK;
+}
+
+int cmd_env(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"store", required_argument, NULL, 's'},
+		{"name", required_argument, NULL, 'n'},
+		{"json", no_argument, NULL, 'j'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct env_opts o = {0};
+	const char *store_opt = NULL, *sub;
+	char store[PATH_MAX];
+	int c;
+
+	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': store_opt = optarg; break;
+		case 'n': o.name = optarg; break;
+		case 'j': o.json = 1; break;
+		case 'q': o.quiet = 1; break;
+		case 'h': fputs(env_usage, stdout); return CLI_OK;
+		default: return cli_usage_error("env", "unknown option");
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error("env", "expected a subcommand");
+	sub = argv[optind++];
+	if (mkdir_p(cli_store_dir(store_opt), 0755) < 0 || !realpath(cli_store_dir(store_opt), store))
+		return cli_fail(CLI_USAGE, "cannot use store '%s': %s", cli_store_dir(store_opt),
+				strerror(errno));
+	o.store = store;
+	if (!strcmp(sub, "ls"))
+		return argc == optind ? do_ls(&o) : cli_usage_error("env", "'ls' takes no argument");
+	if (argc - optind != 1)
+		return cli_usage_error("env", "'%s' takes one argument", sub);
+	if (!strcmp(sub, "import"))
+		return do_import(&o, argv[optind]);
+	if (!strcmp(sub, "build"))
+		return do_build(&o, argv[optind]);
+	if (!strcmp(sub, "show"))
+		return do_show(&o, argv[optind]);
+	return cli_usage_error("env", "unknown subcommand '%s'", sub);
+}

@@ -1,0 +1,427 @@
+/*
+ * provfs run: the main job.  Provision a throw-away slave whose root and
+ * workspace are provfs mounts, run the command in it, unmount, and write a
+ * signed manifest.  The mount daemons and attest are this same binary,
+ * started as subcommands, so each piece can also be used on its own.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "envstore.h"
+#include "sandbox.h"
+#include "util.h"
+
+extern char **environ;
+
+static const char run_usage[] =
+	"usage: provfs run [options] -- COMMAND [ARG]...\n"
+	"\n"
+	"Run COMMAND in a fresh, throw-away build slave: Linux namespaces (mount,\n"
+	"pid, ipc, uts, net) whose root is a read-only provfs mount of the\n"
+	"environment and whose workspace and /tmp are read-write provfs mounts.\n"
+	"Every file access is logged, outputs are captured into the store, and a\n"
+	"signed manifest (in-toto Statement, SLSA Provenance v1, DSSE) is written.\n"
+	"COMMAND's exit status becomes provfs's; a failed build still gets a\n"
+	"manifest that says so.\n"
+	"\n"
+	"options:\n"
+	"  --env DIGEST       environment tree from the store (see 'provfs env');\n"
+	"                     default: the host's own root, read-only (unmanaged)\n"
+	"  --workspace DIR    the workspace (default: the current directory)\n"
+	"  --workdir PATH     where the workspace appears inside the slave (default:\n"
+	"                     the workspace's own path, or /build with --env)\n"
+	"  --key KEY          signing key (default STORE/keys/provfs.key, created on\n"
+	"                     first use)\n"
+	"  --out MANIFEST     manifest path (default STORE/builds/ID/manifest.intoto.json)\n"
+	"  --net              give the slave the host's network (default: loopback only)\n"
+	"  --store DIR        the store (default $PROVFS_STORE or " CLI_DEFAULT_STORE ")\n"
+	"  --json             print a summary object on stdout\n"
+	"  -q, --quiet        no progress messages\n"
+	"  -h, --help         show this help\n"
+	"\n"
+	"Exit status: COMMAND's own; 2 if the slave could not be set up or the\n"
+	"manifest could not be written.\n";
+
+struct run_opts {
+	const char *env, *workspace, *workdir, *key, *out, *store_opt;
+	int net, json, quiet;
+	char **argv;
+};
+
+struct run_state {
+	char self[PATH_MAX];
+	char store[PATH_MAX];
+	char id[64];
+	char builddir[PATH_MAX + 128];
+	char log[PATH_MAX + 160];
+	char mnt[3][PATH_MAX + 16]; /* root, workspace, tmp mount points */
+	int mounted[3];
+	char rootdir[PATH_MAX];   /* backing of the root mount */
+	char workspace[PATH_MAX]; /* backing of the workspace mount */
+	char tmpdir[PATH_MAX + 160];
+	char workdir[PATH_MAX];
+	char key[PATH_MAX + 32];
+	char manifest[PATH_MAX + 192];
+	char env_digest[DIGEST_HEX_LEN + 1];
+};
+
+static const char *const mount_labels[3] = {"root", "workspace", "tmp"};
+
+static void progress(const struct run_opts *o, const char *fmt, const char *arg)
+{
+	if (o->quiet)
+		return;
+	fprintf(stderr, "provfs: ");
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+}
+
+/* Runs this binary with args; returns its exit status (or 127/128+sig). */
+static int run_self(struct run_state *s, char *const args[], int quiet_stdout)
+{
+	pid_t pid;
+	int st;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return 127;
+	if (pid == 0) {
+		if (quiet_stdout) {
+			int null = open("/dev/null", O_WRONLY);
+
+			if (null >= 0)
+				dup2(null, 1);
+		}
+		execv(s->self, args);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return 127;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int mount_one(struct run_state *s, int which, const char *backing)
+{
+	char *args[16];
+	int n = 0;
+
+	args[n++] = s->self;
+	args[n++] = "mount";
+	args[n++] = "--store";
+	args[n++] = s->store;
+	args[n++] = "--log";
+	args[n++] = s->log;
+	args[n++] = "--label";
+	args[n++] = (char *)mount_labels[which];
+	if (which == 0)
+		args[n++] = "--ro";
+	if (which != 1)
+		args[n++] = "--no-capture";
+	args[n++] = (char *)backing;
+	args[n++] = s->mnt[which];
+	args[n] = NULL;
+	if (mkdir_p(s->mnt[which], 0755) < 0)
+		return -1;
+	if (run_self(s, args, 1) != 0)
+		return -1;
+	s->mounted[which] = 1;
+	return 0;
+}
+
+/* Unmounts whatever is mounted; returns 1 if any capture failed. */
+static int unmount_all(struct run_state *s)
+{
+	int failed = 0;
+
+	for (int i = 2; i >= 0; i--) {
+		char *args[] = {s->self, "umount", s->mnt[i], NULL};
+
+		if (!s->mounted[i])
+			continue;
+		if (run_self(s, args, 1) != 0)
+			failed = 1;
+		s->mounted[i] = 0;
+		rmdir(s->mnt[i]);
+	}
+	return failed;
+}
+
+static int ensure_key(struct run_state *s, const struct run_opts *o)
+{
+	char prefix[PATH_MAX + 16];
+
+	if (o->key) {
+		snprintf(s->key, sizeof(s->key), "%s", o->key);
+		return access(s->key, R_OK) == 0 ? 0 : -errno;
+	}
+	snprintf(prefix, sizeof(prefix), "%s/keys/provfs", s->store);
+	snprintf(s->key, sizeof(s->key), "%s.key", prefix);
+	if (access(s->key, R_OK) == 0)
+		return 0;
+	{
+		char *args[] = {s->self, "keygen", "--out", prefix, NULL};
+
+		char keys[PATH_MAX + 16];
+
+		snprintf(keys, sizeof(keys), "%s/keys", s->store);
+		if (mkdir_p(keys, 0700) < 0 || run_self(s, args, 1) != 0) {
+			errno = EIO;
+			return -EIO;
+		}
+	}
+	if (!o->quiet)
+		fprintf(stderr, "provfs: created signing key %s (public key %s.pub)\n", s->key,
+			prefix);
+	return 0;
+}
+
+static int prepare(struct run_state *s, const struct run_opts *o)
+{
+	unsigned char rnd[4];
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int fd;
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", s->self, sizeof(s->self) - 1);
+	if (n < 0)
+		return cli_fail(CLI_USAGE, "cannot find the provfs binary: %s", strerror(errno));
+	s->self[n] = '\0';
+	if (mkdir_p(cli_store_dir(o->store_opt), 0755) < 0 ||
+	    !realpath(cli_store_dir(o->store_opt), s->store))
+		return cli_fail(CLI_USAGE, "cannot use store '%s': %s", cli_store_dir(o->store_opt),
+				strerror(errno));
+	if (!realpath(o->workspace ? o->workspace : ".", s->workspace))
+		return cli_fail(CLI_USAGE, "cannot use workspace '%s': %s",
+				o->workspace ? o->workspace : ".", strerror(errno));
+	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read_full(fd, rnd, sizeof(rnd)) != sizeof(rnd))
+		memset(rnd, 0, sizeof(rnd));
+	if (fd >= 0)
+		close(fd);
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(s->id, sizeof(s->id), "%s-%02x%02x%02x%02x", stamp, rnd[0], rnd[1], rnd[2], rnd[3]);
+	snprintf(s->builddir, sizeof(s->builddir), "%s/builds/%s", s->store, s->id);
+	snprintf(s->log, sizeof(s->log), "%s/log.db", s->builddir);
+	snprintf(s->tmpdir, sizeof(s->tmpdir), "%s/tmp", s->builddir);
+	for (int i = 0; i < 3; i++)
+		snprintf(s->mnt[i], sizeof(s->mnt[i]), "/run/provfs/run-%s/%s", s->id,
+			 mount_labels[i]);
+	if (o->out)
+		snprintf(s->manifest, sizeof(s->manifest), "%s", o->out);
+	else
+		snprintf(s->manifest, sizeof(s->manifest), "%s/manifest.intoto.json", s->builddir);
+	if (mkdir_p(s->tmpdir, 0755) < 0 || chmod(s->tmpdir, 01777) < 0)
+		return cli_fail(CLI_USAGE, "cannot create '%s': %s", s->tmpdir, strerror(errno));
+	if (o->env) {
+		int ret = envstore_materialize(s->store, o->env, s->rootdir, sizeof(s->rootdir),
+					       s->env_digest, o->quiet);
+
+		if (ret == -ENOENT)
+			return cli_fail(CLI_USAGE, "no environment '%s' in store '%s' (see 'provfs env ls')",
+					o->env, s->store);
+		if (ret == -EBADMSG)
+			return cli_fail(CLI_USAGE, "environment '%s' is corrupt in the store (run "
+					"'provfs store fsck')", o->env);
+		if (ret < 0)
+			return cli_fail(CLI_USAGE, "cannot prepare environment '%s': %s", o->env,
+					strerror(-ret));
+	} else {
+		snprintf(s->rootdir, sizeof(s->rootdir), "/");
+	}
+	if (o->workdir)
+		snprintf(s->workdir, sizeof(s->workdir), "%s", o->workdir);
+	else
+		snprintf(s->workdir, sizeof(s->workdir), "%s", o->env ? "/build" : s->workspace);
+	if (s->workdir[0] != '/')
+		return cli_fail(CLI_USAGE, "--workdir must be an absolute path");
+	if (ensure_key(s, o) < 0)
+		return cli_fail(CLI_USAGE, "cannot use signing key '%s': %s", s->key, strerror(errno));
+	return 0;
+}
+
+static int attest(struct run_state *s, const struct run_opts *o, int status)
+{
+	char exit_str[16];
+	char **args;
+	size_t n = 0, argc = 0;
+	int rc;
+
+	while (o->argv[argc])
+		argc++;
+	args = calloc(argc + 32, sizeof(*args));
+	if (!args)
+		return -1;
+	snprintf(exit_str, sizeof(exit_str), "%d", status);
+	args[n++] = s->self;
+	args[n++] = "attest";
+	args[n++] = "--log";
+	args[n++] = s->log;
+	args[n++] = "--key";
+	args[n++] = s->key;
+	args[n++] = "--out";
+	args[n++] = s->manifest;
+	args[n++] = "--store";
+	args[n++] = s->store;
+	args[n++] = "--env-root";
+	args[n++] = s->rootdir;
+	if (s->env_digest[0]) {
+		args[n++] = "--env-digest";
+		args[n++] = s->env_digest;
+	}
+	args[n++] = "--exit-status";
+	args[n++] = exit_str;
+	args[n++] = "--cwd";
+	args[n++] = s->workdir;
+	args[n++] = "--invocation-id";
+	args[n++] = s->id;
+	args[n++] = "--";
+	for (size_t i = 0; i < argc; i++)
+		args[n++] = o->argv[i];
+	args[n] = NULL;
+	rc = run_self(s, args, 1);
+	free(args);
+	return rc;
+}
+
+static int parse(int argc, char **argv, struct run_opts *o)
+{
+	static const struct option opts[] = {
+		{"env", required_argument, NULL, 'e'},
+		{"workspace", required_argument, NULL, 'w'},
+		{"workdir", required_argument, NULL, 'W'},
+		{"key", required_argument, NULL, 'k'},
+		{"out", required_argument, NULL, 'o'},
+		{"net", no_argument, NULL, 'n'},
+		{"store", required_argument, NULL, 's'},
+		{"json", no_argument, NULL, 'j'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'e': o->env = optarg; break;
+		case 'w': o->workspace = optarg; break;
+		case 'W': o->workdir = optarg; break;
+		case 'k': o->key = optarg; break;
+		case 'o': o->out = optarg; break;
+		case 'n': o->net = 1; break;
+		case 's': o->store_opt = optarg; break;
+		case 'j': o->json = 1; break;
+		case 'q': o->quiet = 1; break;
+		case 'h': fputs(run_usage, stdout); return 1;
+		default: return cli_usage_error("run", "unknown option");
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error("run", "expected a COMMAND (after --)");
+	o->argv = argv + optind;
+	return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_opts o = {0};
+	struct run_state *s = calloc(1, sizeof(*s));
+	const char *hide[3];
+	char err[PATH_MAX + 256];
+	int ret, status = 0, capture_failed, attest_rc;
+
+	if (!s)
+		return cli_fail(CLI_USAGE, "out of memory");
+	ret = parse(argc, argv, &o);
+	if (ret != 0) {
+		free(s);
+		return ret == 1 ? CLI_OK : ret;
+	}
+	ret = prepare(s, &o);
+	if (ret != 0) {
+		free(s);
+		return ret;
+	}
+	progress(&o, "build %s: mounting the environment and workspace", s->id);
+	if (mount_one(s, 0, s->rootdir) < 0 || mount_one(s, 1, s->workspace) < 0 ||
+	    mount_one(s, 2, s->tmpdir) < 0) {
+		unmount_all(s);
+		free(s);
+		return cli_fail(CLI_USAGE, "cannot set up the slave's mounts (see above)");
+	}
+	hide[0] = s->store;
+	hide[1] = "/run";
+	hide[2] = NULL;
+	{
+		struct sandbox_config cfg = {
+			.root = s->mnt[0],
+			.workspace = s->mnt[1],
+			.workdir = s->workdir,
+			.tmp = s->mnt[2],
+			.hide = hide,
+			.net = o.net,
+			.argv = o.argv,
+			.envp = environ,
+		};
+
+		progress(&o, "running '%s'", o.argv[0]);
+		ret = sandbox_run(&cfg, &status, err, sizeof(err));
+	}
+	capture_failed = unmount_all(s);
+	rmdir(s->mnt[0]);
+	{
+		char parent[PATH_MAX + 16];
+
+		snprintf(parent, sizeof(parent), "/run/provfs/run-%s", s->id);
+		rmdir(parent);
+	}
+	if (ret < 0 && status >= 125 && status != 126 && status != 127) {
+		cli_fail(CLI_USAGE, "cannot start the build slave: %s", err);
+		free(s);
+		return CLI_USAGE;
+	}
+	if (ret < 0)
+		cli_fail(status, "%s", err);
+	progress(&o, "writing the manifest %s", s->manifest);
+	attest_rc = attest(s, &o, status);
+	if (attest_rc != 0)
+		cli_warn("no manifest was written for build %s (attest exit %d)", s->id, attest_rc);
+	if (capture_failed)
+		cli_warn("some outputs could not be captured into the store; see 'provfs log %s'",
+			 s->log);
+	if (o.json) {
+		json_t *j = json_pack("{s:s, s:i, s:s?, s:s, s:s, s:s, s:b}", "build", s->id,
+				      "exit_status", status, "manifest",
+				      attest_rc == 0 ? s->manifest : NULL, "log", s->log,
+				      "environment", s->env_digest[0] ? s->env_digest : "host",
+				      "workdir", s->workdir, "capture_errors", capture_failed);
+		char *text = json_dumps(j, JSON_SORT_KEYS | JSON_INDENT(2));
+
+		puts(text);
+		free(text);
+		json_decref(j);
+	} else if (!o.quiet) {
+		fprintf(stderr, "provfs: build %s exited with status %d\n", s->id, status);
+		if (attest_rc == 0)
+			fprintf(stderr, "provfs: manifest %s\n", s->manifest);
+	}
+	free(s);
+	if (attest_rc != 0 && status == 0)
+		return CLI_USAGE;
+	return status;
+}

@@ -1,0 +1,411 @@
+#include "envstore.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cas.h"
+#include "digest.h"
+#include "util.h"
+
+static int run_argv(char *const argv[])
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
+}
+
+int envstore_write_meta(const char *store, const char *hex, const char *name, const char *source,
+			const struct tree_stats *stats)
+{
+	char path[PATH_MAX], created[32];
+	json_t *meta;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/envs", store);
+	ret = mkdir_p(path, 0755);
+	if (ret < 0)
+		return ret;
+	time_format_rfc3339(time_now_ns(), created, sizeof(created));
+	meta = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "digest", hex, "name",
+			 name ? name : "", "source", source ? source : "", "created", created,
+			 "files", (json_int_t)stats->files, "dirs", (json_int_t)stats->dirs,
+			 "symlinks", (json_int_t)stats->symlinks, "bytes", (json_int_t)stats->bytes);
+	snprintf(path, sizeof(path), "%s/envs/%s.json", store, hex);
+	ret = json_dump_file(meta, path, JSON_SORT_KEYS | JSON_INDENT(2)) == 0 ? 0 : -EIO;
+	json_decref(meta);
+	return ret;
+}
+
+int envstore_import(const char *store, const char *source, int tarball, const char *name,
+		    int quiet, char hex[DIGEST_HEX_LEN + 1], struct tree_stats *stats)
+{
+	struct tree_options opt = {.store_files = 1, .one_fs = 1};
+	char tmpl[PATH_MAX];
+	const char *dir = source;
+	struct cas *cas;
+	int ret;
+
+	(void)quiet;
+	ret = cas_open(store, 1, &cas);
+	if (ret < 0)
+		return ret;
+	if (tarball) {
+		snprintf(tmpl, sizeof(tmpl), "%s/tmp/import.XXXXXX", store);
+		if (!mkdtemp(tmpl)) {
+			cas_close(cas);
+			return -errno;
+		}
+		{
+			char *argv[] = {"tar", "-xpf", (char *)source, "-C", tmpl, "--numeric-owner",
+					NULL};
+
+			ret = run_argv(argv);
+		}
+		dir = tmpl;
+	}
+	if (ret == 0)
+		ret = tree_snapshot(cas, dir, &opt, hex, stats);
+	if (tarball) {
+		char *argv[] = {"rm", "-rf", "--one-file-system", tmpl, NULL};
+
+		run_argv(argv);
+	}
+	cas_close(cas);
+	if (ret == 0)
+		ret = envstore_write_meta(store, hex, name, source, stats);
+	return ret;
+}
+
+int envstore_resolve(const char *store, const char *what, char hex[DIGEST_HEX_LEN + 1])
+{
+	char path[PATH_MAX];
+	DIR *d;
+	struct dirent *de;
+	int found = 0;
+	size_t wlen = strlen(what);
+	int is_prefix = wlen >= 8 && wlen <= DIGEST_HEX_LEN &&
+			strspn(what, "0123456789abcdef") == wlen;
+
+	if (hex_is_digest(what)) {
+		memcpy(hex, what, DIGEST_HEX_LEN + 1);
+		return 0;
+	}
+	snprintf(path, sizeof(path), "%s/envs", store);
+	d = opendir(path);
+	if (!d)
+		return -ENOENT;
+	while ((de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name);
+		char candidate[DIGEST_HEX_LEN + 1];
+		int match = 0;
+
+		if (n != DIGEST_HEX_LEN + 5 || strcmp(de->d_name + DIGEST_HEX_LEN, ".json"))
+			continue;
+		memcpy(candidate, de->d_name, DIGEST_HEX_LEN);
+		candidate[DIGEST_HEX_LEN] = '\0';
+		if (is_prefix && !strncmp(candidate, what, wlen)) {
+			match = 1;
+		} else {
+			char mpath[PATH_MAX + 300];
+			json_t *meta;
+
+			snprintf(mpath, sizeof(mpath), "%s/%s", path, de->d_name);
+			meta = json_load_file(mpath, 0, NULL);
+			if (meta && json_is_string(json_object_get(meta, "name")) &&
+			    !strcmp(json_string_value(json_object_get(meta, "name")), what))
+				match = 1;
+			json_decref(meta);
+		}
+		if (match) {
+			if (found && strcmp(hex, candidate)) {
+				closedir(d);
+				return -EEXIST;
+			}
+			memcpy(hex, candidate, DIGEST_HEX_LEN + 1);
+			found = 1;
+		}
+	}
+	closedir(d);
+	return found ? 0 : -ENOENT;
+}
+
+struct materialize {
+	struct cas *cas;
+	int rootfd;
+	struct tree_entry *dirs; /* modes to apply at the end */
+	char **dir_paths;
+	size_t n_dirs, cap_dirs;
+	uint64_t files;
+	int quiet;
+};
+
+/* Opens the directory holding path's last component, walking from rootfd
+ * without following symlinks; *leaf points into path. */
+static int open_parent(int rootfd, const char *path, const char **leaf)
+{
+	char comp[NAME_MAX + 1];
+	const char *p = path, *slash;
+	int fd = dup(rootfd);
+
+	if (fd < 0)
+		return -errno;
+	while ((slash = strchr(p, '/')) != NULL) {
+		size_t n = (size_t)(slash - p);
+		int next;
+
+		if (n > NAME_MAX) {
+			close(fd);
+			return -ENAMETOOLONG;
+		}
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		next = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		if (next < 0)
+			return -errno;
+		fd = next;
+		p = slash + 1;
+	}
+	*leaf = p;
+	return fd;
+}
+
+static int copy_verified(struct materialize *m, int dirfd, const char *leaf,
+			 const struct tree_entry *e)
+{
+	uint8_t raw[DIGEST_LEN];
+	char got[DIGEST_HEX_LEN + 1];
+	struct digest_ctx *ctx;
+	char buf[65536];
+	int src, dst, ret = 0;
+
+	src = cas_open_object(m->cas, e->digest);
+	if (src < 0)
+		return src == -ENOENT ? -EBADMSG : src;
+	dst = openat(dirfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (dst < 0) {
+		ret = -errno;
+		close(src);
+		return ret;
+	}
+	ctx = digest_new();
+	for (;;) {
+		ssize_t n = read(src, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		digest_update(ctx, buf, (size_t)n);
+		ret = write_full(dst, buf, (size_t)n);
+		if (ret < 0)
+			break;
+	}
+	if (ret == 0) {
+		ret = digest_final(ctx, raw);
+		hex_encode(raw, DIGEST_LEN, got);
+		if (ret == 0 && strcmp(got, e->digest) != 0)
+			ret = -EBADMSG;
+	} else {
+		digest_free(ctx);
+	}
+	if (ret == 0 && (fchown(dst, e->uid, e->gid) < 0 || fchmod(dst, e->mode) < 0))
+		ret = -errno;
+	close(dst);
+	close(src);
+	return ret;
+}
+
+static int remember_dir(struct materialize *m, const struct tree_entry *e)
+{
+	if (m->n_dirs == m->cap_dirs) {
+		size_t ncap = m->cap_dirs ? m->cap_dirs * 2 : 256;
+		struct tree_entry *d = realloc(m->dirs, ncap * sizeof(*d));
+		char **p = d ? realloc(m->dir_paths, ncap * sizeof(*p)) : NULL;
+
+		if (!d || !p) {
+			if (d)
+				m->dirs = d;
+			return -ENOMEM;
+		}
+		m->dirs = d;
+		m->dir_paths = p;
+		m->cap_dirs = ncap;
+	}
+	m->dirs[m->n_dirs] = *e;
+	m->dir_paths[m->n_dirs] = strdup(e->path);
+	if (!m->dir_paths[m->n_dirs])
+		return -ENOMEM;
+	m->dirs[m->n_dirs].path = m->dir_paths[m->n_dirs];
+	m->dirs[m->n_dirs].target = NULL;
+	m->n_dirs++;
+	return 0;
+}
+
+static int materialize_entry(void *arg, const struct tree_entry *e)
+{
+	struct materialize *m = arg;
+	const char *leaf;
+	int dirfd, ret = 0;
+
+	if (!strcmp(e->path, "."))
+		return remember_dir(m, e);
+	dirfd = open_parent(m->rootfd, e->path, &leaf);
+	if (dirfd < 0)
+		return dirfd == -ENOENT || dirfd == -ENOTDIR || dirfd == -ELOOP ? -EBADMSG : dirfd;
+	switch (e->type) {
+	case 'd':
+		if (mkdirat(dirfd, leaf, 0700) < 0)
+			ret = -errno;
+		else
+			ret = remember_dir(m, e);
+		break;
+	case 'f':
+		ret = copy_verified(m, dirfd, leaf, e);
+		m->files++;
+		if (!m->quiet && isatty(2) && m->files % 2000 == 0)
+			fprintf(stderr, "\rprovfs: materialising environment: %llu files",
+				(unsigned long long)m->files);
+		break;
+	case 'l':
+		if (symlinkat(e->target, dirfd, leaf) < 0 ||
+		    fchownat(dirfd, leaf, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0)
+			ret = -errno;
+		break;
+	case 'c':
+	case 'b':
+		if (mknodat(dirfd, leaf, (e->type == 'c' ? S_IFCHR : S_IFBLK) | e->mode,
+			    makedev(e->major, e->minor)) < 0 ||
+		    fchownat(dirfd, leaf, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0)
+			ret = -errno;
+		break;
+	case 'p':
+		if (mkfifoat(dirfd, leaf, e->mode) < 0 ||
+		    fchownat(dirfd, leaf, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    fchmodat(dirfd, leaf, e->mode, 0) < 0)
+			ret = -errno;
+		break;
+	default:
+		break; /* sockets are not recreated */
+	}
+	close(dirfd);
+	return ret;
+}
+
+/* Applies directory owners and modes, deepest first (so a read-only
+ * directory does not block its children). */
+static int finish_dirs(struct materialize *m)
+{
+	for (size_t i = m->n_dirs; i-- > 0;) {
+		const struct tree_entry *e = &m->dirs[i];
+		const char *leaf = ".";
+		int dirfd = strcmp(e->path, ".") ? open_parent(m->rootfd, e->path, &leaf)
+						  : dup(m->rootfd);
+
+		if (dirfd < 0)
+			return dirfd;
+		if (fchownat(dirfd, leaf, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    fchmodat(dirfd, leaf, e->mode, 0) < 0) {
+			int err = -errno;
+
+			close(dirfd);
+			return err;
+		}
+		close(dirfd);
+	}
+	return 0;
+}
+
+int envstore_materialize(const char *store, const char *what, char *rootdir, size_t rootlen,
+			 char hex[DIGEST_HEX_LEN + 1], int quiet)
+{
+	struct materialize m = {0};
+	char base[PATH_MAX], partial[PATH_MAX + 16], done[PATH_MAX + 16];
+	char *text = NULL;
+	size_t len = 0;
+	int ret;
+
+	ret = envstore_resolve(store, what, hex);
+	if (ret < 0)
+		return ret;
+	snprintf(base, sizeof(base), "%s/envs/%s", store, hex);
+	snprintf(rootdir, rootlen, "%s/root", base);
+	snprintf(done, sizeof(done), "%s/complete", base);
+	if (access(done, F_OK) == 0)
+		return 0;
+	ret = cas_open(store, 0, &m.cas);
+	if (ret < 0)
+		return ret;
+	ret = cas_read_object(m.cas, hex, (size_t)1 << 30, &text, &len);
+	if (ret < 0) {
+		cas_close(m.cas);
+		return ret;
+	}
+	snprintf(partial, sizeof(partial), "%s/root.partial", base);
+	{
+		char *argv[] = {"rm", "-rf", "--one-file-system", partial, rootdir, NULL};
+
+		if (mkdir_p(base, 0755) < 0 || run_argv(argv) < 0 || mkdir(partial, 0700) < 0) {
+			ret = -errno ? -errno : -EIO;
+			free(text);
+			cas_close(m.cas);
+			return ret;
+		}
+	}
+	m.quiet = quiet;
+	m.rootfd = open(partial, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	ret = m.rootfd < 0 ? -errno : tree_parse(text, len, materialize_entry, &m);
+	if (ret == 0)
+		ret = finish_dirs(&m);
+	if (!quiet && isatty(2) && m.files >= 2000)
+		fputc('\n', stderr);
+	if (m.rootfd >= 0)
+		close(m.rootfd);
+	for (size_t i = 0; i < m.n_dirs; i++)
+		free(m.dir_paths[i]);
+	free(m.dirs);
+	free(m.dir_paths);
+	free(text);
+	cas_close(m.cas);
+	if (ret == 0 && rename(partial, rootdir) < 0)
+		ret = -errno;
+	if (ret == 0) {
+		int fd = open(done, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+
+		if (fd < 0)
+			ret = -errno;
+		else
+			close(fd);
+	}
+	if (ret < 0) {
+		char *argv[] = {"rm", "-rf", "--one-file-system", partial, NULL};
+
+		run_argv(argv);
+	}
+	return ret;
+}

@@ -1,0 +1,240 @@
+#include "sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/* Reports a setup failure to the parent through fd and exits. */
+static void __attribute__((noreturn, format(printf, 3, 4)))
+die_to(int fd, int code, const char *fmt, ...)
+{
+	char msg[PATH_MAX + 256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		write_full(fd, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
+	_exit(code);
+}
+
+static void bind_dev(int errfd, const char *newroot, const char *name)
+{
+	char host[64], target[PATH_MAX];
+	int fd;
+
+	snprintf(host, sizeof(host), "/dev/%s", name);
+	snprintf(target, sizeof(target), "%s/dev/%s", newroot, name);
+	fd = open(target, O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
+	if (fd < 0)
+		die_to(errfd, 125, "cannot create '%s': %s", target, strerror(errno));
+	close(fd);
+	if (mount(host, target, NULL, MS_BIND, NULL) < 0)
+		die_to(errfd, 125, "cannot bind '%s': %s", host, strerror(errno));
+}
+
+static void setup_dev(int errfd, const char *newroot)
+{
+	static const char *const devs[] = {"null", "zero", "full", "random", "urandom", "tty"};
+	static const char *const links[][2] = {
+		{"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"},
+		{"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+		{"pts/ptmx", "ptmx"},
+	};
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/dev", newroot);
+	if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=1m") < 0)
+		die_to(errfd, 125, "cannot mount /dev in the sandbox: %s", strerror(errno));
+	for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++)
+		bind_dev(errfd, newroot, devs[i]);
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		snprintf(path, sizeof(path), "%s/dev/%s", newroot, links[i][1]);
+		if (symlink(links[i][0], path) < 0)
+			die_to(errfd, 125, "cannot create '%s': %s", path, strerror(errno));
+	}
+	snprintf(path, sizeof(path), "%s/dev/shm", newroot);
+	mkdir(path, 01777);
+	if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+		die_to(errfd, 125, "cannot mount /dev/shm: %s", strerror(errno));
+	snprintf(path, sizeof(path), "%s/dev/pts", newroot);
+	mkdir(path, 0755);
+	if (mount("devpts", path, "devpts", MS_NOSUID | MS_NOEXEC,
+		  "newinstance,ptmxmode=0666,mode=620") < 0)
+		rmdir(path); /* not fatal: builds rarely need a terminal */
+}
+
+/* Brings up lo in a new network namespace, so loopback works offline. */
+static void loopback_up(void)
+{
+	struct ifreq ifr;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (s < 0)
+		return;
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+		ioctl(s, SIOCSIFFLAGS, &ifr);
+	}
+	close(s);
+}
+
+static void mount_at(int errfd, const char *src, const char *newroot, const char *where,
+		     const char *what)
+{
+	char target[PATH_MAX];
+	struct stat st;
+
+	snprintf(target, sizeof(target), "%s%s", newroot, where);
+	if (stat(target, &st) < 0 || !S_ISDIR(st.st_mode))
+		die_to(errfd, 125, "the environment has no directory '%s' for the %s", where, what);
+	if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+		die_to(errfd, 125, "cannot mount the %s on '%s': %s", what, where, strerror(errno));
+}
+
+/* pid 1 of the sandbox: set up the mounts, start the command, reap. */
+static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *cfg, int errfd)
+{
+	const char *r = cfg->root;
+	char path[PATH_MAX];
+	pid_t child;
+	int status = 0;
+
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		die_to(errfd, 125, "cannot make mounts private: %s", strerror(errno));
+	if (!cfg->net)
+		loopback_up();
+	sethostname("provfs", 6);
+	snprintf(path, sizeof(path), "%s/proc", r);
+	if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		die_to(errfd, 125, "cannot mount /proc in the sandbox: %s", strerror(errno));
+	setup_dev(errfd, r);
+	if (cfg->tmp) {
+		mount_at(errfd, cfg->tmp, r, "/tmp", "temporary directory");
+	} else {
+		snprintf(path, sizeof(path), "%s/tmp", r);
+		if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+			die_to(errfd, 125, "cannot mount /tmp: %s", strerror(errno));
+	}
+	for (const char *const *h = cfg->hide; h && *h; h++) {
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s%s", r, *h);
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+			mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k");
+	}
+	/* The workspace goes last: its path may lie under /tmp. */
+	snprintf(path, sizeof(path), "%s%s", r, cfg->workdir);
+	mkdir_p(path, 0755);
+	mount_at(errfd, cfg->workspace, r, cfg->workdir, "workspace");
+	if (chdir(r) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0)
+		die_to(errfd, 125, "cannot switch to the environment root: %s", strerror(errno));
+	if (chdir(cfg->workdir) < 0)
+		die_to(errfd, 125, "cannot enter '%s': %s", cfg->workdir, strerror(errno));
+
+	child = fork();
+	if (child < 0)
+		die_to(errfd, 125, "cannot fork: %s", strerror(errno));
+	if (child == 0) {
+		execvpe(cfg->argv[0], cfg->argv, cfg->envp);
+		die_to(errfd, errno == ENOENT ? 127 : 126, "cannot run '%s': %s", cfg->argv[0],
+		       strerror(errno));
+	}
+	close(errfd);
+	for (;;) {
+		int st;
+		pid_t p = wait(&st);
+
+		if (p < 0 && errno == EINTR)
+			continue;
+		if (p < 0)
+			break;
+		if (p == child)
+			status = st;
+	}
+	if (WIFEXITED(status))
+		_exit(WEXITSTATUS(status));
+	_exit(128 + WTERMSIG(status));
+}
+
+int sandbox_run(const struct sandbox_config *cfg, int *status, char *err, size_t errlen)
+{
+	int pipefd[2], flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
+	pid_t outer;
+	ssize_t n;
+	int st;
+
+	if (!cfg->net)
+		flags |= CLONE_NEWNET;
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "cannot create a pipe: %s", strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	outer = fork();
+	if (outer < 0) {
+		snprintf(err, errlen, "cannot fork: %s", strerror(errno));
+		return -1;
+	}
+	if (outer == 0) {
+		pid_t init;
+
+		close(pipefd[0]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (unshare(flags) < 0)
+			die_to(pipefd[1], 125, "cannot create namespaces: %s", strerror(errno));
+		init = fork();
+		if (init < 0)
+			die_to(pipefd[1], 125, "cannot fork: %s", strerror(errno));
+		if (init == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			sandbox_init(cfg, pipefd[1]);
+		}
+		close(pipefd[1]);
+		while (waitpid(init, &st, 0) < 0 && errno == EINTR)
+			;
+		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	}
+	close(pipefd[1]);
+	{
+		/* Ignore terminal signals while the build runs: it gets them. */
+		struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_quit;
+
+		sigaction(SIGINT, &ign, &old_int);
+		sigaction(SIGQUIT, &ign, &old_quit);
+		n = read_full(pipefd[0], err, errlen - 1);
+		while (waitpid(outer, &st, 0) < 0 && errno == EINTR)
+			;
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGQUIT, &old_quit, NULL);
+	}
+	close(pipefd[0]);
+	*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	if (n > 0) {
+		err[n] = '\0';
+		return -1;
+	}
+	err[0] = '\0';
+	return 0;
+}

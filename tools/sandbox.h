@@ -1,0 +1,36 @@
+/*
+ * sandbox: the built-in slave driver.  Runs a command in fresh Linux
+ * namespaces (mount, pid, ipc, uts, and net unless networking is asked
+ * for), with a given directory as its root, like bubblewrap does:
+ *   /            the environment root (a read-only provfs mount)
+ *   WORKDIR      the workspace (a read-write provfs mount), bind-mounted
+ *   /tmp         a provfs mount too, so temporary files are logged
+ *   /proc        a new procfs for the new pid namespace
+ *   /dev         a small tmpfs with null, zero, full, random, urandom, tty
+ *   /run         an empty tmpfs (hides the host's daemons and our mounts)
+ * The sandbox's init (pid 1) reaps every process and returns the command's
+ * status; when it exits the kernel kills whatever the build left running.
+ */
+#ifndef PROVFS_SANDBOX_H
+#define PROVFS_SANDBOX_H
+
+#include <stddef.h>
+
+struct sandbox_config {
+	const char *root;      /* new root: a mount point */
+	const char *workspace; /* host path of the workspace mount */
+	const char *workdir;   /* where it appears inside, absolute */
+	const char *tmp;       /* host path of the /tmp mount, NULL: tmpfs */
+	const char *const *hide; /* absolute paths to cover with an empty tmpfs */
+	int net;               /* share the host's network */
+	char *const *argv;
+	char *const *envp;
+};
+
+/* Runs cfg->argv and returns its exit status (0..255, or 128 + signal).
+ * Returns -1 with a lowercase message in err if the sandbox could not be
+ * set up or the command could not be started (exit status then 127 for a
+ * missing command, in *status). */
+int sandbox_run(const struct sandbox_config *cfg, int *status, char *err, size_t errlen);
+
+#endif
