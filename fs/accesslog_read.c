@@ -47,8 +47,9 @@ static const char probes_sql[] =
 
 static const char procs_sql[] =
 	"SELECT p.id, p.pid, p.ppid, p.exe, p.argv, p.cwd, p.start_ns, m.label,"
-	" (SELECT COUNT(*) FROM access a WHERE a.process = p.id)"
-	" FROM process p JOIN mount m ON m.id = p.mount ORDER BY p.id";
+	" COALESCE(c.n, 0) FROM process p JOIN mount m ON m.id = p.mount"
+	" LEFT JOIN (SELECT process, COUNT(*) AS n FROM access GROUP BY process) c"
+	"   ON c.process = p.id ORDER BY p.id";
 
 static const char mounts_sql[] =
 	"SELECT id, label, backing, mountpoint, readonly, started_ns, finished_ns,"
@@ -120,6 +121,8 @@ static int load_files(sqlite3 *db, const char *sql, struct alog_file **out, size
 static const char *const outputs_setup[] = {
 	"CREATE TEMP TABLE outs(mount INTEGER, path TEXT, digest TEXT, size INTEGER,"
 	" process INTEGER, grp INTEGER, real INTEGER, PRIMARY KEY(mount, path))",
+	/* Without it every close-write scans all outputs (Q_WRITE_GROUP). */
+	"CREATE INDEX temp.outs_grp ON outs(mount, grp)",
 	NULL,
 };
 
@@ -130,10 +133,13 @@ static const char *const outputs_sql[Q_N] = {
 		    " (SELECT grp FROM outs WHERE mount = ?1 AND path = ?2), 1)",
 	[Q_WRITE_GROUP] = "UPDATE outs SET digest = ?3, size = ?4, real = 1 WHERE mount = ?1"
 			  " AND grp = (SELECT grp FROM outs WHERE mount = ?1 AND path = ?2)",
-	[Q_DEL] = "DELETE FROM outs WHERE mount = ?1 AND (path = ?2 OR"
-		  " substr(path, 1, length(?2) + 1) = ?2 || '/')",
+	/* path and everything under it; the range ['P', 'P0') ('0' follows '/')
+	 * keeps it an index search instead of a scan of all outputs. */
+	[Q_DEL] = "DELETE FROM outs WHERE mount = ?1 AND path >= ?2 AND path < ?2 || '0'"
+		  " AND (path = ?2 OR substr(path, 1, length(?2) + 1) = ?2 || '/')",
 	[Q_MOVE] = "UPDATE OR REPLACE outs SET path = ?3 || substr(path, length(?2) + 1)"
-		   " WHERE mount = ?1 AND (path = ?2 OR substr(path, 1, length(?2) + 1) = ?2 || '/')",
+		   " WHERE mount = ?1 AND path >= ?2 AND path < ?2 || '0'"
+		   " AND (path = ?2 OR substr(path, 1, length(?2) + 1) = ?2 || '/')",
 	[Q_LINK_SRC] = "INSERT OR IGNORE INTO outs VALUES (?1, ?2, (SELECT digest_after FROM access"
 		       " WHERE mount = ?1 AND path = ?2 AND digest_after IS NOT NULL"
 		       " ORDER BY time_ns DESC LIMIT 1), NULL, NULL, NULL, 0)",
