@@ -1,0 +1,709 @@
+/*
+ * Unit tests for fs/accesslog: the writer (queue + batched sqlite writer
+ * thread) and the reader (alog_summary_load: inputs, outputs, probes,
+ * processes, mounts).  Real sqlite files in a mkdtemp directory; logs are
+ * written through the public API exactly as the daemon writes them, then
+ * read back.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "accesslog.h"
+#include "util.h"
+
+/* Three distinct, well-formed digests. */
+#define D1 "1111111111111111111111111111111111111111111111111111111111111111"
+#define D2 "2222222222222222222222222222222222222222222222222222222222222222"
+#define D3 "3333333333333333333333333333333333333333333333333333333333333333"
+
+struct fixture {
+	char dir[64];
+	char *db;          /* dir/log.db, not yet created */
+	struct alog *log;  /* opened by open_log() */
+	int64_t proc;      /* a process id in log */
+	int64_t clock;     /* fake time: strictly increasing per record */
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/provfs-test-alog.XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	f->db = path_join(f->dir, "log.db");
+	f->clock = 1700000000LL * 1000000000LL;
+	*state = f;
+	return f->db ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[256];
+
+	if (f->log)
+		alog_close(f->log, "clean");
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f->db);
+	free(f);
+	return 0;
+}
+
+static const struct alog_mount_info workspace = {
+	.label = "workspace", .backing = "/srv/backing", .mountpoint = "/mnt/ws", .readonly = 0,
+};
+
+static void open_log(struct fixture *f)
+{
+	assert_int_equal(alog_open(f->db, &workspace, &f->log), 0);
+	f->proc = alog_process_id(f->log);
+	alog_process(f->log, f->proc, &(struct alog_process){
+		.pid = 4242, .ppid = 1, .uid = 1000, .gid = 1000, .exe = "/usr/bin/cc",
+		.argv_json = "[\"cc\",\"-c\",\"a.c\"]", .cwd = "/mnt/ws", .start_ns = 123});
+}
+
+static void close_log(struct fixture *f)
+{
+	assert_int_equal(alog_close(f->log, "clean"), 0);
+	f->log = NULL;
+}
+
+/* Queues one access by f's process at the next tick of the fake clock. */
+static void rec(struct fixture *f, const char *op, const char *path, const char *path2,
+	       int64_t flags, int result, const char *digest_after)
+{
+	f->clock += 1000;
+	alog_access(f->log, &(struct alog_access){
+		.time_ns = f->clock, .process = f->proc, .op = op, .path = path, .path2 = path2,
+		.flags = flags, .result = result, .size = digest_after ? 10 : -1,
+		.digest_after = digest_after});
+}
+
+/* A file written through the mount: create, then the last writer closes. */
+static void written(struct fixture *f, const char *path, const char *digest)
+{
+	rec(f, ALOG_OP_CREATE, path, NULL, O_WRONLY | O_CREAT, 0, NULL);
+	rec(f, ALOG_OP_CLOSE_WRITE, path, NULL, 0, 0, digest);
+}
+
+static void read_file(struct fixture *f, const char *path, const char *digest)
+{
+	rec(f, ALOG_OP_OPEN, path, NULL, O_RDONLY, 0, digest);
+}
+
+static void load(struct fixture *f, struct alog_summary *sum)
+{
+	assert_int_equal(alog_summary_load(f->db, sum), 0);
+}
+
+/* The entry for path in files, or NULL. */
+static const struct alog_file *find(const struct alog_file *files, size_t n, const char *path)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(files[i].path, path))
+			return &files[i];
+	return NULL;
+}
+
+#define INPUT(s, p) find((s)->inputs, (s)->n_inputs, (p))
+#define OUTPUT(s, p) find((s)->outputs, (s)->n_outputs, (p))
+#define PROBE(s, p) find((s)->probes, (s)->n_probes, (p))
+
+/* ---- opening, mounts, processes ---- */
+
+static void open_creates_log_and_close_records_status(void **state)
+{
+	struct fixture *f = *state;
+	struct alog_summary sum;
+	int64_t before = time_now_ns();
+
+	open_log(f);
+	alog_capture_error(f->log, 2);
+	alog_capture_error(f->log, 1);
+	close_log(f);
+	assert_int_equal(access(f->db, F_OK), 0);
+	load(f, &sum);
+	assert_int_equal(sum.n_mounts, 1);
+	assert_string_equal(sum.mounts[0].label, "workspace");
+	assert_string_equal(sum.mounts[0].backing, "/srv/backing");
+	assert_string_equal(sum.mounts[0].mountpoint, "/mnt/ws");
+	assert_int_equal(sum.mounts[0].readonly, 0);
+	assert_true(sum.mounts[0].started_ns >= before);
+	assert_true(sum.mounts[0].finished_ns >= sum.mounts[0].started_ns);
+	assert_string_equal(sum.mounts[0].status, "clean");
+	assert_int_equal(sum.mounts[0].capture_errors, 3);
+	assert_int_equal(sum.n_accesses, 0);
+	alog_summary_free(&sum);
+	assert_int_equal(sum.n_mounts, 0); /* free leaves it empty */
+}
+
+static void processes_are_recorded_with_their_facts(void **state)
+{
+	struct fixture *f = *state;
+	struct alog_summary sum;
+	int64_t second;
+
+	open_log(f);
+	second = alog_process_id(f->log);
+	assert_true(f->proc > 0);
+	assert_true(second > 0);
+	assert_true(second != f->proc);
+	/* An access may name a process whose row comes later. */
+	f->clock += 1000;
+	alog_access(f->log, &(struct alog_access){
+		.time_ns = f->clock, .process = second, .op = ALOG_OP_STAT, .path = "/x",
+		.size = -1});
+	read_file(f, "/a.c", D1);
+	rec(f, ALOG_OP_STAT, "/a.c", NULL, 0, 0, NULL);
+	alog_process(f->log, second, &(struct alog_process){
+		.pid = 4243, .ppid = 4242, .exe = "/bin/sh", .argv_json = "[\"sh\"]", .cwd = "/"});
+	close_log(f);
+	load(f, &sum);
+	assert_int_equal(sum.n_procs, 2);
+	assert_int_equal(sum.procs[0].id, f->proc); /* sorted by id */
+	assert_int_equal(sum.procs[0].pid, 4242);
+	assert_int_equal(sum.procs[0].ppid, 1);
+	assert_string_equal(sum.procs[0].exe, "/usr/bin/cc");
+	assert_string_equal(sum.procs[0].argv_json, "[\"cc\",\"-c\",\"a.c\"]");
+	assert_string_equal(sum.procs[0].cwd, "/mnt/ws");
+	assert_int_equal(sum.procs[0].start_ns, 123);
+	assert_string_equal(sum.procs[0].mount, "workspace");
+	assert_int_equal(sum.procs[0].accesses, 2);
+	assert_int_equal(sum.procs[1].id, second);
+	assert_int_equal(sum.procs[1].pid, 4243);
+	assert_int_equal(sum.procs[1].accesses, 1);
+	assert_int_equal(sum.n_accesses, 3);
+	alog_summary_free(&sum);
+}
+
+/* Two daemons (environment root and workspace) share one log file: two
+ * mount rows, and process ids that never collide. */
+static void two_mounts_share_one_log(void **state)
+{
+	static const struct alog_mount_info root = {
+		.label = "root", .backing = "/srv/env", .mountpoint = "/mnt/root", .readonly = 1,
+	};
+	struct fixture *f = *state;
+	struct alog *other;
+	struct alog_summary sum;
+	int64_t ids[2][3];
+	int64_t t = f->clock;
+
+	assert_int_equal(alog_open(f->db, &workspace, &f->log), 0);
+	assert_int_equal(alog_open(f->db, &root, &other), 0);
+	for (int i = 0; i < 3; i++) {
+		ids[0][i] = alog_process_id(f->log);
+		ids[1][i] = alog_process_id(other);
+	}
+	for (int i = 0; i < 3; i++)
+		for (int j = 0; j < 3; j++)
+			assert_true(ids[0][i] != ids[1][j]);
+	for (int i = 0; i < 3; i++) {
+		alog_process(f->log, ids[0][i], &(struct alog_process){.pid = 100 + i});
+		alog_process(other, ids[1][i], &(struct alog_process){.pid = 200 + i});
+	}
+	alog_access(f->log, &(struct alog_access){.time_ns = ++t, .process = ids[0][0],
+		.op = ALOG_OP_OPEN, .path = "/main.c", .size = 5, .digest_after = D1});
+	alog_access(other, &(struct alog_access){.time_ns = ++t, .process = ids[1][0],
+		.op = ALOG_OP_EXEC, .path = "/usr/bin/cc", .size = 5, .digest_after = D2});
+	alog_access(other, &(struct alog_access){.time_ns = ++t, .process = ids[1][0],
+		.op = ALOG_OP_PROBE, .path = "/main.c", .result = ENOENT, .size = -1});
+	assert_int_equal(alog_close(other, "clean"), 0);
+	close_log(f);
+
+	load(f, &sum);
+	assert_int_equal(sum.n_mounts, 2);
+	assert_string_equal(sum.mounts[0].label, "workspace");
+	assert_string_equal(sum.mounts[1].label, "root");
+	assert_int_equal(sum.mounts[1].readonly, 1);
+	assert_int_equal(sum.n_procs, 6);
+	for (size_t i = 0; i < sum.n_procs; i++) {
+		const struct alog_proc_row *p = &sum.procs[i];
+
+		assert_string_equal(p->mount, p->pid >= 200 ? "root" : "workspace");
+	}
+	/* Same path, different mounts: the workspace read is an input, the
+	 * root probe is still a probe. */
+	assert_int_equal(sum.n_inputs, 2);
+	assert_string_equal(sum.inputs[0].mount, "root"); /* sorted by (mount, path) */
+	assert_string_equal(sum.inputs[0].path, "/usr/bin/cc");
+	assert_int_equal(sum.inputs[0].exec, 1);
+	assert_string_equal(sum.inputs[1].mount, "workspace");
+	assert_string_equal(sum.inputs[1].path, "/main.c");
+	assert_int_equal(sum.n_probes, 1);
+	assert_string_equal(sum.probes[0].mount, "root");
+	alog_summary_free(&sum);
+}
+
+/* ---- inputs ---- */
+
+static void inputs_are_files_read_before_written(void **state)
+{
+	struct fixture *f = *state;
+	struct alog_summary sum;
+	const struct alog_file *in;
+
+	open_log(f);
+	read_file(f, "/src/main.c", D1);
+	rec(f, ALOG_OP_EXEC, "/usr/bin/cc", NULL, O_RDONLY, 0, D2);
+	/* Read, then overwritten: still an input, with what was read. */
+	read_file(f, "/config.h", D1);
+	rec(f, ALOG_OP_OPEN, "/config.h", NULL, O_WRONLY | O_TRUNC, 0, NULL);
+	rec(f, ALOG_OP_CLOSE_WRITE, "/config.h", NULL, 0, 0, D3);
+	/* Read twice: the first digest counts. */
+	read_file(f, "/twice.h", D1);
+	read_file(f, "/twice.h", D2);
+	close_log(f);
+
+	load(f, &sum);
+	assert_int_equal(sum.n_inputs, 4);
+	in = INPUT(&sum, "/src/main.c");
+	assert_non_null(in);
+	assert_string_equal(in->digest, D1);
+	assert_int_equal(in->size, 10);
+	assert_int_equal(in->process, f->proc);
+	assert_string_equal(in->mount, "workspace");
+	assert_int_equal(in->exec, 0);
+	in = INPUT(&sum, "/usr/bin/cc");
+	assert_non_null(in);
+	assert_int_equal(in->exec, 1);
+	assert_string_equal(in->digest, D2);
+	in = INPUT(&sum, "/config.h");
+	assert_non_null(in);
+	assert_string_equal(in->digest, D1);
+	in = INPUT(&sum, "/twice.h");
+	assert_non_null(in);
+	assert_string_equal(in->digest, D1);
+	/* Sorted by path within the mount. */
+	for (size_t i = 1; i < sum.n_inputs; i++)
+		assert_true(strcmp(sum.inputs[i - 1].path, sum.inputs[i].path) < 0);
+	alog_summary_free(&sum);
+}
+
+static void files_written_then_read_are_not_inputs(void **state)
+{
+	struct fixture *f = *state;
+	struct alog_summary sum;
+
+	open_log(f);
+	written(f, "/gen.h", D1);
+	read_file(f, "/gen.h", D1);
+	rec(f, ALOG_OP_CLOSE_WRITE, "/tmp.o", NULL, 0, 0, D2);
+	rec(f, ALOG_OP_RENAME, "/tmp.o", "/final.o", 0, 0, NULL);
+	read_file(f, "/final.o", D2);
+	rec(f, ALOG_OP_OPEN, "/rw.db", NULL, O_RDWR, 0, NULL);
+	read_file(f, "/rw.db", D3);
+	rec(f, ALOG_OP_SYMLINK, "/lnk", "target", 0, 0, NULL);
+	read_file(f, "/lnk", D3);
+	close_log(f);
+
+	load(f, &sum);
+	assert_null(INPUT(&sum, "/gen.h"));
+	assert_null(INPUT(&sum, "/final.o"));
+	assert_null(INPUT(&sum, "/rw.db"));
+	assert_null(INPUT(&sum, "/lnk"));
+	assert_int_equal(sum.n_inputs, 0);
+	alog_summary_free(&sum);
+}
+
+static void failed_writable_and_undigested_opens_are_not_inputs(void **state)
+{
+	struct fixture *f = *state;
+	struct alog_summary sum;
+
+	open_log(f);
+	rec(f, ALOG_OP_OPEN, "/failed", NULL, O_RDONLY, EACCES, D1);
+	rec(f, ALOG_OP_OPEN, "/rdwr", NULL, O_RDWR, 0, D1);
+	rec(f, ALOG_OP_OPEN, "/wronly", NULL, O_WRONLY, 0, D1);
+	rec(f, ALOG_OP_OPEN, "/nodigest", NULL, O_RDONLY, 0, NULL);
+	rec(f, ALOG_OP_STAT, "/stat-only", NULL, 0, 0, NULL);
+	read_file(f, "/real", D1);
+	close_log(f);
+
+	load(f, &sum);
+	assert_int_equal(sum.n_inputs, 1);
+	assert_string_equal(sum.inputs[0].path, "/real");
+	alog_summary_free(&sum);
+}
+
+/* ---- outputs ---- */
+
+static void outputs_have_their_last_written_digest(void **state)
+{
+	struct fixture *f = *state;
+	struct alog_summary sum;
+	const struct alog_file *out;
+
+	open_log(f);
+	written(f, "/a.o", D1);
+	written(f, "/b.o", D1);
+	rec(f, ALOG_OP_OPEN, "/b.o", NULL, O_WRONLY | O_APPEND, 0, NULL);
+	rec(f, ALOG_OP_CLOSE_WRITE, "/b.o", NULL, 0, 0, D2);
+	close_log(f);
+
+	load(f, &sum);
+	assert_int_equal(sum.n_outputs, 2);
+	out = OUTPUT(&sum, "/a.o");
+	assert_non_null(out);
+	assert_string_equal(out->digest, D1);
+	assert_int_equal(out->size, 10);
+	assert_int_equal(out->process, f->proc);
+	assert_string_equal(out->mount, "workspace");
+	out = OUTPUT(&sum, "/b.o");
+	assert_non_null(out);
+	assert_string_equal(out->digest, D2);
+	alog_summary_free(&sum);
+}
+
+static void rename_moves_an_output_and_unlink_removes_it(void **state)
+{
+	struct fixture *f = *state;
+	struct alog_summary sum;
+	const struct alog_file *out;
+
+	open_log(f);
+	written(f, "/out.tmp", D1);
+	rec(f, ALOG_OP_RENAME, "/out.tmp", "/out", 0, 0, NULL);
+	written(f, "/scratch", D2);
+	rec(f, ALOG_OP_UNLINK, "/scratch", NULL, 0, 0, NULL);
+	/* A failed unlink changes nothing. */
+	written(f, "/kept", D3);
+	rec(f, ALOG_OP_UNLINK, "/kept", NULL, 0, EACCES, NULL);
+	close_log(f);
+
+	load(f, &sum);
+	assert_null(OUTPUT(&sum, "/out.tmp"));
+	out = OUTPUT(&sum, "/out");
+	assert_non_null(out);
+	assert_string_equal(out->digest, D1);
+	assert_null(OUTPUT(&sum, "/scratch"));
+	assert_non_null(OUTPUT(&sum, "/kept"));
+	assert_int_equal(sum.n_outputs, 2);
+	alog_summary_free(&sum);
+}
+
+static void rename_over_an_output_replaces_it(void **state)
+{
+	struct fixture *f = *state;
+	struct alog_summary sum;
+
+	open_log(f);
+	written(f, "/x", D1);
+	written(f, "/y", D2);
+	rec(f, ALOG_OP_RENAME, "/y", "/x", 0, 0, NULL);
+	close_log(f);
+
+	load(f, &sum);
+	assert_int_equal(sum.n_outputs, 1);
+	assert_string_equal(sum.outputs[0].path, "/x");
+	assert_string_equal(sum.outputs[0].digest, D2);
+	alog_summary_free(&sum);
+}
+
+static void renaming_a_directory_moves_outputs_under_it(void **state)
+{
+	struct fixture *f = *state;
+	struct alog_summary sum;
+	const struct alog_file *out;
+
+	open_log(f);
+	rec(f, ALOG_OP_MKDIR, "/build", NULL, 0755, 0, NULL);
+	rec(f, ALOG_OP_MKDIR, "/build/sub", NULL, 0755, 0, NULL);
+	written(f, "/build/a.o", D1);
+	written(f, "/build/sub/b.o", D2);
+	written(f, "/buildfile", D3); /* shares the prefix, not the directory */
+	rec(f, ALOG_OP_RENAME, "/build", "/dist", 0, 0, NULL);
+	close_log(f);
+
+	load(f, &sum);
+	assert_int_equal(sum.n_outputs, 3);
+	assert_null(OUTPUT(&sum, "/build/a.o"));
+	assert_null(OUTPUT(&sum, "/build/sub/b.o"));
+	out = OUTPUT(&sum, "/dist/a.o");
+	assert_non_null(out);
+	assert_string_equal(out->digest, D1);
+	out = OUTPUT(&sum, "/dist/sub/b.o");
+	assert_non_null(out);
+	assert_string_equal(out->digest, D2);
+	out = OUTPUT(&sum, "/buildfile");
+	assert_non_null(out);
+	assert_string_equal(out->digest, D3);
+	alog_summary_free(&sum);
+}
+
+static void unlinking_then_rewriting_makes_it_an_output_again(void **state)
+{
+	struct fixture *f = *state;
+	struct alog_summary sum;
+
+	open_log(f);
+	written(f, "/f", D1);
+	rec(f, ALOG_OP_UNLINK, "/f", NULL, 0, 0, NULL);
+	written(f, "/f", D2);
+	close_log(f);
+
+	load(f, &sum);
+	assert_int_equal(sum.n_outputs, 1);
+	assert_string_equal(sum.outputs[0].digest, D2);
+	alog_summary_free(&sum);
+}
+
+/* ---- probes ---- */
+
+static void probes_are_paths_found_missing(void **state)
+{
+	struct fixture *f = *state;
+	struct alog_summary sum;
+	const struct alog_file *p;
+
+	open_log(f);
+	rec(f, ALOG_OP_PROBE, "/usr/include/missing.h", NULL, 0, ENOENT, NULL);
+	rec(f, ALOG_OP_PROBE, "/usr/include/missing.h", NULL, 0, ENOENT, NULL);
+	/* Probed, then created by the build: not a probe. */
+	rec(f, ALOG_OP_PROBE, "/config.status", NULL, 0, ENOENT, NULL);
+	written(f, "/config.status", D1);
+	rec(f, ALOG_OP_PROBE, "/made-by-mkdir", NULL, 0, ENOENT, NULL);
+	rec(f, ALOG_OP_MKDIR, "/made-by-mkdir", NULL, 0755, 0, NULL);
+	rec(f, ALOG_OP_PROBE, "/moved-here", NULL, 0, ENOENT, NULL);
+	written(f, "/moved.tmp", D2);
+	rec(f, ALOG_OP_RENAME, "/moved.tmp", "/moved-here", 0, 0, NULL);
+	/* A failed create does not bring the path into being. */
+	rec(f, ALOG_OP_PROBE, "/nope", NULL, 0, ENOENT, NULL);
+	rec(f, ALOG_OP_CREATE, "/nope", NULL, O_CREAT, EACCES, NULL);
+	close_log(f);
+
+	load(f, &sum);
+	assert_int_equal(sum.n_probes, 2);
+	p = PROBE(&sum, "/usr/include/missing.h");
+	assert_non_null(p);
+	assert_int_equal(p->process, f->proc);
+	assert_string_equal(p->digest, "");
+	assert_non_null(PROBE(&sum, "/nope"));
+	assert_null(PROBE(&sum, "/config.status"));
+	assert_null(PROBE(&sum, "/made-by-mkdir"));
+	assert_null(PROBE(&sum, "/moved-here"));
+	alog_summary_free(&sum);
+}
+
+/* ---- bad logs ---- */
+
+static void missing_log_is_enoent(void **state)
+{
+	struct fixture *f = *state;
+	struct alog_summary sum;
+
+	assert_int_equal(alog_summary_load(f->db, &sum), -ENOENT);
+	assert_int_equal(access(f->db, F_OK), -1); /* loading did not create it */
+}
+
+static void text_file_is_not_a_log(void **state)
+{
+	struct fixture *f = *state;
+	struct alog_summary sum;
+	struct alog *log = NULL;
+	int fd = open(f->db, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	const char text[] = "this is a text file, not a database; it is long enough to "
+			    "cover a header of one hundred bytes, which sqlite reads first.\n";
+
+	assert_true(fd >= 0);
+	assert_int_equal(write_full(fd, text, sizeof(text) - 1), 0);
+	close(fd);
+	assert_int_equal(alog_summary_load(f->db, &sum), -EBADMSG);
+	assert_int_equal(alog_open(f->db, &workspace, &log), -EBADMSG);
+	assert_null(log);
+}
+
+static void other_sqlite_database_is_not_a_log(void **state)
+{
+	struct fixture *f = *state;
+	struct alog_summary sum;
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE access(id INTEGER PRIMARY KEY, path TEXT);"
+				      "INSERT INTO access(path) VALUES ('/x');", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(alog_summary_load(f->db, &sum), -EBADMSG);
+}
+
+static void log_in_missing_directory_fails(void **state)
+{
+	struct fixture *f = *state;
+	struct alog *log = NULL;
+	char *bad = path_join(f->dir, "no/such/dir/log.db");
+
+	assert_true(alog_open(bad, &workspace, &log) < 0);
+	assert_null(log);
+	free(bad);
+}
+
+/* ---- volume and durability ---- */
+
+/* 100k records go through the queue and all arrive, while another
+ * connection holds the write lock: alog_access never waits on sqlite. */
+static void many_records_are_queued_and_all_committed(void **state)
+{
+	struct fixture *f = *state;
+	const int n = 100000;
+	struct alog_summary sum;
+	sqlite3 *blocker;
+	char path[32];
+
+	open_log(f);
+	assert_int_equal(sqlite3_open(f->db, &blocker), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(blocker, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+	for (int i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "/f/%06d", i);
+		rec(f, (i % 2) ? ALOG_OP_STAT : ALOG_OP_READDIR, path, NULL, 0, 0, NULL);
+	}
+	assert_int_equal(sqlite3_exec(blocker, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(blocker);
+	close_log(f);
+
+	load(f, &sum);
+	assert_int_equal(sum.n_accesses, n);
+	assert_int_equal(sum.n_procs, 1);
+	assert_int_equal(sum.procs[0].accesses, n);
+	alog_summary_free(&sum);
+}
+
+/* A build-sized log: 20k sources read, 20k objects written to a temporary
+ * name and renamed, 5k scratch files unlinked, 2000 processes.  Every
+ * one is accounted for, and the reduction stays fast (each step of it was
+ * once a scan per row, which made this take minutes; meson's timeout
+ * catches a regression). */
+static void many_inputs_and_outputs_are_reduced(void **state)
+{
+	struct fixture *f = *state;
+	const int n = 20000, scratch = 5000, procs = 2000;
+	struct alog_summary sum;
+	int64_t ids[2000];
+	char path[32], tmp[32];
+
+	open_log(f);
+	for (int i = 0; i < procs; i++) {
+		ids[i] = alog_process_id(f->log);
+		alog_process(f->log, ids[i], &(struct alog_process){.pid = 10000 + i});
+	}
+	for (int i = 0; i < n; i++) {
+		f->proc = ids[i % procs];
+		snprintf(path, sizeof(path), "/src/%05d.c", i);
+		read_file(f, path, D1);
+		snprintf(tmp, sizeof(tmp), "/obj/%05d.o.tmp", i);
+		snprintf(path, sizeof(path), "/obj/%05d.o", i);
+		written(f, tmp, D2);
+		rec(f, ALOG_OP_RENAME, tmp, path, 0, 0, NULL);
+	}
+	for (int i = 0; i < scratch; i++) {
+		snprintf(path, sizeof(path), "/tmp/cc%05d.s", i);
+		written(f, path, D3);
+		rec(f, ALOG_OP_UNLINK, path, NULL, 0, 0, NULL);
+	}
+	close_log(f);
+
+	load(f, &sum);
+	assert_int_equal(sum.n_accesses, 4 * n + 3 * scratch);
+	assert_int_equal(sum.n_inputs, n);
+	assert_int_equal(sum.n_outputs, n);
+	assert_int_equal(sum.n_procs, procs + 1);
+	assert_int_equal(sum.procs[1].accesses, (4 * n) / procs);
+	assert_string_equal(sum.inputs[n - 1].path, "/src/19999.c");
+	assert_string_equal(sum.outputs[0].path, "/obj/00000.o");
+	assert_string_equal(sum.outputs[0].digest, D2);
+	assert_string_equal(sum.outputs[n - 1].path, "/obj/19999.o");
+	alog_summary_free(&sum);
+}
+
+/* A daemon killed without alog_close leaves a log that loads, holding
+ * every batch committed before it died. */
+static void killed_writer_leaves_committed_batches(void **state)
+{
+	struct fixture *f = *state;
+	const int first = 500, second = 300;
+	struct alog_summary sum;
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct timespec wait = {.tv_sec = 0, .tv_nsec = 400 * 1000000L};
+		char path[32];
+
+		if (alog_open(f->db, &workspace, &f->log) != 0)
+			_exit(10);
+		f->proc = alog_process_id(f->log);
+		alog_process(f->log, f->proc, &(struct alog_process){.pid = getpid()});
+		for (int i = 0; i < first; i++) {
+			snprintf(path, sizeof(path), "/in/%d", i);
+			read_file(f, path, D1);
+		}
+		/* Longer than the 100 ms flush interval: the batch commits. */
+		nanosleep(&wait, NULL);
+		for (int i = 0; i < second; i++) {
+			snprintf(path, sizeof(path), "/late/%d", i);
+			read_file(f, path, D2);
+		}
+		_exit(0); /* no alog_close: as if killed */
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+
+	load(f, &sum);
+	assert_true(sum.n_accesses >= first);
+	assert_true(sum.n_accesses <= first + second);
+	assert_int_equal(sum.n_mounts, 1);
+	assert_int_equal(sum.mounts[0].finished_ns, 0); /* never closed */
+	assert_string_equal(sum.mounts[0].status, "");
+	assert_int_equal(sum.n_procs, 1);
+	assert_non_null(INPUT(&sum, "/in/0"));
+	assert_non_null(INPUT(&sum, "/in/499"));
+	alog_summary_free(&sum);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(open_creates_log_and_close_records_status),
+		T(processes_are_recorded_with_their_facts),
+		T(two_mounts_share_one_log),
+		T(inputs_are_files_read_before_written),
+		T(files_written_then_read_are_not_inputs),
+		T(failed_writable_and_undigested_opens_are_not_inputs),
+		T(outputs_have_their_last_written_digest),
+		T(rename_moves_an_output_and_unlink_removes_it),
+		T(rename_over_an_output_replaces_it),
+		T(renaming_a_directory_moves_outputs_under_it),
+		T(unlinking_then_rewriting_makes_it_an_output_again),
+		T(probes_are_paths_found_missing),
+		T(missing_log_is_enoent),
+		T(text_file_is_not_a_log),
+		T(other_sqlite_database_is_not_a_log),
+		T(log_in_missing_directory_fails),
+		T(many_records_are_queued_and_all_committed),
+		T(many_inputs_and_outputs_are_reduced),
+		T(killed_writer_leaves_committed_batches),
+	};
+
+	return cmocka_run_group_tests_name("accesslog", tests, NULL, NULL);
+}
