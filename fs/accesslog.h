@@ -150,4 +150,10 @@ struct alog_summary {
 int alog_summary_load(const char *path, struct alog_summary *out);
 void alog_summary_free(struct alog_summary *sum);
 
+/* The latest mount row for mountpoint: its finish time (0 if the daemon
+ * never finished, e.g. was killed) and capture error count.  Cheap: no
+ * summary is computed.  0, -ENOENT (no such mount), -EBADMSG, -EACCES. */
+int alog_mount_status(const char *path, const char *mountpoint, int64_t *finished_ns,
+		      int64_t *capture_errors);
+
 #endif

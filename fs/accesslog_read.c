@@ -18,19 +18,27 @@ static const char renamed_sql[] =
 	" FROM access WHERE op = 'rename' AND result = 0 GROUP BY mount, path2;"
 	"CREATE INDEX temp.renamed_path ON renamed(path);";
 
+/* First read and first write of each path, so the inputs query is a join
+ * of two small grouped tables instead of a correlated scan of the log. */
+static const char firsts_sql[] =
+	"CREATE TEMP TABLE firstread AS SELECT mount, path, MIN(time_ns) AS t FROM access"
+	" WHERE op IN ('open','exec') AND result = 0 AND (flags & 3) = 0"
+	" AND digest_after IS NOT NULL GROUP BY mount, path;"
+	"CREATE TEMP TABLE firstwrite AS SELECT mount, path, MIN(time_ns) AS t FROM access"
+	" WHERE result = 0 AND (op IN " WRITE_OPS " OR (op = 'open' AND (flags & 3) != 0))"
+	" GROUP BY mount, path;"
+	"CREATE INDEX temp.firstwrite_path ON firstwrite(path, mount);";
+
 static const char inputs_sql[] =
 	"SELECT m.label, a.path, a.digest_after, a.size, a.process, a.op = 'exec'"
-	" FROM access a JOIN mount m ON m.id = a.mount"
-	" WHERE a.id IN (SELECT id FROM access x WHERE x.op IN ('open','exec')"
-	"   AND x.result = 0 AND (x.flags & 3) = 0 AND x.digest_after IS NOT NULL"
-	"   AND x.time_ns = (SELECT MIN(time_ns) FROM access y WHERE y.mount = x.mount"
-	"     AND y.path = x.path AND y.op IN ('open','exec') AND y.result = 0"
-	"     AND (y.flags & 3) = 0 AND y.digest_after IS NOT NULL))"
-	" AND NOT EXISTS (SELECT 1 FROM access w WHERE w.path = a.path AND w.mount = a.mount"
-	"   AND w.result = 0 AND w.time_ns < a.time_ns AND (w.op IN " WRITE_OPS
-	"   OR (w.op = 'open' AND (w.flags & 3) != 0)))"
-	" AND NOT EXISTS (SELECT 1 FROM renamed r WHERE r.path = a.path AND r.mount = a.mount"
-	"   AND r.t < a.time_ns)"
+	" FROM firstread f JOIN access a ON a.path = f.path AND a.mount = f.mount"
+	"   AND a.time_ns = f.t AND a.op IN ('open','exec') AND a.result = 0"
+	"   AND (a.flags & 3) = 0 AND a.digest_after IS NOT NULL"
+	" JOIN mount m ON m.id = a.mount"
+	" WHERE NOT EXISTS (SELECT 1 FROM firstwrite w WHERE w.path = f.path"
+	"   AND w.mount = f.mount AND w.t < f.t)"
+	" AND NOT EXISTS (SELECT 1 FROM renamed r WHERE r.path = f.path AND r.mount = f.mount"
+	"   AND r.t < f.t)"
 	" GROUP BY a.mount, a.path ORDER BY m.label, a.path";
 
 static const char outputs_replay_sql[] =
@@ -315,7 +323,8 @@ int alog_summary_load(const char *path, struct alog_summary *sum)
 	}
 	sqlite3_finalize(st);
 	ret = load_mounts(db, sum);
-	if (ret == 0 && sqlite3_exec(db, renamed_sql, NULL, NULL, NULL) != SQLITE_OK)
+	if (ret == 0 && (sqlite3_exec(db, renamed_sql, NULL, NULL, NULL) != SQLITE_OK ||
+			 sqlite3_exec(db, firsts_sql, NULL, NULL, NULL) != SQLITE_OK))
 		ret = -EBADMSG;
 	if (ret == 0)
 		ret = load_files(db, inputs_sql, &sum->inputs, &sum->n_inputs, 1);
@@ -366,4 +375,33 @@ void alog_summary_free(struct alog_summary *sum)
 	}
 	free(sum->mounts);
 	memset(sum, 0, sizeof(*sum));
+}
+
+int alog_mount_status(const char *path, const char *mountpoint, int64_t *finished_ns,
+		      int64_t *capture_errors)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int ret = -ENOENT;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		return -EACCES;
+	}
+	sqlite3_busy_timeout(db, 10000);
+	if (sqlite3_prepare_v2(db, "SELECT finished_ns, capture_errors FROM mount"
+				   " WHERE mountpoint = ? ORDER BY id DESC LIMIT 1", -1, &st,
+			       NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		return -EBADMSG;
+	}
+	sqlite3_bind_text(st, 1, mountpoint, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*finished_ns = sqlite3_column_int64(st, 0);
+		*capture_errors = sqlite3_column_int64(st, 1);
+		ret = 0;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return ret;
 }

@@ -456,8 +456,13 @@ int statement_build(const struct statement_params *p, json_t **out, size_t *skip
 	if (skipped_outputs)
 		*skipped_outputs = skipped;
 	if (json_array_size(subj) == 0) {
-		json_decref(subj);
-		return -ENODATA;
+		/* A build that wrote nothing (a test run, a failed build) still
+		 * gets a manifest: its subject is then the access log itself. */
+		if (append(subj, json_pack("{s:s, s:{s:s}}", "name", STATEMENT_LOG_SUBJECT,
+					   "digest", "sha256", p->log_digest))) {
+			json_decref(subj);
+			return -ENOMEM;
+		}
 	}
 	stmt = json_pack("{ss so ss s{s{ss so so so} s{s{ss s{ss}} so so}}}",
 			 "_type", STATEMENT_TYPE, "subject", subj,

@@ -26,6 +26,8 @@
 #define STATEMENT_BUILD_TYPE "https://provfs.dev/buildtypes/run/v1"
 #define STATEMENT_DEFAULT_BUILDER "https://provfs.dev/builders/local/v1"
 #define STATEMENT_MASK "***"
+/* Subject name used when a build has no output with a digest. */
+#define STATEMENT_LOG_SUBJECT "provfs-access-log"
 
 struct statement_params {
 	const struct alog_summary *summary;
@@ -53,9 +55,9 @@ struct statement_params {
 int statement_name_is_secret(const char *name);
 
 /* Builds the Statement.  *skipped_outputs gets the number of outputs left
- * out of the subjects because their digest was unknown.  Returns 0,
- * -EINVAL (missing log digest, bad command), -ENODATA (no output has a
- * digest: nothing to attest), -ENOMEM. */
+ * out of the subjects because their digest was unknown.  When no output
+ * has a digest the only subject is the access log (STATEMENT_LOG_SUBJECT).
+ * Returns 0, -EINVAL (missing log digest, bad command), -ENOMEM. */
 int statement_build(const struct statement_params *p, json_t **out, size_t *skipped_outputs);
 
 /* Checks a parsed payload is a Statement v1 with a SLSA v1 predicate of the

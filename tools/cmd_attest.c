@@ -62,7 +62,7 @@ static void attest_usage(FILE *out)
 		"      --json             print a summary object on stdout\n"
 		"  -h, --help             show this help\n"
 		"\n"
-		"Exit status: 0 written, 1 nothing to attest, 2 usage or environment error.\n");
+		"Exit status: 0 written, 2 usage or environment error.\n");
 }
 
 struct attest_opts {
@@ -546,9 +546,6 @@ static int attest_run(struct attest_state *st)
 	p.has_exit_status = o->has_exit_status;
 	p.exit_status = o->exit_status;
 	ret = statement_build(&p, &st->stmt, &skipped);
-	if (ret == -ENODATA)
-		return cli_fail(CLI_FAILED, "access log '%s' records no output with a digest; "
-				"nothing to attest", o->log);
 	if (ret)
 		return cli_fail(CLI_USAGE, "cannot build the statement: %s", strerror(-ret));
 	phase("statement");

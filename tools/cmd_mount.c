@@ -316,7 +316,7 @@ int cmd_umount(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct alog_summary sum;
+	int64_t finished_ns = 0;
 	char *mp, *log_path = NULL;
 	pid_t pid = 0;
 	int c, ret, alive, have_state, json = 0, rc = CLI_OK, died = 0;
@@ -356,14 +356,8 @@ int cmd_umount(int argc, char **argv)
 	mountstate_remove(mp);
 	/* The daemon's last act is to record its finish time in the log; a
 	 * mount row without one belongs to a daemon that was killed. */
-	if (log_path && alog_summary_load(log_path, &sum) == 0) {
-		for (size_t i = 0; i < sum.n_mounts; i++) {
-			if (strcmp(sum.mounts[i].mountpoint, mp))
-				continue;
-			capture_errors = sum.mounts[i].capture_errors;
-			died = sum.mounts[i].finished_ns == 0;
-		}
-		alog_summary_free(&sum);
+	if (log_path && alog_mount_status(log_path, mp, &finished_ns, &capture_errors) == 0) {
+		died = finished_ns == 0;
 	} else if (have_state && !alive) {
 		died = 1;
 	}

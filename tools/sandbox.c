@@ -170,8 +170,12 @@ static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *
 			continue;
 		if (p < 0)
 			break;
-		if (p == child)
+		if (p == child) {
+			/* Done: whatever the build left running dies with the
+			 * namespace when we exit. */
 			status = st;
+			break;
+		}
 	}
 	if (WIFEXITED(status))
 		_exit(WEXITSTATUS(status));

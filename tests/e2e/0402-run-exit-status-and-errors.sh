@@ -1,0 +1,27 @@
+# A failing build's status becomes provfs's and it still gets a manifest
+# that says it failed; a missing command or environment is a clear error,
+# leaves nothing mounted and no process behind.
+. "$(dirname "$0")/lib.sh"
+mkdir -p "$T/ws"
+cd "$T/ws"
+"$PROVFS" run --store "$T/store" --quiet --out "$T/fail.json" -- sh -c 'echo partial >out.txt; exit 7'
+assert_eq 7 "$?" "exit status of a failing build"
+python3 - "$T/fail.json" <<'PY' || fail "manifest of the failed build"
+import base64, json, sys
+st = json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))
+assert "7" in json.dumps(st["predicate"]["runDetails"]), st["predicate"]["runDetails"]
+PY
+before=$(grep -c provfs /proc/mounts)
+"$PROVFS" run --store "$T/store" --quiet -- no-such-command-xyz 2>"$T/err"
+assert_eq 127 "$?" "missing command"
+grep -q "cannot run 'no-such-command-xyz'" "$T/err" || fail "message: $(cat "$T/err")"
+"$PROVFS" run --store "$T/store" --quiet --env 0000000000000000000000000000000000000000000000000000000000000000 -- true 2>"$T/err2"
+assert_eq 2 "$?" "missing environment"
+grep -q "no environment" "$T/err2" || fail "message: $(cat "$T/err2")"
+assert_eq "$before" "$(grep -c provfs /proc/mounts)" "mounts left behind"
+# a build that leaves a daemon running: it dies with the slave
+"$PROVFS" run --store "$T/store" --quiet -- sh -c 'sleep 300 & echo started' >/dev/null
+sleep 0.5
+pgrep -f "sleep 300" >/dev/null && fail "a process outlived its slave"
+assert_eq "$before" "$(grep -c provfs /proc/mounts)" "mounts left behind"
+exit 0
