@@ -1,0 +1,59 @@
+# An environment imported into the store is a tree digest; provfs run
+# --env gives a slave with exactly that root, every time, and the manifest
+# names the digest.  A corrupt object, an unknown environment or a hostile
+# tree object is a clear error that leaves nothing mounted.
+. "$(dirname "$0")/lib.sh"
+S=$T/store
+R=$T/rootfs
+# a tiny root: dash, cat and their libraries
+mkdir -p "$R/bin" "$R/etc" "$R/tmp" "$R/proc" "$R/dev" "$R/build" "$R/run"
+for b in /bin/sh /bin/cat /bin/ls; do
+	cp -L "$b" "$R/bin/"
+	ldd "$b" | grep -o '/[^ ]*' | while read -r lib; do
+		mkdir -p "$R$(dirname "$lib")"
+		cp -L "$lib" "$R$lib"
+	done
+done
+echo 'ID=tiny' >"$R/etc/os-release"
+D=$("$PROVFS" env --store "$S" --quiet import --name tiny "$R") || fail "import"
+[ ${#D} -eq 64 ] || fail "digest '$D'"
+"$PROVFS" env --store "$S" ls | grep -q "$D" || fail "env ls"
+"$PROVFS" env --store "$S" show tiny | grep -q "files:" || fail "env show"
+mkdir -p "$T/ws"
+cd "$T/ws"
+for i in 1 2; do
+	"$PROVFS" run --store "$S" --env tiny --quiet --out "$T/m$i.json" -- \
+		sh -c 'cat /etc/os-release >out.txt; ls / >>out.txt; echo x >/tmp/scratch' ||
+		fail "run $i in the environment"
+done
+grep -q ID=tiny "$T/ws/out.txt" || fail "not the environment's root: $(cat "$T/ws/out.txt")"
+grep -q pyenv "$T/ws/out.txt" && fail "host files visible in the slave"
+for i in 1 2; do
+	python3 - "$T/m$i.json" "$D" <<'PY' || fail "manifest $i does not name the environment"
+import base64, json, sys
+st = json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))
+assert sys.argv[2] in json.dumps(st["predicate"]["buildDefinition"]["resolvedDependencies"])
+PY
+done
+before=$(grep -c provfs /proc/mounts)
+# an unknown environment
+"$PROVFS" run --store "$S" --env nosuchenv --quiet -- true 2>"$T/err"
+assert_eq 2 "$?" "unknown environment"
+grep -q "no environment" "$T/err" || fail "message: $(cat "$T/err")"
+# a corrupt object: materialising again must refuse it
+obj=$("$PROVFS" store --store "$S" path "$(sha "$R/etc/os-release")")
+chmod u+w "$obj"
+echo 'ID=evil' >"$obj"
+rm -rf "$S/envs/$D"
+"$PROVFS" run --store "$S" --env "$D" --quiet -- true 2>"$T/err2"
+assert_eq 2 "$?" "corrupt environment"
+grep -q "corrupt" "$T/err2" || fail "message: $(cat "$T/err2")"
+[ -e "$S/envs/$D/root" ] && fail "a corrupt environment was materialised"
+# a hostile tree object
+printf 'provfs-tree 1\nd 0755 0 0 0 - .\nf 0644 0 0 1 %s ../../escape\n' "$(sha "$R/bin/sh")" >"$T/evil.tree"
+E=$("$PROVFS" store --store "$S" put "$T/evil.tree")
+"$PROVFS" run --store "$S" --env "$E" --quiet -- true 2>"$T/err3"
+assert_eq 2 "$?" "hostile tree"
+[ -e "$T/../escape" ] && fail "hostile path written"
+assert_eq "$before" "$(grep -c provfs /proc/mounts)" "mounts left behind"
+exit 0
