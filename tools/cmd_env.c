@@ -57,6 +57,8 @@ static int run_argv(char *const argv[], const char *what)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
+		/* Our stdout carries only the digest. */
+		dup2(2, 1);
 		execvp(argv[0], argv);
 		fprintf(stderr, "provfs: cannot run '%s': %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -262,6 +264,7 @@ static int chroot_sh(const char *root, const char *cmd)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
+		dup2(2, 1);
 		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
 		    mount("proc", proc, "proc", 0, NULL) < 0 ||
 		    mount("/dev", dev, NULL, MS_BIND | MS_REC, NULL) < 0 || chroot(root) < 0 ||

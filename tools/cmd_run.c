@@ -250,6 +250,16 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 		snprintf(s->workdir, sizeof(s->workdir), "%s", o->env ? "/build" : s->workspace);
 	if (s->workdir[0] != '/')
 		return cli_fail(CLI_USAGE, "--workdir must be an absolute path");
+	if (o->env) {
+		/* The mount point for the workspace: an empty directory added
+		 * to the materialised copy, outside the tree's digest. */
+		char point[2 * PATH_MAX];
+
+		snprintf(point, sizeof(point), "%s%s", s->rootdir, s->workdir);
+		if (!path_is_safe_relative(s->workdir + 1) || mkdir_p(point, 0755) < 0)
+			return cli_fail(CLI_USAGE, "cannot use workdir '%s' in the environment",
+					s->workdir);
+	}
 	if (ensure_key(s, o) < 0)
 		return cli_fail(CLI_USAGE, "cannot use signing key '%s': %s", s->key, strerror(errno));
 	return 0;
