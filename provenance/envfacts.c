@@ -311,7 +311,7 @@ static void path_set_mark(const struct path_set *set, const char *s, size_t n,
 	}
 }
 
-int envfacts_file_owners(const char *root, const char *const *paths, size_t n, char **owners)
+static int file_owners_exact(const char *root, const char *const *paths, size_t n, char **owners)
 {
 	char *dir_path = path_join(root, "var/lib/dpkg/info");
 	struct path_set set;
@@ -371,5 +371,61 @@ int envfacts_file_owners(const char *root, const char *const *paths, size_t n, c
 			owners[i] = NULL;
 		}
 	}
+	return err;
+}
+
+/* With merged /usr, /usr/bin/dash is the file dpkg lists as /bin/dash (and
+ * the other way round); the alias of path, or NULL. */
+static char *usr_merge_alias(const char *path)
+{
+	static const char *const dirs[] = {"bin/", "sbin/", "lib/", "lib32/", "lib64/", "libx32/"};
+	char *out;
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		size_t dl = strlen(dirs[i]);
+
+		if (!strncmp(path, "/usr/", 5) && !strncmp(path + 5, dirs[i], dl))
+			return strdup(path + 4);
+		if (path[0] == '/' && !strncmp(path + 1, dirs[i], dl))
+			return asprintf(&out, "/usr%s", path) < 0 ? NULL : out;
+	}
+	return NULL;
+}
+
+int envfacts_file_owners(const char *root, const char *const *paths, size_t n, char **owners)
+{
+	const char **all = calloc(2 * n + 1, sizeof(*all));
+	char **aliases = calloc(n + 1, sizeof(*aliases));
+	char **found = calloc(2 * n + 1, sizeof(*found));
+	size_t m = n;
+	int err = -ENOMEM;
+
+	if (all && aliases && found) {
+		for (size_t i = 0; i < n; i++) {
+			all[i] = paths[i];
+			aliases[i] = usr_merge_alias(paths[i]);
+			if (aliases[i])
+				all[m++] = aliases[i];
+		}
+		err = file_owners_exact(root, all, m, found);
+	}
+	for (size_t i = 0, k = n; i < n; i++) {
+		owners[i] = NULL;
+		if (err)
+			continue;
+		owners[i] = found[i];
+		if (aliases[i]) {
+			if (!owners[i])
+				owners[i] = found[k];
+			else
+				free(found[k]);
+			k++;
+		}
+	}
+	for (size_t i = 0; aliases && i < n; i++)
+		free(aliases[i]);
+	free(aliases);
+	free(all);
+	free(found);
 	return err;
 }
