@@ -104,6 +104,15 @@ PY
 	done
 done
 
+# A short libFuzzer run over manifest parsing and verification (clang).
+if [ -z "$patterns" ]; then
+	echo "== fuzz smoke (manifest parse + verify, ${FUZZ_SECONDS:-30} s)"
+	tests/fuzz/ci-smoke.sh "$ROOT/build-fuzz" >build-fuzz.log 2>&1
+	st=$?
+	record "fuzz/manifest-parse-verify" $st
+	[ $st = 0 ] || [ $st = 77 ] || tail -30 build-fuzz.log
+fi
+
 if [ -n "$failures" ]; then
 	echo "failed:$failures"
 fi
