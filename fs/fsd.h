@@ -70,6 +70,8 @@ struct fsd_inode {
 	int dirty;              /* written since the last close-write record */
 	struct digest_ctx *seq; /* inline hash of a strictly sequential writer */
 	uint64_t seq_off;       /* bytes hashed so far */
+	char before[DIGEST_HEX_LEN + 1]; /* digest when the first writer opened,
+					  * if the digest cache knew it; "" if not */
 	uint64_t gen;           /* bumped by every change made through us; a
 				 * capture trusts a digest only if gen did not
 				 * move while it copied */
@@ -145,7 +147,13 @@ void fsd_work_read(struct fsd *fs, struct fsd_inode *in, const char *path, const
 		   int flags, int64_t process, int64_t time_ns);
 /* Queue: the last writer closed in; known is the inline digest or NULL. */
 void fsd_work_written(struct fsd *fs, struct fsd_inode *in, const char *path, int64_t process,
-		      int64_t time_ns, const uint8_t *known, uint64_t known_size);
+		      int64_t time_ns, const uint8_t *known, uint64_t known_size,
+		      const char *before);
+/* The digest of the file behind fd if the digest cache knows its current
+ * state (no hashing on the request path); 1 if hex was filled. */
+int fsd_work_digest_hint(struct fsd *fs, int fd, char hex[DIGEST_HEX_LEN + 1]);
+/* Logs acc now, filling its time. */
+void fsd_log_access(struct fsd *fs, struct alog_access *acc);
 /* Logs an access now (no digest); dedup'd for stat/probe/readdir/readlink. */
 void fsd_log(struct fsd *fs, int64_t process, const char *op, const char *path,
 	     const char *path2, int64_t flags, int result);

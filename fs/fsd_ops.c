@@ -194,7 +194,7 @@ static void track_truncate(struct fsd *fs, fuse_req_t req, struct fsd_inode *in,
 	if (!writers) {
 		char *path = fsd_inode_path(fs, in, NULL);
 
-		fsd_work_written(fs, in, path, fsd_process(fs, req), time_now_ns(), NULL, 0);
+		fsd_work_written(fs, in, path, fsd_process(fs, req), time_now_ns(), NULL, 0, NULL);
 		free(path);
 	}
 }
@@ -270,7 +270,15 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int va
 		return;
 	}
 	ret = do_setattr(fs, in, attr, valid, fi ? file_of(fi)->fd : -1);
-	log_op(fs, req, ALOG_OP_SETATTR, in, NULL, NULL, valid, -ret);
+	{
+		char *path = fsd_inode_path(fs, in, NULL);
+
+		fsd_log_access(fs, &(struct alog_access){
+			.process = fsd_process(fs, req), .op = ALOG_OP_SETATTR, .path = path,
+			.flags = valid, .result = -ret,
+			.size = (valid & FUSE_SET_ATTR_SIZE) ? (int64_t)attr->st_size : -1});
+		free(path);
+	}
 	if (ret == 0 && (valid & FUSE_SET_ATTR_SIZE))
 		track_truncate(fs, req, in, (uint64_t)attr->st_size);
 	if (ret == 0)
@@ -470,13 +478,15 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 }
 
 /* A handle now writes to in: start or join its write tracking. */
-static void track_open_write(struct fsd_inode *in, int fd, int flags, int created)
+static void track_open_write(struct fsd_inode *in, int fd, int flags, int created,
+			     const char *before)
 {
 	struct stat st;
 	int empty = created || (flags & O_TRUNC) || (fstat(fd, &st) == 0 && st.st_size == 0);
 
 	pthread_mutex_lock(&in->wlock);
 	if (in->writers == 0) {
+		snprintf(in->before, sizeof(in->before), "%s", before ? before : "");
 		digest_free(in->seq);
 		in->seq = empty ? digest_new() : NULL;
 		in->seq_off = 0;
@@ -581,8 +591,15 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	if (writable) {
-		track_open_write(in, fd, fi->flags, 0);
-		fsd_log(fs, proc, ALOG_OP_OPEN, path, NULL, fi->flags, 0);
+		char before[DIGEST_HEX_LEN + 1] = "";
+
+		/* What the file held before this writer, when cheaply known. */
+		if (!fsd_work_digest_hint(fs, fd, before))
+			before[0] = '\0';
+		track_open_write(in, fd, fi->flags, 0, before);
+		fsd_log_access(fs, &(struct alog_access){
+			.process = proc, .op = ALOG_OP_OPEN, .path = path, .flags = fi->flags,
+			.size = -1, .digest_before = before[0] ? before : NULL});
 	} else {
 		fsd_work_read(fs, in, path, exec ? ALOG_OP_EXEC : ALOG_OP_OPEN, fi->flags, proc, now);
 	}
@@ -645,7 +662,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	track_open_write(in, fd, fi->flags, 1);
+	track_open_write(in, fd, fi->flags, 1, NULL);
 	fi->fh = (uintptr_t)f;
 	fi->keep_cache = 1;
 	if (fi->flags & O_DIRECT)
@@ -712,6 +729,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	(void)ino;
 	if (f->writable) {
 		uint8_t known[DIGEST_LEN];
+		char before[DIGEST_HEX_LEN + 1];
 		int have_known = 0, finished = 0;
 		uint64_t size = 0;
 
@@ -724,13 +742,14 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 			size = in->seq_off;
 			in->dirty = 0;
 			finished = 1;
+			memcpy(before, in->before, sizeof(before));
 		}
 		pthread_mutex_unlock(&in->wlock);
 		if (finished) {
 			char *path = fsd_inode_path(fs, in, NULL);
 
 			fsd_work_written(fs, in, path, f->process, time_now_ns(),
-					 have_known ? known : NULL, size);
+					 have_known ? known : NULL, size, before);
 			free(path);
 		}
 	}

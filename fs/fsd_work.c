@@ -37,6 +37,7 @@ struct job {
 	uint8_t known[DIGEST_LEN];
 	uint64_t known_size;
 	uint64_t gen;          /* JOB_WRITTEN: in->gen when the writer closed */
+	char before[DIGEST_HEX_LEN + 1]; /* JOB_WRITTEN: digest at first open */
 	pid_t pid;             /* JOB_PROC */
 };
 
@@ -263,6 +264,7 @@ static int do_written(struct fsd *fs, struct job *j, struct cas_batch *batch,
 	alog_access(fs->log, &(struct alog_access){
 		.time_ns = j->time_ns, .process = j->process, .op = ALOG_OP_CLOSE_WRITE,
 		.path = j->path, .result = ret < 0 && !hex[0] ? -ret : 0, .size = size,
+		.digest_before = j->before[0] ? j->before : NULL,
 		.digest_after = hex[0] ? hex : NULL});
 	return queued;
 }
@@ -556,7 +558,8 @@ void fsd_work_read(struct fsd *fs, struct fsd_inode *in, const char *path, const
 }
 
 void fsd_work_written(struct fsd *fs, struct fsd_inode *in, const char *path, int64_t process,
-		      int64_t time_ns, const uint8_t *known, uint64_t known_size)
+		      int64_t time_ns, const uint8_t *known, uint64_t known_size,
+		      const char *before)
 {
 	struct job *j = new_job(fs, JOB_WRITTEN, in, path, process, time_ns);
 
@@ -568,6 +571,8 @@ void fsd_work_written(struct fsd *fs, struct fsd_inode *in, const char *path, in
 		j->known_size = known_size;
 	}
 	j->gen = gen_of(in);
+	if (before && hex_is_digest(before))
+		memcpy(j->before, before, DIGEST_HEX_LEN + 1);
 	push(fs->work, j);
 }
 
@@ -641,4 +646,19 @@ void fsd_log(struct fsd *fs, int64_t process, const char *op, const char *path,
 	alog_access(fs->log, &(struct alog_access){
 		.time_ns = time_now_ns(), .process = process, .op = op, .path = path,
 		.path2 = path2, .flags = flags, .result = result, .size = -1});
+}
+
+int fsd_work_digest_hint(struct fsd *fs, int fd, char hex[DIGEST_HEX_LEN + 1])
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	return dcache_get(fs->work, &st, hex);
+}
+
+void fsd_log_access(struct fsd *fs, struct alog_access *acc)
+{
+	acc->time_ns = time_now_ns();
+	alog_access(fs->log, acc);
 }
