@@ -695,18 +695,23 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	}
 	if (f->kill_setid)
 		kill_setid(fsd_of(req), ino, f);
+	/* Reply before hashing, holding the inode's write lock: the writer
+	 * moves on while we hash, and the next chunk (the kernel sends them
+	 * one at a time per file) waits for the lock, so chunks are hashed in
+	 * order. */
 	pthread_mutex_lock(&in->wlock);
-	if (in->seq && (uint64_t)off == in->seq_off) {
-		digest_update(in->seq, buf, (size_t)n);
-		in->seq_off += (uint64_t)n;
-	} else if (in->seq) {
+	in->dirty = 1;
+	in->gen++;
+	if (in->seq && (uint64_t)off != in->seq_off) {
 		digest_free(in->seq);
 		in->seq = NULL;
 	}
-	in->dirty = 1;
-	in->gen++;
-	pthread_mutex_unlock(&in->wlock);
 	fuse_reply_write(req, (size_t)n);
+	if (in->seq) {
+		digest_update(in->seq, buf, (size_t)n);
+		in->seq_off += (uint64_t)n;
+	}
+	pthread_mutex_unlock(&in->wlock);
 }
 
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
