@@ -15,9 +15,11 @@
 static const char demo_usage[] =
 	"usage: provfs demo [--keep] [--dir DIR]\n"
 	"\n"
-	"Create a small C project, mount it through provfs with a fresh store,\n"
-	"build it with make inside the mount, unmount, and print the access log:\n"
-	"every source and header read and every object written, with digests.\n"
+	"The built-in default job.  Create a small C project and build it with\n"
+	"'provfs run -- make' in a fresh store: a throw-away slave whose root (the\n"
+	"host's, read-only) and workspace are provfs mounts.  Then print the\n"
+	"signed manifest ('provfs show'), verify it and the built program against\n"
+	"the new key ('provfs verify'), and check the store ('provfs store fsck').\n"
 	"\n"
 	"options:\n"
 	"  --dir DIR   work in DIR (default: a new directory under /tmp)\n"
@@ -77,8 +79,8 @@ int cmd_demo(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	char self[PATH_MAX], base[PATH_MAX - 32], src[PATH_MAX], mnt[PATH_MAX];
-	char store[PATH_MAX + 16], logp[PATH_MAX + 16];
+	char self[PATH_MAX], base[PATH_MAX - 64], src[PATH_MAX];
+	char store[PATH_MAX + 16];
 	const char *dir = NULL;
 	int c, keep = 0, rc, build_rc;
 	ssize_t n;
@@ -105,51 +107,39 @@ int cmd_demo(int argc, char **argv)
 					strerror(errno));
 	}
 	snprintf(src, sizeof(src), "%s/src", base);
-	snprintf(mnt, sizeof(mnt), "%s/mnt", base);
 	snprintf(store, sizeof(store), "%s/store", base);
-	snprintf(logp, sizeof(logp), "%s/access.db", base);
-	if (mkdir_p(src, 0755) < 0 || mkdir_p(mnt, 0755) < 0)
+	if (mkdir_p(src, 0755) < 0)
 		return cli_fail(CLI_USAGE, "cannot create directories in '%s'", base);
 	for (size_t i = 0; i < sizeof(demo_files) / sizeof(demo_files[0]); i++)
 		if (write_text(src, demo_files[i].name, demo_files[i].text) < 0)
 			return cli_fail(CLI_USAGE, "cannot write the sample project in '%s'", src);
 
-	printf("== provfs demo in %s\n== mounting %s on %s\n", base, src, mnt);
+	printf("== provfs demo in %s\n== provfs run -- make   (workspace %s)\n", base, src);
 	fflush(stdout);
 	{
-		char *argv_mount[] = {self, "mount", "--store", store, "--log", logp, src, mnt, NULL};
-
-		if (run(argv_mount, NULL) != 0)
-			return cli_fail(CLI_USAGE, "the demo mount failed (is /dev/fuse available?)");
-	}
-	printf("== running make inside the mount\n");
-	fflush(stdout);
-	{
-		char *argv_make[] = {"make", "--no-print-directory", NULL};
-		char *argv_hello[] = {"./hello", NULL};
-
-		build_rc = run(argv_make, mnt);
-		if (build_rc == 0)
-			build_rc = run(argv_hello, mnt);
-	}
-	{
-		char *argv_umount[] = {self, "umount", mnt, NULL};
-
-		rc = run(argv_umount, NULL);
-	}
-	printf("== access log\n");
-	fflush(stdout);
-	{
-		char *argv_log[] = {self, "log", logp, NULL};
-
-		if (run(argv_log, NULL) != 0)
-			rc = CLI_FAILED;
-	}
-	printf("== store check\n");
-	fflush(stdout);
-	{
+		char manifest[PATH_MAX + 32], pub[PATH_MAX + 32], prog[PATH_MAX + 16];
+		char *argv_run[] = {self, "run", "--store", store, "--workspace", src, "--out",
+				    manifest, "--", "sh", "-c", "make && ./hello", NULL};
+		char *argv_show[] = {self, "show", manifest, NULL};
+		char *argv_verify[] = {self, "verify", "--key", pub, "--store", store, manifest,
+				       prog, NULL};
 		char *argv_fsck[] = {self, "store", "--store", store, "fsck", NULL};
 
+		snprintf(manifest, sizeof(manifest), "%s/manifest.intoto.json", base);
+		snprintf(pub, sizeof(pub), "%s/keys/provfs.pub", store);
+		snprintf(prog, sizeof(prog), "%s/hello", src);
+		build_rc = run(argv_run, NULL);
+		rc = 0;
+		printf("== provfs show %s\n", manifest);
+		fflush(stdout);
+		if (run(argv_show, NULL) != 0)
+			rc = CLI_FAILED;
+		printf("== provfs verify\n");
+		fflush(stdout);
+		if (run(argv_verify, NULL) != 0)
+			rc = CLI_FAILED;
+		printf("== provfs store fsck\n");
+		fflush(stdout);
 		if (run(argv_fsck, NULL) != 0)
 			rc = CLI_FAILED;
 	}
