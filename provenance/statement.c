@@ -303,7 +303,11 @@ static json_t *internal_parameters(const struct statement_params *p)
 		if (ret)
 			goto fail;
 	}
-	return env ? json_pack("{so}", "environment", env) : NULL;
+	if (!env)
+		return NULL;
+	if (p->driver)
+		return json_pack("{so, ss}", "environment", env, "driver", p->driver);
+	return json_pack("{so}", "environment", env);
 fail:
 	json_decref(env);
 	return NULL;

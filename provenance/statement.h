@@ -44,6 +44,7 @@ struct statement_params {
 	const struct envfacts *facts; /* may be NULL: no OS/packages recorded */
 	char *const *input_owners; /* package per summary input, or NULL */
 	const char *builder_id;    /* NULL: STATEMENT_DEFAULT_BUILDER */
+	const char *driver;        /* slave driver, or NULL (not recorded) */
 	const char *invocation_id; /* NULL: the access log's digest */
 	const char *log_digest;    /* access log object (64 hex), required */
 	int has_exit_status;

@@ -57,6 +57,8 @@ static void attest_usage(FILE *out)
 		"      --env-digest HEX   tree digest of the environment\n"
 		"      --exit-status N    the command's exit status\n"
 		"      --builder-id URI   runDetails.builder.id (default " STATEMENT_DEFAULT_BUILDER ")\n"
+		"      --driver NAME      the slave driver that ran the build (recorded in\n"
+		"                         internalParameters.driver), e.g. namespaces\n"
 		"      --invocation-id ID metadata.invocationId (default: the log's digest)\n"
 		"      --no-capture       do not copy inputs/outputs into the store\n"
 		"      --json             print a summary object on stdout\n"
@@ -68,6 +70,7 @@ static void attest_usage(FILE *out)
 struct attest_opts {
 	const char *log, *out, *store, *cwd, *env_file, *env_root, *env_digest;
 	const char *builder_id, *invocation_id;
+	const char *driver;
 	const char **keys;
 	size_t n_keys;
 	const char **command;
@@ -92,7 +95,7 @@ static int push(const char ***arr, size_t *n, const char *s)
 static int parse_opts(int argc, char **argv, struct attest_opts *o)
 {
 	enum { O_STORE = 256, O_COMMAND, O_CWD, O_ENV, O_ENV_FILE, O_NO_ENV, O_ENV_ROOT,
-	       O_ENV_DIGEST, O_EXIT, O_BUILDER, O_INVOCATION, O_NO_CAPTURE, O_JSON };
+	       O_ENV_DIGEST, O_EXIT, O_BUILDER, O_INVOCATION, O_NO_CAPTURE, O_JSON, O_DRIVER };
 	static const struct option opts[] = {
 		{ "log", required_argument, NULL, 'l' },
 		{ "key", required_argument, NULL, 'k' },
@@ -107,6 +110,7 @@ static int parse_opts(int argc, char **argv, struct attest_opts *o)
 		{ "env-digest", required_argument, NULL, O_ENV_DIGEST },
 		{ "exit-status", required_argument, NULL, O_EXIT },
 		{ "builder-id", required_argument, NULL, O_BUILDER },
+		{ "driver", required_argument, NULL, O_DRIVER },
 		{ "invocation-id", required_argument, NULL, O_INVOCATION },
 		{ "no-capture", no_argument, NULL, O_NO_CAPTURE },
 		{ "json", no_argument, NULL, O_JSON },
@@ -154,6 +158,7 @@ static int parse_opts(int argc, char **argv, struct attest_opts *o)
 			o->exit_status = (int)v;
 			break;
 		case O_BUILDER: o->builder_id = optarg; break;
+		case O_DRIVER: o->driver = optarg; break;
 		case O_INVOCATION: o->invocation_id = optarg; break;
 		case O_NO_CAPTURE: o->no_capture = 1; break;
 		case O_JSON: o->json = 1; break;
@@ -541,6 +546,7 @@ static int attest_run(struct attest_state *st)
 	p.facts = &st->facts;
 	p.input_owners = st->owners;
 	p.builder_id = o->builder_id;
+	p.driver = o->driver;
 	p.invocation_id = o->invocation_id;
 	p.log_digest = log_hex;
 	p.has_exit_status = o->has_exit_status;

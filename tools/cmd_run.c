@@ -300,6 +300,8 @@ static int attest(struct run_state *s, const struct run_opts *o, int status)
 	args[n++] = s->workdir;
 	args[n++] = "--invocation-id";
 	args[n++] = s->id;
+	args[n++] = "--driver";
+	args[n++] = "namespaces";
 	args[n++] = "--";
 	for (size_t i = 0; i < argc; i++)
 		args[n++] = o->argv[i];
