@@ -226,8 +226,6 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 		snprintf(s->manifest, sizeof(s->manifest), "%s", o->out);
 	else
 		snprintf(s->manifest, sizeof(s->manifest), "%s/manifest.intoto.json", s->builddir);
-	if (mkdir_p(s->tmpdir, 0755) < 0 || chmod(s->tmpdir, 01777) < 0)
-		return cli_fail(CLI_USAGE, "cannot create '%s': %s", s->tmpdir, strerror(errno));
 	if (o->env) {
 		int ret = envstore_materialize(s->store, o->env, s->rootdir, sizeof(s->rootdir),
 					       s->env_digest, o->quiet);
@@ -235,6 +233,9 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 		if (ret == -ENOENT)
 			return cli_fail(CLI_USAGE, "no environment '%s' in store '%s' (see 'provfs env ls')",
 					o->env, s->store);
+		if (ret == -EEXIST)
+			return cli_fail(CLI_USAGE, "'%s' matches several environments; give more digits",
+					o->env);
 		if (ret == -EBADMSG)
 			return cli_fail(CLI_USAGE, "environment '%s' is corrupt in the store (run "
 					"'provfs store fsck')", o->env);
@@ -262,6 +263,9 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 	}
 	if (ensure_key(s, o) < 0)
 		return cli_fail(CLI_USAGE, "cannot use signing key '%s': %s", s->key, strerror(errno));
+	/* Only now, with everything checked, does the build leave a trace. */
+	if (mkdir_p(s->tmpdir, 0755) < 0 || chmod(s->tmpdir, 01777) < 0)
+		return cli_fail(CLI_USAGE, "cannot create '%s': %s", s->tmpdir, strerror(errno));
 	return 0;
 }
 

@@ -47,11 +47,26 @@ int envstore_write_meta(const char *store, const char *hex, const char *name, co
 	if (ret < 0)
 		return ret;
 	time_format_rfc3339(time_now_ns(), created, sizeof(created));
+	snprintf(path, sizeof(path), "%s/envs/%s.json", store, hex);
+	if (!name || !*name) {
+		/* Importing the same tree again without a name keeps the old one. */
+		json_t *old = json_load_file(path, 0, NULL);
+		const char *oldname = json_string_value(json_object_get(old, "name"));
+
+		if (oldname && *oldname) {
+			char *keep = strdup(oldname);
+
+			json_decref(old);
+			ret = keep ? envstore_write_meta(store, hex, keep, source, stats) : -ENOMEM;
+			free(keep);
+			return ret;
+		}
+		json_decref(old);
+	}
 	meta = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "digest", hex, "name",
 			 name ? name : "", "source", source ? source : "", "created", created,
 			 "files", (json_int_t)stats->files, "dirs", (json_int_t)stats->dirs,
 			 "symlinks", (json_int_t)stats->symlinks, "bytes", (json_int_t)stats->bytes);
-	snprintf(path, sizeof(path), "%s/envs/%s.json", store, hex);
 	ret = json_dump_file(meta, path, JSON_SORT_KEYS | JSON_INDENT(2)) == 0 ? 0 : -EIO;
 	json_decref(meta);
 	return ret;
