@@ -177,45 +177,6 @@ int cas_put_buffer(struct cas *cas, const void *buf, size_t len, char hex_out[DI
 	return tmp_commit(cas, fd, name, hex_out);
 }
 
-/* Copies and hashes src into dst through a buffer. */
-static int copy_hashing(int src, int dst, uint8_t raw[DIGEST_LEN])
-{
-	struct digest_ctx *ctx = digest_new();
-	size_t bufsize = 1u << 20;
-	char *buf = malloc(bufsize);
-	off_t off = 0;
-	int ret = 0;
-
-	if (!ctx || !buf) {
-		digest_free(ctx);
-		free(buf);
-		return -ENOMEM;
-	}
-	for (;;) {
-		ssize_t n = pread(src, buf, bufsize, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		digest_update(ctx, buf, (size_t)n);
-		ret = write_full(dst, buf, (size_t)n);
-		if (ret < 0)
-			break;
-		off += n;
-	}
-	free(buf);
-	if (ret < 0) {
-		digest_free(ctx);
-		return ret;
-	}
-	return digest_final(ctx, raw);
-}
-
 /* Copies src into dst in the kernel; -ESTALE if src changed meanwhile. */
 static int copy_known(int src, int dst)
 {
@@ -275,7 +236,7 @@ static int tmp_fill(struct cas *cas, int fd, const uint8_t *known,
 	if (known) {
 		ret = copy_known(fd, tmp);
 	} else {
-		ret = copy_hashing(fd, tmp, raw);
+		ret = digest_copy_fd(fd, tmp, raw);
 		if (ret == 0)
 			hex_encode(raw, DIGEST_LEN, hex_out);
 	}
@@ -412,32 +373,18 @@ int cas_read_object(const struct cas *cas, const char *hex, size_t max, char **o
 {
 	uint8_t raw[DIGEST_LEN];
 	char got[DIGEST_HEX_LEN + 1];
-	struct stat st;
 	char *buf;
-	ssize_t n;
+	size_t n;
 	int fd = cas_open_object(cas, hex);
+	int ret;
 
 	if (fd < 0)
 		return fd;
-	if (fstat(fd, &st) < 0 || (size_t)st.st_size > max) {
-		int err = errno && (size_t)st.st_size <= max ? -errno : -EFBIG;
-
-		close(fd);
-		return err;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	n = read_full(fd, buf, (size_t)st.st_size);
+	ret = fd_read_all(fd, max, &buf, &n);
 	close(fd);
-	if (n < 0) {
-		free(buf);
-		return (int)n;
-	}
-	buf[n] = '\0';
-	digest_buffer(buf, (size_t)n, raw);
+	if (ret < 0)
+		return ret;
+	digest_buffer(buf, n, raw);
 	hex_encode(raw, DIGEST_LEN, got);
 	if (strcmp(got, hex) != 0) {
 		free(buf);
@@ -445,7 +392,7 @@ int cas_read_object(const struct cas *cas, const char *hex, size_t max, char **o
 	}
 	*out = buf;
 	if (len)
-		*len = (size_t)n;
+		*len = n;
 	return 0;
 }
 

@@ -107,3 +107,41 @@ int digest_file_at(int dirfd, const char *path, uint8_t out[DIGEST_LEN], uint64_
 	close(fd);
 	return ret;
 }
+
+int digest_copy_fd(int src, int dst, uint8_t raw[DIGEST_LEN])
+{
+	struct digest_ctx *ctx = digest_new();
+	size_t bufsize = 1u << 20;
+	char *buf = malloc(bufsize);
+	off_t off = 0;
+	int ret = 0;
+
+	if (!ctx || !buf) {
+		digest_free(ctx);
+		free(buf);
+		return -ENOMEM;
+	}
+	for (;;) {
+		ssize_t n = pread(src, buf, bufsize, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		digest_update(ctx, buf, (size_t)n);
+		ret = write_full(dst, buf, (size_t)n);
+		if (ret < 0)
+			break;
+		off += n;
+	}
+	free(buf);
+	if (ret < 0) {
+		digest_free(ctx);
+		return ret;
+	}
+	return digest_final(ctx, raw);
+}

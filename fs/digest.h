@@ -30,6 +30,10 @@ int digest_buffer(const void *buf, size_t len, uint8_t out[DIGEST_LEN]);
  * Returns 0 or -errno. */
 int digest_fd(int fd, uint8_t out[DIGEST_LEN], uint64_t *size);
 
+/* Copies everything readable from src (from offset 0, with pread) to dst
+ * (at its position) and hashes it on the way.  0 or -errno. */
+int digest_copy_fd(int src, int dst, uint8_t out[DIGEST_LEN]);
+
 /* Digest of the file at path (opened O_RDONLY|O_NOFOLLOW relative to dirfd). */
 int digest_file_at(int dirfd, const char *path, uint8_t out[DIGEST_LEN], uint64_t *size);
 

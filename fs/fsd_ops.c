@@ -968,7 +968,8 @@ static void reply_xattr_result(fuse_req_t req, ssize_t n, size_t size, const cha
 		fuse_reply_buf(req, buf, (size_t)n);
 }
 
-static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+/* getxattr (name != NULL) or listxattr (name == NULL). */
+static void get_or_list_xattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
 	struct fsd *fs = fsd_of(req);
 	char proc[64], *buf = size ? malloc(size) : NULL;
@@ -982,30 +983,20 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 		return;
 	}
 	proc_path(fd, proc);
-	n = getxattr(proc, name, buf, size);
+	n = name ? getxattr(proc, name, buf, size) : listxattr(proc, buf, size);
 	reply_xattr_result(req, n, size, buf);
 	fsd_fd_put(fd, owned);
 	free(buf);
 }
 
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	get_or_list_xattr(req, ino, name, size);
+}
+
 static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
-	struct fsd *fs = fsd_of(req);
-	char proc[64], *buf = size ? malloc(size) : NULL;
-	int owned, fd = fsd_fd_get(fs, fsd_inode_get(fs, ino), &owned);
-	ssize_t n;
-
-	if (fd < 0 || (size && !buf)) {
-		fuse_reply_err(req, fd < 0 ? -fd : ENOMEM);
-		fsd_fd_put(fd, owned);
-		free(buf);
-		return;
-	}
-	proc_path(fd, proc);
-	n = listxattr(proc, buf, size);
-	reply_xattr_result(req, n, size, buf);
-	fsd_fd_put(fd, owned);
-	free(buf);
+	get_or_list_xattr(req, ino, NULL, size);
 }
 
 static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)

@@ -186,36 +186,22 @@ int path_is_safe_relative(const char *path)
 	return 1;
 }
 
-int file_read_all(const char *path, size_t max, char **out, size_t *len)
+int fd_read_all(int fd, size_t max, char **out, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	char *buf;
 	ssize_t n;
 
-	if (fd < 0)
+	if (fstat(fd, &st) < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		close(fd);
+	if (S_ISDIR(st.st_mode))
 		return -EISDIR;
-	}
-	if ((size_t)st.st_size > max) {
-		close(fd);
+	if ((size_t)st.st_size > max)
 		return -EFBIG;
-	}
 	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
+	if (!buf)
 		return -ENOMEM;
-	}
 	n = read_full(fd, buf, (size_t)st.st_size);
-	close(fd);
 	if (n < 0) {
 		free(buf);
 		return (int)n;
@@ -225,4 +211,16 @@ int file_read_all(const char *path, size_t max, char **out, size_t *len)
 	if (len)
 		*len = (size_t)n;
 	return 0;
+}
+
+int file_read_all(const char *path, size_t max, char **out, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = fd_read_all(fd, max, out, len);
+	close(fd);
+	return ret;
 }

@@ -50,4 +50,7 @@ int path_is_safe_relative(const char *path);
  * Returns 0 or -errno. */
 int file_read_all(const char *path, size_t max, char **out, size_t *len);
 
+/* The same for an open file (read from its current position). */
+int fd_read_all(int fd, size_t max, char **out, size_t *len);
+
 #endif

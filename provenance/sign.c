@@ -171,40 +171,21 @@ static int read_key_file(const char *path, int check_private_mode, char **text, 
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
-	ssize_t n;
-	char *buf;
+	int ret;
 
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0) {
-		int err = -errno;
-
-		close(fd);
-		return err;
+		ret = -errno;
+	} else if (!S_ISREG(st.st_mode) || st.st_size > SIGN_MAX_KEY_FILE) {
+		ret = -EINVAL;
+	} else if (check_private_mode && (st.st_mode & 077)) {
+		ret = -EPERM;
+	} else {
+		ret = fd_read_all(fd, SIGN_MAX_KEY_FILE, text, len);
 	}
-	if (!S_ISREG(st.st_mode) || st.st_size > SIGN_MAX_KEY_FILE) {
-		close(fd);
-		return -EINVAL;
-	}
-	if (check_private_mode && (st.st_mode & 077)) {
-		close(fd);
-		return -EPERM;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	n = read_full(fd, buf, (size_t)st.st_size);
 	close(fd);
-	if (n < 0) {
-		free(buf);
-		return (int)n;
-	}
-	buf[n] = '\0';
-	*text = buf;
-	*len = (size_t)n;
-	return 0;
+	return ret;
 }
 
 int sign_key_load_private(const char *path, struct sign_key **out)

@@ -211,9 +211,7 @@ static int copy_verified(struct materialize *m, int dirfd, const char *leaf,
 {
 	uint8_t raw[DIGEST_LEN];
 	char got[DIGEST_HEX_LEN + 1];
-	struct digest_ctx *ctx;
-	char buf[65536];
-	int src, dst, ret = 0;
+	int src, dst, ret;
 
 	src = cas_open_object(m->cas, e->digest);
 	if (src < 0)
@@ -224,30 +222,11 @@ static int copy_verified(struct materialize *m, int dirfd, const char *leaf,
 		close(src);
 		return ret;
 	}
-	ctx = digest_new();
-	for (;;) {
-		ssize_t n = read(src, buf, sizeof(buf));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		digest_update(ctx, buf, (size_t)n);
-		ret = write_full(dst, buf, (size_t)n);
-		if (ret < 0)
-			break;
-	}
+	ret = digest_copy_fd(src, dst, raw);
 	if (ret == 0) {
-		ret = digest_final(ctx, raw);
 		hex_encode(raw, DIGEST_LEN, got);
-		if (ret == 0 && strcmp(got, e->digest) != 0)
+		if (strcmp(got, e->digest) != 0)
 			ret = -EBADMSG;
-	} else {
-		digest_free(ctx);
 	}
 	if (ret == 0 && (fchown(dst, e->uid, e->gid) < 0 || fchmod(dst, e->mode) < 0))
 		ret = -errno;
