@@ -160,13 +160,17 @@ run_zlib() {
 
 prepare_lua() { cp -a "$CACHE/src/lua" "$1/lua"; }
 run_lua() {
-	# What debian/rules does, without the packaging.
+	# What debian/rules does, without the packaging; objects in parallel,
+	# links serially (src/Makefile's two-target library rule races itself
+	# under make -j2, natively as well: see run-overhead.sh).
 	cd "$1/lua" && mkdir debian/libtool && cp debian/configure.ac debian/libtool/ &&
 		(cd debian/libtool && LIBTOOLIZE="libtoolize -i" autoreconf -f -i &&
 			./configure) >/dev/null 2>&1 &&
 		printf '#ifndef _LUA_DEB_MULTIARCH_\n#define _LUA_DEB_MULTIARCH_\n#define DEB_HOST_MULTIARCH "%s"\n#endif\n' \
 			"$(gcc -print-multiarch)" >src/lua5.4-deb-multiarch.h &&
-		make -j2 linux-readline LIBTOOL="$PWD/debian/libtool/libtool" \
+		make -j2 linux-readline ALL=o LIBTOOL="$PWD/debian/libtool/libtool" \
+			CC="gcc -std=gnu99" >/dev/null 2>&1 &&
+		make linux-readline LIBTOOL="$PWD/debian/libtool/libtool" \
 			CC="gcc -std=gnu99" >/dev/null 2>&1 &&
 		[ -x src/lua5.4 ]
 }
