@@ -151,7 +151,7 @@ void fsd_work_written(struct fsd *fs, struct fsd_inode *in, const char *path, in
 		      const char *before);
 /* The digest of the file behind fd if the digest cache knows its current
  * state (no hashing on the request path); 1 if hex was filled. */
-int fsd_work_digest_hint(struct fsd *fs, int fd, char hex[DIGEST_HEX_LEN + 1]);
+int fsd_work_digest_hint(struct fsd *fs, int fd, char hex[DIGEST_HEX_LEN + 1], int64_t *size);
 /* Logs acc now, filling its time. */
 void fsd_log_access(struct fsd *fs, struct alog_access *acc);
 /* Logs an access now (no digest); dedup'd for stat/probe/readdir/readlink. */

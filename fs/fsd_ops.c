@@ -594,14 +594,28 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		char before[DIGEST_HEX_LEN + 1] = "";
 
 		/* What the file held before this writer, when cheaply known. */
-		if (!fsd_work_digest_hint(fs, fd, before))
+		if (!fsd_work_digest_hint(fs, fd, before, NULL))
 			before[0] = '\0';
 		track_open_write(in, fd, fi->flags, 0, before);
 		fsd_log_access(fs, &(struct alog_access){
 			.process = proc, .op = ALOG_OP_OPEN, .path = path, .flags = fi->flags,
 			.size = -1, .digest_before = before[0] ? before : NULL});
 	} else {
-		fsd_work_read(fs, in, path, exec ? ALOG_OP_EXEC : ALOG_OP_OPEN, fi->flags, proc, now);
+		char hex[DIGEST_HEX_LEN + 1];
+		int64_t size = -1;
+
+		/* A file whose digest we know for its current state (the same
+		 * header or library opened by every compiler process) is
+		 * logged at once; only new content goes to the hashing
+		 * workers. */
+		if (fsd_work_digest_hint(fs, fd, hex, &size))
+			alog_access(fs->log, &(struct alog_access){
+				.time_ns = now, .process = proc,
+				.op = exec ? ALOG_OP_EXEC : ALOG_OP_OPEN, .path = path,
+				.flags = fi->flags, .size = size, .digest_after = hex});
+		else
+			fsd_work_read(fs, in, path, exec ? ALOG_OP_EXEC : ALOG_OP_OPEN, fi->flags,
+				      proc, now);
 	}
 	if (exec)
 		fsd_process_exec(fs, fuse_req_ctx(req)->pid);

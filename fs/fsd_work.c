@@ -648,12 +648,14 @@ void fsd_log(struct fsd *fs, int64_t process, const char *op, const char *path,
 		.path2 = path2, .flags = flags, .result = result, .size = -1});
 }
 
-int fsd_work_digest_hint(struct fsd *fs, int fd, char hex[DIGEST_HEX_LEN + 1])
+int fsd_work_digest_hint(struct fsd *fs, int fd, char hex[DIGEST_HEX_LEN + 1], int64_t *size)
 {
 	struct stat st;
 
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return 0;
+	if (size)
+		*size = st.st_size;
 	return dcache_get(fs->work, &st, hex);
 }
 
