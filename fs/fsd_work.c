@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "procinfo.h"
@@ -305,59 +306,107 @@ static void log_capture(struct fsd *fs, struct job *j, const char *hex, int err)
 	}
 }
 
+/* Captured objects wait in the thread's batch until it is full, or this
+ * long has passed since the first one, or the daemon stops: one syncfs()
+ * then makes the whole batch durable.  (A syncfs per object would flush
+ * the build's own writes over and over.) */
+#define WORK_COMMIT_NS 1000000000LL
+
+/* A written file whose object is in the batch, waiting for the commit
+ * before its capture is logged. */
+struct pending {
+	struct job *job;
+	char hex[DIGEST_HEX_LEN + 1];
+	int index; /* in the batch */
+};
+
+static void commit_pending(struct fsd *fs, struct cas_batch *batch, struct pending *pend,
+			   int *npend)
+{
+	int results[WORK_BATCH];
+
+	if (*npend == 0)
+		return;
+	cas_batch_commit(fs->cas, batch, results);
+	for (int i = 0; i < *npend; i++) {
+		log_capture(fs, pend[i].job, pend[i].hex, results[pend[i].index]);
+		finish_job(fs, pend[i].job);
+	}
+	*npend = 0;
+}
+
+/* Runs one job; a capture that must wait for the commit goes to pend. */
+static void run_job(struct fsd *fs, struct job *j, struct cas_batch *batch, struct pending *pend,
+		    int *npend)
+{
+	char hex[DIGEST_HEX_LEN + 1];
+	size_t before = batch->n;
+	int err;
+
+	if (j->kind == JOB_READ) {
+		do_read(fs, j);
+	} else if (do_written(fs, j, batch, hex, &err)) {
+		if (err == 0 && batch->n > before) {
+			pend[*npend].job = j;
+			pend[*npend].index = (int)before;
+			memcpy(pend[*npend].hex, hex, sizeof(hex));
+			(*npend)++;
+			return;
+		}
+		log_capture(fs, j, hex, err);
+	}
+	finish_job(fs, j);
+}
+
 static void *work_main(void *arg)
 {
 	struct fsd *fs = arg;
 	struct fsd_work *w = fs->work;
 	struct cas_batch batch = {0};
-	struct job *done[WORK_BATCH];
-	char hexes[WORK_BATCH][DIGEST_HEX_LEN + 1];
-	int errs[WORK_BATCH], results[WORK_BATCH];
-	int in_batch[WORK_BATCH];
+	struct pending pend[WORK_BATCH];
+	struct job *taken[WORK_BATCH];
+	int npend = 0;
+	int64_t first_ns = 0;
 
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
-		int n = 0;
+		int n = 0, stopping;
 
-		while (!w->head && !w->stopping)
-			pthread_cond_wait(&w->wake, &w->lock);
-		if (!w->head && w->stopping)
+		while (!w->head && !w->stopping) {
+			struct timespec until;
+			int64_t due = first_ns + WORK_COMMIT_NS;
+
+			if (!npend) {
+				pthread_cond_wait(&w->wake, &w->lock);
+				continue;
+			}
+			until.tv_sec = (time_t)(due / 1000000000LL);
+			until.tv_nsec = (long)(due % 1000000000LL);
+			if (pthread_cond_timedwait(&w->wake, &w->lock, &until) == ETIMEDOUT)
+				break;
+		}
+		if (!w->head && w->stopping && !npend)
 			break;
-		while (w->head && n < WORK_BATCH) {
-			done[n] = w->head;
+		while (w->head && npend + n < WORK_BATCH) {
+			taken[n++] = w->head;
 			w->head = w->head->next;
 			if (!w->head)
 				w->tail = NULL;
-			n++;
 		}
+		stopping = w->stopping && !w->head;
 		w->busy++;
 		pthread_mutex_unlock(&w->lock);
 
 		for (int i = 0; i < n; i++) {
-			in_batch[i] = -1;
-			if (done[i]->kind == JOB_READ) {
-				do_read(fs, done[i]);
-			} else {
-				size_t before = batch.n;
+			int had = npend;
 
-				if (do_written(fs, done[i], &batch, hexes[i], &errs[i])) {
-					if (errs[i] == 0 && batch.n > before)
-						in_batch[i] = (int)before;
-					else if (errs[i] < 0)
-						log_capture(fs, done[i], hexes[i], errs[i]);
-					else
-						log_capture(fs, done[i], hexes[i], 0);
-				}
-			}
+			run_job(fs, taken[i], &batch, pend, &npend);
+			if (!had && npend)
+				first_ns = time_now_ns();
 		}
-		if (batch.n > 0) {
-			cas_batch_commit(fs->cas, &batch, results);
-			for (int i = 0; i < n; i++)
-				if (in_batch[i] >= 0)
-					log_capture(fs, done[i], hexes[i], results[in_batch[i]]);
-		}
-		for (int i = 0; i < n; i++)
-			finish_job(fs, done[i]);
+		if (npend && (npend >= WORK_BATCH || stopping ||
+			      time_now_ns() - first_ns >= WORK_COMMIT_NS))
+			commit_pending(fs, &batch, pend, &npend);
 
 		pthread_mutex_lock(&w->lock);
 		w->busy--;
@@ -365,6 +414,7 @@ static void *work_main(void *arg)
 			pthread_cond_broadcast(&w->idle);
 	}
 	pthread_mutex_unlock(&w->lock);
+	commit_pending(fs, &batch, pend, &npend);
 	cas_batch_free(&batch);
 	return NULL;
 }
