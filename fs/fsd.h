@@ -72,9 +72,12 @@ struct fsd_inode {
 	uint64_t seq_off;       /* bytes hashed so far */
 	char before[DIGEST_HEX_LEN + 1]; /* digest when the first writer opened,
 					  * if the digest cache knew it; "" if not */
-	uint64_t gen;           /* bumped by every change made through us; a
+	uint64_t gen;           /* set to a new, never repeated value by every
+				 * change made through us (0: none yet); a
 				 * capture trusts a digest only if gen did not
-				 * move while it copied */
+				 * move while it copied, and the digest cache
+				 * carries a digest across chmod/chown/utimens
+				 * while gen stays the same */
 };
 
 /* One open file or directory (fuse_file_info.fh). */
@@ -151,7 +154,8 @@ void fsd_work_written(struct fsd *fs, struct fsd_inode *in, const char *path, in
 		      const char *before);
 /* The digest of the file behind fd if the digest cache knows its current
  * state (no hashing on the request path); 1 if hex was filled. */
-int fsd_work_digest_hint(struct fsd *fs, int fd, char hex[DIGEST_HEX_LEN + 1], int64_t *size);
+int fsd_work_digest_hint(struct fsd *fs, struct fsd_inode *in, int fd,
+			 char hex[DIGEST_HEX_LEN + 1], int64_t *size);
 /* Logs acc now, filling its time. */
 void fsd_log_access(struct fsd *fs, struct alog_access *acc);
 /* Logs an access now (no digest); dedup'd for stat/probe/readdir/readlink. */

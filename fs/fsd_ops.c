@@ -22,6 +22,15 @@
 /* The kernel marks opens done by execve with FMODE_EXEC in the flags. */
 #define FSD_FMODE_EXEC 0x20
 
+/* Change generations are unique across all inodes and their lifetimes, so
+ * a remembered generation can never match a different content. */
+static uint64_t next_gen(void)
+{
+	static uint64_t counter;
+
+	return __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
+}
+
 static struct fsd *fsd_of(fuse_req_t req)
 {
 	return fuse_req_userdata(req);
@@ -176,7 +185,7 @@ static void track_modified(struct fsd_inode *in, int keep_if_size, uint64_t size
 		in->seq = NULL;
 	}
 	in->dirty = 1;
-	in->gen++;
+	in->gen = next_gen();
 	pthread_mutex_unlock(&in->wlock);
 }
 
@@ -497,7 +506,7 @@ static void track_open_write(struct fsd_inode *in, int fd, int flags, int create
 	in->writers++;
 	if (created || (flags & O_TRUNC))
 		in->dirty = 1;
-	in->gen++;
+	in->gen = next_gen();
 	pthread_mutex_unlock(&in->wlock);
 }
 
@@ -594,7 +603,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		char before[DIGEST_HEX_LEN + 1] = "";
 
 		/* What the file held before this writer, when cheaply known. */
-		if (!fsd_work_digest_hint(fs, fd, before, NULL))
+		if (!fsd_work_digest_hint(fs, in, fd, before, NULL))
 			before[0] = '\0';
 		track_open_write(in, fd, fi->flags, 0, before);
 		fsd_log_access(fs, &(struct alog_access){
@@ -608,7 +617,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		 * header or library opened by every compiler process) is
 		 * logged at once; only new content goes to the hashing
 		 * workers. */
-		if (fsd_work_digest_hint(fs, fd, hex, &size))
+		if (fsd_work_digest_hint(fs, in, fd, hex, &size))
 			alog_access(fs->log, &(struct alog_access){
 				.time_ns = now, .process = proc,
 				.op = exec ? ALOG_OP_EXEC : ALOG_OP_OPEN, .path = path,
@@ -715,7 +724,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	 * order. */
 	pthread_mutex_lock(&in->wlock);
 	in->dirty = 1;
-	in->gen++;
+	in->gen = next_gen();
 	if (in->seq && (uint64_t)off != in->seq_off) {
 		digest_free(in->seq);
 		in->seq = NULL;

@@ -49,6 +49,7 @@ struct dcache_entry {
 	ino_t ino;
 	off_t size;
 	int64_t mtime_ns, ctime_ns;
+	uint64_t gen;          /* the inode's change generation then; 0 unknown */
 	char hex[DIGEST_HEX_LEN + 1];
 };
 
@@ -94,7 +95,12 @@ static size_t dcache_bucket(dev_t dev, ino_t ino)
 	return (size_t)((ino * 0x9e3779b97f4a7c15ULL) ^ dev) % DCACHE_BUCKETS;
 }
 
-static int dcache_get(struct fsd_work *w, const struct stat *st, char hex[DIGEST_HEX_LEN + 1])
+/* A hit needs the same (size, mtime, ctime) as when the digest was
+ * taken, or, for a file whose every change went through this daemon, the
+ * same change generation and size: then only metadata changed (tar's
+ * chmod/chown/utimens after writing), and the entry is re-keyed. */
+static int dcache_get(struct fsd_work *w, const struct stat *st, uint64_t gen,
+		      char hex[DIGEST_HEX_LEN + 1])
 {
 	struct dcache_entry *e;
 	int hit = 0;
@@ -104,9 +110,14 @@ static int dcache_get(struct fsd_work *w, const struct stat *st, char hex[DIGEST
 		if (e->dev == st->st_dev && e->ino == st->st_ino) {
 			if (e->size == st->st_size && e->mtime_ns == ts_ns(&st->st_mtim) &&
 			    e->ctime_ns == ts_ns(&st->st_ctim)) {
-				memcpy(hex, e->hex, DIGEST_HEX_LEN + 1);
+				hit = 1;
+			} else if (gen && e->gen == gen && e->size == st->st_size) {
+				e->mtime_ns = ts_ns(&st->st_mtim);
+				e->ctime_ns = ts_ns(&st->st_ctim);
 				hit = 1;
 			}
+			if (hit)
+				memcpy(hex, e->hex, DIGEST_HEX_LEN + 1);
 			break;
 		}
 	}
@@ -114,7 +125,7 @@ static int dcache_get(struct fsd_work *w, const struct stat *st, char hex[DIGEST
 	return hit;
 }
 
-static void dcache_put(struct fsd_work *w, const struct stat *st, const char *hex)
+static void dcache_put(struct fsd_work *w, const struct stat *st, uint64_t gen, const char *hex)
 {
 	size_t b = dcache_bucket(st->st_dev, st->st_ino);
 	struct dcache_entry *e;
@@ -136,6 +147,7 @@ static void dcache_put(struct fsd_work *w, const struct stat *st, const char *he
 		e->size = st->st_size;
 		e->mtime_ns = ts_ns(&st->st_mtim);
 		e->ctime_ns = ts_ns(&st->st_ctim);
+		e->gen = gen;
 		memcpy(e->hex, hex, DIGEST_HEX_LEN + 1);
 	}
 	pthread_mutex_unlock(&w->dcache_lock);
@@ -164,8 +176,12 @@ static void push(struct fsd_work *w, struct job *j)
 }
 
 /* Digest of the file behind fd, through the cache; 0 or -errno. */
-static int cached_digest(struct fsd_work *w, int fd, char hex[DIGEST_HEX_LEN + 1], int64_t *size)
+static uint64_t gen_of(struct fsd_inode *in);
+
+static int cached_digest(struct fsd_work *w, struct fsd_inode *in, int fd,
+			 char hex[DIGEST_HEX_LEN + 1], int64_t *size)
 {
+	uint64_t gen = gen_of(in);
 	struct stat before, after;
 	uint8_t raw[DIGEST_LEN];
 	int ret;
@@ -175,7 +191,7 @@ static int cached_digest(struct fsd_work *w, int fd, char hex[DIGEST_HEX_LEN + 1
 	*size = before.st_size;
 	if (!S_ISREG(before.st_mode))
 		return -EINVAL;
-	if (dcache_get(w, &before, hex))
+	if (dcache_get(w, &before, gen, hex))
 		return 0;
 	ret = digest_fd(fd, raw, NULL);
 	if (ret < 0)
@@ -184,7 +200,7 @@ static int cached_digest(struct fsd_work *w, int fd, char hex[DIGEST_HEX_LEN + 1
 	/* Cache only if the file did not change while we read it. */
 	if (fstat(fd, &after) == 0 && after.st_size == before.st_size &&
 	    ts_ns(&after.st_mtim) == ts_ns(&before.st_mtim))
-		dcache_put(w, &before, hex);
+		dcache_put(w, &before, gen_of(in) == gen ? gen : 0, hex);
 	return 0;
 }
 
@@ -197,7 +213,7 @@ static void do_read(struct fsd *fs, struct job *j)
 	if (fd == -EPERM)
 		fd = fsd_inode_open(fs, j->in, O_RDONLY);
 	if (fd >= 0) {
-		if (cached_digest(fs->work, fd, hex, &size) < 0)
+		if (cached_digest(fs->work, j->in, fd, hex, &size) < 0)
 			hex[0] = '\0';
 		close(fd);
 	}
@@ -255,10 +271,12 @@ static int do_written(struct fsd *fs, struct job *j, struct cas_batch *batch,
 		} else if (known) {
 			hex_encode(known, DIGEST_LEN, hex);
 		} else {
-			ret = cached_digest(fs->work, fd, hex, &size);
+			ret = cached_digest(fs->work, j->in, fd, hex, &size);
 		}
+		/* Remember the digest for this generation, if nothing changed
+		 * the file since its writer closed. */
 		if (ret == 0)
-			dcache_put(fs->work, &st, hex);
+			dcache_put(fs->work, &st, gen_of(j->in) == j->gen ? j->gen : 0, hex);
 	}
 	if (fd >= 0)
 		close(fd);
@@ -698,7 +716,8 @@ void fsd_log(struct fsd *fs, int64_t process, const char *op, const char *path,
 		.path2 = path2, .flags = flags, .result = result, .size = -1});
 }
 
-int fsd_work_digest_hint(struct fsd *fs, int fd, char hex[DIGEST_HEX_LEN + 1], int64_t *size)
+int fsd_work_digest_hint(struct fsd *fs, struct fsd_inode *in, int fd,
+			 char hex[DIGEST_HEX_LEN + 1], int64_t *size)
 {
 	struct stat st;
 
@@ -706,7 +725,7 @@ int fsd_work_digest_hint(struct fsd *fs, int fd, char hex[DIGEST_HEX_LEN + 1], i
 		return 0;
 	if (size)
 		*size = st.st_size;
-	return dcache_get(fs->work, &st, hex);
+	return dcache_get(fs->work, &st, gen_of(in), hex);
 }
 
 void fsd_log_access(struct fsd *fs, struct alog_access *acc)
