@@ -22,7 +22,13 @@
 # resolvedDependencies (names, or uri for an input of unknown digest).
 #
 #   bench/run-overhead.sh [--runs N] [--only zlib|lua] [--quick]
-#                         [--provfs PATH] [--work DIR]
+#                         [--provfs PATH] [--work DIR] [--warm-store]
+#
+# --warm-store keeps one store for all provfs runs (as a build slave does),
+# filled by one untimed build first: the host's compilers and libraries are
+# then already stored, and a build's capture is its own outputs and the
+# inputs that changed.  Without it every timed build starts from an empty
+# store and copies every input it read.
 #
 # --quick is one run of zlib only.  Targets: provfs within 10% of native,
 # and its added time at least 3x smaller than reprozip trace's.  Run as
@@ -52,6 +58,7 @@ while [ $# -gt 0 ]; do
 	--quick) QUICK=1 ;;
 	--provfs) PROVFS=$2; shift ;;
 	--work) WORK=$2; shift ;;
+	--warm-store) WARM=1 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "run-overhead: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
@@ -199,11 +206,27 @@ declare -A SAMPLES # "workload mode" -> space-separated seconds
 add_sample() { SAMPLES["$1 $2"]="${SAMPLES["$1 $2"]:-} $3"; }
 declare -A EXTRA   # "workload key" -> value, for the report
 
+store_dir() {
+	if [ "${WARM:-0}" = 1 ]; then echo "$WORK/store"; else echo "$RUN/store"; fi
+}
+
+# warm_store WORKLOAD: one untimed provfs build into the shared store.
+warm_store() {
+	local wl=$1 cmd=BUILD_$1
+	cmd=${!cmd}
+	[ "${WARM:-0}" = 1 ] || return 0
+	[ -e "$WORK/store/warm-$wl" ] && return 0
+	rm -rf "$RUN" && mkdir -p "$RUN" && cp -a "$CACHE/src/$wl" "$RUN/src"
+	(cd "$RUN/src" && "$PROVFS" run --quiet --store "$WORK/store" --key "$KEY.key" \
+		--out "$RUN/warm.json" -- sh -c "$cmd" >/dev/null 2>&1) && touch "$WORK/store/warm-$wl"
+}
+
 # run_case WORKLOAD MODE: fresh sources, one timed build.
 run_case() {
 	local wl=$1 mode=$2 src=$RUN/src cmd t0 t1 rc=0
 	cmd=BUILD_$wl
 	cmd=${!cmd}
+	[ "$mode" = provfs ] && warm_store "$wl"
 	rm -rf "$RUN"
 	mkdir -p "$RUN" "$KEEP"
 	cp -a "$CACHE/src/$wl" "$src"
@@ -213,7 +236,7 @@ run_case() {
 	t0=$(now)
 	case "$mode" in
 	native) sh -c "$cmd" >"$RUN/out" 2>&1 || rc=$? ;;
-	provfs) "$PROVFS" run --quiet --store "$RUN/store" --key "$KEY.key" \
+	provfs) "$PROVFS" run --quiet --store "$(store_dir)" --key "$KEY.key" \
 		--out "$RUN/manifest.json" -- sh -c "$cmd" >"$RUN/out" 2>&1 || rc=$? ;;
 	strace) strace -f -e trace=%file,%process -o "$RUN/strace.out" \
 		sh -c "$cmd" >"$RUN/out" 2>&1 || rc=$? ;;
@@ -230,7 +253,7 @@ run_case() {
 	case "$mode" in
 	provfs)
 		cp "$RUN/manifest.json" "$KEEP/$wl.manifest.json"
-		EXTRA["$wl store_mib"]=$(du -sm "$RUN/store" | cut -f1)
+		EXTRA["$wl store_mib"]=$(du -sm "$(store_dir)" | cut -f1)
 		;;
 	strace) EXTRA["$wl strace_lines"]=$(wc -l <"$RUN/strace.out") ;;
 	reprozip)
