@@ -47,6 +47,9 @@ int fsd_serve(const struct fsd_config *cfg, int ready_fd);
 
 /* ---- internals shared by the fsd_*.c modules ---- */
 
+/* Raises the mount's readahead to 1 MiB (see fsd_main.c). */
+void fsd_tune_readahead(const char *mountpoint);
+
 /* Upper bound of cached O_PATH fds; the real bound is also kept below a
  * quarter of RLIMIT_NOFILE (fsd.fd_cache_max). */
 #define FSD_FD_CACHE_MAX 8192
@@ -107,6 +110,7 @@ struct fsd {
 	int mount_fds[64];     /* known mount ids -> fd, see fsd_inode.c */
 	int mount_ids[64];
 	int n_mounts;
+	int tuned;             /* fsd_tune_readahead done */
 };
 
 /* Inode table (fsd_inode.c). */

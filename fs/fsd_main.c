@@ -126,6 +126,38 @@ static int open_outputs(struct fsd *fs, char *why, size_t whylen)
 	return 0;
 }
 
+/* Raises the mount's readahead from the kernel's 128 KiB to 1 MiB (the
+ * largest FUSE request), so sequential reads arrive in 1 MiB requests.
+ * The mount is found in /proc/self/mountinfo (stat() of our own mount
+ * point would call into ourselves).  Called once, from the first request
+ * after INIT: the kernel sets the readahead while it processes INIT. */
+void fsd_tune_readahead(const char *mountpoint)
+{
+	char line[PATH_MAX + 512], path[128];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	unsigned int major = 0, minor = 0;
+	int found = 0;
+
+	if (!f)
+		return;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char mp[PATH_MAX];
+
+		if (sscanf(line, "%*d %*d %u:%u %*s %4095s", &major, &minor, mp) == 3 &&
+		    !strcmp(mp, mountpoint) && strstr(line, " - fuse"))
+			found = 1;
+	}
+	fclose(f);
+	if (!found)
+		return;
+	snprintf(path, sizeof(path), "/sys/class/bdi/%u:%u/read_ahead_kb", major, minor);
+	f = fopen(path, "we");
+	if (f) {
+		fputs("1024\n", f);
+		fclose(f);
+	}
+}
+
 int fsd_serve(const struct fsd_config *cfg, int ready_fd)
 {
 	struct fsd *fs = calloc(1, sizeof(*fs));

@@ -166,6 +166,8 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct stat st;
 	int ret;
 
+	if (!__atomic_exchange_n(&fs->tuned, 1, __ATOMIC_RELAXED))
+		fsd_tune_readahead(fs->cfg.mountpoint);
 	if (fi && fstat(file_of(fi)->fd, &st) == 0)
 		ret = 0;
 	else
