@@ -7,7 +7,9 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 /* A batch is committed when this many records wait, or after
  * ALOG_FLUSH_MS, whichever comes first. */
@@ -264,6 +266,9 @@ static int write_batch(struct alog *log, struct rec *batch)
 static void *writer_main(void *arg)
 {
 	struct alog *log = arg;
+
+	/* Committing the log can wait for the build (never the reverse). */
+	setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
 
 	pthread_mutex_lock(&log->lock);
 	for (;;) {

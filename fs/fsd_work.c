@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -376,6 +377,14 @@ static void run_job(struct fsd *fs, struct job *j, struct cas_batch *batch, stru
 	finish_job(fs, j);
 }
 
+/* Background threads yield the CPU to the build: hashing and capture only
+ * have to be done by unmount, and a build on a 2-core slave should not
+ * wait for them. */
+static void lower_priority(void)
+{
+	setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
+}
+
 static void *work_main(void *arg)
 {
 	struct fsd *fs = arg;
@@ -386,6 +395,7 @@ static void *work_main(void *arg)
 	int npend = 0;
 	int64_t first_ns = 0;
 
+	lower_priority();
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
 		int n = 0, stopping;
