@@ -60,7 +60,9 @@ int digest_buffer(const void *buf, size_t len, uint8_t out[DIGEST_LEN])
 	return 0;
 }
 
-int digest_fd(int fd, uint8_t out[DIGEST_LEN], uint64_t *size)
+/* Hashes everything readable from src (pread from offset 0), writing it
+ * to dst on the way unless dst < 0; *size gets the byte count. */
+static int hash_copy(int src, int dst, uint8_t out[DIGEST_LEN], uint64_t *size)
 {
 	struct digest_ctx *ctx = digest_new();
 	char *buf = malloc(DIGEST_CHUNK);
@@ -73,17 +75,22 @@ int digest_fd(int fd, uint8_t out[DIGEST_LEN], uint64_t *size)
 		return -ENOMEM;
 	}
 	for (;;) {
-		ssize_t n = pread(fd, buf, DIGEST_CHUNK, (off_t)off);
+		ssize_t n = pread(src, buf, DIGEST_CHUNK, (off_t)off);
 
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
 			ret = -errno;
 			break;
 		}
 		if (n == 0)
 			break;
 		digest_update(ctx, buf, (size_t)n);
+		if (dst >= 0) {
+			ret = write_full(dst, buf, (size_t)n);
+			if (ret < 0)
+				break;
+		}
 		off += (uint64_t)n;
 	}
 	free(buf);
@@ -94,6 +101,11 @@ int digest_fd(int fd, uint8_t out[DIGEST_LEN], uint64_t *size)
 	if (size)
 		*size = off;
 	return digest_final(ctx, out);
+}
+
+int digest_fd(int fd, uint8_t out[DIGEST_LEN], uint64_t *size)
+{
+	return hash_copy(fd, -1, out, size);
 }
 
 int digest_file_at(int dirfd, const char *path, uint8_t out[DIGEST_LEN], uint64_t *size)
@@ -110,38 +122,5 @@ int digest_file_at(int dirfd, const char *path, uint8_t out[DIGEST_LEN], uint64_
 
 int digest_copy_fd(int src, int dst, uint8_t raw[DIGEST_LEN])
 {
-	struct digest_ctx *ctx = digest_new();
-	size_t bufsize = 1u << 20;
-	char *buf = malloc(bufsize);
-	off_t off = 0;
-	int ret = 0;
-
-	if (!ctx || !buf) {
-		digest_free(ctx);
-		free(buf);
-		return -ENOMEM;
-	}
-	for (;;) {
-		ssize_t n = pread(src, buf, bufsize, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		digest_update(ctx, buf, (size_t)n);
-		ret = write_full(dst, buf, (size_t)n);
-		if (ret < 0)
-			break;
-		off += n;
-	}
-	free(buf);
-	if (ret < 0) {
-		digest_free(ctx);
-		return ret;
-	}
-	return digest_final(ctx, raw);
+	return hash_copy(src, dst, raw, NULL);
 }

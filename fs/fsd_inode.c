@@ -18,6 +18,7 @@ static size_t hash_key(dev_t dev, ino_t ino, size_t size)
 }
 
 static int mount_fd_for(struct fsd *fs, int mnt, int fd, mode_t type);
+static struct file_handle *make_handle(int fd, int *mnt);
 
 /* Raises the soft fd limit to the hard one and returns how many fds the
  * inode cache may keep: a quarter of the limit, at most FSD_FD_CACHE_MAX,
@@ -60,15 +61,12 @@ int fsd_inode_init(struct fsd *fs)
 	fs->root.name = strdup("");
 	fs->root.mount_fd = -1;
 	{
-		struct file_handle *fh = malloc(sizeof(*fh) + MAX_HANDLE_SZ);
 		int mnt;
+		struct file_handle *fh = make_handle(fd, &mnt);
 
-		if (fh) {
-			fh->handle_bytes = MAX_HANDLE_SZ;
-			if (name_to_handle_at(fd, "", fh, &mnt, AT_EMPTY_PATH) == 0)
-				fs->root.mount_fd = mount_fd_for(fs, mnt, fd, S_IFDIR);
-			free(fh);
-		}
+		if (fh)
+			fs->root.mount_fd = mount_fd_for(fs, mnt, fd, S_IFDIR);
+		free(fh);
 	}
 	pthread_mutex_init(&fs->root.wlock, NULL);
 	pthread_mutex_init(&fs->table_lock, NULL);

@@ -183,13 +183,11 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 }
 
 /* The file's content changed outside write(): the inline hash is lost. */
-static void track_modified(struct fsd_inode *in, int keep_if_size, uint64_t size)
+static void track_modified(struct fsd_inode *in)
 {
 	pthread_mutex_lock(&in->wlock);
-	if (in->seq && !(keep_if_size && size == in->seq_off)) {
-		digest_free(in->seq);
-		in->seq = NULL;
-	}
+	digest_free(in->seq);
+	in->seq = NULL;
 	in->dirty = 1;
 	in->gen = next_gen();
 	pthread_mutex_unlock(&in->wlock);
@@ -200,11 +198,14 @@ static void track_truncate(struct fsd *fs, fuse_req_t req, struct fsd_inode *in,
 {
 	int writers;
 
-	track_modified(in, 1, size);
 	pthread_mutex_lock(&in->wlock);
+	if (in->seq && size != in->seq_off) {
+		digest_free(in->seq);
+		in->seq = NULL;
+	}
+	in->gen = next_gen();
 	writers = in->writers;
-	if (!writers)
-		in->dirty = 0;
+	in->dirty = writers > 0;
 	pthread_mutex_unlock(&in->wlock);
 	if (!writers) {
 		char *path = fsd_inode_path(fs, in, NULL);
@@ -950,14 +951,14 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 }
 
 /* xattr calls go through /proc/self/fd/N: the *xattr(2) calls do not take
- * O_PATH fds. */
-static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
-			size_t size, int flags)
+ * O_PATH fds.  setxattr (value != NULL) and removexattr share this. */
+static void change_xattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+			 size_t size, int flags)
 {
 	struct fsd *fs = fsd_of(req);
 	struct fsd_inode *in = fsd_inode_get(fs, ino);
 	char proc[64];
-	int owned, fd, err = 0;
+	int owned, fd, err = 0, ret;
 
 	if (fs->cfg.readonly) {
 		fuse_reply_err(req, EROFS);
@@ -969,11 +970,18 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const 
 		return;
 	}
 	proc_path(fd, proc);
-	if (setxattr(proc, name, value, size, flags) < 0)
+	ret = value ? setxattr(proc, name, value, size, flags) : removexattr(proc, name);
+	if (ret < 0)
 		err = errno;
 	fsd_fd_put(fd, owned);
-	log_op(fs, req, ALOG_OP_XATTR, in, NULL, name, 1, err);
+	log_op(fs, req, ALOG_OP_XATTR, in, NULL, name, value ? 1 : 2, err);
 	fuse_reply_err(req, err);
+}
+
+static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+			size_t size, int flags)
+{
+	change_xattr(req, ino, name, value ? value : "", size, flags);
 }
 
 static void reply_xattr_result(fuse_req_t req, ssize_t n, size_t size, const char *buf)
@@ -1019,26 +1027,7 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 
 static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
-	struct fsd *fs = fsd_of(req);
-	struct fsd_inode *in = fsd_inode_get(fs, ino);
-	char proc[64];
-	int owned, fd, err = 0;
-
-	if (fs->cfg.readonly) {
-		fuse_reply_err(req, EROFS);
-		return;
-	}
-	fd = fsd_fd_get(fs, in, &owned);
-	if (fd < 0) {
-		fuse_reply_err(req, -fd);
-		return;
-	}
-	proc_path(fd, proc);
-	if (removexattr(proc, name) < 0)
-		err = errno;
-	fsd_fd_put(fd, owned);
-	log_op(fs, req, ALOG_OP_XATTR, in, NULL, name, 2, err);
-	fuse_reply_err(req, err);
+	change_xattr(req, ino, name, NULL, 0, 0);
 }
 
 static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
@@ -1071,7 +1060,7 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, of
 		fuse_reply_err(req, errno);
 		return;
 	}
-	track_modified(f->in, 0, 0);
+	track_modified(f->in);
 	fuse_reply_err(req, 0);
 }
 
@@ -1091,7 +1080,7 @@ static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 		fuse_reply_err(req, errno);
 		return;
 	}
-	track_modified(out->in, 0, 0);
+	track_modified(out->in);
 	fuse_reply_write(req, (size_t)n);
 }
 

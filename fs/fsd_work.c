@@ -66,10 +66,9 @@ struct pid_entry {
 
 struct fsd_work {
 	pthread_mutex_t lock;        /* queues and counters below */
-	pthread_cond_t wake, idle;
+	pthread_cond_t wake;
 	struct job *head, *tail;     /* digest/capture jobs */
 	struct job *phead, *ptail;   /* /proc jobs */
-	int busy;                    /* jobs being processed */
 	int stopping;
 	int capture_errors;
 	pthread_t threads[WORK_THREADS];
@@ -224,7 +223,6 @@ static void do_read(struct fsd *fs, struct job *j)
 		.digest_after = hex[0] ? hex : NULL});
 }
 
-static uint64_t gen_of(struct fsd_inode *in);
 
 /* Errors that mean "the file went away before we could capture it", which
  * is the build's business, not a capture failure. */
@@ -422,7 +420,6 @@ static void *work_main(void *arg)
 				w->tail = NULL;
 		}
 		stopping = w->stopping && !w->head;
-		w->busy++;
 		pthread_mutex_unlock(&w->lock);
 
 		for (int i = 0; i < n; i++) {
@@ -437,9 +434,6 @@ static void *work_main(void *arg)
 			commit_pending(fs, &batch, pend, &npend);
 
 		pthread_mutex_lock(&w->lock);
-		w->busy--;
-		if (!w->head && w->busy == 0)
-			pthread_cond_broadcast(&w->idle);
 	}
 	pthread_mutex_unlock(&w->lock);
 	commit_pending(fs, &batch, pend, &npend);
@@ -490,7 +484,6 @@ int fsd_work_start(struct fsd *fs)
 		return -ENOMEM;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->wake, NULL);
-	pthread_cond_init(&w->idle, NULL);
 	pthread_mutex_init(&w->pid_lock, NULL);
 	pthread_mutex_init(&w->dcache_lock, NULL);
 	pthread_mutex_init(&w->seen_lock, NULL);

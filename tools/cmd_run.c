@@ -399,7 +399,6 @@ int cmd_run(int argc, char **argv)
 		ret = sandbox_run(&cfg, &status, err, sizeof(err));
 	}
 	capture_failed = unmount_all(s);
-	rmdir(s->mnt[0]);
 	{
 		char parent[PATH_MAX + 16];
 
