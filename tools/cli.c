@@ -1,7 +1,12 @@
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 int cli_fail(int code, const char *fmt, ...)
 {
@@ -47,4 +52,35 @@ const char *cli_store_dir(const char *opt)
 	if (env && *env)
 		return env;
 	return CLI_DEFAULT_STORE;
+}
+
+int cli_spawn(char *const argv[], const char *cwd, int flags)
+{
+	pid_t pid;
+	int st;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		if (flags & CLI_SPAWN_STDOUT_TO_STDERR) {
+			dup2(2, 1);
+		} else if (flags & CLI_SPAWN_STDOUT_NULL) {
+			int null = open("/dev/null", O_WRONLY);
+
+			if (null >= 0)
+				dup2(null, 1);
+		}
+		if (cwd && chdir(cwd) < 0)
+			_exit(127);
+		execvp(argv[0], argv);
+		if (flags & CLI_SPAWN_REPORT)
+			fprintf(stderr, "provfs: cannot run '%s': %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }

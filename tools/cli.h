@@ -34,6 +34,16 @@ const char *cli_store_dir(const char *opt);
 /* For "unknown option" and the like: prints a hint to run --help. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* cli_spawn flags. */
+#define CLI_SPAWN_STDOUT_TO_STDERR 1 /* the child's stdout goes to our stderr */
+#define CLI_SPAWN_STDOUT_NULL 2      /* the child's stdout goes to /dev/null */
+#define CLI_SPAWN_REPORT 4           /* say "cannot run 'X'" if exec fails */
+
+/* Runs argv (searching PATH) in cwd (NULL: ours) and waits for it.
+ * Returns its exit status, 128 + the signal that killed it, 127 if it could
+ * not be started, or -errno if it could not be forked or waited for. */
+int cli_spawn(char *const argv[], const char *cwd, int flags);
+
 /* Every subcommand; defined in its own cmd_*.c file. */
 int cmd_mount(int argc, char **argv);
 int cmd_umount(int argc, char **argv);

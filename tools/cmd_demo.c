@@ -39,21 +39,7 @@ static const struct {
 
 static int run(char *const argv[], const char *cwd)
 {
-	pid_t pid = fork();
-	int status;
-
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		if (cwd && chdir(cwd) < 0)
-			_exit(127);
-		execvp(argv[0], argv);
-		fprintf(stderr, "provfs: cannot run '%s': %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	if (waitpid(pid, &status, 0) < 0)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return cli_spawn(argv, cwd, CLI_SPAWN_REPORT);
 }
 
 static int write_text(const char *dir, const char *name, const char *text)

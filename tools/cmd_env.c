@@ -47,28 +47,15 @@ struct env_opts {
 	int json, quiet;
 };
 
+/* Runs a helper program, its output on our stderr (our stdout carries
+ * only the digest); 0, -errno, or -EIO after saying what failed. */
 static int run_argv(char *const argv[], const char *what)
 {
-	pid_t pid;
-	int st;
+	int st = cli_spawn(argv, NULL, CLI_SPAWN_STDOUT_TO_STDERR | CLI_SPAWN_REPORT);
 
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		/* Our stdout carries only the digest. */
-		dup2(2, 1);
-		execvp(argv[0], argv);
-		fprintf(stderr, "provfs: cannot run '%s': %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-		return 0;
-	cli_warn("%s failed (exit %d)", what, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	if (st <= 0)
+		return st;
+	cli_warn("%s failed (exit %d)", what, st);
 	return -EIO;
 }
 

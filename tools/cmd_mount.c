@@ -295,18 +295,13 @@ static int wait_exit(pid_t pid)
 
 static int do_unmount(const char *mp)
 {
+	char *argv[] = {"fusermount3", "-u", (char *)mp, NULL};
+	int st;
+
 	if (geteuid() == 0)
 		return umount2(mp, 0) < 0 ? -errno : 0;
-	pid_t pid = fork();
-	int status;
-
-	if (pid == 0) {
-		execlp("fusermount3", "fusermount3", "-u", mp, (char *)NULL);
-		_exit(127);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) < 0)
-		return -errno;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EPERM;
+	st = cli_spawn(argv, NULL, 0);
+	return st <= 0 ? st : -EPERM;
 }
 
 int cmd_umount(int argc, char **argv)

@@ -87,30 +87,13 @@ static void progress(const struct run_opts *o, const char *fmt, const char *arg)
 	fputc('\n', stderr);
 }
 
-/* Runs this binary with args; returns its exit status (or 127/128+sig). */
-static int run_self(struct run_state *s, char *const args[], int quiet_stdout)
+/* Runs this binary (args[0] is its path); returns its exit status (or
+ * 127/128+sig). */
+static int run_self(char *const args[], int quiet_stdout)
 {
-	pid_t pid;
-	int st;
+	int rc = cli_spawn(args, NULL, quiet_stdout ? CLI_SPAWN_STDOUT_NULL : 0);
 
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return 127;
-	if (pid == 0) {
-		if (quiet_stdout) {
-			int null = open("/dev/null", O_WRONLY);
-
-			if (null >= 0)
-				dup2(null, 1);
-		}
-		execv(s->self, args);
-		_exit(127);
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return 127;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return rc < 0 ? 127 : rc;
 }
 
 static int mount_one(struct run_state *s, int which, const char *backing)
@@ -135,7 +118,7 @@ static int mount_one(struct run_state *s, int which, const char *backing)
 	args[n] = NULL;
 	if (mkdir_p(s->mnt[which], 0755) < 0)
 		return -1;
-	if (run_self(s, args, 1) != 0)
+	if (run_self(args, 1) != 0)
 		return -1;
 	s->mounted[which] = 1;
 	return 0;
@@ -151,7 +134,7 @@ static int unmount_all(struct run_state *s)
 
 		if (!s->mounted[i])
 			continue;
-		if (run_self(s, args, 1) != 0)
+		if (run_self(args, 1) != 0)
 			failed = 1;
 		s->mounted[i] = 0;
 		rmdir(s->mnt[i]);
@@ -177,7 +160,7 @@ static int ensure_key(struct run_state *s, const struct run_opts *o)
 		char keys[PATH_MAX + 16];
 
 		snprintf(keys, sizeof(keys), "%s/keys", s->store);
-		if (mkdir_p(keys, 0700) < 0 || run_self(s, args, 1) != 0) {
+		if (mkdir_p(keys, 0700) < 0 || run_self(args, 1) != 0) {
 			errno = EIO;
 			return -EIO;
 		}
@@ -310,7 +293,7 @@ static int attest(struct run_state *s, const struct run_opts *o, int status)
 	for (size_t i = 0; i < argc; i++)
 		args[n++] = o->argv[i];
 	args[n] = NULL;
-	rc = run_self(s, args, 1);
+	rc = run_self(args, 1);
 	free(args);
 	return rc;
 }

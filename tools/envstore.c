@@ -15,24 +15,15 @@
 #include <unistd.h>
 
 #include "cas.h"
+#include "cli.h"
 #include "digest.h"
 #include "util.h"
 
 static int run_argv(char *const argv[])
 {
-	pid_t pid = fork();
-	int st;
+	int st = cli_spawn(argv, NULL, 0);
 
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
+	return st <= 0 ? st : -EIO;
 }
 
 int envstore_write_meta(const char *store, const char *hex, const char *name, const char *source,
