@@ -73,36 +73,8 @@ if [ "$NATIVE_ONLY" = 0 ] && [ ! -x "$PROVFS" ]; then
 	exit 2
 fi
 
-want() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
-
-log() { echo "# $*" >&2; }
-
-now() { date +%s.%N; }
-
-# calc EXPR: floating-point arithmetic (awk, so no bc needed); prints 1/0 for comparisons.
-calc() { awk "BEGIN { print ($1) }"; }
-
-# ---- inputs, fetched once into bench/.cache ----
-
-APT_DIR=$CACHE/apt
-apt_src() { # apt-get with a private deb-src list: the machine's sources stay as they are
-	apt-get -o Dir::Etc::SourceList="$APT_DIR/sources.list" \
-		-o Dir::Etc::SourceParts=/nonexistent -o Dir::State::Lists="$APT_DIR/lists" \
-		-o APT::Get::List-Cleanup=0 "$@"
-}
-
-fetch_sources() {
-	[ -d "$CACHE/src/zlib" ] && [ -d "$CACHE/src/lua" ] && return 0
-	log "fetching zlib and lua5.4 sources with apt-get source"
-	mkdir -p "$APT_DIR/lists/partial" "$CACHE/src"
-	echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
-		"http://deb.debian.org/debian bookworm main" >"$APT_DIR/sources.list"
-	apt_src update -qq
-	(cd "$CACHE/src" && apt_src source --download-only -qq zlib lua5.4 2>/dev/null)
-	(cd "$CACHE/src" && rm -rf zlib lua &&
-		dpkg-source -x zlib_*.dsc zlib >/dev/null &&
-		dpkg-source -x lua5.4_*.dsc lua >/dev/null)
-}
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 
 install_build_deps() {
 	local missing="" p
@@ -154,26 +126,10 @@ fetch_tarball() {
 # ---- workloads: prepare (untimed, into the backing dir) and run (timed) ----
 
 prepare_zlib() { cp -a "$CACHE/src/zlib" "$1/zlib"; }
-run_zlib() {
-	cd "$1/zlib" && ./configure >/dev/null && make -j2 >/dev/null
-}
+run_zlib() { cd "$1/zlib" && sh -c "$BUILD_zlib"; }
 
 prepare_lua() { cp -a "$CACHE/src/lua" "$1/lua"; }
-run_lua() {
-	# What debian/rules does, without the packaging; objects in parallel,
-	# links serially (src/Makefile's two-target library rule races itself
-	# under make -j2, natively as well: see run-overhead.sh).
-	cd "$1/lua" && mkdir debian/libtool && cp debian/configure.ac debian/libtool/ &&
-		(cd debian/libtool && LIBTOOLIZE="libtoolize -i" autoreconf -f -i &&
-			./configure) >/dev/null 2>&1 &&
-		printf '#ifndef _LUA_DEB_MULTIARCH_\n#define _LUA_DEB_MULTIARCH_\n#define DEB_HOST_MULTIARCH "%s"\n#endif\n' \
-			"$(gcc -print-multiarch)" >src/lua5.4-deb-multiarch.h &&
-		make -j2 linux-readline ALL=o LIBTOOL="$PWD/debian/libtool/libtool" \
-			CC="gcc -std=gnu99" >/dev/null 2>&1 &&
-		make linux-readline LIBTOOL="$PWD/debian/libtool/libtool" \
-			CC="gcc -std=gnu99" >/dev/null 2>&1 &&
-		[ -x src/lua5.4 ]
-}
+run_lua() { cd "$1/lua" && sh -c "$BUILD_lua"; }
 
 prepare_provfs() { mkdir "$1/provfs" && git -C "$ROOT" archive HEAD | tar -x -C "$1/provfs"; }
 run_provfs() {

@@ -86,36 +86,8 @@ fi
 PROVFS=$(cd "$(dirname "$PROVFS")" && pwd)/$(basename "$PROVFS")
 PY=/usr/bin/python3 # Debian's, which has yaml (a dependency of reprozip)
 
-want() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
-
-log() { echo "# $*" >&2; }
-
-now() { date +%s.%N; }
-
-# calc EXPR: floating-point arithmetic (awk, so no bc needed); prints 1/0 for comparisons.
-calc() { awk "BEGIN { print ($1) }"; }
-
-# ---- inputs and tools, fetched once ----
-
-APT_DIR=$CACHE/apt
-apt_src() { # apt-get with a private deb-src list: the machine's sources stay as they are
-	apt-get -o Dir::Etc::SourceList="$APT_DIR/sources.list" \
-		-o Dir::Etc::SourceParts=/nonexistent -o Dir::State::Lists="$APT_DIR/lists" \
-		-o APT::Get::List-Cleanup=0 "$@"
-}
-
-fetch_sources() {
-	[ -d "$CACHE/src/zlib" ] && [ -d "$CACHE/src/lua" ] && return 0
-	log "fetching zlib and lua5.4 sources with apt-get source"
-	mkdir -p "$APT_DIR/lists/partial" "$CACHE/src"
-	echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
-		"http://deb.debian.org/debian bookworm main" >"$APT_DIR/sources.list"
-	apt_src update -qq
-	(cd "$CACHE/src" && apt_src source --download-only -qq zlib lua5.4 2>/dev/null)
-	(cd "$CACHE/src" && rm -rf zlib lua &&
-		dpkg-source -x zlib_*.dsc zlib >/dev/null &&
-		dpkg-source -x lua5.4_*.dsc lua >/dev/null)
-}
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 
 install_tools() {
 	local missing="" p
@@ -171,22 +143,7 @@ EOC
 	cc -O2 -Wall -o "$NOCLONE3" "$NOCLONE3.c"
 }
 
-# ---- the builds: one shell command each, run in the source directory ----
-
-BUILD_zlib='./configure >/dev/null && make -j2 >/dev/null'
-# What lua5.4's debian/rules does, without the packaging (as fs-overhead.sh),
-# except that only the objects are made in parallel: src/Makefile's rule
-# "$(LUA_A): $(BASE_O)" names two targets, so make -j2 runs its recipe (both
-# libtool links) twice at once, and one link's "rm .libs/liblua5.4-c++.a"
-# races the other's ranlib ("file truncated"), under any of the four modes.
-# shellcheck disable=SC2016
-BUILD_lua='mkdir debian/libtool && cp debian/configure.ac debian/libtool/ &&
-(cd debian/libtool && LIBTOOLIZE="libtoolize -i" autoreconf -f -i && ./configure) >/dev/null 2>&1 &&
-printf "#ifndef _LUA_DEB_MULTIARCH_\n#define _LUA_DEB_MULTIARCH_\n#define DEB_HOST_MULTIARCH \"%s\"\n#endif\n" \
-	"$(gcc -print-multiarch)" >src/lua5.4-deb-multiarch.h &&
-make -j2 linux-readline ALL=o LIBTOOL="$PWD/debian/libtool/libtool" CC="gcc -std=gnu99" >/dev/null 2>&1 &&
-make linux-readline LIBTOOL="$PWD/debian/libtool/libtool" CC="gcc -std=gnu99" >/dev/null 2>&1 &&
-test -x src/lua5.4'
+# The builds, BUILD_zlib and BUILD_lua, are in bench/lib.sh.
 
 # ---- one run ----
 
