@@ -86,7 +86,7 @@ int cas_verify_object(const struct cas *cas, const char *hex);
 
 /* Called by cas_fsck for each problem found; what is "corrupt",
  * "misplaced" (a file under objects/ that is not a digest name) or
- * "stale-tmp". */
+ * "unreadable" (a fan-out directory that cannot be opened). */
 typedef void (*cas_fsck_report)(void *arg, const char *what, const char *path);
 
 /* Checks every object.  *checked gets the number of objects hashed.

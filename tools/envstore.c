@@ -30,7 +30,7 @@ int envstore_write_meta(const char *store, const char *hex, const char *name, co
 			const struct tree_stats *stats)
 {
 	char path[PATH_MAX], created[32];
-	json_t *meta;
+	json_t *meta, *old = NULL;
 	int ret;
 
 	snprintf(path, sizeof(path), "%s/envs", store);
@@ -40,19 +40,10 @@ int envstore_write_meta(const char *store, const char *hex, const char *name, co
 	time_format_rfc3339(time_now_ns(), created, sizeof(created));
 	snprintf(path, sizeof(path), "%s/envs/%s.json", store, hex);
 	if (!name || !*name) {
-		/* Importing the same tree again without a name keeps the old one. */
-		json_t *old = json_load_file(path, 0, NULL);
-		const char *oldname = json_string_value(json_object_get(old, "name"));
-
-		if (oldname && *oldname) {
-			char *keep = strdup(oldname);
-
-			json_decref(old);
-			ret = keep ? envstore_write_meta(store, hex, keep, source, stats) : -ENOMEM;
-			free(keep);
-			return ret;
-		}
-		json_decref(old);
+		/* Importing the same tree again without a name keeps the old one
+		 * (old stays alive until the new metadata is written). */
+		old = json_load_file(path, 0, NULL);
+		name = json_string_value(json_object_get(old, "name"));
 	}
 	meta = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "digest", hex, "name",
 			 name ? name : "", "source", source ? source : "", "created", created,
@@ -60,6 +51,7 @@ int envstore_write_meta(const char *store, const char *hex, const char *name, co
 			 "symlinks", (json_int_t)stats->symlinks, "bytes", (json_int_t)stats->bytes);
 	ret = json_dump_file(meta, path, JSON_SORT_KEYS | JSON_INDENT(2)) == 0 ? 0 : -EIO;
 	json_decref(meta);
+	json_decref(old);
 	return ret;
 }
 
