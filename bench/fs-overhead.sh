@@ -8,7 +8,14 @@
 # bench/results/fs-overhead-<date>.txt.
 #
 #   bench/fs-overhead.sh [--runs N] [--only compile|tarball|seq] [--quick]
-#                        [--native-only] [--provfs PATH] [--work DIR]
+#                        [--native-only] [--floor] [--provfs PATH] [--work DIR]
+#
+# --floor adds a third mode, the FUSE floor: libfuse's own example
+# filesystem passthrough_ll (no logging, no hashing; fuse3 source package,
+# built once into bench/.cache) mounted over the same backing directory with
+# the kernel caching provfs asks for, the order native/provfs/floor rotating
+# from run to run.  Its columns show how much of provfs's overhead FUSE
+# itself costs on this machine; the verdicts stay about provfs.
 #
 # Workloads:
 #   compile  zlib and lua5.4 (Debian sources, fetched once with apt-get
@@ -30,6 +37,7 @@ RUNS=5
 ONLY=""
 QUICK=0
 NATIVE_ONLY=0
+FLOOR=0
 PROVFS=${PROVFS:-$ROOT/build/tools/provfs}
 WORK=${BENCH_WORK:-$ROOT/bench/.work}
 SEQ_MB=1024
@@ -46,6 +54,7 @@ while [ $# -gt 0 ]; do
 	--only=*) ONLY=${1#--only=} ;;
 	--quick) QUICK=1 ;;
 	--native-only) NATIVE_ONLY=1 ;;
+	--floor) FLOOR=1 ;;
 	--provfs) PROVFS=$2; shift ;;
 	--work) WORK=$2; shift ;;
 	-h | --help) usage; exit 0 ;;
@@ -76,15 +85,17 @@ fi
 # shellcheck source=bench/lib.sh
 . "$ROOT/bench/lib.sh"
 
-install_build_deps() {
+BUILD_DEPS="build-essential make autoconf automake libtool libtool-bin libreadline-dev
+	dpkg-dev xz-utils meson ninja-build pkg-config"
+FLOOR_DEPS="build-essential pkg-config libfuse3-dev dpkg-dev fuse3" # passthrough_ll
+install_deps() { # PACKAGE...: apt-get install the ones missing
 	local missing="" p
-	for p in build-essential make autoconf automake libtool libtool-bin libreadline-dev \
-		dpkg-dev xz-utils meson ninja-build pkg-config; do
+	for p in "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
 			missing="$missing $p"
 	done
 	[ -z "$missing" ] && return 0
-	log "installing build dependencies:$missing"
+	log "installing dependencies:$missing"
 	# shellcheck disable=SC2086
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
 }
@@ -149,14 +160,81 @@ drop_caches() {
 	echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || log "cannot drop caches"
 }
 
+# ---- mounts: native runs in the backing directory itself ----
+
+MODES=(native) # in the order of the first run; later runs rotate it
+[ "$NATIVE_ONLY" = 1 ] || MODES+=(provfs)
+[ "$FLOOR" = 0 ] || MODES+=(floor)
+
+# passthrough_ll's options (its --help, libfuse 3.14), besides -f and source=:
+#   timeout=86400  entry and attribute timeout in seconds, as provfs
+#   cache=always   keep_cache on open (the page cache survives a reopen) and
+#                  cache_readdir on opendir, as provfs
+#   allow_other    other users may use the mount, as provfs does as root
+# Left at their defaults: no_writeback (provfs turns the writeback cache off
+# too), no_xattr (getxattr answers ENOSYS once), no_flock (which only skips
+# asking for flock locks: libfuse 3.14 asks anyway, the op being there; provfs
+# keeps locks in the kernel), multi-threaded (at most 10 threads, libfuse's
+# default, -o max_threads being ignored by this example; provfs allows 16).
+# It has no splice options: libfuse's default applies, splice for data coming
+# to the daemon (writes) and copies for replies (reads), where provfs does
+# the opposite.
+FLOOR_OPTS=(-o timeout=86400 -o cache=always -o allow_other)
+
+MOUNTED=""   # "MODE MOUNTPOINT" while one is mounted
+FLOOR_PID="" # passthrough_ll, run in the foreground of a background job
+# mount_fs MODE DIR: mount DIR/backing on DIR/mnt.
+mount_fs() {
+	local mode=$1 dir=$2 i
+	case "$mode" in
+	provfs)
+		"$PROVFS" mount --store "$dir/store" --log "$dir/log.db" "$dir/backing" "$dir/mnt" >/dev/null
+		;;
+	floor)
+		# -f: stay in the foreground, in a background job, so that its
+		# pid is $! and the unmount can wait for it (it daemonizes
+		# without -f); source=: the directory to pass through (default /).
+		"$PASSTHROUGH_LL" -f -o source="$dir/backing" "${FLOOR_OPTS[@]}" "$dir/mnt" \
+			</dev/null >"$dir/floor.log" 2>&1 &
+		FLOOR_PID=$!
+		for i in $(seq 1 100); do
+			mountpoint -q "$dir/mnt" && break
+			if [ "$i" = 100 ] || ! kill -0 "$FLOOR_PID" 2>/dev/null; then
+				cat "$dir/floor.log" >&2
+				echo "fs-overhead: passthrough_ll did not mount $dir/mnt" >&2
+				exit 1
+			fi
+			sleep 0.1
+		done
+		;;
+	*) return 0 ;;
+	esac
+	MOUNTED="$mode $dir/mnt"
+}
+
+# umount_fs MODE MOUNTPOINT: provfs umount waits until the store and the log
+# hold everything; passthrough_ll exits once its mount is gone.
+umount_fs() {
+	case "$1" in
+	provfs) "$PROVFS" umount "$2" >/dev/null ;;
+	floor)
+		fusermount3 -u "$2" || return
+		wait "$FLOOR_PID" || log "passthrough_ll exited with status $?"
+		FLOOR_PID=""
+		;;
+	esac
+	MOUNTED=""
+}
+
 # ---- one run ----
 
-MOUNTED=""
 LOADS="" # 1-minute load average at the start of each run: other work skews timings
 cleanup() {
 	if [ -n "$MOUNTED" ]; then
-		"$PROVFS" umount "$MOUNTED" >/dev/null 2>&1 || umount -l "$MOUNTED" 2>/dev/null || true
+		umount_fs "${MOUNTED%% *}" "${MOUNTED#* }" 2>/dev/null ||
+			umount -l "${MOUNTED#* }" 2>/dev/null || true
 	fi
+	[ -z "$FLOOR_PID" ] || kill "$FLOOR_PID" 2>/dev/null || true
 	rm -rf "$WORK/run"
 }
 trap cleanup EXIT
@@ -173,12 +251,9 @@ run_case() {
 	rm -rf "$dir"
 	mkdir -p "$dir/backing" "$dir/mnt"
 	"$prepare" "$dir/backing"
+	mount_fs "$mode" "$dir"
 	target=$dir/backing
-	if [ "$mode" = provfs ]; then
-		"$PROVFS" mount --store "$dir/store" --log "$dir/log.db" "$dir/backing" "$dir/mnt" >/dev/null
-		MOUNTED=$dir/mnt
-		target=$dir/mnt
-	fi
+	[ "$mode" = native ] || target=$dir/mnt
 	sync
 	LOADS="$LOADS $(cut -d' ' -f1 /proc/loadavg)"
 	for phase in $phases; do
@@ -194,23 +269,22 @@ run_case() {
 		t1=$(now)
 		add_sample "$row" "$mode" "$(calc "$t1 - $t0")"
 	done
-	if [ "$mode" = provfs ]; then
+	if [ "$mode" != native ]; then
 		u0=$(now)
-		"$PROVFS" umount "$dir/mnt" >/dev/null
+		umount_fs "$mode" "$dir/mnt"
 		u1=$(now)
-		MOUNTED=""
-		add_sample "$row" flush "$(calc "$u1 - $u0")"
+		[ "$mode" != provfs ] || add_sample "$row" flush "$(calc "$u1 - $u0")"
 	fi
 	rm -rf "$dir"
 }
 
-# measure PREPARE "ROW:FUNC ..." [drop]: RUNS pairs, the order alternating.
+# measure PREPARE "ROW:FUNC ..." [drop]: RUNS rounds of every mode, the
+# order rotating (native/provfs, then provfs/native, and so on).
 measure() {
-	local i first second
+	local i j mode n=${#MODES[@]}
 	for i in $(seq 1 "$RUNS"); do
-		if [ $((i % 2)) = 1 ]; then first=native second=provfs; else first=provfs second=native; fi
-		for mode in $first $second; do
-			[ "$mode" = provfs ] && [ "$NATIVE_ONLY" = 1 ] && continue
+		for j in $(seq 0 $((n - 1))); do
+			mode=${MODES[$(((i - 1 + j) % n))]}
 			log "run $i/$RUNS $mode: ${2//:run_/ }"
 			run_case "$mode" "$@"
 		done
@@ -226,11 +300,11 @@ median() {
 		      else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-# Median over pairs of provfs/native for times, native/provfs for throughputs.
-pair_ratio_median() { # row kind(time|rate)
+# Median over runs of MODE/native for times, native/MODE for throughputs.
+pair_ratio_median() { # row kind(time|rate) mode
 	local -a n p
 	read -r -a n <<<"${SAMPLES["$1 native"]:-}"
-	read -r -a p <<<"${SAMPLES["$1 provfs"]:-}"
+	read -r -a p <<<"${SAMPLES["$1 $3"]:-}"
 	local ratios=() i
 	for i in "${!n[@]}"; do
 		[ -n "${p[$i]:-}" ] || continue
@@ -247,28 +321,36 @@ STAMP=$(date +%Y%m%d-%H%M%S)
 REPORT=$RESULTS/fs-overhead-$STAMP.txt
 ROWS=()
 
+# shown KIND MEDIAN: a median of seconds as the table shows it.
+shown() {
+	if [ "$2" = nan ]; then
+		echo -
+	elif [ "$1" = rate ]; then
+		printf '%.0f MB/s' "$(calc "$SEQ_MB / $2")"
+	else
+		printf '%.2f s' "$2"
+	fi
+}
+
+# shown_ratio RATIO
+shown_ratio() { [ "$1" = nan ] && echo - || printf '%.3f' "$1"; }
+
 # row NAME KIND(time|rate) TARGET: one line of the table and of the report.
 row() {
-	local name=$1 kind=$2 target=$3 nmed pmed fmed ratio verdict shown_n shown_p
+	local name=$1 kind=$2 target=$3 nmed pmed fmed ratio verdict
+	local flmed flratio pvf floor_cols="" floor_keys=""
 	# shellcheck disable=SC2086
 	nmed=$(median ${SAMPLES["$name native"]:-})
 	# shellcheck disable=SC2086
 	pmed=$(median ${SAMPLES["$name provfs"]:-})
 	# shellcheck disable=SC2086
 	fmed=$(median ${SAMPLES["$name flush"]:-})
-	if [ "$kind" = rate ]; then
-		shown_n=$(printf '%.0f MB/s' "$(calc "$SEQ_MB / $nmed")")
-		shown_p=$([ "$pmed" = nan ] && echo - || printf '%.0f MB/s' "$(calc "$SEQ_MB / $pmed")")
-	else
-		shown_n=$(printf '%.2f s' "$nmed")
-		shown_p=$([ "$pmed" = nan ] && echo - || printf '%.2f s' "$pmed")
-	fi
 	if [ "$pmed" = nan ]; then
 		ratio=nan verdict="native only"
 	elif [ "$target" = - ]; then
-		ratio=$(pair_ratio_median "$name" "$kind") verdict=""
+		ratio=$(pair_ratio_median "$name" "$kind" provfs) verdict=""
 	else
-		ratio=$(pair_ratio_median "$name" "$kind")
+		ratio=$(pair_ratio_median "$name" "$kind" provfs)
 		if [ "$kind" = rate ]; then
 			verdict=$(calc "$ratio >= $target" | sed 's/1/meets/; s/0/MISSES/')
 		else
@@ -283,16 +365,35 @@ row() {
 	else
 		tshown="<= $target"
 	fi
-	printf '%-22s %12s %12s %8s %10s  %s\n' "$name" "$shown_n" "$shown_p" \
-		"$([ "$ratio" = nan ] && echo - || printf '%.3f' "$ratio")" "$tshown" "$verdict"
-	ROWS+=("$name kind=$kind native_median=$nmed provfs_median=$pmed ratio=$ratio target=$tshown verdict=${verdict:-info} umount_median=$fmed")
+	if [ "$FLOOR" = 1 ]; then
+		# shellcheck disable=SC2086
+		flmed=$(median ${SAMPLES["$name floor"]:-})
+		flratio=$(pair_ratio_median "$name" "$kind" floor)
+		if [ "$pmed" = nan ] || [ "$flmed" = nan ]; then
+			pvf=nan
+		elif [ "$kind" = rate ]; then # provfs's throughput over the floor's
+			pvf=$(printf '%.3f' "$(calc "$flmed / $pmed")")
+		else
+			pvf=$(printf '%.3f' "$(calc "$pmed / $flmed")")
+		fi
+		floor_cols=$(printf '%-11s %12s %8s %8s' "$verdict" "$(shown "$kind" "$flmed")" \
+			"$(shown_ratio "$flratio")" "$(shown_ratio "$pvf")")
+		floor_keys=" floor_median=$flmed floor_ratio=$flratio provfs_vs_floor=$pvf"
+	fi
+	printf '%-22s %12s %12s %8s %10s  %s\n' "$name" "$(shown "$kind" "$nmed")" \
+		"$(shown "$kind" "$pmed")" "$(shown_ratio "$ratio")" "$tshown" "${floor_cols:-$verdict}"
+	ROWS+=("$name kind=$kind native_median=$nmed provfs_median=$pmed ratio=$ratio target=$tshown verdict=${verdict:-info} umount_median=$fmed$floor_keys")
 }
 
 # ---- main ----
 
 mkdir -p "$WORK" "$RESULTS"
-want compile && { install_build_deps; fetch_sources; }
-want tarball && { install_build_deps; fetch_sources; fetch_tarball; }
+# shellcheck disable=SC2086
+want compile && { install_deps $BUILD_DEPS; fetch_sources; }
+# shellcheck disable=SC2086
+want tarball && { install_deps $BUILD_DEPS; fetch_sources; fetch_tarball; }
+# shellcheck disable=SC2086
+[ "$FLOOR" = 0 ] || { install_deps $FLOOR_DEPS; build_passthrough_ll; }
 
 if want compile; then
 	measure prepare_zlib "compile-zlib:run_zlib"
@@ -302,7 +403,7 @@ fi
 if want tarball; then
 	measure prepare_tarball "tarball-extract:run_tarball_extract tarball-hash:run_tarball_hash"
 	# The target is on the whole job: extraction plus hashing.
-	for m in native provfs; do
+	for m in "${MODES[@]}"; do
 		read -r -a e <<<"${SAMPLES["tarball-extract $m"]:-}"
 		read -r -a h <<<"${SAMPLES["tarball-hash $m"]:-}"
 		for i in "${!e[@]}"; do
@@ -319,7 +420,12 @@ fi
 	echo "provfs overhead, $(date -u '+%Y-%m-%d %H:%M UTC'), $RUNS run(s) each, $(nproc) cores," \
 		"kernel $(uname -r), provfs $(git -C "$ROOT" rev-parse --short HEAD)"
 	[ "$NATIVE_ONLY" = 1 ] && echo "(native only: no provfs runs)"
-	printf '%-22s %12s %12s %8s %10s  %s\n' workload native provfs ratio target verdict
+	if [ "$FLOOR" = 1 ]; then
+		printf '%-22s %12s %12s %8s %10s  %-11s %12s %8s %8s\n' \
+			workload native provfs ratio target verdict floor fl_ratio p/floor
+	else
+		printf '%-22s %12s %12s %8s %10s  %s\n' workload native provfs ratio target verdict
+	fi
 	printf '%-22s %12s %12s %8s %10s  %s\n' "(medians)" "" "" "" "" ""
 	if want compile; then
 		row compile-zlib time 1.05
@@ -338,12 +444,19 @@ fi
 	echo "load average at run starts: $LOADS (above ~0.5 means something else ran)"
 	echo "ratio: median over runs of provfs/native time (native/provfs for throughput);"
 	echo "provfs times exclude 'provfs umount' (waits for store and log): umount_median in the report"
+	if [ "$FLOOR" = 1 ]; then
+		echo "floor: libfuse $(pkg-config --modversion fuse3)'s example passthrough_ll ${FLOOR_OPTS[*]};"
+		echo "fl_ratio: as ratio, for the floor; p/floor: provfs median time / floor median" \
+			"time (floor/provfs for throughput)"
+	fi
 }
 
 {
 	echo "# fs-overhead $(date -u '+%Y-%m-%dT%H:%M:%SZ') runs=$RUNS quick=$QUICK seq_mb=$SEQ_MB"
 	echo "# host cores=$(nproc) kernel=$(uname -r) provfs=$(git -C "$ROOT" rev-parse HEAD)"
 	echo "# tarball=${TARBALL:-none}"
+	[ "$FLOOR" = 0 ] || echo "# floor=passthrough_ll libfuse=$(pkg-config --modversion fuse3)" \
+		"options=${FLOOR_OPTS[*]}"
 	echo "# loadavg_at_run_start=$LOADS"
 	for r in "${ROWS[@]}"; do echo "row $r"; done
 	for k in "${!SAMPLES[@]}"; do echo "samples $k${SAMPLES[$k]}"; done | sort

@@ -19,17 +19,46 @@ apt_src() { # apt-get with a private deb-src list: the machine's sources stay as
 		-o APT::Get::List-Cleanup=0 "$@"
 }
 
-fetch_sources() {
-	[ -d "$CACHE/src/zlib" ] && [ -d "$CACHE/src/lua" ] && return 0
-	log "fetching zlib and lua5.4 sources with apt-get source"
+apt_src_setup() { # write the private deb-src list and fetch its package lists
 	mkdir -p "$APT_DIR/lists/partial" "$CACHE/src"
 	echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
 		"http://deb.debian.org/debian bookworm main" >"$APT_DIR/sources.list"
 	apt_src update -qq
+}
+
+fetch_sources() {
+	[ -d "$CACHE/src/zlib" ] && [ -d "$CACHE/src/lua" ] && return 0
+	log "fetching zlib and lua5.4 sources with apt-get source"
+	apt_src_setup
 	(cd "$CACHE/src" && apt_src source --download-only -qq zlib lua5.4 2>/dev/null)
 	(cd "$CACHE/src" && rm -rf zlib lua &&
 		dpkg-source -x zlib_*.dsc zlib >/dev/null &&
 		dpkg-source -x lua5.4_*.dsc lua >/dev/null)
+}
+
+# libfuse's own example filesystem passthrough_ll (no logging, no hashing):
+# the FUSE floor.  Only example/passthrough_ll.c from the fuse3 source
+# package, compiled against the installed libfuse3 (needs gcc, pkg-config,
+# libfuse3-dev and dpkg-dev).
+PASSTHROUGH_LL=$CACHE/passthrough_ll
+build_passthrough_ll() {
+	[ -x "$PASSTHROUGH_LL" ] && return 0
+	if [ ! -d "$CACHE/src/fuse3" ]; then
+		log "fetching fuse3 sources with apt-get source"
+		apt_src_setup
+		(cd "$CACHE/src" && apt_src source --download-only -qq fuse3 2>/dev/null)
+		(cd "$CACHE/src" && rm -rf fuse3 && dpkg-source -x fuse3_*.dsc fuse3 >/dev/null)
+	fi
+	local have src
+	have=$(pkg-config --modversion fuse3)
+	src=$(sed -n 's/^Version: \([^-]*\).*/\1/p' "$CACHE"/src/fuse3_*.dsc | head -1)
+	[ "$have" = "$src" ] ||
+		log "warning: fuse3 source $src, installed libfuse3 $have"
+	log "building passthrough_ll against libfuse3 $have"
+	# shellcheck disable=SC2046
+	gcc -O2 -Wall -o "$PASSTHROUGH_LL.tmp" "$CACHE/src/fuse3/example/passthrough_ll.c" \
+		$(pkg-config --cflags --libs fuse3) &&
+		mv "$PASSTHROUGH_LL.tmp" "$PASSTHROUGH_LL"
 }
 
 # ---- the builds: one shell command each, run in the source directory ----
