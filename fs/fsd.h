@@ -23,6 +23,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "accesslog.h"
 #include "cas.h"
@@ -33,10 +34,12 @@ struct fsd_config {
 	const char *mountpoint; /* where */
 	const char *store;      /* store root; NULL: no capture */
 	const char *log_path;   /* access log database */
+	const char *digest_cache; /* persistent digest cache file, or NULL */
 	const char *label;      /* mount label in the log ("workspace", "root") */
 	int readonly;
 	int debug;              /* libfuse debug output to stderr */
 	double timeout;         /* entry/attr cache timeout, seconds */
+	int no_passthrough;     /* serve all file I/O ourselves */
 };
 
 /* Mounts, then writes "ok\n" to ready_fd (or "error <errno> <text>\n" and
@@ -75,6 +78,8 @@ struct fsd_inode {
 	uint64_t seq_off;       /* bytes hashed so far */
 	char before[DIGEST_HEX_LEN + 1]; /* digest when the first writer opened,
 					  * if the digest cache knew it; "" if not */
+	int pt_id;              /* passthrough backing id, 0 none (fsd_passthrough.c) */
+	int pt_opens;           /* open files using pt_id */
 	uint64_t gen;           /* set to a new, never repeated value by every
 				 * change made through us (0: none yet); a
 				 * capture trusts a digest only if gen did not
@@ -89,6 +94,9 @@ struct fsd_file {
 	struct fsd_inode *in;  /* holds a ref */
 	int writable;
 	int kill_setid;        /* first write must clear setuid/setgid */
+	int passthrough;       /* its I/O bypasses us (fsd_passthrough.c) */
+	struct timespec pt_mtime, pt_ctime; /* passthrough writer: at open */
+	off_t pt_size;
 	void *dir;             /* DIR * for directories */
 	off_t dir_off;         /* offset of the last entry returned */
 	int64_t process;       /* process that opened it */
@@ -111,7 +119,21 @@ struct fsd {
 	int mount_ids[64];
 	int n_mounts;
 	int tuned;             /* fsd_tune_readahead done */
+	int pt_offered;        /* the kernel offered FUSE passthrough */
+	int passthrough;       /* and we took it */
+	int pt_stack_depth;
 };
+
+/* FUSE passthrough (fsd_passthrough.c).  fsd_pt_attach: after mounting,
+ * before serving.  fsd_pt_init_reply: from the init op.  fsd_pt_open:
+ * before replying to an open/create of a regular file: >0 if the reply
+ * will carry a backing id (call fsd_pt_opened after the reply, and
+ * fsd_pt_release when the file is released), 0 if we serve its I/O. */
+int fsd_pt_attach(struct fsd *fs);
+void fsd_pt_init_reply(struct fsd *fs);
+int fsd_pt_open(struct fsd *fs, struct fsd_inode *in, int fd);
+void fsd_pt_opened(void);
+void fsd_pt_release(struct fsd *fs, struct fsd_inode *in);
 
 /* Inode table (fsd_inode.c). */
 int fsd_inode_init(struct fsd *fs);

@@ -204,6 +204,11 @@ int fsd_serve(const struct fsd_config *cfg, int ready_fd)
 		snprintf(why, sizeof(why), "cannot mount on '%s' (see messages above)",
 			 cfg->mountpoint);
 	}
+	if (ret == 0 && !cfg->no_passthrough && fsd_pt_attach(fs) != 0) {
+		ret = -EIO;
+		snprintf(why, sizeof(why), "cannot attach to the FUSE device of '%s'",
+			 cfg->mountpoint);
+	}
 	tell(ready_fd, ret, why);
 	if (ret == 0 && ready_fd >= 0) {
 		/* Detach: the caller has its answer; nobody reads our stdio. */

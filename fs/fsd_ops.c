@@ -112,6 +112,12 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	 * kernel stops sending FLUSH, saving a round trip per close(). */
 	conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	/* Every change to the backing tree goes through this mount while it
+	 * serves a build, so the kernel's page cache stays valid: without
+	 * this, each getattr after a write (its mtime moved) would drop the
+	 * file's cached pages and send the next reads to us. */
+	conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
+	fsd_pt_init_reply(fs);
 }
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -570,6 +576,56 @@ static void kill_setid(struct fsd *fs, fuse_ino_t ino, struct fsd_file *f)
 		fuse_lowlevel_notify_inval_inode(fs->se, ino, -1, 0);
 }
 
+static void release_file(struct fsd *fs, struct fsd_file *f);
+
+/* Hands f's I/O to the kernel if we can; a writer's state is noted so
+ * that its release can tell whether it wrote.  Its data never reaches us,
+ * so it cannot be hashed inline. */
+static void start_passthrough(struct fsd *fs, struct fsd_file *f, struct fuse_file_info *fi)
+{
+	struct fsd_inode *in = f->in;
+	struct stat st;
+
+	if (in->type != S_IFREG || f->kill_setid || fsd_pt_open(fs, in, f->fd) <= 0)
+		return;
+	f->passthrough = 1;
+	/* The kernel refuses other open flags with passthrough; the backing
+	 * file honours O_DIRECT itself and has its own page cache. */
+	fi->direct_io = 0;
+	fi->keep_cache = 0;
+	if (f->writable) {
+		if (fstat(f->fd, &st) == 0) {
+			f->pt_size = st.st_size;
+			f->pt_mtime = st.st_mtim;
+			f->pt_ctime = st.st_ctim;
+		}
+		pthread_mutex_lock(&in->wlock);
+		digest_free(in->seq);
+		in->seq = NULL;
+		pthread_mutex_unlock(&in->wlock);
+	}
+}
+
+/* At the release of a passthrough writer: did it change the file? */
+static void end_passthrough_write(struct fsd_file *f)
+{
+	struct fsd_inode *in = f->in;
+	struct stat st;
+	int changed = fstat(f->fd, &st) < 0 || st.st_size != f->pt_size ||
+		      st.st_mtim.tv_sec != f->pt_mtime.tv_sec ||
+		      st.st_mtim.tv_nsec != f->pt_mtime.tv_nsec ||
+		      st.st_ctim.tv_sec != f->pt_ctime.tv_sec ||
+		      st.st_ctim.tv_nsec != f->pt_ctime.tv_nsec;
+
+	pthread_mutex_lock(&in->wlock);
+	if (changed)
+		in->dirty = 1;
+	/* Writes did not move gen: no digest taken meanwhile may be trusted
+	 * by generation alone. */
+	in->gen = next_gen();
+	pthread_mutex_unlock(&in->wlock);
+}
+
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fsd *fs = fsd_of(req);
@@ -641,12 +697,14 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (fi->flags & O_DIRECT)
 		fi->direct_io = 1;
 	f->kill_setid = writable && needs_kill_setid(req, fd);
+	start_passthrough(fs, f, fi);
 	if (fuse_reply_open(req, fi) == -ENOENT) {
 		/* The caller was interrupted; nobody will release this. */
-		fsd_inode_unref(fs, in);
-		close(fd);
-		free(f);
+		fsd_pt_opened();
+		release_file(fs, f);
+		return;
 	}
+	fsd_pt_opened();
 }
 
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
@@ -697,7 +755,13 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	fi->keep_cache = 1;
 	if (fi->flags & O_DIRECT)
 		fi->direct_io = 1;
-	fuse_reply_create(req, &e, fi);
+	start_passthrough(fs, f, fi);
+	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
+		fsd_pt_opened();
+		release_file(fs, f);
+		return;
+	}
+	fsd_pt_opened();
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -744,13 +808,16 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	pthread_mutex_unlock(&in->wlock);
 }
 
-static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+/* The end of an open file: a last writer's file goes to the workers. */
+static void release_file(struct fsd *fs, struct fsd_file *f)
 {
-	struct fsd *fs = fsd_of(req);
-	struct fsd_file *f = file_of(fi);
 	struct fsd_inode *in = f->in;
 
-	(void)ino;
+	if (f->passthrough) {
+		if (f->writable)
+			end_passthrough_write(f);
+		fsd_pt_release(fs, in);
+	}
 	if (f->writable) {
 		uint8_t known[DIGEST_LEN];
 		char before[DIGEST_HEX_LEN + 1];
@@ -780,6 +847,12 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	close(f->fd);
 	fsd_inode_unref(fs, in);
 	free(f);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	release_file(fsd_of(req), file_of(fi));
 	fuse_reply_err(req, 0);
 }
 

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dcfile.h"
 #include "procinfo.h"
 
 #define WORK_THREADS 2
@@ -66,7 +67,8 @@ struct pid_entry {
 
 struct fsd_work {
 	pthread_mutex_t lock;        /* queues and counters below */
-	pthread_cond_t wake;
+	pthread_cond_t wake;         /* digest/capture threads */
+	pthread_cond_t pwake;        /* the /proc reader */
 	struct job *head, *tail;     /* digest/capture jobs */
 	struct job *phead, *ptail;   /* /proc jobs */
 	int stopping;
@@ -79,6 +81,7 @@ struct fsd_work {
 
 	pthread_mutex_t dcache_lock;
 	struct dcache_entry *dcache[DCACHE_BUCKETS];
+	struct dcfile *dcfile;       /* persistent cache, or NULL */
 
 	pthread_mutex_t seen_lock;
 	uint64_t *seen;              /* open-addressing set of record hashes */
@@ -125,32 +128,57 @@ static int dcache_get(struct fsd_work *w, const struct stat *st, uint64_t gen,
 	return hit;
 }
 
-static void dcache_put(struct fsd_work *w, const struct stat *st, uint64_t gen, const char *hex)
+/* Remembers hex for the file state in r (r->digest is not used). */
+static void dcache_put_key(struct fsd_work *w, const struct dcfile_rec *r, uint64_t gen,
+			   const char *hex)
 {
-	size_t b = dcache_bucket(st->st_dev, st->st_ino);
+	size_t b = dcache_bucket((dev_t)r->dev, (ino_t)r->ino);
 	struct dcache_entry *e;
 
 	pthread_mutex_lock(&w->dcache_lock);
 	for (e = w->dcache[b]; e; e = e->next)
-		if (e->dev == st->st_dev && e->ino == st->st_ino)
+		if (e->dev == (dev_t)r->dev && e->ino == (ino_t)r->ino)
 			break;
 	if (!e) {
 		e = calloc(1, sizeof(*e));
 		if (e) {
-			e->dev = st->st_dev;
-			e->ino = st->st_ino;
+			e->dev = (dev_t)r->dev;
+			e->ino = (ino_t)r->ino;
 			e->next = w->dcache[b];
 			w->dcache[b] = e;
 		}
 	}
 	if (e) {
-		e->size = st->st_size;
-		e->mtime_ns = ts_ns(&st->st_mtim);
-		e->ctime_ns = ts_ns(&st->st_ctim);
+		e->size = r->size;
+		e->mtime_ns = r->mtime_ns;
+		e->ctime_ns = r->ctime_ns;
 		e->gen = gen;
 		memcpy(e->hex, hex, DIGEST_HEX_LEN + 1);
 	}
 	pthread_mutex_unlock(&w->dcache_lock);
+}
+
+static struct dcfile_rec key_of(const struct stat *st)
+{
+	return (struct dcfile_rec){.dev = st->st_dev, .ino = st->st_ino, .size = st->st_size,
+				   .mtime_ns = ts_ns(&st->st_mtim),
+				   .ctime_ns = ts_ns(&st->st_ctim)};
+}
+
+static void dcache_put(struct fsd_work *w, const struct stat *st, uint64_t gen, const char *hex)
+{
+	struct dcfile_rec key = key_of(st);
+
+	dcache_put_key(w, &key, gen, hex);
+}
+
+/* dcfile_load callback: a remembered digest, with no generation. */
+static void dcache_load_one(void *arg, const struct dcfile_rec *r)
+{
+	char hex[DIGEST_HEX_LEN + 1];
+
+	hex_encode(r->digest, DIGEST_LEN, hex);
+	dcache_put_key(arg, r, 0, hex);
 }
 
 static void push(struct fsd_work *w, struct job *j)
@@ -163,7 +191,7 @@ static void push(struct fsd_work *w, struct job *j)
 		else
 			w->phead = j;
 		w->ptail = j;
-		pthread_cond_broadcast(&w->wake);
+		pthread_cond_signal(&w->pwake);
 	} else {
 		if (w->tail)
 			w->tail->next = j;
@@ -184,6 +212,7 @@ static int cached_digest(struct fsd_work *w, struct fsd_inode *in, int fd,
 	uint64_t gen = gen_of(in);
 	struct stat before, after;
 	uint8_t raw[DIGEST_LEN];
+	int64_t started;
 	int ret;
 
 	if (fstat(fd, &before) < 0)
@@ -193,14 +222,24 @@ static int cached_digest(struct fsd_work *w, struct fsd_inode *in, int fd,
 		return -EINVAL;
 	if (dcache_get(w, &before, gen, hex))
 		return 0;
+	started = time_now_ns();
 	ret = digest_fd(fd, raw, NULL);
 	if (ret < 0)
 		return ret;
 	hex_encode(raw, DIGEST_LEN, hex);
 	/* Cache only if the file did not change while we read it. */
 	if (fstat(fd, &after) == 0 && after.st_size == before.st_size &&
-	    ts_ns(&after.st_mtim) == ts_ns(&before.st_mtim))
+	    ts_ns(&after.st_mtim) == ts_ns(&before.st_mtim) &&
+	    ts_ns(&after.st_ctim) == ts_ns(&before.st_ctim)) {
 		dcache_put(w, &before, gen_of(in) == gen ? gen : 0, hex);
+		/* Persisted only if settled (see DCFILE_SETTLED_NS). */
+		if (w->dcfile && ts_ns(&before.st_ctim) < started - DCFILE_SETTLED_NS) {
+			struct dcfile_rec r = key_of(&before);
+
+			memcpy(r.digest, raw, DIGEST_LEN);
+			dcfile_append(w->dcfile, &r);
+		}
+	}
 	return 0;
 }
 
@@ -267,6 +306,14 @@ static int do_written(struct fsd *fs, struct job *j, struct cas_batch *batch,
 			}
 			queued = 1;
 			*err = ret;
+			/* A capture that failed (a full store) still leaves
+			 * the file's digest to log. */
+			if (ret < 0 && !vanished(ret) && !hex[0]) {
+				if (known)
+					hex_encode(known, DIGEST_LEN, hex);
+				else if (cached_digest(fs->work, j->in, fd, hex, &size) < 0)
+					hex[0] = '\0';
+			}
 		} else if (known) {
 			hex_encode(known, DIGEST_LEN, hex);
 		} else {
@@ -452,7 +499,7 @@ static void *proc_main(void *arg)
 		struct procinfo info;
 
 		while (!w->phead && !w->stopping)
-			pthread_cond_wait(&w->wake, &w->lock);
+			pthread_cond_wait(&w->pwake, &w->lock);
 		if (!w->phead)
 			break;
 		j = w->phead;
@@ -484,6 +531,7 @@ int fsd_work_start(struct fsd *fs)
 		return -ENOMEM;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->wake, NULL);
+	pthread_cond_init(&w->pwake, NULL);
 	pthread_mutex_init(&w->pid_lock, NULL);
 	pthread_mutex_init(&w->dcache_lock, NULL);
 	pthread_mutex_init(&w->seen_lock, NULL);
@@ -494,6 +542,9 @@ int fsd_work_start(struct fsd *fs)
 		return -ENOMEM;
 	}
 	fs->work = w;
+	/* Without its persistent cache the mount still works: it hashes. */
+	if (fs->cfg.digest_cache && dcfile_open(fs->cfg.digest_cache, &w->dcfile) == 0)
+		dcfile_load(w->dcfile, dcache_load_one, w);
 	for (int i = 0; i < WORK_THREADS; i++)
 		if (pthread_create(&w->threads[i], NULL, work_main, fs) != 0)
 			return -EAGAIN;
@@ -512,6 +563,7 @@ int fsd_work_stop(struct fsd *fs)
 	pthread_mutex_lock(&w->lock);
 	w->stopping = 1;
 	pthread_cond_broadcast(&w->wake);
+	pthread_cond_broadcast(&w->pwake);
 	pthread_mutex_unlock(&w->lock);
 	for (int i = 0; i < WORK_THREADS; i++)
 		pthread_join(w->threads[i], NULL);
@@ -533,6 +585,7 @@ int fsd_work_stop(struct fsd *fs)
 			free(e);
 		}
 	}
+	dcfile_close(w->dcfile);
 	free(w->seen);
 	free(w);
 	fs->work = NULL;

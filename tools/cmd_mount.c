@@ -35,6 +35,13 @@ static const char mount_usage[] =
 	"  --store DIR      store for captured files and the default log location\n"
 	"                   (default $PROVFS_STORE or " CLI_DEFAULT_STORE ")\n"
 	"  --no-capture     log and hash, but do not copy written files into the store\n"
+	"  --digest-cache FILE\n"
+	"                   remember the digests of files read, across mounts, in FILE\n"
+	"                   (default with --ro: STORE/cache/digests)\n"
+	"  --no-digest-cache\n"
+	"                   hash every file afresh on each mount\n"
+	"  --no-passthrough serve every read and write through the daemon (by default\n"
+	"                   the kernel's FUSE passthrough does file I/O when it can)\n"
 	"  --log FILE       access log database (default STORE/logs/<time>-<pid>.db);\n"
 	"                   several mounts may share one log\n"
 	"  --label NAME     this mount's name in the log (default: workspace, or root\n"
@@ -107,12 +114,28 @@ static int serve(struct fsd_config *cfg, const char *abs_mp, int ready_fd)
 	return ret == 0 ? CLI_OK : CLI_FAILED;
 }
 
+/* The daemon runs from /: a relative path given on the command line is
+ * made absolute here (left as it is if that fails). */
+static void absolutize(char **path)
+{
+	char cwd[PATH_MAX], *abs;
+
+	if ((*path)[0] != '/' && getcwd(cwd, sizeof(cwd)) &&
+	    asprintf(&abs, "%s/%s", cwd, *path) >= 0) {
+		free(*path);
+		*path = abs;
+	}
+}
+
 int cmd_mount(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"ro", no_argument, NULL, 'r'},
 		{"store", required_argument, NULL, 's'},
 		{"no-capture", no_argument, NULL, 'n'},
+		{"digest-cache", required_argument, NULL, 'D'},
+		{"no-digest-cache", no_argument, NULL, 'N'},
+		{"no-passthrough", no_argument, NULL, 'P'},
 		{"log", required_argument, NULL, 'l'},
 		{"label", required_argument, NULL, 'L'},
 		{"foreground", no_argument, NULL, 'f'},
@@ -122,8 +145,9 @@ int cmd_mount(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct fsd_config cfg = {0};
-	const char *store_opt = NULL, *log_opt = NULL;
-	char *backing = NULL, *mp = NULL, *log_path = NULL, *store = NULL;
+	const char *store_opt = NULL, *log_opt = NULL, *dcache_opt = NULL;
+	char *backing = NULL, *mp = NULL, *log_path = NULL, *store = NULL, *dcache = NULL;
+	int use_dcache = -1;
 	int foreground = 0, capture = 1, json = 0, c, ret, pipefd[2];
 	pid_t pid;
 
@@ -132,6 +156,9 @@ int cmd_mount(int argc, char **argv)
 		case 'r': cfg.readonly = 1; break;
 		case 's': store_opt = optarg; break;
 		case 'n': capture = 0; break;
+		case 'D': dcache_opt = optarg; use_dcache = 1; break;
+		case 'N': use_dcache = 0; break;
+		case 'P': cfg.no_passthrough = 1; break;
 		case 'l': log_opt = optarg; break;
 		case 'L': cfg.label = optarg; break;
 		case 'f': foreground = 1; break;
@@ -170,18 +197,20 @@ int cmd_mount(int argc, char **argv)
 			       log_path ? log_path : "?", strerror(errno));
 		goto out;
 	}
-	if (log_path[0] != '/') {
-		char cwd[PATH_MAX], *abs;
-
-		if (getcwd(cwd, sizeof(cwd)) && asprintf(&abs, "%s/%s", cwd, log_path) >= 0) {
-			free(log_path);
-			log_path = abs;
-		}
-	}
+	absolutize(&log_path);
 	cfg.backing = backing;
 	cfg.mountpoint = mp;
 	cfg.store = capture ? store : NULL;
 	cfg.log_path = log_path;
+	if (use_dcache == 1 || (use_dcache == -1 && cfg.readonly)) {
+		dcache = dcache_opt ? strdup(dcache_opt) : path_join(store, "cache/digests");
+		if (!dcache) {
+			ret = cli_fail(CLI_FAILED, "out of memory");
+			goto out;
+		}
+		absolutize(&dcache);
+		cfg.digest_cache = dcache;
+	}
 	if (!cfg.label)
 		cfg.label = cfg.readonly ? "root" : "workspace";
 	if (cfg.store) {
@@ -257,6 +286,7 @@ out:
 	free(mp);
 	free(store);
 	free(log_path);
+	free(dcache);
 	return ret;
 }
 

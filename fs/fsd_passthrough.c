@@ -1,0 +1,197 @@
+/*
+ * fsd passthrough: the kernel's FUSE passthrough (Linux 6.9+), reached
+ * through libfuse 3.14, which predates it.
+ *
+ * With passthrough, read(), write() and mmap() of an open regular file go
+ * straight from the kernel to the backing file: no request reaches us and
+ * nothing is copied through the daemon.  Open, create, release, metadata
+ * and directory operations still come to us, so every open is logged as
+ * before; a file written through passthrough is hashed when its last
+ * writer closes (from the page cache it was just written to), since its
+ * data never passes through us.
+ *
+ * libfuse 3.14 knows neither the INIT flag nor the open reply's backing
+ * id, but it lets a session bring its own device I/O
+ * (fuse_session_custom_io).  Our writev() sees every reply: it adds
+ * FUSE_PASSTHROUGH to the INIT reply when the kernel offered it, and the
+ * backing id to the open/create reply that the same thread is sending
+ * right now (the reply is written from inside fuse_reply_open/create, so a
+ * thread-local value names it without ambiguity).
+ *
+ * The kernel requires every open of an inode to agree: while one
+ * passthrough open is alive, all opens of that inode must be passthrough,
+ * with the same backing file.  So the backing id belongs to the inode,
+ * registered at its first open and dropped at its last release.
+ */
+#include "fsd.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+/* From the kernel's include/uapi/linux/fuse.h (protocol 7.40); Debian 12's
+ * headers predate them. */
+#define PT_FUSE_INIT 26
+#define PT_FUSE_INIT_EXT (1u << 30)
+#define PT_FUSE_PASSTHROUGH_FLAGS2 (1u << 5) /* FUSE_PASSTHROUGH is bit 37 */
+#define PT_FOPEN_PASSTHROUGH (1u << 7)
+
+struct pt_backing_map {
+	int32_t fd;
+	uint32_t flags;
+	uint64_t padding;
+};
+
+#define PT_DEV_IOC_BACKING_OPEN _IOW(229, 1, struct pt_backing_map)
+#define PT_DEV_IOC_BACKING_CLOSE _IOW(229, 2, uint32_t)
+
+/* Offsets in the wire structs (fuse_kernel.h of protocol 7.40). */
+#define PT_IN_HEADER 40       /* struct fuse_in_header */
+#define PT_INIT_IN_FLAGS 12   /* fuse_init_in.flags */
+#define PT_INIT_IN_FLAGS2 16  /* fuse_init_in.flags2 */
+#define PT_INIT_OUT_SIZE 64   /* struct fuse_init_out */
+#define PT_INIT_OUT_FLAGS 12
+#define PT_INIT_OUT_FLAGS2 32
+#define PT_INIT_OUT_STACK 36  /* max_stack_depth, once unused[0] */
+#define PT_OPEN_OUT_SIZE 16   /* struct fuse_open_out */
+#define PT_ENTRY_OUT_SIZE 128 /* struct fuse_entry_out */
+
+#define OVERLAYFS_MAGIC 0x794c7630
+
+/* What the reply now being written by this thread needs. */
+static __thread int tls_init_reply;
+static __thread int tls_backing_id;
+
+static uint32_t get32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+static ssize_t pt_read(int fd, void *buf, size_t len, void *userdata)
+{
+	struct fsd *fs = userdata;
+	ssize_t n = read(fd, buf, len);
+	const uint8_t *p = buf;
+
+	/* The kernel says in INIT whether it can pass through. */
+	if (n >= PT_IN_HEADER + PT_INIT_IN_FLAGS2 + 4 && get32(p + 4) == PT_FUSE_INIT) {
+		uint32_t flags = get32(p + PT_IN_HEADER + PT_INIT_IN_FLAGS);
+		uint32_t flags2 = get32(p + PT_IN_HEADER + PT_INIT_IN_FLAGS2);
+
+		fs->pt_offered = (flags & PT_FUSE_INIT_EXT) && (flags2 & PT_FUSE_PASSTHROUGH_FLAGS2);
+	}
+	return n;
+}
+
+static ssize_t pt_writev(int fd, struct iovec *iov, int count, void *userdata)
+{
+	struct fsd *fs = userdata;
+
+	if (tls_init_reply && count == 2 && iov[1].iov_len == PT_INIT_OUT_SIZE) {
+		uint8_t *out = iov[1].iov_base;
+
+		tls_init_reply = 0;
+		if (get32(out + PT_INIT_OUT_FLAGS) & PT_FUSE_INIT_EXT) {
+			put32(out + PT_INIT_OUT_FLAGS2,
+			      get32(out + PT_INIT_OUT_FLAGS2) | PT_FUSE_PASSTHROUGH_FLAGS2);
+			put32(out + PT_INIT_OUT_STACK, (uint32_t)fs->pt_stack_depth);
+			fs->passthrough = 1;
+		}
+	} else if (tls_backing_id > 0 && count == 2 &&
+		   (iov[1].iov_len == PT_OPEN_OUT_SIZE ||
+		    iov[1].iov_len == PT_ENTRY_OUT_SIZE + PT_OPEN_OUT_SIZE)) {
+		uint8_t *open_out = (uint8_t *)iov[1].iov_base + iov[1].iov_len - PT_OPEN_OUT_SIZE;
+
+		put32(open_out + 8, get32(open_out + 8) | PT_FOPEN_PASSTHROUGH);
+		put32(open_out + 12, (uint32_t)tls_backing_id);
+		tls_backing_id = 0;
+	}
+	return writev(fd, iov, count);
+}
+
+static ssize_t pt_splice(int fdin, off_t *offin, int fdout, off_t *offout, size_t len,
+			 unsigned int flags, void *userdata)
+{
+	(void)userdata;
+	return splice(fdin, offin, fdout, offout, len, flags);
+}
+
+int fsd_pt_attach(struct fsd *fs)
+{
+	static const struct fuse_custom_io io = {
+		.writev = pt_writev,
+		.read = pt_read,
+		.splice_receive = pt_splice,
+		.splice_send = pt_splice,
+	};
+	struct statfs sfs;
+
+	/* A backing file on a stacked filesystem (overlayfs) needs room for
+	 * one more level below us. */
+	fs->pt_stack_depth = 1;
+	if (statfs(fs->cfg.backing, &sfs) == 0 && sfs.f_type == OVERLAYFS_MAGIC)
+		fs->pt_stack_depth = 2;
+	return fuse_session_custom_io(fs->se, &io, fuse_session_fd(fs->se));
+}
+
+void fsd_pt_init_reply(struct fsd *fs)
+{
+	if (fs->pt_offered && !fs->cfg.no_passthrough)
+		tls_init_reply = 1;
+}
+
+int fsd_pt_open(struct fsd *fs, struct fsd_inode *in, int fd)
+{
+	int id;
+
+	if (!fs->passthrough)
+		return 0;
+	pthread_mutex_lock(&in->wlock);
+	if (in->pt_opens == 0) {
+		struct pt_backing_map map = {.fd = fd};
+
+		in->pt_id = ioctl(fuse_session_fd(fs->se), PT_DEV_IOC_BACKING_OPEN, &map);
+		if (in->pt_id <= 0) {
+			/* Not for this file (or not on this kernel after all):
+			 * the open is served by us, as without passthrough. */
+			in->pt_id = 0;
+			pthread_mutex_unlock(&in->wlock);
+			return 0;
+		}
+	}
+	in->pt_opens++;
+	id = in->pt_id;
+	pthread_mutex_unlock(&in->wlock);
+	tls_backing_id = id;
+	return id;
+}
+
+void fsd_pt_opened(void)
+{
+	tls_backing_id = 0;
+}
+
+void fsd_pt_release(struct fsd *fs, struct fsd_inode *in)
+{
+	pthread_mutex_lock(&in->wlock);
+	if (in->pt_opens > 0 && --in->pt_opens == 0) {
+		uint32_t id = (uint32_t)in->pt_id;
+
+		ioctl(fuse_session_fd(fs->se), PT_DEV_IOC_BACKING_CLOSE, &id);
+		in->pt_id = 0;
+	}
+	pthread_mutex_unlock(&in->wlock);
+}
