@@ -120,6 +120,7 @@ struct fsd {
 	int n_mounts;
 	int tuned;             /* fsd_tune_readahead done */
 	int pt_offered;        /* the kernel offered FUSE passthrough */
+	int killpriv_offered;  /* and FUSE_HANDLE_KILLPRIV_V2 */
 	int passthrough;       /* and we took it */
 	int pt_stack_depth;
 };

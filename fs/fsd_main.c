@@ -204,7 +204,7 @@ int fsd_serve(const struct fsd_config *cfg, int ready_fd)
 		snprintf(why, sizeof(why), "cannot mount on '%s' (see messages above)",
 			 cfg->mountpoint);
 	}
-	if (ret == 0 && !cfg->no_passthrough && fsd_pt_attach(fs) != 0) {
+	if (ret == 0 && fsd_pt_attach(fs) != 0) {
 		ret = -EIO;
 		snprintf(why, sizeof(why), "cannot attach to the FUSE device of '%s'",
 			 cfg->mountpoint);

@@ -249,6 +249,28 @@ static int do_setattr(struct fsd *fs, struct fsd_inode *in, struct stat *attr, i
 		if (ret < 0)
 			goto fail;
 	}
+	if ((valid & FUSE_SET_ATTR_KILL_SUID) && in->type == S_IFREG) {
+		/* The kernel's FATTR_KILL_SUIDGID (we handle killpriv, see
+		 * fsd_passthrough.c): a truncate by a caller without
+		 * CAP_FSETID, or a chown, clears setuid, and setgid if
+		 * group-exec, as a local filesystem would. */
+		struct stat st;
+
+		ret = stat(proc, &st);
+		if (ret < 0)
+			goto fail;
+		if (st.st_mode & (S_ISUID | S_ISGID)) {
+			mode_t mode = st.st_mode & 07777 & ~(mode_t)S_ISUID;
+
+			if (st.st_mode & S_IXGRP)
+				mode &= ~(mode_t)S_ISGID;
+			if (mode != (st.st_mode & 07777)) {
+				ret = ffd >= 0 ? fchmod(ffd, mode) : chmod(proc, mode);
+				if (ret < 0)
+					goto fail;
+			}
+		}
+	}
 	if (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)) {
 		struct timespec tv[2];
 
@@ -697,6 +719,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (fi->flags & O_DIRECT)
 		fi->direct_io = 1;
 	f->kill_setid = writable && needs_kill_setid(req, fd);
+	if (f->kill_setid && (fi->flags & O_TRUNC))
+		kill_setid(fs, ino, f); /* a truncate, as far as setid goes */
 	start_passthrough(fs, f, fi);
 	if (fuse_reply_open(req, fi) == -ENOENT) {
 		/* The caller was interrupted; nobody will release this. */

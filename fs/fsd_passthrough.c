@@ -18,6 +18,12 @@
  * right now (the reply is written from inside fuse_reply_open/create, so a
  * thread-local value names it without ambiguity).
  *
+ * The same INIT reply also takes FUSE_HANDLE_KILLPRIV_V2: we clear
+ * setuid/setgid ourselves (fsd_ops.c: on a non-owner's first write, on a
+ * truncate flagged FUSE_SET_ATTR_KILL_SUID, on chown), so the kernel may
+ * mark an inode with nothing to kill S_NOSEC, and stop asking us for
+ * security.capability before every single write(2).
+ *
  * The kernel requires every open of an inode to agree: while one
  * passthrough open is alive, all opens of that inode must be passthrough,
  * with the same backing file.  So the backing id belongs to the inode,
@@ -38,6 +44,7 @@
  * headers predate them. */
 #define PT_FUSE_INIT 26
 #define PT_FUSE_INIT_EXT (1u << 30)
+#define PT_FUSE_HANDLE_KILLPRIV_V2 (1u << 28)
 #define PT_FUSE_PASSTHROUGH_FLAGS2 (1u << 5) /* FUSE_PASSTHROUGH is bit 37 */
 #define PT_FOPEN_PASSTHROUGH (1u << 7)
 
@@ -92,6 +99,7 @@ static ssize_t pt_read(int fd, void *buf, size_t len, void *userdata)
 		uint32_t flags2 = get32(p + PT_IN_HEADER + PT_INIT_IN_FLAGS2);
 
 		fs->pt_offered = (flags & PT_FUSE_INIT_EXT) && (flags2 & PT_FUSE_PASSTHROUGH_FLAGS2);
+		fs->killpriv_offered = (flags & PT_FUSE_HANDLE_KILLPRIV_V2) != 0;
 	}
 	return n;
 }
@@ -104,7 +112,11 @@ static ssize_t pt_writev(int fd, struct iovec *iov, int count, void *userdata)
 		uint8_t *out = iov[1].iov_base;
 
 		tls_init_reply = 0;
-		if (get32(out + PT_INIT_OUT_FLAGS) & PT_FUSE_INIT_EXT) {
+		if (fs->killpriv_offered)
+			put32(out + PT_INIT_OUT_FLAGS,
+			      get32(out + PT_INIT_OUT_FLAGS) | PT_FUSE_HANDLE_KILLPRIV_V2);
+		if (fs->pt_offered && !fs->cfg.no_passthrough &&
+		    (get32(out + PT_INIT_OUT_FLAGS) & PT_FUSE_INIT_EXT)) {
 			put32(out + PT_INIT_OUT_FLAGS2,
 			      get32(out + PT_INIT_OUT_FLAGS2) | PT_FUSE_PASSTHROUGH_FLAGS2);
 			put32(out + PT_INIT_OUT_STACK, (uint32_t)fs->pt_stack_depth);
@@ -149,8 +161,8 @@ int fsd_pt_attach(struct fsd *fs)
 
 void fsd_pt_init_reply(struct fsd *fs)
 {
-	if (fs->pt_offered && !fs->cfg.no_passthrough)
-		tls_init_reply = 1;
+	(void)fs;
+	tls_init_reply = 1;
 }
 
 int fsd_pt_open(struct fsd *fs, struct fsd_inode *in, int fd)

@@ -18,12 +18,14 @@ note() {
 }
 
 # mount_ws BACKING MOUNTPOINT [provfs mount options...]: store $T/store, log $T/log.db
+# (and the options in MOUNT_OPTS, for a test run again in another mode)
 mount_ws() {
 	b=$1
 	m=$2
 	shift 2
 	mkdir -p "$b" "$m"
-	"$PROVFS" mount --store "$T/store" --log "$T/log.db" "$@" "$b" "$m" >/dev/null ||
+	# shellcheck disable=SC2086
+	"$PROVFS" mount --store "$T/store" --log "$T/log.db" ${MOUNT_OPTS:-} "$@" "$b" "$m" >/dev/null ||
 		fail "mount of $b on $m failed"
 	MOUNTS="$m $MOUNTS"
 }

@@ -502,6 +502,50 @@ static int perm_write_clears_setid(void)
 	return 0;
 }
 
+/* A truncate(2), an O_TRUNC open and a second write after a stat, each
+ * by a non-owner, clear setuid (and setgid with group-exec) like a write. */
+static int perm_nonowner_paths_clear_setid(void)
+{
+	umask(0); /* modes below are exact */
+	static const char *const names[] = {"by-truncate", "by-otrunc", "by-write-after-stat"};
+	pid_t pid;
+
+	for (int i = 0; i < 3; i++) {
+		CHECK_OK(fsc_write_file(names[i], "xyz", 0666));
+		CHECK_OK(chmod(names[i], 06777));
+	}
+	/* The third file is written once by root first: the kernel may then
+	 * have marked the inode as having nothing to clear. */
+	CHECK_OK(chmod(names[2], 0777));
+	{
+		int fd;
+		struct stat st;
+
+		CHECK_SET(fd, open(names[2], O_WRONLY));
+		CHECK_EQ(write(fd, "a", 1), 1);
+		CHECK_EQ(write(fd, "b", 1), 1);
+		close(fd);
+		CHECK_OK(chmod(names[2], 06777));
+		CHECK_OK(stat(names[2], &st));
+	}
+	pid = fsc_fork_as(NOBODY, NOBODY, 0, NULL);
+	if (pid == 0) {
+		int fd;
+
+		CHECK_OK(truncate(names[0], 1));
+		CHECK_SET(fd, open(names[1], O_WRONLY | O_TRUNC));
+		close(fd);
+		CHECK_SET(fd, open(names[2], O_WRONLY));
+		CHECK_EQ(write(fd, "c", 1), 1);
+		close(fd);
+		_exit(0);
+	}
+	CHECK_CHILD(pid);
+	for (int i = 0; i < 3; i++)
+		CHECK_MODE(names[i], 0777);
+	return 0;
+}
+
 static int perm_root_write_keeps_setid(void)
 {
 	umask(0); /* modes below are exact */
@@ -910,6 +954,7 @@ const struct fsc_check fsc_checks_perm[] = {
 	{"perm/chown-nonroot", perm_chown},
 	{"perm/chgrp-clears-setid", perm_chgrp_clears_setid},
 	{"perm/write-by-nonowner-clears-setid", perm_write_clears_setid},
+	{"perm/otrunc-and-rewrite-by-nonowner-clear-setid", perm_nonowner_paths_clear_setid},
 	{"perm/write-by-root-keeps-setid", perm_root_write_keeps_setid},
 	{"perm/write-by-owner-clears-setid", perm_owner_write_clears_setid},
 	{"perm/truncate-clears-setid", perm_truncate_clears_setid},
