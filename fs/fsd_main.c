@@ -225,7 +225,10 @@ int fsd_serve(const struct fsd_config *cfg, int ready_fd)
 	if (ret == 0) {
 		loop = fuse_loop_cfg_create();
 		fuse_loop_cfg_set_max_threads(loop, 16);
-		fuse_loop_cfg_set_idle_threads(loop, 4);
+		/* No limit on idle threads (libfuse's default, so none is
+		 * set): with one, a build's bursts of requests make libfuse
+		 * create and destroy threads, and their 1 MiB request
+		 * buffers, over and over. */
 		fuse_session_loop_mt(fs->se, loop);
 		fuse_loop_cfg_destroy(loop);
 		fuse_session_unmount(fs->se);
