@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -422,12 +423,21 @@ static void run_job(struct fsd *fs, struct job *j, struct cas_batch *batch, stru
 	finish_job(fs, j);
 }
 
-/* Background threads yield the CPU to the build: hashing and capture only
- * have to be done by unmount, and a build on a 2-core slave should not
- * wait for them. */
+/* Background threads yield the CPU and the disk to the build: hashing and
+ * capture only have to be done by unmount, and a build on a 2-core slave
+ * should not wait for them.  The idle I/O class (honoured by the bfq and
+ * mq-deadline schedulers, which age it so it is never starved for good)
+ * keeps a capture re-reading a big output from competing with the
+ * build's own reads. */
+#define IOPRIO_CLASS_IDLE_ 3
+#define IOPRIO_CLASS_SHIFT_ 13
+#define IOPRIO_WHO_PROCESS_ 1
+
 static void lower_priority(void)
 {
 	setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
+	syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS_, (int)gettid(),
+		IOPRIO_CLASS_IDLE_ << IOPRIO_CLASS_SHIFT_);
 }
 
 static void *work_main(void *arg)
