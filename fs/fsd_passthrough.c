@@ -69,6 +69,7 @@ struct pt_backing_map {
 #define PT_ENTRY_OUT_SIZE 128 /* struct fuse_entry_out */
 
 #define OVERLAYFS_MAGIC 0x794c7630
+#define FUSE_MAGIC 0x65735546
 
 /* What the reply now being written by this thread needs. */
 static __thread int tls_init_reply;
@@ -151,10 +152,12 @@ int fsd_pt_attach(struct fsd *fs)
 	};
 	struct statfs sfs;
 
-	/* A backing file on a stacked filesystem (overlayfs) needs room for
+	/* A backing file on a stacked filesystem (overlayfs, or FUSE that may
+	 * itself pass through: provfs in a slave on provfs) needs room for
 	 * one more level below us. */
 	fs->pt_stack_depth = 1;
-	if (statfs(fs->cfg.backing, &sfs) == 0 && sfs.f_type == OVERLAYFS_MAGIC)
+	if (statfs(fs->cfg.backing, &sfs) == 0 &&
+	    (sfs.f_type == OVERLAYFS_MAGIC || sfs.f_type == FUSE_MAGIC))
 		fs->pt_stack_depth = 2;
 	return fuse_session_custom_io(fs->se, &io, fuse_session_fd(fs->se));
 }
