@@ -80,6 +80,7 @@ struct fsd_inode {
 					  * if the digest cache knew it; "" if not */
 	int pt_id;              /* passthrough backing id, 0 none (fsd_passthrough.c) */
 	int pt_opens;           /* open files using pt_id */
+	int direct_opens;       /* open files served by us while passthrough is on */
 	uint64_t gen;           /* set to a new, never repeated value by every
 				 * change made through us (0: none yet); a
 				 * capture trusts a digest only if gen did not
@@ -95,6 +96,7 @@ struct fsd_file {
 	int writable;
 	int kill_setid;        /* first write must clear setuid/setgid */
 	int passthrough;       /* its I/O bypasses us (fsd_passthrough.c) */
+	int pt_counted;        /* in its inode's pt_opens or direct_opens */
 	struct timespec pt_mtime, pt_ctime; /* passthrough writer: at open */
 	off_t pt_size;
 	void *dir;             /* DIR * for directories */
@@ -127,14 +129,16 @@ struct fsd {
 
 /* FUSE passthrough (fsd_passthrough.c).  fsd_pt_attach: after mounting,
  * before serving.  fsd_pt_init_reply: from the init op.  fsd_pt_open:
- * before replying to an open/create of a regular file: >0 if the reply
- * will carry a backing id (call fsd_pt_opened after the reply, and
- * fsd_pt_release when the file is released), 0 if we serve its I/O. */
+ * before replying to an open/create of a regular file (direct: we must
+ * serve this one's I/O ourselves if we can): >0 if the reply will carry a
+ * backing id, 0 if we serve its I/O; either way call fsd_pt_opened after
+ * the reply, and fsd_pt_release(was_pt: the result was >0) when the file
+ * is released. */
 int fsd_pt_attach(struct fsd *fs);
 void fsd_pt_init_reply(struct fsd *fs);
-int fsd_pt_open(struct fsd *fs, struct fsd_inode *in, int fd);
+int fsd_pt_open(struct fsd *fs, struct fsd_inode *in, int fd, int direct);
 void fsd_pt_opened(void);
-void fsd_pt_release(struct fsd *fs, struct fsd_inode *in);
+void fsd_pt_release(struct fsd *fs, struct fsd_inode *in, int was_pt);
 
 /* Inode table (fsd_inode.c). */
 int fsd_inode_init(struct fsd *fs);

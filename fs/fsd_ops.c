@@ -603,14 +603,23 @@ static void release_file(struct fsd *fs, struct fsd_file *f);
 /* Hands f's I/O to the kernel if we can; a writer's state is noted so
  * that its release can tell whether it wrote.  Its data never reaches us,
  * so it cannot be hashed inline. */
-static void start_passthrough(struct fsd *fs, struct fsd_file *f, struct fuse_file_info *fi)
+static void start_passthrough(struct fsd *fs, fuse_ino_t ino, struct fsd_file *f,
+			      struct fuse_file_info *fi)
 {
 	struct fsd_inode *in = f->in;
 	struct stat st;
 
-	if (in->type != S_IFREG || f->kill_setid || fsd_pt_open(fs, in, f->fd) <= 0)
+	if (in->type != S_IFREG)
+		return;
+	/* A writer that must clear setuid/setgid on its first write is
+	 * served by us, unless the inode's other opens pass through: then
+	 * the bits go now, as that write would clear them. */
+	f->pt_counted = 1;
+	if (fsd_pt_open(fs, in, f->fd, f->kill_setid) <= 0)
 		return;
 	f->passthrough = 1;
+	if (f->kill_setid)
+		kill_setid(fs, ino, f);
 	/* The kernel refuses other open flags with passthrough; the backing
 	 * file honours O_DIRECT itself and has its own page cache. */
 	fi->direct_io = 0;
@@ -721,7 +730,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	f->kill_setid = writable && needs_kill_setid(req, fd);
 	if (f->kill_setid && (fi->flags & O_TRUNC))
 		kill_setid(fs, ino, f); /* a truncate, as far as setid goes */
-	start_passthrough(fs, f, fi);
+	start_passthrough(fs, ino, f, fi);
 	if (fuse_reply_open(req, fi) == -ENOENT) {
 		/* The caller was interrupted; nobody will release this. */
 		fsd_pt_opened();
@@ -779,7 +788,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	fi->keep_cache = 1;
 	if (fi->flags & O_DIRECT)
 		fi->direct_io = 1;
-	start_passthrough(fs, f, fi);
+	start_passthrough(fs, e.ino, f, fi);
 	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
 		fsd_pt_opened();
 		release_file(fs, f);
@@ -837,10 +846,10 @@ static void release_file(struct fsd *fs, struct fsd_file *f)
 {
 	struct fsd_inode *in = f->in;
 
-	if (f->passthrough) {
-		if (f->writable)
+	if (f->pt_counted) {
+		if (f->passthrough && f->writable)
 			end_passthrough_write(f);
-		fsd_pt_release(fs, in);
+		fsd_pt_release(fs, in, f->passthrough);
 	}
 	if (f->writable) {
 		uint8_t known[DIGEST_LEN];

@@ -26,8 +26,10 @@
  *
  * The kernel requires every open of an inode to agree: while one
  * passthrough open is alive, all opens of that inode must be passthrough,
- * with the same backing file.  So the backing id belongs to the inode,
- * registered at its first open and dropped at its last release.
+ * with the same backing file, and none may be while a cached
+ * (daemon-served) one is.  So the backing id belongs to the inode,
+ * registered at its first open and dropped at its last release, and an
+ * inode's opens follow the mode of those already open.
  */
 #include "fsd.h"
 
@@ -168,27 +170,31 @@ void fsd_pt_init_reply(struct fsd *fs)
 	tls_init_reply = 1;
 }
 
-int fsd_pt_open(struct fsd *fs, struct fsd_inode *in, int fd)
+int fsd_pt_open(struct fsd *fs, struct fsd_inode *in, int fd, int direct)
 {
-	int id;
+	int id = 0;
 
 	if (!fs->passthrough)
 		return 0;
 	pthread_mutex_lock(&in->wlock);
-	if (in->pt_opens == 0) {
+	/* The kernel fails an open (EIO) whose mode differs from the
+	 * inode's other open files: a daemon-served open (asked for, or
+	 * because registering failed) waits for the passthrough ones to be
+	 * gone, and the other way round. */
+	if (in->pt_opens > 0) {
+		id = in->pt_id;
+	} else if (in->direct_opens == 0 && !direct) {
 		struct pt_backing_map map = {.fd = fd};
 
-		in->pt_id = ioctl(fuse_session_fd(fs->se), PT_DEV_IOC_BACKING_OPEN, &map);
-		if (in->pt_id <= 0) {
-			/* Not for this file (or not on this kernel after all):
-			 * the open is served by us, as without passthrough. */
-			in->pt_id = 0;
-			pthread_mutex_unlock(&in->wlock);
-			return 0;
-		}
+		id = ioctl(fuse_session_fd(fs->se), PT_DEV_IOC_BACKING_OPEN, &map);
+		if (id <= 0)
+			id = 0; /* not for this file: served by us */
+		in->pt_id = id;
 	}
-	in->pt_opens++;
-	id = in->pt_id;
+	if (id > 0)
+		in->pt_opens++;
+	else
+		in->direct_opens++;
 	pthread_mutex_unlock(&in->wlock);
 	tls_backing_id = id;
 	return id;
@@ -199,10 +205,15 @@ void fsd_pt_opened(void)
 	tls_backing_id = 0;
 }
 
-void fsd_pt_release(struct fsd *fs, struct fsd_inode *in)
+void fsd_pt_release(struct fsd *fs, struct fsd_inode *in, int was_pt)
 {
+	if (!fs->passthrough)
+		return;
 	pthread_mutex_lock(&in->wlock);
-	if (in->pt_opens > 0 && --in->pt_opens == 0) {
+	if (!was_pt) {
+		if (in->direct_opens > 0)
+			in->direct_opens--;
+	} else if (in->pt_opens > 0 && --in->pt_opens == 0) {
 		uint32_t id = (uint32_t)in->pt_id;
 
 		ioctl(fuse_session_fd(fs->se), PT_DEV_IOC_BACKING_CLOSE, &id);
