@@ -32,6 +32,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=$ROOT/bench/.cache
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 RESULTS=$ROOT/bench/results
 RUNS=5
 ONLY=""
@@ -42,9 +44,6 @@ PROVFS=${PROVFS:-$ROOT/build/tools/provfs}
 WORK=${BENCH_WORK:-$ROOT/bench/.work}
 SEQ_MB=1024
 
-usage() {
-	sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
-}
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -82,23 +81,9 @@ if [ "$NATIVE_ONLY" = 0 ] && [ ! -x "$PROVFS" ]; then
 	exit 2
 fi
 
-# shellcheck source=bench/lib.sh
-. "$ROOT/bench/lib.sh"
-
 BUILD_DEPS="build-essential make autoconf automake libtool libtool-bin libreadline-dev
 	dpkg-dev xz-utils meson ninja-build pkg-config"
 FLOOR_DEPS="build-essential pkg-config libfuse3-dev dpkg-dev fuse3" # passthrough_ll
-install_deps() { # PACKAGE...: apt-get install the ones missing
-	local missing="" p
-	for p in "$@"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
-			missing="$missing $p"
-	done
-	[ -z "$missing" ] && return 0
-	log "installing dependencies:$missing"
-	# shellcheck disable=SC2086
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
-}
 
 # The tarball: linux-source, uncompressed once so the run measures files, not xz.
 LINUX_TAR=$CACHE/linux/linux-source.tar
@@ -242,7 +227,6 @@ trap 'exit 130' INT TERM
 
 declare -A FLOOR_FAILED # row -> why the floor could not run it
 declare -A SAMPLES # "row mode" -> space-separated seconds
-add_sample() { SAMPLES["$1 $2"]="${SAMPLES["$1 $2"]:-} $3"; }
 
 # run_case MODE PREPARE "ROW:FUNC ..." [drop]: one fresh directory (and mount)
 # for a sequence of timed phases; "drop" drops caches before each phase.
@@ -302,12 +286,6 @@ measure() {
 
 # ---- statistics and report ----
 
-median() {
-	[ $# -gt 0 ] || { echo nan; return; }
-	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
-		END { if (NR == 0) print "nan"; else if (NR % 2) printf "%.3f\n", v[(NR + 1) / 2];
-		      else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 
 # Median over runs of MODE/native for times, native/MODE for throughputs.
 pair_ratio_median() { # row kind(time|rate) mode

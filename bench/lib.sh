@@ -10,6 +10,34 @@ now() { date +%s.%N; }
 # calc EXPR: floating-point arithmetic (awk, so no bc needed); prints 1/0 for comparisons.
 calc() { awk "BEGIN { print ($1) }"; }
 
+# The script's opening comment, as its --help.
+usage() {
+	sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+}
+
+install_deps() { # PACKAGE...: apt-get install the ones missing
+	local missing="" p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+			missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	log "installing dependencies:$missing"
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+# add_sample ROW MODE SECONDS: into the caller's associative array SAMPLES.
+add_sample() { SAMPLES["$1 $2"]="${SAMPLES["$1 $2"]:-} $3"; }
+
+# median N...: of the numbers given ("nan" for none), three decimals.
+median() {
+	[ $# -gt 0 ] || { echo nan; return; }
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+		END { if (NR == 0) print "nan"; else if (NR % 2) printf "%.3f\n", v[(NR + 1) / 2];
+		      else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 # ---- inputs, fetched once into bench/.cache (private deb-src list) ----
 
 APT_DIR=$CACHE/apt

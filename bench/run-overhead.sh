@@ -37,6 +37,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=$ROOT/bench/.cache
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 RESULTS=$ROOT/bench/results
 RUNS=5
 ONLY=""
@@ -44,10 +46,6 @@ QUICK=0
 PROVFS=${PROVFS:-$ROOT/build/tools/provfs}
 WORK=${BENCH_WORK:-$ROOT/bench/.work}
 MODES="native provfs strace reprozip"
-
-usage() {
-	sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
-}
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -85,22 +83,6 @@ if [ ! -x "$PROVFS" ]; then
 fi
 PROVFS=$(cd "$(dirname "$PROVFS")" && pwd)/$(basename "$PROVFS")
 PY=/usr/bin/python3 # Debian's, which has yaml (a dependency of reprozip)
-
-# shellcheck source=bench/lib.sh
-. "$ROOT/bench/lib.sh"
-
-install_tools() {
-	local missing="" p
-	for p in build-essential make autoconf automake libtool libtool-bin libreadline-dev \
-		dpkg-dev strace reprozip python3-yaml; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
-			missing="$missing $p"
-	done
-	[ -z "$missing" ] && return 0
-	log "installing:$missing"
-	# shellcheck disable=SC2086
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
-}
 
 # reprozip 1.1 (Debian 12) does not know clone3(2), which glibc 2.34+ uses
 # for posix_spawn and threads: its tracer stops with "process created new
@@ -160,7 +142,6 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 declare -A SAMPLES # "workload mode" -> space-separated seconds
-add_sample() { SAMPLES["$1 $2"]="${SAMPLES["$1 $2"]:-} $3"; }
 declare -A EXTRA   # "workload key" -> value, for the report
 
 store_dir() {
@@ -330,13 +311,6 @@ measure() {
 
 # ---- statistics and report ----
 
-median() {
-	[ $# -gt 0 ] || { echo nan; return; }
-	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
-		END { if (NR == 0) print "nan"; else if (NR % 2) printf "%.3f\n", v[(NR + 1) / 2];
-		      else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
 # Median over runs of MODE time / native time (same round).
 ratio_median() { # workload mode
 	local -a n m
@@ -405,7 +379,8 @@ table() {
 # ---- main ----
 
 mkdir -p "$WORK" "$RESULTS" "$(dirname "$KEY")"
-install_tools
+install_deps build-essential make autoconf automake libtool libtool-bin libreadline-dev \
+	dpkg-dev strace reprozip python3-yaml
 fetch_sources
 build_noclone3
 [ -f "$KEY.key" ] || "$PROVFS" keygen --out "$KEY" >/dev/null
