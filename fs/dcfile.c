@@ -95,22 +95,12 @@ static int repair(int fd)
 int dcfile_open(const char *path, struct dcfile **out)
 {
 	struct dcfile *dc;
-	char *dir = strdup(path), *slash;
 	int fd, ret;
 
 	*out = NULL;
-	if (!dir)
-		return -ENOMEM;
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = '\0';
-		ret = mkdir_p(dir, 0700);
-		if (ret < 0) {
-			free(dir);
-			return ret;
-		}
-	}
-	free(dir);
+	ret = mkdir_parent(path, 0700);
+	if (ret < 0)
+		return ret;
 	fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -errno;

@@ -147,6 +147,22 @@ int mkdir_p(const char *path, mode_t mode)
 	return ret;
 }
 
+int mkdir_parent(const char *file, mode_t mode)
+{
+	char *dir = strdup(file), *slash;
+	int ret = 0;
+
+	if (!dir)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		ret = mkdir_p(dir, mode);
+	}
+	free(dir);
+	return ret;
+}
+
 char *path_join(const char *a, const char *b)
 {
 	size_t la = strlen(a);

@@ -38,6 +38,10 @@ ssize_t read_full(int fd, void *buf, size_t len);
 /* mkdir -p with mode for each created component; 0 or -errno. */
 int mkdir_p(const char *path, mode_t mode);
 
+/* mkdir_p of the directory holding file (nothing for a bare name or one
+ * directly under /); 0 or -errno. */
+int mkdir_parent(const char *file, mode_t mode);
+
 /* Joins a and b with exactly one '/', malloc'd; NULL on ENOMEM. */
 char *path_join(const char *a, const char *b);
 

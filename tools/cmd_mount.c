@@ -75,22 +75,6 @@ static char *default_log(const char *store)
 	return out;
 }
 
-static int ensure_parent_dir(const char *file)
-{
-	char *copy = strdup(file), *slash;
-	int ret = 0;
-
-	if (!copy)
-		return -ENOMEM;
-	slash = strrchr(copy, '/');
-	if (slash && slash != copy) {
-		*slash = '\0';
-		ret = mkdir_p(copy, 0755);
-	}
-	free(copy);
-	return ret;
-}
-
 static int abs_path_of(const char *path, char **out)
 {
 	char buf[PATH_MAX];
@@ -192,7 +176,7 @@ int cmd_mount(int argc, char **argv)
 		goto out;
 	}
 	log_path = log_opt ? strdup(log_opt) : default_log(store);
-	if (!log_path || ensure_parent_dir(log_path) < 0) {
+	if (!log_path || mkdir_parent(log_path, 0755) < 0) {
 		ret = cli_fail(CLI_USAGE, "cannot create the directory for log '%s': %s",
 			       log_path ? log_path : "?", strerror(errno));
 		goto out;
