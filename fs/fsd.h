@@ -23,6 +23,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <time.h>
 
 #include "accesslog.h"
@@ -40,6 +41,7 @@ struct fsd_config {
 	int debug;              /* libfuse debug output to stderr */
 	double timeout;         /* entry/attr cache timeout, seconds */
 	int no_passthrough;     /* serve all file I/O ourselves */
+	int no_io_uring;        /* take requests from /dev/fuse only */
 };
 
 /* Mounts, then writes "ok\n" to ready_fd (or "error <errno> <text>\n" and
@@ -125,6 +127,8 @@ struct fsd {
 	int killpriv_offered;  /* and FUSE_HANDLE_KILLPRIV_V2 */
 	int passthrough;       /* and we took it */
 	int pt_stack_depth;
+	int uring_offered;     /* the kernel offered FUSE over io_uring */
+	struct fsd_uring *uring; /* our rings, once INIT is answered */
 };
 
 /* FUSE passthrough (fsd_passthrough.c).  fsd_pt_attach: after mounting,
@@ -139,6 +143,19 @@ void fsd_pt_init_reply(struct fsd *fs);
 int fsd_pt_open(struct fsd *fs, struct fsd_inode *in, int fd, int direct);
 void fsd_pt_opened(void);
 void fsd_pt_release(struct fsd *fs, struct fsd_inode *in, int was_pt);
+
+/* FUSE over io_uring (fsd_uring.c).  fsd_uring_enable: before mounting,
+ * lets the kernel offer it (root only).  fsd_uring_start: once the INIT
+ * reply asking for it is written; fsd_uring_stop: after the session loop.
+ * fsd_uring_reply / fsd_uring_splice_reply: from the custom io, for every
+ * reply; they return 0 if the reply is not for a ring request (write it
+ * to /dev/fuse), else what writev/splice would have. */
+struct fsd_uring;
+void fsd_uring_enable(const struct fsd_config *cfg);
+void fsd_uring_start(struct fsd *fs);
+void fsd_uring_stop(struct fsd *fs);
+ssize_t fsd_uring_reply(struct fsd *fs, const struct iovec *iov, int count);
+ssize_t fsd_uring_splice_reply(struct fsd *fs, int pipe_fd, size_t len);
 
 /* Inode table (fsd_inode.c). */
 int fsd_inode_init(struct fsd *fs);

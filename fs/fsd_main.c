@@ -170,6 +170,9 @@ int fsd_serve(const struct fsd_config *cfg, int ready_fd)
 		return -ENOMEM;
 	}
 	fs->cfg = *cfg;
+	/* The same switch for every mount, also those `provfs run` makes. */
+	if (getenv("PROVFS_NO_IO_URING"))
+		fs->cfg.no_io_uring = 1;
 	if (fs->cfg.timeout <= 0)
 		fs->cfg.timeout = 86400.0;
 	umask(0);
@@ -199,6 +202,8 @@ int fsd_serve(const struct fsd_config *cfg, int ready_fd)
 		ret = -EIO;
 		snprintf(why, sizeof(why), "cannot install signal handlers");
 	}
+	if (ret == 0)
+		fsd_uring_enable(&fs->cfg); /* the kernel decides at mount what to offer */
 	if (ret == 0 && fuse_session_mount(fs->se, cfg->mountpoint) != 0) {
 		ret = -EIO;
 		snprintf(why, sizeof(why), "cannot mount on '%s' (see messages above)",
@@ -231,6 +236,7 @@ int fsd_serve(const struct fsd_config *cfg, int ready_fd)
 		 * buffers, over and over. */
 		fuse_session_loop_mt(fs->se, loop);
 		fuse_loop_cfg_destroy(loop);
+		fsd_uring_stop(fs);
 		fuse_session_unmount(fs->se);
 	}
 	if (fs->se) {

@@ -49,6 +49,7 @@
 #define PT_FUSE_HANDLE_KILLPRIV_V2 (1u << 28)
 #define PT_FUSE_PASSTHROUGH_FLAGS2 (1u << 5) /* FUSE_PASSTHROUGH is bit 37 */
 #define PT_FOPEN_PASSTHROUGH (1u << 7)
+#define PT_FUSE_OVER_IO_URING_FLAGS2 (1u << 9) /* FUSE_OVER_IO_URING is bit 41 */
 
 struct pt_backing_map {
 	int32_t fd;
@@ -103,6 +104,8 @@ static ssize_t pt_read(int fd, void *buf, size_t len, void *userdata)
 
 		fs->pt_offered = (flags & PT_FUSE_INIT_EXT) && (flags2 & PT_FUSE_PASSTHROUGH_FLAGS2);
 		fs->killpriv_offered = (flags & PT_FUSE_HANDLE_KILLPRIV_V2) != 0;
+		fs->uring_offered = (flags & PT_FUSE_INIT_EXT) &&
+				    (flags2 & PT_FUSE_OVER_IO_URING_FLAGS2);
 	}
 	return n;
 }
@@ -110,11 +113,19 @@ static ssize_t pt_read(int fd, void *buf, size_t len, void *userdata)
 static ssize_t pt_writev(int fd, struct iovec *iov, int count, void *userdata)
 {
 	struct fsd *fs = userdata;
+	int want_uring = 0;
+	ssize_t ret;
 
 	if (tls_init_reply && count == 2 && iov[1].iov_len == PT_INIT_OUT_SIZE) {
 		uint8_t *out = iov[1].iov_base;
 
 		tls_init_reply = 0;
+		if (fs->uring_offered && !fs->cfg.no_io_uring &&
+		    (get32(out + PT_INIT_OUT_FLAGS) & PT_FUSE_INIT_EXT)) {
+			put32(out + PT_INIT_OUT_FLAGS2,
+			      get32(out + PT_INIT_OUT_FLAGS2) | PT_FUSE_OVER_IO_URING_FLAGS2);
+			want_uring = 1;
+		}
 		if (fs->killpriv_offered)
 			put32(out + PT_INIT_OUT_FLAGS,
 			      get32(out + PT_INIT_OUT_FLAGS) | PT_FUSE_HANDLE_KILLPRIV_V2);
@@ -134,13 +145,31 @@ static ssize_t pt_writev(int fd, struct iovec *iov, int count, void *userdata)
 		put32(open_out + 12, (uint32_t)tls_backing_id);
 		tls_backing_id = 0;
 	}
-	return writev(fd, iov, count);
+	/* A reply to a request that came over io_uring goes back that way. */
+	ret = fsd_uring_reply(fs, iov, count);
+	if (ret != 0)
+		return ret;
+	ret = writev(fd, iov, count);
+	/* The kernel has taken our INIT reply: the rings may register. */
+	if (want_uring && ret > 0)
+		fsd_uring_start(fs);
+	return ret;
 }
 
-static ssize_t pt_splice(int fdin, off_t *offin, int fdout, off_t *offout, size_t len,
-			 unsigned int flags, void *userdata)
+static ssize_t pt_splice_receive(int fdin, off_t *offin, int fdout, off_t *offout, size_t len,
+				 unsigned int flags, void *userdata)
 {
 	(void)userdata;
+	return splice(fdin, offin, fdout, offout, len, flags);
+}
+
+static ssize_t pt_splice_send(int fdin, off_t *offin, int fdout, off_t *offout, size_t len,
+			      unsigned int flags, void *userdata)
+{
+	ssize_t ret = fsd_uring_splice_reply(userdata, fdin, len);
+
+	if (ret != 0)
+		return ret;
 	return splice(fdin, offin, fdout, offout, len, flags);
 }
 
@@ -149,8 +178,8 @@ int fsd_pt_attach(struct fsd *fs)
 	static const struct fuse_custom_io io = {
 		.writev = pt_writev,
 		.read = pt_read,
-		.splice_receive = pt_splice,
-		.splice_send = pt_splice,
+		.splice_receive = pt_splice_receive,
+		.splice_send = pt_splice_send,
 	};
 	struct statfs sfs;
 

@@ -42,6 +42,9 @@ static const char mount_usage[] =
 	"                   hash every file afresh on each mount\n"
 	"  --no-passthrough serve every read and write through the daemon (by default\n"
 	"                   the kernel's FUSE passthrough does file I/O when it can)\n"
+	"  --no-io-uring    take every request from /dev/fuse (by default, as root,\n"
+	"                   requests come over io_uring, one queue per CPU, when the\n"
+	"                   kernel has it)\n"
 	"  --log FILE       access log database (default STORE/logs/<time>-<pid>.db);\n"
 	"                   several mounts may share one log\n"
 	"  --label NAME     this mount's name in the log (default: workspace, or root\n"
@@ -120,6 +123,7 @@ int cmd_mount(int argc, char **argv)
 		{"digest-cache", required_argument, NULL, 'D'},
 		{"no-digest-cache", no_argument, NULL, 'N'},
 		{"no-passthrough", no_argument, NULL, 'P'},
+		{"no-io-uring", no_argument, NULL, 'U'},
 		{"log", required_argument, NULL, 'l'},
 		{"label", required_argument, NULL, 'L'},
 		{"foreground", no_argument, NULL, 'f'},
@@ -143,6 +147,7 @@ int cmd_mount(int argc, char **argv)
 		case 'D': dcache_opt = optarg; use_dcache = 1; break;
 		case 'N': use_dcache = 0; break;
 		case 'P': cfg.no_passthrough = 1; break;
+		case 'U': cfg.no_io_uring = 1; break;
 		case 'l': log_opt = optarg; break;
 		case 'L': cfg.label = optarg; break;
 		case 'f': foreground = 1; break;

@@ -1,0 +1,49 @@
+# By default (as root, on a kernel with FUSE over io_uring) requests reach
+# the daemon over io_uring: the kernel's io_uring tracepoint sees the
+# daemon submit a URING_CMD (commit and fetch) for each request served,
+# even when the module parameter was off before the mount (provfs turns it
+# on).  Content, digests, fsync and copy_file_range (served on a thread of
+# their own) are right; with --no-io-uring no URING_CMD is submitted.
+. "$(dirname "$0")/lib.sh"
+P=/sys/module/fuse/parameters/enable_uring
+[ -e "$P" ] || { echo "skip: this kernel has no FUSE over io_uring"; exit 77; }
+[ "$(id -u)" = 0 ] || { echo "skip: needs root"; exit 77; }
+TR=/sys/kernel/tracing
+[ -d "$TR/events" ] || mount -t tracefs tracefs "$TR" 2>/dev/null
+EV=$TR/events/io_uring/io_uring_submit_req/enable
+[ -w "$EV" ] || { echo "skip: no io_uring tracepoint in tracefs"; exit 77; }
+
+# workload MOUNTPOINT: 300 open/read/close, a write, an fsync, a cp;
+# prints how many URING_CMDs provfs submitted meanwhile.
+workload() {
+	echo >"$TR/trace"
+	echo 1 >"$EV"
+	printf 'hello\n' >"$1/small"
+	for i in $(seq 300); do cat "$1/small"; done >"$T/cat.out"
+	head -c 2000000 /dev/urandom >"$1/data"
+	python3 -c 'import os,sys; fd=os.open(sys.argv[1], os.O_RDWR); os.write(fd, b"x"); os.fsync(fd); os.close(fd)' "$1/data"
+	cp "$1/data" "$1/copy"
+	echo 0 >"$EV"
+	grep -E '^ *provfs-[0-9]+ ' "$TR/trace" | grep -c 'opcode URING_CMD'
+}
+
+echo N >"$P"
+mount_ws "$T/b" "$T/m"
+assert_eq Y "$(cat "$P")" "enable_uring after a mount as root"
+n=$(workload "$T/m")
+assert_eq "$(for i in $(seq 300); do echo hello; done | sha256sum)" "$(sha256sum <"$T/cat.out")" \
+	"content read over io_uring"
+cmp -s "$T/b/data" "$T/b/copy" || fail "copy differs from data"
+umount_ws "$T/m"
+[ "$n" -ge 600 ] || fail "only $n URING_CMD submissions for 300 opens and releases"
+for f in small data copy; do
+	assert_eq "$(sha "$T/b/$f")" "$(output_digest "/$f")" "digest of $f"
+done
+
+rm -f "$T/log.db"
+mount_ws "$T/b2" "$T/m2" --no-io-uring
+n=$(workload "$T/m2")
+umount_ws "$T/m2"
+assert_eq 0 "$n" "URING_CMD submissions with --no-io-uring"
+assert_eq "$(sha "$T/b2/copy")" "$(output_digest /copy)" "digest of copy without io_uring"
+exit 0
