@@ -54,10 +54,9 @@ const char *cli_store_dir(const char *opt)
 	return CLI_DEFAULT_STORE;
 }
 
-int cli_spawn(char *const argv[], const char *cwd, int flags)
+pid_t cli_spawn_start(char *const argv[], const char *cwd, int flags)
 {
 	pid_t pid;
-	int st;
 
 	fflush(NULL);
 	pid = fork();
@@ -79,8 +78,22 @@ int cli_spawn(char *const argv[], const char *cwd, int flags)
 			fprintf(stderr, "provfs: cannot run '%s': %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
+	return pid;
+}
+
+int cli_spawn_wait(pid_t pid)
+{
+	int st;
+
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return -errno;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int cli_spawn(char *const argv[], const char *cwd, int flags)
+{
+	pid_t pid = cli_spawn_start(argv, cwd, flags);
+
+	return pid < 0 ? (int)pid : cli_spawn_wait(pid);
 }

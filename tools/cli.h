@@ -8,6 +8,7 @@
 #define PROVFS_CLI_H
 
 #include <stdio.h>
+#include <sys/types.h>
 
 #define CLI_OK 0
 #define CLI_FAILED 1
@@ -43,6 +44,12 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
  * Returns its exit status, 128 + the signal that killed it, 127 if it could
  * not be started, or -errno if it could not be forked or waited for. */
 int cli_spawn(char *const argv[], const char *cwd, int flags);
+
+/* cli_spawn in two halves, to run several at once: cli_spawn_start
+ * returns the child's pid or -errno; cli_spawn_wait returns what cli_spawn
+ * would have. */
+pid_t cli_spawn_start(char *const argv[], const char *cwd, int flags);
+int cli_spawn_wait(pid_t pid);
 
 /* Every subcommand; defined in its own cmd_*.c file. */
 int cmd_mount(int argc, char **argv);

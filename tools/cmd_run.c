@@ -96,45 +96,77 @@ static int run_self(char *const args[], int quiet_stdout)
 	return rc < 0 ? 127 : rc;
 }
 
-static int mount_one(struct run_state *s, int which, const char *backing)
+/* Starts this binary (args[0] is its path), its stdout to /dev/null;
+ * returns the pid, or -1. */
+static pid_t start_self(char *const args[])
 {
-	char *args[16];
-	int n = 0;
+	pid_t pid = cli_spawn_start(args, NULL, CLI_SPAWN_STDOUT_NULL);
 
-	args[n++] = s->self;
-	args[n++] = "mount";
-	args[n++] = "--store";
-	args[n++] = s->store;
-	args[n++] = "--log";
-	args[n++] = s->log;
-	args[n++] = "--label";
-	args[n++] = (char *)mount_labels[which];
-	if (which == 0)
-		args[n++] = "--ro";
-	if (which != 1)
-		args[n++] = "--no-capture";
-	args[n++] = (char *)backing;
-	args[n++] = s->mnt[which];
-	args[n] = NULL;
-	if (mkdir_p(s->mnt[which], 0755) < 0)
-		return -1;
-	if (run_self(args, 1) != 0)
-		return -1;
-	s->mounted[which] = 1;
-	return 0;
+	return pid < 0 ? -1 : pid;
 }
 
-/* Unmounts whatever is mounted; returns 1 if any capture failed. */
-static int unmount_all(struct run_state *s)
+/* Whether a started child exited 0. */
+static int self_ok(pid_t pid)
 {
+	return pid > 0 && cli_spawn_wait(pid) == 0;
+}
+
+/* Mounts the root, the workspace and /tmp, the three at once (each mount
+ * is a daemon that opens the store and the log before it is ready). */
+static int mount_all(struct run_state *s)
+{
+	const char *backing[3] = {s->rootdir, s->workspace, s->tmpdir};
+	pid_t pid[3] = {-1, -1, -1};
 	int failed = 0;
 
-	for (int i = 2; i >= 0; i--) {
+	for (int which = 0; which < 3; which++) {
+		char *args[16];
+		int n = 0;
+
+		args[n++] = s->self;
+		args[n++] = "mount";
+		args[n++] = "--store";
+		args[n++] = s->store;
+		args[n++] = "--log";
+		args[n++] = s->log;
+		args[n++] = "--label";
+		args[n++] = (char *)mount_labels[which];
+		if (which == 0)
+			args[n++] = "--ro";
+		if (which != 1)
+			args[n++] = "--no-capture";
+		args[n++] = (char *)backing[which];
+		args[n++] = s->mnt[which];
+		args[n] = NULL;
+		if (mkdir_p(s->mnt[which], 0755) == 0)
+			pid[which] = start_self(args);
+	}
+	for (int which = 0; which < 3; which++) {
+		if (self_ok(pid[which]))
+			s->mounted[which] = 1;
+		else
+			failed = 1;
+	}
+	return failed ? -1 : 0;
+}
+
+/* Unmounts whatever is mounted, the three at once; returns 1 if any
+ * capture failed. */
+static int unmount_all(struct run_state *s)
+{
+	pid_t pid[3] = {-1, -1, -1};
+	int failed = 0;
+
+	for (int i = 0; i < 3; i++) {
 		char *args[] = {s->self, "umount", s->mnt[i], NULL};
 
+		if (s->mounted[i])
+			pid[i] = start_self(args);
+	}
+	for (int i = 0; i < 3; i++) {
 		if (!s->mounted[i])
 			continue;
-		if (run_self(args, 1) != 0)
+		if (!self_ok(pid[i]))
 			failed = 1;
 		s->mounted[i] = 0;
 		rmdir(s->mnt[i]);
@@ -357,8 +389,7 @@ int cmd_run(int argc, char **argv)
 		return ret;
 	}
 	progress(&o, "build %s: mounting the environment and workspace", s->id);
-	if (mount_one(s, 0, s->rootdir) < 0 || mount_one(s, 1, s->workspace) < 0 ||
-	    mount_one(s, 2, s->tmpdir) < 0) {
+	if (mount_all(s) < 0) {
 		unmount_all(s);
 		free(s);
 		return cli_fail(CLI_USAGE, "cannot set up the slave's mounts (see above)");
