@@ -315,10 +315,28 @@ static int open_db(const char *path, sqlite3 **out)
 		return err == -EIO ? -EACCES : err;
 	}
 	sqlite3_busy_timeout(db, 30000);
-	rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL,
-			  NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, alog_schema, NULL, NULL, NULL);
+	/* Several mounts may open one log at the same moment (provfs run
+	 * starts three).  Switching a new database to WAL can fail at once
+	 * with SQLITE_BUSY, the busy handler not consulted, and so can a
+	 * read transaction upgraded to write: the schema is written in an
+	 * IMMEDIATE transaction, and a busy switch is tried again. */
+	for (int tries = 0;; tries++) {
+		rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL,
+				  NULL, NULL);
+		if (rc == SQLITE_OK) {
+			rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+			if (rc == SQLITE_OK) {
+				rc = sqlite3_exec(db, alog_schema, NULL, NULL, NULL);
+				rc = rc == SQLITE_OK ? sqlite3_exec(db, "COMMIT", NULL, NULL, NULL)
+						     : rc;
+				if (rc != SQLITE_OK)
+					sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			}
+		}
+		if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || tries == 300)
+			break;
+		usleep(10000);
+	}
 	if (rc != SQLITE_OK) {
 		int err = sql_errno(rc);
 

@@ -254,6 +254,48 @@ static void two_mounts_share_one_log(void **state)
 
 /* ---- inputs ---- */
 
+/* provfs run starts its three mounts at once on one new log: each of
+ * several processes opening it at the same moment gets it (switching a new
+ * database to WAL, or creating the schema, can meet SQLITE_BUSY without
+ * the busy handler being asked). */
+static void mounts_opening_one_new_log_at_once_all_get_it(void **state)
+{
+	struct fixture *f = *state;
+	struct alog_summary sum;
+	pid_t pid[6];
+
+	for (int round = 0; round < 40; round++) {
+		unlink(f->db);
+		for (int i = 0; i < 6; i++) {
+			pid[i] = fork();
+			assert_true(pid[i] >= 0);
+			if (pid[i] == 0) {
+				struct alog *log;
+
+				_exit(alog_open(f->db, &workspace, &log) == 0 &&
+				      alog_close(log, "clean") == 0 ? 0 : 1);
+			}
+		}
+		for (int i = 0; i < 6; i++) {
+			int st;
+
+			assert_int_equal(waitpid(pid[i], &st, 0), pid[i]);
+			assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		}
+		load(f, &sum);
+		assert_int_equal(sum.n_mounts, 6);
+		alog_summary_free(&sum);
+		{
+			char side[128];
+
+			snprintf(side, sizeof(side), "%s-wal", f->db);
+			unlink(side);
+			snprintf(side, sizeof(side), "%s-shm", f->db);
+			unlink(side);
+		}
+	}
+}
+
 static void inputs_are_files_read_before_written(void **state)
 {
 	struct fixture *f = *state;
@@ -687,6 +729,7 @@ int main(void)
 		T(open_creates_log_and_close_records_status),
 		T(processes_are_recorded_with_their_facts),
 		T(two_mounts_share_one_log),
+		T(mounts_opening_one_new_log_at_once_all_get_it),
 		T(inputs_are_files_read_before_written),
 		T(files_written_then_read_are_not_inputs),
 		T(failed_writable_and_undigested_opens_are_not_inputs),
