@@ -82,6 +82,8 @@ struct fsd_inode {
 					  * if the digest cache knew it; "" if not */
 	int pt_id;              /* passthrough backing id, 0 none (fsd_passthrough.c) */
 	int pt_opens;           /* open files using pt_id */
+	int pt_kept;            /* pt_id stays registered until the inode is
+				 * freed (read-only mounts, see fsd_passthrough.c) */
 	int direct_opens;       /* open files served by us while passthrough is on */
 	uint64_t gen;           /* set to a new, never repeated value by every
 				 * change made through us (0: none yet); a
@@ -127,6 +129,7 @@ struct fsd {
 	int killpriv_offered;  /* and FUSE_HANDLE_KILLPRIV_V2 */
 	int passthrough;       /* and we took it */
 	int pt_stack_depth;
+	int pt_kept_count;     /* inodes with pt_kept set */
 	int uring_offered;     /* the kernel offered FUSE over io_uring */
 	struct fsd_uring *uring; /* our rings, once INIT is answered */
 };
@@ -143,6 +146,11 @@ void fsd_pt_init_reply(struct fsd *fs);
 int fsd_pt_open(struct fsd *fs, struct fsd_inode *in, int fd, int direct);
 void fsd_pt_opened(void);
 void fsd_pt_release(struct fsd *fs, struct fsd_inode *in, int was_pt);
+/* Whether in's backing file stays registered between opens (then a
+ * read-only open needs no fd of its own: fsd_pt_open may get fd -1);
+ * fsd_pt_forget drops it when the inode is freed. */
+int fsd_pt_kept(struct fsd_inode *in);
+void fsd_pt_forget(struct fsd *fs, struct fsd_inode *in);
 
 /* FUSE over io_uring (fsd_uring.c).  fsd_uring_enable: before mounting,
  * lets the kernel offer it (root only).  fsd_uring_start: once the INIT

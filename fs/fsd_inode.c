@@ -168,6 +168,7 @@ static void maybe_free_locked(struct fsd *fs, struct fsd_inode *in)
 		struct fsd_inode *parent = in->parent;
 
 		unhash(fs, in);
+		fsd_pt_forget(fs, in);
 		free_inode(fs, in);
 		if (parent && parent != &fs->root)
 			parent->refs--;

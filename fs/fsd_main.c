@@ -239,12 +239,15 @@ int fsd_serve(const struct fsd_config *cfg, int ready_fd)
 		fsd_uring_stop(fs);
 		fuse_session_unmount(fs->se);
 	}
+	/* Everything queued reaches the store and the log before we exit;
+	 * the workers go before the session, as freeing an inode may drop
+	 * its backing id (fsd_pt_forget). */
+	capture_errors = fsd_work_stop(fs);
 	if (fs->se) {
 		fuse_remove_signal_handlers(fs->se);
 		fuse_session_destroy(fs->se);
+		fs->se = NULL;
 	}
-	/* Everything queued reaches the store and the log before we exit. */
-	capture_errors = fsd_work_stop(fs);
 	if (fs->log) {
 		int lret = alog_close(fs->log, capture_errors ? "capture-errors" : "clean");
 

@@ -41,6 +41,26 @@ static struct fsd_file *file_of(struct fuse_file_info *fi)
 	return (struct fsd_file *)(uintptr_t)fi->fh;
 }
 
+/* f's fd, opened now if its open did not need one (a read-only open of a
+ * file whose backing id is kept: the kernel does its I/O).  -errno if it
+ * cannot be opened. */
+static int file_fd(struct fsd *fs, struct fsd_file *f)
+{
+	int fd = __atomic_load_n(&f->fd, __ATOMIC_ACQUIRE), expected = -1;
+
+	if (fd >= 0)
+		return fd;
+	fd = fsd_inode_open(fs, f->in, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	if (!__atomic_compare_exchange_n(&f->fd, &expected, fd, 0, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE)) {
+		close(fd);
+		fd = expected;
+	}
+	return fd;
+}
+
 static void proc_path(int fd, char out[64])
 {
 	snprintf(out, 64, "/proc/self/fd/%d", fd);
@@ -668,7 +688,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	int64_t now = time_now_ns();
 	struct fsd_file *f;
 	char *path;
-	int fd;
+	int fd, fdless;
 
 	if (fs->cfg.readonly && writable) {
 		fuse_reply_err(req, EROFS);
@@ -676,11 +696,15 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	/* O_DIRECT is honoured by bypassing the page cache on our side
 	 * (direct_io); the backing file is opened without it, since
-	 * libfuse's buffers are not aligned for it. */
-	fd = fsd_inode_open(fs, in,
-			    fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_DIRECT | FSD_FMODE_EXEC));
+	 * libfuse's buffers are not aligned for it.  A read-only open whose
+	 * backing id is kept needs no fd: the kernel reads the backing file
+	 * (it is opened later if a request needs it, see file_fd). */
+	fdless = !writable && !(fi->flags & O_DIRECT) && fsd_pt_kept(in);
+	fd = fdless ? -1
+		    : fsd_inode_open(fs, in, fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_DIRECT |
+							  FSD_FMODE_EXEC));
 	path = fsd_inode_path(fs, in, NULL);
-	if (fd < 0) {
+	if (fd < 0 && !fdless) {
 		fsd_log(fs, proc, exec ? ALOG_OP_EXEC : ALOG_OP_OPEN, path, NULL, fi->flags, -fd);
 		free(path);
 		fuse_reply_err(req, -fd);
@@ -688,7 +712,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	f = new_file(fs, in, fd, writable, proc);
 	if (!f) {
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		free(path);
 		fuse_reply_err(req, ENOMEM);
 		return;
@@ -802,9 +827,15 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
 	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
 
+	int fd = file_fd(fsd_of(req), file_of(fi));
+
 	(void)ino;
+	if (fd < 0) {
+		fuse_reply_err(req, -fd);
+		return;
+	}
 	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	buf.buf[0].fd = file_of(fi)->fd;
+	buf.buf[0].fd = fd;
 	buf.buf[0].pos = off;
 	fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
 }
@@ -877,7 +908,8 @@ static void release_file(struct fsd *fs, struct fsd_file *f)
 			free(path);
 		}
 	}
-	close(f->fd);
+	if (f->fd >= 0)
+		close(f->fd);
 	fsd_inode_unref(fs, in);
 	free(f);
 }
@@ -891,11 +923,11 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
 static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
-	int fd = file_of(fi)->fd;
-	int ret = datasync ? fdatasync(fd) : fsync(fd);
+	int fd = file_fd(fsd_of(req), file_of(fi));
+	int ret = fd < 0 ? fd : (datasync ? fdatasync(fd) : fsync(fd)) < 0 ? -errno : 0;
 
 	(void)ino;
-	fuse_reply_err(req, ret < 0 ? errno : 0);
+	fuse_reply_err(req, -ret);
 }
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -1180,7 +1212,7 @@ static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 
 	(void)ino_in;
 	(void)ino_out;
-	n = copy_file_range(file_of(fi_in)->fd, &in_off, out->fd, &out_off, len,
+	n = copy_file_range(file_fd(fsd_of(req), file_of(fi_in)), &in_off, out->fd, &out_off, len,
 			    (unsigned int)flags);
 	if (n < 0) {
 		fuse_reply_err(req, errno);
@@ -1193,10 +1225,13 @@ static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 		     struct fuse_file_info *fi)
 {
-	off_t res = lseek(file_of(fi)->fd, off, whence);
+	int fd = file_fd(fsd_of(req), file_of(fi));
+	off_t res = fd < 0 ? -1 : lseek(fd, off, whence);
 
 	(void)ino;
-	if (res < 0)
+	if (fd < 0)
+		fuse_reply_err(req, -fd);
+	else if (res < 0)
 		fuse_reply_err(req, errno);
 	else
 		fuse_reply_lseek(req, res);
