@@ -415,8 +415,14 @@ static void *ur_thread(void *arg)
 		pthread_mutex_unlock(&q->lock);
 		/* Submits our commits and sleeps until the next request. */
 		ret = ur_enter(q->ring_fd, n, 1, IORING_ENTER_GETEVENTS);
-		if (ret < 0 && errno != EINTR && errno != EAGAIN && errno != EBUSY)
-			break;
+		/* Never leave while entries are registered: the kernel would
+		 * go on queueing this CPU's requests for a thread that is
+		 * gone.  An unexpected error is waited out instead. */
+		if (ret < 0 && errno != EINTR && errno != EAGAIN && errno != EBUSY) {
+			if (__atomic_load_n(&q->u->stopping, __ATOMIC_ACQUIRE))
+				break;
+			usleep(1000);
+		}
 		if ((ret < 0 && n > 0) || (ret >= 0 && (unsigned)ret < n)) {
 			pthread_mutex_lock(&q->lock);
 			q->pending += ret < 0 ? n : n - (unsigned)ret;
