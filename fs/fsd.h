@@ -181,6 +181,8 @@ void fsd_inode_unref(struct fsd *fs, struct fsd_inode *in);
  * (fsd_fd_put does).  Returns fd or -errno. */
 int fsd_fd_get(struct fsd *fs, struct fsd_inode *in, int *owned);
 void fsd_fd_put(int fd, int owned);
+/* lstat() of in's backing file, through its O_PATH fd; 0 or -errno. */
+int fsd_inode_stat(struct fsd *fs, struct fsd_inode *in, struct stat *st);
 /* A real fd opened with flags (not O_PATH); caller closes. */
 int fsd_inode_open(struct fsd *fs, struct fsd_inode *in, int flags);
 /* Path of in (or of name under in if name != NULL) inside the mount,

@@ -269,6 +269,19 @@ void fsd_fd_put(int fd, int owned)
 		close(fd);
 }
 
+int fsd_inode_stat(struct fsd *fs, struct fsd_inode *in, struct stat *st)
+{
+	int owned, fd = fsd_fd_get(fs, in, &owned);
+	int ret = 0;
+
+	if (fd < 0)
+		return fd;
+	if (fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+		ret = -errno;
+	fsd_fd_put(fd, owned);
+	return ret;
+}
+
 int fsd_inode_open(struct fsd *fs, struct fsd_inode *in, int flags)
 {
 	char proc[64];

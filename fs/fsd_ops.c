@@ -177,19 +177,6 @@ static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
 	fuse_reply_none(req);
 }
 
-static int stat_inode(struct fsd *fs, struct fsd_inode *in, struct stat *st)
-{
-	int owned, fd = fsd_fd_get(fs, in, &owned);
-	int ret = 0;
-
-	if (fd < 0)
-		return fd;
-	if (fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
-		ret = -errno;
-	fsd_fd_put(fd, owned);
-	return ret;
-}
-
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fsd *fs = fsd_of(req);
@@ -201,7 +188,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	if (fi && fstat(file_of(fi)->fd, &st) == 0)
 		ret = 0;
 	else
-		ret = stat_inode(fs, fsd_inode_get(fs, ino), &st);
+		ret = fsd_inode_stat(fs, fsd_inode_get(fs, ino), &st);
 	if (ret < 0)
 		fuse_reply_err(req, -ret);
 	else
@@ -346,7 +333,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int va
 	if (ret == 0 && (valid & FUSE_SET_ATTR_SIZE))
 		track_truncate(fs, req, in, (uint64_t)attr->st_size);
 	if (ret == 0)
-		ret = fi ? (fstat(file_of(fi)->fd, &st) < 0 ? -errno : 0) : stat_inode(fs, in, &st);
+		ret = fi ? (fstat(file_of(fi)->fd, &st) < 0 ? -errno : 0) : fsd_inode_stat(fs, in, &st);
 	if (ret < 0)
 		fuse_reply_err(req, -ret);
 	else
@@ -826,7 +813,6 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
-
 	int fd = file_fd(fsd_of(req), file_of(fi));
 
 	(void)ino;

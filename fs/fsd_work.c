@@ -786,14 +786,10 @@ int fsd_work_digest_hint(struct fsd *fs, struct fsd_inode *in, int fd,
 			 char hex[DIGEST_HEX_LEN + 1], int64_t *size)
 {
 	struct stat st;
-	int owned = 0, ret;
-
 	/* No fd of its own (a kept backing id): the inode's O_PATH fd. */
-	if (fd < 0)
-		fd = fsd_fd_get(fs, in, &owned);
-	ret = fd >= 0 && fstatat(fd, "", &st, AT_EMPTY_PATH) == 0;
-	fsd_fd_put(fd, owned);
-	if (!ret || !S_ISREG(st.st_mode))
+	int ret = fd >= 0 ? (fstat(fd, &st) < 0 ? -errno : 0) : fsd_inode_stat(fs, in, &st);
+
+	if (ret < 0 || !S_ISREG(st.st_mode))
 		return 0;
 	if (size)
 		*size = st.st_size;
