@@ -164,6 +164,10 @@ void fsd_uring_start(struct fsd *fs);
 void fsd_uring_stop(struct fsd *fs);
 ssize_t fsd_uring_reply(struct fsd *fs, const struct iovec *iov, int count);
 ssize_t fsd_uring_splice_reply(struct fsd *fs, int pipe_fd, size_t len);
+/* On a ring thread serving a request: the reply's payload area (*cap
+ * bytes), where a reply's data can be put so that fsd_uring_reply need
+ * not copy it; else NULL. */
+void *fsd_uring_buffer(struct fsd *fs, size_t *cap);
 
 /* Inode table (fsd_inode.c). */
 int fsd_inode_init(struct fsd *fs);

@@ -4,6 +4,9 @@
 # even when the module parameter was off before the mount (provfs turns it
 # on).  Content, digests, fsync and copy_file_range (served on a thread of
 # their own) are right; with --no-io-uring no URING_CMD is submitted.
+# Reads the daemon serves itself (--no-passthrough) are read straight into
+# the ring's reply buffer: 1 MiB, page-sized and odd-sized reads, a short
+# read at the end of the file and one past it return the right bytes.
 . "$(dirname "$0")/lib.sh"
 P=/sys/module/fuse/parameters/enable_uring
 [ -e "$P" ] || { echo "skip: this kernel has no FUSE over io_uring"; exit 77; }
@@ -39,6 +42,27 @@ umount_ws "$T/m"
 for f in small data copy; do
 	assert_eq "$(sha "$T/b/$f")" "$(output_digest "/$f")" "digest of $f"
 done
+
+rm -f "$T/log.db"
+mkdir -p "$T/b3"
+head -c 3145745 /dev/urandom >"$T/b3/big" # 3 MiB + 17 bytes
+mount_ws "$T/b3" "$T/m3" --no-passthrough
+echo >"$TR/trace"
+echo 1 >"$EV"
+# O_DIRECT: every read() is a READ request, none is served from the cache.
+dd if="$T/m3/big" iflag=direct bs=1M status=none | sha256sum >"$T/r1"
+dd if="$T/m3/big" iflag=direct bs=4096 status=none | sha256sum >"$T/r2"
+dd if="$T/m3/big" iflag=direct bs=1000 skip=3145 status=none | od -An -tx1 >"$T/r3"
+python3 -c 'import os,sys; fd=os.open(sys.argv[1], os.O_RDONLY|os.O_DIRECT); print(len(os.pread(fd, 65536, 3145745 + 10)))' \
+	"$T/m3/big" >"$T/r4"
+echo 0 >"$EV"
+n=$(grep -E '^ *provfs-[0-9]+ ' "$TR/trace" | grep -c 'opcode URING_CMD')
+umount_ws "$T/m3"
+[ "$n" -ge 10 ] || fail "reads were not served over io_uring ($n URING_CMDs)"
+assert_eq "$(sha256sum <"$T/b3/big")" "$(cat "$T/r1")" "1 MiB reads over io_uring"
+assert_eq "$(sha256sum <"$T/b3/big")" "$(cat "$T/r2")" "4 KiB reads over io_uring"
+assert_eq "$(tail -c 745 "$T/b3/big" | od -An -tx1)" "$(cat "$T/r3")" "short read at the end"
+assert_eq 0 "$(cat "$T/r4")" "bytes read past the end"
 
 rm -f "$T/log.db"
 mount_ws "$T/b2" "$T/m2" --no-io-uring
