@@ -2,12 +2,16 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
+#include "digest.h"
 #include "util.h"
 
 /* dpkg's status on a full desktop is a few MB; refuse anything absurd. */
@@ -427,5 +431,285 @@ int envfacts_file_owners(const char *root, const char *const *paths, size_t n, c
 	free(aliases);
 	free(all);
 	free(found);
+	return err;
+}
+
+/* ---- the owner cache (envfacts_file_owners_cached) ---- */
+
+#define OWNER_CACHE_MAGIC "provfs-dpkg-owners 1"
+/* Entries kept at most; beyond that the cache starts afresh. */
+#define OWNER_CACHE_MAX 200000
+
+struct owner_entry {
+	const char *path;
+	const char *owner; /* "" for none */
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const struct owner_entry *)a)->path, ((const struct owner_entry *)b)->path);
+}
+
+/* Hex SHA-256 over the sorted "name size mtime inode" lines of root's
+ * info/NAME.list files; "" if root has no dpkg info.  0 or -errno. */
+static int dpkg_fingerprint(const char *root, char out[DIGEST_HEX_LEN + 1])
+{
+	char *dir_path = path_join(root, "var/lib/dpkg/info");
+	char **lines = NULL;
+	size_t n = 0, cap = 0;
+	struct digest_ctx *ctx = NULL;
+	uint8_t bin[DIGEST_LEN];
+	struct dirent *de;
+	DIR *dir;
+	int err = 0;
+
+	out[0] = '\0';
+	if (!dir_path)
+		return -ENOMEM;
+	dir = opendir(dir_path);
+	free(dir_path);
+	if (!dir)
+		return 0;
+	while (!err && (de = readdir(dir)) != NULL) {
+		size_t len = strlen(de->d_name);
+		struct stat st;
+		char *line;
+
+		if (len <= 5 || strcmp(de->d_name + len - 5, ".list") ||
+		    fstatat(dirfd(dir), de->d_name, &st, 0) < 0)
+			continue;
+		if (n == cap) {
+			char **grown = realloc(lines, (cap = cap ? 2 * cap : 1024) * sizeof(*lines));
+
+			if (!grown) {
+				err = -ENOMEM;
+				break;
+			}
+			lines = grown;
+		}
+		if (asprintf(&line, "%s %lld %lld.%09ld %llu\n", de->d_name, (long long)st.st_size,
+			     (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+			     (unsigned long long)st.st_ino) < 0) {
+			err = -ENOMEM;
+			break;
+		}
+		lines[n++] = line;
+	}
+	closedir(dir);
+	if (!err) {
+		qsort(lines, n, sizeof(*lines), cmp_str);
+		ctx = digest_new();
+		if (!ctx)
+			err = -ENOMEM;
+		for (size_t i = 0; !err && i < n; i++)
+			if (digest_update(ctx, lines[i], strlen(lines[i])) < 0)
+				err = -EIO;
+		if (err) {
+			digest_free(ctx);
+		} else if (digest_final(ctx, bin) < 0) { /* frees ctx */
+			err = -EIO;
+		} else {
+			hex_encode(bin, DIGEST_LEN, out);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(lines[i]);
+	free(lines);
+	return err;
+}
+
+/* Reads cache_file if it was written for root with fingerprint fp and is
+ * intact: *text holds the strings *entries point into (sorted by path).
+ * Returns the number of entries, 0 if there is no usable cache. */
+static size_t owner_cache_load(const char *cache_file, const char *root, const char *fp,
+			       char **text, struct owner_entry **entries)
+{
+	char *buf, *body, *p, *line[4], hex[DIGEST_HEX_LEN + 1];
+	uint8_t bin[DIGEST_LEN];
+	struct owner_entry *e = NULL;
+	size_t len, n = 0, cap = 0;
+
+	*text = NULL;
+	*entries = NULL;
+	if (file_read_all(cache_file, 64u << 20, &buf, &len) != 0)
+		return 0;
+	/* Header: magic, fingerprint, digest of the body, root. */
+	p = buf;
+	for (int i = 0; i < 4; i++) {
+		char *nl = memchr(p, '\n', len - (size_t)(p - buf));
+
+		if (!nl)
+			goto bad;
+		*nl = '\0';
+		line[i] = p;
+		p = nl + 1;
+	}
+	body = p;
+	if (strcmp(line[0], OWNER_CACHE_MAGIC) || strcmp(line[1], fp) || strcmp(line[3], root) ||
+	    digest_buffer(body, len - (size_t)(body - buf), bin) < 0)
+		goto bad;
+	hex_encode(bin, DIGEST_LEN, hex);
+	if (strcmp(line[2], hex))
+		goto bad;
+	while (p < buf + len) {
+		char *nl = memchr(p, '\n', len - (size_t)(p - buf)), *tab;
+
+		if (!nl)
+			goto bad;
+		*nl = '\0';
+		tab = strchr(p, '\t');
+		if (!tab)
+			goto bad;
+		*tab = '\0';
+		if (n == cap) {
+			struct owner_entry *grown =
+				realloc(e, (cap = cap ? 2 * cap : 256) * sizeof(*e));
+
+			if (!grown)
+				goto bad;
+			e = grown;
+		}
+		e[n].path = p;
+		e[n].owner = tab + 1;
+		/* Written sorted and unique; anything else is not ours. */
+		if (n > 0 && strcmp(e[n - 1].path, p) >= 0)
+			goto bad;
+		n++;
+		p = nl + 1;
+	}
+	*text = buf;
+	*entries = e;
+	return n;
+bad:
+	free(e);
+	free(buf);
+	return 0;
+}
+
+/* Writes entries (sorted by path, unique) as root's cache; errors are
+ * ignored, as the cache is only an accelerator. */
+static void owner_cache_store(const char *cache_file, const char *root, const char *fp,
+			      const struct owner_entry *e, size_t n)
+{
+	char *body = NULL, *tmp = NULL, hex[DIGEST_HEX_LEN + 1];
+	uint8_t bin[DIGEST_LEN];
+	size_t body_len = 0;
+	FILE *mem = open_memstream(&body, &body_len);
+	int fd = -1;
+
+	if (!mem)
+		return;
+	for (size_t i = 0; i < n; i++)
+		fprintf(mem, "%s\t%s\n", e[i].path, e[i].owner);
+	if (fclose(mem) != 0 || digest_buffer(body, body_len, bin) < 0)
+		goto out;
+	hex_encode(bin, DIGEST_LEN, hex);
+	if (mkdir_parent(cache_file, 0755) < 0 ||
+	    asprintf(&tmp, "%s.tmp.%d", cache_file, (int)getpid()) < 0) {
+		tmp = NULL;
+		goto out;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		goto out;
+	if (dprintf(fd, "%s\n%s\n%s\n%s\n", OWNER_CACHE_MAGIC, fp, hex, root) < 0 ||
+	    write_full(fd, body, body_len) < 0 || close(fd) < 0) {
+		fd = -1;
+		unlink(tmp);
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, cache_file) < 0)
+		unlink(tmp);
+out:
+	if (fd >= 0) {
+		close(fd);
+		unlink(tmp);
+	}
+	free(tmp);
+	free(body);
+}
+
+/* A path that fits a cache line. */
+static int cacheable(const char *path)
+{
+	return path[0] == '/' && !strpbrk(path, "\t\n");
+}
+
+int envfacts_file_owners_cached(const char *root, const char *cache_file,
+				const char *const *paths, size_t n, char **owners)
+{
+	char fp[DIGEST_HEX_LEN + 1], *text = NULL, **found = NULL;
+	const char **missing = NULL;
+	struct owner_entry *old = NULL, *all = NULL;
+	size_t n_old, n_missing = 0, n_all = 0;
+	int err;
+
+	if (!cache_file || dpkg_fingerprint(root, fp) < 0 || !fp[0])
+		return envfacts_file_owners(root, paths, n, owners);
+	n_old = owner_cache_load(cache_file, root, fp, &text, &old);
+	missing = calloc(n + 1, sizeof(*missing));
+	found = calloc(n + 1, sizeof(*found));
+	err = missing && found ? 0 : -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		owners[i] = NULL;
+	for (size_t i = 0; !err && i < n; i++) {
+		struct owner_entry key = {.path = paths[i]}, *hit;
+
+		if (!paths[i][0])
+			continue; /* "" names no file (see envfacts_file_owners) */
+		hit = n_old ? bsearch(&key, old, n_old, sizeof(*old), cmp_entry) : NULL;
+		if (!hit) {
+			missing[n_missing++] = paths[i];
+		} else if (hit->owner[0] && !(owners[i] = strdup(hit->owner))) {
+			err = -ENOMEM;
+		}
+	}
+	if (!err && n_missing)
+		err = envfacts_file_owners(root, missing, n_missing, found);
+	if (!err && n_missing) {
+		/* Hand out the new answers, then remember them with the old. */
+		for (size_t i = 0, k = 0; i < n && k < n_missing; i++)
+			if (paths[i][0] && paths[i] == missing[k]) {
+				if (found[k] && !(owners[i] = strdup(found[k])))
+					err = -ENOMEM;
+				k++;
+			}
+		all = calloc(n_old + n_missing + 1, sizeof(*all));
+		if (!err && all) {
+			size_t u = 0;
+
+			if (n_old + n_missing <= OWNER_CACHE_MAX)
+				for (size_t i = 0; i < n_old; i++)
+					all[n_all++] = old[i];
+			for (size_t k = 0; k < n_missing; k++)
+				if (cacheable(missing[k]))
+					all[n_all++] = (struct owner_entry){
+						missing[k], found[k] ? found[k] : ""};
+			qsort(all, n_all, sizeof(*all), cmp_entry);
+			/* A path asked twice in one call: keep one line. */
+			for (size_t i = 0; i < n_all; i++)
+				if (!u || strcmp(all[u - 1].path, all[i].path))
+					all[u++] = all[i];
+			owner_cache_store(cache_file, root, fp, all, u);
+		}
+	}
+	if (err)
+		for (size_t i = 0; i < n; i++) {
+			free(owners[i]);
+			owners[i] = NULL;
+		}
+	for (size_t k = 0; found && k < n_missing; k++)
+		free(found[k]);
+	free(found);
+	free(missing);
+	free(all);
+	free(old);
+	free(text);
 	return err;
 }

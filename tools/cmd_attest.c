@@ -401,6 +401,28 @@ static int load_keys(struct attest_state *st)
 	return -1;
 }
 
+/* Where the owner answers for env_root are remembered across builds:
+ * STORE/cache/dpkg-owners/<sha256 of the root's real path>; NULL if none
+ * (then every lookup reads dpkg's lists).  Valid until the next call. */
+static const char *owner_cache_path(struct attest_state *st, const char *env_root)
+{
+	static char path[PATH_MAX];
+	char *real = realpath(env_root, NULL);
+	char hex[DIGEST_HEX_LEN + 1];
+	uint8_t bin[DIGEST_LEN];
+	int n;
+
+	if (!real)
+		return NULL;
+	n = digest_buffer(real, strlen(real), bin);
+	free(real);
+	if (n < 0)
+		return NULL;
+	hex_encode(bin, DIGEST_LEN, hex);
+	n = snprintf(path, sizeof(path), "%s/cache/dpkg-owners/%s", cli_store_dir(st->o.store), hex);
+	return n > 0 && (size_t)n < sizeof(path) ? path : NULL;
+}
+
 /* Maps inputs from read-only (environment) mounts to their dpkg package. */
 static int map_owners(struct attest_state *st, const char *env_root)
 {
@@ -420,7 +442,8 @@ static int map_owners(struct attest_state *st, const char *env_root)
 	}
 	if (n == 0)
 		return 0;
-	return envfacts_file_owners(env_root, st->owner_paths, s->n_inputs, st->owners);
+	return envfacts_file_owners_cached(env_root, owner_cache_path(st, env_root),
+					   st->owner_paths, s->n_inputs, st->owners);
 }
 
 static int collect_environment(struct attest_state *st)

@@ -99,6 +99,78 @@ static void empty_root_has_no_facts(void **state)
 	rmdir(root);
 }
 
+static void sh(const char *fmt, const char *root)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), fmt, root, root, root, root);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Asks for paths[0..2] through the cache and checks the answers. */
+static void ask(const char *root, const char *cache, const char *const *paths,
+		const char *const *want)
+{
+	char *owners[3];
+
+	assert_int_equal(envfacts_file_owners_cached(root, cache, paths, 3, owners), 0);
+	for (int i = 0; i < 3; i++) {
+		if (want[i])
+			assert_string_equal(owners[i], want[i]);
+		else
+			assert_null(owners[i]);
+		free(owners[i]);
+	}
+}
+
+static void owner_cache_remembers_and_notices_changes(void **state)
+{
+	char root[] = "/tmp/test_envfacts.XXXXXX", cache[128], *text;
+	const char *paths[] = { "/usr/bin/tool", "/usr/lib/libz.so", "/usr/bin/new" };
+	const char *want1[] = { "tool", "zlib1g:amd64", NULL };
+	const char *want2[] = { "tool", NULL, "zlib1g:amd64" };
+	char *p;
+	size_t len;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	snprintf(cache, sizeof(cache), "%s/cache/sub/owners", root);
+	sh("mkdir -p %s/var/lib/dpkg/info && "
+	   "printf '/.\\n/usr\\n/usr/bin/tool\\n' > %s/var/lib/dpkg/info/tool.list && "
+	   "printf '/usr/lib/libz.so\\n' > %s/var/lib/dpkg/info/zlib1g:amd64.list", root);
+	ask(root, cache, paths, want1);
+	/* The answers, "none" included, are in the cache. */
+	assert_int_equal(file_read_all(cache, 1 << 20, &text, &len), 0);
+	assert_non_null(strstr(text, "\n/usr/bin/tool\ttool\n"));
+	assert_non_null(strstr(text, "\n/usr/bin/new\t\n"));
+	free(text);
+	ask(root, cache, paths, want1);
+	/* A package changes: the cache is stale and not believed. */
+	sh("sleep 0.01; printf '/usr/bin/new\\n' > %s/var/lib/dpkg/info/zlib1g:amd64.list", root);
+	ask(root, cache, paths, want2);
+	/* A damaged cache (its body no longer matches its digest) is not
+	 * believed either, and is rewritten. */
+	assert_int_equal(file_read_all(cache, 1 << 20, &text, &len), 0);
+	p = strstr(text, "\ttool\n");
+	assert_non_null(p);
+	memcpy(p + 1, "evil", 4);
+	{
+		FILE *f = fopen(cache, "w");
+
+		assert_non_null(f);
+		assert_int_equal(fwrite(text, 1, len, f), len);
+		assert_int_equal(fclose(f), 0);
+	}
+	free(text);
+	ask(root, cache, paths, want2);
+	assert_int_equal(file_read_all(cache, 1 << 20, &text, &len), 0);
+	assert_null(strstr(text, "evil"));
+	free(text);
+	/* A cache that cannot be written changes nothing. */
+	ask(root, "/dev/null/owners", paths, want2);
+	sh("rm -rf %s", root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -106,6 +178,7 @@ int main(void)
 		cmocka_unit_test(parses_dpkg_status_installed_only_sorted),
 		cmocka_unit_test(collects_from_a_fake_root),
 		cmocka_unit_test(empty_root_has_no_facts),
+		cmocka_unit_test(owner_cache_remembers_and_notices_changes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
