@@ -2,6 +2,7 @@
 #include "fsd.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -176,6 +177,18 @@ int fsd_serve(const struct fsd_config *cfg, int ready_fd)
 	if (fs->cfg.timeout <= 0)
 		fs->cfg.timeout = 86400.0;
 	umask(0);
+	{
+		/* Every thread of the daemon (created below; they inherit it)
+		 * is SCHED_BATCH: a request queued by the kernel wakes one,
+		 * and as a normal thread it would preempt the build process
+		 * running on that CPU, also for the many requests nobody waits
+		 * for (RELEASE, FORGET).  A batch thread runs when that
+		 * process blocks, e.g. in its next request.  zlib under
+		 * provfs run: 1.182 -> 1.147 of native (9 alternating runs). */
+		struct sched_param sp = {0};
+
+		sched_setscheduler(0, SCHED_BATCH, &sp);
+	}
 	ret = check_dirs(cfg, why, sizeof(why));
 	if (ret == 0)
 		ret = open_outputs(fs, why, sizeof(why));

@@ -1,0 +1,29 @@
+# Every thread of the daemon, the request threads (io_uring rings or
+# /dev/fuse readers), the hashing workers, the /proc reader and the log
+# writer, runs as SCHED_BATCH, so that a request queued by the kernel does
+# not preempt the build process on that CPU: the scheduling policy (field
+# 41 of /proc/PID/task/TID/stat) of each is 3, with io_uring and without.
+# The build process itself keeps its own policy.
+. "$(dirname "$0")/lib.sh"
+mkdir -p "$T/b" "$T/m"
+printf 'x\n' >"$T/b/f"
+for opt in "" --no-io-uring; do
+	pid=$("$PROVFS" mount --json $opt --store "$T/store" --log "$T/log.db" "$T/b" "$T/m" |
+		sed -n 's/^ *"pid": \([0-9]*\),*$/\1/p')
+	MOUNTS="$T/m"
+	[ -n "$pid" ] && [ -d "/proc/$pid" ] || fail "no daemon pid from mount --json"
+	# Requests make the request threads exist.
+	for i in 1 2 3 4 5; do cat "$T/m/f" >/dev/null; done
+	n=0
+	for st in /proc/$pid/task/*/stat; do
+		# comm may hold spaces: count fields after the last ')'.
+		policy=$(sed 's/.*) //' "$st" | awk '{print $39}')
+		assert_eq 3 "$policy" "scheduling policy of daemon thread $st ($opt)"
+		n=$((n + 1))
+	done
+	[ "$n" -ge 4 ] || fail "only $n daemon threads ($opt)"
+	assert_eq 0 "$(sed 's/.*) //' /proc/self/stat | awk '{print $39}')" \
+		"policy of the shell using the mount"
+	umount_ws "$T/m"
+done
+exit 0
