@@ -3,10 +3,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "util.h"
 
 int cli_fail(int code, const char *fmt, ...)
 {
@@ -96,4 +100,14 @@ int cli_spawn(char *const argv[], const char *cwd, int flags)
 	pid_t pid = cli_spawn_start(argv, cwd, flags);
 
 	return pid < 0 ? (int)pid : cli_spawn_wait(pid);
+}
+
+void cli_phase(const char *who, const char *name)
+{
+	static int64_t last;
+	int64_t now = time_now_ns();
+
+	if (getenv("PROVFS_TIMING") && last)
+		fprintf(stderr, "%s timing: %-10s %8.1f ms\n", who, name, (double)(now - last) / 1e6);
+	last = now;
 }

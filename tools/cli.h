@@ -28,6 +28,10 @@ int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 
 /* Prints "provfs: warning: <message>\n" to stderr. */
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* With PROVFS_TIMING set, prints to stderr how long it has been since the
+ * previous call ("WHO timing: NAME  N ms"); the first call only starts the
+ * clock. */
+void cli_phase(const char *who, const char *name);
 
 /* The store directory: opt if given, else $PROVFS_STORE, else the default. */
 const char *cli_store_dir(const char *opt);

@@ -496,18 +496,6 @@ static int print_summary(const struct attest_state *st, const char *log_hex, siz
 	return CLI_OK;
 }
 
-/* With PROVFS_TIMING set, prints how long each phase took (stderr), so the
- * benchmark can tell the access-log reduction (fs/) from attest's own work. */
-static void phase(const char *name)
-{
-	static int64_t last;
-	int64_t now = time_now_ns();
-
-	if (getenv("PROVFS_TIMING") && last)
-		fprintf(stderr, "attest timing: %-10s %8.1f ms\n", name, (double)(now - last) / 1e6);
-	last = now;
-}
-
 static int attest_run(struct attest_state *st)
 {
 	struct attest_opts *o = &st->o;
@@ -517,19 +505,19 @@ static int attest_run(struct attest_state *st)
 	const char *env_root;
 	int fd, ret;
 
-	phase("start");
+	cli_phase("attest", "start");
 	ret = load_keys(st);
 	if (ret >= 0)
 		return ret;
 	checkpoint_log(o->log);
-	phase("key");
+	cli_phase("attest", "key");
 	ret = alog_summary_load(o->log, &st->sum);
 	if (ret == -EBADMSG)
 		return cli_fail(CLI_USAGE, "'%s' is not a provfs access log", o->log);
 	if (ret)
 		return cli_fail(CLI_USAGE, "cannot read access log '%s': %s", o->log, strerror(-ret));
 	st->have_sum = 1;
-	phase("log-load");
+	cli_phase("attest", "log-load");
 	ret = cas_open(cli_store_dir(o->store), 1, &st->cas);
 	if (ret)
 		return cli_fail(CLI_USAGE, "cannot open store '%s': %s", cli_store_dir(o->store),
@@ -540,7 +528,7 @@ static int attest_run(struct attest_state *st)
 		close(fd);
 	if (ret)
 		return cli_fail(CLI_USAGE, "cannot store access log '%s': %s", o->log, strerror(-ret));
-	phase("log-store");
+	cli_phase("attest", "log-store");
 	env_root = o->env_root ? o->env_root : default_env_root(&st->sum);
 	ret = envfacts_collect(env_root, &st->facts);
 	if (ret)
@@ -553,10 +541,10 @@ static int attest_run(struct attest_state *st)
 	ret = collect_environment(st);
 	if (ret >= 0)
 		return ret;
-	phase("env-facts");
+	cli_phase("attest", "env-facts");
 	if (!o->no_capture)
 		capture_files(st->cas, &st->sum, &stored, &missing);
-	phase("capture");
+	cli_phase("attest", "capture");
 
 	p.summary = &st->sum;
 	p.command = o->n_command ? o->command : NULL;
@@ -577,16 +565,16 @@ static int attest_run(struct attest_state *st)
 	ret = statement_build(&p, &st->stmt, &skipped);
 	if (ret)
 		return cli_fail(CLI_USAGE, "cannot build the statement: %s", strerror(-ret));
-	phase("statement");
+	cli_phase("attest", "statement");
 	if (skipped)
 		cli_warn("%zu output%s without a digest left out of the subjects", skipped,
 			 skipped == 1 ? "" : "s");
 	ret = manifest_sign(st->stmt, st->keys, st->n_keys, &st->manifest, &len);
 	if (ret)
 		return cli_fail(CLI_USAGE, "cannot sign the manifest: %s", strerror(-ret));
-	phase("sign");
+	cli_phase("attest", "sign");
 	ret = write_output(o->out, st->manifest, len);
-	phase("write");
+	cli_phase("attest", "write");
 	if (ret)
 		return cli_fail(CLI_USAGE, "cannot write manifest '%s': %s", o->out ? o->out : "-",
 				strerror(-ret));

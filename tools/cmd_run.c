@@ -389,6 +389,7 @@ int cmd_run(int argc, char **argv)
 		return ret;
 	}
 	progress(&o, "build %s: mounting the environment and workspace", s->id);
+	cli_phase("run", "start");
 	if (mount_all(s) < 0) {
 		unmount_all(s);
 		free(s);
@@ -409,10 +410,13 @@ int cmd_run(int argc, char **argv)
 			.envp = environ,
 		};
 
+		cli_phase("run", "mount");
 		progress(&o, "running '%s'", o.argv[0]);
 		ret = sandbox_run(&cfg, &status, err, sizeof(err));
+		cli_phase("run", "build");
 	}
 	capture_failed = unmount_all(s);
+	cli_phase("run", "unmount");
 	{
 		char parent[PATH_MAX + 16];
 
@@ -428,6 +432,7 @@ int cmd_run(int argc, char **argv)
 		cli_fail(status, "%s", err);
 	progress(&o, "writing the manifest %s", s->manifest);
 	attest_rc = attest(s, &o, status);
+	cli_phase("run", "attest");
 	if (attest_rc != 0)
 		cli_warn("no manifest was written for build %s (attest exit %d)", s->id, attest_rc);
 	if (capture_failed)
