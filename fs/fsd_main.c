@@ -2,9 +2,9 @@
 #include "fsd.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -12,20 +12,17 @@
 
 #include "util.h"
 
-static char *read_link(pid_t pid, const char *what)
+static char *read_link(int dirfd, const char *what)
 {
-	char path[64], buf[PATH_MAX];
-	ssize_t n;
+	char buf[PATH_MAX];
+	ssize_t n = readlinkat(dirfd, what, buf, sizeof(buf) - 1);
 
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
-	n = readlink(path, buf, sizeof(buf) - 1);
 	if (n < 0)
 		n = 0;
 	buf[n] = '\0';
 	return strdup(buf);
 }
 
-/* Boot time in seconds since the epoch, from /proc/stat's btime. */
 static int64_t boot_time(void)
 {
 	static int64_t cached;
@@ -98,52 +95,54 @@ char *procinfo_argv_json(const char *buf, size_t len)
 	return out;
 }
 
-static char *read_cmdline(pid_t pid)
+static char *read_cmdline(int dirfd)
 {
-	char path[64], *buf;
-	size_t cap = 65536;
+	/* Arguments past 64 KiB are cut off. */
+	static __thread char buf[65536];
+	int fd = openat(dirfd, "cmdline", O_RDONLY | O_CLOEXEC);
 	ssize_t n;
-	int fd;
-	char *out;
 
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return strdup("[]");
-	buf = malloc(cap);
-	if (!buf) {
-		close(fd);
-		return NULL;
-	}
-	n = read_full(fd, buf, cap);
+	n = read_full(fd, buf, sizeof(buf));
 	close(fd);
-	out = procinfo_argv_json(buf, n > 0 ? (size_t)n : 0);
-	free(buf);
-	return out;
+	return procinfo_argv_json(buf, n > 0 ? (size_t)n : 0);
 }
 
 int procinfo_read(pid_t pid, struct procinfo *out)
 {
 	char path[64], buf[1024], *p;
 	unsigned long long start_ticks = 0;
-	int ppid = 0, fd;
+	int ppid = 0, fd, dirfd;
 	ssize_t n;
 	struct stat st;
 
 	memset(out, 0, sizeof(*out));
 	out->pid = pid;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	/* Everything is read relative to one fd of /proc/PID: if the
+	 * process exits meanwhile and its pid is reused, the reads fail
+	 * instead of mixing the newcomer's cwd or argv into its record. */
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
+	fd = openat(dirfd, "stat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int err = errno == ENOENT ? -ESRCH : -errno;
+
+		close(dirfd);
+		return err;
+	}
 	if (fstat(fd, &st) == 0) {
 		out->uid = st.st_uid;
 		out->gid = st.st_gid;
 	}
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
-	if (n <= 0)
+	if (n <= 0) {
+		close(dirfd);
 		return -ESRCH;
+	}
 	buf[n] = '\0';
 	/* comm may hold spaces and parens: parse after the last ')'. */
 	p = strrchr(buf, ')');
@@ -156,9 +155,10 @@ int procinfo_read(pid_t pid, struct procinfo *out)
 			out->start_ns = boot_time() * 1000000000LL +
 					(int64_t)(start_ticks * (1000000000ULL / (unsigned long long)hz));
 	}
-	out->exe = read_link(pid, "exe");
-	out->cwd = read_link(pid, "cwd");
-	out->argv_json = read_cmdline(pid);
+	out->exe = read_link(dirfd, "exe");
+	out->cwd = read_link(dirfd, "cwd");
+	out->argv_json = read_cmdline(dirfd);
+	close(dirfd);
 	if (!out->exe || !out->cwd || !out->argv_json) {
 		procinfo_free(out);
 		return -ENOMEM;

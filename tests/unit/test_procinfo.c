@@ -1,0 +1,98 @@
+/* Unit tests for fs/procinfo: what a process record holds, read from /proc. */
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "procinfo.h"
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* A child with an awkward name, blocked on a pipe until released. */
+static void reads_a_live_process(void **state)
+{
+	int go[2];
+	pid_t pid;
+	struct procinfo info;
+	char cwd[PATH_MAX], exe[PATH_MAX];
+	ssize_t n;
+
+	(void)state;
+	assert_int_equal(pipe(go), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char c;
+
+		/* comm with spaces and parens: stat must be parsed after
+		 * its last ')'. */
+		prctl(PR_SET_NAME, "a) b (c", 0, 0, 0);
+		close(go[1]);
+		(void)!read(go[0], &c, 1);
+		_exit(0);
+	}
+	close(go[0]);
+	usleep(50000);
+	assert_int_equal(procinfo_read(pid, &info), 0);
+	assert_int_equal(info.pid, pid);
+	assert_int_equal(info.ppid, getpid());
+	assert_int_equal(info.uid, getuid());
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_string_equal(info.cwd, cwd);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	assert_true(n > 0);
+	exe[n] = '\0';
+	assert_string_equal(info.exe, exe); /* forked, not exec'd */
+	assert_true(info.argv_json[0] == '[');
+	assert_non_null(strstr(info.argv_json, "test_procinfo"));
+	assert_true(info.start_ns > now_ns() - 60 * 1000000000LL);
+	assert_true(info.start_ns <= now_ns());
+	procinfo_free(&info);
+	close(go[1]);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	/* Gone: reaped, so /proc has nothing for it. */
+	assert_int_equal(procinfo_read(pid, &info), -ESRCH);
+}
+
+static void argv_is_a_json_array(void **state)
+{
+	char *j;
+
+	(void)state;
+	j = procinfo_argv_json("cc\0-c\0a b.c\0", 12);
+	assert_string_equal(j, "[\"cc\",\"-c\",\"a b.c\"]");
+	free(j);
+	j = procinfo_argv_json("", 0);
+	assert_string_equal(j, "[]");
+	free(j);
+	/* Invalid UTF-8 is replaced, not dropped. */
+	j = procinfo_argv_json("x\xff", 2);
+	assert_string_equal(j, "[\"x\xef\xbf\xbd\"]");
+	free(j);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(reads_a_live_process),
+		cmocka_unit_test(argv_is_a_json_array),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
