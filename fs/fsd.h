@@ -203,10 +203,16 @@ int fsd_work_start(struct fsd *fs);
 /* Waits for every queued job, then stops the threads.  Returns the number
  * of capture errors seen. */
 int fsd_work_stop(struct fsd *fs);
-/* The log's process id for the caller of req (reads /proc off-thread). */
+/* The log's process id for the caller of req, or for pid (reads /proc
+ * off-thread). */
 int64_t fsd_process(struct fsd *fs, fuse_req_t req);
-/* A process that just exec'd: its next request re-reads /proc. */
-void fsd_process_exec(struct fsd *fs, pid_t pid);
+int64_t fsd_process_pid(struct fsd *fs, pid_t pid);
+/* For an exec (an open with FMODE_EXEC) by pid: the log's process id to
+ * record the exec under.  A process we know ends its record with the exec
+ * (its next request starts a new one); for a pid new to us the exec
+ * starts the record of the program it runs, read from /proc at its next
+ * request. */
+int64_t fsd_process_exec(struct fsd *fs, pid_t pid);
 /* Queue: digest the file in for an open record (op "open"/"exec"). */
 void fsd_work_read(struct fsd *fs, struct fsd_inode *in, const char *path, const char *op,
 		   int flags, int64_t process, int64_t time_ns);

@@ -671,7 +671,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	int acc = fi->flags & O_ACCMODE;
 	int writable = acc != O_RDONLY || (fi->flags & O_TRUNC);
 	int exec = (fi->flags & FSD_FMODE_EXEC) != 0;
-	int64_t proc = fsd_process(fs, req);
+	int64_t proc = exec ? fsd_process_exec(fs, fuse_req_ctx(req)->pid) : fsd_process(fs, req);
 	int64_t now = time_now_ns();
 	struct fsd_file *f;
 	char *path;
@@ -732,8 +732,6 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			fsd_work_read(fs, in, path, exec ? ALOG_OP_EXEC : ALOG_OP_OPEN, fi->flags,
 				      proc, now);
 	}
-	if (exec)
-		fsd_process_exec(fs, fuse_req_ctx(req)->pid);
 	free(path);
 	fi->fh = (uintptr_t)f;
 	fi->keep_cache = 1;

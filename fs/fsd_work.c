@@ -43,7 +43,13 @@ struct job {
 	uint64_t gen;          /* JOB_WRITTEN: in->gen when the writer closed */
 	char before[DIGEST_HEX_LEN + 1]; /* JOB_WRITTEN: digest at first open */
 	pid_t pid;             /* JOB_PROC */
+	int64_t due_ns;        /* JOB_PROC: not before (0: at once) */
+	int if_unread;         /* JOB_PROC: only if the record is still unread */
 };
+
+/* How long after an exec that starts a record its /proc is read, unless
+ * the process makes a request sooner: by then the new image runs. */
+#define EXEC_READ_DELAY_NS 5000000LL
 
 /* Digest cache entry: valid while (size, mtime, ctime) are unchanged. */
 struct dcache_entry {
@@ -60,7 +66,9 @@ struct pid_entry {
 	struct pid_entry *next;
 	pid_t pid;
 	int64_t id;
-	int stale;
+	int stale;   /* it exec'd: its next request starts a new record */
+	int unread;  /* the record was started by an exec: /proc is read at
+		      * the pid's next request, when the new image runs */
 };
 
 #define PID_BUCKETS 4096
@@ -72,6 +80,7 @@ struct fsd_work {
 	pthread_cond_t pwake;        /* the /proc reader */
 	struct job *head, *tail;     /* digest/capture jobs */
 	struct job *phead, *ptail;   /* /proc jobs */
+	struct job *dhead, *dtail;   /* /proc jobs not due yet, by due time */
 	int stopping;
 	int capture_errors;
 	pthread_t threads[WORK_THREADS];
@@ -186,7 +195,16 @@ static void push(struct fsd_work *w, struct job *j)
 {
 	pthread_mutex_lock(&w->lock);
 	j->next = NULL;
-	if (j->kind == JOB_PROC) {
+	if (j->kind == JOB_PROC && j->due_ns) {
+		/* All are due EXEC_READ_DELAY_NS after their push: FIFO is
+		 * due order. */
+		if (w->dtail)
+			w->dtail->next = j;
+		else
+			w->dhead = j;
+		w->dtail = j;
+		pthread_cond_signal(&w->pwake);
+	} else if (j->kind == JOB_PROC) {
 		if (w->ptail)
 			w->ptail->next = j;
 		else
@@ -202,6 +220,24 @@ static void push(struct fsd_work *w, struct job *j)
 		pthread_cond_signal(&w->wake);
 	}
 	pthread_mutex_unlock(&w->lock);
+}
+
+/* Queues the /proc read that fills process record id of pid: at once, or
+ * (after_exec) a little later and only if no request read it first. */
+static void push_proc_job(struct fsd_work *w, pid_t pid, int64_t id, int after_exec)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return;
+	j->kind = JOB_PROC;
+	j->pid = pid;
+	j->process = id;
+	if (after_exec) {
+		j->due_ns = time_now_ns() + EXEC_READ_DELAY_NS;
+		j->if_unread = 1;
+	}
+	push(w, j);
 }
 
 /* Digest of the file behind fd, through the cache; 0 or -errno. */
@@ -498,6 +534,58 @@ static void *work_main(void *arg)
 	return NULL;
 }
 
+/* For a read queued by an exec: takes the record's "unread" mark; 0 if a
+ * request of the process took it first. */
+static int claim_unread(struct fsd_work *w, const struct job *j)
+{
+	struct pid_entry *e;
+	int mine = 0;
+
+	pthread_mutex_lock(&w->pid_lock);
+	for (e = w->pids[(size_t)j->pid % PID_BUCKETS]; e; e = e->next)
+		if (e->pid == j->pid && e->id == j->process && e->unread) {
+			e->unread = 0;
+			mine = 1;
+		}
+	pthread_mutex_unlock(&w->pid_lock);
+	return mine;
+}
+
+/* The next /proc job: a delayed one that is due (all of them once
+ * stopping), else an immediate one; waits for either.  NULL when stopping
+ * and none is left.  Under w->lock. */
+static struct job *next_proc_job(struct fsd_work *w)
+{
+	for (;;) {
+		struct job *j = NULL;
+
+		if (w->dhead && (w->stopping || w->dhead->due_ns <= time_now_ns())) {
+			j = w->dhead;
+			w->dhead = j->next;
+			if (!w->dhead)
+				w->dtail = NULL;
+		} else if (w->phead) {
+			j = w->phead;
+			w->phead = j->next;
+			if (!w->phead)
+				w->ptail = NULL;
+		}
+		if (j)
+			return j;
+		if (w->stopping)
+			return NULL;
+		if (w->dhead) {
+			struct timespec until = {
+				.tv_sec = (time_t)(w->dhead->due_ns / 1000000000LL),
+				.tv_nsec = (long)(w->dhead->due_ns % 1000000000LL)};
+
+			pthread_cond_timedwait(&w->pwake, &w->lock, &until);
+		} else {
+			pthread_cond_wait(&w->pwake, &w->lock);
+		}
+	}
+}
+
 static void *proc_main(void *arg)
 {
 	struct fsd *fs = arg;
@@ -508,15 +596,15 @@ static void *proc_main(void *arg)
 		struct job *j;
 		struct procinfo info;
 
-		while (!w->phead && !w->stopping)
-			pthread_cond_wait(&w->pwake, &w->lock);
-		if (!w->phead)
+		j = next_proc_job(w);
+		if (!j)
 			break;
-		j = w->phead;
-		w->phead = j->next;
-		if (!w->phead)
-			w->ptail = NULL;
 		pthread_mutex_unlock(&w->lock);
+		if (j->if_unread && !claim_unread(w, j)) {
+			free(j); /* a request of the process read it already */
+			pthread_mutex_lock(&w->lock);
+			continue;
+		}
 		if (procinfo_read(j->pid, &info) == 0) {
 			alog_process(fs->log, j->process, &(struct alog_process){
 				.pid = info.pid, .ppid = info.ppid, .uid = info.uid,
@@ -605,22 +693,34 @@ int fsd_work_stop(struct fsd *fs)
 int64_t fsd_process(struct fsd *fs, fuse_req_t req)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+
+	return ctx ? fsd_process_pid(fs, ctx->pid) : 0;
+}
+
+int64_t fsd_process_pid(struct fsd *fs, pid_t pid)
+{
 	struct fsd_work *w = fs->work;
 	struct pid_entry *e;
-	struct job *j;
 	size_t b;
 	int64_t id;
 
-	if (!ctx || ctx->pid <= 0)
+	if (pid <= 0)
 		return 0;
-	b = (size_t)ctx->pid % PID_BUCKETS;
+	b = (size_t)pid % PID_BUCKETS;
 	pthread_mutex_lock(&w->pid_lock);
 	for (e = w->pids[b]; e; e = e->next)
-		if (e->pid == ctx->pid)
+		if (e->pid == pid)
 			break;
-	if (e && !e->stale) {
+	if (e && !e->stale && !e->unread) {
 		id = e->id;
 		pthread_mutex_unlock(&w->pid_lock);
+		return id;
+	}
+	if (e && !e->stale) { /* unread: the exec is done by now */
+		e->unread = 0;
+		id = e->id;
+		pthread_mutex_unlock(&w->pid_lock);
+		push_proc_job(w, pid, id, 0);
 		return id;
 	}
 	if (!e) {
@@ -629,34 +729,66 @@ int64_t fsd_process(struct fsd *fs, fuse_req_t req)
 			pthread_mutex_unlock(&w->pid_lock);
 			return 0;
 		}
-		e->pid = ctx->pid;
+		e->pid = pid;
 		e->next = w->pids[b];
 		w->pids[b] = e;
 	}
 	e->stale = 0;
 	e->id = id = alog_process_id(fs->log);
 	pthread_mutex_unlock(&w->pid_lock);
-
-	j = calloc(1, sizeof(*j));
-	if (j) {
-		j->kind = JOB_PROC;
-		j->pid = ctx->pid;
-		j->process = id;
-		push(w, j);
-	}
+	push_proc_job(w, pid, id, 0);
 	return id;
 }
 
-void fsd_process_exec(struct fsd *fs, pid_t pid)
+int64_t fsd_process_exec(struct fsd *fs, pid_t pid)
 {
 	struct fsd_work *w = fs->work;
 	struct pid_entry *e;
+	size_t b;
+	int64_t id;
 
+	if (pid <= 0)
+		return 0;
+	b = (size_t)pid % PID_BUCKETS;
 	pthread_mutex_lock(&w->pid_lock);
-	for (e = w->pids[(size_t)pid % PID_BUCKETS]; e; e = e->next)
+	for (e = w->pids[b]; e; e = e->next)
 		if (e->pid == pid)
-			e->stale = 1;
+			break;
+	if (e && !e->stale && !e->unread) {
+		/* A process we know runs a new program: the exec is its
+		 * last act under this record. */
+		e->stale = 1;
+		id = e->id;
+		pthread_mutex_unlock(&w->pid_lock);
+		return id;
+	}
+	if (e && e->unread) {
+		id = e->id; /* an exec again before anything else */
+		pthread_mutex_unlock(&w->pid_lock);
+		return id;
+	}
+	/* A pid new to us (a child forked to run this program, as a shell's
+	 * are) or one that exec'd again before anything else: the exec starts
+	 * the record of the new image.  Reading /proc now would most often
+	 * see the old image, so it waits for the pid's next request, or
+	 * EXEC_READ_DELAY_NS if none comes (a program whose libraries are
+	 * not on this mount). */
+	if (!e) {
+		e = calloc(1, sizeof(*e));
+		if (!e) {
+			pthread_mutex_unlock(&w->pid_lock);
+			return 0;
+		}
+		e->pid = pid;
+		e->next = w->pids[b];
+		w->pids[b] = e;
+	}
+	e->stale = 0;
+	e->unread = 1;
+	e->id = id = alog_process_id(fs->log);
 	pthread_mutex_unlock(&w->pid_lock);
+	push_proc_job(w, pid, id, 1);
+	return id;
 }
 
 static struct job *new_job(struct fsd *fs, enum job_kind kind, struct fsd_inode *in,

@@ -155,9 +155,22 @@ int procinfo_read(pid_t pid, struct procinfo *out)
 			out->start_ns = boot_time() * 1000000000LL +
 					(int64_t)(start_ticks * (1000000000ULL / (unsigned long long)hz));
 	}
-	out->exe = read_link(dirfd, "exe");
-	out->cwd = read_link(dirfd, "cwd");
-	out->argv_json = read_cmdline(dirfd);
+	/* An exec between the reads would mix two programs in one record:
+	 * the exe is read again after the rest, and a change starts over. */
+	for (int tries = 0; tries < 3; tries++) {
+		char *again;
+
+		procinfo_free(out);
+		out->exe = read_link(dirfd, "exe");
+		out->cwd = read_link(dirfd, "cwd");
+		out->argv_json = read_cmdline(dirfd);
+		again = read_link(dirfd, "exe");
+		if (!out->exe || !again || !strcmp(out->exe, again)) {
+			free(again);
+			break;
+		}
+		free(again);
+	}
 	close(dirfd);
 	if (!out->exe || !out->cwd || !out->argv_json) {
 		procinfo_free(out);
