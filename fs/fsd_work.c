@@ -66,7 +66,7 @@ struct pid_entry {
 	struct pid_entry *next;
 	pid_t pid;
 	int64_t id;
-	int stale;   /* it exec'd: its next request starts a new record */
+	int stale;   /* no record yet, or it exec'd: its next request starts one */
 	int unread;  /* the record was started by an exec: /proc is read at
 		      * the pid's next request, when the new image runs */
 };
@@ -191,32 +191,29 @@ static void dcache_load_one(void *arg, const struct dcfile_rec *r)
 	dcache_put_key(arg, r, 0, hex);
 }
 
+static void append(struct job **head, struct job **tail, struct job *j)
+{
+	j->next = NULL;
+	if (*tail)
+		(*tail)->next = j;
+	else
+		*head = j;
+	*tail = j;
+}
+
 static void push(struct fsd_work *w, struct job *j)
 {
 	pthread_mutex_lock(&w->lock);
-	j->next = NULL;
-	if (j->kind == JOB_PROC && j->due_ns) {
-		/* All are due EXEC_READ_DELAY_NS after their push: FIFO is
-		 * due order. */
-		if (w->dtail)
-			w->dtail->next = j;
+	if (j->kind == JOB_PROC) {
+		/* Delayed ones are all due EXEC_READ_DELAY_NS after their
+		 * push: FIFO is due order. */
+		if (j->due_ns)
+			append(&w->dhead, &w->dtail, j);
 		else
-			w->dhead = j;
-		w->dtail = j;
-		pthread_cond_signal(&w->pwake);
-	} else if (j->kind == JOB_PROC) {
-		if (w->ptail)
-			w->ptail->next = j;
-		else
-			w->phead = j;
-		w->ptail = j;
+			append(&w->phead, &w->ptail, j);
 		pthread_cond_signal(&w->pwake);
 	} else {
-		if (w->tail)
-			w->tail->next = j;
-		else
-			w->head = j;
-		w->tail = j;
+		append(&w->head, &w->tail, j);
 		pthread_cond_signal(&w->wake);
 	}
 	pthread_mutex_unlock(&w->lock);
@@ -697,46 +694,51 @@ int64_t fsd_process(struct fsd *fs, fuse_req_t req)
 	return ctx ? fsd_process_pid(fs, ctx->pid) : 0;
 }
 
+/* The entry of pid, made if new (with no record yet: stale); NULL on
+ * ENOMEM.  Under w->pid_lock. */
+static struct pid_entry *pid_entry_locked(struct fsd_work *w, pid_t pid)
+{
+	size_t b = (size_t)pid % PID_BUCKETS;
+	struct pid_entry *e;
+
+	for (e = w->pids[b]; e; e = e->next)
+		if (e->pid == pid)
+			return e;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->pid = pid;
+	e->stale = 1;
+	e->next = w->pids[b];
+	w->pids[b] = e;
+	return e;
+}
+
 int64_t fsd_process_pid(struct fsd *fs, pid_t pid)
 {
 	struct fsd_work *w = fs->work;
 	struct pid_entry *e;
-	size_t b;
+	int read_now;
 	int64_t id;
 
 	if (pid <= 0)
 		return 0;
-	b = (size_t)pid % PID_BUCKETS;
 	pthread_mutex_lock(&w->pid_lock);
-	for (e = w->pids[b]; e; e = e->next)
-		if (e->pid == pid)
-			break;
-	if (e && !e->stale && !e->unread) {
-		id = e->id;
-		pthread_mutex_unlock(&w->pid_lock);
-		return id;
-	}
-	if (e && !e->stale) { /* unread: the exec is done by now */
-		e->unread = 0;
-		id = e->id;
-		pthread_mutex_unlock(&w->pid_lock);
-		push_proc_job(w, pid, id, 0);
-		return id;
-	}
+	e = pid_entry_locked(w, pid);
 	if (!e) {
-		e = calloc(1, sizeof(*e));
-		if (!e) {
-			pthread_mutex_unlock(&w->pid_lock);
-			return 0;
-		}
-		e->pid = pid;
-		e->next = w->pids[b];
-		w->pids[b] = e;
+		pthread_mutex_unlock(&w->pid_lock);
+		return 0;
 	}
-	e->stale = 0;
-	e->id = id = alog_process_id(fs->log);
+	/* A new record, or one an exec started: the process runs its
+	 * program now, so /proc describes it. */
+	read_now = e->stale || e->unread;
+	if (e->stale)
+		e->id = alog_process_id(fs->log);
+	e->stale = e->unread = 0;
+	id = e->id;
 	pthread_mutex_unlock(&w->pid_lock);
-	push_proc_job(w, pid, id, 0);
+	if (read_now)
+		push_proc_job(w, pid, id, 0);
 	return id;
 }
 
@@ -744,26 +746,20 @@ int64_t fsd_process_exec(struct fsd *fs, pid_t pid)
 {
 	struct fsd_work *w = fs->work;
 	struct pid_entry *e;
-	size_t b;
 	int64_t id;
 
 	if (pid <= 0)
 		return 0;
-	b = (size_t)pid % PID_BUCKETS;
 	pthread_mutex_lock(&w->pid_lock);
-	for (e = w->pids[b]; e; e = e->next)
-		if (e->pid == pid)
-			break;
-	if (e && !e->stale && !e->unread) {
-		/* A process we know runs a new program: the exec is its
-		 * last act under this record. */
-		e->stale = 1;
-		id = e->id;
-		pthread_mutex_unlock(&w->pid_lock);
-		return id;
-	}
-	if (e && e->unread) {
-		id = e->id; /* an exec again before anything else */
+	e = pid_entry_locked(w, pid);
+	if (!e || !e->stale) {
+		/* A process we know runs a new program: the exec is its last
+		 * act under this record (unless the record was itself started
+		 * by an exec, as the ELF interpreter's open follows the
+		 * program's). */
+		id = e ? e->id : 0;
+		if (e && !e->unread)
+			e->stale = 1;
 		pthread_mutex_unlock(&w->pid_lock);
 		return id;
 	}
@@ -773,16 +769,6 @@ int64_t fsd_process_exec(struct fsd *fs, pid_t pid)
 	 * see the old image, so it waits for the pid's next request, or
 	 * EXEC_READ_DELAY_NS if none comes (a program whose libraries are
 	 * not on this mount). */
-	if (!e) {
-		e = calloc(1, sizeof(*e));
-		if (!e) {
-			pthread_mutex_unlock(&w->pid_lock);
-			return 0;
-		}
-		e->pid = pid;
-		e->next = w->pids[b];
-		w->pids[b] = e;
-	}
 	e->stale = 0;
 	e->unread = 1;
 	e->id = id = alog_process_id(fs->log);

@@ -17,7 +17,9 @@ m=$T/m
 # below is the first request of each child.
 stat "$m/sleep" >/dev/null
 sh -c "$m/sleep 0.21; $m/sleep 0.22" || fail "sleeps failed"
-sh -c "read x < $m/f; exec $m/sleep 0.23" || fail "exec failed"
+# (/proc is read off the request path: the shell waits a little before
+# its exec, or its record could describe the program it exec'd.)
+sh -c "read x < $m/f; sleep 0.1; exec $m/sleep 0.23" || fail "exec failed"
 umount_ws "$T/m"
 q() { sqlite3 "$T/log.db" "$1"; }
 for a in 0.21 0.22; do
