@@ -29,6 +29,9 @@
 #define ALOG_OP_EXEC "exec"           /* a file opened for execve */
 #define ALOG_OP_CREATE "create"       /* open with O_CREAT that made the file */
 #define ALOG_OP_CLOSE_WRITE "close-write" /* last writer closed; digest_after final */
+/* close-write flags: the file had no name left when its last writer closed
+ * it (deleted while open): a digest, but no output. */
+#define ALOG_CLOSE_UNLINKED 1
 #define ALOG_OP_CAPTURE "capture"     /* content copied into the store (result!=0: failed) */
 #define ALOG_OP_READDIR "readdir"
 #define ALOG_OP_READLINK "readlink"

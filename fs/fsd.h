@@ -216,10 +216,11 @@ int64_t fsd_process_exec(struct fsd *fs, pid_t pid);
 /* Queue: digest the file in for an open record (op "open"/"exec"). */
 void fsd_work_read(struct fsd *fs, struct fsd_inode *in, const char *path, const char *op,
 		   int flags, int64_t process, int64_t time_ns);
-/* Queue: the last writer closed in; known is the inline digest or NULL. */
+/* Queue: the last writer closed in; known is the inline digest or NULL;
+ * unlinked: the file had no name left (ALOG_CLOSE_UNLINKED). */
 void fsd_work_written(struct fsd *fs, struct fsd_inode *in, const char *path, int64_t process,
 		      int64_t time_ns, const uint8_t *known, uint64_t known_size,
-		      const char *before);
+		      const char *before, int unlinked);
 /* The digest of the file behind fd if the digest cache knows its current
  * state (no hashing on the request path); 1 if hex was filled. */
 int fsd_work_digest_hint(struct fsd *fs, struct fsd_inode *in, int fd,

@@ -223,7 +223,8 @@ static void track_truncate(struct fsd *fs, fuse_req_t req, struct fsd_inode *in,
 	if (!writers) {
 		char *path = fsd_inode_path(fs, in, NULL);
 
-		fsd_work_written(fs, in, path, fsd_process(fs, req), time_now_ns(), NULL, 0, NULL);
+		fsd_work_written(fs, in, path, fsd_process(fs, req), time_now_ns(), NULL, 0, NULL,
+				 0);
 		free(path);
 	}
 }
@@ -912,9 +913,13 @@ static void release_file(struct fsd *fs, struct fsd_file *f)
 		pthread_mutex_unlock(&in->wlock);
 		if (finished) {
 			char *path = fsd_inode_path(fs, in, NULL);
+			struct stat st;
+			/* Deleted while open (a temp file): its content is
+			 * logged, but it is no output. */
+			int unlinked = f->fd >= 0 && fstat(f->fd, &st) == 0 && st.st_nlink == 0;
 
 			fsd_work_written(fs, in, path, f->process, time_now_ns(),
-					 have_known ? known : NULL, size, before);
+					 have_known ? known : NULL, size, before, unlinked);
 			free(path);
 		}
 	}

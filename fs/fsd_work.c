@@ -362,7 +362,7 @@ static int do_written(struct fsd *fs, struct job *j, struct cas_batch *batch,
 		close(fd);
 	alog_access(fs->log, &(struct alog_access){
 		.time_ns = j->time_ns, .process = j->process, .op = ALOG_OP_CLOSE_WRITE,
-		.path = j->path, .result = ret < 0 && !hex[0] ? -ret : 0, .size = size,
+		.path = j->path, .flags = j->flags, .result = ret < 0 && !hex[0] ? -ret : 0, .size = size,
 		.digest_before = j->before[0] ? j->before : NULL,
 		.digest_after = hex[0] ? hex : NULL});
 	return queued;
@@ -811,12 +811,13 @@ void fsd_work_read(struct fsd *fs, struct fsd_inode *in, const char *path, const
 
 void fsd_work_written(struct fsd *fs, struct fsd_inode *in, const char *path, int64_t process,
 		      int64_t time_ns, const uint8_t *known, uint64_t known_size,
-		      const char *before)
+		      const char *before, int unlinked)
 {
 	struct job *j = new_job(fs, JOB_WRITTEN, in, path, process, time_ns);
 
 	if (!j)
 		return;
+	j->flags = unlinked ? ALOG_CLOSE_UNLINKED : 0;
 	if (known) {
 		j->has_known = 1;
 		memcpy(j->known, known, DIGEST_LEN);
