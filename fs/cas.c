@@ -219,7 +219,31 @@ static int copy_known(int src, int dst)
 	    after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
 	    after.st_mtim.tv_nsec != before.st_mtim.tv_nsec)
 		return -ESTALE;
+	/* A file may hold more than its st_size says (procfs says 0). */
+	{
+		char extra;
+		ssize_t r = pread(src, &extra, 1, in_off);
+
+		if (r != 0)
+			return r < 0 ? -errno : -ESTALE;
+	}
 	return 0;
+}
+
+/* For a file that is not st_size bytes long (procfs, sysfs) or changed:
+ * copies what reads give into dst, from the start, and keeps it only if
+ * it is the known content; else -ESTALE. */
+static int copy_hashed_known(int src, int dst, const uint8_t *known)
+{
+	uint8_t raw[DIGEST_LEN];
+	int ret;
+
+	if (ftruncate(dst, 0) < 0 || lseek(dst, 0, SEEK_SET) < 0 || lseek(src, 0, SEEK_SET) < 0)
+		return -ESTALE;
+	ret = digest_copy_fd(src, dst, raw);
+	if (ret == 0 && memcmp(raw, known, DIGEST_LEN))
+		ret = -ESTALE;
+	return ret;
 }
 
 /* Copies fd into a new tmp file (hashing unless known); returns the tmp
@@ -235,6 +259,8 @@ static int tmp_fill(struct cas *cas, int fd, const uint8_t *known,
 		return tmp;
 	if (known) {
 		ret = copy_known(fd, tmp);
+		if (ret == -ESTALE)
+			ret = copy_hashed_known(fd, tmp, known);
 	} else {
 		ret = digest_copy_fd(fd, tmp, raw);
 		if (ret == 0)

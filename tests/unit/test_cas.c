@@ -405,6 +405,32 @@ static void put_fd_with_wrong_known_digest_is_caught_by_fsck(void **state)
 	free(file);
 }
 
+/* A procfs file's st_size is 0 whatever it holds: a copy of st_size
+ * bytes would store an empty object under the known digest.  The content
+ * read is stored when it is the known one, and refused when not. */
+static void put_fd_of_file_longer_than_its_st_size(void **state)
+{
+	struct fixture *f = *state;
+	const char *path = "/proc/sys/kernel/ostype";
+	char hex[DIGEST_HEX_LEN + 1], buf[256];
+	uint8_t known[DIGEST_LEN], wrong[DIGEST_LEN];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	n = read(fd, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(digest_buffer(buf, (size_t)n, known), 0);
+	memcpy(wrong, known, DIGEST_LEN);
+	wrong[0] ^= 1;
+	assert_int_equal(cas_put_fd(f->cas, fd, wrong, hex), -ESTALE);
+	assert_int_equal(tmp_entries(f), 0);
+	assert_int_equal(cas_put_fd(f->cas, fd, known, hex), 0);
+	assert_int_equal(cas_verify_object(f->cas, hex), 0);
+	close(fd);
+	assert_int_equal(tmp_entries(f), 0);
+}
+
 static void failed_put_leaves_nothing_in_tmp(void **state)
 {
 	struct fixture *f = *state;
@@ -928,6 +954,7 @@ int main(void)
 		T(put_fd_hashes_whole_file_from_offset_zero),
 		T(put_fd_with_known_digest),
 		T(put_fd_with_wrong_known_digest_is_caught_by_fsck),
+		T(put_fd_of_file_longer_than_its_st_size),
 		T(failed_put_leaves_nothing_in_tmp),
 		T(batch_objects_appear_only_at_commit),
 		T(batch_with_known_digest_skips_present_object),
