@@ -722,9 +722,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 		/* A file whose digest we know for its current state (the same
 		 * header or library opened by every compiler process) is
-		 * logged at once; only new content goes to the hashing
-		 * workers. */
-		if (fsd_work_digest_hint(fs, in, fd, hex, &size))
+		 * logged at once; only new content, or an input the store
+		 * should have and lacks, goes to the workers. */
+		if (fsd_work_digest_hint(fs, in, fd, hex, &size) && fsd_work_input_kept(fs, in, hex))
 			alog_access(fs->log, &(struct alog_access){
 				.time_ns = now, .process = proc,
 				.op = exec ? ALOG_OP_EXEC : ALOG_OP_OPEN, .path = path,

@@ -277,25 +277,57 @@ static int cached_digest(struct fsd_work *w, struct fsd_inode *in, int fd,
 	return 0;
 }
 
-static void do_read(struct fsd *fs, struct job *j)
+/* Whether files read on this mount are copied into the store as they are
+ * read: on a writable mount with a store, where the build may overwrite an
+ * input later (a regenerated Makefile.in) and attest could no longer copy
+ * the content that was read. */
+static int captures_inputs(const struct fsd *fs)
 {
-	char hex[DIGEST_HEX_LEN + 1] = "";
+	return fs->cas && !fs->cfg.readonly;
+}
+
+int fsd_work_input_kept(struct fsd *fs, struct fsd_inode *in, const char *hex)
+{
+	/* A file changed through this mount (gen set) is an output: its
+	 * content was captured, or tried, when its writer closed it. */
+	return !captures_inputs(fs) || gen_of(in) != 0 || cas_has(fs->cas, hex);
+}
+
+/* Logs a read-only open with the file's digest, and copies the file into
+ * batch if captures_inputs and the store lacks it.  Returns 1 if a capture
+ * must be committed and logged (*err its result). */
+static int do_read(struct fsd *fs, struct job *j, struct cas_batch *batch,
+		   char hex[DIGEST_HEX_LEN + 1], int *err)
+{
 	int64_t size = -1;
 	int fd = fsd_inode_open(fs, j->in, O_RDONLY | O_NOATIME);
+	int queued = 0;
 
+	*err = 0;
+	hex[0] = '\0';
 	if (fd == -EPERM)
 		fd = fsd_inode_open(fs, j->in, O_RDONLY);
 	if (fd >= 0) {
 		if (cached_digest(fs->work, j->in, fd, hex, &size) < 0)
 			hex[0] = '\0';
+		if (hex[0] && !fsd_work_input_kept(fs, j->in, hex)) {
+			uint8_t known[DIGEST_LEN];
+			char stored[DIGEST_HEX_LEN + 1];
+
+			/* The known digest is checked against what is copied
+			 * if the file changed since it was hashed. */
+			hex_decode(hex, known, DIGEST_LEN);
+			*err = cas_batch_put_fd(fs->cas, batch, fd, known, stored);
+			queued = 1;
+		}
 		close(fd);
 	}
 	alog_access(fs->log, &(struct alog_access){
 		.time_ns = j->time_ns, .process = j->process, .op = j->op, .path = j->path,
 		.flags = j->flags, .result = 0, .size = size,
 		.digest_after = hex[0] ? hex : NULL});
+	return queued;
 }
-
 
 /* Errors that mean "the file went away before we could capture it", which
  * is the build's business, not a capture failure. */
@@ -396,7 +428,9 @@ static void log_capture(struct fsd *fs, struct job *j, const char *hex, int err)
 		.time_ns = j->time_ns, .process = j->process, .op = ALOG_OP_CAPTURE,
 		.path = j->path, .result = -err, .size = -1,
 		.digest_after = err == 0 && hex[0] ? hex : NULL});
-	if (err < 0) {
+	/* An input that cannot be copied is attest's to report (it tries
+	 * again from the backing file); only outputs fail the mount. */
+	if (err < 0 && j->kind == JOB_WRITTEN) {
 		alog_capture_error(fs->log, 1);
 		pthread_mutex_lock(&w->lock);
 		w->capture_errors++;
@@ -441,9 +475,8 @@ static void run_job(struct fsd *fs, struct job *j, struct cas_batch *batch, stru
 	size_t before = batch->n;
 	int err;
 
-	if (j->kind == JOB_READ) {
-		do_read(fs, j);
-	} else if (do_written(fs, j, batch, hex, &err)) {
+	if (j->kind == JOB_READ ? do_read(fs, j, batch, hex, &err)
+				: do_written(fs, j, batch, hex, &err)) {
 		if (err == 0 && batch->n > before) {
 			pend[*npend].job = j;
 			pend[*npend].index = (int)before;

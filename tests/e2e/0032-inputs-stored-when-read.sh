@@ -1,0 +1,35 @@
+# On a writable mount with a store, a file the build reads is copied into
+# the store when it is read (by the workers, in the background), so that
+# its content is kept even when the build overwrites it later (a
+# regenerated Makefile.in): after the overwrite, the store holds both the
+# content read and the content written, and the log has the input's
+# capture.  A read-only mount leaves inputs to attest.
+. "$(dirname "$0")/lib.sh"
+mkdir -p "$T/b"
+printf 'original input\n' >"$T/b/in.txt"
+printf 'never read\n' >"$T/b/unread.txt"
+mount_ws "$T/b" "$T/m"
+cat "$T/m/in.txt" >/dev/null
+sleep 0.2 # the worker copies it
+printf 'regenerated\n' >"$T/m/in.txt"
+umount_ws "$T/m"
+obj() { d=$(printf "$1" | sha256sum | cut -d' ' -f1); echo "$T/store/objects/sha256/$(echo "$d" | cut -c1-2)/$(echo "$d" | cut -c3-)"; }
+[ -f "$(obj 'original input\n')" ] || fail "the content read is not in the store"
+[ -f "$(obj 'regenerated\n')" ] || fail "the content written is not in the store"
+[ ! -e "$(obj 'never read\n')" ] || fail "a file never read was stored"
+assert_eq "$(printf 'original input\n' | sha256sum | cut -d' ' -f1)" \
+	"$(sql "select digest_after from access where op='capture' and path='/in.txt' order by time_ns limit 1")" \
+	"first capture of /in.txt"
+assert_eq "$(printf 'original input\n' | sha256sum | cut -d' ' -f1)" "$(input_digest /in.txt)" \
+	"input digest of /in.txt"
+"$PROVFS" store --store "$T/store" fsck >/dev/null || fail "store fsck"
+# Read-only: nothing stored at read time.
+mkdir -p "$T/r" "$T/m2"
+printf 'environment file\n' >"$T/r/env.txt"
+"$PROVFS" mount --ro --store "$T/store2" --log "$T/log2.db" "$T/r" "$T/m2" >/dev/null || fail "mount --ro"
+MOUNTS="$MOUNTS $T/m2"
+cat "$T/m2/env.txt" >/dev/null
+umount_ws "$T/m2"
+[ ! -e "$T/store2/objects/sha256/$(printf 'environment file\n' | sha256sum | cut -c1-2)" ] ||
+	fail "a read-only mount stored an input"
+exit 0
