@@ -85,6 +85,8 @@ struct fsd_inode {
 	int pt_kept;            /* pt_id stays registered until the inode is
 				 * freed (read-only mounts, see fsd_passthrough.c) */
 	int direct_opens;       /* open files served by us while passthrough is on */
+	int input_kept;         /* its content as read is in the store, or was
+				 * queued for it (fsd_work_input_kept) */
 	uint64_t gen;           /* set to a new, never repeated value by every
 				 * change made through us (0: none yet); a
 				 * capture trusts a digest only if gen did not

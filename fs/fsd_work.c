@@ -289,8 +289,16 @@ static int captures_inputs(const struct fsd *fs)
 int fsd_work_input_kept(struct fsd *fs, struct fsd_inode *in, const char *hex)
 {
 	/* A file changed through this mount (gen set) is an output: its
-	 * content was captured, or tried, when its writer closed it. */
-	return !captures_inputs(fs) || gen_of(in) != 0 || cas_has(fs->cas, hex);
+	 * content was captured, or tried, when its writer closed it.  An
+	 * input is looked for in the store once; a header opened by every
+	 * compiler process then costs nothing more. */
+	if (!captures_inputs(fs) || __atomic_load_n(&in->input_kept, __ATOMIC_RELAXED) ||
+	    gen_of(in) != 0)
+		return 1;
+	if (!cas_has(fs->cas, hex))
+		return 0;
+	__atomic_store_n(&in->input_kept, 1, __ATOMIC_RELAXED);
+	return 1;
 }
 
 /* Logs a read-only open with the file's digest, and copies the file into
@@ -319,6 +327,8 @@ static int do_read(struct fsd *fs, struct job *j, struct cas_batch *batch,
 			hex_decode(hex, known, DIGEST_LEN);
 			*err = cas_batch_put_fd(fs->cas, batch, fd, known, stored);
 			queued = 1;
+			/* Tried once: a failure is attest's to retry. */
+			__atomic_store_n(&j->in->input_kept, 1, __ATOMIC_RELAXED);
 		}
 		close(fd);
 	}
