@@ -185,7 +185,9 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
 	if (!__atomic_exchange_n(&fs->tuned, 1, __ATOMIC_RELAXED))
 		fsd_tune_readahead(fs->cfg.mountpoint);
-	if (fi && fstat(file_of(fi)->fd, &st) == 0)
+	/* A file opened without an fd (its backing id is kept) is stat'ed
+	 * through its inode. */
+	if (fi && file_of(fi)->fd >= 0 && fstat(file_of(fi)->fd, &st) == 0)
 		ret = 0;
 	else
 		ret = fsd_inode_stat(fs, fsd_inode_get(fs, ino), &st);
@@ -645,16 +647,16 @@ static void start_passthrough(struct fsd *fs, fuse_ino_t ino, struct fsd_file *f
 	}
 }
 
-/* At the release of a passthrough writer: did it change the file? */
-static void end_passthrough_write(struct fsd_file *f)
+/* At the release of a passthrough writer: did it change the file?  st is
+ * the file's state now, NULL if it could not be read. */
+static void end_passthrough_write(struct fsd_file *f, const struct stat *st)
 {
 	struct fsd_inode *in = f->in;
-	struct stat st;
-	int changed = fstat(f->fd, &st) < 0 || st.st_size != f->pt_size ||
-		      st.st_mtim.tv_sec != f->pt_mtime.tv_sec ||
-		      st.st_mtim.tv_nsec != f->pt_mtime.tv_nsec ||
-		      st.st_ctim.tv_sec != f->pt_ctime.tv_sec ||
-		      st.st_ctim.tv_nsec != f->pt_ctime.tv_nsec;
+	int changed = !st || st->st_size != f->pt_size ||
+		      st->st_mtim.tv_sec != f->pt_mtime.tv_sec ||
+		      st->st_mtim.tv_nsec != f->pt_mtime.tv_nsec ||
+		      st->st_ctim.tv_sec != f->pt_ctime.tv_sec ||
+		      st->st_ctim.tv_nsec != f->pt_ctime.tv_nsec;
 
 	pthread_mutex_lock(&in->wlock);
 	if (changed)
@@ -887,10 +889,15 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 static void release_file(struct fsd *fs, struct fsd_file *f)
 {
 	struct fsd_inode *in = f->in;
+	/* The writer's file as it is now, read once for both uses below. */
+	struct stat st;
+	int have_st = 0;
 
 	if (f->pt_counted) {
-		if (f->passthrough && f->writable)
-			end_passthrough_write(f);
+		if (f->passthrough && f->writable) {
+			have_st = fstat(f->fd, &st) == 0;
+			end_passthrough_write(f, have_st ? &st : NULL);
+		}
 		fsd_pt_release(fs, in, f->passthrough);
 	}
 	if (f->writable) {
@@ -913,10 +920,13 @@ static void release_file(struct fsd *fs, struct fsd_file *f)
 		pthread_mutex_unlock(&in->wlock);
 		if (finished) {
 			char *path = fsd_inode_path(fs, in, NULL);
-			struct stat st;
+			int unlinked;
+
+			if (!have_st)
+				have_st = f->fd >= 0 && fstat(f->fd, &st) == 0;
 			/* Deleted while open (a temp file): its content is
 			 * logged, but it is no output. */
-			int unlinked = f->fd >= 0 && fstat(f->fd, &st) == 0 && st.st_nlink == 0;
+			unlinked = have_st && st.st_nlink == 0;
 
 			fsd_work_written(fs, in, path, f->process, time_now_ns(),
 					 have_known ? known : NULL, size, before, unlinked);

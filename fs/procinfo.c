@@ -23,6 +23,7 @@ static char *read_link(int dirfd, const char *what)
 	return strdup(buf);
 }
 
+/* Boot time in seconds since the epoch, from /proc/stat's btime. */
 static int64_t boot_time(void)
 {
 	static int64_t cached;
