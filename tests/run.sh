@@ -61,18 +61,26 @@ for v in $variants; do
 	if [ -z "$patterns" ]; then
 		meson test -C "$v" --num-processes 2 --print-errorlogs >"$v/unit.out" 2>&1
 		# One result per test program, from meson's machine-readable log.
-		python3 - "$v/meson-logs/testlog.json" >"$v/unit.results" <<'PY'
+		# The output of each failed one goes to unit.failed-output.
+		python3 - "$v/meson-logs/testlog.json" "$v/unit.failed-output" \
+			>"$v/unit.results" <<'PY'
 import json, sys
-for line in open(sys.argv[1]):
-    t = json.loads(line)
-    status = {"OK": 0, "SKIP": 77, "EXPECTEDFAIL": 0}.get(t["result"], 1)
-    print(status, t["name"].replace(" ", ""))
+with open(sys.argv[2], "w") as failed:
+    for line in open(sys.argv[1]):
+        t = json.loads(line)
+        status = {"OK": 0, "SKIP": 77, "EXPECTEDFAIL": 0}.get(t["result"], 1)
+        print(status, t["name"].replace(" ", ""))
+        if status == 1:
+            out = (t.get("stdout") or "") + (t.get("stderr") or "")
+            tail = "\n".join(out.splitlines()[-60:])
+            failed.write("--- %s (%s):\n%s\n" % (t["name"], t["result"], tail))
 PY
 		while read -r st name; do
 			record "$v/unit/$name" "$st"
 		done <"$v/unit.results"
 		if grep -qE '^(Fail|Timeout|Unexpected Pass): +[1-9]' "$v/unit.out"; then
 			grep -E 'FAIL|TIMEOUT|not ok' "$v/unit.out" | head -40
+			sed 's/^/    | /' "$v/unit.failed-output"
 		fi
 	fi
 

@@ -35,7 +35,12 @@ umount_ws() {
 	MOUNTS=$(echo "$MOUNTS" | sed "s# $1 # #; s#^$1 ##")
 }
 
+. "$(dirname "$0")/diag.sh"
+# tests/run.sh stops a test after 600 s: say where a stuck one waits first.
+watchdog_start "${WATCHDOG_SECONDS:-540}"
+
 cleanup() {
+	watchdog_stop
 	for m in $MOUNTS; do
 		if grep -q " $m " /proc/mounts; then
 			"$PROVFS" umount "$m" >/dev/null 2>&1 || umount -l "$m" 2>/dev/null

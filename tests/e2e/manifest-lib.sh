@@ -8,8 +8,11 @@ if [ -z "${MAKE_TEST_LOG:-}" ]; then
 fi
 [ -x "$MAKE_TEST_LOG" ] || { echo "make_test_log not found at $MAKE_TEST_LOG" >&2; exit 77; }
 HERE="$(cd "$(dirname "$0")" && pwd)"
+. "$HERE/diag.sh"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/manifest-e2e.XXXXXX")"
-trap 'chmod -R u+w "$WORK" 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'watchdog_stop; chmod -R u+w "$WORK" 2>/dev/null; rm -rf "$WORK"' EXIT
+# meson stops these tests after 120 s: say where a stuck one waits first.
+watchdog_start "${WATCHDOG_SECONDS:-90}"
 cd "$WORK" || exit 1
 
 fail() { echo "FAIL: $*" >&2; exit 1; }

@@ -1,0 +1,54 @@
+# Diagnostics for a test that hangs.  Sourced by lib.sh and manifest-lib.sh.
+#
+# watchdog_start SECONDS: if the test is still running after SECONDS, prints
+# to stderr what every provfs process and every process of the test is
+# waiting in (state, wchan, kernel stack of each thread, and a gdb backtrace
+# of each provfs daemon when gdb is installed), plus the FUSE connections'
+# pending requests.  It kills nothing: the test's own timeout still applies.
+# Set it below that timeout so the dump lands in the test's log.
+
+diag_descendants() { # PID: PID and every process below it
+	echo "$1"
+	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		diag_descendants "$c"
+	done
+}
+
+diag_dump() {
+	echo "=== diag: $(date -u +%H:%M:%S) test pid $1 ==="
+	pids=$( (diag_descendants "$1"; pgrep -x provfs) | sort -un)
+	for p in $pids; do
+		[ "$p" = "$2" ] && continue # the watchdog itself
+		[ -d /proc/"$p" ] || continue
+		echo "--- pid $p: $(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null)"
+		for t in /proc/"$p"/task/*; do
+			tid=${t##*/}
+			echo "  tid $tid $(cat "$t"/comm 2>/dev/null)" \
+				"state=$(sed -n 's/^State:[[:space:]]*//p' "$t"/status 2>/dev/null)" \
+				"wchan=$(cat "$t"/wchan 2>/dev/null)"
+			sed 's/^/      /' "$t"/stack 2>/dev/null
+		done
+		if [ "$(cat /proc/"$p"/comm 2>/dev/null)" = provfs ] && command -v gdb >/dev/null; then
+			timeout 20 gdb -p "$p" -batch -nx -ex 'thread apply all bt' 2>/dev/null |
+				grep -E '^(Thread|#)' | sed 's/^/    /'
+		fi
+	done
+	for c in /sys/fs/fuse/connections/*; do
+		[ -e "$c/waiting" ] && echo "fuse connection ${c##*/}: $(cat "$c/waiting") waiting"
+	done
+	grep ' fuse' /proc/mounts
+	echo "=== diag end ==="
+}
+
+WATCHDOG_PID=""
+watchdog_start() {
+	_test_pid=$$
+	( sleep "$1" && diag_dump "$_test_pid" "$(sh -c 'echo $PPID')" >&2 ) &
+	WATCHDOG_PID=$!
+}
+
+watchdog_stop() {
+	[ -n "$WATCHDOG_PID" ] && kill "$WATCHDOG_PID" 2>/dev/null
+	WATCHDOG_PID=""
+	return 0
+}
