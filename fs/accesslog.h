@@ -113,6 +113,7 @@ struct alog_file {
 	int64_t process;                /* process.id of the first accessor */
 	char *mount;                    /* mount label */
 	int exec;                       /* input: opened for execve */
+	int error;                      /* failed capture: its errno */
 };
 
 struct alog_proc_row {
@@ -140,6 +141,8 @@ struct alog_summary {
 	size_t n_outputs;
 	struct alog_file *probes;   /* missing paths looked up; digest "" */
 	size_t n_probes;
+	struct alog_file *failed_captures; /* copies into the store that failed */
+	size_t n_failed_captures;
 	struct alog_proc_row *procs; /* by id */
 	size_t n_procs;
 	struct alog_mount_row *mounts;

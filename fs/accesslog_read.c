@@ -56,6 +56,12 @@ static const char probes_sql[] =
 	" AND NOT EXISTS (SELECT 1 FROM renamed r WHERE r.path = a.path AND r.mount = a.mount)"
 	" GROUP BY a.mount, a.path ORDER BY m.label, a.path";
 
+/* Copies into the store that failed (of outputs, and of inputs a
+ * writable mount keeps), with their errno. */
+static const char failed_captures_sql[] =
+	"SELECT m.label, a.path, a.process, a.result FROM access a JOIN mount m ON m.id = a.mount"
+	" WHERE a.op = 'capture' AND a.result != 0 ORDER BY a.time_ns, a.id";
+
 static const char procs_sql[] =
 	"SELECT p.id, p.pid, p.ppid, p.exe, p.argv, p.cwd, p.start_ns, m.label,"
 	" COALESCE(c.n, 0) FROM process p JOIN mount m ON m.id = p.mount"
@@ -118,6 +124,8 @@ static int load_files(sqlite3 *db, const char *sql, struct alog_file **out, size
 			f->exec = sqlite3_column_int(st, 5);
 		} else {
 			f->process = sqlite3_column_int64(st, 2);
+			if (sqlite3_column_count(st) > 3)
+				f->error = abs(sqlite3_column_int(st, 3));
 		}
 	}
 	sqlite3_finalize(st);
@@ -336,6 +344,9 @@ int alog_summary_load(const char *path, struct alog_summary *sum)
 	if (ret == 0)
 		ret = load_files(db, probes_sql, &sum->probes, &sum->n_probes, 0);
 	if (ret == 0)
+		ret = load_files(db, failed_captures_sql, &sum->failed_captures,
+				 &sum->n_failed_captures, 0);
+	if (ret == 0)
 		ret = load_procs(db, sum);
 	if (ret == 0 && sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM access", -1, &st, NULL) ==
 				SQLITE_OK) {
@@ -363,6 +374,7 @@ void alog_summary_free(struct alog_summary *sum)
 	free_files(sum->inputs, sum->n_inputs);
 	free_files(sum->outputs, sum->n_outputs);
 	free_files(sum->probes, sum->n_probes);
+	free_files(sum->failed_captures, sum->n_failed_captures);
 	for (size_t i = 0; i < sum->n_procs; i++) {
 		free(sum->procs[i].exe);
 		free(sum->procs[i].argv_json);

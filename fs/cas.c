@@ -177,31 +177,58 @@ int cas_put_buffer(struct cas *cas, const void *buf, size_t len, char hex_out[DI
 	return tmp_commit(cas, fd, name, hex_out);
 }
 
-/* Copies src into dst in the kernel; -ESTALE if src changed meanwhile. */
+/* Copies src into (empty) dst in the kernel; -ESTALE if src changed
+ * meanwhile.  The holes of a sparse src stay holes in dst. */
 static int copy_known(int src, int dst)
 {
 	struct stat before, after;
 	loff_t in_off = 0;
+	int sparse;
 
 	if (fstat(src, &before) < 0)
 		return -errno;
+	sparse = S_ISREG(before.st_mode) &&
+		 (uint64_t)before.st_blocks * 512 < (uint64_t)before.st_size;
 	while (in_off < before.st_size) {
-		ssize_t n = copy_file_range(src, &in_off, dst, NULL,
-					    (size_t)(before.st_size - in_off), 0);
+		loff_t out_off, end = before.st_size;
+		ssize_t n;
 
+		if (sparse) {
+			off_t d = lseek(src, in_off, SEEK_DATA), h;
+
+			if (d < 0 && errno == ENXIO) {
+				in_off = before.st_size; /* a hole up to the end */
+				break;
+			}
+			if (d < 0) {
+				sparse = 0;
+			} else {
+				in_off = d;
+				h = lseek(src, d, SEEK_HOLE);
+				if (h > d && h < end)
+					end = h;
+			}
+		}
+		if (in_off >= end)
+			break;
+		out_off = in_off;
+		n = copy_file_range(src, &in_off, dst, &out_off, (size_t)(end - in_off), 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP ||
 			      errno == EINVAL)) {
-			/* Fall back to plain read/write for the rest. */
+			/* Fall back to plain read/write for this stretch. */
 			char buf[65536];
-			ssize_t r = pread(src, buf, sizeof(buf), in_off);
+			size_t len = (size_t)(end - in_off) < sizeof(buf) ? (size_t)(end - in_off)
+									 : sizeof(buf);
+			ssize_t r = pread(src, buf, len, in_off);
 
 			if (r < 0)
 				return -errno;
 			if (r == 0)
 				break;
-			n = r;
+			if (lseek(dst, in_off, SEEK_SET) < 0)
+				return -errno;
 			int w = write_full(dst, buf, (size_t)r);
 			if (w < 0)
 				return w;
@@ -213,6 +240,8 @@ static int copy_known(int src, int dst)
 		if (n == 0)
 			break;
 	}
+	if (sparse && ftruncate(dst, before.st_size) < 0)
+		return -errno;
 	if (fstat(src, &after) < 0)
 		return -errno;
 	if (after.st_size != before.st_size || in_off != before.st_size ||

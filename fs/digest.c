@@ -3,7 +3,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Reads go in 1 MiB chunks: large enough to amortise syscalls, small
@@ -60,23 +63,81 @@ int digest_buffer(const void *buf, size_t len, uint8_t out[DIGEST_LEN])
 	return 0;
 }
 
+/* The next hole of a sparse src at or after *off: feeds the zeros it holds
+ * to ctx without reading them, and skips over them in dst (which then
+ * keeps the hole).  *data_end becomes the end of the data that follows.
+ * Returns 0, 1 if src turned out not to support SEEK_DATA (nothing was
+ * hashed then), or -errno. */
+static int skip_hole(int src, int dst, struct digest_ctx *ctx, char *buf, uint64_t *off,
+		     uint64_t size, uint64_t *data_end)
+{
+	off_t d = lseek(src, (off_t)*off, SEEK_DATA);
+	off_t h;
+
+	if (d < 0 && errno == ENXIO)
+		d = (off_t)(size > *off ? size : *off); /* a hole up to the end */
+	else if (d < 0)
+		return 1;
+	if ((uint64_t)d > *off) {
+		uint64_t left = (uint64_t)d - *off;
+
+		memset(buf, 0, DIGEST_CHUNK);
+		while (left > 0) {
+			size_t n = left < DIGEST_CHUNK ? (size_t)left : DIGEST_CHUNK;
+
+			digest_update(ctx, buf, n);
+			left -= n;
+		}
+		if (dst >= 0 && lseek(dst, d - (off_t)*off, SEEK_CUR) < 0)
+			return -errno;
+		*off = (uint64_t)d;
+	}
+	h = lseek(src, d, SEEK_HOLE);
+	*data_end = h < 0 ? UINT64_MAX : (uint64_t)h;
+	return 0;
+}
+
 /* Hashes everything readable from src (pread from offset 0), writing it
- * to dst on the way unless dst < 0; *size gets the byte count. */
+ * to dst on the way unless dst < 0; *size gets the byte count.  A sparse
+ * src (fewer blocks than its size needs) is read extent by extent: its
+ * holes are hashed as the zeros they read as, without reading them, and
+ * stay holes in dst, so a 20 GB sparse file costs no 20 GB of disk. */
 static int hash_copy(int src, int dst, uint8_t out[DIGEST_LEN], uint64_t *size)
 {
 	struct digest_ctx *ctx = digest_new();
 	char *buf = malloc(DIGEST_CHUNK);
-	uint64_t off = 0;
-	int ret = 0;
+	uint64_t off = 0, data_end = 0, st_size = 0;
+	struct stat st;
+	int ret = 0, sparse = 0, skipped = 0;
 
 	if (!ctx || !buf) {
 		digest_free(ctx);
 		free(buf);
 		return -ENOMEM;
 	}
+	if (fstat(src, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (uint64_t)st.st_blocks * 512 < (uint64_t)st.st_size) {
+		sparse = 1;
+		st_size = (uint64_t)st.st_size;
+	}
 	for (;;) {
-		ssize_t n = pread(src, buf, DIGEST_CHUNK, (off_t)off);
+		size_t want = DIGEST_CHUNK;
+		ssize_t n;
 
+		if (sparse && off >= data_end) {
+			uint64_t before = off;
+
+			ret = skip_hole(src, dst, ctx, buf, &off, st_size, &data_end);
+			if (ret < 0)
+				break;
+			if (ret == 1)
+				sparse = 0; /* no SEEK_DATA here: read it all */
+			ret = 0;
+			skipped |= off != before;
+		}
+		if (sparse && data_end - off < want)
+			want = (size_t)(data_end - off);
+		n = pread(src, buf, want, (off_t)off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -93,6 +154,9 @@ static int hash_copy(int src, int dst, uint8_t out[DIGEST_LEN], uint64_t *size)
 		}
 		off += (uint64_t)n;
 	}
+	/* A hole at the end of src: dst gets its length. */
+	if (ret == 0 && dst >= 0 && skipped && ftruncate(dst, (off_t)off) < 0)
+		ret = -errno;
 	free(buf);
 	if (ret < 0) {
 		digest_free(ctx);

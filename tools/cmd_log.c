@@ -16,7 +16,8 @@ static const char log_usage[] =
 	"Summarise a provfs access log: the mounts it covers, the inputs (files\n"
 	"read before the build wrote them, with the digest read), the outputs\n"
 	"(files written and still present, with their final digest), probes of\n"
-	"paths that did not exist, and the processes seen.\n"
+	"paths that did not exist, copies into the store that failed (with the\n"
+	"reason), and the processes seen.\n"
 	"\n"
 	"options:\n"
 	"  --json     machine-readable output\n"
@@ -73,6 +74,18 @@ static int print_json(const char *path, const struct alog_summary *s)
 	json_object_set_new(root, "inputs", files_json(s->inputs, s->n_inputs, 1));
 	json_object_set_new(root, "outputs", files_json(s->outputs, s->n_outputs, 1));
 	json_object_set_new(root, "probes", files_json(s->probes, s->n_probes, 0));
+	{
+		json_t *failed = json_array();
+
+		for (size_t i = 0; i < s->n_failed_captures; i++) {
+			const struct alog_file *f = &s->failed_captures[i];
+
+			json_array_append_new(failed, json_pack("{s:s, s:s, s:I, s:i, s:s}",
+				"mount", f->mount, "path", f->path, "process", (json_int_t)f->process,
+				"errno", f->error, "error", strerror(f->error)));
+		}
+		json_object_set_new(root, "failed_captures", failed);
+	}
 	json_object_set_new(root, "processes", procs);
 	json_object_set_new(root, "accesses", json_integer(s->n_accesses));
 	text = json_dumps(root, JSON_SORT_KEYS | JSON_INDENT(2));
@@ -121,6 +134,12 @@ static void print_text(const char *path, const struct alog_summary *s, int all)
 	print_files("inputs", s->inputs, s->n_inputs, 1, (size_t)-1);
 	print_files("outputs", s->outputs, s->n_outputs, 1, (size_t)-1);
 	print_files("probes of missing paths", s->probes, s->n_probes, 0, limit);
+	if (s->n_failed_captures) {
+		printf("\ncopies into the store that failed (%zu):\n", s->n_failed_captures);
+		for (size_t i = 0; i < s->n_failed_captures; i++)
+			printf("  %s:%s: %s\n", s->failed_captures[i].mount,
+			       s->failed_captures[i].path, strerror(s->failed_captures[i].error));
+	}
 	printf("\nprocesses (%zu):\n", s->n_procs);
 	for (size_t i = 0; i < s->n_procs && i < limit; i++) {
 		const struct alog_proc_row *p = &s->procs[i];

@@ -20,6 +20,13 @@ n=$(sql "select count(*) from access where op='capture' and result=28 and path='
 assert_eq 1 "$n" "ENOSPC capture record"
 assert_eq 1 "$(sql "select capture_errors from mount")" "capture_errors"
 assert_eq "$(sha "$T/b/big.bin")" "$(output_digest /big.bin)" "digest still logged"
+# provfs log names the file and the reason, in text and JSON.
+"$PROVFS" log "$T/log.db" | grep -q "^  [a-z]*:/big.bin: No space left on device" ||
+	fail "provfs log does not list the failed capture"
+assert_eq "/big.bin 28" "$("$PROVFS" log --json "$T/log.db" | python3 -c '
+import json, sys
+print(" ".join("%s %d" % (f["path"], f["errno"]) for f in json.load(sys.stdin)["failed_captures"]))')" \
+	"failed captures in provfs log --json"
 "$PROVFS" store --store "$T/small/store" fsck >"$T/fsck" || fail "fsck: $(cat "$T/fsck")"
 [ -z "$(ls -A "$T/small/store/tmp")" ] || fail "leftovers in tmp/: $(ls "$T/small/store/tmp")"
 "$PROVFS" store --store "$T/small/store" path "$(sha "$T/b/small.txt")" >/dev/null ||

@@ -431,6 +431,78 @@ static void put_fd_of_file_longer_than_its_st_size(void **state)
 	assert_int_equal(tmp_entries(f), 0);
 }
 
+/* A sparse file: 3 MiB of hole, 5000 bytes of data, then a hole up to
+ * 300 MiB.  Its digest is that of the zeros and data it reads as; its
+ * object keeps the holes, with or without a known digest. */
+#define SPARSE_SIZE (300u << 20)
+#define SPARSE_DATA_AT (3u << 20)
+
+static int make_sparse(struct fixture *f, const char *rel, uint8_t want[DIGEST_LEN])
+{
+	char *path = path_join(f->work, rel);
+	char data[5000], *zeros = calloc(1, 1 << 20);
+	struct digest_ctx *ctx = digest_new();
+	uint64_t at = 0;
+	int fd;
+
+	assert_non_null(path);
+	assert_non_null(zeros);
+	assert_non_null(ctx);
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (char)('a' + i % 26);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, data, sizeof(data), SPARSE_DATA_AT), (ssize_t)sizeof(data));
+	assert_int_equal(ftruncate(fd, SPARSE_SIZE), 0);
+	/* The reference digest, from the bytes the file reads as. */
+	while (at < SPARSE_SIZE) {
+		if (at == SPARSE_DATA_AT) {
+			digest_update(ctx, data, sizeof(data));
+			at += sizeof(data);
+			continue;
+		}
+		uint64_t stop = at < SPARSE_DATA_AT ? SPARSE_DATA_AT : SPARSE_SIZE;
+		size_t n = stop - at < (1u << 20) ? (size_t)(stop - at) : (1u << 20);
+
+		digest_update(ctx, zeros, n);
+		at += n;
+	}
+	assert_int_equal(digest_final(ctx, want), 0);
+	free(zeros);
+	free(path);
+	return fd;
+}
+
+static void put_fd_of_sparse_file_keeps_holes(void **state)
+{
+	struct fixture *f = *state;
+	char hex[DIGEST_HEX_LEN + 1], want_hex[DIGEST_HEX_LEN + 1], *obj;
+	uint8_t want[DIGEST_LEN], got[DIGEST_LEN];
+	uint64_t size = 0;
+	struct stat st;
+	int fd = make_sparse(f, "sparse", want);
+
+	hex_encode(want, DIGEST_LEN, want_hex);
+	assert_int_equal(digest_fd(fd, got, &size), 0);
+	assert_memory_equal(got, want, DIGEST_LEN);
+	assert_int_equal(size, SPARSE_SIZE);
+	for (int known = 0; known < 2; known++) {
+		assert_int_equal(cas_put_fd(f->cas, fd, known ? want : NULL, hex), 0);
+		assert_string_equal(hex, want_hex);
+		obj = cas_object_path(f->cas, hex);
+		assert_non_null(obj);
+		assert_int_equal(stat(obj, &st), 0);
+		assert_int_equal(st.st_size, SPARSE_SIZE);
+		/* Holes kept: far fewer blocks than 300 MiB. */
+		assert_true((uint64_t)st.st_blocks * 512 < (1u << 20));
+		assert_int_equal(cas_verify_object(f->cas, hex), 0);
+		assert_int_equal(unlink(obj), 0);
+		free(obj);
+	}
+	close(fd);
+	assert_int_equal(tmp_entries(f), 0);
+}
+
 static void failed_put_leaves_nothing_in_tmp(void **state)
 {
 	struct fixture *f = *state;
@@ -955,6 +1027,7 @@ int main(void)
 		T(put_fd_with_known_digest),
 		T(put_fd_with_wrong_known_digest_is_caught_by_fsck),
 		T(put_fd_of_file_longer_than_its_st_size),
+		T(put_fd_of_sparse_file_keeps_holes),
 		T(failed_put_leaves_nothing_in_tmp),
 		T(batch_objects_appear_only_at_commit),
 		T(batch_with_known_digest_skips_present_object),
