@@ -279,8 +279,20 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 	if (ensure_key(s, o) < 0)
 		return cli_fail(CLI_USAGE, "cannot use signing key '%s': %s", s->key, strerror(errno));
 	/* Only now, with everything checked, does the build leave a trace. */
-	if (mkdir_p(s->tmpdir, 0755) < 0 || chmod(s->tmpdir, 01777) < 0)
-		return cli_fail(CLI_USAGE, "cannot create '%s': %s", s->tmpdir, strerror(errno));
+	/* The tmp mount holds the slave's /tmp and /var/tmp, as tmp/ and
+	 * var/tmp/, so its log names them as the build sees them. */
+	{
+		static const char *const subs[] = {"", "/tmp", "/var", "/var/tmp"};
+		char dir[sizeof(s->tmpdir) + 16];
+
+		for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+			snprintf(dir, sizeof(dir), "%s%s", s->tmpdir, subs[i]);
+			if (mkdir_p(dir, 0755) < 0 ||
+			    chmod(dir, strcmp(subs[i], "/var") ? 01777 : 0755) < 0)
+				return cli_fail(CLI_USAGE, "cannot create '%s': %s", dir,
+						strerror(errno));
+		}
+	}
 	return 0;
 }
 

@@ -131,7 +131,17 @@ static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *
 		die_to(errfd, 125, "cannot mount /proc in the sandbox: %s", strerror(errno));
 	setup_dev(errfd, r);
 	if (cfg->tmp) {
-		mount_at(errfd, cfg->tmp, r, "/tmp", "temporary directory");
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/tmp", cfg->tmp);
+		mount_at(errfd, path, r, "/tmp", "temporary directory");
+		/* /var/tmp too, where the environment has one: tools that
+		 * keep temporary files across reboots use it. */
+		snprintf(path, sizeof(path), "%s/var/tmp", r);
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			snprintf(path, sizeof(path), "%s/var/tmp", cfg->tmp);
+			mount_at(errfd, path, r, "/var/tmp", "temporary directory");
+		}
 	} else {
 		snprintf(path, sizeof(path), "%s/tmp", r);
 		if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)

@@ -20,7 +20,8 @@ struct sandbox_config {
 	const char *root;      /* new root: a mount point */
 	const char *workspace; /* host path of the workspace mount */
 	const char *workdir;   /* where it appears inside, absolute */
-	const char *tmp;       /* host path of the /tmp mount, NULL: tmpfs */
+	const char *tmp;       /* host path of the tmp mount, whose tmp/ becomes
+				* /tmp and var/tmp/ /var/tmp; NULL: a tmpfs /tmp */
 	const char *const *hide; /* absolute paths to cover with an empty tmpfs */
 	int net;               /* share the host's network */
 	char *const *argv;
