@@ -18,7 +18,6 @@ diag_dump() {
 	echo "=== diag: $(date -u +%H:%M:%S) test pid $1 ==="
 	pids=$( (diag_descendants "$1"; pgrep -x provfs) | sort -un)
 	for p in $pids; do
-		[ "$p" = "$2" ] && continue # the watchdog itself
 		[ -d /proc/"$p" ] || continue
 		echo "--- pid $p: $(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null)"
 		for t in /proc/"$p"/task/*; do
@@ -43,7 +42,14 @@ diag_dump() {
 WATCHDOG_PID=""
 watchdog_start() {
 	_test_pid=$$
-	( sleep "$1" && diag_dump "$_test_pid" "$(sh -c 'echo $PPID')" >&2 ) &
+	# The sleep holds no pipe of the test (a runner such as meson waits
+	# for its output pipes to close) and dies with the watchdog.
+	(
+		trap 'kill $_sleep 2>/dev/null; exit 0' TERM
+		sleep "$1" </dev/null >/dev/null 2>&1 &
+		_sleep=$!
+		wait $_sleep && diag_dump "$_test_pid" >&2
+	) &
 	WATCHDOG_PID=$!
 }
 
