@@ -346,7 +346,10 @@ static json_t *mount_list(const struct alog_summary *s)
 		if (append(mounts, json_pack("{ss ss ss sI ss sI}", "label", m->label ? m->label : "",
 				"backing", m->backing ? m->backing : "",
 				"mountpoint", m->mountpoint ? m->mountpoint : "",
-				"readonly", (json_int_t)m->readonly, "status", m->status ? m->status : "",
+				"readonly", (json_int_t)m->readonly, "status",
+				/* No finish time: the daemon never closed its log
+				 * (killed), so the log may lack its last accesses. */
+				m->finished_ns <= 0 ? "unfinished" : m->status ? m->status : "",
 				"captureErrors", (json_int_t)m->capture_errors))) {
 			json_decref(mounts);
 			return NULL;

@@ -64,7 +64,8 @@ static void attest_usage(FILE *out)
 		"      --json             print a summary object on stdout\n"
 		"  -h, --help             show this help\n"
 		"\n"
-		"Exit status: 0 written, 2 usage or environment error.\n");
+		"Exit status: 0 written, 1 written but some outputs could not be copied\n"
+		"into the store, 2 usage or environment error.\n");
 }
 
 struct attest_opts {
@@ -241,7 +242,7 @@ static int capture_file(struct cas *cas, const struct alog_summary *s, const str
 }
 
 static void capture_files(struct cas *cas, const struct alog_summary *s, size_t *stored,
-			  size_t *missing)
+			  size_t *missing, size_t *missing_outputs)
 {
 	for (int pass = 0; pass < 2; pass++) {
 		const struct alog_file *files = pass ? s->outputs : s->inputs;
@@ -254,6 +255,7 @@ static void capture_files(struct cas *cas, const struct alog_summary *s, size_t 
 				(*stored)++;
 			} else if (ret < 0) {
 				(*missing)++;
+				*missing_outputs += pass;
 				if (*missing <= 5)
 					cli_warn("%s '%s' not stored: %s", pass ? "output" : "input",
 						 files[i].path, ret == -ESTALE ?
@@ -501,7 +503,7 @@ static int attest_run(struct attest_state *st)
 	struct attest_opts *o = &st->o;
 	struct statement_params p = { 0 };
 	char log_hex[DIGEST_HEX_LEN + 1];
-	size_t skipped = 0, stored = 0, missing = 0, len;
+	size_t skipped = 0, stored = 0, missing = 0, missing_outputs = 0, len;
 	const char *env_root;
 	int fd, ret;
 
@@ -543,7 +545,7 @@ static int attest_run(struct attest_state *st)
 		return ret;
 	cli_phase("attest", "env-facts");
 	if (!o->no_capture)
-		capture_files(st->cas, &st->sum, &stored, &missing);
+		capture_files(st->cas, &st->sum, &stored, &missing, &missing_outputs);
 	cli_phase("attest", "capture");
 
 	p.summary = &st->sum;
@@ -578,8 +580,15 @@ static int attest_run(struct attest_state *st)
 	if (ret)
 		return cli_fail(CLI_USAGE, "cannot write manifest '%s': %s", o->out ? o->out : "-",
 				strerror(-ret));
-	return print_summary(st, log_hex, json_array_size(json_object_get(st->stmt, "subject")),
-			     stored, missing);
+	ret = print_summary(st, log_hex, json_array_size(json_object_get(st->stmt, "subject")),
+			    stored, missing);
+	/* The manifest is written, but names outputs nobody can fetch. */
+	if (ret == CLI_OK && missing_outputs) {
+		cli_warn("%zu output%s named by the manifest could not be copied into the store",
+			 missing_outputs, missing_outputs == 1 ? "" : "s");
+		ret = CLI_FAILED;
+	}
+	return ret;
 }
 
 int cmd_attest(int argc, char **argv)

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accesslog.h"
 #include "cli.h"
 #include "envstore.h"
 #include "sandbox.h"
@@ -50,8 +51,9 @@ static const char run_usage[] =
 	"  -q, --quiet        no progress messages\n"
 	"  -h, --help         show this help\n"
 	"\n"
-	"Exit status: COMMAND's own; 2 if the slave could not be set up or the\n"
-	"manifest could not be written.\n";
+	"Exit status: COMMAND's own; 2 if the slave could not be set up, or if\n"
+	"COMMAND succeeded but its record is incomplete (no manifest, a mount\n"
+	"daemon died, outputs not captured into the store).\n";
 
 struct run_opts {
 	const char *env, *workspace, *workdir, *key, *out, *store_opt;
@@ -386,7 +388,7 @@ int cmd_run(int argc, char **argv)
 	struct run_state *s = calloc(1, sizeof(*s));
 	const char *hide[3];
 	char err[PATH_MAX + 256];
-	int ret, status = 0, capture_failed, attest_rc;
+	int ret, status = 0, attest_rc, died = 0, manifest_ok, outputs_missing;
 
 	if (!s)
 		return cli_fail(CLI_USAGE, "out of memory");
@@ -427,8 +429,21 @@ int cmd_run(int argc, char **argv)
 		ret = sandbox_run(&cfg, &status, err, sizeof(err));
 		cli_phase("run", "build");
 	}
-	capture_failed = unmount_all(s);
+	unmount_all(s); /* each umount reports failed captures itself */
 	cli_phase("run", "unmount");
+	/* A daemon that died left its mount's log short: the build's record
+	 * is incomplete, whatever COMMAND's status. */
+	for (int i = 0; i < 3; i++) {
+		int64_t finished = 0, errors = 0;
+
+		if (alog_mount_status(s->log, s->mnt[i], &finished, &errors) == 0 &&
+		    finished == 0) {
+			died = 1;
+			cli_warn("the daemon serving the slave's %s died during the build: its "
+				 "access log, and so the manifest, may lack its last accesses",
+				 mount_labels[i]);
+		}
+	}
 	{
 		char parent[PATH_MAX + 16];
 
@@ -445,17 +460,23 @@ int cmd_run(int argc, char **argv)
 	progress(&o, "writing the manifest %s", s->manifest);
 	attest_rc = attest(s, &o, status);
 	cli_phase("run", "attest");
-	if (attest_rc != 0)
+	/* attest exits 1 when it wrote the manifest but could not store
+	 * every output it names (the daemons' own failed captures, which
+	 * umount reported, are retried there). */
+	manifest_ok = attest_rc == CLI_OK || attest_rc == CLI_FAILED;
+	outputs_missing = attest_rc == CLI_FAILED;
+	if (!manifest_ok)
 		cli_warn("no manifest was written for build %s (attest exit %d)", s->id, attest_rc);
-	if (capture_failed)
+	if (outputs_missing)
 		cli_warn("some outputs could not be captured into the store; see 'provfs log %s'",
 			 s->log);
 	if (o.json) {
-		json_t *j = json_pack("{s:s, s:i, s:s?, s:s, s:s, s:s, s:b}", "build", s->id,
+		json_t *j = json_pack("{s:s, s:i, s:s?, s:s, s:s, s:s, s:b, s:b}", "build", s->id,
 				      "exit_status", status, "manifest",
-				      attest_rc == 0 ? s->manifest : NULL, "log", s->log,
+				      manifest_ok ? s->manifest : NULL, "log", s->log,
 				      "environment", s->env_digest[0] ? s->env_digest : "host",
-				      "workdir", s->workdir, "capture_errors", capture_failed);
+				      "workdir", s->workdir, "capture_errors", outputs_missing,
+				      "daemon_died", died);
 		char *text = json_dumps(j, JSON_SORT_KEYS | JSON_INDENT(2));
 
 		puts(text);
@@ -463,11 +484,14 @@ int cmd_run(int argc, char **argv)
 		json_decref(j);
 	} else if (!o.quiet) {
 		fprintf(stderr, "provfs: build %s exited with status %d\n", s->id, status);
-		if (attest_rc == 0)
+		if (manifest_ok)
 			fprintf(stderr, "provfs: manifest %s\n", s->manifest);
 	}
 	free(s);
-	if (attest_rc != 0 && status == 0)
+	/* A build that succeeded but whose record is incomplete (no
+	 * manifest, a daemon died, outputs missing from the store) is no
+	 * success. */
+	if (status == 0 && (!manifest_ok || died || outputs_missing))
 		return CLI_USAGE;
 	return status;
 }

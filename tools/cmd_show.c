@@ -246,6 +246,26 @@ static void print_statement(const json_t *stmt, int all)
 		snprintf(exit_text, sizeof(exit_text), "%lld", (long long)json_integer_value(exit_v));
 	field("exit status", exit_text);
 	field("access log", log_bp ? statement_descriptor_sha256(log_bp) : "none");
+	{
+		/* A mount that did not end clean makes the record incomplete:
+		 * say so before the lists. */
+		json_t *mounts = json_get_array(json_get_object(log_bp, "annotations"), "mounts");
+		size_t i;
+		json_t *m;
+
+		json_array_foreach(mounts, i, m) {
+			const char *st = json_get_string(m, "status");
+
+			if (st && strcmp(st, "clean")) {
+				printf("warning: mount '");
+				put_safe(json_get_string(m, "label") ? json_get_string(m, "label") : "?");
+				printf("' ended '");
+				put_safe(st);
+				printf("'%s\n", !strcmp(st, "unfinished")
+					? ": its daemon died, the log may lack its last accesses" : "");
+			}
+		}
+	}
 	print_environment(deps);
 	print_packages(deps);
 	print_files("inputs", deps, 1, all);
