@@ -142,6 +142,9 @@ static int mount_all(struct run_state *s)
 		args[n] = NULL;
 		if (mkdir_p(s->mnt[which], 0755) == 0)
 			pid[which] = start_self(args);
+		else
+			cli_warn("cannot create mount point '%s': %s", s->mnt[which],
+				 strerror(errno));
 	}
 	for (int which = 0; which < 3; which++) {
 		if (self_ok(pid[which]))
@@ -214,6 +217,11 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 	int fd;
 	ssize_t n;
 
+	/* Namespaces, pivot_root and FUSE mounts of other users' trees:
+	 * say so before anything is created. */
+	if (geteuid() != 0)
+		return cli_fail(CLI_USAGE, "provfs run must be run as root: it creates mount, "
+				"PID and network namespaces and FUSE mounts for the slave");
 	n = readlink("/proc/self/exe", s->self, sizeof(s->self) - 1);
 	if (n < 0)
 		return cli_fail(CLI_USAGE, "cannot find the provfs binary: %s", strerror(errno));

@@ -19,6 +19,15 @@ grep -q "cannot run 'no-such-command-xyz'" "$T/err" || fail "message: $(cat "$T/
 assert_eq 2 "$?" "missing environment"
 grep -q "no environment" "$T/err2" || fail "message: $(cat "$T/err2")"
 assert_eq "$before" "$(grep -c provfs /proc/mounts)" "mounts left behind"
+# not root: said at once, before a store, key or build directory is made
+if command -v setpriv >/dev/null; then
+	chmod 1777 "$T"
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$PROVFS" run --store "$T/nobody-store" -- true 2>"$T/err3"
+	assert_eq 2 "$?" "provfs run as a user"
+	grep -q "provfs run must be run as root" "$T/err3" || fail "message: $(cat "$T/err3")"
+	[ ! -e "$T/nobody-store" ] || fail "a store was created for a run that could not start"
+fi
 # a build that leaves a daemon running: it dies with the slave
 "$PROVFS" run --store "$T/store" --quiet -- sh -c 'sleep 300 & echo started' >/dev/null
 sleep 0.5
