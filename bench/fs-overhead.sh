@@ -9,6 +9,7 @@
 #
 #   bench/fs-overhead.sh [--runs N] [--only compile|tarball|seq] [--quick]
 #                        [--native-only] [--floor] [--provfs PATH] [--work DIR]
+#                        [--no-fresh-fs]
 #
 # --floor adds a third mode, the FUSE floor: libfuse's own example
 # filesystem passthrough_ll (no logging, no hashing; fuse3 source package,
@@ -43,7 +44,15 @@ FLOOR=0
 PROVFS=${PROVFS:-$ROOT/build/tools/provfs}
 WORK=${BENCH_WORK:-$ROOT/bench/.work}
 SEQ_MB=1024
-
+# The tarball and seq workloads run on a fresh ext4 (a loop-mounted image
+# made for each run) holding the backing tree and the store: on a
+# filesystem that just had a large tree deleted (the previous run's),
+# ext4's inode allocator skips recently deleted inodes one by one
+# (recently_deleted() in its profile), and a create took 300-500 us of
+# kernel time instead of ~40, natively as much as under provfs, so a run's
+# time depended on what ran before it.  --no-fresh-fs runs them in WORK.
+FRESH_FS=1
+FRESH_NOW=0 # set while the current workload uses a fresh filesystem
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -56,6 +65,7 @@ while [ $# -gt 0 ]; do
 	--floor) FLOOR=1 ;;
 	--provfs) PROVFS=$2; shift ;;
 	--work) WORK=$2; shift ;;
+	--no-fresh-fs) FRESH_FS=0 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "fs-overhead: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
@@ -220,6 +230,8 @@ cleanup() {
 			umount -l "${MOUNTED#* }" 2>/dev/null || true
 	fi
 	[ -z "$FLOOR_PID" ] || kill "$FLOOR_PID" 2>/dev/null || true
+	[ -z "${FRESH_MNT:-}" ] || umount -l "$FRESH_MNT" 2>/dev/null || true
+	rm -f "$WORK/fresh.img"
 	rm -rf "$WORK/run"
 }
 trap cleanup EXIT
@@ -234,6 +246,8 @@ run_case() {
 	local mode=$1 prepare=$2 phases=$3 drop=${4:-} dir target row func t0 t1 u0 u1
 	dir=$WORK/run
 	rm -rf "$dir"
+	mkdir -p "$dir"
+	[ "$FRESH_NOW" = 0 ] || fresh_fs_mount "$dir"
 	mkdir -p "$dir/backing" "$dir/mnt"
 	"$prepare" "$dir/backing"
 	mount_fs "$mode" "$dir"
@@ -268,7 +282,25 @@ run_case() {
 		u1=$(now)
 		[ "$mode" != provfs ] || add_sample "$row" flush "$(calc "$u1 - $u0")"
 	fi
+	[ "$FRESH_NOW" = 0 ] || fresh_fs_umount "$dir"
 	rm -rf "$dir"
+}
+
+# fresh_fs_mount DIR: a new ext4 on a sparse 16 GiB image in WORK, on DIR.
+fresh_fs_mount() {
+	FRESH_IMG=$WORK/fresh.img
+	rm -f "$FRESH_IMG"
+	truncate -s 16G "$FRESH_IMG"
+	mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$FRESH_IMG" ||
+		{ echo "fs-overhead: mkfs.ext4 failed (use --no-fresh-fs)" >&2; exit 1; }
+	mount -o loop "$FRESH_IMG" "$1" ||
+		{ echo "fs-overhead: cannot loop-mount a fresh filesystem (use --no-fresh-fs)" >&2; exit 1; }
+	FRESH_MNT=$1
+}
+
+fresh_fs_umount() {
+	umount "$1" && FRESH_MNT=""
+	rm -f "$FRESH_IMG"
 }
 
 # measure PREPARE "ROW:FUNC ..." [drop]: RUNS rounds of every mode, the
@@ -392,6 +424,7 @@ if want compile; then
 	measure prepare_lua "compile-lua5.4:run_lua"
 	measure prepare_provfs "compile-provfs:run_provfs"
 fi
+FRESH_NOW=$FRESH_FS
 if want tarball; then
 	measure prepare_tarball "tarball-extract:run_tarball_extract tarball-hash:run_tarball_hash"
 	# The target is on the whole job: extraction plus hashing.
@@ -406,6 +439,7 @@ fi
 if want seq; then
 	measure prepare_seq "seq-write:run_seq_write seq-read:run_seq_read" drop
 fi
+FRESH_NOW=0
 
 {
 	echo
@@ -436,6 +470,9 @@ fi
 	echo "load average at run starts: $LOADS (above ~0.5 means something else ran)"
 	echo "ratio: median over runs of provfs/native time (native/provfs for throughput);"
 	echo "provfs times exclude 'provfs umount' (waits for store and log): umount_median in the report"
+	if [ "$FRESH_FS" = 1 ] && { want tarball || want seq; }; then
+		echo "tarball and seq: each run on a fresh ext4 (loop image) holding backing tree and store"
+	fi
 	if [ "$FLOOR" = 1 ]; then
 		echo "floor: libfuse $(pkg-config --modversion fuse3)'s example passthrough_ll ${FLOOR_OPTS[*]};"
 		echo "fl_ratio: as ratio, for the floor; p/floor: provfs median time / floor median" \
@@ -446,7 +483,7 @@ fi
 {
 	echo "# fs-overhead $(date -u '+%Y-%m-%dT%H:%M:%SZ') runs=$RUNS quick=$QUICK seq_mb=$SEQ_MB"
 	echo "# host cores=$(nproc) kernel=$(uname -r) provfs=$(git -C "$ROOT" rev-parse HEAD)"
-	echo "# tarball=${TARBALL:-none}"
+	echo "# tarball=${TARBALL:-none} fresh_fs=$FRESH_FS"
 	[ "$FLOOR" = 0 ] || echo "# floor=passthrough_ll libfuse=$(pkg-config --modversion fuse3)" \
 		"options=${FLOOR_OPTS[*]}"
 	echo "# loadavg_at_run_start=$LOADS"
