@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -390,6 +391,26 @@ static int parse(int argc, char **argv, struct run_opts *o)
 	return 0;
 }
 
+/* SIGTERM or SIGHUP (a CI job cancelled, a terminal closed) stops the
+ * build, not the teardown: the slave is killed, and run goes on to
+ * unmount, write a manifest saying so, and exit 128 + the signal. */
+static volatile sig_atomic_t run_terminated;
+
+static void on_terminate(int sig)
+{
+	run_terminated = sig;
+	sandbox_kill();
+}
+
+static void catch_terminate(void)
+{
+	struct sigaction sa = {.sa_handler = on_terminate, .sa_flags = SA_RESTART};
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o = {0};
@@ -412,10 +433,18 @@ int cmd_run(int argc, char **argv)
 	}
 	progress(&o, "build %s: mounting the environment and workspace", s->id);
 	cli_phase("run", "start");
+	catch_terminate();
 	if (mount_all(s) < 0) {
 		unmount_all(s);
 		free(s);
 		return cli_fail(CLI_USAGE, "cannot set up the slave's mounts (see above)");
+	}
+	if (run_terminated) {
+		unmount_all(s);
+		free(s);
+		cli_warn("terminated by signal %d before the build started; nothing was run",
+			 (int)run_terminated);
+		return 128 + run_terminated;
 	}
 	hide[0] = s->store;
 	hide[1] = "/run";
@@ -436,6 +465,11 @@ int cmd_run(int argc, char **argv)
 		progress(&o, "running '%s'", o.argv[0]);
 		ret = sandbox_run(&cfg, &status, err, sizeof(err));
 		cli_phase("run", "build");
+	}
+	if (run_terminated) {
+		status = 128 + run_terminated;
+		cli_warn("terminated by signal %d: the build was stopped; unmounting and writing "
+			 "its manifest (exit status %d)", (int)run_terminated, status);
 	}
 	unmount_all(s); /* each umount reports failed captures itself */
 	cli_phase("run", "unmount");

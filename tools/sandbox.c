@@ -192,6 +192,19 @@ static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *
 	_exit(128 + WTERMSIG(status));
 }
 
+/* The running slave's outer process, for sandbox_kill. */
+static volatile pid_t running_outer = -1;
+
+void sandbox_kill(void)
+{
+	pid_t pid = running_outer;
+
+	/* Its death kills the sandbox's init (PDEATHSIG), and with it every
+	 * process of the PID namespace. */
+	if (pid > 0)
+		kill(pid, SIGKILL);
+}
+
 int sandbox_run(const struct sandbox_config *cfg, int *status, char *err, size_t errlen)
 {
 	int pipefd[2], flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
@@ -231,6 +244,7 @@ int sandbox_run(const struct sandbox_config *cfg, int *status, char *err, size_t
 		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 	}
 	close(pipefd[1]);
+	running_outer = outer;
 	{
 		/* Ignore terminal signals while the build runs: it gets them. */
 		struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_quit;
@@ -243,6 +257,7 @@ int sandbox_run(const struct sandbox_config *cfg, int *status, char *err, size_t
 		sigaction(SIGINT, &old_int, NULL);
 		sigaction(SIGQUIT, &old_quit, NULL);
 	}
+	running_outer = -1;
 	close(pipefd[0]);
 	*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	if (n > 0) {

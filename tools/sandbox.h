@@ -34,4 +34,8 @@ struct sandbox_config {
  * missing command, in *status). */
 int sandbox_run(const struct sandbox_config *cfg, int *status, char *err, size_t errlen);
 
+/* Kills the slave sandbox_run is running, if any: every process in it.
+ * Async-signal-safe, for a SIGTERM handler. */
+void sandbox_kill(void);
+
 #endif

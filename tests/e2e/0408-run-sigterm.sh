@@ -1,0 +1,30 @@
+# SIGTERM to provfs run during the build (a CI job cancelled): the slave and
+# every process in it are killed, the mounts are taken down, a manifest is
+# written with exit status 143 and the outputs made so far, and provfs run
+# exits 143.  Before, the three mount daemons and their mounts stayed.
+. "$(dirname "$0")/lib.sh"
+mkdir -p "$T/ws"
+cd "$T/ws"
+before=$(grep -c ' fuse' /proc/mounts)
+"$PROVFS" run --store "$T/store" --quiet --out "$T/m.json" -- \
+	sh -c 'echo started >started.txt; sleep 120; echo late >late.txt' 2>"$T/err" &
+runner=$!
+i=0
+while [ ! -s "$T/ws/started.txt" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+[ -s "$T/ws/started.txt" ] || fail "the build did not start"
+kill -TERM $runner
+wait $runner
+assert_eq 143 "$?" "exit status after SIGTERM"
+grep -q "terminated by signal 15" "$T/err" || fail "message: $(cat "$T/err")"
+[ ! -e "$T/ws/late.txt" ] || fail "the build went on after SIGTERM"
+pgrep -f "sleep 120" >/dev/null && fail "a process of the slave outlived it"
+assert_eq "$before" "$(grep -c ' fuse' /proc/mounts)" "mounts left behind"
+[ -z "$(pgrep -f -- "--log $T/store/builds/")" ] || fail "a mount daemon is still running"
+python3 - "$T/m.json" <<'PY' || fail "manifest of the terminated build"
+import base64, json, sys
+st = json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))
+byp = {b["name"]: b for b in st["predicate"]["runDetails"]["byproducts"]}
+assert byp["exit-status"]["annotations"]["exitStatus"] == 143, byp["exit-status"]
+assert any(s["name"].endswith("started.txt") for s in st["subject"]), st["subject"]
+PY
+exit 0
