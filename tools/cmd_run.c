@@ -234,6 +234,19 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 	if (!realpath(o->workspace ? o->workspace : ".", s->workspace))
 		return cli_fail(CLI_USAGE, "cannot use workspace '%s': %s",
 				o->workspace ? o->workspace : ".", strerror(errno));
+	/* The build sees all of its workspace: a store inside it would show
+	 * it the signing key and every other build. */
+	{
+		size_t n = strlen(s->workspace);
+
+		if (!strncmp(s->store, s->workspace, n) &&
+		    (s->store[n] == '\0' || s->store[n] == '/' || n == 1)) {
+			rmdir(s->store); /* only if we just made it, empty */
+			return cli_fail(CLI_USAGE, "the store '%s' lies inside the workspace '%s', where "
+					"the build could read its signing key: put it elsewhere "
+					"(--store or PROVFS_STORE)", s->store, s->workspace);
+		}
+	}
 	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || read_full(fd, rnd, sizeof(rnd)) != sizeof(rnd))
 		memset(rnd, 0, sizeof(rnd));

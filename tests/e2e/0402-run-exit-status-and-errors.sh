@@ -19,6 +19,11 @@ grep -q "cannot run 'no-such-command-xyz'" "$T/err" || fail "message: $(cat "$T/
 assert_eq 2 "$?" "missing environment"
 grep -q "no environment" "$T/err2" || fail "message: $(cat "$T/err2")"
 assert_eq "$before" "$(grep -c provfs /proc/mounts)" "mounts left behind"
+# a store inside the workspace would show the build its signing key
+"$PROVFS" run --store "$T/ws/.store" --quiet -- true 2>"$T/err4"
+assert_eq 2 "$?" "store inside the workspace"
+grep -q "lies inside the workspace" "$T/err4" || fail "message: $(cat "$T/err4")"
+[ ! -e "$T/ws/.store" ] || fail "a store was left in the workspace"
 # not root: said at once, before a store, key or build directory is made
 if command -v setpriv >/dev/null; then
 	chmod 1777 "$T"
