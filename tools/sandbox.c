@@ -199,10 +199,23 @@ void sandbox_kill(void)
 {
 	pid_t pid = running_outer;
 
-	/* Its death kills the sandbox's init (PDEATHSIG), and with it every
-	 * process of the PID namespace. */
+	/* The outer process kills the sandbox's init and waits for it (see
+	 * outer_term), so that it ends only when nothing of the slave runs. */
 	if (pid > 0)
-		kill(pid, SIGKILL);
+		kill(pid, SIGTERM);
+}
+
+/* In the outer process: the sandbox's init (0 until forked), and whether
+ * SIGTERM came before it was. */
+static volatile pid_t outer_init;
+static volatile sig_atomic_t outer_killed;
+
+static void outer_term(int sig)
+{
+	(void)sig;
+	outer_killed = 1;
+	if (outer_init > 0)
+		kill(outer_init, SIGKILL);
 }
 
 int sandbox_run(const struct sandbox_config *cfg, int *status, char *err, size_t errlen)
@@ -227,17 +240,28 @@ int sandbox_run(const struct sandbox_config *cfg, int *status, char *err, size_t
 	if (outer == 0) {
 		pid_t init;
 
+		struct sigaction term = {.sa_handler = outer_term};
+
 		close(pipefd[0]);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (unshare(flags) < 0)
 			die_to(pipefd[1], 125, "cannot create namespaces: %s", strerror(errno));
+		/* SIGTERM (from sandbox_kill) kills init; init's exit, as PID 1
+		 * of its namespace, waits until every other process in it is
+		 * gone, so the wait below returns only then. */
+		sigemptyset(&term.sa_mask);
+		sigaction(SIGTERM, &term, NULL);
 		init = fork();
 		if (init < 0)
 			die_to(pipefd[1], 125, "cannot fork: %s", strerror(errno));
 		if (init == 0) {
+			signal(SIGTERM, SIG_DFL);
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			sandbox_init(cfg, pipefd[1]);
 		}
+		outer_init = init;
+		if (outer_killed)
+			kill(init, SIGKILL);
 		close(pipefd[1]);
 		while (waitpid(init, &st, 0) < 0 && errno == EINTR)
 			;

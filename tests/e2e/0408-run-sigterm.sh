@@ -6,8 +6,9 @@
 mkdir -p "$T/ws"
 cd "$T/ws"
 before=$(grep -c ' fuse' /proc/mounts)
+nap="sleep 9$$" # a duration no other process on the machine sleeps for
 "$PROVFS" run --store "$T/store" --quiet --out "$T/m.json" -- \
-	sh -c 'echo started >started.txt; sleep 120; echo late >late.txt' 2>"$T/err" &
+	sh -c "echo started >started.txt; $nap; echo late >late.txt" 2>"$T/err" &
 runner=$!
 i=0
 while [ ! -s "$T/ws/started.txt" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
@@ -17,7 +18,7 @@ wait $runner
 assert_eq 143 "$?" "exit status after SIGTERM"
 grep -q "terminated by signal 15" "$T/err" || fail "message: $(cat "$T/err")"
 [ ! -e "$T/ws/late.txt" ] || fail "the build went on after SIGTERM"
-pgrep -f "sleep 120" >/dev/null && fail "a process of the slave outlived it"
+pgrep -x -f "$nap" >/dev/null && fail "a process of the slave outlived it"
 assert_eq "$before" "$(grep -c ' fuse' /proc/mounts)" "mounts left behind"
 [ -z "$(pgrep -f -- "--log $T/store/builds/")" ] || fail "a mount daemon is still running"
 python3 - "$T/m.json" <<'PY' || fail "manifest of the terminated build"
