@@ -34,8 +34,8 @@ if command -v setpriv >/dev/null; then
 	[ ! -e "$T/nobody-store" ] || fail "a store was created for a run that could not start"
 fi
 # a build that leaves a daemon running: it dies with the slave
-"$PROVFS" run --store "$T/store" --quiet -- sh -c 'sleep 300 & echo started' >/dev/null
+"$PROVFS" run --store "$T/store" --quiet -- sh -c "sleep 8$$ & echo started" >/dev/null
 sleep 0.5
-pgrep -f "sleep 300" >/dev/null && fail "a process outlived its slave"
+pgrep -x -f "sleep 8$$" >/dev/null && fail "a process outlived its slave"
 assert_eq "$before" "$(grep -c provfs /proc/mounts)" "mounts left behind"
 exit 0
