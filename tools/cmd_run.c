@@ -47,6 +47,10 @@ static const char run_usage[] =
 	"                     first use)\n"
 	"  --out MANIFEST     manifest path (default STORE/builds/ID/manifest.intoto.json)\n"
 	"  --net              give the slave the host's network (default: loopback only)\n"
+	"  --capture WHAT     what the store keeps of the workspace: 'all' (default:\n"
+	"                     every file written, and every file read, when closed)\n"
+	"                     or 'final' (only the inputs and outputs the manifest\n"
+	"                     names, copied after the build: no scratch files)\n"
 	"  --store DIR        the store (default $PROVFS_STORE or " CLI_DEFAULT_STORE ")\n"
 	"  --json             print a summary object on stdout\n"
 	"  -q, --quiet        no progress messages\n"
@@ -59,6 +63,7 @@ static const char run_usage[] =
 struct run_opts {
 	const char *env, *workspace, *workdir, *key, *out, *store_opt;
 	int net, json, quiet;
+	int capture_final; /* --capture final */
 	char **argv;
 };
 
@@ -77,6 +82,8 @@ struct run_state {
 	char key[PATH_MAX + 32];
 	char manifest[PATH_MAX + 192];
 	char env_digest[DIGEST_HEX_LEN + 1];
+	int capture_final; /* the workspace mount does not capture: attest
+			    * stores what the manifest names */
 };
 
 static const char *const mount_labels[3] = {"root", "workspace", "tmp"};
@@ -136,7 +143,7 @@ static int mount_all(struct run_state *s)
 		args[n++] = (char *)mount_labels[which];
 		if (which == 0)
 			args[n++] = "--ro";
-		if (which != 1)
+		if (which != 1 || s->capture_final)
 			args[n++] = "--no-capture";
 		args[n++] = (char *)backing[which];
 		args[n++] = s->mnt[which];
@@ -375,6 +382,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{"key", required_argument, NULL, 'k'},
 		{"out", required_argument, NULL, 'o'},
 		{"net", no_argument, NULL, 'n'},
+		{"capture", required_argument, NULL, 'c'},
 		{"store", required_argument, NULL, 's'},
 		{"json", no_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},
@@ -391,6 +399,11 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		case 'k': o->key = optarg; break;
 		case 'o': o->out = optarg; break;
 		case 'n': o->net = 1; break;
+		case 'c':
+			if (strcmp(optarg, "all") && strcmp(optarg, "final"))
+				return cli_usage_error("run", "--capture takes 'all' or 'final'");
+			o->capture_final = !strcmp(optarg, "final");
+			break;
 		case 's': o->store_opt = optarg; break;
 		case 'j': o->json = 1; break;
 		case 'q': o->quiet = 1; break;
@@ -439,6 +452,7 @@ int cmd_run(int argc, char **argv)
 		free(s);
 		return ret == 1 ? CLI_OK : ret;
 	}
+	s->capture_final = o.capture_final;
 	ret = prepare(s, &o);
 	if (ret != 0) {
 		free(s);
