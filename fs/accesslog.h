@@ -32,6 +32,9 @@
 /* close-write flags: the file had no name left when its last writer closed
  * it (deleted while open): a digest, but no output. */
 #define ALOG_CLOSE_UNLINKED 1
+/* rename flags, besides RENAME_NOREPLACE/EXCHANGE/WHITEOUT: the object
+ * moved to path2 is a directory (so its files moved with it). */
+#define ALOG_RENAME_DIR 0x100
 #define ALOG_OP_CAPTURE "capture"     /* content copied into the store (result!=0: failed) */
 #define ALOG_OP_READDIR "readdir"
 #define ALOG_OP_READLINK "readlink"

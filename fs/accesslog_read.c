@@ -16,7 +16,12 @@
 static const char renamed_sql[] =
 	"CREATE TEMP TABLE renamed AS SELECT mount, path2 AS path, MIN(time_ns) AS t"
 	" FROM access WHERE op = 'rename' AND result = 0 GROUP BY mount, path2;"
-	"CREATE INDEX temp.renamed_path ON renamed(path);";
+	"CREATE INDEX temp.renamed_path ON renamed(path);"
+	/* Directories moved (ALOG_RENAME_DIR): a file read under one after
+	 * the move was the build's own if its name before the move was
+	 * written before it. */
+	"CREATE TEMP TABLE dirrenamed AS SELECT mount, path AS src, path2 AS dst, time_ns AS t"
+	" FROM access WHERE op = 'rename' AND result = 0 AND (flags & 256) != 0;";
 
 /* First read and first write of each path, so the inputs query is a join
  * of two small grouped tables instead of a correlated scan of the log. */
@@ -39,6 +44,10 @@ static const char inputs_sql[] =
 	"   AND w.mount = f.mount AND w.t < f.t)"
 	" AND NOT EXISTS (SELECT 1 FROM renamed r WHERE r.path = f.path AND r.mount = f.mount"
 	"   AND r.t < f.t)"
+	" AND NOT EXISTS (SELECT 1 FROM dirrenamed d JOIN firstwrite w ON w.mount = d.mount"
+	"   AND w.path = d.src || substr(f.path, length(d.dst) + 1) AND w.t < d.t"
+	"   WHERE d.mount = f.mount AND d.t < f.t"
+	"   AND substr(f.path, 1, length(d.dst) + 1) = d.dst || '/')"
 	" GROUP BY a.mount, a.path ORDER BY m.label, a.path";
 
 static const char outputs_replay_sql[] =

@@ -508,6 +508,8 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	struct fsd_inode *npin = fsd_inode_get(fs, newparent);
 	char *to = fsd_inode_path(fs, npin, newname);
 	int owned, powned, pfd, npfd, err = 0;
+	int64_t logflags = flags;
+	struct stat st;
 
 	if (fs->cfg.readonly) {
 		err = EROFS;
@@ -518,6 +520,9 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 			err = pfd < 0 ? -pfd : -npfd;
 		else if (renameat2(pfd, name, npfd, newname, flags) < 0)
 			err = errno;
+		else if (fstatat(npfd, newname, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			 S_ISDIR(st.st_mode))
+			logflags |= ALOG_RENAME_DIR;
 		fsd_fd_put(pfd, owned);
 		fsd_fd_put(npfd, powned);
 	}
@@ -526,7 +531,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 		if (flags & RENAME_EXCHANGE)
 			rename_track(fs, pin, name);
 	}
-	log_op(fs, req, ALOG_OP_RENAME, pin, name, to, flags, err);
+	log_op(fs, req, ALOG_OP_RENAME, pin, name, to, logflags, err);
 	free(to);
 	fuse_reply_err(req, err);
 }
