@@ -187,24 +187,23 @@ static int copy_known(int src, int dst)
 
 	if (fstat(src, &before) < 0)
 		return -errno;
-	sparse = S_ISREG(before.st_mode) &&
-		 (uint64_t)before.st_blocks * 512 < (uint64_t)before.st_size;
+	sparse = stat_is_sparse(&before);
 	while (in_off < before.st_size) {
 		loff_t out_off, end = before.st_size;
 		ssize_t n;
 
 		if (sparse) {
-			off_t d = lseek(src, in_off, SEEK_DATA), h;
+			off_t d, h;
+			int r = fd_next_data(src, in_off, &d, &h);
 
-			if (d < 0 && errno == ENXIO) {
+			if (r == 1) {
 				in_off = before.st_size; /* a hole up to the end */
 				break;
 			}
-			if (d < 0) {
+			if (r < 0) {
 				sparse = 0;
 			} else {
 				in_off = d;
-				h = lseek(src, d, SEEK_HOLE);
 				if (h > d && h < end)
 					end = h;
 			}

@@ -71,12 +71,12 @@ int digest_buffer(const void *buf, size_t len, uint8_t out[DIGEST_LEN])
 static int skip_hole(int src, int dst, struct digest_ctx *ctx, char *buf, uint64_t *off,
 		     uint64_t size, uint64_t *data_end)
 {
-	off_t d = lseek(src, (off_t)*off, SEEK_DATA);
-	off_t h;
+	off_t d, h = -1;
+	int r = fd_next_data(src, (off_t)*off, &d, &h);
 
-	if (d < 0 && errno == ENXIO)
+	if (r == 1)
 		d = (off_t)(size > *off ? size : *off); /* a hole up to the end */
-	else if (d < 0)
+	else if (r < 0)
 		return 1;
 	if ((uint64_t)d > *off) {
 		uint64_t left = (uint64_t)d - *off;
@@ -92,7 +92,6 @@ static int skip_hole(int src, int dst, struct digest_ctx *ctx, char *buf, uint64
 			return -errno;
 		*off = (uint64_t)d;
 	}
-	h = lseek(src, d, SEEK_HOLE);
 	*data_end = h < 0 ? UINT64_MAX : (uint64_t)h;
 	return 0;
 }
@@ -115,8 +114,7 @@ static int hash_copy(int src, int dst, uint8_t out[DIGEST_LEN], uint64_t *size)
 		free(buf);
 		return -ENOMEM;
 	}
-	if (fstat(src, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-	    (uint64_t)st.st_blocks * 512 < (uint64_t)st.st_size) {
+	if (fstat(src, &st) == 0 && stat_is_sparse(&st)) {
 		sparse = 1;
 		st_size = (uint64_t)st.st_size;
 	}

@@ -94,6 +94,20 @@ int write_full(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+int stat_is_sparse(const struct stat *st)
+{
+	return S_ISREG(st->st_mode) && (uint64_t)st->st_blocks * 512 < (uint64_t)st->st_size;
+}
+
+int fd_next_data(int fd, off_t off, off_t *data, off_t *end)
+{
+	*data = lseek(fd, off, SEEK_DATA);
+	if (*data < 0)
+		return errno == ENXIO ? 1 : -1;
+	*end = lseek(fd, *data, SEEK_HOLE);
+	return 0;
+}
+
 ssize_t read_full(int fd, void *buf, size_t len)
 {
 	char *p = buf;

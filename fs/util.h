@@ -35,6 +35,17 @@ void time_format_rfc3339(int64_t ns, char *out, size_t outlen);
 int write_full(int fd, const void *buf, size_t len);
 ssize_t read_full(int fd, void *buf, size_t len);
 
+struct stat;
+/* Whether st is a regular file with holes: fewer blocks than its size
+ * needs.  Such a file is worth walking extent by extent (fd_next_data). */
+int stat_is_sparse(const struct stat *st);
+
+/* The data of fd at or after off: its start in *data and the start of
+ * the hole after it in *end (-1 if unknown).  Returns 0, 1 if only a
+ * hole is left up to the end of the file, or -1 if fd cannot tell
+ * (SEEK_DATA unsupported: treat it all as data). */
+int fd_next_data(int fd, off_t off, off_t *data, off_t *end);
+
 /* mkdir -p with mode for each created component; 0 or -errno. */
 int mkdir_p(const char *path, mode_t mode);
 
