@@ -69,15 +69,22 @@ int digest_buffer(const void *buf, size_t len, uint8_t out[DIGEST_LEN])
  * Returns 0, 1 if src turned out not to support SEEK_DATA (nothing was
  * hashed then), or -errno. */
 static int skip_hole(int src, int dst, struct digest_ctx *ctx, char *buf, uint64_t *off,
-		     uint64_t size, uint64_t *data_end)
+		     uint64_t *data_end)
 {
 	off_t d, h = -1;
 	int r = fd_next_data(src, (off_t)*off, &d, &h);
+	struct stat st;
 
-	if (r == 1)
-		d = (off_t)(size > *off ? size : *off); /* a hole up to the end */
-	else if (r < 0)
+	if (r == 1) {
+		/* A hole up to the end, as the file is now: it may have
+		 * grown since hashing began (a truncate that extends it),
+		 * and the new end must not be read as data. */
+		if (fstat(src, &st) < 0)
+			return -errno;
+		d = st.st_size > (off_t)*off ? st.st_size : (off_t)*off;
+	} else if (r < 0) {
 		return 1;
+	}
 	if ((uint64_t)d > *off) {
 		uint64_t left = (uint64_t)d - *off;
 
@@ -105,7 +112,7 @@ static int hash_copy(int src, int dst, uint8_t out[DIGEST_LEN], uint64_t *size)
 {
 	struct digest_ctx *ctx = digest_new();
 	char *buf = malloc(DIGEST_CHUNK);
-	uint64_t off = 0, data_end = 0, st_size = 0;
+	uint64_t off = 0, data_end = 0;
 	struct stat st;
 	int ret = 0, sparse = 0, skipped = 0;
 
@@ -114,10 +121,8 @@ static int hash_copy(int src, int dst, uint8_t out[DIGEST_LEN], uint64_t *size)
 		free(buf);
 		return -ENOMEM;
 	}
-	if (fstat(src, &st) == 0 && stat_is_sparse(&st)) {
+	if (fstat(src, &st) == 0 && stat_is_sparse(&st))
 		sparse = 1;
-		st_size = (uint64_t)st.st_size;
-	}
 	for (;;) {
 		size_t want = DIGEST_CHUNK;
 		ssize_t n;
@@ -125,7 +130,7 @@ static int hash_copy(int src, int dst, uint8_t out[DIGEST_LEN], uint64_t *size)
 		if (sparse && off >= data_end) {
 			uint64_t before = off;
 
-			ret = skip_hole(src, dst, ctx, buf, &off, st_size, &data_end);
+			ret = skip_hole(src, dst, ctx, buf, &off, &data_end);
 			if (ret < 0)
 				break;
 			if (ret == 1)
