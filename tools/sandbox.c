@@ -239,7 +239,6 @@ int sandbox_run(const struct sandbox_config *cfg, int *status, char *err, size_t
 	}
 	if (outer == 0) {
 		pid_t init;
-
 		struct sigaction term = {.sa_handler = outer_term};
 
 		close(pipefd[0]);
