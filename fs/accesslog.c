@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,7 +32,6 @@ static const char alog_schema[] =
 	"  process INTEGER REFERENCES process(id), time_ns INTEGER, op TEXT,\n"
 	"  path TEXT, path2 TEXT, flags INTEGER, result INTEGER, size INTEGER,\n"
 	"  digest_before TEXT, digest_after TEXT);\n"
-	"CREATE INDEX IF NOT EXISTS access_path ON access(path);\n"
 	"INSERT INTO provfs_log(version) SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM provfs_log);\n";
 
 enum rec_kind { REC_PROCESS, REC_ACCESS, REC_CAPTURE_ERROR };
@@ -267,6 +267,7 @@ static void *writer_main(void *arg)
 {
 	struct alog *log = arg;
 
+	prctl(PR_SET_NAME, "provfs-log");
 	/* Committing the log can wait for the build (never the reverse). */
 	setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
 
@@ -427,6 +428,10 @@ int alog_close(struct alog *log, const char *status)
 	}
 	sqlite3_finalize(log->ins_proc);
 	sqlite3_finalize(log->ins_acc);
+	/* The readers' index on path is built once, here, from the whole
+	 * table: kept up to date row by row during the build, it rewrote
+	 * scattered index pages into the WAL at every batch. */
+	sqlite3_exec(log->db, ALOG_INDEX_SQL, NULL, NULL, NULL);
 	/* Leave no -wal/-shm behind for the next reader: checkpoint fully. */
 	sqlite3_wal_checkpoint_v2(log->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	sqlite3_close(log->db);

@@ -336,6 +336,9 @@ int alog_summary_load(const char *path, struct alog_summary *sum)
 		return -EACCES;
 	}
 	sqlite3_busy_timeout(db, 10000);
+	/* Fails harmlessly on a read-only log: sqlite then indexes for
+	 * each query on its own. */
+	sqlite3_exec(db, ALOG_INDEX_SQL, NULL, NULL, NULL);
 	rc = sqlite3_prepare_v2(db, "SELECT version FROM provfs_log", -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		sqlite3_close(db);

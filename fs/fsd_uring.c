@@ -44,6 +44,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -289,6 +290,7 @@ static void *ur_slow(void *arg)
 	struct fuse_buf buf;
 	uint32_t len;
 
+	prctl(PR_SET_NAME, "provfs-slow");
 	memcpy(&len, e->req, 4);
 	memset(&buf, 0, sizeof(buf));
 	buf.mem = e->req;
@@ -401,7 +403,10 @@ static void *ur_thread(void *arg)
 {
 	struct ur_queue *q = arg;
 	int live = UR_DEPTH, stop = 0;
+	char name[16];
 
+	snprintf(name, sizeof(name), "provfs-ring%d", q->qid);
+	prctl(PR_SET_NAME, name);
 	ur_pin(q->qid);
 	if (ur_queue_register(q) < 0)
 		return NULL;

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -526,6 +527,7 @@ static void *work_main(void *arg)
 	int npend = 0;
 	int64_t first_ns = 0;
 
+	prctl(PR_SET_NAME, "provfs-work");
 	lower_priority();
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
@@ -631,6 +633,7 @@ static void *proc_main(void *arg)
 	struct fsd *fs = arg;
 	struct fsd_work *w = fs->work;
 
+	prctl(PR_SET_NAME, "provfs-proc");
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
 		struct job *j;

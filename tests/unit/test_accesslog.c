@@ -674,6 +674,39 @@ static void many_inputs_and_outputs_are_reduced(void **state)
 	alog_summary_free(&sum);
 }
 
+/* 1 if f's log has the readers' index on access.path. */
+static int has_path_index(struct fixture *f)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int n = -1;
+
+	assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM sqlite_master WHERE"
+					    " type = 'index' AND name = 'access_path'", -1, &st,
+					    NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	assert_true(n == 0 || n == 1);
+	return n;
+}
+
+/* The index on path is not kept row by row during the build (that
+ * rewrote index pages into the WAL at every batch): the writer builds it
+ * at close. */
+static void path_index_is_built_at_close(void **state)
+{
+	struct fixture *f = *state;
+
+	open_log(f);
+	read_file(f, "/src/a.c", D1);
+	assert_int_equal(has_path_index(f), 0);
+	close_log(f);
+	assert_int_equal(has_path_index(f), 1);
+}
+
 /* A daemon killed without alog_close leaves a log that loads, holding
  * every batch committed before it died. */
 static void killed_writer_leaves_committed_batches(void **state)
@@ -719,6 +752,8 @@ static void killed_writer_leaves_committed_batches(void **state)
 	assert_non_null(INPUT(&sum, "/in/0"));
 	assert_non_null(INPUT(&sum, "/in/499"));
 	alog_summary_free(&sum);
+	/* The reader built the index its daemon never did. */
+	assert_int_equal(has_path_index(f), 1);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -727,6 +762,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(open_creates_log_and_close_records_status),
+		T(path_index_is_built_at_close),
 		T(processes_are_recorded_with_their_facts),
 		T(two_mounts_share_one_log),
 		T(mounts_opening_one_new_log_at_once_all_get_it),
