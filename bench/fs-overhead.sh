@@ -9,7 +9,7 @@
 #
 #   bench/fs-overhead.sh [--runs N] [--only compile|tarball|seq] [--quick]
 #                        [--native-only] [--floor] [--provfs PATH] [--work DIR]
-#                        [--no-fresh-fs]
+#                        [--no-fresh-fs] [--tarball FILE]
 #
 # --floor adds a third mode, the FUSE floor: libfuse's own example
 # filesystem passthrough_ll (no logging, no hashing; fuse3 source package,
@@ -24,7 +24,10 @@
 #            this project (git HEAD) with meson + ninja -j2
 #   tarball  extract the linux-source tarball (~84k files; a small tree of
 #            the sources above with --quick or when it cannot be fetched),
-#            then sha256sum every file
+#            then sha256sum every file (--tarball FILE: another
+#            uncompressed tarball, e.g. a part of linux-source small enough
+#            for --floor, whose passthrough_ll keeps an fd per inode and so
+#            stops at the 20000-fd limit on the whole tree)
 #   seq      1 GiB sequential write (dd conv=fsync), drop caches, read back
 #
 # Targets: compile within 5% of native, tarball within 50%, sequential
@@ -53,6 +56,7 @@ SEQ_MB=1024
 # time depended on what ran before it.  --no-fresh-fs runs them in WORK.
 FRESH_FS=1
 FRESH_NOW=0 # set while the current workload uses a fresh filesystem
+TARBALL_ARG=""
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -66,6 +70,7 @@ while [ $# -gt 0 ]; do
 	--provfs) PROVFS=$2; shift ;;
 	--work) WORK=$2; shift ;;
 	--no-fresh-fs) FRESH_FS=0 ;;
+	--tarball) TARBALL_ARG=$2; shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "fs-overhead: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
@@ -75,6 +80,10 @@ case "$ONLY" in
 "" | compile | tarball | seq) ;;
 *) echo "fs-overhead: --only takes compile, tarball or seq, not '$ONLY'" >&2; exit 2 ;;
 esac
+if [ -n "$TARBALL_ARG" ] && ! tar -tf "$TARBALL_ARG" >/dev/null 2>&1; then
+	echo "fs-overhead: --tarball '$TARBALL_ARG' is not a readable uncompressed tarball" >&2
+	exit 2
+fi
 case "$RUNS" in
 '' | *[!0-9]* | 0) echo "fs-overhead: --runs needs a positive number" >&2; exit 2 ;;
 esac
@@ -99,6 +108,10 @@ FLOOR_DEPS="build-essential pkg-config libfuse3-dev dpkg-dev fuse3" # passthroug
 LINUX_TAR=$CACHE/linux/linux-source.tar
 SMALL_TAR=$CACHE/small-tree.tar
 fetch_tarball() {
+	if [ -n "$TARBALL_ARG" ]; then
+		TARBALL=$TARBALL_ARG
+		return
+	fi
 	if [ "$QUICK" = 0 ] && [ ! -s "$LINUX_TAR" ]; then
 		log "fetching linux-source (about 140 MB) with apt-get download"
 		mkdir -p "$CACHE/linux"
