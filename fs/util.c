@@ -192,6 +192,17 @@ char *path_join(const char *a, const char *b)
 	return out;
 }
 
+int path_is_under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	if (n == 1 && dir[0] == '/')
+		return path[0] == '/';
+	return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/');
+}
+
 int path_is_safe_relative(const char *path)
 {
 	const char *p = path;

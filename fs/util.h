@@ -60,6 +60,10 @@ char *path_join(const char *a, const char *b);
  * "." component, no NUL.  Used before trusting a path read from a manifest. */
 int path_is_safe_relative(const char *path);
 
+/* True if the absolute path lies in dir: is dir or below it ("/" holds
+ * everything).  Compares the strings only: no symlink is followed. */
+int path_is_under(const char *path, const char *dir);
+
 /* Reads a whole (small) file into a NUL-terminated malloc'd buffer; *len
  * gets its length.  Refuses files over max bytes with -EFBIG.
  * Returns 0 or -errno. */

@@ -286,7 +286,7 @@ static json_t *external_parameters(const struct statement_params *p)
 
 static json_t *internal_parameters(const struct statement_params *p)
 {
-	json_t *env = json_object();
+	json_t *env = json_object(), *out;
 
 	for (size_t i = 0; env && i < p->n_environment; i++) {
 		const char *kv = p->environment[i], *eq = strchr(kv, '=');
@@ -305,11 +305,34 @@ static json_t *internal_parameters(const struct statement_params *p)
 	}
 	if (!env)
 		return NULL;
-	if (p->driver)
-		return json_pack("{so, ss}", "environment", env, "driver", p->driver);
-	return json_pack("{so}", "environment", env);
+	out = json_pack("{so}", "environment", env);
+	if (out && p->driver && put(out, "driver", json_string(p->driver)))
+		goto fail_out;
+	if (out && p->n_slave) {
+		json_t *slave = json_object();
+
+		if (!slave || put(out, "slave", slave))
+			goto fail_out;
+		for (size_t i = 0; i < p->n_slave; i++) {
+			const char *kv = p->slave[i], *eq = strchr(kv, '=');
+			char *name;
+			int ret;
+
+			if (!eq || eq == kv)
+				continue;
+			name = strndup(kv, (size_t)(eq - kv));
+			ret = name ? put(slave, name, json_string(eq + 1)) : -1;
+			free(name);
+			if (ret)
+				goto fail_out;
+		}
+	}
+	return out;
 fail:
 	json_decref(env);
+	return NULL;
+fail_out:
+	json_decref(out);
 	return NULL;
 }
 

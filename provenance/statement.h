@@ -45,6 +45,10 @@ struct statement_params {
 	char *const *input_owners; /* package per summary input, or NULL */
 	const char *builder_id;    /* NULL: STATEMENT_DEFAULT_BUILDER */
 	const char *driver;        /* slave driver, or NULL (not recorded) */
+	/* "KEY=VALUE" facts of the slave's setup (network, home, capture),
+	 * recorded in internalParameters.slave; none: no "slave" object. */
+	const char *const *slave;
+	size_t n_slave;
 	const char *invocation_id; /* NULL: the access log's digest */
 	const char *log_digest;    /* access log object (64 hex), required */
 	int has_exit_status;

@@ -59,6 +59,8 @@ static void attest_usage(FILE *out)
 		"      --builder-id URI   runDetails.builder.id (default " STATEMENT_DEFAULT_BUILDER ")\n"
 		"      --driver NAME      the slave driver that ran the build (recorded in\n"
 		"                         internalParameters.driver), e.g. namespaces\n"
+		"      --slave KEY=VALUE  a fact of the slave's setup, recorded in\n"
+		"                         internalParameters.slave (repeat), e.g. network=loopback\n"
 		"      --invocation-id ID metadata.invocationId (default: the log's digest)\n"
 		"      --no-capture       do not copy inputs/outputs into the store\n"
 		"      --json             print a summary object on stdout\n"
@@ -78,6 +80,8 @@ struct attest_opts {
 	size_t n_command;
 	const char **env;
 	size_t n_env;
+	const char **slave;
+	size_t n_slave;
 	int no_env, no_capture, json, has_exit_status, exit_status;
 };
 
@@ -96,7 +100,7 @@ static int push(const char ***arr, size_t *n, const char *s)
 static int parse_opts(int argc, char **argv, struct attest_opts *o)
 {
 	enum { O_STORE = 256, O_COMMAND, O_CWD, O_ENV, O_ENV_FILE, O_NO_ENV, O_ENV_ROOT,
-	       O_ENV_DIGEST, O_EXIT, O_BUILDER, O_INVOCATION, O_NO_CAPTURE, O_JSON, O_DRIVER };
+	       O_ENV_DIGEST, O_EXIT, O_BUILDER, O_INVOCATION, O_NO_CAPTURE, O_JSON, O_DRIVER, O_SLAVE };
 	static const struct option opts[] = {
 		{ "log", required_argument, NULL, 'l' },
 		{ "key", required_argument, NULL, 'k' },
@@ -112,6 +116,7 @@ static int parse_opts(int argc, char **argv, struct attest_opts *o)
 		{ "exit-status", required_argument, NULL, O_EXIT },
 		{ "builder-id", required_argument, NULL, O_BUILDER },
 		{ "driver", required_argument, NULL, O_DRIVER },
+		{ "slave", required_argument, NULL, O_SLAVE },
 		{ "invocation-id", required_argument, NULL, O_INVOCATION },
 		{ "no-capture", no_argument, NULL, O_NO_CAPTURE },
 		{ "json", no_argument, NULL, O_JSON },
@@ -160,6 +165,12 @@ static int parse_opts(int argc, char **argv, struct attest_opts *o)
 			break;
 		case O_BUILDER: o->builder_id = optarg; break;
 		case O_DRIVER: o->driver = optarg; break;
+		case O_SLAVE:
+			if (!strchr(optarg, '=') || optarg[0] == '=')
+				return cli_usage_error("attest", "--slave wants KEY=VALUE, not '%s'", optarg);
+			if (push(&o->slave, &o->n_slave, optarg))
+				return cli_fail(CLI_USAGE, "out of memory");
+			break;
 		case O_INVOCATION: o->invocation_id = optarg; break;
 		case O_NO_CAPTURE: o->no_capture = 1; break;
 		case O_JSON: o->json = 1; break;
@@ -362,6 +373,7 @@ static void attest_state_free(struct attest_state *st)
 	free(st->manifest);
 	free(st->o.command);
 	free(st->o.env);
+	free(st->o.slave);
 	json_decref(st->stmt);
 }
 
@@ -560,6 +572,8 @@ static int attest_run(struct attest_state *st)
 	p.input_owners = st->owners;
 	p.builder_id = o->builder_id;
 	p.driver = o->driver;
+	p.slave = o->slave;
+	p.n_slave = o->n_slave;
 	p.invocation_id = o->invocation_id;
 	p.log_digest = log_hex;
 	p.has_exit_status = o->has_exit_status;

@@ -47,6 +47,9 @@ static const char run_usage[] =
 	"                     first use)\n"
 	"  --out MANIFEST     manifest path (default STORE/builds/ID/manifest.intoto.json)\n"
 	"  --net              give the slave the host's network (default: loopback only)\n"
+	"  --home WHAT        the slave's $HOME: 'host' (default: as in the environment,\n"
+	"                     read-only) or 'empty' (a new, empty, writable directory at\n"
+	"                     the same path, logged with /tmp and gone after the build)\n"
 	"  --capture WHAT     what the store keeps of the workspace: 'all' (default:\n"
 	"                     every file written, and every file read, when closed)\n"
 	"                     or 'final' (only the inputs and outputs the manifest\n"
@@ -64,6 +67,7 @@ struct run_opts {
 	const char *env, *workspace, *workdir, *key, *out, *store_opt;
 	int net, json, quiet;
 	int capture_final; /* --capture final */
+	int home_empty;    /* --home empty */
 	char **argv;
 };
 
@@ -79,6 +83,7 @@ struct run_state {
 	char workspace[PATH_MAX]; /* backing of the workspace mount */
 	char tmpdir[PATH_MAX + 160];
 	char workdir[PATH_MAX];
+	char home[PATH_MAX]; /* --home empty: $HOME, made anew in the tmp mount */
 	char key[PATH_MAX + 32];
 	char manifest[PATH_MAX + 192];
 	char env_digest[DIGEST_HEX_LEN + 1];
@@ -213,12 +218,50 @@ static int ensure_key(struct run_state *s, const struct run_opts *o)
 	return 0;
 }
 
+/* --home empty: $HOME into s->home, checked: an absolute path to a
+ * directory of the environment (its owner and mode into *st), outside what
+ * the slave gets anyway.  0, or the usage error's exit code. */
+static int check_home(struct run_state *s, struct stat *st)
+{
+	static const char *const own[] = {"/tmp", "/var/tmp", "/proc", "/dev", "/run"};
+	const char *home = getenv("HOME");
+	char path[2 * PATH_MAX];
+	size_t n;
+
+	if (!home || home[0] != '/' || strlen(home) >= sizeof(s->home))
+		return cli_fail(CLI_USAGE, "--home empty needs HOME set to an absolute path, not '%s'",
+				home ? home : "");
+	snprintf(s->home, sizeof(s->home), "%s", home);
+	n = strlen(s->home);
+	while (n > 1 && s->home[n - 1] == '/')
+		s->home[--n] = '\0';
+	if (n == 1)
+		return cli_fail(CLI_USAGE, "--home empty cannot replace '/' (HOME)");
+	if (!path_is_safe_relative(s->home + 1))
+		return cli_fail(CLI_USAGE, "--home empty: HOME '%s' has an empty, '.' or '..' part",
+				s->home);
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+		if (path_is_under(s->home, own[i]))
+			return cli_fail(CLI_USAGE, "--home empty: HOME '%s' lies in %s, which the "
+					"slave has of its own", s->home, own[i]);
+	}
+	if (path_is_under(s->home, s->workdir))
+		return cli_fail(CLI_USAGE, "--home empty: HOME '%s' lies in the workspace ('%s' "
+				"in the slave)", s->home, s->workdir);
+	snprintf(path, sizeof(path), "%s%s", strcmp(s->rootdir, "/") ? s->rootdir : "", s->home);
+	if (stat(path, st) < 0 || !S_ISDIR(st->st_mode))
+		return cli_fail(CLI_USAGE, "--home empty: HOME '%s' is not a directory in the "
+				"environment", s->home);
+	return 0;
+}
+
 static int prepare(struct run_state *s, const struct run_opts *o)
 {
 	unsigned char rnd[4];
 	char stamp[32];
 	time_t now = time(NULL);
 	struct tm tm;
+	struct stat home_st = {0};
 	int fd;
 	ssize_t n;
 
@@ -241,10 +284,7 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 	/* The build sees all of its workspace: a store inside it would show
 	 * it the signing key and every other build. */
 	{
-		size_t n = strlen(s->workspace);
-
-		if (!strncmp(s->store, s->workspace, n) &&
-		    (s->store[n] == '\0' || s->store[n] == '/' || n == 1)) {
+		if (path_is_under(s->store, s->workspace)) {
 			rmdir(s->store); /* only if we just made it, empty */
 			return cli_fail(CLI_USAGE, "the store '%s' lies inside the workspace '%s', where "
 					"the build could read its signing key: put it elsewhere "
@@ -304,6 +344,8 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 			return cli_fail(CLI_USAGE, "cannot use workdir '%s' in the environment",
 					s->workdir);
 	}
+	if (o->home_empty && check_home(s, &home_st) != 0)
+		return CLI_USAGE;
 	if (ensure_key(s, o) < 0)
 		return cli_fail(CLI_USAGE, "cannot use signing key '%s': %s", s->key, strerror(errno));
 	/* Only now, with everything checked, does the build leave a trace. */
@@ -320,6 +362,15 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 				return cli_fail(CLI_USAGE, "cannot create '%s': %s", dir,
 						strerror(errno));
 		}
+	}
+	/* --home empty: the new home, owned and protected as the one it hides. */
+	if (s->home[0]) {
+		char dir[sizeof(s->tmpdir) + sizeof(s->home)];
+
+		snprintf(dir, sizeof(dir), "%s%s", s->tmpdir, s->home);
+		if (mkdir_p(dir, 0755) < 0 || chown(dir, home_st.st_uid, home_st.st_gid) < 0 ||
+		    chmod(dir, home_st.st_mode & 07777) < 0)
+			return cli_fail(CLI_USAGE, "cannot create '%s': %s", dir, strerror(errno));
 	}
 	return 0;
 }
@@ -361,6 +412,12 @@ static int attest(struct run_state *s, const struct run_opts *o, int status)
 	args[n++] = s->id;
 	args[n++] = "--driver";
 	args[n++] = "namespaces";
+	args[n++] = "--slave";
+	args[n++] = o->net ? "network=host" : "network=loopback";
+	args[n++] = "--slave";
+	args[n++] = s->home[0] ? "home=empty" : "home=host";
+	args[n++] = "--slave";
+	args[n++] = s->capture_final ? "capture=final" : "capture=all";
 	args[n++] = "--";
 	for (size_t i = 0; i < argc; i++)
 		args[n++] = o->argv[i];
@@ -380,6 +437,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{"out", required_argument, NULL, 'o'},
 		{"net", no_argument, NULL, 'n'},
 		{"capture", required_argument, NULL, 'c'},
+		{"home", required_argument, NULL, 'H'},
 		{"store", required_argument, NULL, 's'},
 		{"json", no_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},
@@ -400,6 +458,11 @@ static int parse(int argc, char **argv, struct run_opts *o)
 			if (strcmp(optarg, "all") && strcmp(optarg, "final"))
 				return cli_usage_error("run", "--capture takes 'all' or 'final'");
 			o->capture_final = !strcmp(optarg, "final");
+			break;
+		case 'H':
+			if (strcmp(optarg, "host") && strcmp(optarg, "empty"))
+				return cli_usage_error("run", "--home takes 'host' or 'empty'");
+			o->home_empty = !strcmp(optarg, "empty");
 			break;
 		case 's': o->store_opt = optarg; break;
 		case 'j': o->json = 1; break;
@@ -479,6 +542,7 @@ int cmd_run(int argc, char **argv)
 			.workspace = s->mnt[1],
 			.workdir = s->workdir,
 			.tmp = s->mnt[2],
+			.home = s->home[0] ? s->home : NULL,
 			.hide = hide,
 			.net = o.net,
 			.argv = o.argv,

@@ -69,6 +69,29 @@ static void print_command(const json_t *ext)
 	field("directory", json_get_string(ext, "workingDirectory"));
 }
 
+/* "slave  namespaces: network=loopback home=host", when recorded. */
+static void print_slave(const json_t *ip)
+{
+	const char *driver = json_get_string(ip, "driver");
+	json_t *slave = json_get_object(ip, "slave");
+	const char *key;
+	json_t *v;
+
+	if (!driver && !slave)
+		return;
+	printf("%-14s ", "slave");
+	put_safe(driver ? driver : "unknown driver");
+	if (json_object_size(slave))
+		putchar(':');
+	json_object_foreach(slave, key, v) {
+		putchar(' ');
+		put_safe(key);
+		putchar('=');
+		put_safe(json_is_string(v) ? json_string_value(v) : "?");
+	}
+	putchar('\n');
+}
+
 static const json_t *find_named(const json_t *list, const char *name)
 {
 	size_t i;
@@ -245,6 +268,7 @@ static void print_statement(const json_t *stmt, int all)
 	if (json_is_integer(exit_v))
 		snprintf(exit_text, sizeof(exit_text), "%lld", (long long)json_integer_value(exit_v));
 	field("exit status", exit_text);
+	print_slave(json_get_object(bd, "internalParameters"));
 	field("access log", log_bp ? statement_descriptor_sha256(log_bp) : "none");
 	{
 		/* A mount that did not end clean makes the record incomplete:

@@ -142,6 +142,10 @@ static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *
 			snprintf(path, sizeof(path), "%s/var/tmp", cfg->tmp);
 			mount_at(errfd, path, r, "/var/tmp", "temporary directory");
 		}
+		if (cfg->home) {
+			snprintf(path, sizeof(path), "%s%s", cfg->tmp, cfg->home);
+			mount_at(errfd, path, r, cfg->home, "home directory");
+		}
 	} else {
 		snprintf(path, sizeof(path), "%s/tmp", r);
 		if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)

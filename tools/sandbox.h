@@ -22,6 +22,8 @@ struct sandbox_config {
 	const char *workdir;   /* where it appears inside, absolute */
 	const char *tmp;       /* host path of the tmp mount, whose tmp/ becomes
 				* /tmp and var/tmp/ /var/tmp; NULL: a tmpfs /tmp */
+	const char *home;      /* absolute path whose copy in the tmp mount is
+				* mounted over it (--home empty); NULL: none */
 	const char *const *hide; /* absolute paths to cover with an empty tmpfs */
 	int net;               /* share the host's network */
 	char *const *argv;

@@ -1,0 +1,72 @@
+# provfs run --home empty: $HOME is a new, empty, writable directory at the
+# same path, owned and protected as the host's, logged with the tmp mount
+# under the path the build used, gone after the build; the manifest says
+# so (internalParameters.slave.home), and provfs show prints it.  By
+# default HOME is the host's, read-only (EROFS), and the manifest says
+# home=host.  A workspace inside HOME still appears there.  A HOME that
+# cannot be replaced is a usage error (exit 2) before anything runs.
+. "$(dirname "$0")/lib.sh"
+H=$(mktemp -d /srv/provfs-e2e-home.XXXXXX 2>/dev/null) || exit 77
+trap 'rm -rf "$H"; cleanup' EXIT
+chmod 0710 "$H"
+echo host-config >"$H/.config-file"
+mkdir -p "$T/ws"
+cd "$T/ws"
+slave_param() { # MANIFEST KEY
+	python3 -c 'import base64, json, sys
+s = json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))
+print(s["predicate"]["buildDefinition"]["internalParameters"]["slave"][sys.argv[2]])' "$1" "$2"
+}
+
+HOME=$H "$PROVFS" run --store "$T/store" --quiet --json --home empty --out "$T/m.json" -- sh -c '
+	[ -z "$(ls -A "$HOME")" ] || exit 11
+	[ "$(stat -c %a "$HOME")" = 710 ] || exit 12
+	mkdir -p "$HOME/.cache/tool" && echo cached >"$HOME/.cache/tool/entry" || exit 13
+	[ "$(cat "$HOME/.cache/tool/entry")" = cached ] || exit 14
+	echo built >out.txt' >"$T/run.json"
+assert_eq 0 "$?" "build writing a cache in an empty HOME"
+[ ! -e "$H/.cache" ] || fail "the build wrote into the host's HOME"
+[ "$(cat "$H/.config-file")" = host-config ] || fail "the host's HOME changed"
+assert_eq empty "$(slave_param "$T/m.json" home)" "manifest's slave.home"
+assert_eq loopback "$(slave_param "$T/m.json" network)" "manifest's slave.network"
+assert_eq all "$(slave_param "$T/m.json" capture)" "manifest's slave.capture"
+"$PROVFS" show "$T/m.json" | grep -q "^slave  *namespaces: capture=all home=empty network=loopback$" ||
+	fail "provfs show: $("$PROVFS" show "$T/m.json" | grep ^slave)"
+log=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["log"])' "$T/run.json")
+outs=$("$PROVFS" log --json "$log" | python3 -c '
+import json, sys
+print(" ".join(sorted("%s:%s:%s" % (o["mount"], o["path"], o.get("sha256", ""))
+                      for o in json.load(sys.stdin)["outputs"] if o["mount"] == "tmp")))')
+assert_eq "tmp:$H/.cache/tool/entry:$(echo cached | sha256sum | cut -d' ' -f1)" "$outs" \
+	"the cache file in the log, under the path the build used"
+
+# Default: the host's HOME, read-only.
+HOME=$H "$PROVFS" run --store "$T/store" --quiet --out "$T/m2.json" -- sh -c '
+	[ "$(cat "$HOME/.config-file")" = host-config ] || exit 21
+	touch "$HOME/new" 2>/dev/null && exit 22
+	exit 0' 2>"$T/err2"
+assert_eq 0 "$?" "default HOME: readable, not writable"
+[ ! -e "$H/new" ] || fail "default HOME was writable"
+assert_eq host "$(slave_param "$T/m2.json" home)" "manifest's slave.home by default"
+
+# A workspace inside HOME appears in the new HOME, alone.
+mkdir -p "$H/proj"
+cd "$H/proj"
+HOME=$H "$PROVFS" run --store "$T/store" --quiet --home empty --out "$T/m3.json" -- sh -c '
+	[ "$(ls -A "$HOME")" = proj ] || exit 31
+	echo x >"$HOME/proj/made"' 2>"$T/err3"
+assert_eq 0 "$?" "workspace inside the new HOME: $(cat "$T/err3")"
+[ -f "$H/proj/made" ] || fail "the workspace inside HOME did not reach the host"
+cd "$T/ws"
+
+# HOMEs that cannot be replaced.
+for bad in /tmp/somewhere /var/tmp /proc relative / "$T/ws/sub" /nonexistent-provfs-home; do
+	before=$(ls "$T/store/builds" 2>/dev/null | wc -l)
+	HOME=$bad "$PROVFS" run --store "$T/store" --quiet --home empty -- true 2>"$T/err"
+	assert_eq 2 "$?" "--home empty with HOME=$bad"
+	grep -q "HOME" "$T/err" || fail "HOME=$bad: no clear error: $(cat "$T/err")"
+	assert_eq "$before" "$(ls "$T/store/builds" 2>/dev/null | wc -l)" "HOME=$bad left a build behind"
+done
+"$PROVFS" run --home other -- true 2>"$T/err"
+assert_eq 2 "$?" "--home other"
+exit 0
