@@ -459,6 +459,43 @@ static void rename_over_an_output_replaces_it(void **state)
 	alog_summary_free(&sum);
 }
 
+/* Files read under a directory the build made and moved, once or several
+ * times, are its own; files of a directory that was there before are
+ * inputs however often it moved.  A move after the read changes nothing,
+ * and a directory that only shares a prefix with a moved one is not
+ * under it. */
+static void reads_under_directories_moved_are_traced_back(void **state)
+{
+	struct fixture *f = *state;
+	struct alog_summary sum;
+
+	open_log(f);
+	rec(f, ALOG_OP_MKDIR, "/d", NULL, 0755, 0, NULL);
+	rec(f, ALOG_OP_MKDIR, "/d/sub", NULL, 0755, 0, NULL);
+	written(f, "/d/sub/made.h", D1);
+	rec(f, ALOG_OP_RENAME, "/d", "/e", ALOG_RENAME_DIR, 0, NULL);
+	rec(f, ALOG_OP_RENAME, "/e/sub", "/s", ALOG_RENAME_DIR, 0, NULL);
+	rec(f, ALOG_OP_RENAME, "/s", "/t", ALOG_RENAME_DIR, 0, NULL);
+	read_file(f, "/t/made.h", D1);      /* /d/sub/made.h, three moves ago */
+	rec(f, ALOG_OP_RENAME, "/src", "/src2", ALOG_RENAME_DIR, 0, NULL);
+	rec(f, ALOG_OP_RENAME, "/src2", "/src3", ALOG_RENAME_DIR, 0, NULL);
+	read_file(f, "/src3/old.c", D2);    /* there before the build */
+	read_file(f, "/tx/other.c", D3);    /* /t is a prefix, not its directory */
+	read_file(f, "/late/x.c", D3);
+	rec(f, ALOG_OP_MKDIR, "/m", NULL, 0755, 0, NULL);
+	written(f, "/m/x.c", D1);
+	rec(f, ALOG_OP_RENAME, "/m", "/late2", ALOG_RENAME_DIR, 0, NULL);
+	close_log(f);
+
+	load(f, &sum);
+	assert_null(INPUT(&sum, "/t/made.h"));
+	assert_non_null(INPUT(&sum, "/src3/old.c"));
+	assert_non_null(INPUT(&sum, "/tx/other.c"));
+	assert_non_null(INPUT(&sum, "/late/x.c"));
+	assert_int_equal(sum.n_inputs, 3);
+	alog_summary_free(&sum);
+}
+
 static void renaming_a_directory_moves_outputs_under_it(void **state)
 {
 	struct fixture *f = *state;
@@ -773,6 +810,7 @@ int main(void)
 		T(rename_moves_an_output_and_unlink_removes_it),
 		T(rename_over_an_output_replaces_it),
 		T(renaming_a_directory_moves_outputs_under_it),
+		T(reads_under_directories_moved_are_traced_back),
 		T(unlinking_then_rewriting_makes_it_an_output_again),
 		T(probes_are_paths_found_missing),
 		T(missing_log_is_enoent),
