@@ -42,6 +42,11 @@ struct fsd_config {
 	double timeout;         /* entry/attr cache timeout, seconds */
 	int no_passthrough;     /* serve all file I/O ourselves */
 	int no_io_uring;        /* take requests from /dev/fuse only */
+	/* has_owner: owner_pidfd is a pidfd of the process that started the
+	 * mount (provfs run); when it exits, the daemon unmounts itself and
+	 * records the mount as "abandoned". */
+	int has_owner;
+	int owner_pidfd;
 };
 
 /* Mounts, then writes "ok\n" to ready_fd (or "error <errno> <text>\n" and

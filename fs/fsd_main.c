@@ -4,10 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -159,8 +163,38 @@ void fsd_tune_readahead(const char *mountpoint)
 	}
 }
 
+/* The owner watch (cfg.has_owner): abandoned is set, and the mount
+ * detached, when the owner exits while the mount is served. */
+struct owner_watch {
+	struct fsd *fs;
+	pthread_t thread;
+	int serving;   /* the session loop runs (atomic) */
+	int abandoned; /* the owner went first (atomic) */
+};
+
+/* Nobody will unmount a mount whose owner (provfs run, killed) is gone:
+ * the daemon does, lazily, as the slave's last processes may still be
+ * going; the session loop ends when they are, and the log is closed as
+ * usual. */
+static void *owner_main(void *arg)
+{
+	struct owner_watch *w = arg;
+	struct pollfd p = {.fd = w->fs->cfg.owner_pidfd, .events = POLLIN};
+
+	prctl(PR_SET_NAME, "provfs-owner");
+	while (poll(&p, 1, -1) < 0 && errno == EINTR)
+		;
+	if (__atomic_load_n(&w->serving, __ATOMIC_ACQUIRE)) {
+		__atomic_store_n(&w->abandoned, 1, __ATOMIC_RELEASE);
+		umount2(w->fs->cfg.mountpoint, MNT_DETACH);
+	}
+	return NULL;
+}
+
 int fsd_serve(const struct fsd_config *cfg, int ready_fd)
 {
+	struct owner_watch owner = {0};
+	int watching = 0;
 	struct fsd *fs = calloc(1, sizeof(*fs));
 	struct fuse_loop_config *loop = NULL;
 	char why[PATH_MAX + 128] = "";
@@ -240,6 +274,11 @@ int fsd_serve(const struct fsd_config *cfg, int ready_fd)
 			close(null);
 		}
 	}
+	if (ret == 0 && cfg->has_owner) {
+		owner.fs = fs;
+		owner.serving = 1;
+		watching = pthread_create(&owner.thread, NULL, owner_main, &owner) == 0;
+	}
 	if (ret == 0) {
 		loop = fuse_loop_cfg_create();
 		fuse_loop_cfg_set_max_threads(loop, 16);
@@ -248,6 +287,11 @@ int fsd_serve(const struct fsd_config *cfg, int ready_fd)
 		 * create and destroy threads, and their 1 MiB request
 		 * buffers, over and over. */
 		fuse_session_loop_mt(fs->se, loop);
+		__atomic_store_n(&owner.serving, 0, __ATOMIC_RELEASE);
+		if (watching) {
+			pthread_cancel(owner.thread); /* in poll(), a cancellation point */
+			pthread_join(owner.thread, NULL);
+		}
 		fuse_loop_cfg_destroy(loop);
 		fsd_uring_stop(fs);
 		fuse_session_unmount(fs->se);
@@ -262,7 +306,9 @@ int fsd_serve(const struct fsd_config *cfg, int ready_fd)
 		fs->se = NULL;
 	}
 	if (fs->log) {
-		int lret = alog_close(fs->log, capture_errors ? "capture-errors" : "clean");
+		int lret = alog_close(fs->log, __atomic_load_n(&owner.abandoned, __ATOMIC_ACQUIRE)
+							? "abandoned"
+							: capture_errors ? "capture-errors" : "clean");
 
 		if (lret < 0 && ret == 0)
 			ret = lret;

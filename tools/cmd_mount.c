@@ -49,6 +49,11 @@ static const char mount_usage[] =
 	"                   several mounts may share one log\n"
 	"  --label NAME     this mount's name in the log (default: workspace, or root\n"
 	"                   with --ro)\n"
+	"  --die-with-parent\n"
+	"                   when the process that ran this command exits, unmount\n"
+	"                   (lazily) and end the daemon; the log then says the mount\n"
+	"                   was 'abandoned' (provfs run uses it, so a killed run\n"
+	"                   leaves no mount behind)\n"
 	"  -f, --foreground stay in the foreground\n"
 	"  -d, --debug      print every FUSE request (implies --foreground)\n"
 	"  --json           print the mount's details as JSON\n"
@@ -126,6 +131,7 @@ int cmd_mount(int argc, char **argv)
 		{"no-io-uring", no_argument, NULL, 'U'},
 		{"log", required_argument, NULL, 'l'},
 		{"label", required_argument, NULL, 'L'},
+		{"die-with-parent", no_argument, NULL, 'W'},
 		{"foreground", no_argument, NULL, 'f'},
 		{"debug", no_argument, NULL, 'd'},
 		{"json", no_argument, NULL, 'j'},
@@ -150,6 +156,7 @@ int cmd_mount(int argc, char **argv)
 		case 'U': cfg.no_io_uring = 1; break;
 		case 'l': log_opt = optarg; break;
 		case 'L': cfg.label = optarg; break;
+		case 'W': cfg.has_owner = 1; break;
 		case 'f': foreground = 1; break;
 		case 'd': cfg.debug = 1; foreground = 1; break;
 		case 'j': json = 1; break;
@@ -213,6 +220,25 @@ int cmd_mount(int argc, char **argv)
 			goto out;
 		}
 		cas_close(cas);
+	}
+	if (cfg.has_owner) {
+		/* Our parent, watched through a pidfd taken while it is
+		 * certainly our parent: a pid looked up later could be
+		 * another process's by then. */
+		pid_t parent = getppid();
+
+		cfg.owner_pidfd = (int)syscall(SYS_pidfd_open, parent, 0);
+		if (cfg.owner_pidfd < 0) {
+			ret = cli_fail(CLI_USAGE, "--die-with-parent: cannot watch process %d: %s",
+				       (int)parent, strerror(errno));
+			goto out;
+		}
+		if (getppid() != parent) {
+			close(cfg.owner_pidfd);
+			ret = cli_fail(CLI_USAGE, "--die-with-parent: the process that started this "
+				       "mount has already exited");
+			goto out;
+		}
 	}
 	if (foreground) {
 		ret = serve(&cfg, mp, -1);

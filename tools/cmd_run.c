@@ -4,6 +4,7 @@
  * signed manifest.  The mount daemons and attest are this same binary,
  * started as subcommands, so each piece can also be used on its own.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -93,6 +94,9 @@ struct run_state {
 
 static const char *const mount_labels[3] = {"root", "workspace", "tmp"};
 
+/* Where each run's mount points are made: RUN_DIR/run-ID/LABEL. */
+#define RUN_DIR "/run/provfs"
+
 static void progress(const struct run_opts *o, const char *fmt, const char *arg)
 {
 	if (o->quiet)
@@ -140,6 +144,8 @@ static int mount_all(struct run_state *s)
 
 		args[n++] = s->self;
 		args[n++] = "mount";
+		/* A run killed (SIGKILL: no teardown) leaves no mounts. */
+		args[n++] = "--die-with-parent";
 		args[n++] = "--store";
 		args[n++] = s->store;
 		args[n++] = "--log";
@@ -187,6 +193,38 @@ static void unmount_all(struct run_state *s)
 		s->mounted[i] = 0;
 		rmdir(s->mnt[i]);
 	}
+}
+
+/* The mount points of runs killed before their teardown (their daemons
+ * unmounted themselves: mount --die-with-parent).  Only empty directories
+ * go, and only those older than a few minutes: a live run's mount points
+ * are mounted (rmdir fails), or were made seconds ago, before its daemons
+ * mounted them. */
+static void sweep_stale_runs(void)
+{
+	DIR *d = opendir(RUN_DIR);
+	struct dirent *e;
+	time_t now = time(NULL);
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char path[sizeof(RUN_DIR) + 2 * NAME_MAX + 8];
+		struct stat st;
+
+		if (strncmp(e->d_name, "run-", 4))
+			continue;
+		snprintf(path, sizeof(path), RUN_DIR "/%s", e->d_name);
+		if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || now - st.st_mtime < 600)
+			continue;
+		for (int i = 0; i < 3; i++) {
+			snprintf(path, sizeof(path), RUN_DIR "/%s/%s", e->d_name, mount_labels[i]);
+			rmdir(path);
+		}
+		snprintf(path, sizeof(path), RUN_DIR "/%s", e->d_name);
+		rmdir(path);
+	}
+	closedir(d);
 }
 
 static int ensure_key(struct run_state *s, const struct run_opts *o)
@@ -303,7 +341,7 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 	snprintf(s->log, sizeof(s->log), "%s/log.db", s->builddir);
 	snprintf(s->tmpdir, sizeof(s->tmpdir), "%s/tmp", s->builddir);
 	for (int i = 0; i < 3; i++)
-		snprintf(s->mnt[i], sizeof(s->mnt[i]), "/run/provfs/run-%s/%s", s->id,
+		snprintf(s->mnt[i], sizeof(s->mnt[i]), RUN_DIR "/run-%s/%s", s->id,
 			 mount_labels[i]);
 	if (o->out)
 		snprintf(s->manifest, sizeof(s->manifest), "%s", o->out);
@@ -518,6 +556,7 @@ int cmd_run(int argc, char **argv)
 		free(s);
 		return ret;
 	}
+	sweep_stale_runs();
 	progress(&o, "build %s: mounting the environment and workspace", s->id);
 	cli_phase("run", "start");
 	catch_terminate();
@@ -577,7 +616,7 @@ int cmd_run(int argc, char **argv)
 	{
 		char parent[PATH_MAX + 16];
 
-		snprintf(parent, sizeof(parent), "/run/provfs/run-%s", s->id);
+		snprintf(parent, sizeof(parent), RUN_DIR "/run-%s", s->id);
 		rmdir(parent);
 	}
 	if (ret < 0 && status >= 125 && status != 126 && status != 127) {

@@ -1,0 +1,63 @@
+# provfs run killed with SIGKILL (a CI job's hard timeout: no teardown):
+# the build's processes die with it, and its three mount daemons, started
+# with --die-with-parent, unmount themselves and end, recording each mount
+# as 'abandoned' in a log that provfs log still reads.  provfs mount
+# --die-with-parent alone: the mount goes when the process that ran the
+# command exits.  A later run removes the empty mount-point directories of
+# killed runs (older than 10 minutes), not a recent one's.
+. "$(dirname "$0")/lib.sh"
+mkdir -p "$T/ws"
+cd "$T/ws"
+wait_for() { # SECONDS COMMAND...: until COMMAND succeeds
+	local n=$(($1 * 10))
+	shift
+	while [ $n -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+"$PROVFS" run --store "$T/store" --quiet -- sh -c 'echo started >marker; exec sleep 1411' &
+rpid=$!
+wait_for 30 test -s marker || fail "the build did not start"
+id=$(ls "$T/store/builds")
+[ -n "$id" ] && grep -q " /run/provfs/run-$id/workspace " /proc/mounts || fail "no mounts for build '$id'"
+kill -9 "$rpid"
+wait "$rpid" 2>/dev/null
+gone() {
+	! grep -q " /run/provfs/run-$id/" /proc/mounts &&
+		! pgrep -f "sleep 1411" >/dev/null &&
+		! pgrep -f "provfs mount .*run-$id/" >/dev/null
+}
+wait_for 30 gone || fail "left behind: $(grep " /run/provfs/run-$id/" /proc/mounts) $(pgrep -af "sleep 1411|run-$id/")"
+log=$T/store/builds/$id/log.db
+assert_eq "root|1|abandoned tmp|1|abandoned workspace|1|abandoned" \
+	"$(sqlite3 "$log" "select label || '|' || (finished_ns > 0) || '|' || status from mount order by label" | tr '\n' ' ' | sed 's/ $//')" \
+	"mount rows of the killed run"
+"$PROVFS" log --json "$log" >"$T/log.json" || fail "provfs log on the killed run's log"
+python3 -c 'import json, sys
+outs = [o["path"] for o in json.load(open(sys.argv[1]))["outputs"] if o["mount"] == "workspace"]
+sys.exit(0 if outs == ["/marker"] else "outputs: %r" % outs)' "$T/log.json" ||
+	fail "the marker is not the workspace's output"
+
+# provfs mount --die-with-parent on its own.
+mkdir -p "$T/b" "$T/m"
+sh -c '"$1" mount --die-with-parent --store "$2/store" --log "$2/m.db" "$2/b" "$2/m" >/dev/null &&
+	echo x >"$2/m/f"' sh "$PROVFS" "$T" || fail "mount --die-with-parent"
+MOUNTS="$T/m"
+wait_for 30 sh -c "! grep -q ' $T/m ' /proc/mounts" || fail "the mount outlived its parent"
+MOUNTS=""
+status_is() { [ "$(sqlite3 "$T/m.db" "select status from mount" 2>/dev/null)" = "$1" ]; }
+wait_for 30 status_is abandoned || fail "status: '$(sqlite3 "$T/m.db" "select status from mount")'"
+[ -f "$T/b/f" ] || fail "the file written through it"
+
+# A later run sweeps old empty mount points, and keeps recent ones.
+old=/run/provfs/run-e2e-old-$$ new=/run/provfs/run-e2e-new-$$
+mkdir -p "$old/root" "$old/workspace" "$old/tmp" "$new/root"
+touch -d '1 hour ago' "$old"
+"$PROVFS" run --store "$T/store" --quiet -- true || fail "a run after the killed one"
+[ ! -e "$old" ] || fail "old mount points of a killed run were left"
+[ -d "$new/root" ] || fail "a recent run's mount point was removed"
+rm -rf "$new"
+exit 0
