@@ -50,7 +50,7 @@ static const char run_usage[] =
 	"  --net              give the slave the host's network (default: loopback only)\n"
 	"  --home WHAT        the slave's $HOME: 'host' (default: as in the environment,\n"
 	"                     read-only) or 'empty' (a new, empty, writable directory at\n"
-	"                     the same path, logged with /tmp and gone after the build)\n"
+	"                     the same path, logged with /tmp, private to this build)\n"
 	"  --capture WHAT     what the store keeps of the workspace: 'all' (default:\n"
 	"                     every file written, and every file read, when closed)\n"
 	"                     or 'final' (only the inputs and outputs the manifest\n"
