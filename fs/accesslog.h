@@ -52,6 +52,7 @@
 #define ALOG_OP_RMDIR "rmdir"
 #define ALOG_OP_SETATTR "setattr"     /* flags = FUSE_SET_ATTR_* mask; size for truncate */
 #define ALOG_OP_XATTR "xattr"         /* path2 = attribute name; flags 1 set, 2 remove */
+#define ALOG_OP_FILEATTR "fileattr"   /* chattr: flags = the FS_*_FL (or fsxattr xflags) set */
 
 struct alog;
 

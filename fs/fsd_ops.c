@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/xattr.h>
@@ -1267,6 +1269,74 @@ static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 		fuse_reply_lseek(req, res);
 }
 
+/* File attribute flags (chattr, lsattr: FS_IOC_GETFLAGS/SETFLAGS and the
+ * FS_IOC_FSGETXATTR/FSSETXATTR pair), which the kernel asks of a FUSE
+ * filesystem as ioctls on a file or directory it opens for the purpose,
+ * are the backing file's.  The VFS has checked the caller (owner,
+ * CAP_LINUX_IMMUTABLE for immutable and append-only) and a read-only
+ * mount before we are asked.  A change is logged as "fileattr".  Any other
+ * ioctl (isatty()'s TCGETS, which perl and python send on every file they
+ * open) is ENOTTY, as on a plain file. */
+static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
+		     struct fuse_file_info *fi, unsigned flags, const void *in_buf,
+		     size_t in_bufsz, size_t out_bufsz)
+{
+	struct fsd *fs = fsd_of(req);
+	struct fsd_inode *in;
+	union {
+		int flags;
+		struct fsxattr fsx;
+	} v;
+	size_t size;
+	int set, fd, err = 0;
+
+	(void)arg;
+	(void)fi;
+	switch (cmd) {
+	case FS_IOC_GETFLAGS: case FS_IOC32_GETFLAGS: set = 0; size = sizeof(v.flags); break;
+	case FS_IOC_SETFLAGS: case FS_IOC32_SETFLAGS: set = 1; size = sizeof(v.flags); break;
+	case FS_IOC_FSGETXATTR: set = 0; size = sizeof(v.fsx); break;
+	case FS_IOC_FSSETXATTR: set = 1; size = sizeof(v.fsx); break;
+	default:
+		fuse_reply_err(req, ENOTTY);
+		return;
+	}
+	if ((flags & FUSE_IOCTL_UNRESTRICTED) || (set ? in_bufsz : out_bufsz) < size) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (set && fs->cfg.readonly) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	in = fsd_inode_get(fs, ino);
+	memset(&v, 0, sizeof(v));
+	if (set)
+		memcpy(&v, in_buf, size);
+	fd = fsd_inode_open(fs, in, O_RDONLY | O_NONBLOCK |
+				      (in->type == S_IFDIR ? O_DIRECTORY : 0));
+	if (fd < 0) {
+		fuse_reply_err(req, -fd);
+		return;
+	}
+	/* The 32-bit and native flag ioctls both pass an int. */
+	if (ioctl(fd, cmd == FS_IOC32_GETFLAGS ? FS_IOC_GETFLAGS
+		  : cmd == FS_IOC32_SETFLAGS ? FS_IOC_SETFLAGS : cmd, &v) < 0)
+		err = errno;
+	close(fd);
+	if (set) {
+		log_op(fs, req, ALOG_OP_FILEATTR, in, NULL, NULL,
+		       size == sizeof(v.flags) ? v.flags : (int64_t)v.fsx.fsx_xflags, err);
+	}
+	/* Success is an ioctl reply even with no data: the kernel wants
+	 * its result header (a bare reply is EINVAL to the caller). */
+	if (err) {
+		fuse_reply_err(req, err);
+	} else {
+		fuse_reply_ioctl(req, 0, set ? NULL : &v, set ? 0 : size);
+	}
+}
+
 const struct fuse_lowlevel_ops fsd_ops = {
 	.init = op_init,
 	.lookup = op_lookup,
@@ -1302,4 +1372,5 @@ const struct fuse_lowlevel_ops fsd_ops = {
 	.fallocate = op_fallocate,
 	.copy_file_range = op_copy_file_range,
 	.lseek = op_lseek,
+	.ioctl = op_ioctl,
 };
