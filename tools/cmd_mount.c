@@ -306,15 +306,21 @@ out:
 }
 
 static const char umount_usage[] =
-	"usage: provfs umount [--json] MOUNTPOINT\n"
+	"usage: provfs umount [--json] [-q] MOUNTPOINT\n"
 	"\n"
 	"Unmount a provfs mount and wait until its daemon has written everything\n"
 	"to the access log and the store.  Exit status 1 if some written files\n"
 	"could not be captured, or the daemon had died (its log is then complete\n"
-	"only up to its last committed batch).\n";
+	"only up to its last committed batch).\n"
+	"\n"
+	"  --json       print the outcome as JSON (capture_errors, daemon_died)\n"
+	"  -q, --quiet  no warnings or progress: the exit status (and --json) say\n"
+	"               what happened; errors are still printed\n"
+	"  -h, --help   show this help\n";
 
-/* Waits for a non-child process to exit. */
-static int wait_exit(pid_t pid)
+/* Waits for a non-child process to exit, saying so now and then unless
+ * quiet. */
+static int wait_exit(pid_t pid, int quiet)
 {
 	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	int waited = 0;
@@ -330,7 +336,7 @@ static int wait_exit(pid_t pid)
 		if (n < 0 && errno != EINTR)
 			break;
 		waited += 2;
-		if (waited == 2 || waited % 30 == 0)
+		if (!quiet && (waited == 2 || waited % 30 == 0))
 			fprintf(stderr, "provfs: waiting for the daemon (pid %d) to finish writing "
 					"the log and store...\n", (int)pid);
 	}
@@ -353,18 +359,21 @@ int cmd_umount(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'},
+		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int64_t finished_ns = 0;
+	int quiet = 0;
 	char *mp, *log_path = NULL;
 	pid_t pid = 0;
 	int c, ret, alive, have_state, json = 0, rc = CLI_OK, died = 0;
 	int64_t capture_errors = 0;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
+		case 'q': quiet = 1; break;
 		case 'h': fputs(umount_usage, stdout); return CLI_OK;
 		default: return cli_usage_error("umount", "unknown option");
 		}
@@ -392,7 +401,7 @@ int cmd_umount(int argc, char **argv)
 		return rc;
 	}
 	if (alive)
-		wait_exit(pid);
+		wait_exit(pid, quiet);
 	mountstate_remove(mp);
 	/* The daemon's last act is to record its finish time in the log; a
 	 * mount row without one belongs to a daemon that was killed. */
@@ -402,13 +411,15 @@ int cmd_umount(int argc, char **argv)
 		died = 1;
 	}
 	if (died) {
-		cli_warn("the daemon for '%s' had died; its access log is complete only up to "
-			 "its last committed batch", mp);
+		if (!quiet)
+			cli_warn("the daemon for '%s' had died; its access log is complete only "
+				 "up to its last committed batch", mp);
 		rc = CLI_FAILED;
 	}
 	if (capture_errors > 0) {
-		cli_warn("%lld written file(s) could not be captured into the store; see "
-			 "'provfs log %s'", (long long)capture_errors, log_path);
+		if (!quiet)
+			cli_warn("%lld written file(s) could not be captured into the store; "
+				 "see 'provfs log %s'", (long long)capture_errors, log_path);
 		rc = CLI_FAILED;
 	}
 	if (json) {

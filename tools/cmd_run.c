@@ -181,7 +181,9 @@ static void unmount_all(struct run_state *s)
 	pid_t pid[3] = {-1, -1, -1};
 
 	for (int i = 0; i < 3; i++) {
-		char *args[] = {s->self, "umount", s->mnt[i], NULL};
+		/* run says itself what went wrong (a daemon that died,
+		 * outputs not captured), once, for the slave. */
+		char *args[] = {s->self, "umount", "--quiet", s->mnt[i], NULL};
 
 		if (s->mounted[i])
 			pid[i] = start_self(args);

@@ -21,6 +21,8 @@ wait $runner
 assert_eq 2 "$?" "exit status of a build whose daemon died"
 grep -q "the daemon serving the slave's workspace died during the build" "$T/err" ||
 	fail "message: $(cat "$T/err")"
+# Said once, by run (not again by the umount it runs).
+grep -q "had died" "$T/err" && fail "the death reported twice: $(cat "$T/err")"
 [ ! -e "$T/ws/b" ] || fail "a write after the daemon died reached the workspace"
 python3 - "$T/m.json" "$T/run.json" <<'PY' || fail "manifest or summary of the build"
 import base64, json, sys
