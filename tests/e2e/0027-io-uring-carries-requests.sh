@@ -17,7 +17,8 @@ EV=$TR/events/io_uring/io_uring_submit_req/enable
 [ -w "$EV" ] || { echo "skip: no io_uring tracepoint in tracefs"; exit 77; }
 
 # workload MOUNTPOINT: 300 open/read/close, a write, an fsync, a cp;
-# prints how many URING_CMDs provfs submitted meanwhile.
+# prints how many URING_CMDs provfs submitted meanwhile (its threads are
+# named provfs-ring0, provfs-slow, ...: the trace shows NAME-TID).
 workload() {
 	echo >"$TR/trace"
 	echo 1 >"$EV"
@@ -27,7 +28,7 @@ workload() {
 	python3 -c 'import os,sys; fd=os.open(sys.argv[1], os.O_RDWR); os.write(fd, b"x"); os.fsync(fd); os.close(fd)' "$1/data"
 	cp "$1/data" "$1/copy"
 	echo 0 >"$EV"
-	grep -E '^ *provfs-[0-9]+ ' "$TR/trace" | grep -c 'opcode URING_CMD'
+	grep -E '^ *provfs(-[a-z]+[0-9]*)?-[0-9]+ ' "$TR/trace" | grep -c 'opcode URING_CMD'
 }
 
 echo N >"$P"
@@ -56,7 +57,7 @@ dd if="$T/m3/big" iflag=direct bs=1000 skip=3145 status=none | od -An -tx1 >"$T/
 python3 -c 'import os,sys; fd=os.open(sys.argv[1], os.O_RDONLY|os.O_DIRECT); print(len(os.pread(fd, 65536, 3145745 + 10)))' \
 	"$T/m3/big" >"$T/r4"
 echo 0 >"$EV"
-n=$(grep -E '^ *provfs-[0-9]+ ' "$TR/trace" | grep -c 'opcode URING_CMD')
+n=$(grep -E '^ *provfs(-[a-z]+[0-9]*)?-[0-9]+ ' "$TR/trace" | grep -c 'opcode URING_CMD')
 umount_ws "$T/m3"
 [ "$n" -ge 10 ] || fail "reads were not served over io_uring ($n URING_CMDs)"
 assert_eq "$(sha256sum <"$T/b3/big")" "$(cat "$T/r1")" "1 MiB reads over io_uring"
