@@ -462,8 +462,8 @@ static void rename_over_an_output_replaces_it(void **state)
 /* Files read under a directory the build made and moved, once or several
  * times, are its own; files of a directory that was there before are
  * inputs however often it moved.  A move after the read changes nothing,
- * and a directory that only shares a prefix with a moved one is not
- * under it. */
+ * a directory that only shares a prefix with a moved one is not under it,
+ * and of several moves into one directory the last counts. */
 static void reads_under_directories_moved_are_traced_back(void **state)
 {
 	struct fixture *f = *state;
@@ -485,6 +485,14 @@ static void reads_under_directories_moved_are_traced_back(void **state)
 	rec(f, ALOG_OP_MKDIR, "/m", NULL, 0755, 0, NULL);
 	written(f, "/m/x.c", D1);
 	rec(f, ALOG_OP_RENAME, "/m", "/late2", ALOG_RENAME_DIR, 0, NULL);
+	/* /dst/f is /b/f (there before the build), moved in last; the
+	 * build's /a/f was moved into /dst before, and away again. */
+	rec(f, ALOG_OP_MKDIR, "/a", NULL, 0755, 0, NULL);
+	written(f, "/a/f", D1);
+	rec(f, ALOG_OP_RENAME, "/a", "/dst", ALOG_RENAME_DIR, 0, NULL);
+	rec(f, ALOG_OP_RENAME, "/dst", "/gone", ALOG_RENAME_DIR, 0, NULL);
+	rec(f, ALOG_OP_RENAME, "/b", "/dst", ALOG_RENAME_DIR, 0, NULL);
+	read_file(f, "/dst/f", D2);
 	close_log(f);
 
 	load(f, &sum);
@@ -492,7 +500,8 @@ static void reads_under_directories_moved_are_traced_back(void **state)
 	assert_non_null(INPUT(&sum, "/src3/old.c"));
 	assert_non_null(INPUT(&sum, "/tx/other.c"));
 	assert_non_null(INPUT(&sum, "/late/x.c"));
-	assert_int_equal(sum.n_inputs, 3);
+	assert_non_null(INPUT(&sum, "/dst/f"));
+	assert_int_equal(sum.n_inputs, 4);
 	alog_summary_free(&sum);
 }
 
