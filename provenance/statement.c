@@ -284,56 +284,43 @@ static json_t *external_parameters(const struct statement_params *p)
 	return cmd ? json_pack("{so ss}", "command", cmd, "workingDirectory", cwd) : NULL;
 }
 
-static json_t *internal_parameters(const struct statement_params *p)
+/* An object of "NAME=VALUE" strings (others skipped); with mask, values of
+ * secret-looking names are STATEMENT_MASK.  NULL on ENOMEM. */
+static json_t *kv_object(const char *const *kvs, size_t n, int mask)
 {
-	json_t *env = json_object(), *out;
+	json_t *obj = json_object();
 
-	for (size_t i = 0; env && i < p->n_environment; i++) {
-		const char *kv = p->environment[i], *eq = strchr(kv, '=');
+	for (size_t i = 0; obj && i < n; i++) {
+		const char *kv = kvs[i], *eq = strchr(kv, '=');
 		char *name;
 		int ret;
 
 		if (!eq || eq == kv)
 			continue;
 		name = strndup(kv, (size_t)(eq - kv));
-		if (!name)
-			goto fail;
-		ret = put(env, name, json_string(statement_name_is_secret(name) ? STATEMENT_MASK : eq + 1));
+		ret = name ? put(obj, name, json_string(mask && statement_name_is_secret(name)
+							      ? STATEMENT_MASK : eq + 1))
+			   : -ENOMEM;
 		free(name);
-		if (ret)
-			goto fail;
-	}
-	if (!env)
-		return NULL;
-	out = json_pack("{so}", "environment", env);
-	if (out && p->driver && put(out, "driver", json_string(p->driver)))
-		goto fail_out;
-	if (out && p->n_slave) {
-		json_t *slave = json_object();
-
-		if (!slave || put(out, "slave", slave))
-			goto fail_out;
-		for (size_t i = 0; i < p->n_slave; i++) {
-			const char *kv = p->slave[i], *eq = strchr(kv, '=');
-			char *name;
-			int ret;
-
-			if (!eq || eq == kv)
-				continue;
-			name = strndup(kv, (size_t)(eq - kv));
-			ret = name ? put(slave, name, json_string(eq + 1)) : -1;
-			free(name);
-			if (ret)
-				goto fail_out;
+		if (ret) {
+			json_decref(obj);
+			return NULL;
 		}
 	}
+	return obj;
+}
+
+static json_t *internal_parameters(const struct statement_params *p)
+{
+	json_t *out = json_object();
+
+	if (!out || put(out, "environment", kv_object(p->environment, p->n_environment, 1)) ||
+	    (p->driver && put(out, "driver", json_string(p->driver))) ||
+	    (p->n_slave && put(out, "slave", kv_object(p->slave, p->n_slave, 0)))) {
+		json_decref(out);
+		return NULL;
+	}
 	return out;
-fail:
-	json_decref(env);
-	return NULL;
-fail_out:
-	json_decref(out);
-	return NULL;
 }
 
 static json_t *process_tree(const struct alog_summary *s)

@@ -96,6 +96,21 @@ static int push(const char ***arr, size_t *n, const char *s)
 	return 0;
 }
 
+/* push() of a NAME=VALUE argument of option opt; 0, or -1 after saying
+ * what is wrong. */
+static int push_pair(const char ***arr, size_t *n, const char *opt, const char *arg)
+{
+	if (!strchr(arg, '=') || arg[0] == '=') {
+		cli_usage_error("attest", "%s wants NAME=VALUE, not '%s'", opt, arg);
+		return -1;
+	}
+	if (push(arr, n, arg)) {
+		cli_fail(CLI_USAGE, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 /* Returns -1 to continue, or an exit code. */
 static int parse_opts(int argc, char **argv, struct attest_opts *o)
 {
@@ -142,10 +157,8 @@ static int parse_opts(int argc, char **argv, struct attest_opts *o)
 			break;
 		case O_CWD: o->cwd = optarg; break;
 		case O_ENV:
-			if (!strchr(optarg, '=') || optarg[0] == '=')
-				return cli_usage_error("attest", "--env wants NAME=VALUE, not '%s'", optarg);
-			if (push(&o->env, &o->n_env, optarg))
-				return cli_fail(CLI_USAGE, "out of memory");
+			if (push_pair(&o->env, &o->n_env, "--env", optarg))
+				return CLI_USAGE;
 			break;
 		case O_ENV_FILE: o->env_file = optarg; break;
 		case O_NO_ENV: o->no_env = 1; break;
@@ -166,10 +179,8 @@ static int parse_opts(int argc, char **argv, struct attest_opts *o)
 		case O_BUILDER: o->builder_id = optarg; break;
 		case O_DRIVER: o->driver = optarg; break;
 		case O_SLAVE:
-			if (!strchr(optarg, '=') || optarg[0] == '=')
-				return cli_usage_error("attest", "--slave wants KEY=VALUE, not '%s'", optarg);
-			if (push(&o->slave, &o->n_slave, optarg))
-				return cli_fail(CLI_USAGE, "out of memory");
+			if (push_pair(&o->slave, &o->n_slave, "--slave", optarg))
+				return CLI_USAGE;
 			break;
 		case O_INVOCATION: o->invocation_id = optarg; break;
 		case O_NO_CAPTURE: o->no_capture = 1; break;
