@@ -288,10 +288,12 @@ static int check_home(struct run_state *s, struct stat *st)
 	if (path_is_under(s->home, s->workdir))
 		return cli_fail(CLI_USAGE, "--home empty: HOME '%s' lies in the workspace ('%s' "
 				"in the slave)", s->home, s->workdir);
+	/* Not through a symlink: in an environment's tree an absolute one
+	 * would name a directory of the host here. */
 	snprintf(path, sizeof(path), "%s%s", strcmp(s->rootdir, "/") ? s->rootdir : "", s->home);
-	if (stat(path, st) < 0 || !S_ISDIR(st->st_mode))
+	if (lstat(path, st) < 0 || !S_ISDIR(st->st_mode))
 		return cli_fail(CLI_USAGE, "--home empty: HOME '%s' is not a directory in the "
-				"environment", s->home);
+				"environment (a symlink is not followed)", s->home);
 	return 0;
 }
 
