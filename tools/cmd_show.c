@@ -190,58 +190,172 @@ static void print_environment(const json_t *deps)
 	field("  kernel", json_get_string(ann, "kernel"));
 }
 
-static void print_tree_from(const json_t *procs, json_int_t ppid, int depth, char *seen)
+/* One process of the tree.  Each mount's daemon records the processes it
+ * saw, so a process may stand in the list once per mount: those records
+ * (same pid, program and arguments) are shown once. */
+struct tree_node {
+	json_int_t pid, ppid;
+	const json_t *rec;
+	char *key;  /* exe and argv, to tell an exec's records apart */
+	size_t pos; /* in the manifest's list: the order shown */
+	int shown;
+};
+
+static int by_pid_key_pos(const void *a, const void *b)
 {
-	size_t i;
-	json_t *p;
+	const struct tree_node *x = a, *y = b;
+	int c;
 
-	if (depth > SHOW_TREE_DEPTH)
-		return;
-	json_array_foreach(procs, i, p) {
-		json_t *argv = json_get_array(p, "argv");
-		size_t j;
-		json_t *w;
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	c = strcmp(x->key, y->key);
+	if (c)
+		return c;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
 
-		if (seen[i] || json_integer_value(json_object_get(p, "ppid")) != ppid)
-			continue;
-		seen[i] = 1;
-		printf("  %*s%lld ", 2 * depth, "", (long long)json_integer_value(json_object_get(p, "pid")));
-		json_array_foreach(argv, j, w) {
-			if (j)
-				putchar(' ');
-			put_safe(json_is_string(w) ? json_string_value(w) : "?");
-		}
-		putchar('\n');
-		print_tree_from(procs, json_integer_value(json_object_get(p, "pid")), depth + 1, seen);
+static int by_ppid_pos(const void *a, const void *b)
+{
+	const struct tree_node *x = a, *y = b;
+
+	if (x->ppid != y->ppid)
+		return x->ppid < y->ppid ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Orders indices into the nodes array arg by the nodes' positions. */
+static int by_node_pos(const void *a, const void *b, void *arg)
+{
+	const struct tree_node *nodes = arg;
+	size_t x = nodes[*(const size_t *)a].pos, y = nodes[*(const size_t *)b].pos;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Index of the first node (sorted by ppid) whose ppid is ppid, or n. */
+static size_t first_child(const struct tree_node *kids, size_t n, json_int_t ppid)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (kids[mid].ppid < ppid)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
+	return lo;
+}
+
+static void print_node(struct tree_node *kids, size_t n, struct tree_node *p, int depth)
+{
+	json_t *argv = json_get_array(p->rec, "argv");
+	size_t j;
+	json_t *w;
+
+	p->shown = 1;
+	printf("  %*s%lld ", 2 * depth, "", (long long)p->pid);
+	json_array_foreach(argv, j, w) {
+		if (j)
+			putchar(' ');
+		put_safe(json_is_string(w) ? json_string_value(w) : "?");
+	}
+	putchar('\n');
+	if (depth >= SHOW_TREE_DEPTH)
+		return;
+	for (size_t k = first_child(kids, n, p->pid); k < n && kids[k].ppid == p->pid; k++) {
+		if (!kids[k].shown)
+			print_node(kids, n, &kids[k], depth + 1);
+	}
+}
+
+/* 1 if some node has this pid (nodes sorted by pid). */
+static int has_pid(const json_int_t *pids, size_t n, json_int_t pid)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (pids[mid] == pid)
+			return 1;
+		if (pids[mid] < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
 }
 
 static void print_process_tree(const json_t *byp)
 {
 	json_t *procs = json_get_array(json_get_object(find_named(byp, "process-tree"),
 						       "annotations"), "processes");
-	size_t n = json_array_size(procs), i;
-	char *seen = calloc(n + 1, 1);
+	size_t n = json_array_size(procs), m = 0, i;
+	struct tree_node *nodes = calloc(n + 1, sizeof(*nodes));
+	json_int_t *pids = calloc(n + 1, sizeof(*pids));
 	json_t *p;
 
-	printf("process tree (%zu)\n", n);
-	if (!seen)
+	if (!nodes || !pids) {
+		printf("process tree (%zu records)\n", n);
+		free(nodes);
+		free(pids);
 		return;
-	/* Roots: processes whose parent is not in the list. */
-	json_array_foreach(procs, i, p) {
-		json_int_t ppid = json_integer_value(json_object_get(p, "ppid"));
-		size_t j;
-		json_t *q;
-		int has_parent = 0;
-
-		json_array_foreach(procs, j, q) {
-			if (json_integer_value(json_object_get(q, "pid")) == ppid)
-				has_parent = 1;
-		}
-		if (!has_parent && !seen[i])
-			print_tree_from(procs, ppid, 0, seen);
 	}
-	free(seen);
+	json_array_foreach(procs, i, p) {
+		json_t *key = json_pack("[OO]", json_object_get(p, "exe") ? json_object_get(p, "exe")
+									  : json_null(),
+					json_object_get(p, "argv") ? json_object_get(p, "argv")
+								   : json_null());
+
+		nodes[i].pid = json_integer_value(json_object_get(p, "pid"));
+		nodes[i].ppid = json_integer_value(json_object_get(p, "ppid"));
+		nodes[i].rec = p;
+		nodes[i].pos = i;
+		nodes[i].key = key ? json_dumps(key, JSON_COMPACT) : NULL;
+		json_decref(key);
+		if (!nodes[i].key)
+			nodes[i].key = strdup("");
+		if (!nodes[i].key) {
+			n = i;
+			break;
+		}
+	}
+	/* One node per (pid, program, arguments): the first record. */
+	qsort(nodes, n, sizeof(*nodes), by_pid_key_pos);
+	for (i = 0; i < n; i++) {
+		if (m && nodes[m - 1].pid == nodes[i].pid && !strcmp(nodes[m - 1].key, nodes[i].key)) {
+			free(nodes[i].key);
+			continue;
+		}
+		nodes[m++] = nodes[i];
+	}
+	for (i = 0; i < m; i++)
+		pids[i] = nodes[i].pid;
+	printf("process tree (%zu)\n", m);
+	/* Roots (parent not in the list) in the manifest's order, each with
+	 * its descendants found by binary search on the parent pid. */
+	qsort(nodes, m, sizeof(*nodes), by_ppid_pos);
+	{
+		size_t *order = calloc(m + 1, sizeof(*order));
+
+		for (i = 0; order && i < m; i++)
+			order[i] = i;
+		if (order)
+			qsort_r(order, m, sizeof(*order), by_node_pos, nodes);
+		for (i = 0; order && i < m; i++) {
+			struct tree_node *t = &nodes[order[i]];
+
+			if (!t->shown && !has_pid(pids, m, t->ppid))
+				print_node(nodes, m, t, 0);
+		}
+		free(order);
+	}
+	for (i = 0; i < m; i++)
+		free(nodes[i].key);
+	free(nodes);
+	free(pids);
 }
 
 static void print_statement(const json_t *stmt, int all)

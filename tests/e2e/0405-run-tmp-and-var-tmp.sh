@@ -1,7 +1,8 @@
 # /tmp and /var/tmp in the slave are writable, private to the build and
 # logged: a file the build writes in each is in the log under the path the
 # build used (tmp:/tmp/..., tmp:/var/tmp/...), with its digest, and nothing
-# reaches the host's own /tmp or /var/tmp.
+# reaches the host's own /tmp or /var/tmp.  provfs show lists each process
+# once, though each mount recorded the processes it saw.
 . "$(dirname "$0")/lib.sh"
 [ -d /var/tmp ] || exit 77
 mkdir -p "$T/ws"
@@ -20,4 +21,18 @@ print(" ".join(sorted("%s:%s:%s" % (o["mount"], o["path"], o.get("sha256", ""))
                       for o in json.load(sys.stdin)["outputs"] if o["mount"] == "tmp")))')
 want="tmp:/tmp/$name:$(echo in-tmp | sha256sum | cut -d' ' -f1) tmp:/var/tmp/$name:$(echo in-var-tmp | sha256sum | cut -d' ' -f1)"
 assert_eq "$want" "$outs" "tmp outputs in the log"
+
+# Each of the three mounts recorded the processes it saw; provfs show lists
+# each process (pid, program, arguments) once, and counts them so.
+"$PROVFS" show "$T/m.json" | sed -n '/^process tree/,/^[a-z]/p' | sed '1d;$d' >"$T/tree"
+[ -s "$T/tree" ] || fail "no process tree shown"
+dups=$(sed 's/^ *//' "$T/tree" | sort | uniq -d)
+[ -z "$dups" ] || fail "processes shown twice: $dups"
+assert_eq "process tree ($(wc -l <"$T/tree"))" "$("$PROVFS" show "$T/m.json" | grep '^process tree')" \
+	"the tree's count"
+records=$(python3 -c 'import base64, json, sys
+s = json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))
+b = [b for b in s["predicate"]["runDetails"]["byproducts"] if b["name"] == "process-tree"][0]
+print(len(b["annotations"]["processes"]))' "$T/m.json")
+[ "$records" -gt "$(wc -l <"$T/tree")" ] || fail "no process was recorded by two mounts ($records records)"
 exit 0
