@@ -128,6 +128,7 @@ struct fsd {
 	int fd_cache_max;      /* see FSD_FD_CACHE_MAX */
 	struct fsd_work *work;
 	struct fsd_seen *seen; /* dedup of stat/probe/readdir records */
+	int dont_mask;         /* FUSE_CAP_DONT_MASK: we apply the caller's umask */
 	int mount_fds[64];     /* known mount ids -> fd, see fsd_inode.c */
 	int mount_ids[64];
 	int n_mounts;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/fs.h>
+#include <sched.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -100,17 +101,21 @@ static void reply_entry_logged(fuse_req_t req, struct fsd *fs, struct fsd_inode 
 static void set_owner(fuse_req_t req, int pfd, const char *name, mode_t mode)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	struct stat pst;
+	struct stat pst, st;
 	gid_t gid = ctx->gid;
 
 	if (geteuid() != 0 || (ctx->uid == 0 && ctx->gid == 0))
 		return;
 	if (fstatat(pfd, "", &pst, AT_EMPTY_PATH) == 0 && (pst.st_mode & S_ISGID))
 		gid = pst.st_gid;
+	/* The mode as made (umask or default ACL applied), to put back. */
+	if ((mode & (S_ISUID | S_ISGID)) && !S_ISLNK(mode) &&
+	    fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		mode &= ~(S_ISUID | S_ISGID);
 	if (fchownat(pfd, name, ctx->uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
 		return;
 	if ((mode & (S_ISUID | S_ISGID)) && !S_ISLNK(mode))
-		fchmodat(pfd, name, mode & 07777, 0);
+		fchmodat(pfd, name, st.st_mode & 07777, 0);
 }
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
@@ -134,6 +139,16 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	 * kernel stops sending FLUSH, saving a round trip per close(). */
 	conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	/* POSIX ACLs as on the backing filesystem: the kernel enforces them
+	 * (reading system.posix_acl_access once per inode, only for callers
+	 * other than the owner), and new files get their parent's default
+	 * ACL instead of the umask (DONT_MASK: see caller_umask). */
+	if (conn->capable & FUSE_CAP_POSIX_ACL)
+		conn->want |= FUSE_CAP_POSIX_ACL;
+	if ((conn->capable & FUSE_CAP_DONT_MASK) && !fs->cfg.readonly) {
+		conn->want |= FUSE_CAP_DONT_MASK;
+		fs->dont_mask = 1;
+	}
 	/* Every change to the backing tree goes through this mount while it
 	 * serves a build, so the kernel's page cache stays valid: without
 	 * this, each getattr after a write (its mtime moved) would drop the
@@ -372,6 +387,36 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 	}
 }
 
+/* The caller's umask for a create.  With FUSE_CAP_DONT_MASK the kernel
+ * leaves it to us, so that the backing filesystem applies it as POSIX
+ * says: not where the parent directory has a default ACL, whose mask
+ * rules instead.  The daemon's umask is 0; a serving thread gets its own
+ * (unshare(CLONE_FS)) to hold a caller's for one call, given back by
+ * end_caller_umask.  Where that fails, the mode is masked here, as the
+ * kernel would have.  Returns 1 if a umask was set. */
+static int caller_umask(struct fsd *fs, fuse_req_t req, mode_t *mode)
+{
+	static __thread int own_fs; /* 1: unshared; -1: could not */
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+
+	if (!fs->dont_mask || !ctx)
+		return 0;
+	if (!own_fs)
+		own_fs = unshare(CLONE_FS) == 0 ? 1 : -1;
+	if (own_fs < 0) {
+		*mode &= ~ctx->umask;
+		return 0;
+	}
+	umask(ctx->umask);
+	return 1;
+}
+
+static void end_caller_umask(int set)
+{
+	if (set)
+		umask(0);
+}
+
 /* Runs a create-like call in parent; returns 0 or errno. */
 static int with_parent(struct fsd *fs, fuse_req_t req, struct fsd_inode *pin, const char *name,
 		       int (*fn)(int pfd, const char *name, void *arg), void *arg, mode_t mode)
@@ -424,7 +469,10 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	struct fsd *fs = fsd_of(req);
 	struct fsd_inode *pin = fsd_inode_get(fs, parent);
 	struct mknod_args a = {mode, rdev};
-	int err = with_parent(fs, req, pin, name, do_mknod, &a, mode);
+	int masked = caller_umask(fs, req, &a.mode);
+	int err = with_parent(fs, req, pin, name, do_mknod, &a, a.mode);
+
+	end_caller_umask(masked);
 
 	reply_entry_logged(req, fs, pin, name, ALOG_OP_MKNOD, NULL, mode, err);
 }
@@ -434,7 +482,10 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	struct fsd *fs = fsd_of(req);
 	struct fsd_inode *pin = fsd_inode_get(fs, parent);
 	struct mknod_args a = {mode, 0};
-	int err = with_parent(fs, req, pin, name, do_mkdir, &a, S_IFDIR | mode);
+	int masked = caller_umask(fs, req, &a.mode);
+	int err = with_parent(fs, req, pin, name, do_mkdir, &a, S_IFDIR | a.mode);
+
+	end_caller_umask(masked);
 
 	reply_entry_logged(req, fs, pin, name, ALOG_OP_MKDIR, NULL, mode, err);
 }
@@ -768,7 +819,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	struct fuse_entry_param e;
 	struct fsd_inode *in;
 	struct fsd_file *f;
-	int owned, pfd, fd, err = 0;
+	int owned, pfd, fd, err = 0, masked;
 
 	if (fs->cfg.readonly) {
 		fuse_reply_err(req, EROFS);
@@ -779,12 +830,14 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		fuse_reply_err(req, -pfd);
 		return;
 	}
+	masked = caller_umask(fs, req, &mode);
 	fd = openat(pfd, name,
 		    (fi->flags | O_CREAT | O_CLOEXEC) & ~(O_NOCTTY | O_DIRECT | FSD_FMODE_EXEC), mode);
 	if (fd < 0)
 		err = errno;
 	else
 		set_owner(req, pfd, name, S_IFREG | mode);
+	end_caller_umask(masked);
 	fsd_fd_put(pfd, owned);
 	if (!err)
 		err = -fsd_inode_lookup(fs, pin, name, &e);
