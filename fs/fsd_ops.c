@@ -683,13 +683,18 @@ static void start_passthrough(struct fsd *fs, fuse_ino_t ino, struct fsd_file *f
 	 * served by us, unless the inode's other opens pass through: then
 	 * the bits go now, as that write would clear them. */
 	f->pt_counted = 1;
-	if (fsd_pt_open(fs, in, f->fd, f->kill_setid) <= 0)
+	/* Nor an O_DIRECT open, where we can help it: the kernel opens its
+	 * own backing file with the caller's flags, and a later
+	 * fcntl(F_SETFL) that clears O_DIRECT does not reach that file, so
+	 * dd's unaligned last block (written after clearing it) failed with
+	 * EINVAL.  Served by us (direct_io), it is written as it comes. */
+	if (fsd_pt_open(fs, in, f->fd, f->kill_setid || (fi->flags & O_DIRECT)) <= 0)
 		return;
 	f->passthrough = 1;
 	if (f->kill_setid)
 		kill_setid(fs, ino, f);
 	/* The kernel refuses other open flags with passthrough; the backing
-	 * file honours O_DIRECT itself and has its own page cache. */
+	 * file has its own page cache. */
 	fi->direct_io = 0;
 	fi->keep_cache = 0;
 	if (f->writable) {
