@@ -198,8 +198,17 @@ struct tree_node {
 	const json_t *rec;
 	char *key;  /* exe and argv, to tell an exec's records apart */
 	size_t pos; /* in the manifest's list: the order shown */
+	int root;   /* its parent is not in the list */
 	int shown;
 };
+
+/* For bsearch of a pid among nodes sorted by pid. */
+static int pid_vs_node(const void *key, const void *node)
+{
+	json_int_t pid = *(const json_int_t *)key, other = ((const struct tree_node *)node)->pid;
+
+	return pid < other ? -1 : pid > other;
+}
 
 static int by_pid_key_pos(const void *a, const void *b)
 {
@@ -270,44 +279,21 @@ static void print_node(struct tree_node *kids, size_t n, struct tree_node *p, in
 	}
 }
 
-/* 1 if some node has this pid (nodes sorted by pid). */
-static int has_pid(const json_int_t *pids, size_t n, json_int_t pid)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (pids[mid] == pid)
-			return 1;
-		if (pids[mid] < pid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
-}
-
 static void print_process_tree(const json_t *byp)
 {
 	json_t *procs = json_get_array(json_get_object(find_named(byp, "process-tree"),
 						       "annotations"), "processes");
 	size_t n = json_array_size(procs), m = 0, i;
 	struct tree_node *nodes = calloc(n + 1, sizeof(*nodes));
-	json_int_t *pids = calloc(n + 1, sizeof(*pids));
 	json_t *p;
 
-	if (!nodes || !pids) {
+	if (!nodes) {
 		printf("process tree (%zu records)\n", n);
-		free(nodes);
-		free(pids);
 		return;
 	}
 	json_array_foreach(procs, i, p) {
-		json_t *key = json_pack("[OO]", json_object_get(p, "exe") ? json_object_get(p, "exe")
-									  : json_null(),
-					json_object_get(p, "argv") ? json_object_get(p, "argv")
-								   : json_null());
+		json_t *key = json_pack("[O?O?]", json_object_get(p, "exe"),
+					json_object_get(p, "argv"));
 
 		nodes[i].pid = json_integer_value(json_object_get(p, "pid"));
 		nodes[i].ppid = json_integer_value(json_object_get(p, "ppid"));
@@ -332,7 +318,7 @@ static void print_process_tree(const json_t *byp)
 		nodes[m++] = nodes[i];
 	}
 	for (i = 0; i < m; i++)
-		pids[i] = nodes[i].pid;
+		nodes[i].root = !bsearch(&nodes[i].ppid, nodes, m, sizeof(*nodes), pid_vs_node);
 	printf("process tree (%zu)\n", m);
 	/* Roots (parent not in the list) in the manifest's order, each with
 	 * its descendants found by binary search on the parent pid. */
@@ -347,7 +333,7 @@ static void print_process_tree(const json_t *byp)
 		for (i = 0; order && i < m; i++) {
 			struct tree_node *t = &nodes[order[i]];
 
-			if (!t->shown && !has_pid(pids, m, t->ppid))
+			if (!t->shown && t->root)
 				print_node(nodes, m, t, 0);
 		}
 		free(order);
@@ -355,7 +341,6 @@ static void print_process_tree(const json_t *byp)
 	for (i = 0; i < m; i++)
 		free(nodes[i].key);
 	free(nodes);
-	free(pids);
 }
 
 static void print_statement(const json_t *stmt, int all)
