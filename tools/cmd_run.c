@@ -88,8 +88,6 @@ struct run_state {
 	char key[PATH_MAX + 32];
 	char manifest[PATH_MAX + 192];
 	char env_digest[DIGEST_HEX_LEN + 1];
-	int capture_final; /* the workspace mount does not capture: attest
-			    * stores what the manifest names */
 };
 
 static const char *const mount_labels[3] = {"root", "workspace", "tmp"};
@@ -132,7 +130,7 @@ static int self_ok(pid_t pid)
 
 /* Mounts the root, the workspace and /tmp, the three at once (each mount
  * is a daemon that opens the store and the log before it is ready). */
-static int mount_all(struct run_state *s)
+static int mount_all(struct run_state *s, const struct run_opts *o)
 {
 	const char *backing[3] = {s->rootdir, s->workspace, s->tmpdir};
 	pid_t pid[3] = {-1, -1, -1};
@@ -154,7 +152,8 @@ static int mount_all(struct run_state *s)
 		args[n++] = (char *)mount_labels[which];
 		if (which == 0)
 			args[n++] = "--ro";
-		if (which != 1 || s->capture_final)
+		/* --capture final: attest stores what the manifest names. */
+		if (which != 1 || o->capture_final)
 			args[n++] = "--no-capture";
 		args[n++] = (char *)backing[which];
 		args[n++] = s->mnt[which];
@@ -174,15 +173,30 @@ static int mount_all(struct run_state *s)
 	return failed ? -1 : 0;
 }
 
-/* Unmounts whatever is mounted, the three at once.  Each umount reports
- * its own failed captures; a daemon that died is found in the log after. */
+/* Removes the mount points of run directory RUN_DIR/NAME, and it, where
+ * they are empty: rmdir leaves a mounted or non-empty one alone. */
+static void remove_mount_points(const char *name)
+{
+	char path[sizeof(RUN_DIR) + 2 * NAME_MAX + 8];
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), RUN_DIR "/%s/%s", name, mount_labels[i]);
+		rmdir(path);
+	}
+	snprintf(path, sizeof(path), RUN_DIR "/%s", name);
+	rmdir(path);
+}
+
+/* Unmounts whatever is mounted, the three at once, and removes the mount
+ * points.  The umounts are quiet: run reads each mount's end from the log
+ * after, and says once for the slave what went wrong (a daemon that died,
+ * outputs not captured). */
 static void unmount_all(struct run_state *s)
 {
+	char name[sizeof(s->id) + 8];
 	pid_t pid[3] = {-1, -1, -1};
 
 	for (int i = 0; i < 3; i++) {
-		/* run says itself what went wrong (a daemon that died,
-		 * outputs not captured), once, for the slave. */
 		char *args[] = {s->self, "umount", "--quiet", s->mnt[i], NULL};
 
 		if (s->mounted[i])
@@ -191,10 +205,11 @@ static void unmount_all(struct run_state *s)
 	for (int i = 0; i < 3; i++) {
 		if (!s->mounted[i])
 			continue;
-		self_ok(pid[i]); /* its status: reported by itself */
+		self_ok(pid[i]);
 		s->mounted[i] = 0;
-		rmdir(s->mnt[i]);
 	}
+	snprintf(name, sizeof(name), "run-%s", s->id);
+	remove_mount_points(name);
 }
 
 /* The mount points of runs killed before their teardown (their daemons
@@ -217,14 +232,8 @@ static void sweep_stale_runs(void)
 		if (strncmp(e->d_name, "run-", 4))
 			continue;
 		snprintf(path, sizeof(path), RUN_DIR "/%s", e->d_name);
-		if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || now - st.st_mtime < 600)
-			continue;
-		for (int i = 0; i < 3; i++) {
-			snprintf(path, sizeof(path), RUN_DIR "/%s/%s", e->d_name, mount_labels[i]);
-			rmdir(path);
-		}
-		snprintf(path, sizeof(path), RUN_DIR "/%s", e->d_name);
-		rmdir(path);
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && now - st.st_mtime >= 600)
+			remove_mount_points(e->d_name);
 	}
 	closedir(d);
 }
@@ -325,13 +334,11 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 				o->workspace ? o->workspace : ".", strerror(errno));
 	/* The build sees all of its workspace: a store inside it would show
 	 * it the signing key and every other build. */
-	{
-		if (path_is_under(s->store, s->workspace)) {
-			rmdir(s->store); /* only if we just made it, empty */
-			return cli_fail(CLI_USAGE, "the store '%s' lies inside the workspace '%s', where "
-					"the build could read its signing key: put it elsewhere "
-					"(--store or PROVFS_STORE)", s->store, s->workspace);
-		}
+	if (path_is_under(s->store, s->workspace)) {
+		rmdir(s->store); /* only if we just made it, empty */
+		return cli_fail(CLI_USAGE, "the store '%s' lies inside the workspace '%s', where "
+				"the build could read its signing key: put it elsewhere "
+				"(--store or PROVFS_STORE)", s->store, s->workspace);
 	}
 	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || read_full(fd, rnd, sizeof(rnd)) != sizeof(rnd))
@@ -459,7 +466,7 @@ static int attest(struct run_state *s, const struct run_opts *o, int status)
 	args[n++] = "--slave";
 	args[n++] = s->home[0] ? "home=empty" : "home=host";
 	args[n++] = "--slave";
-	args[n++] = s->capture_final ? "capture=final" : "capture=all";
+	args[n++] = o->capture_final ? "capture=final" : "capture=all";
 	args[n++] = "--";
 	for (size_t i = 0; i < argc; i++)
 		args[n++] = o->argv[i];
@@ -554,7 +561,6 @@ int cmd_run(int argc, char **argv)
 		free(s);
 		return ret == 1 ? CLI_OK : ret;
 	}
-	s->capture_final = o.capture_final;
 	ret = prepare(s, &o);
 	if (ret != 0) {
 		free(s);
@@ -564,7 +570,7 @@ int cmd_run(int argc, char **argv)
 	progress(&o, "build %s: mounting the environment and workspace", s->id);
 	cli_phase("run", "start");
 	catch_terminate();
-	if (mount_all(s) < 0) {
+	if (mount_all(s, &o) < 0) {
 		unmount_all(s);
 		free(s);
 		return cli_fail(CLI_USAGE, "cannot set up the slave's mounts (see above)");
@@ -616,12 +622,6 @@ int cmd_run(int argc, char **argv)
 				 "access log, and so the manifest, may lack its last accesses",
 				 mount_labels[i]);
 		}
-	}
-	{
-		char parent[PATH_MAX + 16];
-
-		snprintf(parent, sizeof(parent), RUN_DIR "/run-%s", s->id);
-		rmdir(parent);
 	}
 	if (ret < 0 && status >= 125 && status != 126 && status != 127) {
 		cli_fail(CLI_USAGE, "cannot start the build slave: %s", err);
