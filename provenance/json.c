@@ -108,6 +108,79 @@ int json_dump_deterministic(const json_t *value, char **out, size_t *len)
 	return 0;
 }
 
+json_t *json_percent_string(const char *s)
+{
+	char *buf = malloc(3 * strlen(s) + 1), *p = buf;
+	json_t *v;
+
+	if (!buf)
+		return NULL;
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (*c == '%' || *c >= 0x80)
+			p += sprintf(p, "%%%02X", *c);
+		else
+			*p++ = (char)*c;
+	}
+	*p = '\0';
+	v = json_string(buf);
+	free(buf);
+	return v;
+}
+
+json_t *json_text(const char *s, int *encoded)
+{
+	json_t *v = json_string(s);
+
+	*encoded = v == NULL;
+	return v ? v : json_percent_string(s);
+}
+
+int json_note_encoded(json_t **enc, const char *base, const char *key)
+{
+	size_t n = strlen(base), k = strlen(key);
+	char *ptr = malloc(n + 2 * k + 2), *p;
+	int ret;
+
+	if (!ptr)
+		return -ENOMEM;
+	p = ptr + n;
+	memcpy(ptr, base, n);
+	*p++ = '/';
+	for (const char *c = key; *c; c++) {
+		if (*c == '~' || *c == '/') {
+			*p++ = '~';
+			*p++ = *c == '~' ? '0' : '1';
+		} else {
+			*p++ = *c;
+		}
+	}
+	*p = '\0';
+	if (!*enc)
+		*enc = json_array();
+	ret = *enc && !json_array_append_new(*enc, json_string(ptr)) ? 0 : -ENOMEM;
+	free(ptr);
+	return ret;
+}
+
+int json_set_text(json_t *obj, const char *key, const char *s)
+{
+	int encoded;
+	json_t *v = json_text(s ? s : "", &encoded), *enc;
+
+	if (!v || json_object_set_new(obj, key, v))
+		return -ENOMEM;
+	if (!encoded)
+		return 0;
+	enc = json_object_get(obj, "percentEncoded");
+	if (enc)
+		return json_note_encoded(&enc, "", key);
+	if (json_note_encoded(&enc, "", key)) {
+		json_decref(enc);
+		return -ENOMEM;
+	}
+	return json_object_set_new(obj, "percentEncoded", enc) ? -ENOMEM : 0;
+}
+
 const char *json_get_string(const json_t *obj, const char *key)
 {
 	json_t *v = json_object_get(obj, key);

@@ -41,6 +41,25 @@ int json_check_deterministic(const json_t *value);
  * failure. */
 int json_dump_deterministic(const json_t *value, char **out, size_t *len);
 
+/* Text from outside (a file name, an argument, a variable) as a JSON
+ * string.  JSON strings are UTF-8; text that is not (a Latin-1 file name)
+ * is written with '%' and every byte of 0x80 and above as %XX, and
+ * *encoded is set to 1 (else 0), so the caller can say so beside it.
+ * json_percent_string encodes whatever s is.  NULL on ENOMEM. */
+json_t *json_text(const char *s, int *encoded);
+json_t *json_percent_string(const char *s);
+
+/* Appends to *enc (an array, made on first use) the JSON pointer (RFC
+ * 6901) of member key of the object at pointer base ("" for the object
+ * itself): base "/command", key "2" gives "/command/2".  -ENOMEM on
+ * failure. */
+int json_note_encoded(json_t **enc, const char *base, const char *key);
+
+/* Sets obj's member key to json_text(s) (NULL s: ""); if it had to be
+ * encoded, appends "/key" (a JSON pointer, RFC 6901) to obj's
+ * "percentEncoded" array.  -ENOMEM on failure. */
+int json_set_text(json_t *obj, const char *key, const char *s);
+
 /* Small typed getters that return NULL/-1 when the member is missing or of
  * another type, so callers can check shape in one line. */
 const char *json_get_string(const json_t *obj, const char *key);

@@ -27,38 +27,6 @@ int statement_name_is_secret(const char *name)
 
 /* ---- small builders that fail by returning NULL (out of memory) ---- */
 
-/* A JSON string of s, or, if s is not valid UTF-8, of s with the invalid
- * bytes and '%' as %XX (*encoded set to 1). */
-static json_t *path_string(const char *s, int *encoded)
-{
-	json_t *v = json_string(s);
-	char *buf, *p;
-
-	*encoded = 0;
-	if (v)
-		return v;
-	buf = malloc(3 * strlen(s) + 1);
-	if (!buf)
-		return NULL;
-	p = buf;
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		if (*c == '%' || *c >= 0x80)
-			p += sprintf(p, "%%%02X", *c);
-		else
-			*p++ = (char)*c;
-	}
-	*p = '\0';
-	v = json_string(buf);
-	free(buf);
-	*encoded = 1;
-	return v;
-}
-
-static json_t *digest_object(const char *hex)
-{
-	return json_pack("{ss}", "sha256", hex);
-}
-
 /* Adds key: value to obj, consuming value; -ENOMEM if value is NULL. */
 static int put(json_t *obj, const char *key, json_t *value)
 {
@@ -72,6 +40,57 @@ static int append(json_t *arr, json_t *value)
 	if (!value || json_array_append_new(arr, value))
 		return -ENOMEM;
 	return 0;
+}
+
+/* A given identifier (builder id, invocation id) as a JSON string; one
+ * that is not valid UTF-8 is percent-encoded, as a URI would be. */
+static json_t *uri_string(const char *s)
+{
+	int encoded;
+
+	return json_text(s, &encoded);
+}
+
+/* A command word, directory, variable or process field as a JSON string.
+ * Text that is not valid UTF-8 (a name from a Latin-1 file system, an
+ * argument in another locale) is percent-encoded as names are, and noted
+ * in *enc as member key of base (see json_note_encoded); the object that
+ * holds it lists *enc as "percentEncoded".  NULL on ENOMEM. */
+static json_t *text_at(const char *s, json_t **enc, const char *base, const char *key)
+{
+	int encoded;
+	json_t *v = json_text(s ? s : "", &encoded);
+
+	if (v && encoded && json_note_encoded(enc, base, key)) {
+		json_decref(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* Adds "percentEncoded": enc to obj if anything was encoded; consumes
+ * enc, also when ret (an earlier failure) is already set. */
+static int put_encoded(int ret, json_t *obj, json_t *enc)
+{
+	if (ret || !enc) {
+		json_decref(enc);
+		return ret;
+	}
+	return put(obj, "percentEncoded", enc);
+}
+
+static int is_utf8(const char *s)
+{
+	json_t *v = json_string(s);
+	int ok = v != NULL;
+
+	json_decref(v);
+	return ok;
+}
+
+static json_t *digest_object(const char *hex)
+{
+	return json_pack("{ss}", "sha256", hex);
 }
 
 /* How a logged path is named: an absolute path inside a read-only
@@ -104,7 +123,7 @@ static json_t *file_descriptor(const struct alog_summary *s, const struct alog_f
 
 	if (!d || !ann)
 		goto fail;
-	ret = put(d, "name", path_string(display_path(f->path, m && m->readonly), &encoded));
+	ret = put(d, "name", json_text(display_path(f->path, m && m->readonly), &encoded));
 	if (!ret && f->digest[0])
 		ret = put(d, "digest", digest_object(f->digest));
 	else if (!ret)
@@ -125,7 +144,7 @@ static json_t *file_descriptor(const struct alog_summary *s, const struct alog_f
 		/* A descriptor needs a uri, digest or content. */
 		if (asprintf(&uri, "file://%s", f->path) < 0)
 			goto fail;
-		ret = put(d, "uri", path_string(uri, &encoded));
+		ret = put(d, "uri", json_text(uri, &encoded));
 		free(uri);
 	}
 	if (ret)
@@ -194,8 +213,11 @@ static json_t *environment_descriptor(const struct statement_params *p)
 		ret = put(d, "digest", digest_object(p->env_digest));
 	if (!ret && asprintf(&uri, "file://%s", p->env_root ? p->env_root : "/") < 0)
 		goto fail;
-	if (!ret)
-		ret = put(d, "uri", json_string(uri));
+	if (!ret) {
+		int encoded;
+
+		ret = put(d, "uri", json_text(uri, &encoded));
+	}
 	free(uri);
 	if (!ret && f) {
 		ret = put(ann, "osRelease", json_pack("{ss ss ss}", "id", or_empty(f->os_id),
@@ -263,15 +285,19 @@ static json_t *process_argv(const struct alog_proc_row *proc)
 static json_t *external_parameters(const struct statement_params *p)
 {
 	const struct alog_proc_row *first = p->summary->n_procs ? &p->summary->procs[0] : NULL;
-	json_t *cmd;
+	json_t *cmd, *out, *enc = NULL;
 	const char *cwd = p->cwd;
+	int ret;
 
 	if (p->command) {
 		cmd = json_array();
 		for (size_t i = 0; cmd && i < p->n_command; i++) {
-			if (json_array_append_new(cmd, json_string(p->command[i]))) {
+			char idx[24];
+
+			snprintf(idx, sizeof(idx), "%zu", i);
+			if (append(cmd, text_at(p->command[i], &enc, "/command", idx))) {
 				json_decref(cmd);
-				return NULL;
+				cmd = NULL;
 			}
 		}
 	} else if (first) {
@@ -281,26 +307,46 @@ static json_t *external_parameters(const struct statement_params *p)
 	}
 	if (!cwd)
 		cwd = first && first->cwd ? first->cwd : "";
-	return cmd ? json_pack("{so ss}", "command", cmd, "workingDirectory", cwd) : NULL;
+	out = json_object();
+	ret = !out || put(out, "command", cmd) ||
+	      put(out, "workingDirectory", text_at(cwd, &enc, "", "workingDirectory"));
+	if (put_encoded(ret, out, enc)) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
 }
 
 /* An object of "NAME=VALUE" strings (others skipped); with mask, values of
- * secret-looking names are STATEMENT_MASK.  NULL on ENOMEM. */
-static json_t *kv_object(const char *const *kvs, size_t n, int mask)
+ * secret-looking names are STATEMENT_MASK.  A name that is not valid UTF-8
+ * is percent-encoded, and so is its value; either is noted in *enc under
+ * base (see text_at).  NULL on ENOMEM. */
+static json_t *kv_object(const char *const *kvs, size_t n, int mask, json_t **enc,
+			 const char *base)
 {
 	json_t *obj = json_object();
 
 	for (size_t i = 0; obj && i < n; i++) {
 		const char *kv = kvs[i], *eq = strchr(kv, '=');
+		const char *value;
+		json_t *key = NULL, *v = NULL;
 		char *name;
-		int ret;
+		int ret = -ENOMEM;
 
 		if (!eq || eq == kv)
 			continue;
 		name = strndup(kv, (size_t)(eq - kv));
-		ret = name ? put(obj, name, json_string(mask && statement_name_is_secret(name)
-							      ? STATEMENT_MASK : eq + 1))
-			   : -ENOMEM;
+		value = name && mask && statement_name_is_secret(name) ? STATEMENT_MASK : eq + 1;
+		if (name && !is_utf8(name)) {
+			key = json_percent_string(name);
+			v = json_percent_string(value);
+			if (key && v && !json_note_encoded(enc, base, json_string_value(key)))
+				ret = put(obj, json_string_value(key), json_incref(v));
+		} else if (name) {
+			ret = put(obj, name, text_at(value, enc, base, name));
+		}
+		json_decref(key);
+		json_decref(v);
 		free(name);
 		if (ret) {
 			json_decref(obj);
@@ -312,11 +358,15 @@ static json_t *kv_object(const char *const *kvs, size_t n, int mask)
 
 static json_t *internal_parameters(const struct statement_params *p)
 {
-	json_t *out = json_object();
+	json_t *out = json_object(), *enc = NULL;
+	int ret;
 
-	if (!out || put(out, "environment", kv_object(p->environment, p->n_environment, 1)) ||
-	    (p->driver && put(out, "driver", json_string(p->driver))) ||
-	    (p->n_slave && put(out, "slave", kv_object(p->slave, p->n_slave, 0)))) {
+	ret = !out ||
+	      put(out, "environment",
+		  kv_object(p->environment, p->n_environment, 1, &enc, "/environment")) ||
+	      (p->driver && put(out, "driver", json_string(p->driver))) ||
+	      (p->n_slave && put(out, "slave", kv_object(p->slave, p->n_slave, 0, &enc, "/slave")));
+	if (put_encoded(ret, out, enc)) {
 		json_decref(out);
 		return NULL;
 	}
@@ -330,13 +380,15 @@ static json_t *process_tree(const struct alog_summary *s)
 	for (size_t i = 0; procs && i < s->n_procs; i++) {
 		const struct alog_proc_row *r = &s->procs[i];
 		json_t *argv = process_argv(r);
-		json_t *item = argv ? json_pack("{sI sI sI ss so ss sI}", "id", (json_int_t)r->id,
+		json_t *item = argv ? json_pack("{sI sI sI so sI}", "id", (json_int_t)r->id,
 				"pid", (json_int_t)r->pid, "ppid", (json_int_t)r->ppid,
-				"exe", r->exe ? r->exe : "", "argv", argv,
-				"cwd", r->cwd ? r->cwd : "", "accesses", (json_int_t)r->accesses) : NULL;
+				"argv", argv, "accesses", (json_int_t)r->accesses) : NULL;
 
-		if (item && r->mount)
-			json_object_set_new(item, "mount", json_string(r->mount));
+		if (!item || json_set_text(item, "exe", r->exe) || json_set_text(item, "cwd", r->cwd) ||
+		    (r->mount && json_set_text(item, "mount", r->mount))) {
+			json_decref(item);
+			item = NULL;
+		}
 		if (append(procs, item)) {
 			json_decref(procs);
 			return NULL;
@@ -352,15 +404,19 @@ static json_t *mount_list(const struct alog_summary *s)
 
 	for (size_t i = 0; mounts && i < s->n_mounts; i++) {
 		const struct alog_mount_row *m = &s->mounts[i];
-
-		if (append(mounts, json_pack("{ss ss ss sI ss sI}", "label", m->label ? m->label : "",
-				"backing", m->backing ? m->backing : "",
-				"mountpoint", m->mountpoint ? m->mountpoint : "",
-				"readonly", (json_int_t)m->readonly, "status",
+		json_t *item = json_pack("{sI ss sI}", "readonly", (json_int_t)m->readonly, "status",
 				/* No finish time: the daemon never closed its log
 				 * (killed), so the log may lack its last accesses. */
 				m->finished_ns <= 0 ? "unfinished" : m->status ? m->status : "",
-				"captureErrors", (json_int_t)m->capture_errors))) {
+				"captureErrors", (json_int_t)m->capture_errors);
+
+		if (!item || json_set_text(item, "label", m->label) ||
+		    json_set_text(item, "backing", m->backing) ||
+		    json_set_text(item, "mountpoint", m->mountpoint)) {
+			json_decref(item);
+			item = NULL;
+		}
+		if (append(mounts, item)) {
 			json_decref(mounts);
 			return NULL;
 		}
@@ -370,20 +426,28 @@ static json_t *mount_list(const struct alog_summary *s)
 
 static json_t *probe_list(const struct alog_summary *s)
 {
-	json_t *paths = json_array();
+	json_t *paths = json_array(), *ann = json_object(), *enc = NULL;
+	int ret = paths && ann ? 0 : -ENOMEM;
 
-	for (size_t i = 0; paths && i < s->n_probes; i++) {
+	for (size_t i = 0; !ret && i < s->n_probes; i++) {
 		const struct alog_mount_row *m = find_mount(s, s->probes[i].mount);
-		int encoded;
+		char idx[24];
 
-		if (append(paths, path_string(display_path(s->probes[i].path, m && m->readonly),
-					      &encoded))) {
-			json_decref(paths);
-			return NULL;
-		}
+		snprintf(idx, sizeof(idx), "%zu", i);
+		ret = append(paths, text_at(display_path(s->probes[i].path, m && m->readonly), &enc,
+					    "/paths", idx));
 	}
-	return paths ? json_pack("{ss ss s{so}}", "name", "missing-paths", "uri",
-				 "urn:provfs:missing-paths", "annotations", "paths", paths) : NULL;
+	if (!ret) {
+		ret = put(ann, "paths", paths);
+		paths = NULL;
+	}
+	if (put_encoded(ret, ann, enc)) {
+		json_decref(paths);
+		json_decref(ann);
+		return NULL;
+	}
+	return json_pack("{ss ss so}", "name", "missing-paths", "uri", "urn:provfs:missing-paths",
+			 "annotations", ann);
 }
 
 static json_t *byproducts(const struct statement_params *p)
@@ -417,8 +481,8 @@ static json_t *metadata(const struct statement_params *p)
 	int64_t started = 0, finished = 0;
 	int all_finished = s->n_mounts > 0;
 	char text[32];
-	json_t *md = json_pack("{ss}", "invocationId",
-			       p->invocation_id ? p->invocation_id : p->log_digest);
+	json_t *md = json_pack("{so}", "invocationId",
+			       uri_string(p->invocation_id ? p->invocation_id : p->log_digest));
 
 	for (size_t i = 0; i < s->n_mounts; i++) {
 		const struct alog_mount_row *m = &s->mounts[i];
@@ -481,7 +545,7 @@ int statement_build(const struct statement_params *p, json_t **out, size_t *skip
 			return -ENOMEM;
 		}
 	}
-	stmt = json_pack("{ss so ss s{s{ss so so so} s{s{ss s{ss}} so so}}}",
+	stmt = json_pack("{ss so ss s{s{ss so so so} s{s{so s{ss}} so so}}}",
 			 "_type", STATEMENT_TYPE, "subject", subj,
 			 "predicateType", STATEMENT_PREDICATE_SLSA, "predicate",
 			 "buildDefinition", "buildType", STATEMENT_BUILD_TYPE,
@@ -489,7 +553,7 @@ int statement_build(const struct statement_params *p, json_t **out, size_t *skip
 			 "internalParameters", internal_parameters(p),
 			 "resolvedDependencies", resolved_dependencies(p),
 			 "runDetails", "builder", "id",
-			 p->builder_id ? p->builder_id : STATEMENT_DEFAULT_BUILDER,
+			 uri_string(p->builder_id ? p->builder_id : STATEMENT_DEFAULT_BUILDER),
 			 "version", "provfs", PROVFS_VERSION,
 			 "metadata", metadata(p), "byproducts", byproducts(p));
 	if (!stmt)

@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "digest.h"
 #include "envfacts.h"
+#include "json.h"
 #include "manifest.h"
 #include "sign.h"
 #include "statement.h"
@@ -503,13 +504,13 @@ static int print_summary(const struct attest_state *st, const char *log_hex, siz
 	const char *out = st->o.out && strcmp(st->o.out, "-") ? st->o.out : NULL;
 
 	if (st->o.json && out) {
-		json_t *j = json_pack("{ss ss ss sI sI sI sI}", "manifest", out, "keyid",
+		json_t *j = json_pack("{ss ss sI sI sI sI}", "keyid",
 				      sign_key_id(st->keys[0]), "accessLog", log_hex,
 				      "subjects", (json_int_t)n_subjects,
 				      "inputs", (json_int_t)st->sum.n_inputs,
 				      "stored", (json_int_t)stored, "notStored", (json_int_t)missing);
 
-		if (j)
+		if (j && !json_set_text(j, "manifest", out))
 			json_dumpf(j, stdout, JSON_SORT_KEYS | JSON_COMPACT);
 		putchar('\n');
 		json_decref(j);

@@ -8,6 +8,7 @@
 
 #include "accesslog.h"
 #include "cli.h"
+#include "json.h"
 #include "util.h"
 
 static const char log_usage[] =
@@ -24,15 +25,28 @@ static const char log_usage[] =
 	"  --all      list every probe and process (the text form shortens long lists)\n"
 	"  -h, --help show this help\n";
 
+/* Appends o to arr, consuming it; -1 if o is NULL or on ENOMEM. */
+static int add(json_t *arr, json_t *o)
+{
+	return o ? json_array_append_new(arr, o) : -1;
+}
+
+/* Names from the log (paths, programs, directories) are set with
+ * json_set_text: one that is not UTF-8 is percent-encoded and listed in
+ * the object's "percentEncoded", rather than dropped. */
 static json_t *files_json(const struct alog_file *f, size_t n, int with_digest)
 {
 	json_t *arr = json_array();
 
-	for (size_t i = 0; i < n; i++) {
-		json_t *o = json_pack("{s:s, s:s, s:I}", "mount", f[i].mount, "path", f[i].path,
-				      "process", (json_int_t)f[i].process);
+	for (size_t i = 0; arr && i < n; i++) {
+		json_t *o = json_pack("{s:I}", "process", (json_int_t)f[i].process);
 
-		if (with_digest) {
+		if (o && (json_set_text(o, "mount", f[i].mount) ||
+			  json_set_text(o, "path", f[i].path))) {
+			json_decref(o);
+			o = NULL;
+		}
+		if (o && with_digest) {
 			if (f[i].digest[0])
 				json_object_set_new(o, "sha256", json_string(f[i].digest));
 			if (f[i].size >= 0)
@@ -40,55 +54,93 @@ static json_t *files_json(const struct alog_file *f, size_t n, int with_digest)
 			if (f[i].exec)
 				json_object_set_new(o, "exec", json_true());
 		}
-		json_array_append_new(arr, o);
+		if (add(arr, o)) {
+			json_decref(arr);
+			arr = NULL;
+		}
 	}
 	return arr;
 }
 
+static json_t *mounts_json(const struct alog_summary *s)
+{
+	json_t *mounts = json_array();
+
+	for (size_t i = 0; mounts && i < s->n_mounts; i++) {
+		const struct alog_mount_row *m = &s->mounts[i];
+		json_t *o = json_pack("{s:I, s:b, s:I, s:I, s:I, s:s}", "id", (json_int_t)m->id,
+			"readonly", m->readonly, "started_ns", (json_int_t)m->started_ns,
+			"finished_ns", (json_int_t)m->finished_ns,
+			"capture_errors", (json_int_t)m->capture_errors,
+			"status", m->status ? m->status : "");
+
+		if (o && (json_set_text(o, "label", m->label) ||
+			  json_set_text(o, "backing", m->backing) ||
+			  json_set_text(o, "mountpoint", m->mountpoint))) {
+			json_decref(o);
+			o = NULL;
+		}
+		if (add(mounts, o)) {
+			json_decref(mounts);
+			mounts = NULL;
+		}
+	}
+	return mounts;
+}
+
+static json_t *procs_json(const struct alog_summary *s)
+{
+	json_t *procs = json_array();
+
+	for (size_t i = 0; procs && i < s->n_procs; i++) {
+		const struct alog_proc_row *p = &s->procs[i];
+		json_t *argv = p->argv_json ? json_loads(p->argv_json, 0, NULL) : NULL;
+		json_t *o = json_pack("{s:I, s:i, s:i, s:o, s:I, s:I}", "id", (json_int_t)p->id,
+			"pid", (int)p->pid, "ppid", (int)p->ppid, "argv", argv ? argv : json_array(),
+			"start_ns", (json_int_t)p->start_ns, "accesses", (json_int_t)p->accesses);
+
+		if (o && (json_set_text(o, "exe", p->exe) || json_set_text(o, "cwd", p->cwd) ||
+			  json_set_text(o, "mount", p->mount))) {
+			json_decref(o);
+			o = NULL;
+		}
+		if (add(procs, o)) {
+			json_decref(procs);
+			procs = NULL;
+		}
+	}
+	return procs;
+}
+
+static json_t *failed_json(const struct alog_summary *s)
+{
+	json_t *failed = files_json(s->failed_captures, s->n_failed_captures, 0), *o;
+	size_t i;
+
+	json_array_foreach(failed, i, o) {
+		int err = s->failed_captures[i].error;
+
+		if (json_object_set_new(o, "errno", json_integer(err)) ||
+		    json_object_set_new(o, "error", json_string(strerror(err)))) {
+			json_decref(failed);
+			return NULL;
+		}
+	}
+	return failed;
+}
+
 static int print_json(const char *path, const struct alog_summary *s)
 {
-	json_t *root = json_object(), *mounts = json_array(), *procs = json_array();
-	char *text;
+	json_t *root = json_pack("{s:o*, s:o*, s:o*, s:o*, s:o*, s:o*, s:I}",
+		"mounts", mounts_json(s), "inputs", files_json(s->inputs, s->n_inputs, 1),
+		"outputs", files_json(s->outputs, s->n_outputs, 1),
+		"probes", files_json(s->probes, s->n_probes, 0), "failed_captures", failed_json(s),
+		"processes", procs_json(s), "accesses", (json_int_t)s->n_accesses);
+	char *text = NULL;
 
-	for (size_t i = 0; i < s->n_mounts; i++) {
-		const struct alog_mount_row *m = &s->mounts[i];
-
-		json_array_append_new(mounts, json_pack("{s:I, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:s}",
-			"id", (json_int_t)m->id, "label", m->label, "backing", m->backing,
-			"mountpoint", m->mountpoint, "readonly", m->readonly,
-			"started_ns", (json_int_t)m->started_ns, "finished_ns", (json_int_t)m->finished_ns,
-			"capture_errors", (json_int_t)m->capture_errors, "status", m->status));
-	}
-	for (size_t i = 0; i < s->n_procs; i++) {
-		const struct alog_proc_row *p = &s->procs[i];
-		json_t *argv = json_loads(p->argv_json, 0, NULL);
-
-		json_array_append_new(procs, json_pack("{s:I, s:i, s:i, s:s, s:o, s:s, s:I, s:s, s:I}",
-			"id", (json_int_t)p->id, "pid", (int)p->pid, "ppid", (int)p->ppid,
-			"exe", p->exe, "argv", argv ? argv : json_array(), "cwd", p->cwd,
-			"start_ns", (json_int_t)p->start_ns, "mount", p->mount,
-			"accesses", (json_int_t)p->accesses));
-	}
-	json_object_set_new(root, "log", json_string(path));
-	json_object_set_new(root, "mounts", mounts);
-	json_object_set_new(root, "inputs", files_json(s->inputs, s->n_inputs, 1));
-	json_object_set_new(root, "outputs", files_json(s->outputs, s->n_outputs, 1));
-	json_object_set_new(root, "probes", files_json(s->probes, s->n_probes, 0));
-	{
-		json_t *failed = json_array();
-
-		for (size_t i = 0; i < s->n_failed_captures; i++) {
-			const struct alog_file *f = &s->failed_captures[i];
-
-			json_array_append_new(failed, json_pack("{s:s, s:s, s:I, s:i, s:s}",
-				"mount", f->mount, "path", f->path, "process", (json_int_t)f->process,
-				"errno", f->error, "error", strerror(f->error)));
-		}
-		json_object_set_new(root, "failed_captures", failed);
-	}
-	json_object_set_new(root, "processes", procs);
-	json_object_set_new(root, "accesses", json_integer(s->n_accesses));
-	text = json_dumps(root, JSON_SORT_KEYS | JSON_INDENT(2));
+	/* A part that failed (ENOMEM) is left out by o*: check they all came. */
+	if (root && json_object_size(root) == 7 && !json_set_text(root, "log", path))
+		text = json_dumps(root, JSON_SORT_KEYS | JSON_INDENT(2));
 	json_decref(root);
 	if (!text)
 		return cli_fail(CLI_USAGE, "out of memory");

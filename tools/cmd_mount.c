@@ -19,6 +19,7 @@
 #include "accesslog.h"
 #include "cli.h"
 #include "fsd.h"
+#include "json.h"
 #include "mountstate.h"
 #include "util.h"
 
@@ -58,6 +59,19 @@ static const char mount_usage[] =
 	"  -d, --debug      print every FUSE request (implies --foreground)\n"
 	"  --json           print the mount's details as JSON\n"
 	"  -h, --help       show this help\n";
+
+/* Prints o (consumed) for --json, unless building it failed. */
+static void print_json(json_t *o, int failed)
+{
+	char *text = o && !failed ? json_dumps(o, JSON_SORT_KEYS | JSON_INDENT(2)) : NULL;
+
+	if (text)
+		puts(text);
+	else
+		cli_warn("out of memory for the --json summary");
+	free(text);
+	json_decref(o);
+}
 
 static int wait_ready(int fd, char *msg, size_t len)
 {
@@ -283,14 +297,13 @@ int cmd_mount(int argc, char **argv)
 		close(pipefd[0]);
 	}
 	if (json) {
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s?, s:i, s:b}", "backing", backing,
-				      "mountpoint", mp, "log", log_path, "store", cfg.store,
-				      "pid", (int)pid, "readonly", cfg.readonly);
-		char *s = json_dumps(o, JSON_SORT_KEYS | JSON_INDENT(2));
+		json_t *o = json_pack("{s:n, s:i, s:b}", "store", "pid", (int)pid, "readonly",
+				      cfg.readonly);
 
-		puts(s);
-		free(s);
-		json_decref(o);
+		print_json(o, json_set_text(o, "backing", backing) ||
+				      json_set_text(o, "mountpoint", mp) ||
+				      json_set_text(o, "log", log_path) ||
+				      (cfg.store && json_set_text(o, "store", cfg.store)));
 	} else {
 		printf("provfs: mounted '%s' on '%s'%s\n  access log: %s\n", backing, mp,
 		       cfg.readonly ? " (read-only)" : "", log_path);
@@ -423,14 +436,11 @@ int cmd_umount(int argc, char **argv)
 		rc = CLI_FAILED;
 	}
 	if (json) {
-		json_t *o = json_pack("{s:s, s:s?, s:I, s:b}", "mountpoint", mp, "log", log_path,
-				      "capture_errors", (json_int_t)capture_errors, "daemon_died",
-				      died);
-		char *s = json_dumps(o, JSON_SORT_KEYS | JSON_INDENT(2));
+		json_t *o = json_pack("{s:n, s:I, s:b}", "log", "capture_errors",
+				      (json_int_t)capture_errors, "daemon_died", died);
 
-		puts(s);
-		free(s);
-		json_decref(o);
+		print_json(o, json_set_text(o, "mountpoint", mp) ||
+				      (log_path && json_set_text(o, "log", log_path)));
 	}
 	free(mp);
 	free(log_path);

@@ -22,6 +22,7 @@
 #include "accesslog.h"
 #include "cli.h"
 #include "envstore.h"
+#include "json.h"
 #include "sandbox.h"
 #include "util.h"
 
@@ -644,15 +645,19 @@ int cmd_run(int argc, char **argv)
 		cli_warn("some outputs could not be captured into the store; see 'provfs log %s'",
 			 s->log);
 	if (o.json) {
-		json_t *j = json_pack("{s:s, s:i, s:s?, s:s, s:s, s:s, s:b, s:b}", "build", s->id,
+		json_t *j = json_pack("{s:s, s:i, s:n, s:s, s:b, s:b}", "build", s->id,
 				      "exit_status", status, "manifest",
-				      manifest_ok ? s->manifest : NULL, "log", s->log,
 				      "environment", s->env_digest[0] ? s->env_digest : "host",
-				      "workdir", s->workdir, "capture_errors", outputs_missing,
-				      "daemon_died", died);
-		char *text = json_dumps(j, JSON_SORT_KEYS | JSON_INDENT(2));
+				      "capture_errors", outputs_missing, "daemon_died", died);
+		char *text = NULL;
 
-		puts(text);
+		if (j && (!manifest_ok || !json_set_text(j, "manifest", s->manifest)) &&
+		    !json_set_text(j, "log", s->log) && !json_set_text(j, "workdir", s->workdir))
+			text = json_dumps(j, JSON_SORT_KEYS | JSON_INDENT(2));
+		if (text)
+			puts(text);
+		else
+			cli_warn("out of memory for the --json summary");
 		free(text);
 		json_decref(j);
 	} else if (!o.quiet) {

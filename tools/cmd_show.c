@@ -427,7 +427,7 @@ static int show_json(const char *manifest, struct show_cli *s)
 
 	for (size_t i = 0; i < s->env.n_sigs; i++)
 		json_array_append_new(sigs, json_pack("{ss}", "keyid", s->env.sigs[i].keyid));
-	json_object_set_new(o, "manifest", json_string(manifest));
+	json_set_text(o, "manifest", manifest);
 	json_object_set_new(o, "signatures", sigs);
 	json_object_set_new(o, "verified", s->have_report ? json_boolean(s->report.verified) : json_null());
 	json_object_set(o, "statement", s->stmt);

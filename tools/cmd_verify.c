@@ -12,6 +12,7 @@
 #include "cas.h"
 #include "cli.h"
 #include "dsse.h"
+#include "json.h"
 #include "manifest.h"
 #include "sign.h"
 #include "util.h"
@@ -95,11 +96,14 @@ static void print_json(const char *manifest, const struct verify_report *r, size
 {
 	json_t *o = json_object(), *problems = json_array(), *signers = json_array();
 
-	for (size_t i = 0; i < r->n_problems; i++)
-		json_array_append_new(problems, json_string(r->problems[i]));
+	for (size_t i = 0; i < r->n_problems; i++) {
+		int encoded; /* a message naming a file that is not UTF-8 */
+
+		json_array_append_new(problems, json_text(r->problems[i], &encoded));
+	}
 	for (size_t i = 0; i < r->n_signers; i++)
 		json_array_append_new(signers, json_string(r->signer_keyids[i]));
-	json_object_set_new(o, "manifest", json_string(manifest));
+	json_set_text(o, "manifest", manifest);
 	json_object_set_new(o, "verified", json_boolean(r->verified));
 	json_object_set_new(o, "problems", problems);
 	json_object_set_new(o, "signers", signers);

@@ -17,6 +17,7 @@
 #include "cas.h"
 #include "cli.h"
 #include "digest.h"
+#include "json.h"
 #include "util.h"
 
 static int run_argv(char *const argv[])
@@ -45,11 +46,13 @@ int envstore_write_meta(const char *store, const char *hex, const char *name, co
 		old = json_load_file(path, 0, NULL);
 		name = json_string_value(json_object_get(old, "name"));
 	}
-	meta = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "digest", hex, "name",
-			 name ? name : "", "source", source ? source : "", "created", created,
+	meta = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "digest", hex, "created", created,
 			 "files", (json_int_t)stats->files, "dirs", (json_int_t)stats->dirs,
 			 "symlinks", (json_int_t)stats->symlinks, "bytes", (json_int_t)stats->bytes);
-	ret = json_dump_file(meta, path, JSON_SORT_KEYS | JSON_INDENT(2)) == 0 ? 0 : -EIO;
+	if (!meta || json_set_text(meta, "name", name) || json_set_text(meta, "source", source))
+		ret = -ENOMEM;
+	else
+		ret = json_dump_file(meta, path, JSON_SORT_KEYS | JSON_INDENT(2)) == 0 ? 0 : -EIO;
 	json_decref(meta);
 	json_decref(old);
 	return ret;

@@ -192,6 +192,115 @@ static void shape_rejects_wrong_types(void **state)
 	json_decref(st);
 }
 
+/* Pointer strings of the "percentEncoded" array of obj, joined by ' '. */
+static void encoded_list(json_t *obj, char *out, size_t len)
+{
+	json_t *enc = json_object_get(obj, "percentEncoded"), *v;
+	size_t i;
+
+	out[0] = '\0';
+	json_array_foreach(enc, i, v) {
+		if (i)
+			strncat(out, " ", len - strlen(out) - 1);
+		strncat(out, json_string_value(v), len - strlen(out) - 1);
+	}
+}
+
+/* A build in a directory, or with an argument or variable, that is not
+ * UTF-8 (a Latin-1 checkout, a byte in a -D flag) still gets a manifest:
+ * such text is percent-encoded and its place listed, as names are. */
+static void non_utf8_text_is_percent_encoded_and_noted(void **state)
+{
+	static const char *const cmd[] = { "cc", "-DX=\xff%" };
+	static const char *const env[] = { "LANG=C", "X=\xfe", "Y\xff=1", "A~/B=\xe9",
+					   "PASSWORD\xff=s" };
+	static const char *const slave[] = { "home=/h\xe9" };
+	struct alog_mount_info mi = { "w\xe9", "/b\xe9", "/mnt", 1 };
+	struct alog_process pr = { .pid = 10, .ppid = 1, .exe = "/opt/caf\xe9/cc",
+				   .argv_json = "[\"cc\"]", .cwd = "/src/\xff", .start_ns = 5 };
+	char path[] = "/tmp/test_statement_u8.XXXXXX", list[256], *text;
+	struct alog_summary s8;
+	struct statement_params p;
+	struct alog *log;
+	json_t *st, *def, *ext, *in, *bp, *proc, *mnt, *probes;
+	int64_t h;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+	assert_int_equal(alog_open(path, &mi, &log), 0);
+	h = alog_process_id(log);
+	alog_process(log, h, &pr);
+	acc(log, h, ALOG_OP_PROBE, "/usr/include/caf\xe9.h", 0, NULL, 100);
+	assert_int_equal(alog_close(log, "clean"), 0);
+	assert_int_equal(alog_summary_load(path, &s8), 0);
+
+	fill_params(&p, NULL);
+	p.summary = &s8;
+	p.command = cmd;
+	p.n_command = 2;
+	p.cwd = "/src/caf\xe9";
+	p.environment = env;
+	p.n_environment = 5;
+	p.slave = slave;
+	p.n_slave = 1;
+	p.builder_id = "https://b/\xff";
+	assert_int_equal(statement_build(&p, &st, NULL), 0);
+	assert_int_equal(statement_check_shape(st, NULL, 0), 0);
+	assert_int_equal(json_dump_deterministic(st, &text, NULL), 0);
+	free(text);
+
+	def = json_object_get(json_object_get(st, "predicate"), "buildDefinition");
+	ext = json_object_get(def, "externalParameters");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(ext, "command"), 0)),
+			    "cc");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(ext, "command"), 1)),
+			    "-DX=%FF%25");
+	assert_string_equal(json_get_string(ext, "workingDirectory"), "/src/caf%E9");
+	encoded_list(ext, list, sizeof(list));
+	assert_string_equal(list, "/command/1 /workingDirectory");
+
+	in = json_object_get(def, "internalParameters");
+	assert_string_equal(json_get_string(json_object_get(in, "environment"), "LANG"), "C");
+	assert_string_equal(json_get_string(json_object_get(in, "environment"), "X"), "%FE");
+	assert_string_equal(json_get_string(json_object_get(in, "environment"), "Y%FF"), "1");
+	assert_string_equal(json_get_string(json_object_get(in, "environment"), "A~/B"), "%E9");
+	/* A secret's value stays masked whatever its name's bytes. */
+	assert_string_equal(json_get_string(json_object_get(in, "environment"), "PASSWORD%FF"),
+			    STATEMENT_MASK);
+	assert_string_equal(json_get_string(json_object_get(in, "slave"), "home"), "/h%E9");
+	encoded_list(in, list, sizeof(list));
+	assert_string_equal(list, "/environment/X /environment/Y%FF /environment/A~0~1B "
+				  "/environment/PASSWORD%FF /slave/home");
+	bp = json_object_get(json_object_get(st, "predicate"), "runDetails");
+	assert_string_equal(json_get_string(json_object_get(bp, "builder"), "id"), "https://b/%FF");
+
+	bp = json_object_get(bp, "byproducts");
+	mnt = json_array_get(json_object_get(json_object_get(json_array_get(bp, 0), "annotations"),
+					     "mounts"), 0);
+	assert_string_equal(json_get_string(mnt, "label"), "w%E9");
+	assert_string_equal(json_get_string(mnt, "backing"), "/b%E9");
+	encoded_list(mnt, list, sizeof(list));
+	assert_string_equal(list, "/label /backing");
+	proc = json_array_get(json_object_get(json_object_get(json_array_get(bp, 1), "annotations"),
+					      "processes"), 0);
+	assert_string_equal(json_get_string(proc, "exe"), "/opt/caf%E9/cc");
+	assert_string_equal(json_get_string(proc, "cwd"), "/src/%FF");
+	encoded_list(proc, list, sizeof(list));
+	assert_string_equal(list, "/exe /cwd /mount");
+	probes = json_object_get(json_array_get(bp, 2), "annotations");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(probes, "paths"), 0)),
+			    "/usr/include/caf%E9.h");
+	encoded_list(probes, list, sizeof(list));
+	assert_string_equal(list, "/paths/0");
+	json_decref(st);
+	alog_summary_free(&s8);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +309,7 @@ int main(void)
 		cmocka_unit_test(refuses_bad_log_digest),
 		cmocka_unit_test(secret_names),
 		cmocka_unit_test(shape_rejects_wrong_types),
+		cmocka_unit_test(non_utf8_text_is_percent_encoded_and_noted),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
