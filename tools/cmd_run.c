@@ -44,7 +44,9 @@ static const char run_usage[] =
 	"                     default: the host's own root, read-only (unmanaged)\n"
 	"  --workspace DIR    the workspace (default: the current directory)\n"
 	"  --workdir PATH     where the workspace appears inside the slave (default:\n"
-	"                     the workspace's own path, or /build with --env)\n"
+	"                     the workspace's own path, or /build with --env);\n"
+	"                     COMMAND starts there, or in the same subdirectory as\n"
+	"                     provfs run if that is inside the workspace\n"
 	"  --key KEY          signing key (default STORE/keys/provfs.key, created on\n"
 	"                     first use)\n"
 	"  --out MANIFEST     manifest path (default STORE/builds/ID/manifest.intoto.json)\n"
@@ -85,6 +87,7 @@ struct run_state {
 	char workspace[PATH_MAX]; /* backing of the workspace mount */
 	char tmpdir[PATH_MAX + 160];
 	char workdir[PATH_MAX];
+	char cwd[2 * PATH_MAX]; /* where COMMAND starts: workdir, or below it */
 	char home[PATH_MAX]; /* --home empty: $HOME, made anew in the tmp mount */
 	char key[PATH_MAX + 32];
 	char manifest[PATH_MAX + 192];
@@ -103,6 +106,22 @@ static void progress(const struct run_opts *o, const char *fmt, const char *arg)
 	fprintf(stderr, "provfs: ");
 	fprintf(stderr, fmt, arg);
 	fputc('\n', stderr);
+}
+
+/* Where COMMAND starts: run from a directory inside the workspace (cd
+ * src/lib; provfs run --workspace ../.. -- make), in the same directory of
+ * the slave's workspace, as a build run there natively would; from
+ * anywhere else, at the workdir. */
+static void start_dir(struct run_state *s)
+{
+	char here[PATH_MAX];
+	size_t n = strcmp(s->workspace, "/") ? strlen(s->workspace) : 0;
+	int root = !strcmp(s->workdir, "/");
+
+	if (getcwd(here, sizeof(here)) && path_is_under(here, s->workspace) && here[n] == '/')
+		snprintf(s->cwd, sizeof(s->cwd), "%s%s", root ? "" : s->workdir, here + n);
+	else
+		snprintf(s->cwd, sizeof(s->cwd), "%s", s->workdir);
 }
 
 /* Runs this binary (args[0] is its path); returns its exit status (or
@@ -384,6 +403,7 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 		snprintf(s->workdir, sizeof(s->workdir), "%s", o->env ? "/build" : s->workspace);
 	if (s->workdir[0] != '/')
 		return cli_fail(CLI_USAGE, "--workdir must be an absolute path");
+	start_dir(s);
 	if (o->env) {
 		/* The mount point for the workspace: an empty directory added
 		 * to the materialised copy, outside the tree's digest. */
@@ -457,7 +477,7 @@ static int attest(struct run_state *s, const struct run_opts *o, int status)
 	args[n++] = "--exit-status";
 	args[n++] = exit_str;
 	args[n++] = "--cwd";
-	args[n++] = s->workdir;
+	args[n++] = s->cwd;
 	args[n++] = "--invocation-id";
 	args[n++] = s->id;
 	args[n++] = "--driver";
@@ -591,6 +611,7 @@ int cmd_run(int argc, char **argv)
 			.root = s->mnt[0],
 			.workspace = s->mnt[1],
 			.workdir = s->workdir,
+			.cwd = s->cwd,
 			.tmp = s->mnt[2],
 			.home = s->home[0] ? s->home : NULL,
 			.hide = hide,

@@ -164,8 +164,9 @@ static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *
 	mount_at(errfd, cfg->workspace, r, cfg->workdir, "workspace");
 	if (chdir(r) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0)
 		die_to(errfd, 125, "cannot switch to the environment root: %s", strerror(errno));
-	if (chdir(cfg->workdir) < 0)
-		die_to(errfd, 125, "cannot enter '%s': %s", cfg->workdir, strerror(errno));
+	if (chdir(cfg->cwd ? cfg->cwd : cfg->workdir) < 0)
+		die_to(errfd, 125, "cannot enter '%s': %s", cfg->cwd ? cfg->cwd : cfg->workdir,
+		       strerror(errno));
 
 	child = fork();
 	if (child < 0)

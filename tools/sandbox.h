@@ -20,6 +20,7 @@ struct sandbox_config {
 	const char *root;      /* new root: a mount point */
 	const char *workspace; /* host path of the workspace mount */
 	const char *workdir;   /* where it appears inside, absolute */
+	const char *cwd;       /* where argv starts, absolute; NULL: workdir */
 	const char *tmp;       /* host path of the tmp mount, whose tmp/ becomes
 				* /tmp and var/tmp/ /var/tmp; NULL: a tmpfs /tmp */
 	const char *home;      /* absolute path whose copy in the tmp mount is
