@@ -1,6 +1,7 @@
 #include "json.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,6 +180,24 @@ int json_set_text(json_t *obj, const char *key, const char *s)
 		return -ENOMEM;
 	}
 	return json_object_set_new(obj, "percentEncoded", enc) ? -ENOMEM : 0;
+}
+
+json_t *json_with_texts(json_t *obj, ...)
+{
+	va_list ap;
+	const char *key;
+
+	va_start(ap, obj);
+	while (obj && (key = va_arg(ap, const char *))) {
+		const char *value = va_arg(ap, const char *);
+
+		if (value && json_set_text(obj, key, value)) {
+			json_decref(obj);
+			obj = NULL;
+		}
+	}
+	va_end(ap);
+	return obj;
 }
 
 const char *json_get_string(const json_t *obj, const char *key)

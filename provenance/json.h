@@ -60,6 +60,13 @@ int json_note_encoded(json_t **enc, const char *base, const char *key);
  * "percentEncoded" array.  -ENOMEM on failure. */
 int json_set_text(json_t *obj, const char *key, const char *s);
 
+/* obj with json_set_text applied to each KEY, VALUE pair of the
+ * arguments, up to a NULL KEY; a NULL VALUE leaves its KEY out.  Returns
+ * obj, or NULL (obj released) on failure or if obj is NULL, so that
+ * json_with_texts(json_pack(...), "exe", exe, NULL) builds an object in one
+ * expression. */
+json_t *json_with_texts(json_t *obj, ...);
+
 /* Small typed getters that return NULL/-1 when the member is missing or of
  * another type, so callers can check shape in one line. */
 const char *json_get_string(const json_t *obj, const char *key);

@@ -384,11 +384,9 @@ static json_t *process_tree(const struct alog_summary *s)
 				"pid", (json_int_t)r->pid, "ppid", (json_int_t)r->ppid,
 				"argv", argv, "accesses", (json_int_t)r->accesses) : NULL;
 
-		if (!item || json_set_text(item, "exe", r->exe) || json_set_text(item, "cwd", r->cwd) ||
-		    (r->mount && json_set_text(item, "mount", r->mount))) {
-			json_decref(item);
-			item = NULL;
-		}
+		/* A program or directory /proc did not give is "". */
+		item = json_with_texts(item, "exe", r->exe ? r->exe : "", "cwd", r->cwd ? r->cwd : "",
+				       "mount", r->mount, NULL);
 		if (append(procs, item)) {
 			json_decref(procs);
 			return NULL;
@@ -410,12 +408,9 @@ static json_t *mount_list(const struct alog_summary *s)
 				m->finished_ns <= 0 ? "unfinished" : m->status ? m->status : "",
 				"captureErrors", (json_int_t)m->capture_errors);
 
-		if (!item || json_set_text(item, "label", m->label) ||
-		    json_set_text(item, "backing", m->backing) ||
-		    json_set_text(item, "mountpoint", m->mountpoint)) {
-			json_decref(item);
-			item = NULL;
-		}
+		item = json_with_texts(item, "label", m->label ? m->label : "", "backing",
+				       m->backing ? m->backing : "", "mountpoint",
+				       m->mountpoint ? m->mountpoint : "", NULL);
 		if (append(mounts, item)) {
 			json_decref(mounts);
 			return NULL;

@@ -24,6 +24,18 @@ int cli_fail(int code, const char *fmt, ...)
 	return code;
 }
 
+int cli_print_json(json_t *o)
+{
+	char *text = o ? json_dumps(o, JSON_SORT_KEYS | JSON_INDENT(2)) : NULL;
+
+	json_decref(o);
+	if (!text)
+		return cli_fail(CLI_USAGE, "out of memory");
+	puts(text);
+	free(text);
+	return CLI_OK;
+}
+
 void cli_warn(const char *fmt, ...)
 {
 	va_list ap;

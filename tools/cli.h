@@ -7,6 +7,7 @@
 #ifndef PROVFS_CLI_H
 #define PROVFS_CLI_H
 
+#include <jansson.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -25,6 +26,11 @@ struct cli_command {
 
 /* Prints "provfs: <message>\n" to stderr and returns code. */
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prints o for --json (keys sorted, two-space indent) on stdout and
+ * releases it.  A NULL o (building it failed) prints nothing and is an
+ * error.  Returns CLI_OK, or CLI_USAGE after "out of memory". */
+int cli_print_json(json_t *o);
 
 /* Prints "provfs: warning: <message>\n" to stderr. */
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

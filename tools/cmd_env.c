@@ -413,10 +413,7 @@ static int do_ls(const struct env_opts *o)
 	}
 	free(names);
 	if (o->json) {
-		char *text = json_dumps(all, JSON_SORT_KEYS | JSON_INDENT(2));
-
-		puts(text);
-		free(text);
+		cli_print_json(json_incref(all));
 	} else {
 		size_t i;
 		json_t *m;
@@ -487,20 +484,15 @@ static int do_show(const struct env_opts *o, const char *what)
 	}
 	if (o->json) {
 		json_t *pk = json_array();
-		json_t *out;
-		char *s;
 
 		for (size_t i = 0; i < facts.n_packages; i++)
 			json_array_append_new(pk, json_pack("{s:s, s:s, s:s}", "name",
 							    facts.packages[i].name, "version",
 							    facts.packages[i].version, "arch",
 							    facts.packages[i].arch));
-		out = json_pack("{s:s, s:I, s:I, s:o}", "digest", hex, "files", (json_int_t)fs.files,
-				"bytes", (json_int_t)fs.bytes, "packages", pk);
-		s = json_dumps(out, JSON_SORT_KEYS | JSON_INDENT(2));
-		puts(s);
-		free(s);
-		json_decref(out);
+		cli_print_json(json_pack("{s:s, s:I, s:I, s:o}", "digest", hex, "files",
+					 (json_int_t)fs.files, "bytes", (json_int_t)fs.bytes,
+					 "packages", pk));
 	} else {
 		printf("environment %s\n  files: %llu, %.1f MiB\n  packages: %zu\n", hex,
 		       (unsigned long long)fs.files, (double)fs.bytes / 1048576.0, facts.n_packages);

@@ -39,13 +39,9 @@ static json_t *files_json(const struct alog_file *f, size_t n, int with_digest)
 	json_t *arr = json_array();
 
 	for (size_t i = 0; arr && i < n; i++) {
-		json_t *o = json_pack("{s:I}", "process", (json_int_t)f[i].process);
+		json_t *o = json_with_texts(json_pack("{s:I}", "process", (json_int_t)f[i].process),
+					    "mount", f[i].mount, "path", f[i].path, NULL);
 
-		if (o && (json_set_text(o, "mount", f[i].mount) ||
-			  json_set_text(o, "path", f[i].path))) {
-			json_decref(o);
-			o = NULL;
-		}
 		if (o && with_digest) {
 			if (f[i].digest[0])
 				json_object_set_new(o, "sha256", json_string(f[i].digest));
@@ -74,12 +70,8 @@ static json_t *mounts_json(const struct alog_summary *s)
 			"capture_errors", (json_int_t)m->capture_errors,
 			"status", m->status ? m->status : "");
 
-		if (o && (json_set_text(o, "label", m->label) ||
-			  json_set_text(o, "backing", m->backing) ||
-			  json_set_text(o, "mountpoint", m->mountpoint))) {
-			json_decref(o);
-			o = NULL;
-		}
+		o = json_with_texts(o, "label", m->label, "backing", m->backing, "mountpoint",
+				    m->mountpoint, NULL);
 		if (add(mounts, o)) {
 			json_decref(mounts);
 			mounts = NULL;
@@ -99,11 +91,7 @@ static json_t *procs_json(const struct alog_summary *s)
 			"pid", (int)p->pid, "ppid", (int)p->ppid, "argv", argv ? argv : json_array(),
 			"start_ns", (json_int_t)p->start_ns, "accesses", (json_int_t)p->accesses);
 
-		if (o && (json_set_text(o, "exe", p->exe) || json_set_text(o, "cwd", p->cwd) ||
-			  json_set_text(o, "mount", p->mount))) {
-			json_decref(o);
-			o = NULL;
-		}
+		o = json_with_texts(o, "exe", p->exe, "cwd", p->cwd, "mount", p->mount, NULL);
 		if (add(procs, o)) {
 			json_decref(procs);
 			procs = NULL;
@@ -136,17 +124,13 @@ static int print_json(const char *path, const struct alog_summary *s)
 		"outputs", files_json(s->outputs, s->n_outputs, 1),
 		"probes", files_json(s->probes, s->n_probes, 0), "failed_captures", failed_json(s),
 		"processes", procs_json(s), "accesses", (json_int_t)s->n_accesses);
-	char *text = NULL;
 
 	/* A part that failed (ENOMEM) is left out by o*: check they all came. */
-	if (root && json_object_size(root) == 7 && !json_set_text(root, "log", path))
-		text = json_dumps(root, JSON_SORT_KEYS | JSON_INDENT(2));
-	json_decref(root);
-	if (!text)
-		return cli_fail(CLI_USAGE, "out of memory");
-	puts(text);
-	free(text);
-	return CLI_OK;
+	if (root && json_object_size(root) != 7) {
+		json_decref(root);
+		root = NULL;
+	}
+	return cli_print_json(json_with_texts(root, "log", path, NULL));
 }
 
 static void print_files(const char *title, const struct alog_file *f, size_t n, int digest,

@@ -60,19 +60,6 @@ static const char mount_usage[] =
 	"  --json           print the mount's details as JSON\n"
 	"  -h, --help       show this help\n";
 
-/* Prints o (consumed) for --json, unless building it failed. */
-static void print_json(json_t *o, int failed)
-{
-	char *text = o && !failed ? json_dumps(o, JSON_SORT_KEYS | JSON_INDENT(2)) : NULL;
-
-	if (text)
-		puts(text);
-	else
-		cli_warn("out of memory for the --json summary");
-	free(text);
-	json_decref(o);
-}
-
 static int wait_ready(int fd, char *msg, size_t len)
 {
 	ssize_t n = read_full(fd, msg, len - 1);
@@ -297,13 +284,10 @@ int cmd_mount(int argc, char **argv)
 		close(pipefd[0]);
 	}
 	if (json) {
-		json_t *o = json_pack("{s:n, s:i, s:b}", "store", "pid", (int)pid, "readonly",
-				      cfg.readonly);
-
-		print_json(o, json_set_text(o, "backing", backing) ||
-				      json_set_text(o, "mountpoint", mp) ||
-				      json_set_text(o, "log", log_path) ||
-				      (cfg.store && json_set_text(o, "store", cfg.store)));
+		cli_print_json(json_with_texts(json_pack("{s:n, s:i, s:b}", "store", "pid", (int)pid,
+							 "readonly", cfg.readonly),
+					       "backing", backing, "mountpoint", mp, "log", log_path,
+					       "store", cfg.store, NULL));
 	} else {
 		printf("provfs: mounted '%s' on '%s'%s\n  access log: %s\n", backing, mp,
 		       cfg.readonly ? " (read-only)" : "", log_path);
@@ -436,11 +420,10 @@ int cmd_umount(int argc, char **argv)
 		rc = CLI_FAILED;
 	}
 	if (json) {
-		json_t *o = json_pack("{s:n, s:I, s:b}", "log", "capture_errors",
-				      (json_int_t)capture_errors, "daemon_died", died);
-
-		print_json(o, json_set_text(o, "mountpoint", mp) ||
-				      (log_path && json_set_text(o, "log", log_path)));
+		cli_print_json(json_with_texts(json_pack("{s:n, s:I, s:b}", "log", "capture_errors",
+							 (json_int_t)capture_errors, "daemon_died",
+							 died),
+					       "mountpoint", mp, "log", log_path, NULL));
 	}
 	free(mp);
 	free(log_path);

@@ -670,17 +670,9 @@ int cmd_run(int argc, char **argv)
 				      "exit_status", status, "manifest",
 				      "environment", s->env_digest[0] ? s->env_digest : "host",
 				      "capture_errors", outputs_missing, "daemon_died", died);
-		char *text = NULL;
 
-		if (j && (!manifest_ok || !json_set_text(j, "manifest", s->manifest)) &&
-		    !json_set_text(j, "log", s->log) && !json_set_text(j, "workdir", s->workdir))
-			text = json_dumps(j, JSON_SORT_KEYS | JSON_INDENT(2));
-		if (text)
-			puts(text);
-		else
-			cli_warn("out of memory for the --json summary");
-		free(text);
-		json_decref(j);
+		cli_print_json(json_with_texts(j, "manifest", manifest_ok ? s->manifest : NULL,
+					       "log", s->log, "workdir", s->workdir, NULL));
 	} else if (!o.quiet) {
 		fprintf(stderr, "provfs: build %s exited with status %d\n", s->id, status);
 		if (manifest_ok)

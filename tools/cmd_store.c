@@ -96,13 +96,8 @@ static int do_fsck(struct cas *cas, const struct store_opts *o)
 				strerror(-n));
 	}
 	if (o->json) {
-		json_t *out = json_pack("{s:I, s:o, s:b}", "checked", (json_int_t)checked,
-					"problems", s.problems, "ok", n == 0);
-		char *text = json_dumps(out, JSON_SORT_KEYS | JSON_INDENT(2));
-
-		puts(text);
-		free(text);
-		json_decref(out);
+		cli_print_json(json_pack("{s:I, s:o, s:b}", "checked", (json_int_t)checked,
+					 "problems", s.problems, "ok", n == 0));
 	} else {
 		json_decref(s.problems);
 		printf("%llu objects checked, %d problem%s\n", (unsigned long long)checked, n,
