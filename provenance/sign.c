@@ -110,13 +110,24 @@ char *sign_key_public_pem(const struct sign_key *key)
 	return key_pem(key, 0);
 }
 
+/* Writes text to a new file at path, which appears whole or not at all:
+ * the bytes go to a temporary file beside it (fsync'd), which is then
+ * linked to path; link() never replaces, so an existing path, or one made
+ * by a concurrent writer, is -EEXIST and left as it was. */
 static int write_new_file(const char *path, const char *text, mode_t mode)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-	int ret;
+	char *tmp = NULL;
+	int fd, ret;
 
-	if (fd < 0)
-		return -errno;
+	if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0)
+		return -ENOMEM;
+	unlink(tmp); /* a leftover of a killed writer with our pid */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0) {
+		ret = -errno;
+		free(tmp);
+		return ret;
+	}
 	/* The umask may have widened nothing but could have narrowed; be exact. */
 	ret = fchmod(fd, mode) < 0 ? -errno : 0;
 	if (!ret)
@@ -125,8 +136,10 @@ static int write_new_file(const char *path, const char *text, mode_t mode)
 		ret = -errno;
 	if (close(fd) < 0 && !ret)
 		ret = -errno;
-	if (ret)
-		unlink(path);
+	if (!ret && link(tmp, path) < 0)
+		ret = -errno;
+	unlink(tmp);
+	free(tmp);
 	return ret;
 }
 
@@ -150,12 +163,14 @@ int sign_key_save(const struct sign_key *key, const char *prefix)
 		ret = -EEXIST;
 		goto out;
 	}
-	ret = write_new_file(priv_path, priv, 0600);
-	if (ret)
-		goto out;
+	/* The public key first: whoever finds the private key finds its
+	 * public key beside it. */
 	ret = write_new_file(pub_path, pub, 0644);
 	if (ret)
-		unlink(priv_path);
+		goto out;
+	ret = write_new_file(priv_path, priv, 0600);
+	if (ret)
+		unlink(pub_path);
 out:
 	if (priv)
 		OPENSSL_cleanse(priv, strlen(priv));

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -260,28 +261,41 @@ static void sweep_stale_runs(void)
 
 static int ensure_key(struct run_state *s, const struct run_opts *o)
 {
-	char prefix[PATH_MAX + 16];
+	char prefix[PATH_MAX + 16], keys[PATH_MAX + 16];
+	char *args[] = {s->self, "keygen", "--out", prefix, NULL};
+	int fd, ret = 0, made = 0;
 
 	if (o->key) {
 		snprintf(s->key, sizeof(s->key), "%s", o->key);
 		return access(s->key, R_OK) == 0 ? 0 : -errno;
 	}
+	snprintf(keys, sizeof(keys), "%s/keys", s->store);
 	snprintf(prefix, sizeof(prefix), "%s/keys/provfs", s->store);
 	snprintf(s->key, sizeof(s->key), "%s.key", prefix);
 	if (access(s->key, R_OK) == 0)
 		return 0;
-	{
-		char *args[] = {s->self, "keygen", "--out", prefix, NULL};
-
-		char keys[PATH_MAX + 16];
-
-		snprintf(keys, sizeof(keys), "%s/keys", s->store);
-		if (mkdir_p(keys, 0700) < 0 || run_self(args, 1) != 0) {
-			errno = EIO;
-			return -EIO;
-		}
+	/* Several builds started at once on a new store (a CI machine's
+	 * first jobs) would each make a key, and all but one fail: the first
+	 * to hold the lock on the keys directory makes it, the others wait
+	 * and use it. */
+	if (mkdir_p(keys, 0700) < 0)
+		return -errno;
+	fd = open(keys, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX) < 0) {
+		ret = -errno;
+	} else if (access(s->key, R_OK) < 0) {
+		if (run_self(args, 1) != 0)
+			ret = -EIO;
+		made = ret == 0;
 	}
-	if (!o->quiet)
+	close(fd); /* and the lock with it */
+	if (ret < 0) {
+		errno = -ret;
+		return ret;
+	}
+	if (made && !o->quiet)
 		fprintf(stderr, "provfs: created signing key %s (public key %s.pub)\n", s->key,
 			prefix);
 	return 0;
