@@ -92,6 +92,14 @@ struct fsd_inode {
 	int direct_opens;       /* open files served by us while passthrough is on */
 	int input_kept;         /* its content as read is in the store, or was
 				 * queued for it (fsd_work_input_kept) */
+	/* security.capability, which the kernel asks for before a write
+	 * whenever it has refreshed the inode's attributes (so after every
+	 * passthrough write), and at every exec: no_caps is set when the
+	 * backing file was found without one, and answers later asks from
+	 * memory; caps_gen counts changes made through us, so an answer
+	 * that raced with one is not kept.  Under wlock. */
+	int no_caps;
+	uint64_t caps_gen;
 	uint64_t gen;           /* set to a new, never repeated value by every
 				 * change made through us (0: none yet); a
 				 * capture trusts a digest only if gen did not

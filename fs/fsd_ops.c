@@ -1180,6 +1180,20 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 
 /* xattr calls go through /proc/self/fd/N: the *xattr(2) calls do not take
  * O_PATH fds.  setxattr (value != NULL) and removexattr share this. */
+#define CAPS_XATTR "security.capability"
+
+/* After a change of name's value made through us: forget what we knew
+ * of security.capability. */
+static void caps_changed(struct fsd_inode *in, const char *name)
+{
+	if (strcmp(name, CAPS_XATTR))
+		return;
+	pthread_mutex_lock(&in->wlock);
+	in->no_caps = 0;
+	in->caps_gen++;
+	pthread_mutex_unlock(&in->wlock);
+}
+
 static void change_xattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
 			 size_t size, int flags)
 {
@@ -1201,6 +1215,7 @@ static void change_xattr(fuse_req_t req, fuse_ino_t ino, const char *name, const
 	ret = value ? setxattr(proc, name, value, size, flags) : removexattr(proc, name);
 	if (ret < 0)
 		err = errno;
+	caps_changed(in, name);
 	fsd_fd_put(fd, owned);
 	log_op(fs, req, ALOG_OP_XATTR, in, NULL, name, value ? 1 : 2, err);
 	fuse_reply_err(req, err);
@@ -1226,10 +1241,24 @@ static void reply_xattr_result(fuse_req_t req, ssize_t n, size_t size, const cha
 static void get_or_list_xattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
 	struct fsd *fs = fsd_of(req);
-	char proc[64], *buf = size ? malloc(size) : NULL;
-	int owned, fd = fsd_fd_get(fs, fsd_inode_get(fs, ino), &owned);
+	struct fsd_inode *in = fsd_inode_get(fs, ino);
+	int caps = name && !strcmp(name, CAPS_XATTR), owned, fd, err;
+	char proc[64], *buf;
+	uint64_t caps_gen = 0;
 	ssize_t n;
 
+	if (caps) {
+		pthread_mutex_lock(&in->wlock);
+		err = in->no_caps ? ENODATA : 0;
+		caps_gen = in->caps_gen;
+		pthread_mutex_unlock(&in->wlock);
+		if (err) {
+			fuse_reply_err(req, err);
+			return;
+		}
+	}
+	buf = size ? malloc(size) : NULL;
+	fd = fsd_fd_get(fs, in, &owned);
 	if (fd < 0 || (size && !buf)) {
 		fuse_reply_err(req, fd < 0 ? -fd : ENOMEM);
 		fsd_fd_put(fd, owned);
@@ -1238,6 +1267,14 @@ static void get_or_list_xattr(fuse_req_t req, fuse_ino_t ino, const char *name, 
 	}
 	proc_path(fd, proc);
 	n = name ? getxattr(proc, name, buf, size) : listxattr(proc, buf, size);
+	err = errno;
+	if (caps && n < 0 && err == ENODATA) {
+		pthread_mutex_lock(&in->wlock);
+		if (in->caps_gen == caps_gen)
+			in->no_caps = 1;
+		pthread_mutex_unlock(&in->wlock);
+	}
+	errno = err;
 	reply_xattr_result(req, n, size, buf);
 	fsd_fd_put(fd, owned);
 	free(buf);

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 # Every package the build, the tests and the benchmarks need.
 PACKAGES="build-essential pkg-config meson ninja-build
 libfuse3-dev fuse3 libssl-dev libsqlite3-dev libcurl4-openssl-dev libjansson-dev
-libcmocka-dev sqlite3 clang python3 python3-cryptography attr acl make
+libcmocka-dev sqlite3 clang python3 python3-cryptography attr acl libcap2-bin make
 procps psmisc util-linux
 dpkg-dev xz-utils autoconf automake libtool libtool-bin libreadline-dev
 debootstrap strace reprozip gdb"
