@@ -1178,8 +1178,6 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 		fuse_reply_statfs(req, &sv);
 }
 
-/* xattr calls go through /proc/self/fd/N: the *xattr(2) calls do not take
- * O_PATH fds.  setxattr (value != NULL) and removexattr share this. */
 #define CAPS_XATTR "security.capability"
 
 /* After a change of name's value made through us: forget what we knew
@@ -1194,6 +1192,8 @@ static void caps_changed(struct fsd_inode *in, const char *name)
 	pthread_mutex_unlock(&in->wlock);
 }
 
+/* xattr calls go through /proc/self/fd/N: the *xattr(2) calls do not take
+ * O_PATH fds.  setxattr (value != NULL) and removexattr share this. */
 static void change_xattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
 			 size_t size, int flags)
 {

@@ -132,7 +132,8 @@ json_t *json_text(const char *s, int *encoded)
 {
 	json_t *v = json_string(s);
 
-	*encoded = v == NULL;
+	if (encoded)
+		*encoded = v == NULL;
 	return v ? v : json_percent_string(s);
 }
 

@@ -44,8 +44,9 @@ int json_dump_deterministic(const json_t *value, char **out, size_t *len);
 /* Text from outside (a file name, an argument, a variable) as a JSON
  * string.  JSON strings are UTF-8; text that is not (a Latin-1 file name)
  * is written with '%' and every byte of 0x80 and above as %XX, and
- * *encoded is set to 1 (else 0), so the caller can say so beside it.
- * json_percent_string encodes whatever s is.  NULL on ENOMEM. */
+ * *encoded is set to 1 (else 0), so the caller can say so beside it
+ * (encoded may be NULL: a URI, a message).  json_percent_string encodes
+ * whatever s is.  NULL on ENOMEM. */
 json_t *json_text(const char *s, int *encoded);
 json_t *json_percent_string(const char *s);
 

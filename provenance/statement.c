@@ -42,15 +42,6 @@ static int append(json_t *arr, json_t *value)
 	return 0;
 }
 
-/* A given identifier (builder id, invocation id) as a JSON string; one
- * that is not valid UTF-8 is percent-encoded, as a URI would be. */
-static json_t *uri_string(const char *s)
-{
-	int encoded;
-
-	return json_text(s, &encoded);
-}
-
 /* A command word, directory, variable or process field as a JSON string.
  * Text that is not valid UTF-8 (a name from a Latin-1 file system, an
  * argument in another locale) is percent-encoded as names are, and noted
@@ -77,15 +68,6 @@ static int put_encoded(int ret, json_t *obj, json_t *enc)
 		return ret;
 	}
 	return put(obj, "percentEncoded", enc);
-}
-
-static int is_utf8(const char *s)
-{
-	json_t *v = json_string(s);
-	int ok = v != NULL;
-
-	json_decref(v);
-	return ok;
 }
 
 static json_t *digest_object(const char *hex)
@@ -144,7 +126,7 @@ static json_t *file_descriptor(const struct alog_summary *s, const struct alog_f
 		/* A descriptor needs a uri, digest or content. */
 		if (asprintf(&uri, "file://%s", f->path) < 0)
 			goto fail;
-		ret = put(d, "uri", json_text(uri, &encoded));
+		ret = put(d, "uri", json_text(uri, NULL));
 		free(uri);
 	}
 	if (ret)
@@ -213,11 +195,8 @@ static json_t *environment_descriptor(const struct statement_params *p)
 		ret = put(d, "digest", digest_object(p->env_digest));
 	if (!ret && asprintf(&uri, "file://%s", p->env_root ? p->env_root : "/") < 0)
 		goto fail;
-	if (!ret) {
-		int encoded;
-
-		ret = put(d, "uri", json_text(uri, &encoded));
-	}
+	if (!ret)
+		ret = put(d, "uri", json_text(uri, NULL));
 	free(uri);
 	if (!ret && f) {
 		ret = put(ann, "osRelease", json_pack("{ss ss ss}", "id", or_empty(f->os_id),
@@ -329,24 +308,22 @@ static json_t *kv_object(const char *const *kvs, size_t n, int mask, json_t **en
 	for (size_t i = 0; obj && i < n; i++) {
 		const char *kv = kvs[i], *eq = strchr(kv, '=');
 		const char *value;
-		json_t *key = NULL, *v = NULL;
+		json_t *key;
 		char *name;
-		int ret = -ENOMEM;
+		int name_encoded = 0, ret = -ENOMEM;
 
 		if (!eq || eq == kv)
 			continue;
 		name = strndup(kv, (size_t)(eq - kv));
 		value = name && mask && statement_name_is_secret(name) ? STATEMENT_MASK : eq + 1;
-		if (name && !is_utf8(name)) {
-			key = json_percent_string(name);
-			v = json_percent_string(value);
-			if (key && v && !json_note_encoded(enc, base, json_string_value(key)))
-				ret = put(obj, json_string_value(key), json_incref(v));
-		} else if (name) {
+		key = name ? json_text(name, &name_encoded) : NULL;
+		if (key && name_encoded) {
+			if (!json_note_encoded(enc, base, json_string_value(key)))
+				ret = put(obj, json_string_value(key), json_percent_string(value));
+		} else if (key) {
 			ret = put(obj, name, text_at(value, enc, base, name));
 		}
 		json_decref(key);
-		json_decref(v);
 		free(name);
 		if (ret) {
 			json_decref(obj);
@@ -477,7 +454,7 @@ static json_t *metadata(const struct statement_params *p)
 	int all_finished = s->n_mounts > 0;
 	char text[32];
 	json_t *md = json_pack("{so}", "invocationId",
-			       uri_string(p->invocation_id ? p->invocation_id : p->log_digest));
+			       json_text(p->invocation_id ? p->invocation_id : p->log_digest, NULL));
 
 	for (size_t i = 0; i < s->n_mounts; i++) {
 		const struct alog_mount_row *m = &s->mounts[i];
@@ -548,7 +525,7 @@ int statement_build(const struct statement_params *p, json_t **out, size_t *skip
 			 "internalParameters", internal_parameters(p),
 			 "resolvedDependencies", resolved_dependencies(p),
 			 "runDetails", "builder", "id",
-			 uri_string(p->builder_id ? p->builder_id : STATEMENT_DEFAULT_BUILDER),
+			 json_text(p->builder_id ? p->builder_id : STATEMENT_DEFAULT_BUILDER, NULL),
 			 "version", "provfs", PROVFS_VERSION,
 			 "metadata", metadata(p), "byproducts", byproducts(p));
 	if (!stmt)

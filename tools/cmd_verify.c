@@ -96,11 +96,9 @@ static void print_json(const char *manifest, const struct verify_report *r, size
 {
 	json_t *o = json_object(), *problems = json_array(), *signers = json_array();
 
-	for (size_t i = 0; i < r->n_problems; i++) {
-		int encoded; /* a message naming a file that is not UTF-8 */
-
-		json_array_append_new(problems, json_text(r->problems[i], &encoded));
-	}
+	/* A message may name a file that is not UTF-8. */
+	for (size_t i = 0; i < r->n_problems; i++)
+		json_array_append_new(problems, json_text(r->problems[i], NULL));
 	for (size_t i = 0; i < r->n_signers; i++)
 		json_array_append_new(signers, json_string(r->signer_keyids[i]));
 	json_set_text(o, "manifest", manifest);

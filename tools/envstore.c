@@ -49,7 +49,8 @@ int envstore_write_meta(const char *store, const char *hex, const char *name, co
 	meta = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "digest", hex, "created", created,
 			 "files", (json_int_t)stats->files, "dirs", (json_int_t)stats->dirs,
 			 "symlinks", (json_int_t)stats->symlinks, "bytes", (json_int_t)stats->bytes);
-	if (!meta || json_set_text(meta, "name", name) || json_set_text(meta, "source", source))
+	meta = json_with_texts(meta, "name", name ? name : "", "source", source ? source : "", NULL);
+	if (!meta)
 		ret = -ENOMEM;
 	else
 		ret = json_dump_file(meta, path, JSON_SORT_KEYS | JSON_INDENT(2)) == 0 ? 0 : -EIO;
