@@ -274,17 +274,98 @@ static int copy_hashed_known(int src, int dst, const uint8_t *known)
 	return ret;
 }
 
+/* A file of unknown digest up to this size is read whole and hashed
+ * before anything is written (see read_small). */
+#define SMALL_FILE (128 * 1024)
+
+/* Reads all of fd (from offset 0) into *buf if it is a regular file of
+ * at most SMALL_FILE bytes: returns 1 with *buf (malloc'd) and *len, 0 if
+ * it is larger or not regular, or holds more than its size says (procfs),
+ * which the streaming copy handles, or -errno. */
+static int read_small(int fd, char **buf, size_t *len)
+{
+	struct stat st;
+	size_t cap, n = 0;
+	char *b;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || st.st_size > SMALL_FILE)
+		return 0;
+	cap = (size_t)st.st_size + 1;
+	b = malloc(cap);
+	if (!b)
+		return -ENOMEM;
+	while (n < cap) {
+		ssize_t r = pread(fd, b + n, cap - n, (off_t)n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int err = -errno;
+
+			free(b);
+			return err;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (n == cap) { /* more than st_size: not what it seemed */
+		free(b);
+		return 0;
+	}
+	*buf = b;
+	*len = n;
+	return 1;
+}
+
 /* Copies fd into a new tmp file (hashing unless known); returns the tmp
- * fd, still open, with name filled; on error nothing is left behind. */
+ * fd, still open, with name filled; on error nothing is left behind.  A
+ * small file of unknown digest is hashed first: if its object is already
+ * stored (an empty file, an output rebuilt with the same bytes), *stored
+ * is set, hex_out filled and -1 returned, with no tmp file made. */
 static int tmp_fill(struct cas *cas, int fd, const uint8_t *known,
-		    char hex_out[DIGEST_HEX_LEN + 1], char name[64])
+		    char hex_out[DIGEST_HEX_LEN + 1], char name[64], int *stored)
 {
 	uint8_t raw[DIGEST_LEN];
-	int tmp = tmp_create(cas, name);
-	int ret;
+	char *small = NULL;
+	size_t len = 0;
+	int tmp, ret;
 
-	if (tmp < 0)
+	*stored = 0;
+	if (!known) {
+		ret = read_small(fd, &small, &len);
+		if (ret < 0)
+			return ret;
+		if (ret == 1) {
+			ret = digest_buffer(small, len, raw);
+			if (ret == 0) {
+				hex_encode(raw, DIGEST_LEN, hex_out);
+				*stored = cas_has(cas, hex_out);
+			}
+			if (ret < 0 || *stored) {
+				free(small);
+				return ret < 0 ? ret : -1;
+			}
+		}
+	}
+	tmp = tmp_create(cas, name);
+	if (tmp < 0) {
+		free(small);
 		return tmp;
+	}
+	if (small) {
+		/* Written from what was hashed: the copy is those bytes. */
+		ret = write_full(tmp, small, len);
+		free(small);
+		if (ret < 0) {
+			close(tmp);
+			unlinkat(cas->tmp_fd, name, 0);
+			return ret;
+		}
+		return tmp;
+	}
 	if (known) {
 		ret = copy_known(fd, tmp);
 		if (ret == -ESTALE)
@@ -305,14 +386,16 @@ static int tmp_fill(struct cas *cas, int fd, const uint8_t *known,
 int cas_put_fd(struct cas *cas, int fd, const uint8_t *known, char hex_out[DIGEST_HEX_LEN + 1])
 {
 	char name[64];
-	int tmp;
+	int tmp, stored;
 
 	if (known) {
 		hex_encode(known, DIGEST_LEN, hex_out);
 		if (cas_has(cas, hex_out))
 			return 0;
 	}
-	tmp = tmp_fill(cas, fd, known, hex_out, name);
+	tmp = tmp_fill(cas, fd, known, hex_out, name, &stored);
+	if (stored)
+		return 0;
 	if (tmp < 0)
 		return tmp;
 	return tmp_commit(cas, tmp, name, hex_out);
@@ -346,7 +429,7 @@ int cas_batch_put_fd(struct cas *cas, struct cas_batch *batch, int fd, const uin
 {
 	struct cas_batch_item *item;
 	char name[64];
-	int tmp;
+	int tmp, stored;
 
 	if (known) {
 		hex_encode(known, DIGEST_LEN, hex_out);
@@ -362,7 +445,9 @@ int cas_batch_put_fd(struct cas *cas, struct cas_batch *batch, int fd, const uin
 		batch->items = grown;
 		batch->cap = ncap;
 	}
-	tmp = tmp_fill(cas, fd, known, hex_out, name);
+	tmp = tmp_fill(cas, fd, known, hex_out, name, &stored);
+	if (stored)
+		return 0;
 	if (tmp < 0)
 		return tmp;
 	close(tmp);

@@ -596,6 +596,57 @@ static void batch_with_known_digest_skips_present_object(void **state)
 	free(file);
 }
 
+/* A small file of unknown digest is hashed before any copy: once its
+ * object is stored, putting it again queues nothing and makes no tmp
+ * file (shown with tmp/ gone, where any tmp file would fail), while a
+ * large one still streams through tmp/. */
+static void small_file_of_stored_content_needs_no_tmp_file(void **state)
+{
+	struct fixture *f = *state;
+	struct cas_batch batch = {0};
+	char *abc = write_work(f, "abc", "abc", 3), *empty = write_work(f, "empty", "", 0);
+	size_t big_len = 200 * 1024;
+	char *big_buf = malloc(big_len), *big, *tmpdir = path_join(f->root, "tmp");
+	char hex[DIGEST_HEX_LEN + 1];
+	int fd = open(abc, O_RDONLY | O_CLOEXEC), efd = open(empty, O_RDONLY | O_CLOEXEC), bfd;
+
+	assert_non_null(big_buf);
+	memset(big_buf, 'b', big_len);
+	big = write_work(f, "big", big_buf, big_len);
+	bfd = open(big, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0 && efd >= 0 && bfd >= 0);
+	assert_int_equal(cas_batch_put_fd(f->cas, &batch, fd, NULL, hex), 0);
+	assert_int_equal(batch.n, 1);
+	assert_string_equal(hex, SHA256_ABC);
+	assert_int_equal(cas_put_fd(f->cas, efd, NULL, hex), 0);
+	assert_string_equal(hex, SHA256_EMPTY);
+	assert_int_equal(cas_put_fd(f->cas, bfd, NULL, hex), 0);
+	assert_int_equal(cas_batch_commit(f->cas, &batch, NULL), 0);
+	assert_int_equal(cas_verify_object(f->cas, SHA256_ABC), 0);
+
+	assert_int_equal(rmdir(tmpdir), 0);
+	memset(hex, 0, sizeof(hex));
+	assert_int_equal(cas_batch_put_fd(f->cas, &batch, fd, NULL, hex), 0);
+	assert_int_equal(batch.n, 0);
+	assert_string_equal(hex, SHA256_ABC);
+	assert_int_equal(cas_put_fd(f->cas, efd, NULL, hex), 0);
+	assert_string_equal(hex, SHA256_EMPTY);
+	/* New small content, and a stored large file, need tmp/. */
+	free(write_work(f, "empty", "x", 1));
+	assert_int_equal(cas_put_fd(f->cas, efd, NULL, hex), -ENOENT);
+	assert_int_equal(cas_put_fd(f->cas, bfd, NULL, hex), -ENOENT);
+	assert_int_equal(mkdir(tmpdir, 0755), 0);
+	close(fd);
+	close(efd);
+	close(bfd);
+	cas_batch_free(&batch);
+	free(abc);
+	free(empty);
+	free(big);
+	free(big_buf);
+	free(tmpdir);
+}
+
 /* Duplicates inside one batch end as one object and no stray tmp file. */
 static void batch_duplicates_commit_to_one_object(void **state)
 {
@@ -1031,6 +1082,7 @@ int main(void)
 		T(failed_put_leaves_nothing_in_tmp),
 		T(batch_objects_appear_only_at_commit),
 		T(batch_with_known_digest_skips_present_object),
+		T(small_file_of_stored_content_needs_no_tmp_file),
 		T(batch_duplicates_commit_to_one_object),
 		T(batch_commit_failure_is_reported_and_cleaned),
 		T(read_object_enforces_max_and_absence),
