@@ -24,6 +24,7 @@
 #include "cli.h"
 #include "envstore.h"
 #include "json.h"
+#include "runuser.h"
 #include "sandbox.h"
 #include "util.h"
 
@@ -55,6 +56,9 @@ static const char run_usage[] =
 	"  --home WHAT        the slave's $HOME: 'host' (default: as in the environment,\n"
 	"                     read-only) or 'empty' (a new, empty, writable directory at\n"
 	"                     the same path, logged with /tmp, private to this build)\n"
+	"  --user USER[:GROUP] run COMMAND as USER (a name from the environment's\n"
+	"                     /etc/passwd, or a number), with USER's groups, or GROUP\n"
+	"                     alone; HOME, USER and LOGNAME follow (default: root)\n"
 	"  --capture WHAT     what the store keeps of the workspace: 'all' (default:\n"
 	"                     every file written, and every file read, when closed)\n"
 	"                     or 'final' (only the inputs and outputs the manifest\n"
@@ -69,7 +73,7 @@ static const char run_usage[] =
 	"daemon died, outputs not captured into the store).\n";
 
 struct run_opts {
-	const char *env, *workspace, *workdir, *key, *out, *store_opt;
+	const char *env, *workspace, *workdir, *key, *out, *store_opt, *user;
 	int net, json, quiet;
 	int capture_final; /* --capture final */
 	int home_empty;    /* --home empty */
@@ -93,6 +97,10 @@ struct run_state {
 	char key[PATH_MAX + 32];
 	char manifest[PATH_MAX + 192];
 	char env_digest[DIGEST_HEX_LEN + 1];
+	struct runuser user;     /* --user: who COMMAND runs as */
+	char user_slave[48];     /* "user=UID:GID", for the manifest */
+	char **envp;             /* COMMAND's environment (--user: its own) */
+	char env_home[PATH_MAX + 8], env_user[80], env_logname[80]; /* in envp */
 };
 
 static const char *const mount_labels[3] = {"root", "workspace", "tmp"};
@@ -304,10 +312,10 @@ static int ensure_key(struct run_state *s, const struct run_opts *o)
 /* --home empty: $HOME into s->home, checked: an absolute path to a
  * directory of the environment (its owner and mode into *st), outside what
  * the slave gets anyway.  0, or the usage error's exit code. */
-static int check_home(struct run_state *s, struct stat *st)
+static int check_home(struct run_state *s, const struct run_opts *o, struct stat *st)
 {
 	static const char *const own[] = {"/tmp", "/var/tmp", "/proc", "/dev", "/run"};
-	const char *home = getenv("HOME");
+	const char *home = o->user ? s->user.home : getenv("HOME");
 	char path[2 * PATH_MAX];
 	size_t n;
 
@@ -338,6 +346,79 @@ static int check_home(struct run_state *s, struct stat *st)
 		return cli_fail(CLI_USAGE, "--home empty: HOME '%s' is not a directory in the "
 				"environment (a symlink is not followed)", s->home);
 	return 0;
+}
+
+/* COMMAND's environment as --user USER gets it: HOME, USER and LOGNAME
+ * are USER's (a uid without a name gets no USER or LOGNAME), the rest is
+ * provfs's own.  NULL if out of memory. */
+static char **user_environ(struct run_state *s)
+{
+	const struct runuser *u = &s->user;
+	static const char *const mine[] = {"HOME=", "USER=", "LOGNAME="};
+	size_t n = 0, k = 0;
+	char **env;
+
+	while (environ[n])
+		n++;
+	env = calloc(n + 4, sizeof(*env));
+	if (!env)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		int replaced = 0;
+
+		for (size_t j = 0; j < sizeof(mine) / sizeof(mine[0]); j++)
+			replaced |= !strncmp(environ[i], mine[j], strlen(mine[j]));
+		if (!replaced)
+			env[k++] = environ[i];
+	}
+	snprintf(s->env_home, sizeof(s->env_home), "HOME=%s", u->home);
+	env[k++] = s->env_home;
+	if (u->name[0]) {
+		snprintf(s->env_user, sizeof(s->env_user), "USER=%s", u->name);
+		snprintf(s->env_logname, sizeof(s->env_logname), "LOGNAME=%s", u->name);
+		env[k++] = s->env_user;
+		env[k++] = s->env_logname;
+	}
+	return env;
+}
+
+/* --user: who COMMAND runs as, from the environment's own user database.
+ * A workspace that user cannot write is worth a warning, not a refusal
+ * (the build may only read it, or write below it).  0, or the usage
+ * error's exit code. */
+static int resolve_user(struct run_state *s, const struct run_opts *o)
+{
+	const char *what;
+	struct stat st;
+	int ret = runuser_resolve(s->rootdir, o->user, &s->user, &what);
+
+	if (ret == -EINVAL)
+		return cli_fail(CLI_USAGE, "--user takes USER[:GROUP], each a name or a number, "
+				"not '%s'", o->user);
+	if (ret == -ENOENT)
+		return cli_fail(CLI_USAGE, "--user '%s': no such %s in the environment's /etc/%s",
+				o->user, what, strcmp(what, "group") ? "passwd" : "group");
+	if (ret < 0)
+		return cli_fail(CLI_USAGE, "--user '%s': cannot read the environment's /etc/passwd: "
+				"%s", o->user, strerror(-ret));
+	s->envp = user_environ(s);
+	if (!s->envp)
+		return cli_fail(CLI_USAGE, "out of memory");
+	snprintf(s->user_slave, sizeof(s->user_slave), "user=%u:%u", (unsigned)s->user.uid,
+		 (unsigned)s->user.gid);
+	if (stat(s->workspace, &st) == 0 && s->user.uid != 0 && st.st_uid != s->user.uid &&
+	    !(st.st_mode & S_IWOTH) && !(st.st_gid == s->user.gid && (st.st_mode & S_IWGRP)))
+		cli_warn("user %u cannot write the workspace '%s' (owner %u:%u, mode %03o): "
+			 "chown it, or only what it owns below it is writable",
+			 (unsigned)s->user.uid, s->workspace, (unsigned)st.st_uid,
+			 (unsigned)st.st_gid, (unsigned)(st.st_mode & 0777));
+	return 0;
+}
+
+static void run_state_free(struct run_state *s)
+{
+	free(s->envp);
+	free(s);
 }
 
 static int prepare(struct run_state *s, const struct run_opts *o)
@@ -428,7 +509,10 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 			return cli_fail(CLI_USAGE, "cannot use workdir '%s' in the environment",
 					s->workdir);
 	}
-	if (o->home_empty && check_home(s, &home_st) != 0)
+	snprintf(s->user_slave, sizeof(s->user_slave), "user=0:0");
+	if (o->user && resolve_user(s, o) != 0)
+		return CLI_USAGE;
+	if (o->home_empty && check_home(s, o, &home_st) != 0)
 		return CLI_USAGE;
 	if (ensure_key(s, o) < 0)
 		return cli_fail(CLI_USAGE, "cannot use signing key '%s': %s", s->key, strerror(errno));
@@ -447,10 +531,15 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 						strerror(errno));
 		}
 	}
-	/* --home empty: the new home, owned and protected as the one it hides. */
+	/* --home empty: the new home, owned and protected as the one it
+	 * hides, but owned by the --user, whose home it is. */
 	if (s->home[0]) {
 		char dir[sizeof(s->tmpdir) + sizeof(s->home)];
 
+		if (o->user) {
+			home_st.st_uid = s->user.uid;
+			home_st.st_gid = s->user.gid;
+		}
 		snprintf(dir, sizeof(dir), "%s%s", s->tmpdir, s->home);
 		if (mkdir_p(dir, 0755) < 0 || chown(dir, home_st.st_uid, home_st.st_gid) < 0 ||
 		    chmod(dir, home_st.st_mode & 07777) < 0)
@@ -502,6 +591,8 @@ static int attest(struct run_state *s, const struct run_opts *o, int status)
 	args[n++] = s->home[0] ? "home=empty" : "home=host";
 	args[n++] = "--slave";
 	args[n++] = o->capture_final ? "capture=final" : "capture=all";
+	args[n++] = "--slave";
+	args[n++] = s->user_slave;
 	args[n++] = "--";
 	for (size_t i = 0; i < argc; i++)
 		args[n++] = o->argv[i];
@@ -522,6 +613,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{"net", no_argument, NULL, 'n'},
 		{"capture", required_argument, NULL, 'c'},
 		{"home", required_argument, NULL, 'H'},
+		{"user", required_argument, NULL, 'u'},
 		{"store", required_argument, NULL, 's'},
 		{"json", no_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},
@@ -548,6 +640,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
 				return cli_usage_error("run", "--home takes 'host' or 'empty'");
 			o->home_empty = !strcmp(optarg, "empty");
 			break;
+		case 'u': o->user = optarg; break;
 		case 's': o->store_opt = optarg; break;
 		case 'j': o->json = 1; break;
 		case 'q': o->quiet = 1; break;
@@ -593,12 +686,12 @@ int cmd_run(int argc, char **argv)
 		return cli_fail(CLI_USAGE, "out of memory");
 	ret = parse(argc, argv, &o);
 	if (ret != 0) {
-		free(s);
+		run_state_free(s);
 		return ret == 1 ? CLI_OK : ret;
 	}
 	ret = prepare(s, &o);
 	if (ret != 0) {
-		free(s);
+		run_state_free(s);
 		return ret;
 	}
 	sweep_stale_runs();
@@ -607,12 +700,12 @@ int cmd_run(int argc, char **argv)
 	catch_terminate();
 	if (mount_all(s, &o) < 0) {
 		unmount_all(s);
-		free(s);
+		run_state_free(s);
 		return cli_fail(CLI_USAGE, "cannot set up the slave's mounts (see above)");
 	}
 	if (run_terminated) {
 		unmount_all(s);
-		free(s);
+		run_state_free(s);
 		cli_warn("terminated by signal %d before the build started; nothing was run",
 			 (int)run_terminated);
 		return 128 + run_terminated;
@@ -630,8 +723,13 @@ int cmd_run(int argc, char **argv)
 			.home = s->home[0] ? s->home : NULL,
 			.hide = hide,
 			.net = o.net,
+			.set_ids = o.user != NULL,
+			.uid = s->user.uid,
+			.gid = s->user.gid,
+			.groups = s->user.groups,
+			.ngroups = s->user.ngroups,
 			.argv = o.argv,
-			.envp = environ,
+			.envp = s->envp ? s->envp : environ,
 		};
 
 		cli_phase("run", "mount");
@@ -661,7 +759,7 @@ int cmd_run(int argc, char **argv)
 	}
 	if (ret < 0 && status >= 125 && status != 126 && status != 127) {
 		cli_fail(CLI_USAGE, "cannot start the build slave: %s", err);
-		free(s);
+		run_state_free(s);
 		return CLI_USAGE;
 	}
 	if (ret < 0)
@@ -692,7 +790,7 @@ int cmd_run(int argc, char **argv)
 		if (manifest_ok)
 			fprintf(stderr, "provfs: manifest %s\n", s->manifest);
 	}
-	free(s);
+	run_state_free(s);
 	/* A build that succeeded but whose record is incomplete (no
 	 * manifest, a daemon died, outputs missing from the store) is no
 	 * success. */

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <net/if.h>
 #include <sched.h>
@@ -172,6 +173,12 @@ static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *
 	if (child < 0)
 		die_to(errfd, 125, "cannot fork: %s", strerror(errno));
 	if (child == 0) {
+		/* Only COMMAND changes user: PID 1 stays root, to reap and to
+		 * be killed with the namespace. */
+		if (cfg->set_ids && (setgroups((size_t)cfg->ngroups, cfg->groups) < 0 ||
+				     setgid(cfg->gid) < 0 || setuid(cfg->uid) < 0))
+			die_to(errfd, 125, "cannot switch to user %u: %s", (unsigned)cfg->uid,
+			       strerror(errno));
 		execvpe(cfg->argv[0], cfg->argv, cfg->envp);
 		die_to(errfd, errno == ENOENT ? 127 : 126, "cannot run '%s': %s", cfg->argv[0],
 		       strerror(errno));

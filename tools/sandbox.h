@@ -15,6 +15,7 @@
 #define PROVFS_SANDBOX_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 struct sandbox_config {
 	const char *root;      /* new root: a mount point */
@@ -27,6 +28,11 @@ struct sandbox_config {
 				* mounted over it (--home empty); NULL: none */
 	const char *const *hide; /* absolute paths to cover with an empty tmpfs */
 	int net;               /* share the host's network */
+	int set_ids;           /* run argv as uid/gid/groups, not as root */
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups;   /* supplementary groups, ngroups of them */
+	int ngroups;
 	char *const *argv;
 	char *const *envp;
 };
