@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -210,6 +211,18 @@ static void run_q(sqlite3_stmt *q)
 	sqlite3_clear_bindings(q);
 }
 
+/* Q_MOVE of what is at `from` (and under it) to `to`, both as text. */
+static void move_text(sqlite3_stmt *q, int64_t mount, const char *from, const char *to)
+{
+	sqlite3_bind_int64(q, 1, mount);
+	sqlite3_bind_text(q, 2, from, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 3, to, -1, SQLITE_TRANSIENT);
+	run_q(q);
+}
+
+/* A name no path has (they all start with '/'), to swap two through. */
+#define SWAP_NAME "\001"
+
 static void replay_row(sqlite3_stmt *st, sqlite3_stmt **q)
 {
 	int64_t mount = sqlite3_column_int64(st, 0);
@@ -226,6 +239,20 @@ static void replay_row(sqlite3_stmt *st, sqlite3_stmt **q)
 				sqlite3_bind_value(q[k], 5, sqlite3_column_value(st, 7));
 			run_q(q[k]);
 		}
+	} else if (!strcmp(op, "rename") && (sqlite3_column_int64(st, 4) & RENAME_EXCHANGE)) {
+		/* Both names stay, each with the other's content (and, for
+		 * directories, files). */
+		const char *pa = (const char *)sqlite3_column_text(st, 2);
+		const char *pb = (const char *)sqlite3_column_text(st, 3);
+		char *a = pa ? strdup(pa) : NULL, *b = pb ? strdup(pb) : NULL;
+
+		if (a && b) {
+			move_text(q[Q_MOVE], mount, a, SWAP_NAME);
+			move_text(q[Q_MOVE], mount, b, a);
+			move_text(q[Q_MOVE], mount, SWAP_NAME, b);
+		}
+		free(a);
+		free(b);
 	} else if (!strcmp(op, "rename")) {
 		/* The overwritten destination is gone; the source takes its place. */
 		sqlite3_bind_int64(q[Q_DEL], 1, mount);

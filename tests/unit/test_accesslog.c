@@ -536,6 +536,35 @@ static void renaming_a_directory_moves_outputs_under_it(void **state)
 	alog_summary_free(&sum);
 }
 
+/* renameat2(RENAME_EXCHANGE) keeps both names, each with the other's
+ * content: both stay outputs (files, or everything under directories). */
+static void exchange_keeps_both_outputs_swapped(void **state)
+{
+	struct fixture *f = *state;
+	struct alog_summary sum;
+
+	open_log(f);
+	written(f, "/a", D1);
+	written(f, "/b", D2);
+	rec(f, ALOG_OP_RENAME, "/a", "/b", RENAME_EXCHANGE, 0, NULL);
+	rec(f, ALOG_OP_MKDIR, "/d1", NULL, 0755, 0, NULL);
+	rec(f, ALOG_OP_MKDIR, "/d2", NULL, 0755, 0, NULL);
+	written(f, "/d1/x", D3);
+	written(f, "/d2/sub/y", D1);
+	written(f, "/d10", D2); /* shares d1's prefix, not under it */
+	rec(f, ALOG_OP_RENAME, "/d1", "/d2", RENAME_EXCHANGE | ALOG_RENAME_DIR, 0, NULL);
+	close_log(f);
+
+	load(f, &sum);
+	assert_int_equal(sum.n_outputs, 5);
+	assert_string_equal(OUTPUT(&sum, "/a")->digest, D2);
+	assert_string_equal(OUTPUT(&sum, "/b")->digest, D1);
+	assert_string_equal(OUTPUT(&sum, "/d2/x")->digest, D3);
+	assert_string_equal(OUTPUT(&sum, "/d1/sub/y")->digest, D1);
+	assert_string_equal(OUTPUT(&sum, "/d10")->digest, D2);
+	alog_summary_free(&sum);
+}
+
 static void unlinking_then_rewriting_makes_it_an_output_again(void **state)
 {
 	struct fixture *f = *state;
@@ -820,6 +849,7 @@ int main(void)
 		T(rename_over_an_output_replaces_it),
 		T(renaming_a_directory_moves_outputs_under_it),
 		T(reads_under_directories_moved_are_traced_back),
+		T(exchange_keeps_both_outputs_swapped),
 		T(unlinking_then_rewriting_makes_it_an_output_again),
 		T(probes_are_paths_found_missing),
 		T(missing_log_is_enoent),
