@@ -15,14 +15,20 @@
  * kept in a temp table so the queries below stay index lookups (an OR in
  * their NOT EXISTS made them quadratic). */
 static const char renamed_sql[] =
-	"CREATE TEMP TABLE renamed AS SELECT mount, path2 AS path, MIN(time_ns) AS t"
-	" FROM access WHERE op = 'rename' AND result = 0 GROUP BY mount, path2;"
+	"CREATE TEMP TABLE renamed AS SELECT mount, path, MIN(t) AS t FROM ("
+	" SELECT mount, path2 AS path, time_ns AS t FROM access WHERE op = 'rename' AND result = 0"
+	/* RENAME_EXCHANGE: the source name got the destination's content. */
+	" UNION ALL SELECT mount, path, time_ns FROM access WHERE op = 'rename' AND result = 0"
+	"  AND (flags & 2) != 0"
+	") GROUP BY mount, path;"
 	"CREATE INDEX temp.renamed_path ON renamed(path);"
 	/* Directories moved (ALOG_RENAME_DIR): a file read under one after
 	 * the move was the build's own if its name before the move was
-	 * written before it. */
+	 * written before it.  An exchange moved each into the other. */
 	"CREATE TEMP TABLE dirrenamed AS SELECT mount, path AS src, path2 AS dst, time_ns AS t"
-	" FROM access WHERE op = 'rename' AND result = 0 AND (flags & 256) != 0;";
+	" FROM access WHERE op = 'rename' AND result = 0 AND (flags & 256) != 0"
+	" UNION ALL SELECT mount, path2, path, time_ns FROM access WHERE op = 'rename'"
+	"  AND result = 0 AND (flags & 256) != 0 AND (flags & 2) != 0;";
 
 /* First read and first write of each path, so the inputs query is a join
  * of two small grouped tables instead of a correlated scan of the log. */

@@ -537,7 +537,8 @@ static void renaming_a_directory_moves_outputs_under_it(void **state)
 }
 
 /* renameat2(RENAME_EXCHANGE) keeps both names, each with the other's
- * content: both stay outputs (files, or everything under directories). */
+ * content: both stay outputs (files, or everything under directories),
+ * and what the build wrote is no input when read under its new name. */
 static void exchange_keeps_both_outputs_swapped(void **state)
 {
 	struct fixture *f = *state;
@@ -553,10 +554,17 @@ static void exchange_keeps_both_outputs_swapped(void **state)
 	written(f, "/d2/sub/y", D1);
 	written(f, "/d10", D2); /* shares d1's prefix, not under it */
 	rec(f, ALOG_OP_RENAME, "/d1", "/d2", RENAME_EXCHANGE | ALOG_RENAME_DIR, 0, NULL);
+	/* The build's own content, read under the names it swapped into:
+	 * no inputs.  (/pre was there before; it now holds /made's bytes.) */
+	written(f, "/made", D3);
+	rec(f, ALOG_OP_RENAME, "/pre", "/made", RENAME_EXCHANGE, 0, NULL);
+	read_file(f, "/pre", D3);
+	read_file(f, "/d1/sub/y", D1);
 	close_log(f);
 
 	load(f, &sum);
-	assert_int_equal(sum.n_outputs, 5);
+	assert_int_equal(sum.n_inputs, 0);
+	assert_int_equal(sum.n_outputs, 6);
 	assert_string_equal(OUTPUT(&sum, "/a")->digest, D2);
 	assert_string_equal(OUTPUT(&sum, "/b")->digest, D1);
 	assert_string_equal(OUTPUT(&sum, "/d2/x")->digest, D3);
