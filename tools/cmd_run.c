@@ -552,12 +552,14 @@ static int attest(struct run_state *s, const struct run_opts *o, int status)
 {
 	char exit_str[16];
 	char **args;
-	size_t n = 0, argc = 0;
+	size_t n = 0, argc = 0, nenv = 0;
 	int rc;
 
 	while (o->argv[argc])
 		argc++;
-	args = calloc(argc + 32, sizeof(*args));
+	for (size_t i = 0; s->envp && s->envp[i]; i++)
+		nenv++;
+	args = calloc(argc + 2 * nenv + 33, sizeof(*args));
 	if (!args)
 		return -1;
 	snprintf(exit_str, sizeof(exit_str), "%d", status);
@@ -593,6 +595,14 @@ static int attest(struct run_state *s, const struct run_opts *o, int status)
 	args[n++] = o->capture_final ? "capture=final" : "capture=all";
 	args[n++] = "--slave";
 	args[n++] = s->user_slave;
+	if (s->envp) {
+		/* The environment COMMAND had (--user's HOME, USER,
+		 * LOGNAME), not the one provfs runs attest with. */
+		for (size_t i = 0; i < nenv; i++) {
+			args[n++] = "--env";
+			args[n++] = s->envp[i];
+		}
+	}
 	args[n++] = "--";
 	for (size_t i = 0; i < argc; i++)
 		args[n++] = o->argv[i];

@@ -6,14 +6,7 @@
 S=$T/store
 R=$T/rootfs
 # a tiny root: dash, cat and their libraries
-mkdir -p "$R/bin" "$R/etc" "$R/tmp" "$R/proc" "$R/dev" "$R/build" "$R/run"
-for b in /bin/sh /bin/cat /bin/ls; do
-	cp -L "$b" "$R/bin/"
-	ldd "$b" | grep -o '/[^ ]*' | while read -r lib; do
-		mkdir -p "$R$(dirname "$lib")"
-		cp -L "$lib" "$R$lib"
-	done
-done
+tiny_root "$R" /bin/sh /bin/cat /bin/ls
 echo 'ID=tiny' >"$R/etc/os-release"
 D=$("$PROVFS" env --store "$S" --quiet import --name tiny "$R") || fail "import"
 [ ${#D} -eq 64 ] || fail "digest '$D'"

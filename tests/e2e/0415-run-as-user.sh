@@ -29,6 +29,14 @@ assert_eq "$(getent passwd nobody | cut -d: -f6) nobody nobody" "$(cat env)" "HO
 assert_eq "65534 65534" "$(awk '{print $3, $4}' tmpls)" "owner of a /tmp file"
 assert_eq "65534:65534" "$(stat -c %u:%g uid)" "owner of an output in the backing directory"
 assert_eq "user=65534:65534" "user=$(slave_user "$T/m1.json")" "manifest's slave user"
+# The manifest's environment is the one COMMAND had.
+python3 - "$T/m1.json" <<'PY' || fail "the manifest's HOME and USER are not nobody's"
+import base64, json, sys
+st = json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))
+env = st["predicate"]["buildDefinition"]["internalParameters"]["environment"]
+assert env["USER"] == "nobody" and env["LOGNAME"] == "nobody", env
+assert env["HOME"] != "/root", env
+PY
 "$PROVFS" verify --key "$S/keys/provfs.pub" "$T/m1.json" >/dev/null || fail "verify"
 
 # A number nobody is listed under, with a group by name.
@@ -61,14 +69,8 @@ assert_eq "$before" "$(grep -c provfs /proc/mounts)" "mounts left by usage error
 
 # An environment with its own users: builder (1500), in group extra (1600).
 R=$T/rootfs
-mkdir -p "$R/bin" "$R/etc" "$R/tmp" "$R/proc" "$R/dev" "$R/build" "$R/run" "$R/home/builder"
-for b in /bin/sh /usr/bin/id /bin/touch; do
-	cp -L "$b" "$R/bin/"
-	ldd "$b" | grep -o '/[^ ]*' | while read -r lib; do
-		mkdir -p "$R$(dirname "$lib")"
-		cp -L "$lib" "$R$lib"
-	done
-done
+tiny_root "$R" /bin/sh /usr/bin/id /bin/touch
+mkdir -p "$R/home/builder"
 printf 'root:x:0:0::/root:/bin/sh\nbuilder:x:1500:1500::/home/builder:/bin/sh\n' >"$R/etc/passwd"
 printf 'root:x:0:\nbuilder:x:1500:\nextra:x:1600:someone,builder\n' >"$R/etc/group"
 "$PROVFS" env --store "$S" --quiet import --name users "$R" >/dev/null || fail "import"

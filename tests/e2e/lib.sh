@@ -82,3 +82,19 @@ for o in d["inputs"]:
         print(o.get("sha256", ""))
 ' "$1"
 }
+
+# tiny_root DIR PROGRAM...: a small root filesystem for an environment:
+# the programs (in DIR/bin) with the libraries they link, and the empty
+# directories a slave needs (tmp, proc, dev, build, run, etc).
+tiny_root() {
+	r=$1
+	shift
+	mkdir -p "$r/bin" "$r/etc" "$r/tmp" "$r/proc" "$r/dev" "$r/build" "$r/run"
+	for b in "$@"; do
+		cp -L "$b" "$r/bin/"
+		ldd "$b" | grep -o '/[^ ]*' | while read -r lib; do
+			mkdir -p "$r$(dirname "$lib")"
+			cp -L "$lib" "$r$lib"
+		done
+	done
+}
