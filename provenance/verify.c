@@ -175,6 +175,100 @@ static int check_objects(const json_t *list, const char *what, const struct cas 
 	return 0;
 }
 
+static int listed(const char *s, const char *const *list, size_t n)
+{
+	for (size_t i = 0; s && i < n; i++)
+		if (!strcmp(s, list[i]))
+			return 1;
+	return 0;
+}
+
+/* The resolved dependency named "environment" (attest puts it first). */
+static const json_t *environment_of(const json_t *deps)
+{
+	size_t i;
+	json_t *d;
+
+	json_array_foreach(deps, i, d) {
+		const char *name = json_get_string(d, "name");
+
+		if (name && !strcmp(name, "environment"))
+			return d;
+	}
+	return NULL;
+}
+
+/* The exit status the manifest records, in *status; 0 if it records one. */
+static int exit_status_of(const json_t *byp, json_int_t *status)
+{
+	size_t i;
+	json_t *b;
+
+	json_array_foreach(byp, i, b) {
+		const char *name = json_get_string(b, "name");
+		json_t *v = json_object_get(json_get_object(b, "annotations"), "exitStatus");
+
+		if (name && !strcmp(name, "exit-status") && json_is_integer(v)) {
+			*status = json_integer_value(v);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int check_policy(const struct verify_policy *p, const json_t *pred, struct verify_report *r)
+{
+	const json_t *bd = json_get_object(pred, "buildDefinition");
+	const json_t *rd = json_get_object(pred, "runDetails");
+	int ret = 0;
+
+	if (p->n_environments) {
+		const json_t *env = environment_of(json_get_array(bd, "resolvedDependencies"));
+		const char *sha = env ? statement_descriptor_sha256(env) : NULL;
+
+		r->policy_rules++;
+		if (!env)
+			ret = add_problem(r, "policy: the manifest names no environment");
+		else if (!sha)
+			ret = add_problem(r, "policy: the build ran on an unmanaged root (%s), not in "
+					  "an allowed environment", json_get_string(env, "uri")
+					  ? json_get_string(env, "uri") : "no tree digest");
+		else if (!listed(sha, p->environments, p->n_environments))
+			ret = add_problem(r, "policy: environment %s is not an allowed one", sha);
+	}
+	if (!ret && p->n_builders) {
+		const char *id = json_get_string(json_get_object(rd, "builder"), "id");
+
+		r->policy_rules++;
+		if (!listed(id, p->builders, p->n_builders))
+			ret = add_problem(r, "policy: builder '%s' is not a trusted one",
+					  id ? id : "(none)");
+	}
+	if (!ret && p->no_network) {
+		const char *net = json_get_string(
+			json_get_object(json_get_object(bd, "internalParameters"), "slave"), "network");
+
+		r->policy_rules++;
+		if (!net)
+			ret = add_problem(r, "policy: the manifest does not say whether the build "
+					  "had a network");
+		else if (strcmp(net, "loopback"))
+			ret = add_problem(r, "policy: the build had network '%s', not loopback only",
+					  net);
+	}
+	if (!ret && p->succeeded) {
+		json_int_t status;
+
+		r->policy_rules++;
+		if (exit_status_of(json_get_array(rd, "byproducts"), &status) < 0)
+			ret = add_problem(r, "policy: the manifest records no exit status");
+		else if (status != 0)
+			ret = add_problem(r, "policy: the build failed (exit status %lld)",
+					  (long long)status);
+	}
+	return ret;
+}
+
 static int check_contents(const struct verify_options *opt, struct verify_report *r)
 {
 	json_t *stmt = r->statement;
@@ -195,6 +289,8 @@ static int check_contents(const struct verify_options *opt, struct verify_report
 		if (!ret && byp)
 			ret = check_objects(byp, "byproduct", opt->store, r);
 	}
+	if (!ret && opt->policy)
+		ret = check_policy(opt->policy, pred, r);
 	if (!ret && r->n_problems > before)
 		r->reached = VERIFY_STAGE_ARTIFACTS;
 	return ret;

@@ -10,7 +10,10 @@
  * with a SLSA Provenance v1 predicate; then, all reported together, (4)
  * each artifact's SHA-256 is among the subjects, and (5) with a store, every
  * sha256 the statement names (subjects, resolved dependencies, byproducts)
- * is present in it and hashes to its name.
+ * is present in it and hashes to its name, and (6) with a policy, what the
+ * manifest says of the build: the environment it ran in, its builder, its
+ * network, its exit status.  A fact the policy asks about and the manifest
+ * does not record fails the policy.
  *
  * verify_manifest returns -errno only for resource failures; a manifest that
  * does not verify is a normal result, described in the report.
@@ -24,6 +27,18 @@
 #include "cas.h"
 #include "sign.h"
 
+/* What an auditor requires of the build, beyond the signatures.  Empty
+ * lists and zero flags require nothing. */
+struct verify_policy {
+	const char *const *environments; /* tree digests (64 hex); the build's
+					  * environment must be one of them */
+	size_t n_environments;
+	const char *const *builders;     /* runDetails.builder.id, one of them */
+	size_t n_builders;
+	int no_network;                  /* slave network "loopback" */
+	int succeeded;                   /* exit status 0 */
+};
+
 struct verify_options {
 	struct sign_key *const *keys; /* trusted public keys (duplicates count once) */
 	size_t n_keys;
@@ -31,6 +46,7 @@ struct verify_options {
 	const char *const *artifacts; /* files to find among the subjects */
 	size_t n_artifacts;
 	const struct cas *store;      /* NULL: skip the object checks */
+	const struct verify_policy *policy; /* NULL: no policy */
 };
 
 enum verify_stage {
@@ -52,6 +68,7 @@ struct verify_report {
 	size_t n_subjects;
 	size_t artifacts_matched;
 	size_t objects_checked;       /* store objects re-hashed */
+	size_t policy_rules;          /* policy rules checked */
 	json_t *statement;            /* the parsed payload once signatures held */
 };
 

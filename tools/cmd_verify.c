@@ -22,17 +22,24 @@ static void verify_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: provfs verify --key PUB [--key PUB]... [--threshold N] [--store DIR]\n"
-		"                     [--json] MANIFEST [ARTIFACT]...\n"
+		"                     [--env DIGEST]... [--builder ID]... [--no-network]\n"
+		"                     [--succeeded] [--json] MANIFEST [ARTIFACT]...\n"
 		"\n"
 		"Checks that at least N distinct trusted keys signed MANIFEST (a DSSE\n"
 		"envelope), that its payload is an in-toto Statement v1 with a SLSA\n"
 		"Provenance v1 predicate, that each ARTIFACT's sha256 is among its\n"
-		"subjects, and with --store that every object it names is in the store\n"
-		"and intact.\n"
+		"subjects, with --store that every object it names is in the store\n"
+		"and intact, and that the build meets the policy the options below set.\n"
 		"\n"
 		"  -k, --key PUB        a trusted public key (PEM); repeat for several\n"
 		"  -t, --threshold N    distinct trusted keys that must have signed (default 1)\n"
 		"      --store DIR      check referenced objects in this store\n"
+		"policy (each fails if the manifest does not record the fact):\n"
+		"      --env DIGEST     the build ran in this environment (tree digest);\n"
+		"                       repeat to allow several; an unmanaged host root fails\n"
+		"      --builder ID     the builder's id is this one; repeat to allow several\n"
+		"      --no-network     the build had loopback only (provfs run without --net)\n"
+		"      --succeeded      the build exited 0\n"
 		"      --json           print the result as a JSON object on stdout\n"
 		"  -h, --help           show this help\n"
 		"\n"
@@ -43,6 +50,8 @@ static void verify_usage(FILE *out)
 struct verify_cli {
 	struct sign_key **keys;
 	size_t n_keys;
+	const char **envs, **builders; /* --env, --builder */
+	size_t n_envs, n_builders;
 	struct cas *cas;
 	char *text;
 };
@@ -52,6 +61,8 @@ static void verify_cli_free(struct verify_cli *v)
 	for (size_t i = 0; i < v->n_keys; i++)
 		sign_key_free(v->keys[i]);
 	free(v->keys);
+	free(v->envs);
+	free(v->builders);
 	cas_close(v->cas);
 	free(v->text);
 }
@@ -73,6 +84,17 @@ static int add_key(struct verify_cli *v, const char *path)
 	}
 	v->keys = grown;
 	v->keys[v->n_keys++] = key;
+	return 0;
+}
+
+static int add_text(const char ***list, size_t *n, const char *s)
+{
+	const char **grown = realloc(*list, (*n + 1) * sizeof(*grown));
+
+	if (!grown)
+		return cli_fail(CLI_USAGE, "out of memory");
+	*list = grown;
+	(*list)[(*n)++] = s;
 	return 0;
 }
 
@@ -110,6 +132,7 @@ static void print_json(const char *manifest, const struct verify_report *r, size
 	json_object_set_new(o, "subjects", json_integer((json_int_t)r->n_subjects));
 	json_object_set_new(o, "artifactsMatched", json_integer((json_int_t)r->artifacts_matched));
 	json_object_set_new(o, "objectsChecked", json_integer((json_int_t)r->objects_checked));
+	json_object_set_new(o, "policyRules", json_integer((json_int_t)r->policy_rules));
 	json_dumpf(o, stdout, JSON_SORT_KEYS | JSON_COMPACT);
 	putchar('\n');
 	json_decref(o);
@@ -140,6 +163,9 @@ static int report_result(const char *manifest, const struct verify_report *r, si
 		if (r->objects_checked)
 			printf(", %zu store object%s intact", r->objects_checked,
 			       r->objects_checked == 1 ? "" : "s");
+		if (r->policy_rules)
+			printf(", policy met (%zu rule%s)", r->policy_rules,
+			       r->policy_rules == 1 ? "" : "s");
 		putchar('\n');
 		for (size_t i = 0; i < r->n_signers; i++)
 			printf("  signer %s\n", r->signer_keyids[i]);
@@ -154,10 +180,15 @@ static int verify_run(int argc, char **argv, struct verify_cli *v)
 		{ "threshold", required_argument, NULL, 't' },
 		{ "store", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "builder", required_argument, NULL, 'b' },
+		{ "no-network", no_argument, NULL, 'n' },
+		{ "succeeded", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct verify_options opt = { 0 };
+	struct verify_policy policy = { 0 };
 	struct verify_report report;
 	const char *store = NULL, *manifest;
 	size_t threshold = 1, len;
@@ -185,6 +216,25 @@ static int verify_run(int argc, char **argv, struct verify_cli *v)
 			break;
 		case 'j':
 			json = 1;
+			break;
+		case 'e':
+			if (!hex_is_digest(optarg))
+				return cli_usage_error("verify", "--env wants an environment's tree digest "
+						       "(64 lowercase hex digits), not '%s'", optarg);
+			ret = add_text(&v->envs, &v->n_envs, optarg);
+			if (ret)
+				return ret;
+			break;
+		case 'b':
+			ret = add_text(&v->builders, &v->n_builders, optarg);
+			if (ret)
+				return ret;
+			break;
+		case 'n':
+			policy.no_network = 1;
+			break;
+		case 'S':
+			policy.succeeded = 1;
 			break;
 		case 'h':
 			verify_usage(stdout);
@@ -222,6 +272,11 @@ static int verify_run(int argc, char **argv, struct verify_cli *v)
 	opt.artifacts = (const char *const *)argv + optind + 1;
 	opt.n_artifacts = (size_t)(argc - optind - 1);
 	opt.store = v->cas;
+	policy.environments = v->envs;
+	policy.n_environments = v->n_envs;
+	policy.builders = v->builders;
+	policy.n_builders = v->n_builders;
+	opt.policy = &policy;
 	ret = verify_manifest(v->text, len, &opt, &report);
 	if (ret)
 		return cli_fail(CLI_USAGE, "cannot verify '%s': %s", manifest, strerror(-ret));

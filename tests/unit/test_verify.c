@@ -229,6 +229,83 @@ static void checks_artifacts_and_store(void **state)
 	free(m);
 }
 
+/* Signs st (consumed) with k1 and verifies it against policy p. */
+static int verify_policy(json_t *st, const struct verify_policy *p, struct verify_report *r)
+{
+	struct verify_options o = { .keys = &k1, .n_keys = 1, .threshold = 1, .policy = p };
+	size_t len;
+	char *text;
+	int ok;
+
+	assert_int_equal(manifest_sign(st, &k1, 1, &text, &len), 0);
+	json_decref(st);
+	assert_int_equal(verify_manifest(text, len, &o, r), 0);
+	ok = r->verified;
+	free(text);
+	return ok;
+}
+
+/* A statement with what a policy asks about: environment (tree digest
+ * env_hex, or an unmanaged root if NULL), builder, network, exit status. */
+static json_t *build_facts(const char *env_hex, const char *network, int exit_status)
+{
+	json_t *st = minimal_statement();
+	json_t *pred = json_object_get(st, "predicate");
+	json_t *bd = json_object_get(pred, "buildDefinition");
+	json_t *env = env_hex ? json_pack("{ss s{ss} ss}", "name", "environment", "digest", "sha256",
+					  env_hex, "uri", "file:///env")
+			      : json_pack("{ss ss}", "name", "environment", "uri", "file:///");
+
+	json_array_insert_new(json_object_get(bd, "resolvedDependencies"), 0, env);
+	json_object_set_new(bd, "internalParameters",
+			    json_pack("{s{ss}}", "slave", "network", network));
+	json_object_set_new(json_object_get(pred, "runDetails"), "byproducts",
+			    json_pack("[{ss ss s{si}}]", "name", "exit-status", "uri",
+				      "urn:provfs:exit-status", "annotations", "exitStatus",
+				      exit_status));
+	return st;
+}
+
+static void policy_checks_environment_builder_network_and_status(void **state)
+{
+	const char *envs[] = { "1111111111111111111111111111111111111111111111111111111111111111",
+			       hello_hex };
+	const char *builders[] = { "a", "b" };
+	struct verify_policy all = { envs, 2, builders, 2, 1, 1 }, none = { 0 };
+	struct verify_report r;
+
+	(void)state;
+	assert_true(verify_policy(build_facts(hello_hex, "loopback", 0), &all, &r));
+	assert_int_equal(r.policy_rules, 4);
+	verify_report_free(&r);
+	/* Each fact off the policy is one problem, all reported together. */
+	assert_false(verify_policy(build_facts(NULL, "host", 2), &all, &r));
+	assert_int_equal(r.n_problems, 3);
+	assert_non_null(strstr(r.problems[0], "unmanaged root"));
+	assert_non_null(strstr(r.problems[1], "network 'host'"));
+	assert_non_null(strstr(r.problems[2], "exit status 2"));
+	verify_report_free(&r);
+	assert_false(verify_policy(build_facts(envs[0], "loopback", 0), &(struct verify_policy){
+		&envs[1], 1, NULL, 0, 0, 0 }, &r));
+	assert_non_null(strstr(r.problems[0], "is not an allowed one"));
+	verify_report_free(&r);
+	assert_false(verify_policy(build_facts(hello_hex, "loopback", 0), &(struct verify_policy){
+		NULL, 0, &builders[0], 1, 0, 0 }, &r));
+	assert_non_null(strstr(r.problems[0], "builder 'b'"));
+	verify_report_free(&r);
+	/* A fact the manifest does not record fails the rule that asks. */
+	assert_false(verify_policy(minimal_statement(), &all, &r));
+	assert_int_equal(r.n_problems, 3); /* its builder, 'b', is allowed */
+	assert_non_null(strstr(r.problems[0], "names no environment"));
+	assert_non_null(strstr(r.problems[1], "does not say"));
+	assert_non_null(strstr(r.problems[2], "no exit status"));
+	verify_report_free(&r);
+	/* No policy, no rules. */
+	assert_true(verify_policy(build_facts(NULL, "host", 1), &none, &r));
+	assert_int_equal(r.policy_rules, 0);
+	verify_report_free(&r);
+}
+
 static void rejects_garbage_without_crashing(void **state)
 {
 	static const char *const inputs[] = { "", "{", "null", "{\"payload\":1}",
@@ -252,6 +329,7 @@ int main(void)
 		cmocka_unit_test(threshold_counts_distinct_keys),
 		cmocka_unit_test(rejects_wrong_payload_type),
 		cmocka_unit_test(checks_artifacts_and_store),
+		cmocka_unit_test(policy_checks_environment_builder_network_and_status),
 		cmocka_unit_test(rejects_garbage_without_crashing),
 	};
 
