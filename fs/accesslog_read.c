@@ -300,8 +300,13 @@ static int load_outputs(sqlite3 *db, struct alog_summary *sum)
 		rc = sqlite3_prepare_v2(db, outputs_replay_sql, -1, &st, NULL);
 	for (int k = 0; k < Q_N && rc == SQLITE_OK; k++)
 		rc = sqlite3_prepare_v2(db, outputs_sql[k], -1, &q[k], NULL);
+	/* One transaction for the whole replay, not one per statement. */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 	while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
 		replay_row(st, q);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	while (rc == SQLITE_OK && sqlite3_step(q[Q_RESULT]) == SQLITE_ROW) {
 		sqlite3_stmt *res = q[Q_RESULT];
 		struct alog_file *f = grow((void **)&sum->outputs, &sum->n_outputs,
