@@ -12,6 +12,8 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -303,21 +305,69 @@ out:
 }
 
 static const char umount_usage[] =
-	"usage: provfs umount [--json] [-q] MOUNTPOINT\n"
+	"usage: provfs umount [--force] [--json] [-q] MOUNTPOINT\n"
 	"\n"
 	"Unmount a provfs mount and wait until its daemon has written everything\n"
 	"to the access log and the store.  Exit status 1 if some written files\n"
 	"could not be captured, or the daemon had died (its log is then complete\n"
-	"only up to its last committed batch).\n"
+	"only up to its last committed batch).  If, 5 seconds after unmounting,\n"
+	"the filesystem is still in use elsewhere (a process of another mount\n"
+	"namespace with a file open in it), its FUSE connection is aborted (as\n"
+	"root), so that the daemon can finish; that process's files then fail.\n"
 	"\n"
-	"  --json       print the outcome as JSON (capture_errors, daemon_died)\n"
+	"  --force      detach the mount even if it is busy (a lazy unmount): the\n"
+	"               files still open in it are cut off as above\n"
+	"  --json       print the outcome as JSON (capture_errors, daemon_died,\n"
+	"               aborted)\n"
 	"  -q, --quiet  no warnings or progress: the exit status (and --json) say\n"
-	"               what happened; errors are still printed\n"
+	"               what happened; errors, and an abort, are still printed\n"
 	"  -h, --help   show this help\n";
 
-/* Waits for a non-child process to exit, saying so now and then unless
- * quiet. */
-static int wait_exit(pid_t pid, int quiet)
+#define FUSECTL_DIR "/sys/fs/fuse/connections"
+/* How long an unmounted filesystem may stay in use elsewhere before its
+ * connection is aborted. */
+#define ABORT_AFTER_SECONDS 4
+
+/* The FUSE connection serving mp, as fusectl names it (the superblock's
+ * device number in the kernel's encoding); 0 if mp is no FUSE mount. */
+static unsigned long fuse_connection(const char *mp)
+{
+	struct statfs sfs;
+	struct stat st;
+
+	if (statfs(mp, &sfs) < 0 || sfs.f_type != 0x65735546 /* FUSE_SUPER_MAGIC */ ||
+	    stat(mp, &st) < 0)
+		return 0;
+	return ((unsigned long)major(st.st_dev) << 20) | minor(st.st_dev);
+}
+
+/* Aborts connection conn if it still exists (fusectl is mounted first if
+ * need be).  1 if it was aborted, 0 if it was gone, -errno. */
+static int abort_connection(unsigned long conn)
+{
+	char path[sizeof(FUSECTL_DIR) + 32];
+	int fd, ret = 1;
+
+	snprintf(path, sizeof(path), FUSECTL_DIR "/%lu", conn);
+	if (access(FUSECTL_DIR "/.", F_OK) == 0 && access(path, F_OK) < 0)
+		mount("fusectl", FUSECTL_DIR, "fusectl", 0, NULL); /* EBUSY: mounted */
+	snprintf(path, sizeof(path), FUSECTL_DIR "/%lu/abort", conn);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (write(fd, "1", 1) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Waits for the daemon (not our child) to exit, saying so now and then
+ * unless quiet.  The kernel ends its session only when the filesystem is
+ * gone from every mount namespace and no file of it is open: if it is still
+ * there ABORT_AFTER_SECONDS after the unmount (conn: its connection, 0 if
+ * unknown), it is in use outside the mount point we unmounted, and its
+ * connection is aborted; *aborted then says so. */
+static int wait_exit(pid_t pid, int quiet, unsigned long conn, int *aborted)
 {
 	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	int waited = 0;
@@ -326,13 +376,23 @@ static int wait_exit(pid_t pid, int quiet)
 		return errno == ESRCH ? 0 : -errno;
 	for (;;) {
 		struct pollfd p = {.fd = pfd, .events = POLLIN};
-		int n = poll(&p, 1, 2000);
+		int n = poll(&p, 1, 1000);
 
 		if (n > 0)
 			break;
 		if (n < 0 && errno != EINTR)
 			break;
-		waited += 2;
+		waited++;
+		if (conn && !*aborted && waited >= ABORT_AFTER_SECONDS && geteuid() == 0 &&
+		    abort_connection(conn) == 1) {
+			*aborted = 1;
+			/* Said even when quiet: files of another process were
+			 * cut off. */
+			cli_warn("the filesystem was still in use after it was unmounted (a "
+				 "process has a file open in it, or another mount namespace "
+				 "has it): its connection was aborted, so that the daemon "
+				 "can finish; that process's files now fail with ENOTCONN");
+		}
 		if (!quiet && (waited == 2 || waited % 30 == 0))
 			fprintf(stderr, "provfs: waiting for the daemon (pid %d) to finish writing "
 					"the log and store...\n", (int)pid);
@@ -341,13 +401,15 @@ static int wait_exit(pid_t pid, int quiet)
 	return 0;
 }
 
-static int do_unmount(const char *mp)
+static int do_unmount(const char *mp, int force)
 {
-	char *argv[] = {"fusermount3", "-u", (char *)mp, NULL};
+	char *argv[] = {"fusermount3", "-u", (char *)mp, NULL, NULL};
 	int st;
 
 	if (geteuid() == 0)
-		return umount2(mp, 0) < 0 ? -errno : 0;
+		return umount2(mp, force ? MNT_DETACH : 0) < 0 ? -errno : 0;
+	if (force)
+		argv[3] = "-z";
 	st = cli_spawn(argv, NULL, 0);
 	return st <= 0 ? st : -EPERM;
 }
@@ -357,10 +419,13 @@ int cmd_umount(int argc, char **argv)
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},
+		{"force", no_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int64_t finished_ns = 0;
+	int force = 0, aborted = 0;
+	unsigned long conn;
 	int quiet = 0;
 	char *mp, *log_path = NULL;
 	pid_t pid = 0;
@@ -371,6 +436,7 @@ int cmd_umount(int argc, char **argv)
 		switch (c) {
 		case 'j': json = 1; break;
 		case 'q': quiet = 1; break;
+		case 'f': force = 1; break;
 		case 'h': fputs(umount_usage, stdout); return CLI_OK;
 		default: return cli_usage_error("umount", "unknown option");
 		}
@@ -383,12 +449,14 @@ int cmd_umount(int argc, char **argv)
 				strerror(errno));
 	have_state = mountstate_read(mp, &pid, &log_path) == 0;
 	alive = have_state && pid > 0 && kill(pid, 0) == 0;
-	ret = do_unmount(mp);
+	conn = alive ? fuse_connection(mp) : 0;
+	ret = do_unmount(mp, force);
 	if (ret == -EBUSY) {
 		free(mp);
 		free(log_path);
 		return cli_fail(CLI_USAGE, "cannot unmount '%s': it is busy (a process still has "
-				"files open or its working directory there)", argv[optind]);
+				"files open or its working directory there; --force cuts them "
+				"off)", argv[optind]);
 	}
 	if (ret < 0 && !(ret == -EINVAL && have_state)) {
 		rc = cli_fail(CLI_USAGE, "cannot unmount '%s': %s", argv[optind],
@@ -398,7 +466,7 @@ int cmd_umount(int argc, char **argv)
 		return rc;
 	}
 	if (alive)
-		wait_exit(pid, quiet);
+		wait_exit(pid, quiet, conn, &aborted);
 	mountstate_remove(mp);
 	/* The daemon's last act is to record its finish time in the log; a
 	 * mount row without one belongs to a daemon that was killed. */
@@ -420,9 +488,9 @@ int cmd_umount(int argc, char **argv)
 		rc = CLI_FAILED;
 	}
 	if (json) {
-		cli_print_json(json_with_texts(json_pack("{s:n, s:I, s:b}", "log", "capture_errors",
-							 (json_int_t)capture_errors, "daemon_died",
-							 died),
+		cli_print_json(json_with_texts(json_pack("{s:n, s:I, s:b, s:b}", "log",
+							 "capture_errors", (json_int_t)capture_errors,
+							 "daemon_died", died, "aborted", aborted),
 					       "mountpoint", mp, "log", log_path, NULL));
 	}
 	free(mp);

@@ -226,7 +226,9 @@ static void unmount_all(struct run_state *s)
 	pid_t pid[3] = {-1, -1, -1};
 
 	for (int i = 0; i < 3; i++) {
-		char *args[] = {s->self, "umount", "--quiet", s->mnt[i], NULL};
+		/* --force: a process of the host with a file open in the
+		 * slave's mounts must not keep the build from ending. */
+		char *args[] = {s->self, "umount", "--quiet", "--force", s->mnt[i], NULL};
 
 		if (s->mounted[i])
 			pid[i] = start_self(args);
