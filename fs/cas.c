@@ -153,18 +153,24 @@ static int tmp_commit(struct cas *cas, int fd, const char *name, const char *hex
 	return tmp_publish(cas, name, hex);
 }
 
-int cas_put_buffer(struct cas *cas, const void *buf, size_t len, char hex_out[DIGEST_HEX_LEN + 1])
+/* Hashes buf into hex_out; if its object is already stored, sets *stored
+ * and returns -1, making nothing; else writes buf to a new tmp file and
+ * returns its fd, still open, with name filled.  -errno on error, with
+ * nothing left behind. */
+static int tmp_from_buffer(struct cas *cas, const void *buf, size_t len,
+			   char hex_out[DIGEST_HEX_LEN + 1], char name[64], int *stored)
 {
 	uint8_t raw[DIGEST_LEN];
-	char name[64];
 	int fd, ret;
 
+	*stored = 0;
 	ret = digest_buffer(buf, len, raw);
 	if (ret < 0)
 		return ret;
 	hex_encode(raw, DIGEST_LEN, hex_out);
-	if (cas_has(cas, hex_out))
-		return 0;
+	*stored = cas_has(cas, hex_out);
+	if (*stored)
+		return -1;
 	fd = tmp_create(cas, name);
 	if (fd < 0)
 		return fd;
@@ -174,6 +180,18 @@ int cas_put_buffer(struct cas *cas, const void *buf, size_t len, char hex_out[DI
 		unlinkat(cas->tmp_fd, name, 0);
 		return ret;
 	}
+	return fd;
+}
+
+int cas_put_buffer(struct cas *cas, const void *buf, size_t len, char hex_out[DIGEST_HEX_LEN + 1])
+{
+	char name[64];
+	int stored, fd = tmp_from_buffer(cas, buf, len, hex_out, name, &stored);
+
+	if (stored)
+		return 0;
+	if (fd < 0)
+		return fd;
 	return tmp_commit(cas, fd, name, hex_out);
 }
 
@@ -339,33 +357,15 @@ static int tmp_fill(struct cas *cas, int fd, const uint8_t *known,
 		if (ret < 0)
 			return ret;
 		if (ret == 1) {
-			ret = digest_buffer(small, len, raw);
-			if (ret == 0) {
-				hex_encode(raw, DIGEST_LEN, hex_out);
-				*stored = cas_has(cas, hex_out);
-			}
-			if (ret < 0 || *stored) {
-				free(small);
-				return ret < 0 ? ret : -1;
-			}
+			/* Written from what was hashed: the copy is those bytes. */
+			tmp = tmp_from_buffer(cas, small, len, hex_out, name, stored);
+			free(small);
+			return tmp;
 		}
 	}
 	tmp = tmp_create(cas, name);
-	if (tmp < 0) {
-		free(small);
+	if (tmp < 0)
 		return tmp;
-	}
-	if (small) {
-		/* Written from what was hashed: the copy is those bytes. */
-		ret = write_full(tmp, small, len);
-		free(small);
-		if (ret < 0) {
-			close(tmp);
-			unlinkat(cas->tmp_fd, name, 0);
-			return ret;
-		}
-		return tmp;
-	}
 	if (known) {
 		ret = copy_known(fd, tmp);
 		if (ret == -ESTALE)
