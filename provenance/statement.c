@@ -551,6 +551,20 @@ const char *statement_descriptor_sha256(const json_t *descriptor)
 	return json_is_string(sha) ? json_string_value(sha) : NULL;
 }
 
+const json_t *statement_find_descriptor(const json_t *list, const char *name)
+{
+	size_t i;
+	json_t *d;
+
+	json_array_foreach(list, i, d) {
+		const char *n = json_get_string(d, "name");
+
+		if (n && !strcmp(n, name))
+			return d;
+	}
+	return NULL;
+}
+
 /* Each element an object with a string name and, if it has a digest, an
  * object of strings whose sha256 (if any) is a digest name. */
 static int check_descriptors(const json_t *list, int need_sha256, const char *what,

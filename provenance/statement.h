@@ -73,4 +73,8 @@ int statement_check_shape(const json_t *stmt, char *err, size_t errlen);
 /* The sha256 of a ResourceDescriptor's digest, or NULL. */
 const char *statement_descriptor_sha256(const json_t *descriptor);
 
+/* The first descriptor of list (resolvedDependencies, byproducts) whose
+ * name is name ("environment", "exit-status"), or NULL. */
+const json_t *statement_find_descriptor(const json_t *list, const char *name);
+
 #endif

@@ -183,39 +183,6 @@ static int listed(const char *s, const char *const *list, size_t n)
 	return 0;
 }
 
-/* The resolved dependency named "environment" (attest puts it first). */
-static const json_t *environment_of(const json_t *deps)
-{
-	size_t i;
-	json_t *d;
-
-	json_array_foreach(deps, i, d) {
-		const char *name = json_get_string(d, "name");
-
-		if (name && !strcmp(name, "environment"))
-			return d;
-	}
-	return NULL;
-}
-
-/* The exit status the manifest records, in *status; 0 if it records one. */
-static int exit_status_of(const json_t *byp, json_int_t *status)
-{
-	size_t i;
-	json_t *b;
-
-	json_array_foreach(byp, i, b) {
-		const char *name = json_get_string(b, "name");
-		json_t *v = json_object_get(json_get_object(b, "annotations"), "exitStatus");
-
-		if (name && !strcmp(name, "exit-status") && json_is_integer(v)) {
-			*status = json_integer_value(v);
-			return 0;
-		}
-	}
-	return -1;
-}
-
 static int check_policy(const struct verify_policy *p, const json_t *pred, struct verify_report *r)
 {
 	const json_t *bd = json_get_object(pred, "buildDefinition");
@@ -223,7 +190,8 @@ static int check_policy(const struct verify_policy *p, const json_t *pred, struc
 	int ret = 0;
 
 	if (p->n_environments) {
-		const json_t *env = environment_of(json_get_array(bd, "resolvedDependencies"));
+		const json_t *env = statement_find_descriptor(json_get_array(bd, "resolvedDependencies"),
+							      "environment");
 		const char *sha = env ? statement_descriptor_sha256(env) : NULL;
 
 		r->policy_rules++;
@@ -257,14 +225,17 @@ static int check_policy(const struct verify_policy *p, const json_t *pred, struc
 					  net);
 	}
 	if (!ret && p->succeeded) {
-		json_int_t status;
+		const json_t *status = json_object_get(
+			json_get_object(statement_find_descriptor(json_get_array(rd, "byproducts"),
+								  "exit-status"), "annotations"),
+			"exitStatus");
 
 		r->policy_rules++;
-		if (exit_status_of(json_get_array(rd, "byproducts"), &status) < 0)
+		if (!json_is_integer(status))
 			ret = add_problem(r, "policy: the manifest records no exit status");
-		else if (status != 0)
+		else if (json_integer_value(status) != 0)
 			ret = add_problem(r, "policy: the build failed (exit status %lld)",
-					  (long long)status);
+					  (long long)json_integer_value(status));
 	}
 	return ret;
 }

@@ -92,20 +92,6 @@ static void print_slave(const json_t *ip)
 	putchar('\n');
 }
 
-static const json_t *find_named(const json_t *list, const char *name)
-{
-	size_t i;
-	json_t *d;
-
-	json_array_foreach(list, i, d) {
-		const char *n = json_get_string(d, "name");
-
-		if (n && !strcmp(n, name))
-			return d;
-	}
-	return NULL;
-}
-
 /* 1 for the resolvedDependencies entries that are not input files: the
  * environment (first, named "environment") and the packages (pkg: URIs). */
 static int is_not_file(const json_t *list, size_t i, int inputs)
@@ -281,7 +267,7 @@ static void print_node(struct tree_node *kids, size_t n, struct tree_node *p, in
 
 static void print_process_tree(const json_t *byp)
 {
-	json_t *procs = json_get_array(json_get_object(find_named(byp, "process-tree"),
+	json_t *procs = json_get_array(json_get_object(statement_find_descriptor(byp, "process-tree"),
 						       "annotations"), "processes");
 	size_t n = json_array_size(procs), m = 0, i;
 	struct tree_node *nodes = calloc(n + 1, sizeof(*nodes));
@@ -351,9 +337,9 @@ static void print_statement(const json_t *stmt, int all)
 	json_t *md = json_get_object(rd, "metadata");
 	json_t *deps = json_get_array(bd, "resolvedDependencies");
 	json_t *byp = json_get_array(rd, "byproducts");
-	const json_t *exit_bp = find_named(byp, "exit-status");
-	const json_t *log_bp = find_named(byp, "access-log");
-	json_t *missing = json_get_array(json_get_object(find_named(byp, "missing-paths"),
+	const json_t *exit_bp = statement_find_descriptor(byp, "exit-status");
+	const json_t *log_bp = statement_find_descriptor(byp, "access-log");
+	json_t *missing = json_get_array(json_get_object(statement_find_descriptor(byp, "missing-paths"),
 							 "annotations"), "paths");
 	json_t *exit_v = json_object_get(json_get_object(exit_bp, "annotations"), "exitStatus");
 	char exit_text[32] = "unknown";
