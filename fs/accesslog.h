@@ -165,6 +165,12 @@ struct alog_summary {
 int alog_summary_load(const char *path, struct alog_summary *out);
 void alog_summary_free(struct alog_summary *sum);
 
+/* Calls visit with every digest the log names (a file's content before
+ * or after an access), each once; a non-zero return (-errno) stops it.
+ * 0, the visitor's value, -EACCES (cannot open) or -EBADMSG (not a
+ * provfs access log, or unreadable). */
+int alog_for_each_digest(const char *path, int (*visit)(void *arg, const char *hex), void *arg);
+
 /* The latest mount row for mountpoint: its finish time (0 if the daemon
  * never finished, e.g. was killed) and capture error count.  Cheap: no
  * summary is computed.  0, -ENOENT (no such mount), -EBADMSG, -EACCES. */

@@ -496,3 +496,33 @@ int alog_mount_status(const char *path, const char *mountpoint, int64_t *finishe
 	sqlite3_close(db);
 	return ret;
 }
+
+int alog_for_each_digest(const char *path, int (*visit)(void *arg, const char *hex), void *arg)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc, ret = 0;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		return -EACCES;
+	}
+	sqlite3_busy_timeout(db, 10000);
+	if (sqlite3_prepare_v2(db, "SELECT digest_before FROM access WHERE digest_before IS NOT NULL"
+				   " UNION SELECT digest_after FROM access WHERE digest_after IS NOT NULL",
+			       -1, &st, NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		return -EBADMSG;
+	}
+	while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *hex = (const char *)sqlite3_column_text(st, 0);
+
+		if (hex && hex_is_digest(hex))
+			ret = visit(arg, hex);
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = -EBADMSG;
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return ret;
+}

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@ struct cas {
 	char *root;    /* store root as given */
 	int objects_fd; /* objects/sha256, O_PATH|O_DIRECTORY */
 	int tmp_fd;     /* tmp/, O_PATH|O_DIRECTORY */
+	int lock_fd;    /* STORE/lock held shared (create only), else -1 */
 };
 
 static int open_dir(const char *root, const char *sub, int create, int *out)
@@ -44,7 +46,7 @@ int cas_open(const char *root, int create, struct cas **out)
 
 	if (!cas)
 		return -ENOMEM;
-	cas->objects_fd = cas->tmp_fd = -1;
+	cas->objects_fd = cas->tmp_fd = cas->lock_fd = -1;
 	cas->root = strdup(root);
 	if (!cas->root) {
 		free(cas);
@@ -66,6 +68,10 @@ int cas_open(const char *root, int create, struct cas **out)
 		 * rather than at the first capture. */
 		if (ret == 0 && faccessat(cas->tmp_fd, ".", W_OK, AT_EACCESS) < 0)
 			ret = -errno;
+		if (ret == 0) {
+			cas->lock_fd = cas_lock(root, 0, 1);
+			ret = cas->lock_fd < 0 ? cas->lock_fd : 0;
+		}
 	}
 	if (ret < 0) {
 		cas_close(cas);
@@ -83,8 +89,82 @@ void cas_close(struct cas *cas)
 		close(cas->objects_fd);
 	if (cas->tmp_fd >= 0)
 		close(cas->tmp_fd);
+	if (cas->lock_fd >= 0)
+		close(cas->lock_fd);
 	free(cas->root);
 	free(cas);
+}
+
+int cas_lock(const char *root, int exclusive, int wait)
+{
+	char *path = path_join(root, "lock");
+	int fd, op = (exclusive ? LOCK_EX : LOCK_SH) | (wait ? 0 : LOCK_NB);
+
+	if (!path)
+		return -ENOMEM;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	free(path);
+	if (fd < 0)
+		return -errno;
+	while (flock(fd, op) < 0) {
+		int err = errno;
+
+		if (err == EINTR)
+			continue;
+		close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+int cas_ref_write(const struct cas *cas, const char *name, const char *text)
+{
+	char *dir = path_join(cas->root, "refs"), *path = NULL, *tmp = NULL;
+	int fd = -1, ret;
+
+	if (!dir || strchr(name, '/') || name[0] == '.' || !name[0]) {
+		free(dir);
+		return dir ? -EINVAL : -ENOMEM;
+	}
+	ret = mkdir_p(dir, 0755);
+	path = ret ? NULL : path_join(dir, name);
+	if (ret == 0 && path && asprintf(&tmp, "%s/.%s.tmp", dir, name) < 0)
+		tmp = NULL;
+	if (ret == 0 && (!path || !tmp))
+		ret = -ENOMEM;
+	if (ret == 0) {
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+		ret = fd < 0 ? -errno : write_full(fd, text, strlen(text));
+	}
+	if (fd >= 0 && close(fd) < 0 && ret == 0)
+		ret = -errno;
+	if (ret == 0 && rename(tmp, path) < 0)
+		ret = -errno;
+	if (ret && tmp)
+		unlink(tmp);
+	free(tmp);
+	free(path);
+	free(dir);
+	return ret;
+}
+
+int cas_ref_remove(const struct cas *cas, const char *name)
+{
+	char *dir = path_join(cas->root, "refs"), *path;
+	int ret = 0;
+
+	if (!dir || strchr(name, '/') || name[0] == '.' || !name[0]) {
+		free(dir);
+		return dir ? -EINVAL : -ENOMEM;
+	}
+	path = path_join(dir, name);
+	if (!path)
+		ret = -ENOMEM;
+	else if (unlink(path) < 0)
+		ret = -errno;
+	free(path);
+	free(dir);
+	return ret;
 }
 
 const char *cas_root(const struct cas *cas)
@@ -557,12 +637,11 @@ static int is_hex2(const char *s)
 	return strlen(s) == 2 && strspn(s, "0123456789abcdef") == 2;
 }
 
-int cas_fsck(const struct cas *cas, cas_fsck_report report, void *arg, uint64_t *checked)
+int cas_walk(const struct cas *cas, cas_walk_visit visit, cas_fsck_report report, void *arg)
 {
 	DIR *top;
 	struct dirent *de;
-	int problems = 0;
-	uint64_t count = 0;
+	int problems = 0, ret = 0;
 	int dupfd = openat(cas->objects_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (dupfd < 0)
@@ -572,7 +651,7 @@ int cas_fsck(const struct cas *cas, cas_fsck_report report, void *arg, uint64_t 
 		close(dupfd);
 		return -errno;
 	}
-	while ((de = readdir(top)) != NULL) {
+	while (ret == 0 && (de = readdir(top)) != NULL) {
 		DIR *sub;
 		struct dirent *se;
 		int subfd;
@@ -592,7 +671,7 @@ int cas_fsck(const struct cas *cas, cas_fsck_report report, void *arg, uint64_t 
 			problems++;
 			continue;
 		}
-		while ((se = readdir(sub)) != NULL) {
+		while (ret == 0 && (se = readdir(sub)) != NULL) {
 			char hex[2 * 256 + 8];
 			char shown[2 * 256 + 8];
 
@@ -605,16 +684,92 @@ int cas_fsck(const struct cas *cas, cas_fsck_report report, void *arg, uint64_t 
 				problems++;
 				continue;
 			}
-			count++;
-			if (cas_verify_object(cas, hex) != 0) {
-				report(arg, "corrupt", hex);
-				problems++;
-			}
+			ret = visit(arg, hex);
 		}
 		closedir(sub);
 	}
 	closedir(top);
+	return ret < 0 ? ret : problems;
+}
+
+struct fsck_walk {
+	const struct cas *cas;
+	cas_fsck_report report;
+	void *arg;
+	uint64_t checked;
+	int corrupt;
+};
+
+static void fsck_problem(void *arg, const char *what, const char *path)
+{
+	struct fsck_walk *w = arg;
+
+	w->report(w->arg, what, path);
+}
+
+static int fsck_object(void *arg, const char *hex)
+{
+	struct fsck_walk *w = arg;
+
+	w->checked++;
+	if (cas_verify_object(w->cas, hex) != 0) {
+		w->report(w->arg, "corrupt", hex);
+		w->corrupt++;
+	}
+	return 0;
+}
+
+int cas_fsck(const struct cas *cas, cas_fsck_report report, void *arg, uint64_t *checked)
+{
+	struct fsck_walk w = { .cas = cas, .report = report, .arg = arg };
+	int ret = cas_walk(cas, fsck_object, fsck_problem, &w);
+
 	if (checked)
-		*checked = count;
-	return problems;
+		*checked = w.checked;
+	return ret < 0 ? ret : ret + w.corrupt;
+}
+
+int cas_remove_object(struct cas *cas, const char *hex, uint64_t *bytes)
+{
+	char rel[DIGEST_HEX_LEN + 2];
+	struct stat st;
+
+	if (object_rel(hex, rel) < 0)
+		return -EINVAL;
+	if (fstatat(cas->objects_fd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (unlinkat(cas->objects_fd, rel, 0) < 0)
+		return -errno;
+	if (bytes)
+		*bytes = (uint64_t)st.st_blocks * 512;
+	return 0;
+}
+
+int cas_clear_tmp(struct cas *cas, size_t *removed)
+{
+	int fd = openat(cas->tmp_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *de;
+	DIR *dir;
+	int ret = 0;
+
+	*removed = 0;
+	if (fd < 0)
+		return -errno;
+	dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return -errno;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		int err = remove_tree_at(fd, de->d_name);
+
+		if (err == 0)
+			(*removed)++;
+		else if (ret == 0)
+			ret = err;
+	}
+	closedir(dir);
+	return ret;
 }

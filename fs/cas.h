@@ -24,9 +24,27 @@
 struct cas;
 
 /* Opens the store at root, creating its directories when create is set.
- * Fails with -EACCES/-EROFS if the store is not writable and create is set. */
+ * Fails with -EACCES/-EROFS if the store is not writable and create is set.
+ * With create, the handle holds the store's lock shared until cas_close
+ * (waiting while `provfs store gc` holds it). */
 int cas_open(const char *root, int create, struct cas **out);
 void cas_close(struct cas *cas);
+
+/* The store's lock, STORE/lock (flock).  Whoever adds objects, or relies on
+ * an object it found already stored, holds it shared for as long as it
+ * does (cas_open with create; provfs run for a whole build); garbage
+ * collection holds it exclusively, so it never runs beside them.  Returns
+ * the fd that holds the lock (close it to release), -EWOULDBLOCK if it is
+ * held the other way and wait is 0, or -errno. */
+int cas_lock(const char *root, int exclusive, int wait);
+
+/* Refs keep objects from garbage collection: STORE/refs/NAME holds text
+ * naming them (any 64-hex digest in it; or "log PATH\n", an access log kept
+ * outside the store, whose digests are kept while it exists).  Written
+ * whole (a temporary file renamed), replacing a ref of the same name.
+ * NAME is one path component.  0 or -errno (-ENOENT: no such ref). */
+int cas_ref_write(const struct cas *cas, const char *name, const char *text);
+int cas_ref_remove(const struct cas *cas, const char *name);
 
 /* The store's root directory as given to cas_open. */
 const char *cas_root(const struct cas *cas);
@@ -88,6 +106,24 @@ int cas_verify_object(const struct cas *cas, const char *hex);
  * "misplaced" (a file under objects/ that is not a digest name) or
  * "unreadable" (a fan-out directory that cannot be opened). */
 typedef void (*cas_fsck_report)(void *arg, const char *what, const char *path);
+
+/* Called by cas_walk with each object's digest name; a non-zero return
+ * (-errno) stops the walk. */
+typedef int (*cas_walk_visit)(void *arg, const char *hex);
+
+/* Visits every object under objects/ (report gets what is not an object).
+ * Returns the number of problems reported (>= 0), the visitor's non-zero
+ * return, or -errno. */
+int cas_walk(const struct cas *cas, cas_walk_visit visit, cas_fsck_report report, void *arg);
+
+/* Deletes object hex; *bytes (if non-NULL) gets the disk space it held.
+ * Only for garbage collection, under the store's lock held exclusively. */
+int cas_remove_object(struct cas *cas, const char *hex, uint64_t *bytes);
+
+/* Deletes everything in tmp/ (a crashed writer's objects, an import's
+ * unpacked tree); *removed gets
+ * how many.  Only under the store's lock held exclusively. */
+int cas_clear_tmp(struct cas *cas, size_t *removed);
 
 /* Checks every object.  *checked gets the number of objects hashed.
  * Returns the number of problems found (>= 0) or -errno. */

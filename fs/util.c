@@ -1,6 +1,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,5 +264,63 @@ int file_read_all(const char *path, size_t max, char **out, size_t *len)
 		return -errno;
 	ret = fd_read_all(fd, max, out, len);
 	close(fd);
+	return ret;
+}
+
+static int remove_below(int fd, dev_t dev)
+{
+	DIR *dir = fdopendir(fd);
+	struct dirent *de;
+	int ret = 0;
+
+	if (!dir) {
+		close(fd);
+		return -errno;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		struct stat st;
+		int err = 0;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			err = -errno;
+		} else if (S_ISDIR(st.st_mode)) {
+			int sub;
+
+			if (st.st_dev != dev) {
+				err = -EBUSY;
+			} else {
+				sub = openat(fd, de->d_name,
+					     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				err = sub < 0 ? -errno : remove_below(sub, dev);
+				if (err == 0 && unlinkat(fd, de->d_name, AT_REMOVEDIR) < 0)
+					err = -errno;
+			}
+		} else if (unlinkat(fd, de->d_name, 0) < 0) {
+			err = -errno;
+		}
+		if (err && !ret)
+			ret = err;
+	}
+	closedir(dir);
+	return ret;
+}
+
+int remove_tree_at(int dirfd, const char *name)
+{
+	struct stat st;
+	int fd, ret;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(dirfd, name, 0) < 0 ? -errno : 0;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = remove_below(fd, st.st_dev);
+	if (ret == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) < 0)
+		ret = -errno;
 	return ret;
 }

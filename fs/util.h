@@ -72,4 +72,11 @@ int file_read_all(const char *path, size_t max, char **out, size_t *len);
 /* The same for an open file (read from its current position). */
 int fd_read_all(int fd, size_t max, char **out, size_t *len);
 
+/* Deletes name (relative to dirfd) and, if it is a directory, everything
+ * below it, like rm -r --one-file-system: symlinks are removed, never
+ * followed, and nothing on another filesystem is entered (a mount point
+ * below makes it fail with -EBUSY, its contents untouched).  0 or the
+ * first -errno; it goes on past errors and removes what it can. */
+int remove_tree_at(int dirfd, const char *name);
+
 #endif

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cas.h"
 #include "util.h"
 
 int cli_fail(int code, const char *fmt, ...)
@@ -122,4 +123,19 @@ void cli_phase(const char *who, const char *name)
 	if (getenv("PROVFS_TIMING") && last)
 		fprintf(stderr, "%s timing: %-10s %8.1f ms\n", who, name, (double)(now - last) / 1e6);
 	last = now;
+}
+
+int cli_store_lock(const char *store, int quiet)
+{
+	int fd = cas_lock(store, 0, 0);
+
+	if (fd == -EWOULDBLOCK) {
+		if (!quiet)
+			fprintf(stderr, "provfs: waiting for 'provfs store gc' on '%s' to finish\n",
+				store);
+		fd = cas_lock(store, 0, 1);
+	}
+	if (fd < 0)
+		cli_fail(CLI_USAGE, "cannot lock store '%s': %s", store, strerror(-fd));
+	return fd;
 }

@@ -39,6 +39,11 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * clock. */
 void cli_phase(const char *who, const char *name);
 
+/* Takes the store's lock shared (see cas_lock), waiting, with a message
+ * unless quiet, while store gc holds it.  The fd to close when done, or
+ * -1 after printing why not. */
+int cli_store_lock(const char *store, int quiet);
+
 /* The store directory: opt if given, else $PROVFS_STORE, else the default. */
 const char *cli_store_dir(const char *opt);
 

@@ -540,10 +540,19 @@ int cmd_env(int argc, char **argv)
 		return argc == optind ? do_ls(&o) : cli_usage_error("env", "'ls' takes no argument");
 	if (argc - optind != 1)
 		return cli_usage_error("env", "'%s' takes one argument", sub);
-	if (!strcmp(sub, "import"))
-		return do_import(&o, argv[optind]);
-	if (!strcmp(sub, "build"))
-		return do_build(&o, argv[optind]);
+	if (!strcmp(sub, "import") || !strcmp(sub, "build")) {
+		/* Held throughout: store gc must not run between the tree's
+		 * objects being stored and envs/HEX.json naming them, nor
+		 * clear the staging directory in tmp/. */
+		int lock = cli_store_lock(store, o.quiet), ret;
+
+		if (lock < 0)
+			return CLI_USAGE;
+		ret = !strcmp(sub, "import") ? do_import(&o, argv[optind])
+					     : do_build(&o, argv[optind]);
+		close(lock);
+		return ret;
+	}
 	if (!strcmp(sub, "show"))
 		return do_show(&o, argv[optind]);
 	return cli_usage_error("env", "unknown subcommand '%s'", sub);

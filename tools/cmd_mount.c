@@ -19,7 +19,9 @@
 #include <unistd.h>
 
 #include "accesslog.h"
+#include "cas.h"
 #include "cli.h"
+#include "digest.h"
 #include "fsd.h"
 #include "json.h"
 #include "mountstate.h"
@@ -122,6 +124,33 @@ static void absolutize(char **path)
 	}
 }
 
+/* A log kept outside the store names objects that store gc must keep:
+ * record it as a ref ("log PATH"), named after the path's digest. */
+static int keep_external_log(struct cas *cas, const char *log_path)
+{
+	char *logs = path_join(cas_root(cas), "logs"), *builds = path_join(cas_root(cas), "builds");
+	char name[32], hex[DIGEST_HEX_LEN + 1], *text = NULL;
+	uint8_t d[DIGEST_LEN];
+	int ret = 0;
+
+	if (!logs || !builds)
+		ret = -ENOMEM;
+	else if (path_is_under(log_path, logs) || path_is_under(log_path, builds))
+		ret = 1;
+	free(logs);
+	free(builds);
+	if (ret)
+		return ret < 0 ? ret : 0;
+	digest_buffer(log_path, strlen(log_path), d);
+	hex_encode(d, DIGEST_LEN, hex);
+	snprintf(name, sizeof(name), "log-%.16s", hex);
+	if (asprintf(&text, "log %s\n", log_path) < 0)
+		return -ENOMEM;
+	ret = cas_ref_write(cas, name, text);
+	free(text);
+	return ret;
+}
+
 int cmd_mount(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -222,7 +251,13 @@ int cmd_mount(int argc, char **argv)
 				       strerror(-ret));
 			goto out;
 		}
+		ret = keep_external_log(cas, log_path);
 		cas_close(cas);
+		if (ret < 0) {
+			ret = cli_fail(CLI_USAGE, "cannot record log '%s' in store '%s': %s", log_path,
+				       cfg.store, strerror(-ret));
+			goto out;
+		}
 	}
 	if (cfg.has_owner) {
 		/* Our parent, watched through a pidfd taken while it is

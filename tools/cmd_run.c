@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "accesslog.h"
+#include "cas.h"
 #include "cli.h"
 #include "envstore.h"
 #include "json.h"
@@ -101,6 +102,7 @@ struct run_state {
 	char user_slave[48];     /* "user=UID:GID", for the manifest */
 	char **envp;             /* COMMAND's environment (--user: its own) */
 	char env_home[PATH_MAX + 8], env_user[80], env_logname[80]; /* in envp */
+	int store_lock; /* fd holding the store's lock shared (cas_lock), or -1 */
 };
 
 static const char *const mount_labels[3] = {"root", "workspace", "tmp"};
@@ -419,6 +421,8 @@ static int resolve_user(struct run_state *s, const struct run_opts *o)
 
 static void run_state_free(struct run_state *s)
 {
+	if (s->store_lock >= 0)
+		close(s->store_lock);
 	free(s->envp);
 	free(s);
 }
@@ -457,6 +461,11 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 				"the build could read its signing key: put it elsewhere "
 				"(--store or PROVFS_STORE)", s->store, s->workspace);
 	}
+	/* Held until the manifest is written, so that store gc never runs
+	 * between the daemons' captures and attest's. */
+	s->store_lock = cli_store_lock(s->store, o->quiet);
+	if (s->store_lock < 0)
+		return CLI_USAGE;
 	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || read_full(fd, rnd, sizeof(rnd)) != sizeof(rnd))
 		memset(rnd, 0, sizeof(rnd));
@@ -696,6 +705,7 @@ int cmd_run(int argc, char **argv)
 
 	if (!s)
 		return cli_fail(CLI_USAGE, "out of memory");
+	s->store_lock = -1;
 	ret = parse(argc, argv, &o);
 	if (ret != 0) {
 		run_state_free(s);

@@ -9,6 +9,7 @@
 
 #include "cas.h"
 #include "cli.h"
+#include "storegc.h"
 #include "tree.h"
 #include "util.h"
 
@@ -23,16 +24,29 @@ static const char store_usage[] =
 	"  put FILE       store FILE; print its digest\n"
 	"  cat DIGEST     write an object's bytes to standard output (verified)\n"
 	"  path DIGEST    print where an object lives\n"
+	"  gc             remove the builds and logs a policy names, then every\n"
+	"                 object nothing left in the store refers to\n"
+	"  forget DIGEST  let gc remove what 'put' or 'snapshot' stored as DIGEST\n"
 	"\n"
 	"options:\n"
 	"  --store DIR    the store (default $PROVFS_STORE or " CLI_DEFAULT_STORE ")\n"
 	"  --json         machine-readable output\n"
 	"  --one-fs       (snapshot) stay on DIR's filesystem\n"
+	"  --keep-builds N  (gc) keep the newest N builds and logs, remove older ones\n"
+	"  --older-than AGE (gc) remove builds and logs older than AGE (30d, 12h,\n"
+	"                 90m, 2w); with --keep-builds, only those beyond the newest N\n"
+	"                 (without either, gc removes no build, only unreferenced\n"
+	"                 objects)\n"
+	"  --dry-run      (gc) report what would be removed; remove nothing\n"
+	"  --wait         (gc) wait for running builds and mounts to finish (default:\n"
+	"                 fail at once, exit 1, if the store is in use)\n"
 	"  -q, --quiet    no progress messages\n"
 	"  -h, --help     show this help\n";
 
 struct store_opts {
-	int json, no_files, one_fs, quiet;
+	int json, no_files, one_fs, quiet, dry_run, wait;
+	long keep_builds;
+	int64_t older_than_s;
 };
 
 static void snapshot_progress(void *arg, const struct tree_stats *st)
@@ -41,6 +55,23 @@ static void snapshot_progress(void *arg, const struct tree_stats *st)
 	fprintf(stderr, "\rprovfs: snapshot: %llu files, %llu dirs, %.1f MiB",
 		(unsigned long long)st->files, (unsigned long long)st->dirs,
 		(double)st->bytes / (1024.0 * 1024.0));
+}
+
+/* Records what put or snapshot stored, so that store gc keeps it. */
+static int keep_ref(struct cas *cas, const char *kind, const char *hex, const char *source)
+{
+	char name[DIGEST_HEX_LEN + 16], *text;
+	int ret;
+
+	snprintf(name, sizeof(name), "%s-%s", kind, hex);
+	if (asprintf(&text, "%s %s %s\n", hex, kind, source) < 0)
+		return cli_fail(CLI_USAGE, "out of memory");
+	ret = cas_ref_write(cas, name, text);
+	free(text);
+	if (ret)
+		return cli_fail(CLI_USAGE, "cannot record %s in store '%s': %s", hex, cas_root(cas),
+				strerror(-ret));
+	return CLI_OK;
 }
 
 static int do_snapshot(struct cas *cas, const char *dir, const struct store_opts *o)
@@ -58,6 +89,9 @@ static int do_snapshot(struct cas *cas, const char *dir, const struct store_opts
 		fputc('\n', stderr);
 	if (ret < 0)
 		return cli_fail(CLI_USAGE, "cannot snapshot '%s': %s", dir, strerror(-ret));
+	ret = keep_ref(cas, "snapshot", hex, dir);
+	if (ret)
+		return ret;
 	if (o->json)
 		printf("{\"bytes\":%llu,\"dirs\":%llu,\"files\":%llu,\"symlinks\":%llu,"
 		       "\"tree\":\"%s\"}\n", (unsigned long long)st.bytes,
@@ -127,6 +161,113 @@ static int do_cat(struct cas *cas, const char *hex)
 	return ret < 0 ? CLI_USAGE : CLI_OK;
 }
 
+static int do_forget(struct cas *cas, const char *hex, const struct store_opts *o)
+{
+	static const char *const kinds[] = {"put", "snapshot"};
+	int forgotten = 0;
+
+	if (!hex_is_digest(hex) || hex[DIGEST_HEX_LEN])
+		return cli_fail(CLI_USAGE, "'%s' is not a sha256 digest (64 lowercase hex)", hex);
+	for (size_t i = 0; i < 2; i++) {
+		char name[DIGEST_HEX_LEN + 16];
+		int ret;
+
+		snprintf(name, sizeof(name), "%s-%s", kinds[i], hex);
+		ret = cas_ref_remove(cas, name);
+		if (ret == 0)
+			forgotten++;
+		else if (ret != -ENOENT)
+			return cli_fail(CLI_USAGE, "cannot forget %s: %s", hex, strerror(-ret));
+	}
+	if (o->json) {
+		int ret = cli_print_json(json_pack("{s:s, s:b}", "digest", hex, "forgotten",
+						   forgotten > 0));
+
+		return ret != CLI_OK || forgotten ? ret : CLI_FAILED;
+	}
+	if (!forgotten)
+		return cli_fail(CLI_FAILED, "%s was not stored by 'store put' or 'store snapshot' "
+				"(builds and environments keep their own objects)", hex);
+	if (!o->quiet)
+		fprintf(stderr, "provfs: %s is no longer kept; the next 'provfs store gc' removes "
+			"it unless something else refers to it\n", hex);
+	return CLI_OK;
+}
+
+struct gc_cli {
+	const struct store_opts *o;
+	int progress;
+	json_t *records;
+};
+
+static void gc_phase(void *arg, const char *what)
+{
+	struct gc_cli *g = arg;
+
+	if (g->progress)
+		fprintf(stderr, "provfs: gc: %s\n", what);
+}
+
+static void gc_removed_record(void *arg, const char *kind, const char *path)
+{
+	struct gc_cli *g = arg;
+
+	if (g->o->json)
+		json_array_append_new(g->records, json_pack("{s:s, s:s}", "kind", kind, "path", path));
+	else if (!g->o->quiet)
+		printf("%s %s %s\n", g->o->dry_run ? "would remove" : "removed", kind, path);
+}
+
+static int do_gc(const char *store, const struct store_opts *o)
+{
+	struct gc_cli g = {.o = o, .progress = !o->quiet && !o->json && isatty(2),
+			   .records = json_array()};
+	struct storegc_options opt = {
+		.store = store,
+		.keep_records = o->keep_builds,
+		.older_than_s = o->older_than_s,
+		.dry_run = o->dry_run,
+		.wait = o->wait,
+		.removed_record = gc_removed_record,
+		.phase = gc_phase,
+		.arg = &g,
+	};
+	struct storegc_report r;
+	int ret = storegc_run(&opt, &r);
+
+	if (ret) {
+		json_decref(g.records);
+		if (ret == -EWOULDBLOCK)
+			return cli_fail(CLI_FAILED, "store '%s' is in use (a build, mount or import "
+					"is running); try later, or use --wait", store);
+		if (ret == -ENOENT)
+			return cli_fail(CLI_USAGE, "cannot open store '%s': no such store", store);
+		if (ret == -EBADMSG)
+			return cli_fail(CLI_FAILED, "cannot read '%s', which may refer to objects; "
+					"nothing was removed (remove or repair it, then run gc again)",
+					r.bad_root);
+		return cli_fail(CLI_USAGE, "cannot collect garbage in store '%s'%s%s: %s", store,
+				r.bad_root[0] ? " at " : "", r.bad_root, strerror(-ret));
+	}
+	if (o->json)
+		return cli_print_json(json_pack(
+			"{s:b, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "dryRun", o->dry_run,
+			"records", g.records, "buildsRemoved", (json_int_t)r.builds_removed,
+			"logsRemoved", (json_int_t)r.logs_removed, "recordsKept",
+			(json_int_t)r.records_kept, "externalLogsForgotten",
+			(json_int_t)r.external_logs_forgotten, "objectsKept",
+			(json_int_t)r.objects_kept, "objectsRemoved", (json_int_t)r.objects_removed,
+			"bytesRemoved", (json_int_t)r.bytes_removed, "tmpRemoved",
+			(json_int_t)r.tmp_removed));
+	json_decref(g.records);
+	if (!o->quiet)
+		printf("%s%zu builds, %zu logs; %zu objects (%.1f MiB); kept %zu builds and logs, "
+		       "%zu objects\n", o->dry_run ? "would remove " : "removed ",
+		       r.builds_removed, r.logs_removed, r.objects_removed,
+		       (double)r.bytes_removed / (1024.0 * 1024.0), r.records_kept, r.objects_kept);
+	return CLI_OK;
+}
+
 int cmd_store(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -135,10 +276,15 @@ int cmd_store(int argc, char **argv)
 		{"no-files", no_argument, NULL, 'n'},
 		{"one-fs", no_argument, NULL, 'o'},
 		{"quiet", no_argument, NULL, 'q'},
+		{"keep-builds", required_argument, NULL, 'k'},
+		{"older-than", required_argument, NULL, 'a'},
+		{"dry-run", no_argument, NULL, 'd'},
+		{"wait", no_argument, NULL, 'w'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct store_opts o = {0};
+	struct store_opts o = {.keep_builds = -1, .older_than_s = -1};
+	char *end;
 	const char *store_opt = NULL, *sub;
 	struct cas *cas;
 	int c, ret, create;
@@ -150,6 +296,20 @@ int cmd_store(int argc, char **argv)
 		case 'n': o.no_files = 1; break;
 		case 'o': o.one_fs = 1; break;
 		case 'q': o.quiet = 1; break;
+		case 'd': o.dry_run = 1; break;
+		case 'w': o.wait = 1; break;
+		case 'k':
+			errno = 0;
+			o.keep_builds = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || o.keep_builds < 0)
+				return cli_usage_error("store", "--keep-builds wants a number >= 0, not '%s'",
+						       optarg);
+			break;
+		case 'a':
+			if (storegc_parse_age(optarg, &o.older_than_s) < 0)
+				return cli_usage_error("store", "--older-than wants an age such as 30d, "
+						       "12h, 90m, 45s or 2w, not '%s'", optarg);
+			break;
 		case 'h': fputs(store_usage, stdout); return CLI_OK;
 		default: return cli_usage_error("store", "unknown option");
 		}
@@ -158,11 +318,19 @@ int cmd_store(int argc, char **argv)
 		return cli_usage_error("store", "expected a subcommand");
 	sub = argv[optind++];
 	if (strcmp(sub, "snapshot") && strcmp(sub, "fsck") && strcmp(sub, "put") &&
-	    strcmp(sub, "cat") && strcmp(sub, "path"))
+	    strcmp(sub, "cat") && strcmp(sub, "path") && strcmp(sub, "gc") && strcmp(sub, "forget"))
 		return cli_usage_error("store", "unknown subcommand '%s'", sub);
+	if (!strcmp(sub, "gc")) {
+		if (argc != optind)
+			return cli_usage_error("store", "'gc' takes no argument");
+		return do_gc(cli_store_dir(store_opt), &o);
+	}
+	if ((o.keep_builds >= 0 || o.older_than_s >= 0 || o.dry_run || o.wait))
+		return cli_usage_error("store", "--keep-builds, --older-than, --dry-run and --wait "
+				       "are for 'gc'");
 	if (strcmp(sub, "fsck") && argc - optind != 1)
 		return cli_usage_error("store", "'%s' takes one argument", sub);
-	create = !strcmp(sub, "snapshot") || !strcmp(sub, "put");
+	create = !strcmp(sub, "snapshot") || !strcmp(sub, "put") || !strcmp(sub, "forget");
 	ret = cas_open(cli_store_dir(store_opt), create, &cas);
 	if (ret < 0)
 		return cli_fail(CLI_USAGE, "cannot open store '%s': %s", cli_store_dir(store_opt),
@@ -173,6 +341,8 @@ int cmd_store(int argc, char **argv)
 		ret = do_fsck(cas, &o);
 	} else if (!strcmp(sub, "cat")) {
 		ret = do_cat(cas, argv[optind]);
+	} else if (!strcmp(sub, "forget")) {
+		ret = do_forget(cas, argv[optind], &o);
 	} else if (!strcmp(sub, "path")) {
 		char *p = cas_object_path(cas, argv[optind]);
 
@@ -198,7 +368,9 @@ int cmd_store(int argc, char **argv)
 				ret = cli_fail(CLI_USAGE, "cannot store '%s': %s", argv[optind],
 					       strerror(-ret));
 			else
-				ret = (puts(hex), CLI_OK);
+				ret = keep_ref(cas, "put", hex, argv[optind]);
+			if (ret == CLI_OK)
+				puts(hex);
 		}
 	}
 	cas_close(cas);

@@ -337,8 +337,10 @@ int envstore_materialize(const char *store, const char *what, char *rootdir, siz
 	snprintf(base, sizeof(base), "%s/envs/%s", store, hex);
 	snprintf(rootdir, rootlen, "%s/root", base);
 	snprintf(done, sizeof(done), "%s/complete", base);
-	if (access(done, F_OK) == 0)
+	/* Made before, unless someone removed the copy since. */
+	if (access(done, F_OK) == 0 && access(rootdir, F_OK) == 0)
 		return 0;
+	unlink(done);
 	ret = cas_open(store, 0, &m.cas);
 	if (ret < 0)
 		return ret;

@@ -1061,6 +1061,60 @@ static void tree_escape_cases(void **state)
 	}
 }
 
+/* A writer's handle holds the lock shared: gc's exclusive lock is refused
+ * until the last writer closes; readers (no create) take none. */
+static void lock_shuts_gc_out_while_a_writer_is_open(void **state)
+{
+	struct fixture *f = *state;
+	struct cas *reader;
+	int fd;
+
+	assert_int_equal(cas_lock(f->root, 1, 0), -EWOULDBLOCK);
+	fd = cas_lock(f->root, 0, 0);
+	assert_true(fd >= 0); /* shared beside shared */
+	close(fd);
+	cas_close(f->cas);
+	f->cas = NULL;
+	assert_int_equal(cas_open(f->root, 0, &reader), 0);
+	fd = cas_lock(f->root, 1, 0);
+	assert_true(fd >= 0);
+	/* and a writer would now have to wait: its non-blocking try fails */
+	assert_int_equal(cas_lock(f->root, 0, 0), -EWOULDBLOCK);
+	close(fd);
+	cas_close(reader);
+	assert_int_equal(cas_open(f->root, 1, &f->cas), 0);
+}
+
+/* gc's primitives: removing an object, clearing tmp/ (directories too),
+ * and walking only what is an object. */
+static void remove_object_and_clear_tmp(void **state)
+{
+	struct fixture *f = *state;
+	char hex[DIGEST_HEX_LEN + 1], *tmp = path_join(f->root, "tmp"), path[512];
+	uint64_t bytes = 1;
+	size_t removed = 0;
+
+	assert_int_equal(cas_put_buffer(f->cas, "abc", 3, hex), 0);
+	assert_int_equal(cas_remove_object(f->cas, hex, &bytes), 0);
+	assert_int_equal(cas_has(f->cas, hex), 0);
+	assert_int_equal(cas_remove_object(f->cas, hex, &bytes), -ENOENT);
+	assert_int_equal(cas_remove_object(f->cas, "../../etc/passwd", &bytes), -EINVAL);
+	free(write_work(f, "../store/tmp/obj.1.1", "x", 1)); /* a crashed writer's */
+	snprintf(path, sizeof(path), "%s/import.x/sub", tmp);
+	assert_int_equal(mkdir_p(path, 0755), 0);
+	/* a symlink in tmp/ is removed, never followed */
+	snprintf(path, sizeof(path), "%s/import.x/sub/link", tmp);
+	assert_int_equal(symlink(f->work, path), 0);
+	free(write_work(f, "keep", "k", 1));
+	assert_int_equal(cas_clear_tmp(f->cas, &removed), 0);
+	assert_int_equal(removed, 2);
+	snprintf(path, sizeof(path), "%s/keep", f->work);
+	assert_int_equal(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/import.x", tmp);
+	assert_int_equal(access(path, F_OK), -1);
+	free(tmp);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1090,6 +1144,8 @@ int main(void)
 		T(corrupt_object_is_detected_everywhere),
 		T(truncated_object_is_corrupt),
 		T(fsck_reports_misplaced_files),
+		T(lock_shuts_gc_out_while_a_writer_is_open),
+		T(remove_object_and_clear_tmp),
 		T(tree_same_content_same_digest),
 		T(tree_changes_with_mode_content_and_name),
 		T(tree_changes_with_symlink_target),

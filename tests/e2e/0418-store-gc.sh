@@ -1,0 +1,158 @@
+# store gc removes the builds a policy names and every object nothing left
+# refers to, and nothing else: objects of kept builds (their manifests
+# verify against the store), of an external manifest's build, of
+# environments, of `store put` and `store snapshot`, and of a mount's log
+# kept outside the store stay.  It refuses to run beside a build or mount,
+# and a root it cannot read stops it before anything is deleted.
+. "$(dirname "$0")/lib.sh"
+S=$T/store
+G="$PROVFS store --store $S"
+has() { # has TEXT: the object of TEXT plus a newline is in the store
+	d=$(printf '%s\n' "$1" | sha256sum | cut -d' ' -f1)
+	$G path "$d" >/dev/null 2>&1
+}
+plant() { # plant TEXT: an object nothing refers to, put straight in place
+	d=$(printf '%s\n' "$1" | sha256sum | cut -d' ' -f1)
+	mkdir -p "$S/objects/sha256/$(echo "$d" | cut -c1-2)"
+	printf '%s\n' "$1" >"$S/objects/sha256/$(echo "$d" | cut -c1-2)/$(echo "$d" | cut -c3-)"
+}
+json_field() { # json_field FILE KEY
+	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
+}
+
+tiny_root "$T/rootfs" /bin/sh /bin/cat
+"$PROVFS" env --store "$S" --quiet import --name tiny "$T/rootfs" >/dev/null || fail "import"
+mkdir -p "$T/ws"
+cd "$T/ws"
+for b in A B; do
+	"$PROVFS" run --store "$S" --env tiny --quiet -- \
+		sh -c "echo $b-only >$b.out; echo common >common.out" || fail "build $b"
+	sleep 0.1 # distinct ages
+done
+# a build whose manifest is written outside the store
+"$PROVFS" run --store "$S" --env tiny --quiet --out "$T/mC.json" -- sh -c 'echo C-only >C.out' ||
+	fail "build C"
+# a plain mount whose log is kept outside the store
+mount_ws "$T/eb" "$T/em" --store "$S" --log "$T/ext/log.db"
+echo E-only >"$T/em/e.txt"
+umount_ws "$T/em"
+mkdir -p "$T/snap"
+echo snap-only >"$T/snap/f"
+$G --quiet snapshot "$T/snap" >/dev/null || fail "snapshot"
+echo put-only >"$T/putf"
+P=$($G put "$T/putf") || fail "put"
+for t in A-only B-only C-only common E-only snap-only put-only; do
+	has "$t" || fail "'$t' not stored before gc"
+done
+mA=$(grep -l A-only "$S"/builds/*/log.db | sed 's#/log.db$#/manifest.intoto.json#')
+mB=$(grep -l B-only "$S"/builds/*/log.db | sed 's#/log.db$#/manifest.intoto.json#')
+[ -f "$mA" ] && [ -f "$mB" ] || fail "manifests of A and B not found"
+
+# garbage: an unreferenced object, a crashed writer's leftover, a stray file
+plant garbage-1
+echo partial >"$S/tmp/obj.99999.1"
+mkdir -p "$S/objects/sha256/zz" && echo stray >"$S/objects/sha256/zz/not-an-object"
+
+# --dry-run reports and removes nothing
+$G --json gc --dry-run >"$T/dry.json" || fail "gc --dry-run"
+[ "$(json_field "$T/dry.json" objectsRemoved)" -ge 1 ] || fail "dry run saw no garbage: $(cat "$T/dry.json")"
+has garbage-1 || fail "dry run removed an object"
+[ -f "$S/tmp/obj.99999.1" ] || fail "dry run cleared tmp/"
+
+# no policy: only the unreferenced object and tmp/ go
+$G gc >"$T/gc1.out" || fail "gc: $(cat "$T/gc1.out")"
+has garbage-1 && fail "unreferenced object kept"
+[ -e "$S/tmp/obj.99999.1" ] && fail "tmp/ leftover kept"
+[ -f "$S/objects/sha256/zz/not-an-object" ] || fail "gc removed a file that is not an object"
+rm -r "$S/objects/sha256/zz"
+for t in A-only B-only C-only common E-only snap-only put-only; do
+	has "$t" || fail "gc removed '$t', which is referred to"
+done
+for m in "$mA" "$mB" "$T/mC.json"; do
+	"$PROVFS" verify --store "$S" --key "$S/keys/provfs.pub" "$m" >"$T/v.out" 2>&1 ||
+		fail "manifest $m does not verify against the store after gc: $(cat "$T/v.out")"
+done
+# build C's access log object is named only by its external manifest
+logC=$(python3 - "$T/mC.json" <<'PY'
+import base64, json, sys
+st = json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))
+for d in st["predicate"]["runDetails"]["byproducts"]:
+    if d.get("name") == "access-log":
+        print(d["digest"]["sha256"])
+PY
+)
+[ ${#logC} -eq 64 ] || fail "no access-log digest in build C's manifest"
+$G path "$logC" >/dev/null || fail "gc removed build C's access log object"
+# the environment still materialises and runs
+rm -rf "$S/envs/"*/root 2>/dev/null
+"$PROVFS" run --store "$S" --env tiny --quiet -- cat /bin/sh >/dev/null || fail "env after gc"
+$G fsck >/dev/null || fail "fsck after gc"
+
+# a running build or mount holds the store: gc refuses, removes nothing
+plant garbage-2
+"$PROVFS" run --store "$S" --quiet -- sleep 4 &
+run_pid=$!
+sleep 1.5
+$G gc 2>"$T/busy.err"
+assert_eq 1 "$?" "gc beside a running build"
+grep -q "in use" "$T/busy.err" || fail "message: $(cat "$T/busy.err")"
+has garbage-2 || fail "gc beside a build removed an object"
+wait "$run_pid" || fail "the build beside gc failed"
+
+# --keep-builds: the oldest builds go, with what only they referred to
+# (five builds now: A, B, C, the one after gc and the one beside it)
+n=$(ls "$S/builds" | wc -l)
+assert_eq 5 "$n" "builds before --keep-builds"
+$G --json gc --keep-builds 4 >"$T/keep.json" || fail "gc --keep-builds"
+assert_eq 1 "$(json_field "$T/keep.json" buildsRemoved)" "builds removed"
+[ -e "$mA" ] && fail "build A kept"
+[ -e "$mB" ] || fail "build B removed"
+has A-only && fail "A's own output kept"
+has garbage-2 && fail "unreferenced object kept"
+for t in B-only C-only common E-only snap-only put-only; do
+	has "$t" || fail "'$t' removed with the old builds"
+done
+"$PROVFS" verify --store "$S" --key "$S/keys/provfs.pub" "$mB" >/dev/null ||
+	fail "kept build B does not verify"
+
+# --older-than: only what is older goes
+for f in "$S"/builds/*; do
+	grep -q C-only "$f/log.db" && touch -d '10 days ago' "$f/log.db" "$f"/*.json 2>/dev/null
+done
+$G --json gc --older-than 7d >"$T/old.json" || fail "gc --older-than"
+assert_eq 1 "$(json_field "$T/old.json" buildsRemoved)" "builds older than 7 days"
+has C-only && fail "C's output kept after its build was removed"
+has common || fail "B's output removed with C"
+
+# forget: put's object goes at the next gc, the snapshot's stays
+$G forget "$P" 2>/dev/null || fail "forget"
+$G forget "$P" 2>/dev/null && fail "forget of a digest not kept succeeded"
+# a log outside the store that is gone: its ref and objects go
+rm -f "$T/ext/log.db"*
+$G --json gc >"$T/fg.json" || fail "gc after forget"
+assert_eq 1 "$(json_field "$T/fg.json" externalLogsForgotten)" "external log forgotten"
+has put-only && fail "forgotten put object kept"
+has E-only && fail "object of a deleted external log kept"
+has snap-only || fail "snapshot object removed"
+ls "$S/refs" | grep -q '^log-' && fail "ref of the deleted log kept"
+
+# a root gc cannot read stops it before anything is deleted
+plant garbage-3
+mkdir -p "$S/builds/20000101T000000Z-bad"
+head -c 4096 /dev/urandom >"$S/builds/20000101T000000Z-bad/log.db"
+$G gc 2>"$T/bad.err"
+assert_eq 1 "$?" "gc with an unreadable log"
+grep -q "20000101T000000Z-bad" "$T/bad.err" || fail "message: $(cat "$T/bad.err")"
+has garbage-3 || fail "gc deleted an object although a root could not be read"
+rm -r "$S/builds/20000101T000000Z-bad"
+
+# usage errors
+$G gc --keep-builds many 2>/dev/null
+assert_eq 2 "$?" "--keep-builds many"
+$G gc --older-than 5q 2>/dev/null
+assert_eq 2 "$?" "--older-than 5q"
+$G --dry-run put "$T/putf" 2>/dev/null
+assert_eq 2 "$?" "--dry-run with put"
+$G gc extra 2>/dev/null
+assert_eq 2 "$?" "gc with an argument"
+exit 0
