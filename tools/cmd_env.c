@@ -292,7 +292,7 @@ static int do_build(const struct env_opts *o, const char *file)
 	struct env_def d;
 	struct tree_stats st;
 	char staging[PATH_MAX + 32], cache[PATH_MAX + 64], hex[DIGEST_HEX_LEN + 1];
-	int ret;
+	int ret, ret2;
 
 	ret = def_parse(file, &d);
 	if (ret != 0)
@@ -375,11 +375,9 @@ static int do_build(const struct env_opts *o, const char *file)
 		if (ret == 0)
 			ret = envstore_write_meta(o->store, hex, d.name, file, &st);
 	}
-	{
-		char *rm[] = {"rm", "-rf", "--one-file-system", staging, NULL};
-
-		run_argv(rm, "removing the staging directory");
-	}
+	ret2 = remove_tree_at(AT_FDCWD, staging);
+	if (ret2 < 0)
+		cli_warn("cannot remove the staging directory '%s': %s", staging, strerror(-ret2));
 	def_free(&d);
 	if (ret < 0)
 		return cli_fail(CLI_USAGE, "cannot build the environment from '%s'%s%s", file,

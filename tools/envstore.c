@@ -27,6 +27,14 @@ static int run_argv(char *const argv[])
 	return st <= 0 ? st : -EIO;
 }
 
+/* Removes path and all below it; absent is fine. */
+static int clear_path(const char *path)
+{
+	int ret = remove_tree_at(AT_FDCWD, path);
+
+	return ret == -ENOENT ? 0 : ret;
+}
+
 int envstore_write_meta(const char *store, const char *hex, const char *name, const char *source,
 			const struct tree_stats *stats)
 {
@@ -88,11 +96,8 @@ int envstore_import(const char *store, const char *source, int tarball, const ch
 	}
 	if (ret == 0)
 		ret = tree_snapshot(cas, dir, &opt, hex, stats);
-	if (tarball) {
-		char *argv[] = {"rm", "-rf", "--one-file-system", tmpl, NULL};
-
-		run_argv(argv);
-	}
+	if (tarball)
+		remove_tree_at(AT_FDCWD, tmpl);
 	cas_close(cas);
 	if (ret == 0)
 		ret = envstore_write_meta(store, hex, name, source, stats);
@@ -350,15 +355,17 @@ int envstore_materialize(const char *store, const char *what, char *rootdir, siz
 		return ret;
 	}
 	snprintf(partial, sizeof(partial), "%s/root.partial", base);
-	{
-		char *argv[] = {"rm", "-rf", "--one-file-system", partial, rootdir, NULL};
-
-		if (mkdir_p(base, 0755) < 0 || run_argv(argv) < 0 || mkdir(partial, 0700) < 0) {
-			ret = -errno ? -errno : -EIO;
-			free(text);
-			cas_close(m.cas);
-			return ret;
-		}
+	ret = mkdir_p(base, 0755);
+	if (ret == 0)
+		ret = clear_path(partial);
+	if (ret == 0)
+		ret = clear_path(rootdir);
+	if (ret == 0 && mkdir(partial, 0700) < 0)
+		ret = -errno;
+	if (ret < 0) {
+		free(text);
+		cas_close(m.cas);
+		return ret;
 	}
 	m.quiet = quiet;
 	m.rootfd = open(partial, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -385,10 +392,7 @@ int envstore_materialize(const char *store, const char *what, char *rootdir, siz
 		else
 			close(fd);
 	}
-	if (ret < 0) {
-		char *argv[] = {"rm", "-rf", "--one-file-system", partial, NULL};
-
-		run_argv(argv);
-	}
+	if (ret < 0)
+		remove_tree_at(AT_FDCWD, partial);
 	return ret;
 }
