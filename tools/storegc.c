@@ -262,43 +262,35 @@ static const struct stat *build_time(const char *dir, struct stat *st)
 	return st;
 }
 
-/* Lists STORE/sub's entries of one kind as records. */
-static int list_records(struct gc *gc, const char *sub, const char *kind)
+static int add_build(struct gc *gc, const char *dir, const char *name)
 {
-	char *dir = path_join(gc->opt->store, sub);
-	struct dirent *de;
-	DIR *d;
+	char *path = path_join(dir, name);
+	struct stat st;
 	int ret = 0;
 
-	if (!dir)
+	if (!path)
 		return -ENOMEM;
-	d = opendir(dir);
-	if (!d) {
-		ret = errno == ENOENT ? 0 : -errno;
-		free(dir);
-		return ret;
-	}
-	while (ret == 0 && (de = readdir(d)) != NULL) {
-		size_t n = strlen(de->d_name);
-		struct stat st;
-		char *path;
-		int is_build = !strcmp(kind, "build");
+	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		ret = add_record(gc, path, "build", build_time(path, &st));
+	free(path);
+	return ret;
+}
 
-		if (de->d_name[0] == '.')
-			continue;
-		if (!is_build && (n < 4 || strcmp(de->d_name + n - 3, ".db")))
-			continue;
-		path = path_join(dir, de->d_name);
-		if (!path) {
-			ret = -ENOMEM;
-			break;
-		}
-		if (lstat(path, &st) == 0 && (is_build ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode)))
-			ret = add_record(gc, path, kind, is_build ? build_time(path, &st) : &st);
-		free(path);
-	}
-	closedir(d);
-	free(dir);
+static int add_log(struct gc *gc, const char *dir, const char *name)
+{
+	size_t n = strlen(name);
+	char *path;
+	struct stat st;
+	int ret = 0;
+
+	if (n < 4 || strcmp(name + n - 3, ".db"))
+		return 0;
+	path = path_join(dir, name);
+	if (!path)
+		return -ENOMEM;
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+		ret = add_record(gc, path, "log", &st);
+	free(path);
 	return ret;
 }
 
@@ -349,9 +341,12 @@ static int mark_records(struct gc *gc)
 	return ret;
 }
 
-static int mark_envs(struct gc *gc)
+/* Calls visit for each entry of STORE/sub (none if it does not exist),
+ * skipping dot files, until one returns non-zero. */
+static int for_each_in(struct gc *gc, const char *sub,
+		       int (*visit)(struct gc *gc, const char *dir, const char *name))
 {
-	char *dir = path_join(gc->opt->store, "envs");
+	char *dir = path_join(gc->opt->store, sub);
 	struct dirent *de;
 	DIR *d;
 	int ret = 0;
@@ -364,24 +359,31 @@ static int mark_envs(struct gc *gc)
 		free(dir);
 		return ret;
 	}
-	while (ret == 0 && (de = readdir(d)) != NULL) {
-		char hex[DIGEST_HEX_LEN + 1], *path;
-
-		if (strlen(de->d_name) != DIGEST_HEX_LEN + 5 ||
-		    strcmp(de->d_name + DIGEST_HEX_LEN, ".json"))
-			continue;
-		memcpy(hex, de->d_name, DIGEST_HEX_LEN);
-		hex[DIGEST_HEX_LEN] = '\0';
-		if (!hex_is_digest(hex))
-			continue;
-		ret = mark_hex(gc, hex);
-		path = ret ? NULL : path_join(dir, de->d_name);
-		if (ret == 0)
-			ret = path ? mark_json_file(gc, path) : -ENOMEM;
-		free(path);
-	}
+	while (ret == 0 && (de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			ret = visit(gc, dir, de->d_name);
 	closedir(d);
 	free(dir);
+	return ret;
+}
+
+/* envs/HEX.json: the environment's tree, and any digest in the record. */
+static int mark_env(struct gc *gc, const char *dir, const char *name)
+{
+	char hex[DIGEST_HEX_LEN + 1], *path;
+	int ret;
+
+	if (strlen(name) != DIGEST_HEX_LEN + 5 || strcmp(name + DIGEST_HEX_LEN, ".json"))
+		return 0;
+	memcpy(hex, name, DIGEST_HEX_LEN);
+	hex[DIGEST_HEX_LEN] = '\0';
+	if (!hex_is_digest(hex))
+		return 0;
+	ret = mark_hex(gc, hex);
+	path = ret ? NULL : path_join(dir, name);
+	if (ret == 0)
+		ret = path ? mark_json_file(gc, path) : -ENOMEM;
+	free(path);
 	return ret;
 }
 
@@ -403,44 +405,23 @@ static int mark_external_log(struct gc *gc, const char *ref, const char *text)
 	return ret;
 }
 
-static int mark_refs(struct gc *gc)
+static int mark_ref(struct gc *gc, const char *dir, const char *name)
 {
-	char *dir = path_join(gc->opt->store, "refs");
-	struct dirent *de;
-	DIR *d;
-	int ret = 0;
+	char *path = path_join(dir, name), *text = NULL;
+	size_t len;
+	int ret;
 
-	if (!dir)
+	if (!path)
 		return -ENOMEM;
-	d = opendir(dir);
-	if (!d) {
-		ret = errno == ENOENT ? 0 : fail_on(gc, dir, -EACCES);
-		free(dir);
-		return ret;
-	}
-	while (ret == 0 && (de = readdir(d)) != NULL) {
-		char *path, *text = NULL;
-		size_t len;
-
-		if (de->d_name[0] == '.')
-			continue;
-		path = path_join(dir, de->d_name);
-		if (!path) {
-			ret = -ENOMEM;
-			break;
-		}
-		ret = file_read_all(path, (size_t)1 << 20, &text, &len);
-		if (ret)
-			ret = fail_on(gc, path, ret == -EFBIG ? -EBADMSG : ret);
-		else if (!strncmp(text, "log ", 4))
-			ret = mark_external_log(gc, path, text);
-		else
-			ret = mark_tokens(gc, text, len);
-		free(text);
-		free(path);
-	}
-	closedir(d);
-	free(dir);
+	ret = file_read_all(path, (size_t)1 << 20, &text, &len);
+	if (ret)
+		ret = fail_on(gc, path, ret == -EFBIG ? -EBADMSG : ret);
+	else if (!strncmp(text, "log ", 4))
+		ret = mark_external_log(gc, path, text);
+	else
+		ret = mark_tokens(gc, text, len);
+	free(text);
+	free(path);
 	return ret;
 }
 
@@ -591,17 +572,17 @@ int storegc_run(const struct storegc_options *opt, struct storegc_report *rep)
 		return lock;
 	}
 	phase(&gc, "reading builds and logs");
-	ret = list_records(&gc, "builds", "build");
+	ret = for_each_in(&gc, "builds", add_build);
 	if (ret == 0)
-		ret = list_records(&gc, "logs", "log");
+		ret = for_each_in(&gc, "logs", add_log);
 	if (ret == 0) {
 		choose_records(&gc);
 		ret = mark_records(&gc);
 	}
 	if (ret == 0)
-		ret = mark_envs(&gc);
+		ret = for_each_in(&gc, "envs", mark_env);
 	if (ret == 0)
-		ret = mark_refs(&gc);
+		ret = for_each_in(&gc, "refs", mark_ref);
 	if (ret == 0) {
 		phase(&gc, "reading trees");
 		ret = expand_trees(&gc);
