@@ -117,21 +117,30 @@ int cas_lock(const char *root, int exclusive, int wait)
 	return fd;
 }
 
+/* STORE/refs/NAME (with prefix "." and suffix ".tmp": the temporary
+ * file a ref is written through, which gc skips), malloc'd; NULL with
+ * errno EINVAL for a name that is not one component, or ENOMEM. */
+static char *ref_path(const struct cas *cas, const char *name, int tmp)
+{
+	char *path;
+
+	if (!name[0] || name[0] == '.' || strchr(name, '/')) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (asprintf(&path, "%s/refs/%s%s%s", cas->root, tmp ? "." : "", name,
+		     tmp ? ".tmp" : "") < 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return path;
+}
+
 int cas_ref_write(const struct cas *cas, const char *name, const char *text)
 {
-	char *dir = path_join(cas->root, "refs"), *path = NULL, *tmp = NULL;
-	int fd = -1, ret;
+	char *path = ref_path(cas, name, 0), *tmp = path ? ref_path(cas, name, 1) : NULL;
+	int fd = -1, ret = tmp ? mkdir_parent(tmp, 0755) : -errno;
 
-	if (!dir || strchr(name, '/') || name[0] == '.' || !name[0]) {
-		free(dir);
-		return dir ? -EINVAL : -ENOMEM;
-	}
-	ret = mkdir_p(dir, 0755);
-	path = ret ? NULL : path_join(dir, name);
-	if (ret == 0 && path && asprintf(&tmp, "%s/.%s.tmp", dir, name) < 0)
-		tmp = NULL;
-	if (ret == 0 && (!path || !tmp))
-		ret = -ENOMEM;
 	if (ret == 0) {
 		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 		ret = fd < 0 ? -errno : write_full(fd, text, strlen(text));
@@ -144,26 +153,15 @@ int cas_ref_write(const struct cas *cas, const char *name, const char *text)
 		unlink(tmp);
 	free(tmp);
 	free(path);
-	free(dir);
 	return ret;
 }
 
 int cas_ref_remove(const struct cas *cas, const char *name)
 {
-	char *dir = path_join(cas->root, "refs"), *path;
-	int ret = 0;
+	char *path = ref_path(cas, name, 0);
+	int ret = !path ? -errno : unlink(path) < 0 ? -errno : 0;
 
-	if (!dir || strchr(name, '/') || name[0] == '.' || !name[0]) {
-		free(dir);
-		return dir ? -EINVAL : -ENOMEM;
-	}
-	path = path_join(dir, name);
-	if (!path)
-		ret = -ENOMEM;
-	else if (unlink(path) < 0)
-		ret = -errno;
 	free(path);
-	free(dir);
 	return ret;
 }
 
@@ -729,7 +727,7 @@ int cas_fsck(const struct cas *cas, cas_fsck_report report, void *arg, uint64_t 
 	return ret < 0 ? ret : ret + w.corrupt;
 }
 
-int cas_remove_object(struct cas *cas, const char *hex, uint64_t *bytes)
+int cas_object_disk_usage(const struct cas *cas, const char *hex, uint64_t *bytes)
 {
 	char rel[DIGEST_HEX_LEN + 2];
 	struct stat st;
@@ -738,38 +736,27 @@ int cas_remove_object(struct cas *cas, const char *hex, uint64_t *bytes)
 		return -EINVAL;
 	if (fstatat(cas->objects_fd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
+	*bytes = (uint64_t)st.st_blocks * 512;
+	return 0;
+}
+
+int cas_remove_object(struct cas *cas, const char *hex, uint64_t *bytes)
+{
+	char rel[DIGEST_HEX_LEN + 2];
+	uint64_t used;
+	int ret = cas_object_disk_usage(cas, hex, &used);
+
+	if (ret)
+		return ret;
+	object_rel(hex, rel);
 	if (unlinkat(cas->objects_fd, rel, 0) < 0)
 		return -errno;
 	if (bytes)
-		*bytes = (uint64_t)st.st_blocks * 512;
+		*bytes = used;
 	return 0;
 }
 
 int cas_clear_tmp(struct cas *cas, size_t *removed)
 {
-	int fd = openat(cas->tmp_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	struct dirent *de;
-	DIR *dir;
-	int ret = 0;
-
-	*removed = 0;
-	if (fd < 0)
-		return -errno;
-	dir = fdopendir(fd);
-	if (!dir) {
-		close(fd);
-		return -errno;
-	}
-	while ((de = readdir(dir)) != NULL) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		int err = remove_tree_at(fd, de->d_name);
-
-		if (err == 0)
-			(*removed)++;
-		else if (ret == 0)
-			ret = err;
-	}
-	closedir(dir);
-	return ret;
+	return remove_contents_at(cas->tmp_fd, ".", removed);
 }

@@ -116,13 +116,16 @@ typedef int (*cas_walk_visit)(void *arg, const char *hex);
  * return, or -errno. */
 int cas_walk(const struct cas *cas, cas_walk_visit visit, cas_fsck_report report, void *arg);
 
+/* The disk space object hex takes (its allocated blocks); 0 or -errno. */
+int cas_object_disk_usage(const struct cas *cas, const char *hex, uint64_t *bytes);
+
 /* Deletes object hex; *bytes (if non-NULL) gets the disk space it held.
  * Only for garbage collection, under the store's lock held exclusively. */
 int cas_remove_object(struct cas *cas, const char *hex, uint64_t *bytes);
 
 /* Deletes everything in tmp/ (a crashed writer's objects, an import's
- * unpacked tree); *removed gets
- * how many.  Only under the store's lock held exclusively. */
+ * unpacked tree); *removed gets how many entries.  Only under the store's
+ * lock held exclusively. */
 int cas_clear_tmp(struct cas *cas, size_t *removed);
 
 /* Checks every object.  *checked gets the number of objects hashed.

@@ -267,7 +267,10 @@ int file_read_all(const char *path, size_t max, char **out, size_t *len)
 	return ret;
 }
 
-static int remove_below(int fd, dev_t dev)
+/* Removes everything in the directory fd (which it closes) without
+ * leaving filesystem dev; *removed (if non-NULL) counts the entries of
+ * fd itself that went. */
+static int remove_below(int fd, dev_t dev, size_t *removed)
 {
 	DIR *dir = fdopendir(fd);
 	struct dirent *de;
@@ -293,7 +296,7 @@ static int remove_below(int fd, dev_t dev)
 			} else {
 				sub = openat(fd, de->d_name,
 					     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-				err = sub < 0 ? -errno : remove_below(sub, dev);
+				err = sub < 0 ? -errno : remove_below(sub, dev, NULL);
 				if (err == 0 && unlinkat(fd, de->d_name, AT_REMOVEDIR) < 0)
 					err = -errno;
 			}
@@ -302,24 +305,42 @@ static int remove_below(int fd, dev_t dev)
 		}
 		if (err && !ret)
 			ret = err;
+		else if (!err && removed)
+			(*removed)++;
 	}
 	closedir(dir);
 	return ret;
 }
 
+int remove_contents_at(int dirfd, const char *name, size_t *removed)
+{
+	struct stat st;
+	int fd;
+
+	if (removed)
+		*removed = 0;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return remove_below(fd, st.st_dev, removed);
+}
+
 int remove_tree_at(int dirfd, const char *name)
 {
 	struct stat st;
-	int fd, ret;
+	int ret;
 
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
 	if (!S_ISDIR(st.st_mode))
 		return unlinkat(dirfd, name, 0) < 0 ? -errno : 0;
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = remove_below(fd, st.st_dev);
+	ret = remove_contents_at(dirfd, name, NULL);
 	if (ret == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) < 0)
 		ret = -errno;
 	return ret;

@@ -79,4 +79,8 @@ int fd_read_all(int fd, size_t max, char **out, size_t *len);
  * first -errno; it goes on past errors and removes what it can. */
 int remove_tree_at(int dirfd, const char *name);
 
+/* The same for everything in the directory name, which stays; *removed
+ * (if non-NULL) gets how many of its entries went. */
+int remove_contents_at(int dirfd, const char *name, size_t *removed);
+
 #endif

@@ -531,23 +531,14 @@ static int sweep_object(void *arg, const char *hex)
 {
 	struct gc *gc = arg;
 	uint64_t bytes = 0;
-	struct stat st;
 	int ret;
 
 	if (is_marked(gc, hex)) {
 		gc->rep->objects_kept++;
 		return 0;
 	}
-	if (gc->opt->dry_run) {
-		char *path = cas_object_path(gc->cas, hex);
-
-		if (path && lstat(path, &st) == 0)
-			bytes = (uint64_t)st.st_blocks * 512;
-		free(path);
-		ret = 0;
-	} else {
-		ret = cas_remove_object(gc->cas, hex, &bytes);
-	}
+	ret = gc->opt->dry_run ? cas_object_disk_usage(gc->cas, hex, &bytes)
+			       : cas_remove_object(gc->cas, hex, &bytes);
 	if (ret == -ENOENT)
 		return 0;
 	if (ret)
