@@ -182,11 +182,55 @@ static int mark_log(struct gc *gc, const char *path)
 	return ret ? fail_on(gc, path, ret) : 0;
 }
 
+/* A visitor of for_each_entry: an entry name (of type, a DT_ value) in
+ * dir; non-zero stops the walk. */
+typedef int (*gc_visit)(struct gc *gc, const char *dir, const char *name, unsigned char type);
+
+/* Calls visit for each entry of dir (none if it does not exist),
+ * skipping dot files, until one returns non-zero. */
+static int for_each_entry(struct gc *gc, const char *dir, gc_visit visit)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int ret = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : fail_on(gc, dir, -EACCES);
+	while (ret == 0 && (de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			ret = visit(gc, dir, de->d_name, de->d_type);
+	closedir(d);
+	return ret;
+}
+
+/* The same for STORE/sub. */
+static int for_each_in(struct gc *gc, const char *sub, gc_visit visit)
+{
+	char *dir = path_join(gc->opt->store, sub);
+	int ret = dir ? for_each_entry(gc, dir, visit) : -ENOMEM;
+
+	free(dir);
+	return ret;
+}
+
+/* A build's manifest (any .json file in its directory). */
+static int mark_manifest(struct gc *gc, const char *dir, const char *name, unsigned char type)
+{
+	size_t n = strlen(name);
+	char *path;
+	int ret;
+
+	if (n < 6 || strcmp(name + n - 5, ".json") || type == DT_DIR)
+		return 0;
+	path = path_join(dir, name);
+	ret = path ? mark_json_file(gc, path) : -ENOMEM;
+	free(path);
+	return ret;
+}
+
 static int mark_build(struct gc *gc, const char *dir)
 {
 	char *log = path_join(dir, "log.db");
-	struct dirent *de;
-	DIR *d;
 	int ret;
 
 	if (!log)
@@ -195,26 +239,15 @@ static int mark_build(struct gc *gc, const char *dir)
 	free(log);
 	if (ret == -ENOENT)
 		ret = 0;
-	if (ret)
-		return ret;
-	d = opendir(dir);
-	if (!d)
-		return fail_on(gc, dir, -EACCES);
-	while (ret == 0 && (de = readdir(d)) != NULL) {
-		size_t n = strlen(de->d_name);
-		char *path;
-
-		if (n < 6 || strcmp(de->d_name + n - 5, ".json") || de->d_type == DT_DIR)
-			continue;
-		path = path_join(dir, de->d_name);
-		ret = path ? mark_json_file(gc, path) : -ENOMEM;
-		free(path);
-	}
-	closedir(d);
-	return ret;
+	return ret ? ret : for_each_entry(gc, dir, mark_manifest);
 }
 
-static int add_record(struct gc *gc, const char *path, const char *kind, const struct stat *st)
+static int64_t ns_of(const struct timespec *t)
+{
+	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
+}
+
+static int add_record(struct gc *gc, const char *path, const char *kind, int64_t mtime_ns)
 {
 	struct gc_record *r;
 
@@ -232,15 +265,15 @@ static int add_record(struct gc *gc, const char *path, const char *kind, const s
 	if (!r->path)
 		return -ENOMEM;
 	r->kind = kind;
-	r->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+	r->mtime_ns = mtime_ns;
 	r->remove = 0;
 	gc->n_records++;
 	return 0;
 }
 
-/* A build's age is that of its last file written: reading its log
- * (sqlite's -shm file) changes the directory's own mtime. */
-static const struct stat *build_time(const char *dir, struct stat *st)
+/* A build's age is that of its last file written (else its directory's):
+ * reading its log (sqlite's -shm file) changes the directory's own mtime. */
+static int64_t build_time(const char *dir, const struct stat *st)
 {
 	static const char *const files[] = {"log.db", "manifest.intoto.json"};
 	int64_t best = -1;
@@ -249,25 +282,20 @@ static const struct stat *build_time(const char *dir, struct stat *st)
 		char *path = path_join(dir, files[i]);
 		struct stat fst;
 
-		if (path && lstat(path, &fst) == 0) {
-			int64_t t = (int64_t)fst.st_mtim.tv_sec * 1000000000 + fst.st_mtim.tv_nsec;
-
-			if (t > best) {
-				best = t;
-				st->st_mtim = fst.st_mtim;
-			}
-		}
+		if (path && lstat(path, &fst) == 0 && ns_of(&fst.st_mtim) > best)
+			best = ns_of(&fst.st_mtim);
 		free(path);
 	}
-	return st;
+	return best >= 0 ? best : ns_of(&st->st_mtim);
 }
 
-static int add_build(struct gc *gc, const char *dir, const char *name)
+static int add_build(struct gc *gc, const char *dir, const char *name, unsigned char type)
 {
 	char *path = path_join(dir, name);
 	struct stat st;
 	int ret = 0;
 
+	(void)type;
 	if (!path)
 		return -ENOMEM;
 	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
@@ -276,20 +304,21 @@ static int add_build(struct gc *gc, const char *dir, const char *name)
 	return ret;
 }
 
-static int add_log(struct gc *gc, const char *dir, const char *name)
+static int add_log(struct gc *gc, const char *dir, const char *name, unsigned char type)
 {
 	size_t n = strlen(name);
 	char *path;
 	struct stat st;
 	int ret = 0;
 
+	(void)type;
 	if (n < 4 || strcmp(name + n - 3, ".db"))
 		return 0;
 	path = path_join(dir, name);
 	if (!path)
 		return -ENOMEM;
 	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
-		ret = add_record(gc, path, "log", &st);
+		ret = add_record(gc, path, "log", ns_of(&st.st_mtim));
 	free(path);
 	return ret;
 }
@@ -341,38 +370,13 @@ static int mark_records(struct gc *gc)
 	return ret;
 }
 
-/* Calls visit for each entry of STORE/sub (none if it does not exist),
- * skipping dot files, until one returns non-zero. */
-static int for_each_in(struct gc *gc, const char *sub,
-		       int (*visit)(struct gc *gc, const char *dir, const char *name))
-{
-	char *dir = path_join(gc->opt->store, sub);
-	struct dirent *de;
-	DIR *d;
-	int ret = 0;
-
-	if (!dir)
-		return -ENOMEM;
-	d = opendir(dir);
-	if (!d) {
-		ret = errno == ENOENT ? 0 : fail_on(gc, dir, -EACCES);
-		free(dir);
-		return ret;
-	}
-	while (ret == 0 && (de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			ret = visit(gc, dir, de->d_name);
-	closedir(d);
-	free(dir);
-	return ret;
-}
-
 /* envs/HEX.json: the environment's tree, and any digest in the record. */
-static int mark_env(struct gc *gc, const char *dir, const char *name)
+static int mark_env(struct gc *gc, const char *dir, const char *name, unsigned char type)
 {
 	char hex[DIGEST_HEX_LEN + 1], *path;
 	int ret;
 
+	(void)type;
 	if (strlen(name) != DIGEST_HEX_LEN + 5 || strcmp(name + DIGEST_HEX_LEN, ".json"))
 		return 0;
 	memcpy(hex, name, DIGEST_HEX_LEN);
@@ -405,12 +409,13 @@ static int mark_external_log(struct gc *gc, const char *ref, const char *text)
 	return ret;
 }
 
-static int mark_ref(struct gc *gc, const char *dir, const char *name)
+static int mark_ref(struct gc *gc, const char *dir, const char *name, unsigned char type)
 {
 	char *path = path_join(dir, name), *text = NULL;
 	size_t len;
 	int ret;
 
+	(void)type;
 	if (!path)
 		return -ENOMEM;
 	ret = file_read_all(path, (size_t)1 << 20, &text, &len);
