@@ -95,10 +95,12 @@ void cas_close(struct cas *cas)
 	free(cas);
 }
 
-int cas_lock(const char *root, int exclusive, int wait)
+/* Opens STORE/NAME (made if missing) and flocks it with op; the fd, or
+ * -errno. */
+static int lock_file(const char *root, const char *name, int op)
 {
-	char *path = path_join(root, "lock");
-	int fd, op = (exclusive ? LOCK_EX : LOCK_SH) | (wait ? 0 : LOCK_NB);
+	char *path = path_join(root, name);
+	int fd;
 
 	if (!path)
 		return -ENOMEM;
@@ -114,6 +116,24 @@ int cas_lock(const char *root, int exclusive, int wait)
 		close(fd);
 		return -err;
 	}
+	return fd;
+}
+
+int cas_lock(const char *root, int exclusive, int wait)
+{
+	return lock_file(root, "lock", (exclusive ? LOCK_EX : LOCK_SH) | (wait ? 0 : LOCK_NB));
+}
+
+int cas_lock_turn(const char *root, int exclusive, int wait)
+{
+	int gate = lock_file(root, "gate",
+			     (exclusive ? LOCK_EX : LOCK_SH) | (wait ? 0 : LOCK_NB));
+	int fd;
+
+	if (gate < 0)
+		return gate;
+	fd = cas_lock(root, exclusive, wait);
+	close(gate);
 	return fd;
 }
 

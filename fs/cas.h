@@ -38,6 +38,16 @@ void cas_close(struct cas *cas);
  * held the other way and wait is 0, or -errno. */
 int cas_lock(const char *root, int exclusive, int wait);
 
+/* cas_lock, taken in turn through STORE/gate, for those that start work on
+ * the store (a build, an env import, gc) rather than a step inside one (a
+ * mount daemon, attest).  flock favours no waiter, so an exclusive locker
+ * could wait for ever while shared holders come and go; here it holds the
+ * gate exclusively while it waits, and new shared lockers queue at the gate
+ * behind it.  The gate is held only while the lock is taken.  Steps inside
+ * a build take cas_lock directly: at the gate, they would wait for a gc
+ * that waits for their own build. */
+int cas_lock_turn(const char *root, int exclusive, int wait);
+
 /* Refs keep objects from garbage collection: STORE/refs/NAME holds text
  * naming them (any 64-hex digest in it; or "log PATH\n", an access log kept
  * outside the store, whose digests are kept while it exists).  Written

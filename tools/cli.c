@@ -127,13 +127,13 @@ void cli_phase(const char *who, const char *name)
 
 int cli_store_lock(const char *store, int quiet)
 {
-	int fd = cas_lock(store, 0, 0);
+	int fd = cas_lock_turn(store, 0, 0);
 
 	if (fd == -EWOULDBLOCK) {
 		if (!quiet)
 			fprintf(stderr, "provfs: waiting for 'provfs store gc' on '%s' to finish\n",
 				store);
-		fd = cas_lock(store, 0, 1);
+		fd = cas_lock_turn(store, 0, 1);
 	}
 	if (fd < 0)
 		cli_fail(CLI_USAGE, "cannot lock store '%s': %s", store, strerror(-fd));

@@ -38,8 +38,9 @@ static const char store_usage[] =
 	"                 (without either, gc removes no build, only unreferenced\n"
 	"                 objects)\n"
 	"  --dry-run      (gc) report what would be removed; remove nothing\n"
-	"  --wait         (gc) wait for running builds and mounts to finish (default:\n"
-	"                 fail at once, exit 1, if the store is in use)\n"
+	"  --wait         (gc) wait for running builds and mounts to finish; builds\n"
+	"                 started meanwhile wait for gc (default: fail at once,\n"
+	"                 exit 1, if the store is in use)\n"
 	"  -q, --quiet    no progress messages\n"
 	"  -h, --help     show this help\n";
 

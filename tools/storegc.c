@@ -562,7 +562,7 @@ int storegc_run(const struct storegc_options *opt, struct storegc_report *rep)
 	ret = cas_open(opt->store, 0, &gc.cas);
 	if (ret)
 		return ret;
-	lock = cas_lock(opt->store, 1, opt->wait);
+	lock = cas_lock_turn(opt->store, 1, opt->wait);
 	if (lock < 0) {
 		cas_close(gc.cas);
 		return lock;

@@ -2,8 +2,9 @@
 # refers to, and nothing else: objects of kept builds (their manifests
 # verify against the store), of an external manifest's build, of
 # environments, of `store put` and `store snapshot`, and of a mount's log
-# kept outside the store stay.  It refuses to run beside a build or mount,
-# and a root it cannot read stops it before anything is deleted.
+# kept outside the store stay.  It refuses to run beside a build or mount
+# (with --wait it waits, and builds started meanwhile wait for it), and a
+# root it cannot read stops it before anything is deleted.
 . "$(dirname "$0")/lib.sh"
 S=$T/store
 G="$PROVFS store --store $S"
@@ -145,6 +146,24 @@ assert_eq 1 "$?" "gc with an unreadable log"
 grep -q "20000101T000000Z-bad" "$T/bad.err" || fail "message: $(cat "$T/bad.err")"
 has garbage-3 || fail "gc deleted an object although a root could not be read"
 rm -r "$S/builds/20000101T000000Z-bad"
+
+# gc --wait takes its turn: a build started while it waits for a running
+# build queues behind it (and says so), instead of keeping it waiting
+"$PROVFS" run --store "$S" --quiet -- sleep 4 &
+first=$!
+sleep 1.5
+($G --quiet gc --wait && date +%s%N >"$T/gc.done") &
+gc_pid=$!
+sleep 1
+"$PROVFS" run --store "$S" -- date +%s%N >"$T/second.start" 2>"$T/second.err" ||
+	fail "the build queued behind gc failed: $(cat "$T/second.err")"
+wait "$first" || fail "the build gc waited for failed"
+wait "$gc_pid" || fail "gc --wait failed"
+[ -s "$T/gc.done" ] || fail "gc --wait did not finish"
+[ "$(cat "$T/second.start")" -gt "$(cat "$T/gc.done")" ] ||
+	fail "a build started while gc waited ran before gc: $(cat "$T/second.start") <= $(cat "$T/gc.done")"
+grep -q "waiting for 'provfs store gc'" "$T/second.err" ||
+	fail "the queued build did not say why it waited: $(cat "$T/second.err")"
 
 # usage errors
 $G gc --keep-builds many 2>/dev/null
