@@ -36,10 +36,6 @@
  * moved to path2 is a directory (so its files moved with it). */
 #define ALOG_RENAME_DIR 0x100
 
-/* The index on access.path that readers' queries use.  A daemon builds it
- * when it closes the log; a reader that may write builds it for a log
- * whose daemon was killed first. */
-#define ALOG_INDEX_SQL "CREATE INDEX IF NOT EXISTS access_path ON access(path)"
 #define ALOG_OP_CAPTURE "capture"     /* content copied into the store (result!=0: failed) */
 #define ALOG_OP_READDIR "readdir"
 #define ALOG_OP_READLINK "readlink"

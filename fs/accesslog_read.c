@@ -31,12 +31,19 @@ static const char renamed_sql[] =
 	"  AND result = 0 AND (flags & 256) != 0 AND (flags & 2) != 0;";
 
 /* First read and first write of each path, so the inputs query is a join
- * of two small grouped tables instead of a correlated scan of the log. */
+ * of two small grouped tables instead of a correlated scan of the log.
+ * firstread carries the first read's own row (sqlite gives the other
+ * columns of a MIN() aggregate from the row that has the minimum), and
+ * firstwrite whether anything made the path (made: an op of WRITE_OPS, not
+ * only an open for writing), so no query looks a path up in the access
+ * table: the log needs no index on path (see accesslog.md). */
 static const char firsts_sql[] =
-	"CREATE TEMP TABLE firstread AS SELECT mount, path, MIN(time_ns) AS t FROM access"
+	"CREATE TEMP TABLE firstread AS SELECT mount, path, MIN(time_ns) AS t, digest_after,"
+	" size, process, op FROM access"
 	" WHERE op IN ('open','exec') AND result = 0 AND (flags & 3) = 0"
 	" AND digest_after IS NOT NULL GROUP BY mount, path;"
-	"CREATE TEMP TABLE firstwrite AS SELECT mount, path, MIN(time_ns) AS t FROM access"
+	"CREATE TEMP TABLE firstwrite AS SELECT mount, path, MIN(time_ns) AS t,"
+	" MAX(op IN " WRITE_OPS ") AS made FROM access"
 	" WHERE result = 0 AND (op IN " WRITE_OPS " OR (op = 'open' AND (flags & 3) != 0))"
 	" GROUP BY mount, path;"
 	"CREATE INDEX temp.firstwrite_path ON firstwrite(path, mount);"
@@ -69,18 +76,15 @@ static const char firsts_sql[] =
 	"CREATE INDEX temp.origin_path ON origin(path, mount);";
 
 static const char inputs_sql[] =
-	"SELECT m.label, a.path, a.digest_after, a.size, a.process, a.op = 'exec'"
-	" FROM firstread f JOIN access a ON a.path = f.path AND a.mount = f.mount"
-	"   AND a.time_ns = f.t AND a.op IN ('open','exec') AND a.result = 0"
-	"   AND (a.flags & 3) = 0 AND a.digest_after IS NOT NULL"
-	" JOIN mount m ON m.id = a.mount"
+	"SELECT m.label, f.path, f.digest_after, f.size, f.process, f.op = 'exec'"
+	" FROM firstread f JOIN mount m ON m.id = f.mount"
 	" WHERE NOT EXISTS (SELECT 1 FROM firstwrite w WHERE w.path = f.path"
 	"   AND w.mount = f.mount AND w.t < f.t)"
 	" AND NOT EXISTS (SELECT 1 FROM renamed r WHERE r.path = f.path AND r.mount = f.mount"
 	"   AND r.t < f.t)"
 	" AND NOT EXISTS (SELECT 1 FROM origin o JOIN firstwrite w ON w.mount = o.mount"
 	"   AND w.path = o.name AND w.t < o.tb WHERE o.path = f.path AND o.mount = f.mount)"
-	" GROUP BY a.mount, a.path ORDER BY m.label, a.path";
+	" ORDER BY m.label, f.path";
 
 static const char outputs_replay_sql[] =
 	"SELECT a.mount, a.op, a.path, a.path2, a.flags, a.digest_after, a.size, a.process, a.id"
@@ -92,8 +96,8 @@ static const char outputs_replay_sql[] =
 
 static const char probes_sql[] =
 	"SELECT m.label, a.path, MIN(a.process) FROM access a JOIN mount m ON m.id = a.mount"
-	" WHERE a.op = 'probe' AND NOT EXISTS (SELECT 1 FROM access w WHERE w.path = a.path"
-	"   AND w.mount = a.mount AND w.result = 0 AND w.op IN " WRITE_OPS ")"
+	" WHERE a.op = 'probe' AND NOT EXISTS (SELECT 1 FROM firstwrite w WHERE w.path = a.path"
+	"   AND w.mount = a.mount AND w.made)"
 	" AND NOT EXISTS (SELECT 1 FROM renamed r WHERE r.path = a.path AND r.mount = a.mount)"
 	" GROUP BY a.mount, a.path ORDER BY m.label, a.path";
 
@@ -183,10 +187,25 @@ static const char *const outputs_setup[] = {
 	" process INTEGER, grp INTEGER, real INTEGER, PRIMARY KEY(mount, path))",
 	/* Without it every close-write scans all outputs (Q_WRITE_GROUP). */
 	"CREATE INDEX temp.outs_grp ON outs(mount, grp)",
+	/* The last digest of each path, for a link's source; filled by
+	 * Q_LINK_FILL at the first link, as most builds make none. */
+	"CREATE TEMP TABLE lastdigest(mount INTEGER, path TEXT, digest TEXT, t INTEGER,"
+	" PRIMARY KEY(mount, path))",
 	NULL,
 };
 
-enum { Q_WRITE, Q_WRITE_GROUP, Q_DEL, Q_MOVE, Q_LINK_SRC, Q_LINK_GRP, Q_LINK_NEW, Q_RESULT, Q_N };
+enum {
+	Q_WRITE,
+	Q_WRITE_GROUP,
+	Q_DEL,
+	Q_MOVE,
+	Q_LINK_FILL,
+	Q_LINK_SRC,
+	Q_LINK_GRP,
+	Q_LINK_NEW,
+	Q_RESULT,
+	Q_N
+};
 
 static const char *const outputs_sql[Q_N] = {
 	[Q_WRITE] = "INSERT OR REPLACE INTO outs VALUES (?1, ?2, ?3, ?4, ?5,"
@@ -200,9 +219,10 @@ static const char *const outputs_sql[Q_N] = {
 	[Q_MOVE] = "UPDATE OR REPLACE outs SET path = ?3 || substr(path, length(?2) + 1)"
 		   " WHERE mount = ?1 AND path >= ?2 AND path < ?2 || '0'"
 		   " AND (path = ?2 OR substr(path, 1, length(?2) + 1) = ?2 || '/')",
-	[Q_LINK_SRC] = "INSERT OR IGNORE INTO outs VALUES (?1, ?2, (SELECT digest_after FROM access"
-		       " WHERE mount = ?1 AND path = ?2 AND digest_after IS NOT NULL"
-		       " ORDER BY time_ns DESC LIMIT 1), NULL, NULL, NULL, 0)",
+	[Q_LINK_FILL] = "INSERT INTO lastdigest SELECT mount, path, digest_after, MAX(time_ns)"
+			" FROM access WHERE digest_after IS NOT NULL GROUP BY mount, path",
+	[Q_LINK_SRC] = "INSERT OR IGNORE INTO outs VALUES (?1, ?2, (SELECT digest FROM lastdigest"
+		       " WHERE mount = ?1 AND path = ?2), NULL, NULL, NULL, 0)",
 	[Q_LINK_GRP] = "UPDATE outs SET grp = COALESCE(grp, ?3) WHERE mount = ?1 AND path = ?2",
 	[Q_LINK_NEW] = "INSERT OR REPLACE INTO outs SELECT mount, ?3, digest, size, ?4, grp, 1"
 		       " FROM outs WHERE mount = ?1 AND path = ?2",
@@ -229,7 +249,7 @@ static void move_text(sqlite3_stmt *q, int64_t mount, const char *from, const ch
 /* A name no path has (they all start with '/'), to swap two through. */
 #define SWAP_NAME "\001"
 
-static void replay_row(sqlite3_stmt *st, sqlite3_stmt **q)
+static void replay_row(sqlite3_stmt *st, sqlite3_stmt **q, int *linked)
 {
 	int64_t mount = sqlite3_column_int64(st, 0);
 	const char *op = (const char *)sqlite3_column_text(st, 1);
@@ -270,6 +290,10 @@ static void replay_row(sqlite3_stmt *st, sqlite3_stmt **q)
 		run_q(q[Q_MOVE]);
 	} else if (!strcmp(op, "link")) {
 		/* path = the new name, path2 = the existing one. */
+		if (!*linked) {
+			run_q(q[Q_LINK_FILL]);
+			*linked = 1;
+		}
 		sqlite3_bind_int64(q[Q_LINK_SRC], 1, mount);
 		sqlite3_bind_value(q[Q_LINK_SRC], 2, path2);
 		run_q(q[Q_LINK_SRC]);
@@ -292,7 +316,7 @@ static void replay_row(sqlite3_stmt *st, sqlite3_stmt **q)
 static int load_outputs(sqlite3 *db, struct alog_summary *sum)
 {
 	sqlite3_stmt *st = NULL, *q[Q_N] = {0};
-	int rc = SQLITE_OK;
+	int rc = SQLITE_OK, linked = 0;
 
 	for (int i = 0; outputs_setup[i] && rc == SQLITE_OK; i++)
 		rc = sqlite3_exec(db, outputs_setup[i], NULL, NULL, NULL);
@@ -304,7 +328,7 @@ static int load_outputs(sqlite3 *db, struct alog_summary *sum)
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 	while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		replay_row(st, q);
+		replay_row(st, q, &linked);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	while (rc == SQLITE_OK && sqlite3_step(q[Q_RESULT]) == SQLITE_ROW) {
@@ -399,9 +423,6 @@ int alog_summary_load(const char *path, struct alog_summary *sum)
 		return -EACCES;
 	}
 	sqlite3_busy_timeout(db, 10000);
-	/* Fails harmlessly on a read-only log: sqlite then indexes for
-	 * each query on its own. */
-	sqlite3_exec(db, ALOG_INDEX_SQL, NULL, NULL, NULL);
 	sqlite3_exec(db, "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536", NULL, NULL, NULL);
 	rc = sqlite3_prepare_v2(db, "SELECT version FROM provfs_log", -1, &st, NULL);
 	if (rc != SQLITE_OK) {
