@@ -1,5 +1,6 @@
 /* accesslog reader: reduces a log to inputs, outputs, probes, processes. */
 #include "accesslog.h"
+#include "util.h"
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -131,18 +132,6 @@ static void copy_digest(char out[DIGEST_HEX_LEN + 1], const unsigned char *s)
 		memcpy(out, s, DIGEST_HEX_LEN + 1);
 }
 
-/* Appends a zeroed element to *arr (of *n elements of size sz). */
-static void *grow(void **arr, size_t *n, size_t sz)
-{
-	char *p = realloc(*arr, (*n + 1) * sz);
-
-	if (!p)
-		return NULL;
-	*arr = p;
-	memset(p + *n * sz, 0, sz);
-	return p + (*n)++ * sz;
-}
-
 static int load_files(sqlite3 *db, const char *sql, struct alog_file **out, size_t *n,
 		      int with_digest)
 {
@@ -152,7 +141,7 @@ static int load_files(sqlite3 *db, const char *sql, struct alog_file **out, size
 	if (rc != SQLITE_OK)
 		return -EBADMSG;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct alog_file *f = grow((void **)out, n, sizeof(**out));
+		struct alog_file *f = array_push(out, n, sizeof(**out));
 
 		if (!f) {
 			sqlite3_finalize(st);
@@ -333,7 +322,7 @@ static int load_outputs(sqlite3 *db, struct alog_summary *sum)
 		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	while (rc == SQLITE_OK && sqlite3_step(q[Q_RESULT]) == SQLITE_ROW) {
 		sqlite3_stmt *res = q[Q_RESULT];
-		struct alog_file *f = grow((void **)&sum->outputs, &sum->n_outputs,
+		struct alog_file *f = array_push(&sum->outputs, &sum->n_outputs,
 					   sizeof(*f));
 
 		if (!f) {
@@ -360,7 +349,7 @@ static int load_procs(sqlite3 *db, struct alog_summary *sum)
 	if (sqlite3_prepare_v2(db, procs_sql, -1, &st, NULL) != SQLITE_OK)
 		return -EBADMSG;
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct alog_proc_row *p = grow((void **)&sum->procs, &sum->n_procs, sizeof(*p));
+		struct alog_proc_row *p = array_push(&sum->procs, &sum->n_procs, sizeof(*p));
 
 		if (!p)
 			break;
@@ -385,7 +374,7 @@ static int load_mounts(sqlite3 *db, struct alog_summary *sum)
 	if (sqlite3_prepare_v2(db, mounts_sql, -1, &st, NULL) != SQLITE_OK)
 		return -EBADMSG;
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct alog_mount_row *m = grow((void **)&sum->mounts, &sum->n_mounts, sizeof(*m));
+		struct alog_mount_row *m = array_push(&sum->mounts, &sum->n_mounts, sizeof(*m));
 
 		if (!m)
 			break;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,6 +177,25 @@ int mkdir_parent(const char *file, mode_t mode)
 	}
 	free(dir);
 	return ret;
+}
+
+void *array_push(void *arr_ptr, size_t *n, size_t elem)
+{
+	void **arr = arr_ptr;
+	char *p = *arr;
+
+	if (*n == 0 || (*n >= 16 && !(*n & (*n - 1)))) {
+		size_t want = *n ? *n * 2 : 16;
+
+		if (want > SIZE_MAX / elem)
+			return NULL;
+		p = realloc(*arr, want * elem);
+		if (!p)
+			return NULL;
+		*arr = p;
+	}
+	memset(p + *n * elem, 0, elem);
+	return p + (*n)++ * elem;
 }
 
 char *path_join(const char *a, const char *b)

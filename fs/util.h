@@ -53,6 +53,13 @@ int mkdir_p(const char *path, mode_t mode);
  * directly under /); 0 or -errno. */
 int mkdir_parent(const char *file, mode_t mode);
 
+/* Appends a zeroed element of elem bytes to the array *(void **)arr_ptr
+ * of *n elements, growing it as needed; returns the new element, or NULL
+ * on ENOMEM (the array is then unchanged).  The capacity is implicit (16,
+ * then doubled each time n reaches a power of two), so the array must
+ * start NULL with *n 0 and grow only through array_push; *n may shrink. */
+void *array_push(void *arr_ptr, size_t *n, size_t elem);
+
 /* Joins a and b with exactly one '/', malloc'd; NULL on ENOMEM. */
 char *path_join(const char *a, const char *b);
 

@@ -58,13 +58,20 @@ static void snapshot_progress(void *arg, const struct tree_stats *st)
 		(double)st->bytes / (1024.0 * 1024.0));
 }
 
+/* The ref that keeps what `store KIND` (put or snapshot) stored: KIND-HEX. */
+#define REF_NAME_MAX (DIGEST_HEX_LEN + 16)
+static void ref_name(char name[REF_NAME_MAX], const char *kind, const char *hex)
+{
+	snprintf(name, REF_NAME_MAX, "%s-%s", kind, hex);
+}
+
 /* Records what put or snapshot stored, so that store gc keeps it. */
 static int keep_ref(struct cas *cas, const char *kind, const char *hex, const char *source)
 {
-	char name[DIGEST_HEX_LEN + 16], *text;
+	char name[REF_NAME_MAX], *text;
 	int ret;
 
-	snprintf(name, sizeof(name), "%s-%s", kind, hex);
+	ref_name(name, kind, hex);
 	if (asprintf(&text, "%s %s %s\n", hex, kind, source) < 0)
 		return cli_fail(CLI_USAGE, "out of memory");
 	ret = cas_ref_write(cas, name, text);
@@ -170,10 +177,10 @@ static int do_forget(struct cas *cas, const char *hex, const struct store_opts *
 	if (!hex_is_digest(hex) || hex[DIGEST_HEX_LEN])
 		return cli_fail(CLI_USAGE, "'%s' is not a sha256 digest (64 lowercase hex)", hex);
 	for (size_t i = 0; i < 2; i++) {
-		char name[DIGEST_HEX_LEN + 16];
+		char name[REF_NAME_MAX];
 		int ret;
 
-		snprintf(name, sizeof(name), "%s-%s", kinds[i], hex);
+		ref_name(name, kinds[i], hex);
 		ret = cas_ref_remove(cas, name);
 		if (ret == 0)
 			forgotten++;

@@ -42,10 +42,10 @@ struct gc {
 	struct storegc_report *rep;
 	struct cas *cas;
 	struct gc_mark *marks;
-	size_t n_marks, cap_marks;
+	size_t n_marks;
 	size_t sorted; /* marks[0..sorted) are sorted and unique */
 	struct gc_record *records;
-	size_t n_records, cap_records;
+	size_t n_records;
 };
 
 static void phase(struct gc *gc, const char *what)
@@ -57,20 +57,11 @@ static void phase(struct gc *gc, const char *what)
 static int mark_hex(void *arg, const char *hex)
 {
 	struct gc *gc = arg;
-	struct gc_mark *m;
+	struct gc_mark *m = array_push(&gc->marks, &gc->n_marks, sizeof(*m));
 
-	if (gc->n_marks == gc->cap_marks) {
-		size_t cap = gc->cap_marks ? gc->cap_marks * 2 : 4096;
-
-		m = realloc(gc->marks, cap * sizeof(*m));
-		if (!m)
-			return -ENOMEM;
-		gc->marks = m;
-		gc->cap_marks = cap;
-	}
-	m = &gc->marks[gc->n_marks++];
+	if (!m)
+		return -ENOMEM;
 	hex_decode(hex, m->digest, DIGEST_LEN);
-	m->checked = 0;
 	return 0;
 }
 
@@ -249,25 +240,16 @@ static int64_t ns_of(const struct timespec *t)
 
 static int add_record(struct gc *gc, const char *path, const char *kind, int64_t mtime_ns)
 {
-	struct gc_record *r;
+	char *copy = strdup(path);
+	struct gc_record *r = copy ? array_push(&gc->records, &gc->n_records, sizeof(*r)) : NULL;
 
-	if (gc->n_records == gc->cap_records) {
-		size_t cap = gc->cap_records ? gc->cap_records * 2 : 64;
-
-		r = realloc(gc->records, cap * sizeof(*r));
-		if (!r)
-			return -ENOMEM;
-		gc->records = r;
-		gc->cap_records = cap;
-	}
-	r = &gc->records[gc->n_records];
-	r->path = strdup(path);
-	if (!r->path)
+	if (!r) {
+		free(copy);
 		return -ENOMEM;
+	}
+	r->path = copy;
 	r->kind = kind;
 	r->mtime_ns = mtime_ns;
-	r->remove = 0;
-	gc->n_records++;
 	return 0;
 }
 

@@ -431,6 +431,39 @@ static void safe_relative_rejects_hostile_paths(void **state)
 	assert_false(path_is_safe_relative(NULL));
 }
 
+/* Every element pushed keeps its value across the array's growth (at 16,
+ * then each power of two), comes back zeroed, and survives a shrink of n
+ * followed by more pushes. */
+static void array_push_keeps_every_element(void **state)
+{
+	struct item {
+		size_t value;
+		char pad[13];
+	} *arr = NULL, *it;
+	size_t n = 0;
+
+	(void)state;
+	for (size_t i = 0; i < 5000; i++) {
+		it = array_push(&arr, &n, sizeof(*arr));
+		assert_non_null(it);
+		assert_int_equal(n, i + 1);
+		assert_ptr_equal(it, &arr[i]);
+		assert_int_equal(it->value, 0);
+		it->value = i * 7 + 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(arr[i].value, i * 7 + 1);
+	n = 100;
+	for (size_t i = 100; i < 3000; i++) {
+		it = array_push(&arr, &n, sizeof(*arr));
+		assert_non_null(it);
+		it->value = i;
+	}
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(arr[i].value, i < 100 ? i * 7 + 1 : i);
+	free(arr);
+}
+
 static void path_join_uses_exactly_one_slash(void **state)
 {
 	static const char *const cases[][3] = {
@@ -550,6 +583,7 @@ int main(void)
 		cmocka_unit_test(safe_relative_accepts_plain_paths),
 		cmocka_unit_test(safe_relative_rejects_hostile_paths),
 		cmocka_unit_test(path_join_uses_exactly_one_slash),
+		cmocka_unit_test(array_push_keeps_every_element),
 		cmocka_unit_test_setup_teardown(mkdir_p_creates_nested_and_refuses_files,
 						tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(file_read_all_reads_and_enforces_limits,
