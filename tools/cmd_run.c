@@ -183,8 +183,10 @@ static int mount_all(struct run_state *s, const struct run_opts *o)
 		args[n++] = (char *)mount_labels[which];
 		if (which == 0)
 			args[n++] = "--ro";
-		/* --capture final: attest stores what the manifest names. */
-		if (which != 1 || o->capture_final)
+		/* The root's daemon stores the inputs it serves as they are
+		 * read; /tmp's files are no inputs or outputs of the manifest,
+		 * and with --capture final attest stores the workspace's. */
+		if (which == 2 || (which == 1 && o->capture_final))
 			args[n++] = "--no-capture";
 		args[n++] = (char *)backing[which];
 		args[n++] = s->mnt[which];

@@ -3,7 +3,7 @@
 # its content is kept even when the build overwrites it later (a
 # regenerated Makefile.in): after the overwrite, the store holds both the
 # content read and the content written, and the log has the input's
-# capture.  A read-only mount leaves inputs to attest.
+# capture.  A read-only mount stores the inputs it serves the same way.
 . "$(dirname "$0")/lib.sh"
 mkdir -p "$T/b"
 printf 'original input\n' >"$T/b/in.txt"
@@ -23,13 +23,28 @@ assert_eq "$(printf 'original input\n' | sha256sum | cut -d' ' -f1)" \
 assert_eq "$(printf 'original input\n' | sha256sum | cut -d' ' -f1)" "$(input_digest /in.txt)" \
 	"input digest of /in.txt"
 "$PROVFS" store --store "$T/store" fsck >/dev/null || fail "store fsck"
-# Read-only: nothing stored at read time.
+# Read-only (provfs run's root): its inputs are stored as they are read
+# too, by the workers beside the build, not afterwards by attest; a file
+# never read is not.  With --no-capture nothing is stored.
 mkdir -p "$T/r" "$T/m2"
 printf 'environment file\n' >"$T/r/env.txt"
+printf 'environment file never read\n' >"$T/r/unread.txt"
 "$PROVFS" mount --ro --store "$T/store2" --log "$T/log2.db" "$T/r" "$T/m2" >/dev/null || fail "mount --ro"
 MOUNTS="$MOUNTS $T/m2"
 cat "$T/m2/env.txt" >/dev/null
 umount_ws "$T/m2"
-[ ! -e "$T/store2/objects/sha256/$(printf 'environment file\n' | sha256sum | cut -c1-2)" ] ||
-	fail "a read-only mount stored an input"
+d=$(printf 'environment file\n' | sha256sum | cut -d' ' -f1)
+[ -f "$T/store2/objects/sha256/$(echo "$d" | cut -c1-2)/$(echo "$d" | cut -c3-)" ] ||
+	fail "a read-only mount did not store the input it served"
+d=$(printf 'environment file never read\n' | sha256sum | cut -d' ' -f1)
+[ ! -e "$T/store2/objects/sha256/$(echo "$d" | cut -c1-2)/$(echo "$d" | cut -c3-)" ] ||
+	fail "a read-only mount stored a file never read"
+"$PROVFS" store --store "$T/store2" fsck >/dev/null || fail "store2 fsck"
+mkdir -p "$T/m3"
+"$PROVFS" mount --ro --no-capture --store "$T/store3" --log "$T/log3.db" "$T/r" "$T/m3" >/dev/null ||
+	fail "mount --ro --no-capture"
+MOUNTS="$MOUNTS $T/m3"
+cat "$T/m3/env.txt" >/dev/null
+umount_ws "$T/m3"
+[ -z "$(find "$T/store3/objects" -type f 2>/dev/null)" ] || fail "--no-capture stored an input"
 exit 0
