@@ -322,7 +322,7 @@ static int open_db(const char *path, sqlite3 **out)
 	 * read transaction upgraded to write: the schema is written in an
 	 * IMMEDIATE transaction, and a busy switch is tried again. */
 	for (int tries = 0;; tries++) {
-		rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL,
+		rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;", NULL,
 				  NULL, NULL);
 		if (rc == SQLITE_OK) {
 			rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);

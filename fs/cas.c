@@ -555,14 +555,40 @@ int cas_batch_put_fd(struct cas *cas, struct cas_batch *batch, int fd, const uin
 	return 0;
 }
 
+/* A batch of at most this many objects is made durable file by file. */
+#define BATCH_FSYNC_MAX 16
+
+/* Makes the batch's tmp files durable: 0 or -errno.  One syncfs covers a
+ * large batch, but it also writes back everything else dirty on the
+ * filesystem (the build's own files): the last small batch of a daemon's
+ * stop took 20 ms of zlib's unmount for 4 objects, so a small batch has
+ * each file fdatasync'd instead. */
+static int batch_sync(struct cas *cas, const struct cas_batch *batch)
+{
+	if (batch->n > BATCH_FSYNC_MAX)
+		return syncfs(cas->tmp_fd) < 0 ? -errno : 0;
+	for (size_t i = 0; i < batch->n; i++) {
+		int fd = openat(cas->tmp_fd, batch->items[i].tmpname,
+				O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		int ret;
+
+		if (fd < 0)
+			return -errno;
+		ret = fdatasync(fd) < 0 ? -errno : 0;
+		close(fd);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 int cas_batch_commit(struct cas *cas, struct cas_batch *batch, int *results)
 {
-	int ret = 0, synced = 0;
+	int ret = 0, synced;
 
 	if (batch->n == 0)
 		return 0;
-	if (syncfs(cas->tmp_fd) < 0)
-		synced = -errno;
+	synced = batch_sync(cas, batch);
 	for (size_t i = 0; i < batch->n; i++) {
 		/* A failed syncfs fails every item; a failed rename only its own. */
 		int r = synced;

@@ -675,6 +675,78 @@ static void batch_duplicates_commit_to_one_object(void **state)
 /* A commit that cannot publish an object (its fan-out directory is
  * blocked by a file) reports it per item, publishes the others, and
  * leaves no temporary file. */
+/* Puts n distinct small objects ("obj-<i>") into batch, their digests
+ * into hexes. */
+static void put_many(struct fixture *f, struct cas_batch *batch, int n,
+		     char hexes[][DIGEST_HEX_LEN + 1])
+{
+	for (int i = 0; i < n; i++) {
+		char name[32], body[32];
+		char *file;
+		int fd;
+
+		snprintf(name, sizeof(name), "m%d", i);
+		snprintf(body, sizeof(body), "obj-%d", i);
+		file = write_work(f, name, body, strlen(body));
+		fd = open(file, O_RDONLY | O_CLOEXEC);
+		assert_true(fd >= 0);
+		assert_int_equal(cas_batch_put_fd(f->cas, batch, fd, NULL, hexes[i]), 0);
+		close(fd);
+		free(file);
+	}
+}
+
+/* A batch above the file-by-file sync limit (16) is made durable with
+ * syncfs, one at or below it with fdatasync of each file: both commit
+ * every object. */
+static void large_and_small_batches_commit_every_object(void **state)
+{
+	struct fixture *f = *state;
+	struct cas_batch batch = {0};
+	char hexes[40][DIGEST_HEX_LEN + 1];
+	int results[40];
+
+	for (int round = 0; round < 2; round++) {
+		int n = round ? 5 : 40;
+
+		put_many(f, &batch, n, hexes);
+		memset(results, 0xff, sizeof(results));
+		assert_int_equal(cas_batch_commit(f->cas, &batch, results), 0);
+		for (int i = 0; i < n; i++) {
+			assert_int_equal(results[i], 0);
+			assert_int_equal(cas_verify_object(f->cas, hexes[i]), 0);
+		}
+		assert_int_equal(tmp_entries(f), 0);
+		/* Stored already: the next round's same names are new objects
+		 * only if their content is; start from an empty store. */
+		for (int i = 0; i < n; i++)
+			assert_int_equal(cas_remove_object(f->cas, hexes[i], NULL), 0);
+	}
+	cas_batch_free(&batch);
+}
+
+/* A small batch whose temporary file vanished before the commit (its sync
+ * cannot be done) fails every item, publishes none, leaves no tmp file. */
+static void small_batch_sync_failure_fails_every_item(void **state)
+{
+	struct fixture *f = *state;
+	struct cas_batch batch = {0};
+	char hexes[3][DIGEST_HEX_LEN + 1], *gone;
+	int results[3] = {1, 1, 1};
+
+	put_many(f, &batch, 3, hexes);
+	assert_true(asprintf(&gone, "%s/tmp/%s", f->root, batch.items[1].tmpname) > 0);
+	assert_int_equal(unlink(gone), 0);
+	free(gone);
+	assert_int_equal(cas_batch_commit(f->cas, &batch, results), -ENOENT);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(results[i], -ENOENT);
+		assert_false(cas_has(f->cas, hexes[i]));
+	}
+	assert_int_equal(tmp_entries(f), 0);
+	cas_batch_free(&batch);
+}
+
 static void batch_commit_failure_is_reported_and_cleaned(void **state)
 {
 	struct fixture *f = *state;
@@ -1135,6 +1207,8 @@ int main(void)
 		T(put_fd_of_sparse_file_keeps_holes),
 		T(failed_put_leaves_nothing_in_tmp),
 		T(batch_objects_appear_only_at_commit),
+		T(large_and_small_batches_commit_every_object),
+		T(small_batch_sync_failure_fails_every_item),
 		T(batch_with_known_digest_skips_present_object),
 		T(small_file_of_stored_content_needs_no_tmp_file),
 		T(batch_duplicates_commit_to_one_object),
