@@ -119,20 +119,24 @@ static int lock_file(const char *root, const char *name, int op)
 	return fd;
 }
 
+static int lock_op(int exclusive, int wait)
+{
+	return (exclusive ? LOCK_EX : LOCK_SH) | (wait ? 0 : LOCK_NB);
+}
+
 int cas_lock(const char *root, int exclusive, int wait)
 {
-	return lock_file(root, "lock", (exclusive ? LOCK_EX : LOCK_SH) | (wait ? 0 : LOCK_NB));
+	return lock_file(root, "lock", lock_op(exclusive, wait));
 }
 
 int cas_lock_turn(const char *root, int exclusive, int wait)
 {
-	int gate = lock_file(root, "gate",
-			     (exclusive ? LOCK_EX : LOCK_SH) | (wait ? 0 : LOCK_NB));
+	int gate = lock_file(root, "gate", lock_op(exclusive, wait));
 	int fd;
 
 	if (gate < 0)
 		return gate;
-	fd = cas_lock(root, exclusive, wait);
+	fd = lock_file(root, "lock", lock_op(exclusive, wait));
 	close(gate);
 	return fd;
 }
@@ -534,22 +538,17 @@ int cas_batch_put_fd(struct cas *cas, struct cas_batch *batch, int fd, const uin
 		if (cas_has(cas, hex_out))
 			return 0;
 	}
-	if (batch->n == batch->cap) {
-		size_t ncap = batch->cap ? batch->cap * 2 : 64;
-		struct cas_batch_item *grown = realloc(batch->items, ncap * sizeof(*grown));
-
-		if (!grown)
-			return -ENOMEM;
-		batch->items = grown;
-		batch->cap = ncap;
-	}
 	tmp = tmp_fill(cas, fd, known, hex_out, name, &stored);
 	if (stored)
 		return 0;
 	if (tmp < 0)
 		return tmp;
 	close(tmp);
-	item = &batch->items[batch->n++];
+	item = array_push(&batch->items, &batch->n, sizeof(*item));
+	if (!item) {
+		unlinkat(cas->tmp_fd, name, 0);
+		return -ENOMEM;
+	}
 	memcpy(item->tmpname, name, sizeof(item->tmpname));
 	memcpy(item->hex, hex_out, DIGEST_HEX_LEN + 1);
 	return 0;
@@ -590,7 +589,7 @@ int cas_batch_commit(struct cas *cas, struct cas_batch *batch, int *results)
 		return 0;
 	synced = batch_sync(cas, batch);
 	for (size_t i = 0; i < batch->n; i++) {
-		/* A failed syncfs fails every item; a failed rename only its own. */
+		/* A failed sync fails every item; a failed rename only its own. */
 		int r = synced;
 
 		if (r == 0)
@@ -618,7 +617,7 @@ void cas_batch_free(struct cas_batch *batch)
 {
 	free(batch->items);
 	batch->items = NULL;
-	batch->n = batch->cap = 0;
+	batch->n = 0;
 }
 
 int cas_open_object(const struct cas *cas, const char *hex)

@@ -78,10 +78,10 @@ int cas_put_fd(struct cas *cas, int fd, const uint8_t *known, char hex_out[DIGES
 /* Deferred durability for many small objects: cas_batch_put writes the
  * object into tmp/ without fsync; cas_batch_commit makes the whole batch
  * durable with one syncfs() (a small batch: fdatasync of each file) and
- * only then renames each into objects/.  An
- * object is therefore never visible before its bytes are on disk. */
+ * only then renames each into objects/.  An object is therefore never
+ * visible before its bytes are on disk.  items grows through array_push. */
 struct cas_batch {
-	size_t n, cap;
+	size_t n;
 	struct cas_batch_item {
 		char tmpname[64];
 		char hex[DIGEST_HEX_LEN + 1];

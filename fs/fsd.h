@@ -242,8 +242,8 @@ void fsd_work_written(struct fsd *fs, struct fsd_inode *in, const char *path, in
 int fsd_work_digest_hint(struct fsd *fs, struct fsd_inode *in, int fd,
 			 char hex[DIGEST_HEX_LEN + 1], int64_t *size);
 /* Whether a file in read with digest hex needs no copy into the store (no
- * store, a file written through the mount, or the store has it); if it does, its open goes to the workers (fsd_work_read), which
- * copy it. */
+ * store, a file written through the mount, or the store has it); if it
+ * does, its open goes to the workers (fsd_work_read), which copy it. */
 int fsd_work_input_kept(struct fsd *fs, struct fsd_inode *in, const char *hex);
 /* Logs acc now, filling its time. */
 void fsd_log_access(struct fsd *fs, struct alog_access *acc);

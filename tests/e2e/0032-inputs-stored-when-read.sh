@@ -13,10 +13,13 @@ cat "$T/m/in.txt" >/dev/null
 sleep 0.2 # the worker copies it
 printf 'regenerated\n' >"$T/m/in.txt"
 umount_ws "$T/m"
-obj() { d=$(printf "$1" | sha256sum | cut -d' ' -f1); echo "$T/store/objects/sha256/$(echo "$d" | cut -c1-2)/$(echo "$d" | cut -c3-)"; }
-[ -f "$(obj 'original input\n')" ] || fail "the content read is not in the store"
-[ -f "$(obj 'regenerated\n')" ] || fail "the content written is not in the store"
-[ ! -e "$(obj 'never read\n')" ] || fail "a file never read was stored"
+obj() { # obj STORE TEXT: where TEXT's object lies in STORE
+	d=$(printf "$2" | sha256sum | cut -d' ' -f1)
+	echo "$1/objects/sha256/$(echo "$d" | cut -c1-2)/$(echo "$d" | cut -c3-)"
+}
+[ -f "$(obj "$T/store" 'original input\n')" ] || fail "the content read is not in the store"
+[ -f "$(obj "$T/store" 'regenerated\n')" ] || fail "the content written is not in the store"
+[ ! -e "$(obj "$T/store" 'never read\n')" ] || fail "a file never read was stored"
 assert_eq "$(printf 'original input\n' | sha256sum | cut -d' ' -f1)" \
 	"$(sql "select digest_after from access where op='capture' and path='/in.txt' order by time_ns limit 1")" \
 	"first capture of /in.txt"
@@ -33,11 +36,9 @@ printf 'environment file never read\n' >"$T/r/unread.txt"
 MOUNTS="$MOUNTS $T/m2"
 cat "$T/m2/env.txt" >/dev/null
 umount_ws "$T/m2"
-d=$(printf 'environment file\n' | sha256sum | cut -d' ' -f1)
-[ -f "$T/store2/objects/sha256/$(echo "$d" | cut -c1-2)/$(echo "$d" | cut -c3-)" ] ||
+[ -f "$(obj "$T/store2" 'environment file\n')" ] ||
 	fail "a read-only mount did not store the input it served"
-d=$(printf 'environment file never read\n' | sha256sum | cut -d' ' -f1)
-[ ! -e "$T/store2/objects/sha256/$(echo "$d" | cut -c1-2)/$(echo "$d" | cut -c3-)" ] ||
+[ ! -e "$(obj "$T/store2" 'environment file never read\n')" ] ||
 	fail "a read-only mount stored a file never read"
 "$PROVFS" store --store "$T/store2" fsck >/dev/null || fail "store2 fsck"
 mkdir -p "$T/m3"

@@ -717,8 +717,7 @@ static void large_and_small_batches_commit_every_object(void **state)
 			assert_int_equal(cas_verify_object(f->cas, hexes[i]), 0);
 		}
 		assert_int_equal(tmp_entries(f), 0);
-		/* Stored already: the next round's same names are new objects
-		 * only if their content is; start from an empty store. */
+		/* Removed, so that the next round stores them anew. */
 		for (int i = 0; i < n; i++)
 			assert_int_equal(cas_remove_object(f->cas, hexes[i], NULL), 0);
 	}
