@@ -186,6 +186,8 @@ ssize_t fsd_uring_splice_reply(struct fsd *fs, int pipe_fd, size_t len);
 void *fsd_uring_buffer(struct fsd *fs, size_t *cap);
 
 /* Inode table (fsd_inode.c). */
+/* Call before the daemon starts its first thread. */
+void fsd_fd_table_reserve(void);
 int fsd_inode_init(struct fsd *fs);
 void fsd_inode_destroy(struct fsd *fs);
 struct fsd_inode *fsd_inode_get(struct fsd *fs, fuse_ino_t ino);

@@ -38,6 +38,25 @@ static int fd_budget(void)
 	return budget > FSD_FD_CACHE_MAX ? FSD_FD_CACHE_MAX : (int)budget;
 }
 
+/* Grows this process's fd table now, while it has one thread, to what
+ * the inode cache and open files will use: the kernel grows a table that
+ * threads share only after an RCU grace period, and a request that
+ * needed the next fd waited that long (up to 12 ms measured) at each
+ * doubling from 64 to 8192 during a build. */
+void fsd_fd_table_reserve(void)
+{
+	struct rlimit rl;
+	int want = fd_budget() + 1024, fd;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && (rlim_t)want > rl.rlim_cur)
+		want = (int)rl.rlim_cur;
+	fd = open("/", O_PATH | O_CLOEXEC);
+	if (fd >= 0 && want > 64 && dup2(fd, want - 1) == want - 1)
+		close(want - 1);
+	if (fd >= 0)
+		close(fd);
+}
+
 int fsd_inode_init(struct fsd *fs)
 {
 	struct stat st;

@@ -223,6 +223,7 @@ int fsd_serve(const struct fsd_config *cfg, int ready_fd)
 
 		sched_setscheduler(0, SCHED_BATCH, &sp);
 	}
+	fsd_fd_table_reserve();
 	ret = check_dirs(cfg, why, sizeof(why));
 	if (ret == 0)
 		ret = open_outputs(fs, why, sizeof(why));
