@@ -131,6 +131,7 @@ struct fsd {
 	struct fsd_inode root;
 	pthread_mutex_t table_lock; /* inode table, nlookup/refs, parent/name */
 	struct fsd_inode **table;
+	struct fsd_inode *dead; /* unhashed, freed by table_unlock (via hnext) */
 	size_t table_size, n_inodes;
 	int n_cached_fds;
 	int fd_cache_max;      /* see FSD_FD_CACHE_MAX */

@@ -96,12 +96,11 @@ int fsd_inode_init(struct fsd *fs)
 	return 0;
 }
 
-static void free_inode(struct fsd *fs, struct fsd_inode *in)
+/* Frees in; its cached fd, if any, was counted off n_cached_fds. */
+static void release_inode(struct fsd_inode *in)
 {
-	if (in->fd >= 0) {
+	if (in->fd >= 0)
 		close(in->fd);
-		fs->n_cached_fds--;
-	}
 	free(in->fh);
 	free(in->name);
 	digest_free(in->seq);
@@ -117,7 +116,9 @@ void fsd_inode_destroy(struct fsd *fs)
 		while (in) {
 			struct fsd_inode *next = in->hnext;
 
-			free_inode(fs, in);
+			if (in->fd >= 0)
+				fs->n_cached_fds--;
+			release_inode(in);
 			in = next;
 		}
 	}
@@ -179,19 +180,41 @@ static void grow_table(struct fsd *fs)
 	fs->table_size = nsize;
 }
 
-/* Frees in and walks up parents whose last reference it held.  Called
- * with table_lock held. */
+/* Unhashes in, and the parents whose last reference it held, onto
+ * fs->dead, which table_unlock frees once the lock is dropped.  Closing
+ * the last fd (or backing id) of an unlinked file frees its blocks on
+ * the backing filesystem, which can wait for the disk (ext4 with discard
+ * and no journal discards synchronously); under table_lock that wait held
+ * up every request: rm -rf of 100,000 files spent 1.8 s of 10 s with
+ * the serving threads waiting for the lock.  Called with table_lock held. */
 static void maybe_free_locked(struct fsd *fs, struct fsd_inode *in)
 {
 	while (in && in != &fs->root && in->nlookup == 0 && in->refs == 0) {
 		struct fsd_inode *parent = in->parent;
 
 		unhash(fs, in);
-		fsd_pt_forget(fs, in);
-		free_inode(fs, in);
+		if (in->fd >= 0)
+			fs->n_cached_fds--;
+		in->hnext = fs->dead;
+		fs->dead = in;
 		if (parent && parent != &fs->root)
 			parent->refs--;
 		in = parent;
+	}
+}
+
+static void table_unlock(struct fsd *fs)
+{
+	struct fsd_inode *dead = fs->dead;
+
+	fs->dead = NULL;
+	pthread_mutex_unlock(&fs->table_lock);
+	while (dead) {
+		struct fsd_inode *next = dead->hnext;
+
+		fsd_pt_forget(fs, dead);
+		release_inode(dead);
+		dead = next;
 	}
 }
 
@@ -202,7 +225,7 @@ void fsd_inode_forget(struct fsd *fs, struct fsd_inode *in, uint64_t n)
 	pthread_mutex_lock(&fs->table_lock);
 	in->nlookup = in->nlookup > n ? in->nlookup - n : 0;
 	maybe_free_locked(fs, in);
-	pthread_mutex_unlock(&fs->table_lock);
+	table_unlock(fs);
 }
 
 void fsd_inode_ref(struct fsd *fs, struct fsd_inode *in)
@@ -211,7 +234,7 @@ void fsd_inode_ref(struct fsd *fs, struct fsd_inode *in)
 		return;
 	pthread_mutex_lock(&fs->table_lock);
 	in->refs++;
-	pthread_mutex_unlock(&fs->table_lock);
+	table_unlock(fs);
 }
 
 void fsd_inode_unref(struct fsd *fs, struct fsd_inode *in)
@@ -221,7 +244,7 @@ void fsd_inode_unref(struct fsd *fs, struct fsd_inode *in)
 	pthread_mutex_lock(&fs->table_lock);
 	in->refs--;
 	maybe_free_locked(fs, in);
-	pthread_mutex_unlock(&fs->table_lock);
+	table_unlock(fs);
 }
 
 /* Sets in's parent and name; table_lock held. */
@@ -256,7 +279,7 @@ void fsd_inode_set_name(struct fsd *fs, struct fsd_inode *in, struct fsd_inode *
 {
 	pthread_mutex_lock(&fs->table_lock);
 	set_name_locked(fs, in, parent, name);
-	pthread_mutex_unlock(&fs->table_lock);
+	table_unlock(fs);
 }
 
 int fsd_fd_get(struct fsd *fs, struct fsd_inode *in, int *owned)
@@ -278,7 +301,7 @@ int fsd_fd_get(struct fsd *fs, struct fsd_inode *in, int *owned)
 	} else {
 		*owned = 1;
 	}
-	pthread_mutex_unlock(&fs->table_lock);
+	table_unlock(fs);
 	return fd;
 }
 
@@ -416,7 +439,7 @@ int fsd_inode_lookup(struct fsd *fs, struct fsd_inode *parent, const char *name,
 	} else {
 		in = calloc(1, sizeof(*in));
 		if (!in) {
-			pthread_mutex_unlock(&fs->table_lock);
+			table_unlock(fs);
 			free(fh);
 			close(fd);
 			return -ENOMEM;
@@ -448,7 +471,7 @@ int fsd_inode_lookup(struct fsd *fs, struct fsd_inode *parent, const char *name,
 		fs->table[h] = in;
 		fs->n_inodes++;
 	}
-	pthread_mutex_unlock(&fs->table_lock);
+	table_unlock(fs);
 	if (fd >= 0)
 		close(fd);
 
@@ -477,7 +500,7 @@ struct fsd_inode *fsd_inode_find_at(struct fsd *fs, struct fsd_inode *parent, co
 	in = find_locked(fs, st.st_dev, st.st_ino);
 	if (in && in != &fs->root)
 		in->refs++;
-	pthread_mutex_unlock(&fs->table_lock);
+	table_unlock(fs);
 	return in;
 }
 
@@ -510,6 +533,6 @@ char *fsd_inode_path(struct fsd *fs, struct fsd_inode *in, const char *name)
 		}
 		*p = '\0';
 	}
-	pthread_mutex_unlock(&fs->table_lock);
+	table_unlock(fs);
 	return out;
 }
