@@ -96,7 +96,7 @@ int fsd_inode_init(struct fsd *fs)
 	return 0;
 }
 
-/* Frees in; its cached fd, if any, was counted off n_cached_fds. */
+/* Frees in (its cached fd no longer counted in n_cached_fds). */
 static void release_inode(struct fsd_inode *in)
 {
 	if (in->fd >= 0)
@@ -116,8 +116,6 @@ void fsd_inode_destroy(struct fsd *fs)
 		while (in) {
 			struct fsd_inode *next = in->hnext;
 
-			if (in->fd >= 0)
-				fs->n_cached_fds--;
 			release_inode(in);
 			in = next;
 		}

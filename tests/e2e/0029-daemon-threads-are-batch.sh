@@ -4,6 +4,9 @@
 # not preempt the build process on that CPU: the scheduling policy (field
 # 41 of /proc/PID/task/TID/stat) of each is 3, with io_uring and without.
 # The build process itself keeps its own policy.
+# The daemon's fd table was grown before its threads started (growing a
+# table that threads share waits for an RCU grace period, in a request):
+# FDSize in /proc/PID/status is over 1024 before any file was opened.
 . "$(dirname "$0")/lib.sh"
 mkdir -p "$T/b" "$T/m"
 printf 'x\n' >"$T/b/f"
@@ -12,6 +15,8 @@ for opt in "" --no-io-uring; do
 		sed -n 's/^ *"pid": \([0-9]*\),*$/\1/p')
 	MOUNTS="$T/m"
 	[ -n "$pid" ] && [ -d "/proc/$pid" ] || fail "no daemon pid from mount --json"
+	fdsize=$(sed -n 's/^FDSize:[[:space:]]*//p' "/proc/$pid/status")
+	[ "${fdsize:-0}" -gt 1024 ] || fail "daemon fd table holds $fdsize fds ($opt)"
 	# Requests make the request threads exist.
 	for i in 1 2 3 4 5; do cat "$T/m/f" >/dev/null; done
 	n=0
