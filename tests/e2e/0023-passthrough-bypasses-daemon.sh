@@ -12,6 +12,8 @@ TR=/sys/kernel/tracing
 [ -d "$TR/events" ] || mount -t tracefs tracefs "$TR" 2>/dev/null
 [ -w "$TR/events/fuse/fuse_request_send/enable" ] ||
 	{ echo "skip: no fuse tracepoint in tracefs"; exit 77; }
+# Recording may have been switched off by someone else; this test needs it.
+echo 1 >"$TR/tracing_on"
 
 # count_ops MOUNTPOINT: runs the workload on it, prints "READS WRITES OPENS"
 # seen by the tracepoint (every fuse connection: the test's own mount is

@@ -15,6 +15,8 @@ TR=/sys/kernel/tracing
 [ -d "$TR/events" ] || mount -t tracefs tracefs "$TR" 2>/dev/null
 EV=$TR/events/io_uring/io_uring_submit_req/enable
 [ -w "$EV" ] || { echo "skip: no io_uring tracepoint in tracefs"; exit 77; }
+# Recording may have been switched off by someone else; this test needs it.
+echo 1 >"$TR/tracing_on"
 
 # workload MOUNTPOINT: 300 open/read/close, a write, an fsync, a cp;
 # prints how many URING_CMDs provfs submitted meanwhile (its threads are
