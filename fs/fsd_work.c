@@ -373,7 +373,10 @@ static int do_written(struct fsd *fs, struct job *j, struct cas_batch *batch,
 		size = st.st_size;
 		if (j->has_known && (uint64_t)st.st_size == j->known_size)
 			known = j->known;
-		if (fs->cas) {
+		/* Deleted before its turn came (configure's conftest files, a
+		 * test's scratch files): no output and nobody's input any
+		 * more, so it is only hashed, not copied. */
+		if (fs->cas && st.st_nlink > 0) {
 			size_t before = batch->n;
 
 			ret = cas_batch_put_fd(fs->cas, batch, fd, known, hex);

@@ -3,7 +3,9 @@
 # close-write, but is not an output; and when its name was reused by a new
 # file meanwhile, the output under that name is the new file, not the
 # deleted one closed after it.  A file written and deleted after its close
-# is no output either; one that stays is.
+# is no output either; one that stays is.  The files deleted while open
+# are not copied into the store (they were, before): their jobs find no
+# name left.  The one that stays is.
 . "$(dirname "$0")/lib.sh"
 mount_ws "$T/b" "$T/m"
 m=$T/m
@@ -34,4 +36,12 @@ assert_eq "$(printf 'old1\nold2\n' | sha256sum | cut -d' ' -f1)" \
 	"close-write of the deleted /x"
 assert_eq 0 "$(sql "select flags from access where op='close-write' and path='/kept'")" \
 	"flags of a plain close-write"
+obj() { # obj TEXT: where TEXT's object lies in the store
+	d=$(printf "$1" | sha256sum | cut -d' ' -f1)
+	echo "$T/store/objects/sha256/$(echo "$d" | cut -c1-2)/$(echo "$d" | cut -c3-)"
+}
+[ ! -e "$(obj 'gone\n')" ] || fail "the temp file deleted while open was stored"
+[ ! -e "$(obj 'old1\nold2\n')" ] || fail "the /x deleted while open was stored"
+[ -f "$(obj 'kept\n')" ] || fail "the output /kept was not stored"
+[ -f "$(obj 'new\n')" ] || fail "the output /x was not stored"
 exit 0
