@@ -373,9 +373,10 @@ static int do_written(struct fsd *fs, struct job *j, struct cas_batch *batch,
 		size = st.st_size;
 		if (j->has_known && (uint64_t)st.st_size == j->known_size)
 			known = j->known;
-		/* Deleted before its turn came (configure's conftest files, a
-		 * test's scratch files): no output and nobody's input any
-		 * more, so it is only hashed, not copied. */
+		/* Deleted before its turn came (a temp file unlinked while
+		 * open, a scratch file removed before the workers got to it):
+		 * no output and nobody's input any more, so it is only hashed,
+		 * not copied. */
 		if (fs->cas && st.st_nlink > 0) {
 			size_t before = batch->n;
 
