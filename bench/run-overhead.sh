@@ -13,7 +13,8 @@
 #   reprozip  reprozip trace -d DIR sh -c BUILD (with clone3 disabled: see
 #             build_noclone3)
 # Printed: the median wall time of each, the median over runs of the ratio
-# to native, and the targets beside them.  A machine-readable copy goes to
+# to native, and the targets beside them, with a noise line: native's and
+# provfs's own spread (min-max) and the provfs/native ratio of each round.  A machine-readable copy goes to
 # bench/results/run-overhead-<date>-<time>.txt.
 #
 # Then what each captured: every file reprozip's config.yml lists as read
@@ -323,6 +324,24 @@ ratio_median() { # workload mode
 	median "${ratios[@]}"
 }
 
+# The same round's ratios, in run order, three decimals (for the noise line).
+round_ratios() { # workload mode
+	local -a n m
+	local i out=""
+	read -r -a n <<<"${SAMPLES["$1 native"]:-}"
+	read -r -a m <<<"${SAMPLES["$1 $2"]:-}"
+	for i in "${!n[@]}"; do
+		[ -n "${m[$i]:-}" ] && out="$out $(printf '%.3f' "$(calc "${m[$i]} / ${n[$i]}")")"
+	done
+	echo "${out# }"
+}
+
+# spread SAMPLE...: "MIN-MAX" of the numbers given, two decimals.
+spread() {
+	printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 }
+		END { if (NR) printf "%.2f-%.2f\n", lo, hi; else print "nan" }'
+}
+
 STAMP=$(date +%Y%m%d-%H%M%S)
 REPORT=$RESULTS/run-overhead-$STAMP.txt
 ROWS=()
@@ -347,6 +366,12 @@ table() {
 	verdict=$(calc "$ratio <= 1.10" | sed 's/1/meets/; s/0/MISSES/')
 	printf '  target: provfs <= 1.10 x native: %.3f, %s\n' "$ratio" "$verdict"
 	ROWS+=("$wl target=provfs_ratio<=1.10 value=$ratio verdict=$verdict")
+	# How far to trust that median on a noisy machine: each mode's own
+	# spread, and the ratio of every round.
+	# shellcheck disable=SC2086
+	printf '  noise: native %s s, provfs %s s; provfs/native by round: %s\n' \
+		"$(spread ${SAMPLES["$wl native"]})" "$(spread ${SAMPLES["$wl provfs"]})" \
+		"$(round_ratios "$wl" provfs)"
 	if [ "$(calc "$padd <= 0")" = 1 ]; then
 		times=inf
 		verdict=meets
