@@ -528,6 +528,20 @@ static void failed_put_leaves_nothing_in_tmp(void **state)
 
 /* ---- batches ---- */
 
+/* Writes body to the work file rel and puts it into batch (digest in hex),
+ * which must succeed. */
+static void batch_put_work(struct fixture *f, struct cas_batch *batch, const char *rel,
+			   const char *body, char hex[DIGEST_HEX_LEN + 1])
+{
+	char *file = write_work(f, rel, body, strlen(body));
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(cas_batch_put_fd(f->cas, batch, fd, NULL, hex), 0);
+	close(fd);
+	free(file);
+}
+
 static void batch_objects_appear_only_at_commit(void **state)
 {
 	struct fixture *f = *state;
@@ -538,16 +552,9 @@ static void batch_objects_appear_only_at_commit(void **state)
 
 	for (int i = 0; i < 3; i++) {
 		char name[16];
-		char *file;
-		int fd;
 
 		snprintf(name, sizeof(name), "b%d", i);
-		file = write_work(f, name, contents[i], strlen(contents[i]));
-		fd = open(file, O_RDONLY | O_CLOEXEC);
-		assert_true(fd >= 0);
-		assert_int_equal(cas_batch_put_fd(f->cas, &batch, fd, NULL, hexes[i]), 0);
-		close(fd);
-		free(file);
+		batch_put_work(f, &batch, name, contents[i], hexes[i]);
 		assert_true(hex_is_digest(hexes[i])); /* valid at once */
 		assert_false(cas_has(f->cas, hexes[i]));
 	}
@@ -672,9 +679,6 @@ static void batch_duplicates_commit_to_one_object(void **state)
 	free(file);
 }
 
-/* A commit that cannot publish an object (its fan-out directory is
- * blocked by a file) reports it per item, publishes the others, and
- * leaves no temporary file. */
 /* Puts n distinct small objects ("obj-<i>") into batch, their digests
  * into hexes. */
 static void put_many(struct fixture *f, struct cas_batch *batch, int n,
@@ -682,17 +686,10 @@ static void put_many(struct fixture *f, struct cas_batch *batch, int n,
 {
 	for (int i = 0; i < n; i++) {
 		char name[32], body[32];
-		char *file;
-		int fd;
 
 		snprintf(name, sizeof(name), "m%d", i);
 		snprintf(body, sizeof(body), "obj-%d", i);
-		file = write_work(f, name, body, strlen(body));
-		fd = open(file, O_RDONLY | O_CLOEXEC);
-		assert_true(fd >= 0);
-		assert_int_equal(cas_batch_put_fd(f->cas, batch, fd, NULL, hexes[i]), 0);
-		close(fd);
-		free(file);
+		batch_put_work(f, batch, name, body, hexes[i]);
 	}
 }
 
@@ -746,6 +743,9 @@ static void small_batch_sync_failure_fails_every_item(void **state)
 	cas_batch_free(&batch);
 }
 
+/* A commit that cannot publish an object (its fan-out directory is
+ * blocked by a file) reports it per item, publishes the others, and
+ * leaves no temporary file. */
 static void batch_commit_failure_is_reported_and_cleaned(void **state)
 {
 	struct fixture *f = *state;
