@@ -312,28 +312,23 @@ measure() {
 
 # ---- statistics and report ----
 
-# Median over runs of MODE time / native time (same round).
-ratio_median() { # workload mode
+# round_ratios WORKLOAD MODE: MODE time / native time of each round, in
+# run order, one per line.
+round_ratios() {
 	local -a n m
-	local ratios=() i
+	local i
 	read -r -a n <<<"${SAMPLES["$1 native"]:-}"
 	read -r -a m <<<"${SAMPLES["$1 $2"]:-}"
 	for i in "${!n[@]}"; do
-		[ -n "${m[$i]:-}" ] && ratios+=("$(calc "${m[$i]} / ${n[$i]}")")
+		if [ -n "${m[$i]:-}" ]; then calc "${m[$i]} / ${n[$i]}"; fi
 	done
-	median "${ratios[@]}"
 }
 
-# The same round's ratios, in run order, three decimals (for the noise line).
-round_ratios() { # workload mode
-	local -a n m
-	local i out=""
-	read -r -a n <<<"${SAMPLES["$1 native"]:-}"
-	read -r -a m <<<"${SAMPLES["$1 $2"]:-}"
-	for i in "${!n[@]}"; do
-		[ -n "${m[$i]:-}" ] && out="$out $(printf '%.3f' "$(calc "${m[$i]} / ${n[$i]}")")"
-	done
-	echo "${out# }"
+# Median over runs of MODE time / native time (same round).
+ratio_median() { # workload mode
+	local -a ratios
+	mapfile -t ratios < <(round_ratios "$1" "$2")
+	median "${ratios[@]}"
 }
 
 # spread SAMPLE...: "MIN-MAX" of the numbers given, two decimals.
@@ -371,7 +366,7 @@ table() {
 	# shellcheck disable=SC2086
 	printf '  noise: native %s s, provfs %s s; provfs/native by round: %s\n' \
 		"$(spread ${SAMPLES["$wl native"]})" "$(spread ${SAMPLES["$wl provfs"]})" \
-		"$(round_ratios "$wl" provfs)"
+		"$(round_ratios "$wl" provfs | xargs -r printf '%.3f ' | sed 's/ $//')"
 	if [ "$(calc "$padd <= 0")" = 1 ]; then
 		times=inf
 		verdict=meets
