@@ -37,8 +37,7 @@ assert_eq "$(printf 'old1\nold2\n' | sha256sum | cut -d' ' -f1)" \
 assert_eq 0 "$(sql "select flags from access where op='close-write' and path='/kept'")" \
 	"flags of a plain close-write"
 obj() { # obj TEXT: where TEXT's object lies in the store
-	d=$(printf "$1" | sha256sum | cut -d' ' -f1)
-	echo "$T/store/objects/sha256/$(echo "$d" | cut -c1-2)/$(echo "$d" | cut -c3-)"
+	store_object "$T/store" "$(printf "$1" | sha256sum | cut -d' ' -f1)"
 }
 [ ! -e "$(obj 'gone\n')" ] || fail "the temp file deleted while open was stored"
 [ ! -e "$(obj 'old1\nold2\n')" ] || fail "the /x deleted while open was stored"

@@ -14,8 +14,7 @@ sleep 0.2 # the worker copies it
 printf 'regenerated\n' >"$T/m/in.txt"
 umount_ws "$T/m"
 obj() { # obj STORE TEXT: where TEXT's object lies in STORE
-	d=$(printf "$2" | sha256sum | cut -d' ' -f1)
-	echo "$1/objects/sha256/$(echo "$d" | cut -c1-2)/$(echo "$d" | cut -c3-)"
+	store_object "$1" "$(printf "$2" | sha256sum | cut -d' ' -f1)"
 }
 [ -f "$(obj "$T/store" 'original input\n')" ] || fail "the content read is not in the store"
 [ -f "$(obj "$T/store" 'regenerated\n')" ] || fail "the content written is not in the store"

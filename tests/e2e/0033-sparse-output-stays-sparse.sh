@@ -11,7 +11,7 @@ truncate -s 1G "$m/big"
 umount_ws "$m"
 want=$(sha "$T/b/big")
 assert_eq "$want" "$(output_digest /big)" "digest of the sparse output"
-obj=$T/store/objects/sha256/$(echo "$want" | cut -c1-2)/$(echo "$want" | cut -c3-)
+obj=$(store_object "$T/store" "$want")
 [ -f "$obj" ] || fail "the sparse output is not in the store"
 assert_eq 1073741824 "$(stat -c %s "$obj")" "size of the stored object"
 blocks=$(stat -c %b "$obj")

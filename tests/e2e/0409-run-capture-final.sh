@@ -3,7 +3,7 @@
 # the default, --capture all, it is), the outputs and the workspace inputs
 # are, and the manifest verifies against the store.
 . "$(dirname "$0")/lib.sh"
-obj() { d=$(printf '%s' "$1" | sha256sum | cut -d' ' -f1); echo "$2/objects/sha256/$(echo "$d" | cut -c1-2)/$(echo "$d" | cut -c3-)"; }
+obj() { store_object "$2" "$(printf '%s' "$1" | sha256sum | cut -d' ' -f1)"; }
 build="cat in.txt >/dev/null && printf 'scratch $$\\n' >scratch && sleep 2 && rm scratch && printf 'final output\\n' >out.txt"
 for mode in all final; do
 	mkdir -p "$T/ws-$mode"

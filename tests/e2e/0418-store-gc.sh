@@ -13,9 +13,9 @@ has() { # has TEXT: the object of TEXT plus a newline is in the store
 	$G path "$d" >/dev/null 2>&1
 }
 plant() { # plant TEXT: an object nothing refers to, put straight in place
-	d=$(printf '%s\n' "$1" | sha256sum | cut -d' ' -f1)
-	mkdir -p "$S/objects/sha256/$(echo "$d" | cut -c1-2)"
-	printf '%s\n' "$1" >"$S/objects/sha256/$(echo "$d" | cut -c1-2)/$(echo "$d" | cut -c3-)"
+	p=$(store_object "$S" "$(printf '%s\n' "$1" | sha256sum | cut -d' ' -f1)")
+	mkdir -p "${p%/*}"
+	printf '%s\n' "$1" >"$p"
 }
 json_field() { # json_field FILE KEY
 	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"

@@ -62,6 +62,11 @@ sha() {
 	sha256sum "$1" | cut -d' ' -f1
 }
 
+# store_object STORE DIGEST: where the object of DIGEST lies in STORE.
+store_object() {
+	echo "$1/objects/sha256/$(echo "$2" | cut -c1-2)/$(echo "$2" | cut -c3-)"
+}
+
 # The final digest the log's summary gives for an output path.
 output_digest() {
 	"$PROVFS" log --json "$T/log.db" | python3 -c '
