@@ -170,13 +170,17 @@ int fsd_pt_kept(struct fsd_inode *in);
 void fsd_pt_forget(struct fsd *fs, struct fsd_inode *in);
 
 /* FUSE over io_uring (fsd_uring.c).  fsd_uring_enable: before mounting,
- * lets the kernel offer it (root only).  fsd_uring_start: once the INIT
- * reply asking for it is written; fsd_uring_stop: after the session loop.
+ * lets the kernel offer it (root only).  fsd_uring_prepare: sets up the
+ * rings before the INIT reply; 0, or -errno (then do not ask for it).
+ * fsd_uring_start: once the INIT reply asking for it is written (waits
+ * for the rings to register, else turns io_uring off for the
+ * connection); fsd_uring_stop: after the session loop.
  * fsd_uring_reply / fsd_uring_splice_reply: from the custom io, for every
  * reply; they return 0 if the reply is not for a ring request (write it
  * to /dev/fuse), else what writev/splice would have. */
 struct fsd_uring;
 void fsd_uring_enable(const struct fsd_config *cfg);
+int fsd_uring_prepare(struct fsd *fs);
 void fsd_uring_start(struct fsd *fs);
 void fsd_uring_stop(struct fsd *fs);
 ssize_t fsd_uring_reply(struct fsd *fs, const struct iovec *iov, int count);

@@ -129,8 +129,11 @@ static ssize_t pt_writev(int fd, struct iovec *iov, int count, void *userdata)
 		uint8_t *out = iov[1].iov_base;
 
 		tls_init_reply = 0;
+		/* Asked for only once every ring is set up: from this reply on
+		 * the kernel holds requests until the rings take them. */
 		if (fs->uring_offered && !fs->cfg.no_io_uring &&
-		    (get32(out + PT_INIT_OUT_FLAGS) & PT_FUSE_INIT_EXT)) {
+		    (get32(out + PT_INIT_OUT_FLAGS) & PT_FUSE_INIT_EXT) &&
+		    fsd_uring_prepare(fs) == 0) {
 			put32(out + PT_INIT_OUT_FLAGS2,
 			      get32(out + PT_INIT_OUT_FLAGS2) | PT_FUSE_OVER_IO_URING_FLAGS2);
 			want_uring = 1;

@@ -11,12 +11,16 @@
  * CPU that made it; one thread per queue, pinned to that CPU, serves it,
  * and the caller and the daemon hand the CPU to each other without an IPI.
  *
- * How, beside libfuse: the INIT reply (fsd_passthrough.c patches it) asks
- * for FUSE_OVER_IO_URING when the kernel offered it; once INIT is answered,
- * one thread per possible CPU sets up its own ring and registers UR_DEPTH
- * entries with the kernel (FUSE_IO_URING_CMD_REGISTER).  Until every
- * queue has an entry, the kernel keeps using /dev/fuse, so a failure
- * anywhere here only means requests keep coming the old way.  A request
+ * How, beside libfuse: before the INIT reply is written, every ring is set
+ * up (fsd_uring_prepare); only if that worked does the reply (patched in
+ * fsd_passthrough.c) ask for FUSE_OVER_IO_URING.  Once INIT is answered,
+ * one thread per possible CPU registers its UR_DEPTH entries with the
+ * kernel (FUSE_IO_URING_CMD_REGISTER).  From that INIT reply on, the
+ * kernel holds every new request until each queue has an entry: a queue
+ * that never registers would hang the mount.  So fsd_uring_start waits
+ * for each thread to say its entries were taken, and if one fails, or
+ * none answers within UR_START_TIMEOUT seconds, turns io_uring off for
+ * the connection (ur_disable): requests then go through /dev/fuse.  A request
  * arrives as a header (fuse_in_header and the per-opcode header) and a
  * payload; we copy them out contiguously, as a read() of /dev/fuse would
  * have delivered them, and hand them to fuse_session_process_buf().  The reply leaves
@@ -47,6 +51,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 /* From the kernel's include/uapi/linux/fuse.h (protocol 7.42). */
@@ -91,6 +96,7 @@ struct ur_cmd_req {
 #define UR_ENT_LEN(payload) (UR_HEAD_AREA + 2 * (payload) + UR_IN_HEADER + UR_OP_MAX)
 #define UR_SQE_SIZE 128
 #define UR_EVENTFD_TAG 1 /* user_data of the eventfd poll; entries are pointers */
+#define UR_START_TIMEOUT 5 /* seconds for every queue to register */
 
 struct ur_queue;
 
@@ -131,9 +137,14 @@ struct fsd_uring {
 	int n_queues;
 	struct ur_queue *queues;
 	int stopping;              /* ring threads: end at the next wake-up */
-	pthread_mutex_t slow_lock;
+	pthread_mutex_t slow_lock; /* also the start-up counts and ctl */
 	pthread_cond_t slow_done;
 	int slow_running;          /* ur_slow threads not yet finished */
+	pthread_cond_t start_done;
+	int reported;              /* queues whose thread said how it went */
+	int failed;                /* of those, queues that could not register */
+	struct ur_queue ctl;       /* a ring of our own, for ur_disable */
+	int disabled;              /* ur_disable has run */
 };
 
 /* The ring entry whose request this thread is serving right now. */
@@ -399,19 +410,139 @@ static int ur_queue_register(struct ur_queue *q)
 	return ret;
 }
 
+/* Turns FUSE over io_uring off for the connection, once: a REGISTER the
+ * kernel must refuse (a queue number past its last) makes it clear the
+ * connection's io_uring flag and wake every caller waiting for the rings;
+ * requests then go through /dev/fuse.  Entries already registered stay
+ * unused until unmount. */
+static void ur_disable(struct fsd_uring *u)
+{
+	struct ur_queue *c = &u->ctl;
+	struct io_uring_sqe *sqe;
+	struct ur_cmd_req *req;
+
+	pthread_mutex_lock(&u->slow_lock);
+	if (u->disabled) {
+		pthread_mutex_unlock(&u->slow_lock);
+		return;
+	}
+	u->disabled = 1;
+	sqe = ur_sqe_get(c);
+	if (sqe) {
+		sqe->opcode = IORING_OP_URING_CMD;
+		sqe->fd = u->dev_fd;
+		sqe->cmd_op = UR_CMD_REGISTER;
+		sqe->addr = (uint64_t)(uintptr_t)u->queues[0].ent[0].iov;
+		sqe->len = 2;
+		req = (struct ur_cmd_req *)((uint8_t *)sqe + offsetof(struct io_uring_sqe, cmd));
+		req->qid = UINT16_MAX;
+		ur_sqe_push(c);
+		/* Refused at submission: the answer is there when this returns. */
+		while (ur_enter(c->ring_fd, 1, 1, IORING_ENTER_GETEVENTS) < 0 && errno == EINTR)
+			;
+		__atomic_store_n(c->cq_head, __atomic_load_n(c->cq_tail, __ATOMIC_ACQUIRE),
+				 __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&u->slow_lock);
+}
+
+/* Tells fsd_uring_start how registering went for q; once per queue. */
+static void ur_report(struct ur_queue *q, int ok)
+{
+	struct fsd_uring *u = q->u;
+
+	pthread_mutex_lock(&u->slow_lock);
+	u->reported++;
+	if (!ok)
+		u->failed++;
+	pthread_cond_broadcast(&u->start_done);
+	pthread_mutex_unlock(&u->slow_lock);
+}
+
+/* Handles the completions in q's CQ: requests to serve, commands to
+ * resend, entries the kernel ended (live counts the others). */
+static void ur_reap(struct ur_queue *q, int *live, int *stop)
+{
+	unsigned head = *q->cq_head;
+	unsigned tail = __atomic_load_n(q->cq_tail, __ATOMIC_ACQUIRE);
+
+	while (head != tail) {
+		struct io_uring_cqe *cqe = &q->cqes[head & *q->cq_mask];
+		uint64_t tag = cqe->user_data;
+		int res = cqe->res;
+		struct ur_ent *e = (struct ur_ent *)(uintptr_t)tag;
+
+		head++;
+		__atomic_store_n(q->cq_head, head, __ATOMIC_RELEASE);
+		if (tag == UR_EVENTFD_TAG) {
+			uint64_t count;
+
+			if (read(q->evfd, &count, sizeof(count)) < 0) {
+				/* nothing to read: a spurious wake-up */
+			}
+			*stop = __atomic_load_n(&q->u->stopping, __ATOMIC_ACQUIRE);
+			if (!*stop) {
+				pthread_mutex_lock(&q->lock);
+				ur_queue_poll(q);
+				pthread_mutex_unlock(&q->lock);
+			}
+		} else if (res == 0) {
+			ur_serve(q, e);
+		} else if (res == -EINTR || res == -EAGAIN) {
+			pthread_mutex_lock(&q->lock);
+			ur_queue_cmd(q, e, e->last_cmd);
+			pthread_mutex_unlock(&q->lock);
+		} else if (!e->dead) {
+			/* ENOTCONN/ECANCELED at unmount; EOPNOTSUPP or
+			 * EINVAL if the kernel will not have us.  Then
+			 * the ring may never be complete: fall back. */
+			e->dead = 1;
+			(*live)--;
+			if (res != -ENOTCONN && res != -ECANCELED &&
+			    !__atomic_load_n(&q->u->stopping, __ATOMIC_ACQUIRE))
+				ur_disable(q->u);
+		}
+	}
+}
+
+/* Hands the REGISTERs (queued by ur_queue_register) to the kernel without
+ * waiting: a REGISTER it refuses completes at once, one it takes stays
+ * pending until a request comes.  0 if all were taken. */
+static int ur_register(struct ur_queue *q, int *live, int *stop)
+{
+	unsigned n;
+	int ret;
+
+	if (ur_queue_register(q) < 0)
+		return -1;
+	pthread_mutex_lock(&q->lock);
+	n = q->pending;
+	q->pending = 0;
+	pthread_mutex_unlock(&q->lock);
+	do
+		ret = ur_enter(q->ring_fd, n, 0, 0);
+	while (ret < 0 && errno == EINTR);
+	if (ret < 0 || (unsigned)ret < n)
+		return -1;
+	ur_reap(q, live, stop);
+	return *live == UR_DEPTH ? 0 : -1;
+}
+
 static void *ur_thread(void *arg)
 {
 	struct ur_queue *q = arg;
-	int live = UR_DEPTH, stop = 0;
+	int live = UR_DEPTH, stop = 0, ok;
 	char name[16];
 
 	snprintf(name, sizeof(name), "provfs-ring%d", q->qid);
 	prctl(PR_SET_NAME, name);
 	ur_pin(q->qid);
-	if (ur_queue_register(q) < 0)
-		return NULL;
+	ok = ur_register(q, &live, &stop) == 0;
+	ur_report(q, ok);
+	if (!ok && live == UR_DEPTH)
+		return NULL; /* nothing registered: nothing to serve */
 	while (!stop && live > 0) {
-		unsigned head, tail, n;
+		unsigned n;
 		int ret;
 
 		pthread_mutex_lock(&q->lock);
@@ -433,41 +564,7 @@ static void *ur_thread(void *arg)
 			q->pending += ret < 0 ? n : n - (unsigned)ret;
 			pthread_mutex_unlock(&q->lock);
 		}
-		head = *q->cq_head;
-		tail = __atomic_load_n(q->cq_tail, __ATOMIC_ACQUIRE);
-		while (head != tail) {
-			struct io_uring_cqe *cqe = &q->cqes[head & *q->cq_mask];
-			uint64_t tag = cqe->user_data;
-			int res = cqe->res;
-			struct ur_ent *e = (struct ur_ent *)(uintptr_t)tag;
-
-			head++;
-			__atomic_store_n(q->cq_head, head, __ATOMIC_RELEASE);
-			if (tag == UR_EVENTFD_TAG) {
-				uint64_t count;
-
-				if (read(q->evfd, &count, sizeof(count)) < 0) {
-					/* nothing to read: a spurious wake-up */
-				}
-				stop = __atomic_load_n(&q->u->stopping, __ATOMIC_ACQUIRE);
-				if (!stop) {
-					pthread_mutex_lock(&q->lock);
-					ur_queue_poll(q);
-					pthread_mutex_unlock(&q->lock);
-				}
-			} else if (res == 0) {
-				ur_serve(q, e);
-			} else if (res == -EINTR || res == -EAGAIN) {
-				pthread_mutex_lock(&q->lock);
-				ur_queue_cmd(q, e, e->last_cmd);
-				pthread_mutex_unlock(&q->lock);
-			} else if (!e->dead) {
-				/* ENOTCONN/ECANCELED at unmount; EOPNOTSUPP or
-				 * EINVAL if the kernel will not have us. */
-				e->dead = 1;
-				live--;
-			}
-		}
+		ur_reap(q, &live, &stop);
 	}
 	return NULL;
 }
@@ -566,37 +663,85 @@ void fsd_uring_enable(const struct fsd_config *cfg)
 	}
 }
 
-void fsd_uring_start(struct fsd *fs)
+static void ur_free(struct fsd_uring *u)
+{
+	for (int i = 0; i < u->n_queues; i++)
+		if (u->queues[i].u)
+			ur_queue_free(&u->queues[i]);
+	if (u->ctl.u)
+		ur_queue_free(&u->ctl);
+	free(u->queues);
+	pthread_mutex_destroy(&u->slow_lock);
+	pthread_cond_destroy(&u->slow_done);
+	pthread_cond_destroy(&u->start_done);
+	free(u);
+}
+
+int fsd_uring_prepare(struct fsd *fs)
 {
 	struct fsd_uring *u = calloc(1, sizeof(*u));
-	int n = ur_possible_cpus();
+	int n = ur_possible_cpus(), ret = 0;
 
-	if (!u || n <= 0 || n > 1024) {
-		free(u);
-		return;
-	}
+	if (!u)
+		return -ENOMEM;
 	u->fs = fs;
 	u->dev_fd = fuse_session_fd(fs->se);
 	pthread_mutex_init(&u->slow_lock, NULL);
 	pthread_cond_init(&u->slow_done, NULL);
+	pthread_cond_init(&u->start_done, NULL);
 	/* The kernel wants room for its largest request: max_write (libfuse
 	 * 3.14 negotiates 1 MiB) or max_pages of data. */
 	u->payload_len = (size_t)1 << 20;
-	u->queues = calloc((size_t)n, sizeof(*u->queues));
-	if (!u->queues) {
-		free(u);
-		return;
+	if (n <= 0 || n > 1024)
+		ret = -EINVAL;
+	else if (!(u->queues = calloc((size_t)n, sizeof(*u->queues))))
+		ret = -ENOMEM;
+	else
+		u->n_queues = n;
+	for (int i = 0; i < u->n_queues && ret == 0; i++)
+		ret = ur_queue_init(u, &u->queues[i], i);
+	if (ret == 0) {
+		/* The control ring: no entries, no eventfd. */
+		u->ctl.u = u;
+		u->ctl.ring_fd = -1;
+		u->ctl.evfd = -1;
+		pthread_mutex_init(&u->ctl.lock, NULL);
+		ret = ur_ring_open(&u->ctl, 1);
 	}
-	u->n_queues = n;
-	for (int i = 0; i < n; i++) {
-		struct ur_queue *q = &u->queues[i];
-
-		if (ur_queue_init(u, q, i) < 0 ||
-		    pthread_create(&q->thread, NULL, ur_thread, q) != 0)
-			continue; /* that queue stays empty: the kernel keeps /dev/fuse */
-		q->started = 1;
+	if (ret < 0) {
+		ur_free(u);
+		return ret;
 	}
 	fs->uring = u;
+	return 0;
+}
+
+void fsd_uring_start(struct fsd *fs)
+{
+	struct fsd_uring *u = fs->uring;
+	struct timespec deadline;
+	int started = 0, ok;
+
+	if (!u)
+		return;
+	for (int i = 0; i < u->n_queues; i++) {
+		struct ur_queue *q = &u->queues[i];
+
+		if (pthread_create(&q->thread, NULL, ur_thread, q) != 0)
+			break;
+		q->started = 1;
+		started++;
+	}
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += UR_START_TIMEOUT;
+	pthread_mutex_lock(&u->slow_lock);
+	while (u->reported < started && !u->failed &&
+	       pthread_cond_timedwait(&u->start_done, &u->slow_lock, &deadline) == 0)
+		;
+	ok = started == u->n_queues && u->reported == started && !u->failed;
+	pthread_mutex_unlock(&u->slow_lock);
+	if (!ok)
+		ur_disable(u);
 }
 
 void fsd_uring_stop(struct fsd *fs)
@@ -624,13 +769,7 @@ void fsd_uring_stop(struct fsd *fs)
 		}
 		pthread_join(q->thread, NULL);
 	}
-	for (int i = 0; i < u->n_queues; i++)
-		if (u->queues[i].u)
-			ur_queue_free(&u->queues[i]);
-	free(u->queues);
-	pthread_mutex_destroy(&u->slow_lock);
-	pthread_cond_destroy(&u->slow_done);
-	free(u);
+	ur_free(u);
 	fs->uring = NULL;
 }
 

@@ -24,6 +24,7 @@ done
 
 passed=0
 failed=0
+gist=$(mktemp /tmp/provfs-test-gist.XXXXXX)
 skipped=0
 failures=""
 
@@ -103,6 +104,16 @@ PY
 		record "$v/e2e/$name" $st
 		if [ $st != 0 ] && [ $st != 77 ]; then
 			tail -40 "$tmp.log" | sed 's/^/    | /'
+			# The gist again at the very end, where a log cut in
+			# the middle still shows it: the test's own verdict
+			# and, for a stuck one, what it was waiting in.
+			{
+				echo "--- $v/e2e/$name (exit $st):"
+				{
+					grep '^FAIL:' "$tmp.log"
+					sed -n '/^=== diag summary ===$/,/^=== diag summary end ===$/p' "$tmp.log"
+				} | head -20 | sed 's/^/    | /'
+			} >>"$gist"
 		fi
 		# Never leave a mount behind, whatever the test did.
 		grep " $tmp" /proc/mounts | awk '{print $2}' | sort -r | while read -r m; do
@@ -122,8 +133,10 @@ if [ -z "$patterns" ]; then
 fi
 
 if [ -n "$failures" ]; then
+	cat "$gist"
 	echo "failed:$failures"
 fi
+rm -f "$gist"
 # Skipped tests (exit 77) did not run: counted on their own line, so the
 # last line is exactly "N passed, N failed".
 [ $skipped = 0 ] || echo "$skipped skipped"

@@ -37,6 +37,37 @@ diag_dump() {
 	done
 	grep ' fuse' /proc/mounts
 	echo "=== diag end ==="
+	diag_summary "$pids"
+}
+
+# diag_summary PIDS: the gist of the dump in a few lines, for a log that
+# only keeps its end: each process that is not a provfs daemon (the
+# build's, the test's own) with what it waits in, each daemon thread that
+# is busy or waits for something other than work, and each FUSE
+# connection that has requests waiting.
+diag_summary() {
+	echo "=== diag summary ==="
+	for p in $1; do
+		[ -d /proc/"$p" ] || continue
+		c=$(cat /proc/"$p"/comm 2>/dev/null)
+		if [ "$c" = provfs ] && tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null | grep -q ' mount '; then
+			# A daemon: only its threads that are not waiting for work.
+			for t in /proc/"$p"/task/*; do
+				w=$(cat "$t"/wchan 2>/dev/null)
+				case "$w" in futex_do_wait | fuse_dev_do_read | io_cqring_wait | 0 | "") continue ;; esac
+				echo "  $p/${t##*/} $(cat "$t"/comm 2>/dev/null) in $w"
+			done
+			continue
+		fi
+		echo "  $p $c $(sed -n 's/^State:[[:space:]]*//p' /proc/"$p"/status 2>/dev/null)" \
+			"in $(cat /proc/"$p"/wchan 2>/dev/null):" \
+			"$(sed -n '1,4s/^\[<[0-9a-f]*>\] //p' /proc/"$p"/stack 2>/dev/null | sed 's/+.*//' | tr '\n' ' ')"
+	done
+	for c in /sys/fs/fuse/connections/*; do
+		[ -e "$c/waiting" ] && [ "$(cat "$c/waiting")" != 0 ] &&
+			echo "  fuse connection ${c##*/}: $(cat "$c/waiting") requests waiting"
+	done
+	echo "=== diag summary end ==="
 }
 
 WATCHDOG_PID=""
