@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -207,13 +208,20 @@ static int mount_all(struct run_state *s, const struct run_opts *o)
 }
 
 /* Removes the mount points of run directory RUN_DIR/NAME, and it, where
- * they are empty: rmdir leaves a mounted or non-empty one alone. */
-static void remove_mount_points(const char *name)
+ * they are empty: rmdir leaves a mounted or non-empty one alone.  With
+ * detach_dead, a mount whose daemon is gone (ENOTCONN: killed with -9,
+ * it could not unmount itself) is detached first; nothing can reach its
+ * files any more, and its log says how it ended. */
+static void remove_mount_points(const char *name, int detach_dead)
 {
 	char path[sizeof(RUN_DIR) + 2 * NAME_MAX + 8];
 
 	for (int i = 0; i < 3; i++) {
+		struct stat st;
+
 		snprintf(path, sizeof(path), RUN_DIR "/%s/%s", name, mount_labels[i]);
+		if (detach_dead && stat(path, &st) < 0 && errno == ENOTCONN)
+			umount2(path, MNT_DETACH);
 		rmdir(path);
 	}
 	snprintf(path, sizeof(path), RUN_DIR "/%s", name);
@@ -244,11 +252,12 @@ static void unmount_all(struct run_state *s)
 		s->mounted[i] = 0;
 	}
 	snprintf(name, sizeof(name), "run-%s", s->id);
-	remove_mount_points(name);
+	remove_mount_points(name, 0);
 }
 
 /* The mount points of runs killed before their teardown (their daemons
- * unmounted themselves: mount --die-with-parent).  Only empty directories
+ * unmounted themselves: mount --die-with-parent; or were killed too, and
+ * left a dead mount).  Only empty directories
  * go, and only those older than a few minutes: a live run's mount points
  * are mounted (rmdir fails), or were made seconds ago, before its daemons
  * mounted them. */
@@ -268,7 +277,7 @@ static void sweep_stale_runs(void)
 			continue;
 		snprintf(path, sizeof(path), RUN_DIR "/%s", e->d_name);
 		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && now - st.st_mtime >= 600)
-			remove_mount_points(e->d_name);
+			remove_mount_points(e->d_name, 1);
 	}
 	closedir(d);
 }

@@ -52,12 +52,26 @@ status_is() { [ "$(sqlite3 "$T/m.db" "select status from mount" 2>/dev/null)" = 
 wait_for 30 status_is abandoned || fail "status: '$(sqlite3 "$T/m.db" "select status from mount")'"
 [ -f "$T/b/f" ] || fail "the file written through it"
 
-# A later run sweeps old empty mount points, and keeps recent ones.
-old=/run/provfs/run-e2e-old-$$ new=/run/provfs/run-e2e-new-$$
-mkdir -p "$old/root" "$old/workspace" "$old/tmp" "$new/root"
-touch -d '1 hour ago' "$old"
+# A later run sweeps old empty mount points, and keeps recent ones; an
+# old mount whose daemon was killed with -9 (ENOTCONN) is detached first.
+# A recent one stays: its run may still be starting.
+old=/run/provfs/run-e2e-old-$$ new=/run/provfs/run-e2e-new-$$ dead=/run/provfs/run-e2e-dead-$$
+mkdir -p "$old/root" "$old/workspace" "$old/tmp" "$new/root" "$T/b2"
+for d in "$dead" "$new"; do
+	mkdir -p "$d/tmp"
+	"$PROVFS" mount --store "$T/store" --log "$T/$(basename "$d").db" "$T/b2" "$d/tmp" >/dev/null ||
+		fail "mount on $d/tmp"
+	MOUNTS="$MOUNTS $d/tmp"
+	pkill -9 -f -- "--log $T/$(basename "$d").db" || fail "no daemon to kill for $d/tmp"
+done
+wait_for 30 sh -c "! stat '$dead/tmp' 2>/dev/null" || fail "the killed daemon's mount still answers"
+touch -d '1 hour ago' "$old" "$dead"
 "$PROVFS" run --store "$T/store" --quiet -- true || fail "a run after the killed one"
 [ ! -e "$old" ] || fail "old mount points of a killed run were left"
+grep -q " $dead/tmp " /proc/mounts && fail "an old dead mount was left mounted"
+[ ! -e "$dead" ] || fail "an old dead mount's run directory was left"
+grep -q " $new/tmp " /proc/mounts || fail "a recent run's dead mount was detached"
 [ -d "$new/root" ] || fail "a recent run's mount point was removed"
+umount -l "$new/tmp"
 rm -rf "$new"
 exit 0
