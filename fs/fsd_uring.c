@@ -605,7 +605,9 @@ static void ur_queue_free(struct ur_queue *q)
 	pthread_mutex_destroy(&q->lock);
 }
 
-static int ur_queue_init(struct fsd_uring *u, struct ur_queue *q, int qid)
+/* Sets up q's ring with room for depth entries (and its eventfd poll),
+ * and their memory; depth 0 for the control ring. */
+static int ur_queue_init(struct fsd_uring *u, struct ur_queue *q, int qid, int depth)
 {
 	int ret;
 
@@ -616,8 +618,8 @@ static int ur_queue_init(struct fsd_uring *u, struct ur_queue *q, int qid)
 	q->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (q->evfd < 0)
 		return -errno;
-	ret = ur_ring_open(q, UR_DEPTH + 1);
-	for (int i = 0; i < UR_DEPTH && ret == 0; i++) {
+	ret = ur_ring_open(q, (unsigned)depth + 1);
+	for (int i = 0; i < depth && ret == 0; i++) {
 		struct ur_ent *e = &q->ent[i];
 
 		e->q = q;
@@ -699,15 +701,9 @@ int fsd_uring_prepare(struct fsd *fs)
 	else
 		u->n_queues = n;
 	for (int i = 0; i < u->n_queues && ret == 0; i++)
-		ret = ur_queue_init(u, &u->queues[i], i);
-	if (ret == 0) {
-		/* The control ring: no entries, no eventfd. */
-		u->ctl.u = u;
-		u->ctl.ring_fd = -1;
-		u->ctl.evfd = -1;
-		pthread_mutex_init(&u->ctl.lock, NULL);
-		ret = ur_ring_open(&u->ctl, 1);
-	}
+		ret = ur_queue_init(u, &u->queues[i], i, UR_DEPTH);
+	if (ret == 0)
+		ret = ur_queue_init(u, &u->ctl, -1, 0);
 	if (ret < 0) {
 		ur_free(u);
 		return ret;

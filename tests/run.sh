@@ -24,9 +24,10 @@ done
 
 passed=0
 failed=0
-gist=$(mktemp /tmp/provfs-test-gist.XXXXXX)
 skipped=0
 failures=""
+# Each failed e2e test's verdict and diag summary, printed again at the end.
+gist=$(mktemp /tmp/provfs-test-gist.XXXXXX)
 
 configure() {
 	dir=$1

@@ -257,10 +257,9 @@ static void unmount_all(struct run_state *s)
 
 /* The mount points of runs killed before their teardown (their daemons
  * unmounted themselves: mount --die-with-parent; or were killed too, and
- * left a dead mount).  Only empty directories
- * go, and only those older than a few minutes: a live run's mount points
- * are mounted (rmdir fails), or were made seconds ago, before its daemons
- * mounted them. */
+ * left a dead mount).  Only empty directories go, and only those older
+ * than a few minutes: a live run's mount points are mounted (rmdir
+ * fails), or were made seconds ago, before its daemons mounted them. */
 static void sweep_stale_runs(void)
 {
 	DIR *d = opendir(RUN_DIR);
