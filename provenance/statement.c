@@ -77,15 +77,6 @@ static json_t *digest_object(const char *hex)
 
 /* How a logged path is named: an absolute path inside a read-only
  * environment mount, relative to the workspace otherwise. */
-static const char *display_path(const char *path, int readonly)
-{
-	if (readonly)
-		return path;
-	while (*path == '/')
-		path++;
-	return *path ? path : ".";
-}
-
 static const struct alog_mount_row *find_mount(const struct alog_summary *s, const char *label)
 {
 	for (size_t i = 0; i < s->n_mounts; i++) {
@@ -95,17 +86,33 @@ static const struct alog_mount_row *find_mount(const struct alog_summary *s, con
 	return NULL;
 }
 
+static const char *display_path(const char *path, int readonly)
+{
+	if (readonly)
+		return path;
+	while (*path == '/')
+		path++;
+	return *path ? path : ".";
+}
+
+
+const char *statement_file_name(const struct alog_summary *s, const struct alog_file *f)
+{
+	const struct alog_mount_row *m = find_mount(s, f->mount);
+
+	return display_path(f->path, m && m->readonly);
+}
+
 /* A ResourceDescriptor for a logged file; NULL on ENOMEM. */
 static json_t *file_descriptor(const struct alog_summary *s, const struct alog_file *f,
 			       const char *owner, int is_input)
 {
-	const struct alog_mount_row *m = find_mount(s, f->mount);
 	json_t *d = json_object(), *ann = json_object();
 	int encoded, ret;
 
 	if (!d || !ann)
 		goto fail;
-	ret = put(d, "name", json_text(display_path(f->path, m && m->readonly), &encoded));
+	ret = put(d, "name", json_text(statement_file_name(s, f), &encoded));
 	if (!ret && f->digest[0])
 		ret = put(d, "digest", digest_object(f->digest));
 	else if (!ret)
@@ -402,12 +409,11 @@ static json_t *probe_list(const struct alog_summary *s)
 	int ret = paths && ann ? 0 : -ENOMEM;
 
 	for (size_t i = 0; !ret && i < s->n_probes; i++) {
-		const struct alog_mount_row *m = find_mount(s, s->probes[i].mount);
 		char idx[24];
 
 		snprintf(idx, sizeof(idx), "%zu", i);
-		ret = append(paths, text_at(display_path(s->probes[i].path, m && m->readonly), &enc,
-					    "/paths", idx));
+		ret = append(paths, text_at(statement_file_name(s, &s->probes[i]), &enc, "/paths",
+					    idx));
 	}
 	if (!ret) {
 		ret = put(ann, "paths", paths);

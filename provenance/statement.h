@@ -70,6 +70,10 @@ int statement_build(const struct statement_params *p, json_t **out, size_t *skip
  * err. */
 int statement_check_shape(const json_t *stmt, char *err, size_t errlen);
 
+/* A logged file's name in the Statement: absolute in a read-only mount
+ * (the environment), relative to the mount otherwise (the workspace). */
+const char *statement_file_name(const struct alog_summary *s, const struct alog_file *f);
+
 /* The sha256 of a ResourceDescriptor's digest, or NULL. */
 const char *statement_descriptor_sha256(const json_t *descriptor);
 

@@ -33,7 +33,8 @@ static void attest_usage(FILE *out)
 		"                     [--command ARG]... [--cwd DIR] [--env NAME=VALUE]...\n"
 		"                     [--env-file FILE] [--no-env] [--env-root DIR]\n"
 		"                     [--env-digest SHA256] [--exit-status N] [--builder-id URI]\n"
-		"                     [--invocation-id ID] [--no-capture] [--json] [-- COMMAND...]\n"
+		"                     [--invocation-id ID] [--subjects-from LABEL]...\n"
+		"                     [--no-capture] [--json] [-- COMMAND...]\n"
 		"\n"
 		"Builds an in-toto Statement (SLSA Provenance v1) from a mount's access log\n"
 		"and the environment's facts, signs it in a DSSE envelope and writes it.\n"
@@ -63,6 +64,9 @@ static void attest_usage(FILE *out)
 		"      --slave KEY=VALUE  a fact of the slave's setup, recorded in\n"
 		"                         internalParameters.slave (repeat), e.g. network=loopback\n"
 		"      --invocation-id ID metadata.invocationId (default: the log's digest)\n"
+		"      --subjects-from LABEL  only files written in the mount labelled LABEL\n"
+		"                         are subjects (repeat; default: every mount's);\n"
+		"                         the others stay in the access log\n"
 		"      --no-capture       do not copy inputs/outputs into the store\n"
 		"      --json             print a summary object on stdout\n"
 		"  -h, --help             show this help\n"
@@ -83,6 +87,8 @@ struct attest_opts {
 	size_t n_env;
 	const char **slave;
 	size_t n_slave;
+	const char **subjects_from;
+	size_t n_subjects_from;
 	int no_env, no_capture, json, has_exit_status, exit_status;
 };
 
@@ -116,7 +122,8 @@ static int push_pair(const char ***arr, size_t *n, const char *opt, const char *
 static int parse_opts(int argc, char **argv, struct attest_opts *o)
 {
 	enum { O_STORE = 256, O_COMMAND, O_CWD, O_ENV, O_ENV_FILE, O_NO_ENV, O_ENV_ROOT,
-	       O_ENV_DIGEST, O_EXIT, O_BUILDER, O_INVOCATION, O_NO_CAPTURE, O_JSON, O_DRIVER, O_SLAVE };
+	       O_ENV_DIGEST, O_EXIT, O_BUILDER, O_INVOCATION, O_NO_CAPTURE, O_JSON, O_DRIVER, O_SLAVE,
+	       O_SUBJECTS_FROM };
 	static const struct option opts[] = {
 		{ "log", required_argument, NULL, 'l' },
 		{ "key", required_argument, NULL, 'k' },
@@ -134,6 +141,7 @@ static int parse_opts(int argc, char **argv, struct attest_opts *o)
 		{ "driver", required_argument, NULL, O_DRIVER },
 		{ "slave", required_argument, NULL, O_SLAVE },
 		{ "invocation-id", required_argument, NULL, O_INVOCATION },
+		{ "subjects-from", required_argument, NULL, O_SUBJECTS_FROM },
 		{ "no-capture", no_argument, NULL, O_NO_CAPTURE },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "help", no_argument, NULL, 'h' },
@@ -184,6 +192,10 @@ static int parse_opts(int argc, char **argv, struct attest_opts *o)
 				return CLI_USAGE;
 			break;
 		case O_INVOCATION: o->invocation_id = optarg; break;
+		case O_SUBJECTS_FROM:
+			if (push(&o->subjects_from, &o->n_subjects_from, optarg))
+				return cli_fail(CLI_USAGE, "out of memory");
+			break;
 		case O_NO_CAPTURE: o->no_capture = 1; break;
 		case O_JSON: o->json = 1; break;
 		case 'h':
@@ -264,12 +276,14 @@ static int capture_file(struct cas *cas, const struct alog_summary *s, const str
 	return ret ? ret : 1;
 }
 
+/* Outputs first: an input overwritten since (--capture final) whose
+ * content a build copied into an output is then in the store already. */
 static void capture_files(struct cas *cas, const struct alog_summary *s, size_t *stored,
 			  size_t *missing, size_t *missing_outputs)
 {
-	for (int pass = 0; pass < 2; pass++) {
-		const struct alog_file *files = pass ? s->outputs : s->inputs;
-		size_t n = pass ? s->n_outputs : s->n_inputs;
+	for (int is_output = 1; is_output >= 0; is_output--) {
+		const struct alog_file *files = is_output ? s->outputs : s->inputs;
+		size_t n = is_output ? s->n_outputs : s->n_inputs;
 
 		for (size_t i = 0; i < n; i++) {
 			int ret = capture_file(cas, s, &files[i]);
@@ -278,16 +292,48 @@ static void capture_files(struct cas *cas, const struct alog_summary *s, size_t 
 				(*stored)++;
 			} else if (ret < 0) {
 				(*missing)++;
-				*missing_outputs += pass;
+				*missing_outputs += is_output;
 				if (*missing <= 5)
-					cli_warn("%s '%s' not stored: %s", pass ? "output" : "input",
-						 files[i].path, ret == -ESTALE ?
+					cli_warn("%s '%s' not stored: %s",
+						 is_output ? "output" : "input",
+						 statement_file_name(s, &files[i]), ret == -ESTALE ?
 						 "its content changed since the build" : strerror(-ret));
 			}
 		}
 	}
 	if (*missing > 5)
 		cli_warn("%zu more files not stored", *missing - 5);
+}
+
+/* With --subjects-from, drops the outputs of other mounts (a run's /tmp):
+ * they stay in the access log, which the manifest names.  -1 to go on,
+ * or an exit code. */
+static int keep_subjects_from(struct alog_summary *s, const char **labels, size_t n_labels)
+{
+	size_t kept = 0;
+
+	for (size_t l = 0; l < n_labels; l++) {
+		if (!mount_of(s, labels[l]))
+			return cli_usage_error("attest", "--subjects-from: the log has no mount "
+						  "labelled '%s'", labels[l]);
+	}
+	if (!n_labels)
+		return -1;
+	for (size_t i = 0; i < s->n_outputs; i++) {
+		struct alog_file *f = &s->outputs[i];
+		size_t l = 0;
+
+		while (l < n_labels && !(f->mount && !strcmp(f->mount, labels[l])))
+			l++;
+		if (l < n_labels) {
+			s->outputs[kept++] = *f;
+		} else {
+			free(f->path);
+			free(f->mount);
+		}
+	}
+	s->n_outputs = kept;
+	return -1;
 }
 
 /* Splits an env file (NUL- or newline-separated NAME=VALUE) in place. */
@@ -386,6 +432,7 @@ static void attest_state_free(struct attest_state *st)
 	free(st->o.command);
 	free(st->o.env);
 	free(st->o.slave);
+	free(st->o.subjects_from);
 	json_decref(st->stmt);
 }
 
@@ -543,6 +590,9 @@ static int attest_run(struct attest_state *st)
 	if (ret)
 		return cli_fail(CLI_USAGE, "cannot read access log '%s': %s", o->log, strerror(-ret));
 	st->have_sum = 1;
+	ret = keep_subjects_from(&st->sum, o->subjects_from, o->n_subjects_from);
+	if (ret >= 0)
+		return ret;
 	cli_phase("attest", "log-load");
 	ret = cas_open(cli_store_dir(o->store), 1, &st->cas);
 	if (ret)

@@ -580,7 +580,7 @@ static int attest(struct run_state *s, const struct run_opts *o, int status)
 		argc++;
 	for (size_t i = 0; s->envp && s->envp[i]; i++)
 		nenv++;
-	args = calloc(argc + 2 * nenv + 33, sizeof(*args));
+	args = calloc(argc + 2 * nenv + 40, sizeof(*args));
 	if (!args)
 		return -1;
 	snprintf(exit_str, sizeof(exit_str), "%d", status);
@@ -606,6 +606,10 @@ static int attest(struct run_state *s, const struct run_opts *o, int status)
 	args[n++] = s->cwd;
 	args[n++] = "--invocation-id";
 	args[n++] = s->id;
+	/* What the build left in /tmp, /var/tmp or an empty HOME is in the
+	 * access log, but no output: the subjects are the workspace's. */
+	args[n++] = "--subjects-from";
+	args[n++] = "workspace";
 	args[n++] = "--driver";
 	args[n++] = "namespaces";
 	args[n++] = "--slave";

@@ -2,6 +2,8 @@
 # A real build through a provfs mount: make runs in the workspace mount,
 # attest turns the mount's log into a manifest, and verify accepts it against
 # the built program, with every object (inputs, outputs, log) in the store.
+# --subjects-from names the mounts whose files are subjects: the mount's own
+# label keeps the program a subject, a label the log lacks is refused.
 . "$(dirname "$0")/manifest-lib.sh"
 [ -e /dev/fuse ] || exit 77
 command -v make >/dev/null && command -v cc >/dev/null || exit 77
@@ -17,6 +19,13 @@ make -C mnt >/dev/null 2>&1; status=$?
 expect 0 "$PROVFS" attest --log log.db --key k.key --store st --out m.json \
 	--exit-status $status --no-env -- make
 expect 0 "$PROVFS" verify --key k.pub --store st m.json src/hello
+expect 0 "$PROVFS" attest --log log.db --key k.key --store st --out m2.json \
+	--subjects-from workspace --no-env -- make
+expect 0 "$PROVFS" verify --key k.pub m2.json src/hello
+expect 2 "$PROVFS" attest --log log.db --key k.key --store st --out m3.json \
+	--subjects-from wrokspace --no-env -- make
+err_has "no mount labelled 'wrokspace'"
+[ ! -e m3.json ] || fail "attest wrote a manifest for an unknown --subjects-from label"
 expect 0 "$PROVFS" show m.json
 grep -q "hello.c" "$WORK/out" || fail "show does not list hello.c as an input"
 grep -q "Makefile" "$WORK/out" || fail "show does not list the Makefile as an input"

@@ -1,7 +1,9 @@
 # /tmp and /var/tmp in the slave are writable, private to the build and
 # logged: a file the build writes in each is in the log under the path the
 # build used (tmp:/tmp/..., tmp:/var/tmp/...), with its digest, and nothing
-# reaches the host's own /tmp or /var/tmp.  provfs show lists each process
+# reaches the host's own /tmp or /var/tmp.  They are no outputs: the
+# manifest's only subject is the workspace's tmp/NAME, though /tmp/NAME
+# holds something else.  provfs show lists each process
 # once, though each mount recorded the processes it saw.
 . "$(dirname "$0")/lib.sh"
 [ -d /var/tmp ] || exit 77
@@ -10,6 +12,7 @@ cd "$T/ws"
 name=provfs-e2e-$$
 "$PROVFS" run --store "$T/store" --quiet --json --out "$T/m.json" -- sh -c "
 	echo in-tmp >/tmp/$name && echo in-var-tmp >/var/tmp/$name &&
+	mkdir tmp && echo in-workspace >tmp/$name &&
 	[ \$(cat /tmp/$name /var/tmp/$name | wc -l) = 2 ] &&
 	[ -k /tmp ] && [ -k /var/tmp ]" >"$T/run.json"
 assert_eq 0 "$?" "build writing /tmp and /var/tmp"
@@ -21,6 +24,11 @@ print(" ".join(sorted("%s:%s:%s" % (o["mount"], o["path"], o.get("sha256", ""))
                       for o in json.load(sys.stdin)["outputs"] if o["mount"] == "tmp")))')
 want="tmp:/tmp/$name:$(echo in-tmp | sha256sum | cut -d' ' -f1) tmp:/var/tmp/$name:$(echo in-var-tmp | sha256sum | cut -d' ' -f1)"
 assert_eq "$want" "$outs" "tmp outputs in the log"
+subjects=$(python3 -c 'import base64, json, sys
+s = json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))
+print(" ".join("%s:%s" % (d["name"], d["digest"]["sha256"]) for d in s["subject"]))' "$T/m.json")
+assert_eq "tmp/$name:$(echo in-workspace | sha256sum | cut -d' ' -f1)" "$subjects" \
+	"the subjects (the workspace's file only)"
 
 # Each of the three mounts recorded the processes it saw; provfs show lists
 # each process (pid, program, arguments) once, and counts them so.

@@ -1,7 +1,10 @@
 # provfs run --capture final keeps in the store only what the manifest
 # names: a scratch file the build wrote and deleted is not stored (with
 # the default, --capture all, it is), the outputs and the workspace inputs
-# are, and the manifest verifies against the store.
+# are, and the manifest verifies against the store.  An input the build
+# overwrote cannot be stored after it: the warning names it as the
+# manifest does (workspace-relative), and none is given when the build
+# copied its content into an output, which is then stored.
 . "$(dirname "$0")/lib.sh"
 obj() { store_object "$2" "$(printf '%s' "$1" | sha256sum | cut -d' ' -f1)"; }
 build="cat in.txt >/dev/null && printf 'scratch $$\\n' >scratch && sleep 2 && rm scratch && printf 'final output\\n' >out.txt"
@@ -22,4 +25,19 @@ done
 " "$T/st-all")" ] || fail "--capture all did not store the scratch file"
 [ ! -e "$(obj "scratch $$
 " "$T/st-final")" ] || fail "--capture final stored the scratch file"
+
+mkdir -p "$T/ws-over" && cd "$T/ws-over"
+printf 'overwritten %s\n' "$$" >in.txt
+"$PROVFS" run --store "$T/st-final" --capture final --quiet --out "$T/m-over.json" \
+	-- sh -c 'wc -c in.txt >out.txt && echo new >in.txt' 2>"$T/over.err" ||
+	fail "build overwriting its input"
+assert_eq "provfs: warning: input 'in.txt' not stored: its content changed since the build" \
+	"$(grep "not stored" "$T/over.err")" "the warning for an overwritten input"
+printf 'copied %s\n' "$$" >in.txt
+"$PROVFS" run --store "$T/st-final" --capture final --quiet --out "$T/m-copy.json" \
+	-- sh -c 'cp in.txt out.txt && echo new >in.txt' 2>"$T/copy.err" ||
+	fail "build copying, then overwriting its input"
+! grep "not stored" "$T/copy.err" || fail "warned of an input whose content an output holds"
+"$PROVFS" verify --key "$T/st-final/keys/provfs.pub" --store "$T/st-final" \
+	"$T/m-copy.json" out.txt >/dev/null || fail "verify of the copying build against the store"
 exit 0
