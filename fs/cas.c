@@ -625,10 +625,21 @@ int cas_open_object(const struct cas *cas, const char *hex)
 	char rel[DIGEST_HEX_LEN + 2];
 	int fd;
 
+	struct stat st;
+
 	if (object_rel(hex, rel) < 0)
 		return -EINVAL;
-	fd = openat(cas->objects_fd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	return fd < 0 ? -errno : fd;
+	/* O_NONBLOCK: a FIFO or device put in an object's place must not
+	 * hang the reader; anything but a regular file is damage. */
+	fd = openat(cas->objects_fd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EBADMSG;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
 }
 
 int cas_read_object(const struct cas *cas, const char *hex, size_t max, char **out, size_t *len)
@@ -706,7 +717,15 @@ int cas_walk(const struct cas *cas, cas_walk_visit visit, cas_fsck_report report
 			problems++;
 			continue;
 		}
-		subfd = openat(cas->objects_fd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		/* A fan-out directory replaced by a symlink is not followed:
+		 * gc would remove files wherever it points. */
+		subfd = openat(cas->objects_fd, de->d_name,
+			       O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (subfd < 0 && (errno == ELOOP || errno == ENOTDIR)) {
+			report(arg, "misplaced", de->d_name);
+			problems++;
+			continue;
+		}
 		if (subfd < 0 || !(sub = fdopendir(subfd))) {
 			if (subfd >= 0)
 				close(subfd);
@@ -790,12 +809,21 @@ int cas_remove_object(struct cas *cas, const char *hex, uint64_t *bytes)
 	char rel[DIGEST_HEX_LEN + 2];
 	uint64_t used;
 	int ret = cas_object_disk_usage(cas, hex, &used);
+	int dirfd;
 
 	if (ret)
 		return ret;
 	object_rel(hex, rel);
-	if (unlinkat(cas->objects_fd, rel, 0) < 0)
+	/* Only inside the store: the fan-out directory is not followed
+	 * if something replaced it by a symlink. */
+	rel[2] = '\0';
+	dirfd = openat(cas->objects_fd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (dirfd < 0)
 		return -errno;
+	ret = unlinkat(dirfd, rel + 3, 0) < 0 ? -errno : 0;
+	close(dirfd);
+	if (ret)
+		return ret;
 	if (bytes)
 		*bytes = used;
 	return 0;

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "digest.h"
 #include "dsse.h"
@@ -118,7 +120,19 @@ static int check_artifact(const char *path, const json_t *subjects, struct verif
 	json_t *s;
 	int ret;
 
-	ret = digest_file_at(AT_FDCWD, path, raw, NULL);
+	struct stat st;
+	/* A symlink given as the artifact is followed (the user named it);
+	 * O_NONBLOCK so that a FIFO cannot hang us before it is refused. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return add_problem(r, "cannot read artifact '%s': %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return add_problem(r, "artifact '%s' is not a regular file", path);
+	}
+	ret = digest_fd(fd, raw, NULL);
+	close(fd);
 	if (ret)
 		return add_problem(r, "cannot read artifact '%s': %s", path, strerror(-ret));
 	hex_encode(raw, DIGEST_LEN, hex);

@@ -9,6 +9,7 @@
 #include "accesslog.h"
 #include "cli.h"
 #include "json.h"
+#include "manifest.h"
 #include "util.h"
 
 static const char log_usage[] =
@@ -133,6 +134,20 @@ static int print_json(const char *path, const struct alog_summary *s)
 	return cli_print_json(json_with_texts(root, "log", path, NULL));
 }
 
+/* s with terminal control bytes escaped (\xNN): the build chose its file
+ * names, and a name with an escape sequence or a newline must not act on
+ * the auditor's terminal or forge a line.  Valid until 8 more calls. */
+static const char *safe(const char *s)
+{
+	static char *ring[8];
+	static unsigned next;
+	char *p = manifest_printable(s ? s : "");
+
+	free(ring[next % 8]);
+	ring[next++ % 8] = p;
+	return p ? p : "?";
+}
+
 static void print_files(const char *title, const struct alog_file *f, size_t n, int digest,
 			size_t limit)
 {
@@ -140,9 +155,10 @@ static void print_files(const char *title, const struct alog_file *f, size_t n, 
 	for (size_t i = 0; i < n && i < limit; i++) {
 		if (digest)
 			printf("  %-64s %10lld  %s:%s%s\n", f[i].digest[0] ? f[i].digest : "(unknown)",
-			       (long long)f[i].size, f[i].mount, f[i].path, f[i].exec ? "  [exec]" : "");
+			       (long long)f[i].size, safe(f[i].mount), safe(f[i].path),
+			       f[i].exec ? "  [exec]" : "");
 		else
-			printf("  %s:%s\n", f[i].mount, f[i].path);
+			printf("  %s:%s\n", safe(f[i].mount), safe(f[i].path));
 	}
 	if (n > limit)
 		printf("  ... and %zu more (use --all)\n", n - limit);
@@ -159,10 +175,10 @@ static void print_text(const char *path, const struct alog_summary *s, int all)
 
 		if (m->started_ns)
 			time_format_rfc3339(m->started_ns, started, sizeof(started));
-		printf("mount %s: %s on %s%s, started %s, %s%s", m->label, m->backing, m->mountpoint,
-		       m->readonly ? " (read-only)" : "", started,
+		printf("mount %s: %s on %s%s, started %s, %s%s", safe(m->label), safe(m->backing),
+		       safe(m->mountpoint), m->readonly ? " (read-only)" : "", started,
 		       m->finished_ns ? "status " : "still mounted or daemon killed",
-		       m->finished_ns ? m->status : "");
+		       m->finished_ns ? safe(m->status) : "");
 		if (m->capture_errors)
 			printf(", %lld capture errors", (long long)m->capture_errors);
 		putchar('\n');
@@ -173,15 +189,16 @@ static void print_text(const char *path, const struct alog_summary *s, int all)
 	if (s->n_failed_captures) {
 		printf("\ncopies into the store that failed (%zu):\n", s->n_failed_captures);
 		for (size_t i = 0; i < s->n_failed_captures; i++)
-			printf("  %s:%s: %s\n", s->failed_captures[i].mount,
-			       s->failed_captures[i].path, strerror(s->failed_captures[i].error));
+			printf("  %s:%s: %s\n", safe(s->failed_captures[i].mount),
+			       safe(s->failed_captures[i].path), strerror(s->failed_captures[i].error));
 	}
 	printf("\nprocesses (%zu):\n", s->n_procs);
 	for (size_t i = 0; i < s->n_procs && i < limit; i++) {
 		const struct alog_proc_row *p = &s->procs[i];
 
 		printf("  %7d %7d %6lld  %s  %s\n", (int)p->pid, (int)p->ppid,
-		       (long long)p->accesses, p->exe[0] ? p->exe : "(exited)", p->argv_json);
+		       (long long)p->accesses, p->exe[0] ? safe(p->exe) : "(exited)",
+		       safe(p->argv_json));
 	}
 	if (s->n_procs > limit)
 		printf("  ... and %zu more (use --all)\n", s->n_procs - limit);

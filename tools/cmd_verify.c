@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cas.h"
@@ -252,8 +253,12 @@ static int verify_run(int argc, char **argv, struct verify_cli *v)
 				       threshold, distinct_keys(v));
 	manifest = argv[optind];
 	for (int i = optind + 1; i < argc; i++) {
-		if (access(argv[i], R_OK) < 0)
+		struct stat st;
+
+		if (stat(argv[i], &st) < 0 || access(argv[i], R_OK) < 0)
 			return cli_fail(CLI_USAGE, "cannot read artifact '%s': %s", argv[i], strerror(errno));
+		if (!S_ISREG(st.st_mode))
+			return cli_fail(CLI_USAGE, "artifact '%s' is not a regular file", argv[i]);
 	}
 	ret = file_read_all(manifest, DSSE_MAX_ENVELOPE_BYTES, &v->text, &len);
 	if (ret == -EFBIG)

@@ -118,6 +118,10 @@ int envstore_resolve(const char *store, const char *what, char hex[DIGEST_HEX_LE
 		memcpy(hex, what, DIGEST_HEX_LEN + 1);
 		return 0;
 	}
+	/* An empty name (an unset $ENV in a script) names nothing, though
+	 * an environment imported without --name has the empty name. */
+	if (!*what)
+		return -ENOENT;
 	snprintf(path, sizeof(path), "%s/envs", store);
 	d = opendir(path);
 	if (!d)

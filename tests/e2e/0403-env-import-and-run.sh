@@ -1,7 +1,9 @@
 # An environment imported into the store is a tree digest; provfs run
 # --env gives a slave with exactly that root, every time, and the manifest
 # names the digest.  A corrupt object, an unknown environment or a hostile
-# tree object is a clear error that leaves nothing mounted.
+# tree object is a clear error that leaves nothing mounted.  An empty
+# --env (an unset variable in a script) names no environment, though one
+# imported without --name is there.
 . "$(dirname "$0")/lib.sh"
 S=$T/store
 R=$T/rootfs
@@ -48,5 +50,11 @@ E=$("$PROVFS" store --store "$S" put "$T/evil.tree")
 "$PROVFS" run --store "$S" --env "$E" --quiet -- true 2>"$T/err3"
 assert_eq 2 "$?" "hostile tree"
 [ -e "$T/../escape" ] && fail "hostile path written"
+"$PROVFS" env --store "$T/st-noname" --quiet import "$R" >/dev/null || fail "import without --name"
+"$PROVFS" env --store "$T/st-noname" show "" >/dev/null 2>&1
+assert_eq 2 "$?" "env show ''"
+"$PROVFS" run --store "$T/st-noname" --env "" --quiet -- true 2>"$T/err4"
+assert_eq 2 "$?" "run --env ''"
+grep -q "no environment ''" "$T/err4" || fail "message: $(cat "$T/err4")"
 assert_eq "$before" "$(grep -c provfs /proc/mounts)" "mounts left behind"
 exit 0

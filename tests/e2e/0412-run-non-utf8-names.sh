@@ -4,7 +4,9 @@
 # and bytes of 0x80 and above as %XX) and marked: file names with
 # annotations.nameEncoding, other fields listed in "percentEncoded" (JSON
 # pointers) beside them.  provfs log --json lists such files too, marked
-# the same way, instead of dropping them.
+# the same way, instead of dropping them.  provfs log (text) prints names
+# with control bytes escaped (\xNN): a name with an escape sequence or a
+# newline neither acts on the terminal nor forges a line.
 . "$(dirname "$0")/lib.sh"
 E9=$(printf '\351')
 FE=$(printf '\376')
@@ -68,3 +70,14 @@ sys.exit(0 if ok else 1)
 EOF
 "$PROVFS" show "$T/m.json" >"$T/show" 2>&1 || fail "provfs show: $(cat "$T/show")"
 grep -q 'out%E9.bin' "$T/show" || fail "provfs show lacks the output: $(cat "$T/show")"
+
+mkdir -p "$T/ctl" && cd "$T/ctl"
+"$PROVFS" run --store "$T/store" --quiet --json -- sh -c \
+	'printf x >"$(printf "\033[31mRED")"; printf y >"$(printf "a\nb")"' >"$T/ctl.json" ||
+	fail "build writing names with control bytes"
+log=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["log"])' "$T/ctl.json")
+"$PROVFS" log "$log" >"$T/log.txt" || fail "provfs log"
+! grep -q "$(printf '\033')" "$T/log.txt" || fail "provfs log printed an ESC byte raw"
+grep -q 'workspace:/\\x1b\[31mRED' "$T/log.txt" || fail "ESC not shown as \\x1b: $(cat -v "$T/log.txt")"
+grep -q 'workspace:/a\\x0ab' "$T/log.txt" || fail "newline not shown as \\x0a: $(cat -v "$T/log.txt")"
+exit 0

@@ -4,7 +4,11 @@
 # environments, of `store put` and `store snapshot`, and of a mount's log
 # kept outside the store stay.  It refuses to run beside a build or mount
 # (with --wait it waits, and builds started meanwhile wait for it), and a
-# root it cannot read stops it before anything is deleted.
+# root it cannot read stops it before anything is deleted.  Damage in
+# objects/ is not followed or waited on: a fan-out directory replaced by
+# a symlink is reported by fsck and gc removes nothing it points to, a
+# FIFO in an object's place is reported (not opened for good), and a
+# build output that merely begins like a tree does not stop gc.
 . "$(dirname "$0")/lib.sh"
 S=$T/store
 G="$PROVFS store --store $S"
@@ -164,6 +168,37 @@ wait "$gc_pid" || fail "gc --wait failed"
 	fail "a build started while gc waited ran before gc: $(cat "$T/second.start") <= $(cat "$T/gc.done")"
 grep -q "waiting for 'provfs store gc'" "$T/second.err" ||
 	fail "the queued build did not say why it waited: $(cat "$T/second.err")"
+
+# A build writes a file that begins like a tree but is none: gc runs.
+mkdir -p "$T/wst" && cd "$T/wst"
+"$PROVFS" run --quiet --store "$S" -- sh -c 'printf "provfs-tree 1\nno tree\n" >notes' ||
+	fail "build writing a tree-like file"
+cd "$T"
+$G gc >"$T/gct.out" 2>&1 || fail "gc stopped at a tree-like output: $(cat "$T/gct.out")"
+"$PROVFS" verify --key "$S/keys/provfs.pub" --store "$S" "$(ls -t "$S"/builds/*/manifest.intoto.json | head -1)" \
+	>/dev/null || fail "the tree-like output's build no longer verifies against the store"
+
+# A fan-out directory replaced by a symlink to a directory outside.
+mkdir -p "$T/victim"
+victim=$(printf 'c%.0s' $(seq 62))
+echo precious >"$T/victim/$victim"
+rm -rf "$S/objects/sha256/ab"
+ln -s "$T/victim" "$S/objects/sha256/ab"
+$G gc >/dev/null 2>&1
+[ -f "$T/victim/$victim" ] || fail "gc removed a file outside the store through a symlink"
+$G fsck >"$T/fsck.out" 2>&1
+assert_eq 1 "$?" "fsck with a symlinked fan-out directory"
+grep -q "misplaced: ab" "$T/fsck.out" || fail "fsck did not report the symlink: $(cat "$T/fsck.out")"
+rm "$S/objects/sha256/ab"
+
+# A FIFO in an object's place.
+fifo=$(ls -d "$S"/objects/sha256/*/* | head -1)
+rm "$fifo" && mkfifo "$fifo"
+timeout 60 $G fsck >"$T/fsck.out" 2>&1
+assert_eq 1 "$?" "fsck with a FIFO object (124: it hung)"
+grep -q "corrupt: " "$T/fsck.out" || fail "fsck did not report the FIFO: $(cat "$T/fsck.out")"
+timeout 60 $G gc --dry-run >/dev/null 2>&1
+[ "$?" != 124 ] || fail "gc hung on a FIFO object"
 
 # usage errors
 $G gc --keep-builds many 2>/dev/null
