@@ -371,6 +371,19 @@ int cmd_store(int argc, char **argv)
 			ret = cli_fail(CLI_USAGE, "cannot open '%s': %s", argv[optind], strerror(errno));
 		} else {
 			ret = cas_put_fd(cas, fileno(f), NULL, hex);
+			/* put keeps an object already there; one that is damaged
+			 * (fsck: corrupt) is replaced, so put is its repair. */
+			if (ret == 0 && cas_verify_object(cas, hex) == -EBADMSG) {
+				ret = cas_remove_object(cas, hex, NULL);
+				if (ret == 0 && lseek(fileno(f), 0, SEEK_SET) < 0)
+					ret = -errno;
+				if (ret == 0)
+					ret = cas_put_fd(cas, fileno(f), NULL, hex);
+				if (ret == 0)
+					ret = cas_verify_object(cas, hex);
+				if (ret == 0 && !o.quiet)
+					cli_warn("object %s was corrupt in the store; replaced", hex);
+			}
 			fclose(f);
 			if (ret < 0)
 				ret = cli_fail(CLI_USAGE, "cannot store '%s': %s", argv[optind],

@@ -8,7 +8,8 @@
 # objects/ is not followed or waited on: a fan-out directory replaced by
 # a symlink is reported by fsck and gc removes nothing it points to, a
 # FIFO in an object's place is reported (not opened for good), and a
-# build output that merely begins like a tree does not stop gc.
+# build output that merely begins like a tree does not stop gc.  store put
+# of a file whose object is damaged replaces the object (its repair).
 . "$(dirname "$0")/lib.sh"
 S=$T/store
 G="$PROVFS store --store $S"
@@ -199,6 +200,15 @@ assert_eq 1 "$?" "fsck with a FIFO object (124: it hung)"
 grep -q "corrupt: " "$T/fsck.out" || fail "fsck did not report the FIFO: $(cat "$T/fsck.out")"
 timeout 60 $G gc --dry-run >/dev/null 2>&1
 [ "$?" != 124 ] || fail "gc hung on a FIFO object"
+
+# put repairs a damaged object.
+printf 'repair me\n' >"$T/rep"
+h=$($G put "$T/rep") || fail "put"
+o=$($G path "$h")
+chmod u+w "$o" && printf 'repair mE\n' >"$o"
+$G put "$T/rep" >/dev/null 2>"$T/rep.err" || fail "put over a corrupt object"
+grep -q "was corrupt in the store; replaced" "$T/rep.err" || fail "put did not say it replaced: $(cat "$T/rep.err")"
+assert_eq "repair me" "$($G cat "$h")" "the object after put"
 
 # usage errors
 $G gc --keep-builds many 2>/dev/null
