@@ -78,6 +78,10 @@ static int do_import(const struct env_opts *o, const char *src)
 
 	if (stat(src, &sb) < 0)
 		return cli_fail(CLI_USAGE, "cannot import '%s': %s", src, strerror(errno));
+	/* A device would unpack as an empty root, a FIFO block for ever. */
+	if (!S_ISDIR(sb.st_mode) && !S_ISREG(sb.st_mode))
+		return cli_fail(CLI_USAGE, "cannot import '%s': neither a directory nor a tarball "
+				"(a regular file)", src);
 	if (!o->quiet)
 		fprintf(stderr, "provfs: importing %s\n", src);
 	ret = envstore_import(o->store, src, !S_ISDIR(sb.st_mode), o->name, o->quiet, hex, &st);

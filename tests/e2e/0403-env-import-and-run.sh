@@ -3,7 +3,8 @@
 # names the digest.  A corrupt object, an unknown environment or a hostile
 # tree object is a clear error that leaves nothing mounted.  An empty
 # --env (an unset variable in a script) names no environment, though one
-# imported without --name is there.
+# imported without --name is there.  A device or FIFO is no root to
+# import (it unpacked as an empty root, or hung).
 . "$(dirname "$0")/lib.sh"
 S=$T/store
 R=$T/rootfs
@@ -50,6 +51,12 @@ E=$("$PROVFS" store --store "$S" put "$T/evil.tree")
 "$PROVFS" run --store "$S" --env "$E" --quiet -- true 2>"$T/err3"
 assert_eq 2 "$?" "hostile tree"
 [ -e "$T/../escape" ] && fail "hostile path written"
+mkfifo "$T/fifo"
+for bad in /dev/zero "$T/fifo"; do
+	timeout 60 "$PROVFS" env --store "$S" --quiet import "$bad" 2>"$T/err5"
+	assert_eq 2 "$?" "env import $bad"
+	grep -q "neither a directory nor a tarball" "$T/err5" || fail "message: $(cat "$T/err5")"
+done
 "$PROVFS" env --store "$T/st-noname" --quiet import "$R" >/dev/null || fail "import without --name"
 "$PROVFS" env --store "$T/st-noname" show "" >/dev/null 2>&1
 assert_eq 2 "$?" "env show ''"
