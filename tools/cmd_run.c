@@ -505,8 +505,9 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 			return cli_fail(CLI_USAGE, "'%s' matches several environments; give more digits",
 					o->env);
 		if (ret == -EBADMSG)
-			return cli_fail(CLI_USAGE, "environment '%s' is corrupt in the store (run "
-					"'provfs store fsck')", o->env);
+			return cli_fail(CLI_USAGE, "environment '%s' is corrupt in the store: its "
+					"tree object is damaged ('provfs store fsck' says so) or "
+					"is no valid tree", o->env);
 		if (ret < 0)
 			return cli_fail(CLI_USAGE, "cannot prepare environment '%s': %s", o->env,
 					strerror(-ret));

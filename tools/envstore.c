@@ -374,6 +374,10 @@ int envstore_materialize(const char *store, const char *what, char *rootdir, siz
 	m.quiet = quiet;
 	m.rootfd = open(partial, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	ret = m.rootfd < 0 ? -errno : tree_parse(text, len, materialize_entry, &m);
+	/* An entry that exists already: the tree lists a path twice, which
+	 * no tree provfs writes does (not "several environments"). */
+	if (ret == -EEXIST)
+		ret = -EBADMSG;
 	if (ret == 0)
 		ret = finish_dirs(&m);
 	if (!quiet && isatty(2) && m.files >= 2000)
@@ -396,7 +400,9 @@ int envstore_materialize(const char *store, const char *what, char *rootdir, siz
 		else
 			close(fd);
 	}
-	if (ret < 0)
+	if (ret < 0) {
 		remove_tree_at(AT_FDCWD, partial);
+		rmdir(base); /* if nothing else is there */
+	}
 	return ret;
 }

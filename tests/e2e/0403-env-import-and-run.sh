@@ -51,6 +51,14 @@ E=$("$PROVFS" store --store "$S" put "$T/evil.tree")
 "$PROVFS" run --store "$S" --env "$E" --quiet -- true 2>"$T/err3"
 assert_eq 2 "$?" "hostile tree"
 [ -e "$T/../escape" ] && fail "hostile path written"
+# a tree listing one path twice: malformed, not "several environments"
+printf 'provfs-tree 1\nd 0755 0 0 0 - .\nf 0755 0 0 %s %s a\nf 0755 0 0 %s %s a\n' \
+	"$(stat -c %s "$R/bin/sh")" "$(sha "$R/bin/sh")" "$(stat -c %s "$R/bin/sh")" "$(sha "$R/bin/sh")" >"$T/dup.tree"
+E=$("$PROVFS" store --store "$S" put "$T/dup.tree")
+"$PROVFS" run --store "$S" --env "$E" --quiet -- true 2>"$T/err6"
+assert_eq 2 "$?" "tree with a duplicate entry"
+grep -q "corrupt" "$T/err6" || fail "message: $(cat "$T/err6")"
+[ ! -e "$S/envs/$E" ] || fail "an empty environment directory was left: $(ls -la "$S/envs/$E")"
 mkfifo "$T/fifo"
 for bad in /dev/zero "$T/fifo"; do
 	timeout 60 "$PROVFS" env --store "$S" --quiet import "$bad" 2>"$T/err5"
