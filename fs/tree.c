@@ -358,11 +358,45 @@ static int parse_line(char *line, struct tree_entry *e)
 	return 0;
 }
 
+/* Is line (as read, before parsing) exactly what tree_snapshot writes for
+ * e?  A tree is named by its digest, so one tree must have one text: a
+ * line with other spellings of the same fields ("755", "+0", a size on a
+ * directory) would give the same environment another name. */
+static int line_is_canonical(const char *line, const struct tree_entry *e)
+{
+	char head[256], size[64];
+	char *ep = tree_escape(e->path), *et = e->target ? tree_escape(e->target) : NULL;
+	size_t hn;
+	int ok;
+
+	if (e->type == 'c' || e->type == 'b')
+		snprintf(size, sizeof(size), "%u:%u", e->major, e->minor);
+	else
+		snprintf(size, sizeof(size), "%llu",
+			 e->type == 'f' ? (unsigned long long)e->size : 0ULL);
+	hn = (size_t)snprintf(head, sizeof(head), "%c %04o %u %u %s %s ", e->type,
+			      (unsigned)e->mode, (unsigned)e->uid, (unsigned)e->gid, size,
+			      e->type == 'f' ? e->digest : "-");
+	ok = ep && (!e->target || et) && hn < sizeof(head) && strncmp(line, head, hn) == 0;
+	if (ok) {
+		line += hn;
+		ok = strncmp(line, ep, strlen(ep)) == 0;
+		line += ok ? strlen(ep) : 0;
+		if (ok && et)
+			ok = line[0] == ' ' && strcmp(line + 1, et) == 0;
+		else if (ok)
+			ok = line[0] == '\0';
+	}
+	free(ep);
+	free(et);
+	return ok;
+}
+
 int tree_parse(const char *text, size_t len, tree_visit visit, void *arg)
 {
 	static const char header[] = "provfs-tree 1\n";
-	char *copy, *line, *next;
-	int ret = 0;
+	char *copy, *line, *next, *raw = NULL, *prev = NULL;
+	int ret = 0, roots = 0;
 
 	if (len < sizeof(header) - 1 || memcmp(text, header, sizeof(header) - 1) != 0)
 		return -EBADMSG;
@@ -384,10 +418,27 @@ int tree_parse(const char *text, size_t len, tree_visit visit, void *arg)
 			break;
 		}
 		*next++ = '\0';
+		free(raw);
+		raw = strdup(line);
+		if (!raw) {
+			ret = -ENOMEM;
+			break;
+		}
 		ret = parse_line(line, &e);
+		/* One text per tree: canonical lines, sorted by path with no
+		 * path twice, and one root, a directory. */
+		if (ret == 0 && (!line_is_canonical(raw, &e) || (prev && strcmp(prev, e.path) >= 0)))
+			ret = -EBADMSG;
+		if (ret == 0 && strcmp(e.path, ".") == 0 && (e.type != 'd' || roots++))
+			ret = -EBADMSG;
 		if (ret == 0)
 			ret = visit(arg, &e);
+		if (ret == 0)
+			prev = (char *)e.path;
 	}
+	if (ret == 0 && !roots)
+		ret = -EBADMSG;
+	free(raw);
 	free(copy);
 	return ret;
 }

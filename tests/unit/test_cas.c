@@ -1016,6 +1016,13 @@ static void tree_changes_with_symlink_target(void **state)
 	free(a);
 }
 
+static int count_entry(void *arg, const struct tree_entry *e)
+{
+	(void)e;
+	(*(int *)arg)++;
+	return 0;
+}
+
 /* The tree object is the documented text: a header, then entries
  * sorted by path, files with their digest, symlinks with their target. */
 static void tree_object_has_canonical_text(void **state)
@@ -1028,10 +1035,14 @@ static void tree_object_has_canonical_text(void **state)
 	struct stat st;
 	uint8_t raw[DIGEST_LEN];
 	char main_hex[DIGEST_HEX_LEN + 1];
+	int n;
 
 	snapshot(f, a, 1, hex, NULL);
 	assert_int_equal(cas_read_object(f->cas, hex, 1 << 16, &text, &len), 0);
 	assert_int_equal(strncmp(text, "provfs-tree 1\n", 14), 0);
+	n = 0;
+	assert_int_equal(tree_parse(text, len, count_entry, &n), 0);
+	assert_int_equal(n, 6);
 	assert_int_equal(stat(a, &st), 0);
 	/* Entries in byte order: ".", "README", "empty", "link", "src", "src/main.c". */
 	snprintf(line, sizeof(line), "d 0755 %u %u 0 - .\n", (unsigned)st.st_uid,
@@ -1132,6 +1143,53 @@ static void tree_escape_cases(void **state)
 	}
 }
 
+/* A tree is named by its digest, so the parser takes exactly the text a
+ * snapshot writes: another spelling of the same entries is malformed. */
+static void tree_parse_takes_only_canonical_text(void **state)
+{
+	static const char head[] = "provfs-tree 1\nd 0755 0 0 0 - .\n";
+	static const char *const good[] = {
+		"f 0644 0 0 3 " SHA256_ABC " a\n",
+		"f 0644 0 0 3 " SHA256_ABC " a\nd 0755 0 0 0 - b\nl 0777 0 0 0 - b/l ../a\n",
+		"c 0666 0 0 1:3 - null\np 0644 1000 1000 0 - p\n",
+		"f 0644 0 0 3 " SHA256_ABC " a%20b\n",
+	};
+	static const char *const bad[] = {
+		"f 644 0 0 3 " SHA256_ABC " a\n",      /* mode not 4 digits */
+		"f 0644 +0 0 3 " SHA256_ABC " a\n",    /* signed uid */
+		"f 0644 0 -1 3 " SHA256_ABC " a\n",    /* negative gid */
+		"f 0644 0 0 03 " SHA256_ABC " a\n",    /* size with a leading 0 */
+		"d 0755 0 0 5 - a\n",                  /* size on a directory */
+		"c 0666 0 0 01:3 - null\n",            /* device spelt otherwise */
+		"f 0644 0 0 3 " SHA256_ABC "  a\n",    /* two spaces */
+		"f 0644 0 0 3 " SHA256_ABC " a%2fb\n", /* escape of a plain byte */
+		"f 0644 0 0 3 " SHA256_ABC " b\nf 0644 0 0 3 " SHA256_ABC " a\n", /* unsorted */
+		"f 0644 0 0 3 " SHA256_ABC " a\nf 0644 0 0 3 " SHA256_ABC " a\n", /* twice */
+		"d 0755 0 0 0 - .\n",                  /* a second root */
+		"l 0777 0 0 0 - l a b\n",              /* extra field */
+	};
+	char text[1024];
+	int n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s", head, good[i]);
+		n = 0;
+		assert_int_equal(tree_parse(text, strlen(text), count_entry, &n), 0);
+		assert_true(n >= 2);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s", head, bad[i]);
+		n = 0;
+		assert_int_equal(tree_parse(text, strlen(text), count_entry, &n), -EBADMSG);
+	}
+	/* No root, or a root that is not a directory. */
+	snprintf(text, sizeof(text), "provfs-tree 1\nf 0644 0 0 3 %s a\n", SHA256_ABC);
+	assert_int_equal(tree_parse(text, strlen(text), count_entry, &n), -EBADMSG);
+	snprintf(text, sizeof(text), "provfs-tree 1\nf 0644 0 0 3 %s .\n", SHA256_ABC);
+	assert_int_equal(tree_parse(text, strlen(text), count_entry, &n), -EBADMSG);
+}
+
 /* A writer's handle holds the lock shared: gc's exclusive lock is refused
  * until the last writer closes; readers (no create) take none. */
 static void lock_shuts_gc_out_while_a_writer_is_open(void **state)
@@ -1226,6 +1284,7 @@ int main(void)
 		T(tree_without_store_files_stores_only_the_tree),
 		T(tree_of_missing_dir_fails_cleanly),
 		T(tree_escapes_awkward_names),
+		cmocka_unit_test(tree_parse_takes_only_canonical_text),
 		cmocka_unit_test(tree_escape_cases),
 	};
 
