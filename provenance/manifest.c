@@ -42,17 +42,58 @@ out:
 	return ret;
 }
 
+/* The code point of the UTF-8 sequence at c and its length in *n, or -1
+ * if c starts no valid one (overlong, surrogate, beyond U+10FFFF, cut). */
+static long utf8_at(const unsigned char *c, int *n)
+{
+	long cp;
+	int len;
+
+	if (c[0] < 0x80) {
+		*n = 1;
+		return c[0];
+	}
+	len = c[0] >= 0xf0 ? 4 : c[0] >= 0xe0 ? 3 : c[0] >= 0xc0 ? 2 : 0;
+	if (!len || c[0] > 0xf4)
+		return -1;
+	cp = c[0] & (0x7f >> len);
+	for (int i = 1; i < len; i++) {
+		if ((c[i] & 0xc0) != 0x80)
+			return -1;
+		cp = cp << 6 | (c[i] & 0x3f);
+	}
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return -1;
+	*n = len;
+	return cp;
+}
+
+/* Code points a terminal acts on or that reorder what is shown: C1
+ * controls (U+009B is CSI) and the bidirectional controls. */
+static int invisible_control(long cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
 char *manifest_printable(const char *s)
 {
 	char *out = malloc(4 * strlen(s) + 1), *p = out;
 
 	if (!out)
 		return NULL;
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		if (*c < 0x20 || *c == 0x7f)
+	for (const unsigned char *c = (const unsigned char *)s; *c;) {
+		int n = 1;
+		long cp = utf8_at(c, &n);
+
+		if (cp < 0 || cp < 0x20 || cp == 0x7f)
 			p += sprintf(p, "\\x%02x", *c);
+		else if (invisible_control(cp))
+			p += sprintf(p, "\\u%04lx", cp);
 		else
-			*p++ = (char)*c;
+			p = (char *)memcpy(p, c, (size_t)n) + n;
+		c += n;
 	}
 	*p = '\0';
 	return out;

@@ -21,8 +21,9 @@
 int manifest_sign(const json_t *statement, struct sign_key *const *keys, size_t n_keys,
 		  char **out, size_t *len);
 
-/* A copy of s safe to print on a terminal: control bytes (and DEL) become
- * \xNN.  malloc'd; NULL on ENOMEM. */
+/* A copy of s safe to print on a terminal: control bytes, DEL and bytes
+ * that are not valid UTF-8 become \xNN, C1 controls and bidirectional
+ * controls (U+202E...) \uNNNN.  malloc'd; NULL on ENOMEM. */
 char *manifest_printable(const char *s);
 
 #endif

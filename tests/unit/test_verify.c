@@ -320,6 +320,38 @@ static void rejects_garbage_without_crashing(void **state)
 	}
 }
 
+/* What show, log and verify print of a name cannot act on the terminal or
+ * reorder the line: controls, C1 controls, bidi controls and bytes that
+ * are not UTF-8 are escaped; other text stays as it is. */
+static void printable_escapes_what_a_terminal_acts_on(void **state)
+{
+	static const char *const cases[][2] = {
+		{"plain/ok.c", "plain/ok.c"},
+		{"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"},
+		{"a\nb\x1b[31m\x7f", "a\\x0ab\\x1b[31m\\x7f"},
+		{"csi\xc2\x9b" "2J", "csi\\u009b2J"},
+		{"x\xe2\x80\xae" "cod.exe", "x\\u202ecod.exe"},
+		{"\xe2\x81\xa6" "i\xe2\x81\xa9", "\\u2066i\\u2069"},
+		{"\xe2\x80\x8fr", "\\u200fr"},
+		{"latin\xe9", "latin\\xe9"},
+		{"\x9b" "2J", "\\x9b2J"},
+		{"cut\xe2\x80", "cut\\xe2\\x80"},
+		{"over\xc0\xaf", "over\\xc0\\xaf"},
+		{"surr\xed\xa0\x80", "surr\\xed\\xa0\\x80"},
+		{"big\xf4\x90\x80\x80", "big\\xf4\\x90\\x80\\x80"},
+		{"", ""},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *p = manifest_printable(cases[i][0]);
+
+		assert_non_null(p);
+		assert_string_equal(p, cases[i][1]);
+		free(p);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -331,6 +363,7 @@ int main(void)
 		cmocka_unit_test(checks_artifacts_and_store),
 		cmocka_unit_test(policy_checks_environment_builder_network_and_status),
 		cmocka_unit_test(rejects_garbage_without_crashing),
+		cmocka_unit_test(printable_escapes_what_a_terminal_acts_on),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
