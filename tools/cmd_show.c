@@ -322,6 +322,14 @@ static void print_process_tree(const json_t *byp)
 			if (!t->shown && t->root)
 				print_node(nodes, m, t, 0);
 		}
+		/* What no root reaches: parents that form a cycle (pids
+		 * reused, or a forged list).  Each is shown once, at the top. */
+		for (i = 0; order && i < m; i++) {
+			struct tree_node *t = &nodes[order[i]];
+
+			if (!t->shown)
+				print_node(nodes, m, t, 0);
+		}
 		free(order);
 	}
 	for (i = 0; i < m; i++)

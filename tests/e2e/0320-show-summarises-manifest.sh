@@ -13,4 +13,27 @@ grep -q "verified by" "$WORK/out" || fail "show --key did not verify"
 "$PROVFS" keygen --out other >/dev/null
 expect 1 "$PROVFS" show --key other.pub m.json
 grep -q "NOT VERIFIED" "$WORK/out" || fail "show --key with a wrong key did not say so"
+# A forged (unsigned) manifest: a process tree whose parents form a cycle
+# is still listed, and names cannot reorder or act on the terminal.
+PY=$(python_bin) || exit 77
+"$PY" - <<'PY' || fail "could not rewrite"
+import base64, json
+e = json.load(open("m.json"))
+s = json.loads(base64.b64decode(e["payload"]))
+for b in s["predicate"]["runDetails"]["byproducts"]:
+    if b["name"] == "process-tree":
+        b["annotations"]["processes"] = [
+            {"pid": 7, "ppid": 8, "argv": ["cyc-seven"]},
+            {"pid": 8, "ppid": 7, "argv": ["cyc-eight"]},
+            {"pid": 9, "ppid": 9, "argv": ["self-parent"]}]
+s["subject"][0]["name"] = "evil\u202excod.exe\u009b2J"
+e["payload"] = base64.b64encode(json.dumps(s).encode()).decode()
+json.dump(e, open("cyc.json", "w"))
+PY
+expect 0 "$PROVFS" show cyc.json
+for want in "process tree (3)" "cyc-seven" "cyc-eight" "self-parent" 'evil\\u202excod.exe\\u009b2J'; do
+	grep -q -- "$want" "$WORK/out" || fail "show of a forged manifest lacks '$want': $(cat "$WORK/out")"
+done
+[ "$(grep -c 'cyc-seven' "$WORK/out")" = 1 ] || fail "a process in a cycle was shown twice"
+! grep -q "$(printf '\342\200\256')" "$WORK/out" || fail "U+202E printed raw"
 exit 0
