@@ -181,8 +181,9 @@ out:
 	return ret;
 }
 
-/* Reads a key file, refusing non-regular files and oversize ones. */
-static int read_key_file(const char *path, int check_private_mode, char **text, size_t *len)
+/* Reads a key file, refusing non-regular files and oversize ones; *mode
+ * gets its permission bits. */
+static int read_key_file(const char *path, mode_t *mode, char **text, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -194,9 +195,8 @@ static int read_key_file(const char *path, int check_private_mode, char **text, 
 		ret = -errno;
 	} else if (!S_ISREG(st.st_mode) || st.st_size > SIGN_MAX_KEY_FILE) {
 		ret = -EINVAL;
-	} else if (check_private_mode && (st.st_mode & 077)) {
-		ret = -EPERM;
 	} else {
+		*mode = st.st_mode & 07777;
 		ret = fd_read_all(fd, SIGN_MAX_KEY_FILE, text, len);
 	}
 	close(fd);
@@ -209,7 +209,8 @@ int sign_key_load_private(const char *path, struct sign_key **out)
 	char *text;
 	size_t len;
 	BIO *bio;
-	int ret = read_key_file(path, 1, &text, &len);
+	mode_t mode = 0;
+	int ret = read_key_file(path, &mode, &text, &len);
 
 	if (ret)
 		return ret;
@@ -221,6 +222,12 @@ int sign_key_load_private(const char *path, struct sign_key **out)
 	free(text);
 	if (!pkey)
 		return -EINVAL;
+	/* Checked after the type, so a public key given by mistake is
+	 * reported as such, not as a private key with loose permissions. */
+	if (mode & 077) {
+		EVP_PKEY_free(pkey);
+		return -EPERM;
+	}
 	return key_wrap(pkey, 1, out);
 }
 
@@ -242,7 +249,8 @@ int sign_key_load_public(const char *path, struct sign_key **out)
 {
 	char *text;
 	size_t len;
-	int ret = read_key_file(path, 0, &text, &len);
+	mode_t mode;
+	int ret = read_key_file(path, &mode, &text, &len);
 
 	if (ret)
 		return ret;

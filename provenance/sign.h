@@ -30,9 +30,9 @@ int sign_key_generate(struct sign_key **out);
  * Refuses with -EEXIST if either exists; leaves neither behind on error. */
 int sign_key_save(const struct sign_key *key, const char *prefix);
 
-/* Loads a private key.  -ENOENT etc. from open, -EPERM if the file's mode
- * grants group or other any access, -EINVAL if it is not an Ed25519 PEM
- * private key. */
+/* Loads a private key.  -ENOENT etc. from open, -EINVAL if it is not an
+ * Ed25519 PEM private key, else -EPERM if the file's mode grants group or
+ * other any access. */
 int sign_key_load_private(const char *path, struct sign_key **out);
 
 /* Loads a public key (PEM SubjectPublicKeyInfo, Ed25519); -EINVAL if not. */

@@ -7,4 +7,8 @@ chmod 644 k.key
 expect 2 "$PROVFS" attest --log log.db --key k.key --store st --out m.json
 err_has "chmod 600"
 [ ! -e m.json ] || fail "a manifest was written"
+# The public key given by mistake: said so, not "chmod 600".
+expect 2 "$PROVFS" attest --log log.db --key k.pub --store st --out m.json
+err_has "not an Ed25519 private key"
+[ ! -e m.json ] || fail "a manifest was written"
 exit 0

@@ -89,6 +89,10 @@ static void refuses_loose_private_key(void **state)
 	assert_int_equal(sign_key_load_private(in_dir("k3.key"), &loaded), -EPERM);
 	assert_int_equal(chmod(in_dir("k3.key"), 0604), 0);
 	assert_int_equal(sign_key_load_private(in_dir("k3.key"), &loaded), -EPERM);
+	/* A public key given as the private one is no private key, whatever
+	 * its mode (a .pub file is usually 0644). */
+	assert_int_equal(chmod(in_dir("k3.pub"), 0644), 0);
+	assert_int_equal(sign_key_load_private(in_dir("k3.pub"), &loaded), -EINVAL);
 	sign_key_free(key);
 }
 
