@@ -225,6 +225,25 @@ int cas_has(const struct cas *cas, const char *hex)
 	return faccessat(cas->objects_fd, rel, F_OK, 0) == 0;
 }
 
+/* fd's size, or -1 (any size) if it cannot be read. */
+static int64_t fd_size(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 ? (int64_t)st.st_size : -1;
+}
+
+int cas_has_size(const struct cas *cas, const char *hex, int64_t size)
+{
+	char rel[DIGEST_HEX_LEN + 2];
+	struct stat st;
+
+	if (object_rel(hex, rel) < 0 ||
+	    fstatat(cas->objects_fd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	return S_ISREG(st.st_mode) && (size < 0 || st.st_size == size);
+}
+
 /* A unique temporary file in tmp/; returns fd and fills name. */
 static int tmp_create(struct cas *cas, char name[64])
 {
@@ -270,7 +289,7 @@ static int tmp_from_buffer(struct cas *cas, const void *buf, size_t len,
 	if (ret < 0)
 		return ret;
 	hex_encode(raw, DIGEST_LEN, hex_out);
-	*stored = cas_has(cas, hex_out);
+	*stored = cas_has_size(cas, hex_out, (int64_t)len);
 	if (*stored)
 		return -1;
 	fd = tmp_create(cas, name);
@@ -492,7 +511,7 @@ int cas_put_fd(struct cas *cas, int fd, const uint8_t *known, char hex_out[DIGES
 
 	if (known) {
 		hex_encode(known, DIGEST_LEN, hex_out);
-		if (cas_has(cas, hex_out))
+		if (cas_has_size(cas, hex_out, fd_size(fd)))
 			return 0;
 	}
 	tmp = tmp_fill(cas, fd, known, hex_out, name, &stored);
@@ -515,9 +534,17 @@ static int tmp_publish(struct cas *cas, const char *name, const char *hex)
 		if (mkdirat(cas->objects_fd, dir, 0755) < 0 && errno != EEXIST)
 			ret = -errno;
 	}
-	if (ret == 0 && faccessat(cas->objects_fd, rel, F_OK, 0) == 0) {
-		unlinkat(cas->tmp_fd, name, 0);
-		return 0;
+	/* An intact copy is there already (as far as its size tells; a
+	 * concurrent put of the same content): ours goes.  One of another
+	 * size, or no regular file, is damage: ours replaces it. */
+	if (ret == 0) {
+		struct stat st;
+
+		if (fstatat(cas->tmp_fd, name, &st, 0) == 0 &&
+		    cas_has_size(cas, hex, (int64_t)st.st_size)) {
+			unlinkat(cas->tmp_fd, name, 0);
+			return 0;
+		}
 	}
 	if (ret == 0 && renameat(cas->tmp_fd, name, cas->objects_fd, rel) < 0)
 		ret = -errno;
@@ -535,7 +562,7 @@ int cas_batch_put_fd(struct cas *cas, struct cas_batch *batch, int fd, const uin
 
 	if (known) {
 		hex_encode(known, DIGEST_LEN, hex_out);
-		if (cas_has(cas, hex_out))
+		if (cas_has_size(cas, hex_out, fd_size(fd)))
 			return 0;
 	}
 	tmp = tmp_fill(cas, fd, known, hex_out, name, &stored);

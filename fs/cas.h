@@ -65,6 +65,13 @@ char *cas_object_path(const struct cas *cas, const char *hex);
 /* 1 if the object exists, 0 if not. */
 int cas_has(const struct cas *cas, const char *hex);
 
+/* 1 if the object exists as a regular file of size bytes (any size if
+ * size < 0), 0 if not.  The put functions below take an object that fails
+ * this for damaged (truncated by a full disk or a crash of another tool,
+ * replaced by something else) and replace it, rather than keep it because
+ * its name is there. */
+int cas_has_size(const struct cas *cas, const char *hex, int64_t size);
+
 /* Stores a buffer; hex_out (65 bytes) gets its digest name. */
 int cas_put_buffer(struct cas *cas, const void *buf, size_t len, char hex_out[DIGEST_HEX_LEN + 1]);
 

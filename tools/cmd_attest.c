@@ -255,7 +255,7 @@ static int capture_file(struct cas *cas, const struct alog_summary *s, const str
 	char *path;
 	int fd, ret;
 
-	if (!f->digest[0] || cas_has(cas, f->digest))
+	if (!f->digest[0] || cas_has_size(cas, f->digest, f->size))
 		return 0;
 	if (!m || !m->backing || !m->backing[0])
 		return -ENOENT;

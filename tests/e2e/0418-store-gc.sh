@@ -9,7 +9,8 @@
 # a symlink is reported by fsck and gc removes nothing it points to, a
 # FIFO in an object's place is reported (not opened for good), and a
 # build output that merely begins like a tree does not stop gc.  store put
-# of a file whose object is damaged replaces the object (its repair).
+# of a file whose object is damaged replaces the object (its repair), and
+# so does a build whose output has the damaged object's digest.
 . "$(dirname "$0")/lib.sh"
 S=$T/store
 G="$PROVFS store --store $S"
@@ -209,6 +210,17 @@ chmod u+w "$o" && printf 'repair mE\n' >"$o"
 $G put "$T/rep" >/dev/null 2>"$T/rep.err" || fail "put over a corrupt object"
 grep -q "was corrupt in the store; replaced" "$T/rep.err" || fail "put did not say it replaced: $(cat "$T/rep.err")"
 assert_eq "repair me" "$($G cat "$h")" "the object after put"
+
+# A build's output whose object was truncated (a full disk, another tool)
+# is stored again by the next build that writes the same bytes.
+mkdir -p "$T/wsr" && cd "$T/wsr"
+"$PROVFS" run --quiet --store "$S" -- sh -c 'seq 1 5000 >big.out' || fail "first build"
+h=$(sha256sum big.out | cut -d' ' -f1)
+o=$($G path "$h") || fail "the output was not stored"
+chmod u+w "$o" && truncate -s 100 "$o"
+"$PROVFS" run --quiet --store "$S" -- sh -c 'rm big.out; seq 1 5000 >big.out' || fail "second build"
+cmp -s "$o" big.out || fail "the truncated object was kept: $(wc -c <"$o") bytes"
+cd "$T"
 
 # usage errors
 $G gc --keep-builds many 2>/dev/null
