@@ -2,7 +2,10 @@
  * libFuzzer target over manifest parsing and verification: every input is
  * handed to dsse_parse and to verify_manifest with a fixed trusted key, and
  * (so the statement checks are reached too) its bytes are also signed as a
- * payload with that key and verified.  Build with tests/fuzz/build.sh.
+ * payload with that key and verified.  The same bytes also go to the tree
+ * parser (environment trees may come from another store) and to
+ * manifest_printable (what show and log print of a name).  Build with
+ * tests/fuzz/build.sh.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -14,6 +17,7 @@
 #include "manifest.h"
 #include "sign.h"
 #include "statement.h"
+#include "tree.h"
 #include "verify.h"
 
 static struct sign_key *key;
@@ -56,6 +60,15 @@ out:
 	dsse_envelope_free(&env);
 }
 
+/* A visitor that reads every field of an entry, for the sanitizers. */
+static int count_entry(void *arg, const struct tree_entry *e)
+{
+	size_t n = strlen(e->path) + (e->target ? strlen(e->target) : 0) + strlen(e->digest);
+
+	(void)arg;
+	return n == (size_t)-1;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct verify_options opt = { .keys = &key, .n_keys = 1, .threshold = 1 };
@@ -68,5 +81,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (verify_manifest((const char *)data, size, &opt, &report) == 0)
 		verify_report_free(&report);
 	verify_as_signed_payload(data, size);
+	tree_parse((const char *)data, size, count_entry, NULL);
+	{
+		char *text = malloc(size + 1), *shown;
+
+		if (text) {
+			memcpy(text, data, size);
+			text[size] = '\0';
+			shown = manifest_printable(text);
+			free(shown);
+			free(text);
+		}
+	}
 	return 0;
 }
