@@ -232,6 +232,7 @@ static void outer_term(int sig)
 
 int sandbox_run(const struct sandbox_config *cfg, int *status, char *err, size_t errlen)
 {
+	struct sigaction orig_int, orig_quit;
 	int pipefd[2], flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
 	pid_t outer;
 	ssize_t n;
@@ -243,6 +244,13 @@ int sandbox_run(const struct sandbox_config *cfg, int *status, char *err, size_t
 		snprintf(err, errlen, "cannot create a pipe: %s", strerror(errno));
 		return -1;
 	}
+	/* The terminal's SIGINT and SIGQUIT go to the whole foreground group:
+	 * the build decides what they mean (cleans up, exits with its own
+	 * status).  So neither we nor the outer process may die of them: the
+	 * outer's death would SIGKILL init and the build with it.  The build
+	 * gets the dispositions we were started with. */
+	sigaction(SIGINT, NULL, &orig_int);
+	sigaction(SIGQUIT, NULL, &orig_quit);
 	fflush(NULL);
 	outer = fork();
 	if (outer < 0) {
@@ -254,6 +262,8 @@ int sandbox_run(const struct sandbox_config *cfg, int *status, char *err, size_t
 		struct sigaction term = {.sa_handler = outer_term};
 
 		close(pipefd[0]);
+		signal(SIGINT, SIG_IGN);
+		signal(SIGQUIT, SIG_IGN);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (unshare(flags) < 0)
 			die_to(pipefd[1], 125, "cannot create namespaces: %s", strerror(errno));
@@ -267,6 +277,8 @@ int sandbox_run(const struct sandbox_config *cfg, int *status, char *err, size_t
 			die_to(pipefd[1], 125, "cannot fork: %s", strerror(errno));
 		if (init == 0) {
 			signal(SIGTERM, SIG_DFL);
+			sigaction(SIGINT, &orig_int, NULL);
+			sigaction(SIGQUIT, &orig_quit, NULL);
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			sandbox_init(cfg, pipefd[1]);
 		}

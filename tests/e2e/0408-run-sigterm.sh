@@ -2,6 +2,7 @@
 # every process in it are killed, the mounts are taken down, a manifest is
 # written with exit status 143 and the outputs made so far, and provfs run
 # exits 143.  Before, the three mount daemons and their mounts stayed.
+# Ctrl-C is the build's to handle: its status becomes provfs's.
 . "$(dirname "$0")/lib.sh"
 mkdir -p "$T/ws"
 cd "$T/ws"
@@ -28,4 +29,30 @@ byp = {b["name"]: b for b in st["predicate"]["runDetails"]["byproducts"]}
 assert byp["exit-status"]["annotations"]["exitStatus"] == 143, byp["exit-status"]
 assert any(s["name"].endswith("started.txt") for s in st["subject"]), st["subject"]
 PY
+
+# Ctrl-C (SIGINT to the whole foreground group): the build decides.  This
+# one cleans up and exits 5; provfs exits 5 with it.  Before, the sandbox's
+# outer process died of the SIGINT and took the build with it (130).
+mkdir -p "$T/ws2" && cd "$T/ws2"
+cat >c.sh <<'EOF'
+trap 'sleep 1; echo cleaned >cleaned.txt; exit 5' INT
+echo started >started.txt
+sleep 97 &
+wait
+EOF
+cat >"$T/ctrlc.py" <<'EOF'
+import os, signal, subprocess, sys, time
+p = subprocess.Popen(sys.argv[1:], start_new_session=True,
+                     preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+for _ in range(100):
+    if os.path.exists("started.txt"):
+        break
+    time.sleep(0.1)
+os.killpg(p.pid, signal.SIGINT)
+sys.exit(p.wait())
+EOF
+python3 "$T/ctrlc.py" "$PROVFS" run --store "$T/store" --quiet -- sh c.sh 2>"$T/err2"
+assert_eq 5 "$?" "exit status after Ctrl-C: $(cat "$T/err2")"
+[ -s cleaned.txt ] || fail "the build's SIGINT handler did not finish"
+assert_eq "$before" "$(grep -c ' fuse' /proc/mounts)" "mounts after Ctrl-C"
 exit 0
