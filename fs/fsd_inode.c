@@ -30,6 +30,24 @@ static int fd_budget(void)
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return 256;
+	/* Every file the build holds open is one of our fds, whichever of
+	 * its processes holds it: with CAP_SYS_RESOURCE the hard limit goes
+	 * up to fs.nr_open, so the build's processes together may hold as
+	 * many as one of them natively.  (Refused where the capability is
+	 * withheld: the hard limit stays.) */
+	{
+		FILE *f = fopen("/proc/sys/fs/nr_open", "re");
+		unsigned long nr = 0;
+
+		if (f && fscanf(f, "%lu", &nr) == 1 && nr > rl.rlim_max) {
+			struct rlimit up = {.rlim_cur = nr, .rlim_max = nr};
+
+			if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+				rl = up;
+		}
+		if (f)
+			fclose(f);
+	}
 	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
