@@ -215,9 +215,18 @@ int fsd_inode_open(struct fsd *fs, struct fsd_inode *in, int flags);
 /* Path of in (or of name under in if name != NULL) inside the mount,
  * starting with '/'; malloc'd. */
 char *fsd_inode_path(struct fsd *fs, struct fsd_inode *in, const char *name);
+/* The same, with *when set to the time the path was read (under the lock
+ * that renames take to update names): a record that carries a path
+ * renamed into place is then timed after the rename's own record, so the
+ * log's time order replays it in the right place. */
+char *fsd_inode_path_at(struct fsd *fs, struct fsd_inode *in, const char *name, int64_t *when);
 /* Records that the entry name in parent is now in (after rename/link). */
 void fsd_inode_set_name(struct fsd *fs, struct fsd_inode *in, struct fsd_inode *parent,
 			const char *name);
+/* The same for a rename, with *when set to the time of the change (under
+ * that lock), in NULL: only the time is taken. */
+void fsd_inode_set_name_at(struct fsd *fs, struct fsd_inode *in, struct fsd_inode *parent,
+			   const char *name, int64_t *when);
 /* Finds the inode now at parent/name, if we know it (takes a ref). */
 struct fsd_inode *fsd_inode_find_at(struct fsd *fs, struct fsd_inode *parent, const char *name);
 
@@ -255,6 +264,8 @@ int fsd_work_input_kept(struct fsd *fs, struct fsd_inode *in, const char *hex);
 /* Logs acc now, filling its time. */
 void fsd_log_access(struct fsd *fs, struct alog_access *acc);
 /* Logs an access now (no digest); dedup'd for stat/probe/readdir/readlink. */
+void fsd_log_at(struct fsd *fs, int64_t time_ns, int64_t process, const char *op,
+		const char *path, const char *path2, int64_t flags, int result);
 void fsd_log(struct fsd *fs, int64_t process, const char *op, const char *path,
 	     const char *path2, int64_t flags, int result);
 

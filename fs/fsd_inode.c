@@ -290,12 +290,21 @@ static void set_name_locked(struct fsd *fs, struct fsd_inode *in, struct fsd_ino
 	}
 }
 
+void fsd_inode_set_name_at(struct fsd *fs, struct fsd_inode *in, struct fsd_inode *parent,
+			   const char *name, int64_t *when)
+{
+	pthread_mutex_lock(&fs->table_lock);
+	if (when)
+		*when = time_now_ns();
+	if (in)
+		set_name_locked(fs, in, parent, name);
+	table_unlock(fs);
+}
+
 void fsd_inode_set_name(struct fsd *fs, struct fsd_inode *in, struct fsd_inode *parent,
 			const char *name)
 {
-	pthread_mutex_lock(&fs->table_lock);
-	set_name_locked(fs, in, parent, name);
-	table_unlock(fs);
+	fsd_inode_set_name_at(fs, in, parent, name, NULL);
 }
 
 int fsd_fd_get(struct fsd *fs, struct fsd_inode *in, int *owned)
@@ -522,11 +531,18 @@ struct fsd_inode *fsd_inode_find_at(struct fsd *fs, struct fsd_inode *parent, co
 
 char *fsd_inode_path(struct fsd *fs, struct fsd_inode *in, const char *name)
 {
+	return fsd_inode_path_at(fs, in, name, NULL);
+}
+
+char *fsd_inode_path_at(struct fsd *fs, struct fsd_inode *in, const char *name, int64_t *when)
+{
 	const char *parts[512];
 	size_t n = 0, len = 1;
 	char *out, *p;
 
 	pthread_mutex_lock(&fs->table_lock);
+	if (when)
+		*when = time_now_ns();
 	if (name) {
 		parts[n++] = name;
 		len += strlen(name) + 1;

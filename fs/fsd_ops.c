@@ -240,10 +240,10 @@ static void track_truncate(struct fsd *fs, fuse_req_t req, struct fsd_inode *in,
 	in->dirty = writers > 0;
 	pthread_mutex_unlock(&in->wlock);
 	if (!writers) {
-		char *path = fsd_inode_path(fs, in, NULL);
+		int64_t when;
+		char *path = fsd_inode_path_at(fs, in, NULL, &when);
 
-		fsd_work_written(fs, in, path, fsd_process(fs, req), time_now_ns(), NULL, 0, NULL,
-				 0);
+		fsd_work_written(fs, in, path, fsd_process(fs, req), when, NULL, 0, NULL, 0);
 		free(path);
 	}
 }
@@ -543,14 +543,16 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	remove_entry(req, parent, name, 1);
 }
 
-static void rename_track(struct fsd *fs, struct fsd_inode *parent, const char *name)
+/* Renames the inode now at parent/name in our table; *when gets the time
+ * of that change, the rename's time in the log. */
+static void rename_track(struct fsd *fs, struct fsd_inode *parent, const char *name,
+			 int64_t *when)
 {
 	struct fsd_inode *in = fsd_inode_find_at(fs, parent, name);
 
-	if (in) {
-		fsd_inode_set_name(fs, in, parent, name);
+	fsd_inode_set_name_at(fs, in, parent, name, when);
+	if (in)
 		fsd_inode_unref(fs, in);
-	}
 }
 
 static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
@@ -561,7 +563,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	struct fsd_inode *npin = fsd_inode_get(fs, newparent);
 	char *to = fsd_inode_path(fs, npin, newname);
 	int owned, powned, pfd, npfd, err = 0;
-	int64_t logflags = flags;
+	int64_t logflags = flags, when;
 	struct stat st;
 
 	if (fs->cfg.readonly) {
@@ -580,11 +582,18 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 		fsd_fd_put(npfd, powned);
 	}
 	if (!err) {
-		rename_track(fs, npin, newname);
+		rename_track(fs, npin, newname, &when);
 		if (flags & RENAME_EXCHANGE)
-			rename_track(fs, pin, name);
+			rename_track(fs, pin, name, NULL);
+	} else {
+		when = time_now_ns();
 	}
-	log_op(fs, req, ALOG_OP_RENAME, pin, name, to, logflags, err);
+	{
+		char *from = fsd_inode_path(fs, pin, name);
+
+		fsd_log_at(fs, when, fsd_process(fs, req), ALOG_OP_RENAME, from, to, logflags, err);
+		free(from);
+	}
 	free(to);
 	fuse_reply_err(req, err);
 }
@@ -738,7 +747,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	int writable = acc != O_RDONLY || (fi->flags & O_TRUNC);
 	int exec = (fi->flags & FSD_FMODE_EXEC) != 0;
 	int64_t proc = exec ? fsd_process_exec(fs, fuse_req_ctx(req)->pid) : fsd_process(fs, req);
-	int64_t now = time_now_ns();
+	int64_t now;
 	struct fsd_file *f;
 	char *path;
 	int fd, fdless;
@@ -756,7 +765,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fd = fdless ? -1
 		    : fsd_inode_open(fs, in, fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_DIRECT |
 							  FSD_FMODE_EXEC));
-	path = fsd_inode_path(fs, in, NULL);
+	path = fsd_inode_path_at(fs, in, NULL, &now);
 	if (fd < 0 && !fdless) {
 		fsd_log(fs, proc, exec ? ALOG_OP_EXEC : ALOG_OP_OPEN, path, NULL, fi->flags, -fd);
 		free(path);
@@ -984,7 +993,8 @@ static void release_file(struct fsd *fs, struct fsd_file *f)
 		}
 		pthread_mutex_unlock(&in->wlock);
 		if (finished) {
-			char *path = fsd_inode_path(fs, in, NULL);
+			int64_t when;
+			char *path = fsd_inode_path_at(fs, in, NULL, &when);
 			int unlinked;
 
 			if (!have_st)
@@ -993,7 +1003,7 @@ static void release_file(struct fsd *fs, struct fsd_file *f)
 			 * logged, but it is no output. */
 			unlinked = have_st && st.st_nlink == 0;
 
-			fsd_work_written(fs, in, path, f->process, time_now_ns(),
+			fsd_work_written(fs, in, path, f->process, when,
 					 have_known ? known : NULL, size, before, unlinked);
 			free(path);
 		}

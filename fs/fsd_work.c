@@ -951,6 +951,12 @@ static int first_sight(struct fsd_work *w, int64_t process, const char *op, cons
 void fsd_log(struct fsd *fs, int64_t process, const char *op, const char *path,
 	     const char *path2, int64_t flags, int result)
 {
+	fsd_log_at(fs, time_now_ns(), process, op, path, path2, flags, result);
+}
+
+void fsd_log_at(struct fsd *fs, int64_t time_ns, int64_t process, const char *op,
+		const char *path, const char *path2, int64_t flags, int result)
+{
 	int dedup = !strcmp(op, ALOG_OP_STAT) || !strcmp(op, ALOG_OP_PROBE) ||
 		    !strcmp(op, ALOG_OP_READDIR) || !strcmp(op, ALOG_OP_READLINK);
 
@@ -959,7 +965,7 @@ void fsd_log(struct fsd *fs, int64_t process, const char *op, const char *path,
 	if (dedup && !first_sight(fs->work, process, op, path))
 		return;
 	alog_access(fs->log, &(struct alog_access){
-		.time_ns = time_now_ns(), .process = process, .op = op, .path = path,
+		.time_ns = time_ns, .process = process, .op = op, .path = path,
 		.path2 = path2, .flags = flags, .result = result, .size = -1});
 }
 
