@@ -68,12 +68,18 @@ int digest_buffer(const void *buf, size_t len, uint8_t out[DIGEST_LEN])
  * file) is nobody's output, and hashing the rest took minutes per TiB. */
 #define DIGEST_GONE_CHECK (1ULL << 30)
 
-/* -ENOENT if fd's file has been deleted, else 0. */
+/* -ENOENT if st is of a regular file that has been deleted, else 0. */
+static int stat_deleted(const struct stat *st)
+{
+	return S_ISREG(st->st_mode) && st->st_nlink == 0 ? -ENOENT : 0;
+}
+
+/* The same for fd's file. */
 static int deleted(int fd)
 {
 	struct stat st;
 
-	return fstat(fd, &st) == 0 && st.st_nlink == 0 && S_ISREG(st.st_mode) ? -ENOENT : 0;
+	return fstat(fd, &st) == 0 ? stat_deleted(&st) : 0;
 }
 
 /* The next hole of a sparse src at or after *off: feeds the zeros it holds
@@ -142,8 +148,16 @@ static int hash_copy(int src, int dst, uint8_t out[DIGEST_LEN], uint64_t *size)
 		free(buf);
 		return -ENOMEM;
 	}
-	if (fstat(src, &st) == 0 && stat_is_sparse(&st))
-		sparse = 1;
+	if (fstat(src, &st) == 0) {
+		/* Deleted already, and past the size a hash goes before it
+		 * looks: not begun at all. */
+		if ((uint64_t)st.st_size > DIGEST_GONE_CHECK && stat_deleted(&st)) {
+			digest_free(ctx);
+			free(buf);
+			return -ENOENT;
+		}
+		sparse = stat_is_sparse(&st);
+	}
 	for (;;) {
 		size_t want = DIGEST_CHUNK;
 		ssize_t n;

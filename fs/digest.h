@@ -28,8 +28,8 @@ int digest_buffer(const void *buf, size_t len, uint8_t out[DIGEST_LEN]);
 /* Digest of everything readable from fd starting at offset 0 (pread, so
  * the file position is untouched).  *size gets the byte count if non-NULL.
  * Returns 0 or -errno; -ENOENT if, past the first GiB, the regular file
- * turns out to have been deleted (a scratch file is not hashed to its
- * end; digest_copy_fd alike). */
+ * turns out to have been deleted, or is deleted already and larger (a
+ * scratch file is not hashed to its end; digest_copy_fd alike). */
 int digest_fd(int fd, uint8_t out[DIGEST_LEN], uint64_t *size);
 
 /* Copies everything readable from src (from offset 0, with pread) to dst

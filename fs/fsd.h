@@ -263,9 +263,11 @@ int fsd_work_digest_hint(struct fsd *fs, struct fsd_inode *in, int fd,
 int fsd_work_input_kept(struct fsd *fs, struct fsd_inode *in, const char *hex);
 /* Logs acc now, filling its time. */
 void fsd_log_access(struct fsd *fs, struct alog_access *acc);
-/* Logs an access now (no digest); dedup'd for stat/probe/readdir/readlink. */
+/* Logs an access at time_ns (no digest); dedup'd for stat/probe/readdir/
+ * readlink. */
 void fsd_log_at(struct fsd *fs, int64_t time_ns, int64_t process, const char *op,
 		const char *path, const char *path2, int64_t flags, int result);
+/* The same, timed now. */
 void fsd_log(struct fsd *fs, int64_t process, const char *op, const char *path,
 	     const char *path2, int64_t flags, int result);
 

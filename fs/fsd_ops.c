@@ -69,14 +69,22 @@ static void proc_path(int fd, char out[64])
 	snprintf(out, 64, "/proc/self/fd/%d", fd);
 }
 
-/* Logs op on (in, name) for req's process. */
-static void log_op(struct fsd *fs, fuse_req_t req, const char *op, struct fsd_inode *in,
-		   const char *name, const char *path2, int64_t flags, int result)
+/* Logs op on (in, name) for req's process, timed at time_ns. */
+static void log_op_at(struct fsd *fs, fuse_req_t req, int64_t time_ns, const char *op,
+		      struct fsd_inode *in, const char *name, const char *path2, int64_t flags,
+		      int result)
 {
 	char *path = fsd_inode_path(fs, in, name);
 
-	fsd_log(fs, fsd_process(fs, req), op, path, path2, flags, result);
+	fsd_log_at(fs, time_ns, fsd_process(fs, req), op, path, path2, flags, result);
 	free(path);
+}
+
+/* The same, timed now. */
+static void log_op(struct fsd *fs, fuse_req_t req, const char *op, struct fsd_inode *in,
+		   const char *name, const char *path2, int64_t flags, int result)
+{
+	log_op_at(fs, req, time_now_ns(), op, in, name, path2, flags, result);
 }
 
 static void reply_entry_logged(fuse_req_t req, struct fsd *fs, struct fsd_inode *parent,
@@ -588,12 +596,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	} else {
 		when = time_now_ns();
 	}
-	{
-		char *from = fsd_inode_path(fs, pin, name);
-
-		fsd_log_at(fs, when, fsd_process(fs, req), ALOG_OP_RENAME, from, to, logflags, err);
-		free(from);
-	}
+	log_op_at(fs, req, when, ALOG_OP_RENAME, pin, name, to, logflags, err);
 	free(to);
 	fuse_reply_err(req, err);
 }

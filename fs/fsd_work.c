@@ -350,10 +350,6 @@ static int vanished(int err)
 	return err == -ENOENT || err == -ESTALE;
 }
 
-/* A file deleted before its turn came is hashed for the log only up to
- * this size. */
-#define FSD_DELETED_HASH_MAX (1LL << 30)
-
 /* Finishes a written file: digest, and capture into batch when a store is
  * configured.  Returns 1 if the capture must be committed and logged. */
 static int do_written(struct fsd *fs, struct job *j, struct cas_batch *batch,
@@ -404,11 +400,6 @@ static int do_written(struct fsd *fs, struct job *j, struct cas_batch *batch,
 			}
 		} else if (known) {
 			hex_encode(known, DIGEST_LEN, hex);
-		} else if (st.st_nlink == 0 && st.st_size > FSD_DELETED_HASH_MAX) {
-			/* A huge deleted file (coreutils' tests make a 1 TiB
-			 * sparse one) is nobody's output: hashing its holes
-			 * took minutes per TiB, all of it at unmount.  It is
-			 * logged without a digest. */
 		} else {
 			ret = cached_digest(fs->work, j->in, fd, hex, &size);
 		}

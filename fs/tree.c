@@ -65,10 +65,39 @@ static char type_char(mode_t mode)
 	}
 }
 
+/* The fields of an entry before its path, as the canonical text has
+ * them: "TYPE MODE UID GID SIZE DIGEST " (SIZE "MAJ:MIN" for a device, 0
+ * for what is no regular file; DIGEST "-" if NULL).  Returns the length. */
+static size_t entry_head(char out[256], char type, unsigned mode, unsigned uid, unsigned gid,
+			 unsigned long long size, unsigned major, unsigned minor, const char *digest)
+{
+	char sz[64];
+
+	if (type == 'c' || type == 'b')
+		snprintf(sz, sizeof(sz), "%u:%u", major, minor);
+	else
+		snprintf(sz, sizeof(sz), "%llu", type == 'f' ? size : 0ULL);
+	return (size_t)snprintf(out, 256, "%c %04o %u %u %s %s ", type, mode, uid, gid, sz,
+				digest ? digest : "-");
+}
+
+/* The rest of an entry's line: its escaped path, and for a symlink a
+ * space and its escaped target.  malloc'd; NULL on ENOMEM. */
+static char *entry_tail(const char *path, const char *target)
+{
+	char *ep = tree_escape(path), *et = target ? tree_escape(target) : NULL, *out = NULL;
+
+	if (ep && (!target || et) && asprintf(&out, "%s%s%s", ep, et ? " " : "", et ? et : "") < 0)
+		out = NULL;
+	free(ep);
+	free(et);
+	return out;
+}
+
 static int add_entry(struct walk *w, const char *path, const struct stat *st, const char *digest,
 		     const char *target)
 {
-	char size[64], line[256];
+	char line[256];
 	struct entry *e;
 
 	if (w->n == w->cap) {
@@ -80,13 +109,9 @@ static int add_entry(struct walk *w, const char *path, const struct stat *st, co
 		w->entries = grown;
 		w->cap = ncap;
 	}
-	if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
-		snprintf(size, sizeof(size), "%u:%u", major(st->st_rdev), minor(st->st_rdev));
-	else
-		snprintf(size, sizeof(size), "%lld", S_ISREG(st->st_mode) ? (long long)st->st_size : 0LL);
-	snprintf(line, sizeof(line), "%c %04o %u %u %s %s ", type_char(st->st_mode),
-		 (unsigned)(st->st_mode & 07777), (unsigned)st->st_uid, (unsigned)st->st_gid, size,
-		 digest ? digest : "-");
+	entry_head(line, type_char(st->st_mode), (unsigned)(st->st_mode & 07777),
+		   (unsigned)st->st_uid, (unsigned)st->st_gid, (unsigned long long)st->st_size,
+		   major(st->st_rdev), minor(st->st_rdev), digest);
 	e = &w->entries[w->n];
 	e->path = strdup(path);
 	e->line = strdup(line);
@@ -220,18 +245,14 @@ static char *render(struct walk *w, size_t *len)
 		return NULL;
 	p = buf + sprintf(buf, "provfs-tree 1\n");
 	for (size_t i = 0; i < w->n; i++) {
-		char *ep = tree_escape(w->entries[i].path);
-		char *et = w->entries[i].target ? tree_escape(w->entries[i].target) : NULL;
+		char *tail = entry_tail(w->entries[i].path, w->entries[i].target);
 
-		if (!ep || (w->entries[i].target && !et)) {
-			free(ep);
-			free(et);
+		if (!tail) {
 			free(buf);
 			return NULL;
 		}
-		p += sprintf(p, "%s%s%s%s\n", w->entries[i].line, ep, et ? " " : "", et ? et : "");
-		free(ep);
-		free(et);
+		p += sprintf(p, "%s%s\n", w->entries[i].line, tail);
+		free(tail);
 	}
 	used = (size_t)(p - buf);
 	*len = used;
@@ -362,40 +383,24 @@ static int parse_line(char *line, struct tree_entry *e)
  * e?  A tree is named by its digest, so one tree must have one text: a
  * line with other spellings of the same fields ("755", "+0", a size on a
  * directory) would give the same environment another name. */
-static int line_is_canonical(const char *line, const struct tree_entry *e)
+static int line_is_canonical(const char *line, size_t len, const struct tree_entry *e)
 {
-	char head[256], size[64];
-	char *ep = tree_escape(e->path), *et = e->target ? tree_escape(e->target) : NULL;
-	size_t hn;
-	int ok;
+	char head[256];
+	size_t hn = entry_head(head, e->type, (unsigned)e->mode, (unsigned)e->uid,
+			       (unsigned)e->gid, (unsigned long long)e->size, e->major, e->minor,
+			       e->type == 'f' ? e->digest : NULL);
+	char *tail = entry_tail(e->path, e->target);
+	int ok = tail && hn < sizeof(head) && hn + strlen(tail) == len &&
+		 memcmp(line, head, hn) == 0 && memcmp(line + hn, tail, len - hn) == 0;
 
-	if (e->type == 'c' || e->type == 'b')
-		snprintf(size, sizeof(size), "%u:%u", e->major, e->minor);
-	else
-		snprintf(size, sizeof(size), "%llu",
-			 e->type == 'f' ? (unsigned long long)e->size : 0ULL);
-	hn = (size_t)snprintf(head, sizeof(head), "%c %04o %u %u %s %s ", e->type,
-			      (unsigned)e->mode, (unsigned)e->uid, (unsigned)e->gid, size,
-			      e->type == 'f' ? e->digest : "-");
-	ok = ep && (!e->target || et) && hn < sizeof(head) && strncmp(line, head, hn) == 0;
-	if (ok) {
-		line += hn;
-		ok = strncmp(line, ep, strlen(ep)) == 0;
-		line += ok ? strlen(ep) : 0;
-		if (ok && et)
-			ok = line[0] == ' ' && strcmp(line + 1, et) == 0;
-		else if (ok)
-			ok = line[0] == '\0';
-	}
-	free(ep);
-	free(et);
+	free(tail);
 	return ok;
 }
 
 int tree_parse(const char *text, size_t len, tree_visit visit, void *arg)
 {
 	static const char header[] = "provfs-tree 1\n";
-	char *copy, *line, *next, *raw = NULL, *prev = NULL;
+	char *copy, *line, *next, *prev = NULL;
 	int ret = 0, roots = 0;
 
 	if (len < sizeof(header) - 1 || memcmp(text, header, sizeof(header) - 1) != 0)
@@ -411,6 +416,8 @@ int tree_parse(const char *text, size_t len, tree_visit visit, void *arg)
 	}
 	for (line = copy + sizeof(header) - 1; *line && ret == 0; line = next) {
 		struct tree_entry e;
+		const char *raw;
+		size_t raw_len;
 
 		next = strchr(line, '\n');
 		if (!next) {
@@ -418,16 +425,14 @@ int tree_parse(const char *text, size_t len, tree_visit visit, void *arg)
 			break;
 		}
 		*next++ = '\0';
-		free(raw);
-		raw = strdup(line);
-		if (!raw) {
-			ret = -ENOMEM;
-			break;
-		}
+		/* The line as read stays in text: parse_line cuts up copy. */
+		raw = text + (line - copy);
+		raw_len = strlen(line);
 		ret = parse_line(line, &e);
 		/* One text per tree: canonical lines, sorted by path with no
 		 * path twice, and one root, a directory. */
-		if (ret == 0 && (!line_is_canonical(raw, &e) || (prev && strcmp(prev, e.path) >= 0)))
+		if (ret == 0 &&
+		    (!line_is_canonical(raw, raw_len, &e) || (prev && strcmp(prev, e.path) >= 0)))
 			ret = -EBADMSG;
 		if (ret == 0 && strcmp(e.path, ".") == 0 && (e.type != 'd' || roots++))
 			ret = -EBADMSG;
@@ -438,7 +443,6 @@ int tree_parse(const char *text, size_t len, tree_visit visit, void *arg)
 	}
 	if (ret == 0 && !roots)
 		ret = -EBADMSG;
-	free(raw);
 	free(copy);
 	return ret;
 }
