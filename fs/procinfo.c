@@ -8,9 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
+
+/* A process in an exec's window with no arguments yet: 20 reads 0.5 ms
+ * apart. */
+#define ARGV_RETRIES 20
+#define ARGV_RETRY_NS 500000L
 
 static char *read_link(int dirfd, const char *what)
 {
@@ -157,20 +163,32 @@ int procinfo_read(pid_t pid, struct procinfo *out)
 					(int64_t)(start_ticks * (1000000000ULL / (unsigned long long)hz));
 	}
 	/* An exec between the reads would mix two programs in one record:
-	 * the exe is read again after the rest, and a change starts over. */
-	for (int tries = 0; tries < 3; tries++) {
+	 * the exe is read again after the rest, and a change starts over.
+	 * An exec also has a moment when the new program is the exe but its
+	 * arguments are not in place yet (cmdline reads empty): a readable
+	 * exe with no arguments is read again a little later, up to
+	 * ARGV_RETRIES times (a program run with no arguments at all, which
+	 * is rare, costs that wait). */
+	for (int tries = 0, waits = 0; tries < 3; tries++) {
 		char *again;
+		int moving;
 
 		procinfo_free(out);
 		out->exe = read_link(dirfd, "exe");
 		out->cwd = read_link(dirfd, "cwd");
 		out->argv_json = read_cmdline(dirfd);
 		again = read_link(dirfd, "exe");
-		if (!out->exe || !again || !strcmp(out->exe, again)) {
-			free(again);
-			break;
-		}
+		moving = out->exe && again && strcmp(out->exe, again);
 		free(again);
+		if (!moving && out->exe && *out->exe && out->argv_json &&
+		    !strcmp(out->argv_json, "[]") && waits < ARGV_RETRIES) {
+			waits++;
+			tries--;
+			nanosleep(&(struct timespec){.tv_nsec = ARGV_RETRY_NS}, NULL);
+			continue;
+		}
+		if (!moving)
+			break;
 	}
 	close(dirfd);
 	if (!out->exe || !out->cwd || !out->argv_json) {

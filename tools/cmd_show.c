@@ -186,6 +186,7 @@ struct tree_node {
 	size_t pos; /* in the manifest's list: the order shown */
 	int root;   /* its parent is not in the list */
 	int shown;
+	int drop;   /* another record of the pid says all it says */
 };
 
 /* For bsearch of a pid among nodes sorted by pid. */
@@ -243,6 +244,39 @@ static size_t first_child(const struct tree_node *kids, size_t n, json_int_t ppi
 	return lo;
 }
 
+/* Whether record x says nothing that record y does not: x has no arguments
+ * and no program or y's program.  A mount that first saw a process as it
+ * exited (its files closed after its memory is gone) could read neither. */
+static int covered_by(const json_t *x, const json_t *y)
+{
+	const char *xe = json_get_string(x, "exe"), *ye = json_get_string(y, "exe");
+
+	if (json_array_size(json_get_array(x, "argv")))
+		return 0;
+	return !xe || !*xe || (ye && !strcmp(xe, ye));
+}
+
+/* Drops each node (of m, sorted by pid) that another node of its pid
+ * covers; returns how many are left. */
+static size_t drop_covered(struct tree_node *nodes, size_t m)
+{
+	size_t i, j, first = 0, k = 0;
+
+	for (i = 0; i < m; i++) {
+		if (nodes[i].pid != nodes[first].pid)
+			first = i;
+		for (j = first; j < m && nodes[j].pid == nodes[i].pid && !nodes[i].drop; j++)
+			nodes[i].drop = j != i && covered_by(nodes[i].rec, nodes[j].rec);
+	}
+	for (i = 0; i < m; i++) {
+		if (nodes[i].drop)
+			free(nodes[i].key);
+		else
+			nodes[k++] = nodes[i];
+	}
+	return k;
+}
+
 static void print_node(struct tree_node *kids, size_t n, struct tree_node *p, int depth)
 {
 	json_t *argv = json_get_array(p->rec, "argv");
@@ -255,6 +289,12 @@ static void print_node(struct tree_node *kids, size_t n, struct tree_node *p, in
 		if (j)
 			putchar(' ');
 		put_safe(json_is_string(w) ? json_string_value(w) : "?");
+	}
+	if (!json_array_size(argv)) {
+		/* No arguments read: the program, if known. */
+		putchar('[');
+		put_safe(json_get_string(p->rec, "exe") ? json_get_string(p->rec, "exe") : "");
+		putchar(']');
 	}
 	putchar('\n');
 	if (depth >= SHOW_TREE_DEPTH)
@@ -303,6 +343,7 @@ static void print_process_tree(const json_t *byp)
 		}
 		nodes[m++] = nodes[i];
 	}
+	m = drop_covered(nodes, m);
 	for (i = 0; i < m; i++)
 		nodes[i].root = !bsearch(&nodes[i].ppid, nodes, m, sizeof(*nodes), pid_vs_node);
 	printf("process tree (%zu)\n", m);

@@ -36,4 +36,31 @@ for want in "process tree (3)" "cyc-seven" "cyc-eight" "self-parent" 'evil\\u202
 done
 [ "$(grep -c 'cyc-seven' "$WORK/out")" = 1 ] || fail "a process in a cycle was shown twice"
 ! grep -q "$(printf '\342\200\256')" "$WORK/out" || fail "U+202E printed raw"
+# One process as three mounts saw it: alive (program and arguments), in
+# its exec (program, no arguments yet) and exiting (neither).  It is one
+# line; a later exec of the pid is another; a process whose arguments no
+# mount read is shown by its program.
+"$PY" - <<'PY' || fail "could not rewrite"
+import base64, json
+e = json.load(open("m.json"))
+s = json.loads(base64.b64decode(e["payload"]))
+for b in s["predicate"]["runDetails"]["byproducts"]:
+    if b["name"] == "process-tree":
+        b["annotations"]["processes"] = [
+            {"pid": 20, "ppid": 1, "exe": "/usr/bin/cc", "argv": [], "mount": "root"},
+            {"pid": 20, "ppid": 1, "exe": "/usr/bin/cc", "argv": ["cc", "-c", "a.c"], "mount": "workspace"},
+            {"pid": 20, "ppid": 1, "exe": "", "argv": [], "mount": "tmp"},
+            {"pid": 20, "ppid": 1, "exe": "/usr/bin/ld", "argv": ["ld", "a.o"], "mount": "workspace"},
+            {"pid": 21, "ppid": 20, "exe": "/usr/bin/as", "argv": [], "mount": "root"}]
+e["payload"] = base64.b64encode(json.dumps(s).encode()).decode()
+json.dump(e, open("mounts.json", "w"))
+PY
+expect 0 "$PROVFS" show mounts.json
+tree=$(sed -n '/^process tree/,/^[a-z]/p' "$WORK/out" | sed '$d')
+want="process tree (3)
+  20 cc -c a.c
+    21 [/usr/bin/as]
+  20 ld a.o"
+[ "$tree" = "$want" ] || fail "one line per process and program: got
+$tree"
 exit 0
