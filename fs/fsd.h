@@ -208,8 +208,17 @@ void fsd_inode_unref(struct fsd *fs, struct fsd_inode *in);
  * (fsd_fd_put does).  Returns fd or -errno. */
 int fsd_fd_get(struct fsd *fs, struct fsd_inode *in, int *owned);
 void fsd_fd_put(int fd, int owned);
-/* lstat() of in's backing file, through its O_PATH fd; 0 or -errno. */
+/* lstat() of in's backing file, through its O_PATH fd, with the inode
+ * number the mount shows; 0 or -errno. */
 int fsd_inode_stat(struct fsd *fs, struct fsd_inode *in, struct stat *st);
+/* The inode number the mount shows for backing (dev, ino): ino itself on
+ * the device of the backing root; on another device (a filesystem mounted
+ * below it) a mix of both with the top bit set.  The mount has one st_dev,
+ * so without this a file of a submount would be the same file as the one
+ * with its number elsewhere, to cp, tar, du and find. */
+ino_t fsd_shown_ino(const struct fsd *fs, dev_t dev, ino_t ino);
+/* st's inode number made the shown one (st_dev still the backing's). */
+void fsd_shown_stat(const struct fsd *fs, struct stat *st);
 /* A real fd opened with flags (not O_PATH); caller closes. */
 int fsd_inode_open(struct fsd *fs, struct fsd_inode *in, int flags);
 /* Path of in (or of name under in if name != NULL) inside the mount,

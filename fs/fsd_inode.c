@@ -336,6 +336,26 @@ void fsd_fd_put(int fd, int owned)
 		close(fd);
 }
 
+ino_t fsd_shown_ino(const struct fsd *fs, dev_t dev, ino_t ino)
+{
+	uint64_t h;
+
+	if (dev == fs->root.dev)
+		return ino;
+	/* splitmix64's finaliser over both: two devices' files meet with
+	 * odds of 2^-63 a pair, the backing root's device's never. */
+	h = (uint64_t)ino ^ ((uint64_t)dev * 0x9e3779b97f4a7c15ULL);
+	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+	h ^= h >> 31;
+	return (ino_t)(h | (1ULL << 63));
+}
+
+void fsd_shown_stat(const struct fsd *fs, struct stat *st)
+{
+	st->st_ino = fsd_shown_ino(fs, st->st_dev, st->st_ino);
+}
+
 int fsd_inode_stat(struct fsd *fs, struct fsd_inode *in, struct stat *st)
 {
 	int owned, fd = fsd_fd_get(fs, in, &owned);
@@ -345,6 +365,8 @@ int fsd_inode_stat(struct fsd *fs, struct fsd_inode *in, struct stat *st)
 		return fd;
 	if (fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
 		ret = -errno;
+	else
+		fsd_shown_stat(fs, st);
 	fsd_fd_put(fd, owned);
 	return ret;
 }
@@ -503,6 +525,7 @@ int fsd_inode_lookup(struct fsd *fs, struct fsd_inode *parent, const char *name,
 	memset(e, 0, sizeof(*e));
 	e->ino = fsd_inode_id(fs, in);
 	e->attr = st;
+	fsd_shown_stat(fs, &e->attr);
 	e->attr_timeout = fs->cfg.timeout;
 	e->entry_timeout = fs->cfg.timeout;
 	return 0;

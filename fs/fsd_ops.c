@@ -212,9 +212,10 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		fsd_tune_readahead(fs->cfg.mountpoint);
 	/* A file opened without an fd (its backing id is kept) is stat'ed
 	 * through its inode. */
-	if (fi && file_of(fi)->fd >= 0 && fstat(file_of(fi)->fd, &st) == 0)
+	if (fi && file_of(fi)->fd >= 0 && fstat(file_of(fi)->fd, &st) == 0) {
+		fsd_shown_stat(fs, &st);
 		ret = 0;
-	else
+	} else
 		ret = fsd_inode_stat(fs, fsd_inode_get(fs, ino), &st);
 	if (ret < 0)
 		fuse_reply_err(req, -ret);
@@ -362,6 +363,8 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int va
 		track_truncate(fs, req, in, (uint64_t)attr->st_size);
 	if (ret == 0)
 		ret = fi ? (fstat(file_of(fi)->fd, &st) < 0 ? -errno : 0) : fsd_inode_stat(fs, in, &st);
+	if (ret == 0 && fi)
+		fsd_shown_stat(fs, &st);
 	if (ret < 0)
 		fuse_reply_err(req, -ret);
 	else
@@ -1104,7 +1107,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 			memset(&e, 0, sizeof(e));
 			if (is_dot(de->d_name)) {
-				e.attr.st_ino = de->d_ino;
+				e.attr.st_ino = fsd_shown_ino(fs, in->dev, de->d_ino);
 				e.attr.st_mode = (mode_t)de->d_type << 12;
 			} else if (fsd_inode_lookup(fs, in, de->d_name, &e) < 0) {
 				continue; /* vanished meanwhile */
@@ -1120,7 +1123,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			struct stat st;
 
 			memset(&st, 0, sizeof(st));
-			st.st_ino = de->d_ino;
+			st.st_ino = fsd_shown_ino(fs, in->dev, de->d_ino);
 			st.st_mode = (mode_t)de->d_type << 12;
 			used = fuse_add_direntry(req, p, rem, de->d_name, &st, de->d_off);
 			if (used > rem) {
