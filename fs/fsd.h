@@ -11,8 +11,9 @@
  * name_to_handle_at() and only optionally an O_PATH fd: at most
  * FSD_FD_CACHE_MAX fds are kept, beyond that an fd is reopened with
  * open_by_handle_at() for each request, so a 100k-file tree does not need
- * 100k fds (the hard RLIMIT_NOFILE here is 20000).  Filesystems without
- * handles (e.g. procfs) fall back to keeping the fd.
+ * 100k fds (the hard RLIMIT_NOFILE here is 20000).  On filesystems
+ * without handles (overlayfs, procfs) an inode past the cache is reopened
+ * by its path in the mount, checked against its (dev, ino).
  */
 #ifndef PROVFS_FSD_H
 #define PROVFS_FSD_H
@@ -219,6 +220,11 @@ int fsd_inode_stat(struct fsd *fs, struct fsd_inode *in, struct stat *st);
 ino_t fsd_shown_ino(const struct fsd *fs, dev_t dev, ino_t ino);
 /* st's inode number made the shown one (st_dev still the backing's). */
 void fsd_shown_stat(const struct fsd *fs, struct stat *st);
+/* Before name under parent (its fd pfd) is unlinked or replaced: on a
+ * filesystem without file handles, the inode there, if the kernel knows
+ * it, gets an fd it keeps past the cache's budget, as it can no longer be
+ * found by path but stays in use while open (or a process's cwd). */
+void fsd_inode_pin(struct fsd *fs, struct fsd_inode *parent, int pfd, const char *name);
 /* A real fd opened with flags (not O_PATH); caller closes. */
 int fsd_inode_open(struct fsd *fs, struct fsd_inode *in, int flags);
 /* Path of in (or of name under in if name != NULL) inside the mount,

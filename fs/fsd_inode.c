@@ -3,10 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +22,7 @@ static size_t hash_key(dev_t dev, ino_t ino, size_t size)
 
 static int mount_fd_for(struct fsd *fs, int mnt, int fd, mode_t type);
 static struct file_handle *make_handle(int fd, int *mnt);
+static struct fsd_inode *find_locked(struct fsd *fs, dev_t dev, ino_t ino);
 
 /* Raises the soft fd limit to the hard one and returns how many fds the
  * inode cache may keep: a quarter of the limit, at most FSD_FD_CACHE_MAX,
@@ -53,7 +57,18 @@ static int fd_budget(void)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	budget = rl.rlim_cur / 4;
-	return budget > FSD_FD_CACHE_MAX ? FSD_FD_CACHE_MAX : (int)budget;
+	if (budget > FSD_FD_CACHE_MAX)
+		budget = FSD_FD_CACHE_MAX;
+	/* A lower cap, for tests of the paths past the cache. */
+	{
+		const char *env = getenv("PROVFS_FD_CACHE");
+		char *end;
+		long v = env ? strtol(env, &end, 10) : -1;
+
+		if (env && *env && !*end && v >= 0 && (rlim_t)v < budget)
+			budget = (rlim_t)v;
+	}
+	return (int)budget;
 }
 
 /* Grows this process's fd table now, while it has one thread, to what
@@ -307,6 +322,133 @@ void fsd_inode_set_name(struct fsd *fs, struct fsd_inode *in, struct fsd_inode *
 	fsd_inode_set_name_at(fs, in, parent, name, NULL);
 }
 
+/* openat(dirfd, path, O_PATH | O_NOFOLLOW | extra) that follows no
+ * symlink and stays below dirfd; plain openat where openat2 is missing. */
+static int open_beneath(int dirfd, const char *path, int extra)
+{
+	struct open_how how = {.flags = (uint64_t)(O_PATH | O_NOFOLLOW | O_CLOEXEC | extra),
+			       .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH};
+	int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+
+	if (fd < 0 && errno == ENOSYS)
+		fd = openat(dirfd, path, O_PATH | O_NOFOLLOW | O_CLOEXEC | extra);
+	return fd;
+}
+
+/* An O_PATH fd for in, which has no file handle (overlayfs gives none),
+ * opened by its path in the mount from its nearest ancestor with an fd
+ * (the root has one): every rename and unlink goes through the mount, so
+ * the path is current.  A path longer than PATH_MAX is opened a part at a
+ * time.  -ESTALE if the path now names another file (or none). */
+static int reopen_by_path(struct fsd *fs, struct fsd_inode *in)
+{
+	struct fsd_inode *a;
+	size_t len = 0;
+	char *path, *p, *end;
+	int base, fd, err = 0;
+	struct stat st;
+
+	pthread_mutex_lock(&fs->table_lock);
+	for (a = in; a->fd < 0; a = a->parent) {
+		if (!a->parent || !a->name) {
+			table_unlock(fs);
+			return -ESTALE;
+		}
+		len += strlen(a->name) + 1;
+	}
+	path = malloc(len + 1);
+	base = path ? fcntl(a->fd, F_DUPFD_CLOEXEC, 0) : -1;
+	if (base >= 0) {
+		/* The names from in up, written from the end of the buffer. */
+		p = path + len;
+		*p = '\0';
+		for (struct fsd_inode *b = in; b != a; b = b->parent) {
+			size_t l = strlen(b->name);
+
+			p -= l + 1;
+			memcpy(p + 1, b->name, l);
+			*p = '/';
+		}
+	} else {
+		err = path ? -errno : -ENOMEM;
+	}
+	table_unlock(fs);
+	if (err) {
+		free(path);
+		return err;
+	}
+	/* path is "/n1/n2/...": each part short of PATH_MAX in one open. */
+	for (p = path + 1; len && *p; p = end) {
+		char keep;
+
+		end = p + strlen(p);
+		if (end - p >= PATH_MAX) {
+			end = p + PATH_MAX - 1;
+			while (end > p && *end != '/')
+				end--;
+			if (end == p) {
+				err = -ENAMETOOLONG;
+				break;
+			}
+		}
+		keep = *end;
+		*end = '\0';
+		fd = open_beneath(base, p, keep ? O_DIRECTORY : 0);
+		*end = keep;
+		if (keep)
+			end++;
+		close(base);
+		base = fd;
+		if (fd < 0) {
+			err = errno == ENOENT || errno == ENOTDIR || errno == ELOOP ? -ESTALE : -errno;
+			break;
+		}
+	}
+	free(path);
+	if (err)
+		return err;
+	if (fstat(base, &st) < 0 || st.st_dev != in->dev || st.st_ino != in->ino) {
+		close(base);
+		return -ESTALE;
+	}
+	return base;
+}
+
+void fsd_inode_pin(struct fsd *fs, struct fsd_inode *parent, int pfd, const char *name)
+{
+	struct fsd_inode *in;
+	struct stat st, now;
+	int fd;
+
+	/* The root keeps no handle: whether its filesystem has them is
+	 * whether it has a mount fd. */
+	if (parent->fh || (parent == &fs->root && fs->root.mount_fd >= 0))
+		return;
+	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return;
+	pthread_mutex_lock(&fs->table_lock);
+	in = find_locked(fs, st.st_dev, st.st_ino);
+	if (!in || in == &fs->root || in->fh || in->fd >= 0) {
+		table_unlock(fs);
+		return;
+	}
+	in->refs++;
+	table_unlock(fs);
+	fd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && fstat(fd, &now) == 0 && now.st_dev == in->dev && now.st_ino == in->ino) {
+		pthread_mutex_lock(&fs->table_lock);
+		if (in->fd < 0) {
+			in->fd = fd;
+			fs->n_cached_fds++;
+			fd = -1;
+		}
+		table_unlock(fs);
+	}
+	if (fd >= 0)
+		close(fd);
+	fsd_inode_unref(fs, in);
+}
+
 int fsd_fd_get(struct fsd *fs, struct fsd_inode *in, int *owned)
 {
 	int fd;
@@ -314,11 +456,15 @@ int fsd_fd_get(struct fsd *fs, struct fsd_inode *in, int *owned)
 	*owned = 0;
 	if (in->fd >= 0)
 		return in->fd;
-	if (!in->fh)
-		return -ESTALE;
-	fd = open_by_handle_at(in->mount_fd, in->fh, O_PATH | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
+	if (in->fh) {
+		fd = open_by_handle_at(in->mount_fd, in->fh, O_PATH | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+	} else {
+		fd = reopen_by_path(fs, in);
+		if (fd < 0)
+			return fd;
+	}
 	pthread_mutex_lock(&fs->table_lock);
 	if (in->fd < 0 && fs->n_cached_fds < fs->fd_cache_max) {
 		in->fd = fd;
@@ -374,16 +520,22 @@ int fsd_inode_stat(struct fsd *fs, struct fsd_inode *in, struct stat *st)
 int fsd_inode_open(struct fsd *fs, struct fsd_inode *in, int flags)
 {
 	char proc[64];
-	int fd;
+	int fd, owned, pfd;
 
 	flags &= ~O_NOFOLLOW;
 	if (in->fh && in != &fs->root) {
 		fd = open_by_handle_at(in->mount_fd, in->fh, flags | O_CLOEXEC);
 		return fd < 0 ? -errno : fd;
 	}
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", in->fd);
+	pfd = fsd_fd_get(fs, in, &owned);
+	if (pfd < 0)
+		return pfd;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
 	fd = open(proc, flags | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	if (fd < 0)
+		fd = -errno;
+	fsd_fd_put(pfd, owned);
+	return fd;
 }
 
 /* The mount fd for mount id mnt, registering fd's filesystem if new.
@@ -505,7 +657,7 @@ int fsd_inode_lookup(struct fsd *fs, struct fsd_inode *parent, const char *name,
 				in->fh = NULL;
 			}
 		}
-		if (!in->fh || fs->n_cached_fds < fs->fd_cache_max) {
+		if (fs->n_cached_fds < fs->fd_cache_max) {
 			in->fd = fd;
 			fs->n_cached_fds++;
 			fd = -1;

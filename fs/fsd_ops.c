@@ -469,9 +469,18 @@ static int do_symlink(int pfd, const char *name, void *arg)
 	return symlinkat(arg, pfd, name);
 }
 
+struct unlink_args {
+	struct fsd *fs;
+	struct fsd_inode *pin;
+	int dir;
+};
+
 static int do_unlink(int pfd, const char *name, void *arg)
 {
-	return unlinkat(pfd, name, arg ? AT_REMOVEDIR : 0);
+	struct unlink_args *a = arg;
+
+	fsd_inode_pin(a->fs, a->pin, pfd, name);
+	return unlinkat(pfd, name, a->dir ? AT_REMOVEDIR : 0);
 }
 
 static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
@@ -538,7 +547,8 @@ static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name, in
 {
 	struct fsd *fs = fsd_of(req);
 	struct fsd_inode *pin = fsd_inode_get(fs, parent);
-	int err = with_parent(fs, NULL, pin, name, do_unlink, dir ? (void *)1 : NULL, 0);
+	struct unlink_args a = {fs, pin, dir};
+	int err = with_parent(fs, NULL, pin, name, do_unlink, &a, 0);
 
 	log_op(fs, req, dir ? ALOG_OP_RMDIR : ALOG_OP_UNLINK, pin, name, NULL, 0, err);
 	fuse_reply_err(req, err);
@@ -582,13 +592,17 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	} else {
 		pfd = fsd_fd_get(fs, pin, &owned);
 		npfd = fsd_fd_get(fs, npin, &powned);
-		if (pfd < 0 || npfd < 0)
+		if (pfd < 0 || npfd < 0) {
 			err = pfd < 0 ? -pfd : -npfd;
-		else if (renameat2(pfd, name, npfd, newname, flags) < 0)
-			err = errno;
-		else if (fstatat(npfd, newname, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-			 S_ISDIR(st.st_mode))
-			logflags |= ALOG_RENAME_DIR;
+		} else {
+			if (!(flags & RENAME_EXCHANGE))
+				fsd_inode_pin(fs, npin, npfd, newname); /* it may be replaced */
+			if (renameat2(pfd, name, npfd, newname, flags) < 0)
+				err = errno;
+			else if (fstatat(npfd, newname, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				 S_ISDIR(st.st_mode))
+				logflags |= ALOG_RENAME_DIR;
+		}
 		fsd_fd_put(pfd, owned);
 		fsd_fd_put(npfd, powned);
 	}
