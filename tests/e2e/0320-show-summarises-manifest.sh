@@ -13,23 +13,28 @@ grep -q "verified by" "$WORK/out" || fail "show --key did not verify"
 "$PROVFS" keygen --out other >/dev/null
 expect 1 "$PROVFS" show --key other.pub m.json
 grep -q "NOT VERIFIED" "$WORK/out" || fail "show --key with a wrong key did not say so"
-# A forged (unsigned) manifest: a process tree whose parents form a cycle
-# is still listed, and names cannot reorder or act on the terminal.
-PY=$(python_bin) || exit 77
-"$PY" - <<'PY' || fail "could not rewrite"
-import base64, json
+# forge OUT PROCESSES [SUBJECT]: m.json unsigned, with PROCESSES (a JSON
+# list) as its process tree and SUBJECT as its first subject's name.
+forge() {
+	"$PY" - "$@" <<'PY' || fail "could not rewrite"
+import base64, json, sys
 e = json.load(open("m.json"))
 s = json.loads(base64.b64decode(e["payload"]))
 for b in s["predicate"]["runDetails"]["byproducts"]:
     if b["name"] == "process-tree":
-        b["annotations"]["processes"] = [
-            {"pid": 7, "ppid": 8, "argv": ["cyc-seven"]},
-            {"pid": 8, "ppid": 7, "argv": ["cyc-eight"]},
-            {"pid": 9, "ppid": 9, "argv": ["self-parent"]}]
-s["subject"][0]["name"] = "evil\u202excod.exe\u009b2J"
+        b["annotations"]["processes"] = json.loads(sys.argv[2])
+if len(sys.argv) > 3:
+    s["subject"][0]["name"] = sys.argv[3]
 e["payload"] = base64.b64encode(json.dumps(s).encode()).decode()
-json.dump(e, open("cyc.json", "w"))
+json.dump(e, open(sys.argv[1], "w"))
 PY
+}
+# A forged (unsigned) manifest: a process tree whose parents form a cycle
+# is still listed, and names cannot reorder or act on the terminal.
+PY=$(python_bin) || exit 77
+forge cyc.json '[{"pid": 7, "ppid": 8, "argv": ["cyc-seven"]},
+	{"pid": 8, "ppid": 7, "argv": ["cyc-eight"]},
+	{"pid": 9, "ppid": 9, "argv": ["self-parent"]}]' "$(printf 'evil\342\200\256xcod.exe\302\2332J')"
 expect 0 "$PROVFS" show cyc.json
 for want in "process tree (3)" "cyc-seven" "cyc-eight" "self-parent" 'evil\\u202excod.exe\\u009b2J'; do
 	grep -q -- "$want" "$WORK/out" || fail "show of a forged manifest lacks '$want': $(cat "$WORK/out")"
@@ -40,21 +45,11 @@ done
 # its exec (program, no arguments yet) and exiting (neither).  It is one
 # line; a later exec of the pid is another; a process whose arguments no
 # mount read is shown by its program.
-"$PY" - <<'PY' || fail "could not rewrite"
-import base64, json
-e = json.load(open("m.json"))
-s = json.loads(base64.b64decode(e["payload"]))
-for b in s["predicate"]["runDetails"]["byproducts"]:
-    if b["name"] == "process-tree":
-        b["annotations"]["processes"] = [
-            {"pid": 20, "ppid": 1, "exe": "/usr/bin/cc", "argv": [], "mount": "root"},
-            {"pid": 20, "ppid": 1, "exe": "/usr/bin/cc", "argv": ["cc", "-c", "a.c"], "mount": "workspace"},
-            {"pid": 20, "ppid": 1, "exe": "", "argv": [], "mount": "tmp"},
-            {"pid": 20, "ppid": 1, "exe": "/usr/bin/ld", "argv": ["ld", "a.o"], "mount": "workspace"},
-            {"pid": 21, "ppid": 20, "exe": "/usr/bin/as", "argv": [], "mount": "root"}]
-e["payload"] = base64.b64encode(json.dumps(s).encode()).decode()
-json.dump(e, open("mounts.json", "w"))
-PY
+forge mounts.json '[{"pid": 20, "ppid": 1, "exe": "/usr/bin/cc", "argv": [], "mount": "root"},
+	{"pid": 20, "ppid": 1, "exe": "/usr/bin/cc", "argv": ["cc", "-c", "a.c"], "mount": "workspace"},
+	{"pid": 20, "ppid": 1, "exe": "", "argv": [], "mount": "tmp"},
+	{"pid": 20, "ppid": 1, "exe": "/usr/bin/ld", "argv": ["ld", "a.o"], "mount": "workspace"},
+	{"pid": 21, "ppid": 20, "exe": "/usr/bin/as", "argv": [], "mount": "root"}]'
 expect 0 "$PROVFS" show mounts.json
 tree=$(sed -n '/^process tree/,/^[a-z]/p' "$WORK/out" | sed '$d')
 want="process tree (3)
