@@ -26,6 +26,7 @@
 #include "cli.h"
 #include "envstore.h"
 #include "json.h"
+#include "manifest.h"
 #include "runuser.h"
 #include "sandbox.h"
 #include "util.h"
@@ -41,7 +42,8 @@ static const char run_usage[] =
 	"Every file access is logged, outputs are captured into the store, and a\n"
 	"signed manifest (in-toto Statement, SLSA Provenance v1, DSSE) is written.\n"
 	"COMMAND's exit status becomes provfs's; a failed build still gets a\n"
-	"manifest that says so.\n"
+	"manifest that says so.  What COMMAND leaves running gets SIGTERM when it\n"
+	"ends, and SIGKILL 2 s later.\n"
 	"\n"
 	"options:\n"
 	"  --env DIGEST       environment tree from the store (see 'provfs env');\n"
@@ -570,9 +572,10 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 	return 0;
 }
 
-static int attest(struct run_state *s, const struct run_opts *o, int status)
+static int attest(struct run_state *s, const struct run_opts *o, int status,
+		  const struct sandbox_left *left)
 {
-	char exit_str[16];
+	char exit_str[16], left_str[32];
 	char **args;
 	size_t n = 0, argc = 0, nenv = 0;
 	int rc;
@@ -621,6 +624,9 @@ static int attest(struct run_state *s, const struct run_opts *o, int status)
 	args[n++] = o->capture_final ? "capture=final" : "capture=all";
 	args[n++] = "--slave";
 	args[n++] = s->user_slave;
+	snprintf(left_str, sizeof(left_str), "left-running=%d", left->n);
+	args[n++] = "--slave";
+	args[n++] = left_str;
 	if (s->envp) {
 		/* The environment COMMAND had (--user's HOME, USER,
 		 * LOGNAME), not the one provfs runs attest with. */
@@ -710,12 +716,54 @@ static void catch_terminate(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
+/* The programs the build left running, a JSON list (names cut short
+ * when many; their count is left->n). */
+static json_t *left_programs(const struct sandbox_left *left)
+{
+	json_t *list = json_array();
+	char names[sizeof(left->names)], *save = NULL;
+
+	snprintf(names, sizeof(names), "%s", left->names);
+	/* A program's name is the kernel's comm: any bytes, escaped. */
+	for (char *t = strtok_r(names, "\n", &save); list && t; t = strtok_r(NULL, "\n", &save)) {
+		char *safe = manifest_printable(t);
+
+		if (safe)
+			json_array_append_new(list, json_string(safe));
+		free(safe);
+	}
+	return list;
+}
+
+static void warn_left_running(const struct sandbox_left *left)
+{
+	json_t *list;
+	size_t i;
+	json_t *v;
+
+	if (!left->n)
+		return;
+	list = left_programs(left);
+	fprintf(stderr, "provfs: warning: the build left %d process%s running, stopped when it "
+		"ended (SIGTERM, then SIGKILL after %d s):", left->n, left->n == 1 ? "" : "es",
+		SANDBOX_GRACE_MS / 1000);
+	json_array_foreach(list, i, v) {
+		fputs(i ? ", " : " ", stderr);
+		fputs(json_string_value(v), stderr);
+	}
+	if ((int)json_array_size(list) < left->n)
+		fputs(", ...", stderr);
+	fputc('\n', stderr);
+	json_decref(list);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o = {0};
 	struct run_state *s = calloc(1, sizeof(*s));
 	const char *hide[3];
 	char err[PATH_MAX + 256];
+	struct sandbox_left left = {0};
 	int ret, status = 0, attest_rc, died = 0, manifest_ok, outputs_missing;
 
 	if (!s)
@@ -771,9 +819,10 @@ int cmd_run(int argc, char **argv)
 
 		cli_phase("run", "mount");
 		progress(&o, "running '%s'", o.argv[0]);
-		ret = sandbox_run(&cfg, &status, err, sizeof(err));
+		ret = sandbox_run(&cfg, &status, &left, err, sizeof(err));
 		cli_phase("run", "build");
 	}
+	warn_left_running(&left);
 	if (run_terminated) {
 		status = 128 + run_terminated;
 		cli_warn("terminated by signal %d: the build was stopped; unmounting and writing "
@@ -802,7 +851,7 @@ int cmd_run(int argc, char **argv)
 	if (ret < 0)
 		cli_fail(status, "%s", err);
 	progress(&o, "writing the manifest %s", s->manifest);
-	attest_rc = attest(s, &o, status);
+	attest_rc = attest(s, &o, status, &left);
 	cli_phase("run", "attest");
 	/* attest exits 1 when it wrote the manifest but could not store
 	 * every output it names (the daemons' own failed captures, which
@@ -820,6 +869,8 @@ int cmd_run(int argc, char **argv)
 				      "environment", s->env_digest[0] ? s->env_digest : "host",
 				      "capture_errors", outputs_missing, "daemon_died", died);
 
+		if (j)
+			json_object_set_new(j, "left_running", left_programs(&left));
 		cli_print_json(json_with_texts(j, "manifest", manifest_ok ? s->manifest : NULL,
 					       "log", s->log, "workdir", s->workdir, NULL));
 	} else if (!o.quiet) {

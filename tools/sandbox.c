@@ -1,5 +1,6 @@
 #include "sandbox.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -18,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -114,8 +116,79 @@ static void mount_at(int errfd, const char *src, const char *newroot, const char
 		die_to(errfd, 125, "cannot mount the %s on '%s': %s", what, where, strerror(errno));
 }
 
+/* Lists the live processes of the namespace other than init (its own
+ * /proc) into names (comm, a line each, as many as fit); returns how many. */
+static int list_others(char *names, size_t cap)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	size_t len = 0;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		char path[64], buf[512], *p;
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		ssize_t got;
+		int fd;
+
+		if (*end || pid <= 1)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		got = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (got <= 0)
+			continue;
+		buf[got] = '\0';
+		/* "PID (COMM) STATE ...": COMM may hold ')' itself. */
+		p = strrchr(buf, ')');
+		if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X' || !strchr(buf, '('))
+			continue;
+		n++;
+		*p = '\0';
+		p = strchr(buf, '(') + 1;
+		if (names && len + strlen(p) + 2 <= cap) {
+			len += (size_t)snprintf(names + len, cap - len, "%s\n", p);
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+/* COMMAND has ended: tells repfd what it left running ("N\nNAMES"), sends
+ * those SIGTERM and waits up to SANDBOX_GRACE_MS for them to end (reaping
+ * the ones that become init's), so a background job can clean up as it
+ * would on a shutdown.  What remains dies with the namespace. */
+static void end_left_running(int repfd)
+{
+	struct sandbox_left left = {0};
+	char head[16];
+
+	left.n = list_others(left.names, sizeof(left.names));
+	snprintf(head, sizeof(head), "%d\n", left.n);
+	write_full(repfd, head, strlen(head));
+	write_full(repfd, left.names, strlen(left.names));
+	close(repfd);
+	if (!left.n)
+		return;
+	kill(-1, SIGTERM);
+	for (int waited = 0; waited < SANDBOX_GRACE_MS; waited += 10) {
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (!list_others(NULL, 0))
+			return;
+		nanosleep(&(struct timespec){.tv_nsec = 10 * 1000000L}, NULL);
+	}
+}
+
 /* pid 1 of the sandbox: set up the mounts, start the command, reap. */
-static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *cfg, int errfd)
+static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *cfg, int errfd,
+						   int repfd)
 {
 	const char *r = cfg->root;
 	char path[PATH_MAX];
@@ -193,12 +266,11 @@ static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *
 		if (p < 0)
 			break;
 		if (p == child) {
-			/* Done: whatever the build left running dies with the
-			 * namespace when we exit. */
 			status = st;
 			break;
 		}
 	}
+	end_left_running(repfd);
 	if (WIFEXITED(status))
 		_exit(WEXITSTATUS(status));
 	_exit(128 + WTERMSIG(status));
@@ -230,18 +302,42 @@ static void outer_term(int sig)
 		kill(outer_init, SIGKILL);
 }
 
-int sandbox_run(const struct sandbox_config *cfg, int *status, char *err, size_t errlen)
+/* Reads init's report (see end_left_running) into *left. */
+static void read_left(int fd, struct sandbox_left *left)
+{
+	char buf[sizeof(left->names) + 16], *nl;
+	ssize_t n = read_full(fd, buf, sizeof(buf) - 1);
+
+	memset(left, 0, sizeof(*left));
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	left->n = atoi(buf);
+	nl = strchr(buf, '\n');
+	if (nl)
+		snprintf(left->names, sizeof(left->names), "%s", nl + 1);
+}
+
+int sandbox_run(const struct sandbox_config *cfg, int *status, struct sandbox_left *left,
+		char *err, size_t errlen)
 {
 	struct sigaction orig_int, orig_quit;
-	int pipefd[2], flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
+	int pipefd[2], rep[2], flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
 	pid_t outer;
 	ssize_t n;
 	int st;
 
+	memset(left, 0, sizeof(*left));
 	if (!cfg->net)
 		flags |= CLONE_NEWNET;
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "cannot create a pipe: %s", strerror(errno));
+		return -1;
+	}
+	if (pipe2(rep, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "cannot create a pipe: %s", strerror(errno));
+		close(pipefd[0]);
+		close(pipefd[1]);
 		return -1;
 	}
 	/* The terminal's SIGINT and SIGQUIT go to the whole foreground group:
@@ -255,6 +351,10 @@ int sandbox_run(const struct sandbox_config *cfg, int *status, char *err, size_t
 	outer = fork();
 	if (outer < 0) {
 		snprintf(err, errlen, "cannot fork: %s", strerror(errno));
+		close(pipefd[0]);
+		close(pipefd[1]);
+		close(rep[0]);
+		close(rep[1]);
 		return -1;
 	}
 	if (outer == 0) {
@@ -262,6 +362,7 @@ int sandbox_run(const struct sandbox_config *cfg, int *status, char *err, size_t
 		struct sigaction term = {.sa_handler = outer_term};
 
 		close(pipefd[0]);
+		close(rep[0]);
 		signal(SIGINT, SIG_IGN);
 		signal(SIGQUIT, SIG_IGN);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -280,17 +381,19 @@ int sandbox_run(const struct sandbox_config *cfg, int *status, char *err, size_t
 			sigaction(SIGINT, &orig_int, NULL);
 			sigaction(SIGQUIT, &orig_quit, NULL);
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			sandbox_init(cfg, pipefd[1]);
+			sandbox_init(cfg, pipefd[1], rep[1]);
 		}
 		outer_init = init;
 		if (outer_killed)
 			kill(init, SIGKILL);
 		close(pipefd[1]);
+		close(rep[1]);
 		while (waitpid(init, &st, 0) < 0 && errno == EINTR)
 			;
 		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 	}
 	close(pipefd[1]);
+	close(rep[1]);
 	running_outer = outer;
 	{
 		/* Ignore terminal signals while the build runs: it gets them. */
@@ -299,6 +402,7 @@ int sandbox_run(const struct sandbox_config *cfg, int *status, char *err, size_t
 		sigaction(SIGINT, &ign, &old_int);
 		sigaction(SIGQUIT, &ign, &old_quit);
 		n = read_full(pipefd[0], err, errlen - 1);
+		read_left(rep[0], left);
 		while (waitpid(outer, &st, 0) < 0 && errno == EINTR)
 			;
 		sigaction(SIGINT, &old_int, NULL);
@@ -306,6 +410,7 @@ int sandbox_run(const struct sandbox_config *cfg, int *status, char *err, size_t
 	}
 	running_outer = -1;
 	close(pipefd[0]);
+	close(rep[0]);
 	*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	if (n > 0) {
 		err[n] = '\0';

@@ -9,7 +9,8 @@
  *   /dev         a small tmpfs with null, zero, full, random, urandom, tty
  *   /run         an empty tmpfs (hides the host's daemons and our mounts)
  * The sandbox's init (pid 1) reaps every process and returns the command's
- * status; when it exits the kernel kills whatever the build left running.
+ * status; what the build left running gets SIGTERM, and when init exits
+ * the kernel kills whatever is still there.
  */
 #ifndef PROVFS_SANDBOX_H
 #define PROVFS_SANDBOX_H
@@ -37,11 +38,21 @@ struct sandbox_config {
 	char *const *envp;
 };
 
+/* Processes still running in the slave when COMMAND ended (background
+ * jobs, daemons it started): they get SIGTERM and SANDBOX_GRACE_MS to end,
+ * then die with the namespace (SIGKILL). */
+#define SANDBOX_GRACE_MS 2000
+struct sandbox_left {
+	int n;           /* how many */
+	char names[512]; /* their programs (comm), one a line, cut short */
+};
+
 /* Runs cfg->argv and returns its exit status (0..255, or 128 + signal).
  * Returns -1 with a lowercase message in err if the sandbox could not be
  * set up or the command could not be started (exit status then 127 for a
- * missing command, in *status). */
-int sandbox_run(const struct sandbox_config *cfg, int *status, char *err, size_t errlen);
+ * missing command, in *status).  *left says what COMMAND left running. */
+int sandbox_run(const struct sandbox_config *cfg, int *status, struct sandbox_left *left,
+		char *err, size_t errlen);
 
 /* Kills the slave sandbox_run is running, if any: every process in it.
  * Async-signal-safe, for a SIGTERM handler. */
