@@ -187,6 +187,7 @@ struct tree_node {
 	int root;   /* its parent is not in the list */
 	int shown;
 	int drop;   /* another record of the pid says all it says */
+	int fork_copy; /* its parent's program, before its own exec */
 };
 
 /* For bsearch of a pid among nodes sorted by pid. */
@@ -256,8 +257,30 @@ static int covered_by(const json_t *x, const json_t *y)
 	return !xe || !*xe || (ye && !strcmp(xe, ye));
 }
 
+/* Whether node x of nodes (m, sorted by pid) runs what a record of its
+ * parent runs: a child forked and not yet exec'd (a shell's child looks up
+ * its program along PATH before its exec). */
+static int as_parent(const struct tree_node *nodes, size_t m, const struct tree_node *x)
+{
+	size_t lo = 0, hi = m;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (nodes[mid].pid < x->ppid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < m && nodes[lo].pid == x->ppid; lo++)
+		if (!strcmp(nodes[lo].key, x->key))
+			return 1;
+	return 0;
+}
+
 /* Drops each node (of m, sorted by pid) that another node of its pid
- * covers; returns how many are left. */
+ * covers, and a child's record from before its exec where the child has
+ * one of its own program; returns how many are left. */
 static size_t drop_covered(struct tree_node *nodes, size_t m)
 {
 	size_t i, j, first = 0, k = 0;
@@ -268,8 +291,19 @@ static size_t drop_covered(struct tree_node *nodes, size_t m)
 		for (j = first; j < m && nodes[j].pid == nodes[i].pid && !nodes[i].drop; j++)
 			nodes[i].drop = j != i && covered_by(nodes[i].rec, nodes[j].rec);
 	}
+	for (i = 0, first = 0; i < m; i++) {
+		int own = 0;
+
+		if (nodes[i].pid != nodes[first].pid)
+			first = i;
+		if (nodes[i].drop || !as_parent(nodes, m, &nodes[i]))
+			continue;
+		for (j = first; j < m && nodes[j].pid == nodes[i].pid && !own; j++)
+			own = j != i && !nodes[j].drop && !as_parent(nodes, m, &nodes[j]);
+		nodes[i].fork_copy = own;
+	}
 	for (i = 0; i < m; i++) {
-		if (nodes[i].drop)
+		if (nodes[i].drop || nodes[i].fork_copy)
 			free(nodes[i].key);
 		else
 			nodes[k++] = nodes[i];

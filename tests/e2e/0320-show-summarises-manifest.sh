@@ -44,17 +44,24 @@ done
 # One process as three mounts saw it: alive (program and arguments), in
 # its exec (program, no arguments yet) and exiting (neither).  It is one
 # line; a later exec of the pid is another; a process whose arguments no
-# mount read is shown by its program.
+# mount read is shown by its program.  A child seen before its exec (still
+# its parent's program) and after is shown by its own program; one that
+# never exec'd (a subshell) by its parent's.
 forge mounts.json '[{"pid": 20, "ppid": 1, "exe": "/usr/bin/cc", "argv": [], "mount": "root"},
 	{"pid": 20, "ppid": 1, "exe": "/usr/bin/cc", "argv": ["cc", "-c", "a.c"], "mount": "workspace"},
 	{"pid": 20, "ppid": 1, "exe": "", "argv": [], "mount": "tmp"},
 	{"pid": 20, "ppid": 1, "exe": "/usr/bin/ld", "argv": ["ld", "a.o"], "mount": "workspace"},
-	{"pid": 21, "ppid": 20, "exe": "/usr/bin/as", "argv": [], "mount": "root"}]'
+	{"pid": 21, "ppid": 20, "exe": "/usr/bin/as", "argv": [], "mount": "root"},
+	{"pid": 30, "ppid": 20, "exe": "/usr/bin/cc", "argv": ["cc", "-c", "a.c"], "mount": "root"},
+	{"pid": 30, "ppid": 20, "exe": "/usr/bin/as", "argv": ["as", "a.s"], "mount": "root"},
+	{"pid": 31, "ppid": 20, "exe": "/usr/bin/cc", "argv": ["cc", "-c", "a.c"], "mount": "root"}]'
 expect 0 "$PROVFS" show mounts.json
 tree=$(sed -n '/^process tree/,/^[a-z]/p' "$WORK/out" | sed '$d')
-want="process tree (3)
+want="process tree (5)
   20 cc -c a.c
     21 [/usr/bin/as]
+    30 as a.s
+    31 cc -c a.c
   20 ld a.o"
 [ "$tree" = "$want" ] || fail "one line per process and program: got
 $tree"
