@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static size_t hash_key(dev_t dev, ino_t ino, size_t size)
@@ -461,7 +462,11 @@ int fsd_fd_get(struct fsd *fs, struct fsd_inode *in, int *owned)
 		if (fd < 0)
 			return -errno;
 	} else {
-		fd = reopen_by_path(fs, in);
+		/* A rename through the mount moves the backing file before
+		 * our table's names: a path that misses may be right again a
+		 * moment later. */
+		for (int tries = 0; (fd = reopen_by_path(fs, in)) == -ESTALE && tries < 3; tries++)
+			nanosleep(&(struct timespec){.tv_nsec = 1000000L}, NULL);
 		if (fd < 0)
 			return fd;
 	}
