@@ -152,9 +152,8 @@ static int list_others(char *names, size_t cap)
 		n++;
 		*p = '\0';
 		p = strchr(buf, '(') + 1;
-		if (names && len + strlen(p) + 2 <= cap) {
+		if (names && len + strlen(p) + 2 <= cap)
 			len += (size_t)snprintf(names + len, cap - len, "%s\n", p);
-		}
 	}
 	closedir(d);
 	return n;
