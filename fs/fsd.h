@@ -255,11 +255,11 @@ int fsd_work_stop(struct fsd *fs);
 int64_t fsd_process(struct fsd *fs, fuse_req_t req);
 int64_t fsd_process_pid(struct fsd *fs, pid_t pid);
 /* For an exec (an open with FMODE_EXEC) by pid: the log's process id to
- * record the exec under.  A process we know ends its record with the exec
- * (its next request starts a new one); for a pid new to us the exec
- * starts the record of the program it runs, read from /proc at its next
- * request. */
-int64_t fsd_process_exec(struct fsd *fs, pid_t pid);
+ * record the exec under.  The exec starts the record of the program it
+ * runs, read from /proc at the pid's next request (or a little later); a
+ * process we know logs the exec as the last act of its old record.  in is
+ * the program: the record's exe if /proc cannot tell. */
+int64_t fsd_process_exec(struct fsd *fs, pid_t pid, struct fsd_inode *in);
 /* Queue: digest the file in for an open record (op "open"/"exec"). */
 void fsd_work_read(struct fsd *fs, struct fsd_inode *in, const char *path, const char *op,
 		   int flags, int64_t process, int64_t time_ns);

@@ -766,7 +766,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	int acc = fi->flags & O_ACCMODE;
 	int writable = acc != O_RDONLY || (fi->flags & O_TRUNC);
 	int exec = (fi->flags & FSD_FMODE_EXEC) != 0;
-	int64_t proc = exec ? fsd_process_exec(fs, fuse_req_ctx(req)->pid) : fsd_process(fs, req);
+	int64_t proc = exec ? fsd_process_exec(fs, fuse_req_ctx(req)->pid, in) : fsd_process(fs, req);
 	int64_t now;
 	struct fsd_file *f;
 	char *path;

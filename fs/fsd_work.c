@@ -44,6 +44,7 @@ struct job {
 	uint64_t gen;          /* JOB_WRITTEN: in->gen when the writer closed */
 	char before[DIGEST_HEX_LEN + 1]; /* JOB_WRITTEN: digest at first open */
 	pid_t pid;             /* JOB_PROC */
+	pid_t ppid;            /* JOB_PROC: the parent when the record began */
 	int64_t due_ns;        /* JOB_PROC: not before (0: at once) */
 	int if_unread;         /* JOB_PROC: only if the record is still unread */
 };
@@ -67,9 +68,11 @@ struct pid_entry {
 	struct pid_entry *next;
 	pid_t pid;
 	int64_t id;
-	int stale;   /* no record yet, or it exec'd: its next request starts one */
+	int stale;   /* no record yet: its next request starts one */
 	int unread;  /* the record was started by an exec: /proc is read at
 		      * the pid's next request, when the new image runs */
+	char *exec;  /* the program its last exec on this mount opened, for a
+		      * record /proc cannot fill (the process gone): NULL if none */
 };
 
 #define PID_BUCKETS 4096
@@ -221,15 +224,23 @@ static void push(struct fsd_work *w, struct job *j)
 }
 
 /* Queues the /proc read that fills process record id of pid: at once, or
- * (after_exec) a little later and only if no request read it first. */
-static void push_proc_job(struct fsd_work *w, pid_t pid, int64_t id, int after_exec)
+ * (after_exec) a little later and only if no request read it first.  The
+ * parent is read now (/proc/PID/stat takes no lock the process may hold
+ * while it waits on us, unlike cmdline): a short-lived process may be
+ * gone by the time of the read, and its record should still say whose
+ * child it was, and (exec, taken) what it ran. */
+static void push_proc_job(struct fsd_work *w, pid_t pid, int64_t id, int after_exec, char *exec)
 {
 	struct job *j = calloc(1, sizeof(*j));
 
-	if (!j)
+	if (!j) {
+		free(exec);
 		return;
+	}
 	j->kind = JOB_PROC;
 	j->pid = pid;
+	j->ppid = procinfo_ppid(pid);
+	j->path = exec;
 	j->process = id;
 	if (after_exec) {
 		j->due_ns = time_now_ns() + EXEC_READ_DELAY_NS;
@@ -651,19 +662,25 @@ static void *proc_main(void *arg)
 			break;
 		pthread_mutex_unlock(&w->lock);
 		if (j->if_unread && !claim_unread(w, j)) {
+			free(j->path);
 			free(j); /* a request of the process read it already */
 			pthread_mutex_lock(&w->lock);
 			continue;
 		}
 		if (procinfo_read(j->pid, &info) == 0) {
+			/* An exiting process has lost its program before its
+			 * pid: the path its exec opened stands in. */
 			alog_process(fs->log, j->process, &(struct alog_process){
 				.pid = info.pid, .ppid = info.ppid, .uid = info.uid,
-				.gid = info.gid, .exe = info.exe, .argv_json = info.argv_json,
-				.cwd = info.cwd, .start_ns = info.start_ns});
+				.gid = info.gid, .exe = *info.exe || !j->path ? info.exe : j->path,
+				.argv_json = info.argv_json, .cwd = info.cwd,
+				.start_ns = info.start_ns});
 			procinfo_free(&info);
 		} else {
-			alog_process(fs->log, j->process, &(struct alog_process){.pid = j->pid});
+			alog_process(fs->log, j->process, &(struct alog_process){
+				.pid = j->pid, .ppid = j->ppid, .exe = j->path});
 		}
+		free(j->path);
 		free(j);
 		pthread_mutex_lock(&w->lock);
 	}
@@ -722,6 +739,7 @@ int fsd_work_stop(struct fsd *fs)
 			struct pid_entry *e = w->pids[b];
 
 			w->pids[b] = e->next;
+			free(e->exec);
 			free(e);
 		}
 	}
@@ -738,6 +756,18 @@ int fsd_work_stop(struct fsd *fs)
 	free(w);
 	fs->work = NULL;
 	return errors;
+}
+
+/* The name an exec'd program gets in a record /proc could not fill: its
+ * path in the environment (a read-only mount), or relative to the mount
+ * (the workspace), as the manifest names files.  NULL on ENOMEM. */
+static char *exec_name(struct fsd *fs, struct fsd_inode *in)
+{
+	char *path = fsd_inode_path(fs, in, NULL);
+
+	if (path && !fs->cfg.readonly)
+		memmove(path, path + 1, strlen(path));
+	return path;
 }
 
 int64_t fsd_process(struct fsd *fs, fuse_req_t req)
@@ -771,6 +801,7 @@ int64_t fsd_process_pid(struct fsd *fs, pid_t pid)
 {
 	struct fsd_work *w = fs->work;
 	struct pid_entry *e;
+	char *exec = NULL;
 	int read_now;
 	int64_t id;
 
@@ -787,46 +818,58 @@ int64_t fsd_process_pid(struct fsd *fs, pid_t pid)
 	read_now = e->stale || e->unread;
 	if (e->stale)
 		e->id = alog_process_id(fs->log);
+	if (read_now) {
+		exec = e->exec;
+		e->exec = NULL;
+	}
 	e->stale = e->unread = 0;
 	id = e->id;
 	pthread_mutex_unlock(&w->pid_lock);
 	if (read_now)
-		push_proc_job(w, pid, id, 0);
+		push_proc_job(w, pid, id, 0, exec);
 	return id;
 }
 
-int64_t fsd_process_exec(struct fsd *fs, pid_t pid)
+int64_t fsd_process_exec(struct fsd *fs, pid_t pid, struct fsd_inode *in)
 {
 	struct fsd_work *w = fs->work;
 	struct pid_entry *e;
-	int64_t id;
+	char *exec, *copy;
+	int64_t id, next;
 
 	if (pid <= 0)
 		return 0;
+	exec = exec_name(fs, in);
 	pthread_mutex_lock(&w->pid_lock);
 	e = pid_entry_locked(w, pid);
-	if (!e || !e->stale) {
-		/* A process we know runs a new program: the exec is its last
-		 * act under this record (unless the record was itself started
-		 * by an exec, as the ELF interpreter's open follows the
-		 * program's). */
+	if (!e || e->unread) {
+		/* A record an exec started and no request has read yet: the
+		 * ELF interpreter's open (an exec open too) follows the
+		 * program's, and belongs to its record. */
 		id = e ? e->id : 0;
-		if (e && !e->unread)
-			e->stale = 1;
 		pthread_mutex_unlock(&w->pid_lock);
+		free(exec);
 		return id;
 	}
-	/* A pid new to us (a child forked to run this program, as a shell's
-	 * are) or one that exec'd again before anything else: the exec starts
-	 * the record of the new image.  Reading /proc now would most often
-	 * see the old image, so it waits for the pid's next request, or
-	 * EXEC_READ_DELAY_NS if none comes (a program whose libraries are
-	 * not on this mount). */
+	/* The exec starts the record of the program it runs, at once, so a
+	 * program that asks nothing more of this mount (a static binary, one
+	 * whose libraries lie elsewhere) still has a record naming it and
+	 * its parent.  Reading /proc now would most often see the old image,
+	 * so it waits for the pid's next request, or EXEC_READ_DELAY_NS if
+	 * none comes.  The exec itself is logged as the last act of the
+	 * record it ends, or, for a pid new to us (a child forked to run this
+	 * program, as a shell's are), as the first of the new one. */
+	id = e->stale ? 0 : e->id;
 	e->stale = 0;
 	e->unread = 1;
-	e->id = id = alog_process_id(fs->log);
+	e->id = next = alog_process_id(fs->log);
+	if (!id)
+		id = next;
+	free(e->exec);
+	e->exec = exec;
+	copy = exec ? strdup(exec) : NULL;
 	pthread_mutex_unlock(&w->pid_lock);
-	push_proc_job(w, pid, id, 1);
+	push_proc_job(w, pid, next, 1, copy);
 	return id;
 }
 

@@ -116,11 +116,41 @@ static char *read_cmdline(int dirfd)
 	return procinfo_argv_json(buf, n > 0 ? (size_t)n : 0);
 }
 
+/* The parent from the text of /proc/PID/stat (after the last ')': comm
+ * may hold spaces and parens); 0 if it does not parse. */
+static int stat_ppid(const char *text)
+{
+	const char *p = strrchr(text, ')');
+	int ppid = 0;
+
+	if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
+		return 0;
+	return ppid;
+}
+
+pid_t procinfo_ppid(pid_t pid)
+{
+	char path[64], buf[1024];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return stat_ppid(buf);
+}
+
 int procinfo_read(pid_t pid, struct procinfo *out)
 {
 	char path[64], buf[1024], *p;
 	unsigned long long start_ticks = 0;
-	int ppid = 0, fd, dirfd;
+	int fd, dirfd;
 	ssize_t n;
 	struct stat st;
 
@@ -151,13 +181,18 @@ int procinfo_read(pid_t pid, struct procinfo *out)
 		return -ESRCH;
 	}
 	buf[n] = '\0';
-	/* comm may hold spaces and parens: parse after the last ')'. */
+	out->ppid = stat_ppid(buf);
 	p = strrchr(buf, ')');
-	if (p && sscanf(p + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
-			"%*d %*d %*d %*d %llu", &ppid, &start_ticks) == 2) {
+	/* A zombie (exited, not yet reaped) has no program or arguments
+	 * left to read: it is gone. */
+	if (p && (p[1] == '\0' || p[2] == 'Z' || p[2] == 'X')) {
+		close(dirfd);
+		return -ESRCH;
+	}
+	if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+			"%*d %*d %*d %*d %llu", &start_ticks) == 1) {
 		long hz = sysconf(_SC_CLK_TCK);
 
-		out->ppid = ppid;
 		if (hz > 0)
 			out->start_ns = boot_time() * 1000000000LL +
 					(int64_t)(start_ticks * (1000000000ULL / (unsigned long long)hz));

@@ -21,9 +21,12 @@ struct procinfo {
 	int64_t start_ns; /* start time, ns since the epoch; 0 if unknown */
 };
 
-/* Returns 0, or -ESRCH if the process is gone, or -errno. */
+/* Returns 0, or -ESRCH if the process is gone (or a zombie), or -errno. */
 int procinfo_read(pid_t pid, struct procinfo *out);
 void procinfo_free(struct procinfo *info);
+/* The parent of pid from /proc/PID/stat alone (no lock the process may
+ * hold: safe on a FUSE request path); 0 if unknown. */
+pid_t procinfo_ppid(pid_t pid);
 
 /* Encodes argv-style NUL-separated bytes as a JSON array string (bytes
  * that are not UTF-8 become U+FFFD).  malloc'd; NULL on ENOMEM. */

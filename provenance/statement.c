@@ -249,7 +249,7 @@ static json_t *resolved_dependencies(const struct statement_params *p)
 	return deps;
 }
 
-/* The argv of a process as logged (a JSON array text), or [exe]. */
+/* The argv of a process as logged (a JSON array text), or [] if unread. */
 static json_t *process_argv(const struct alog_proc_row *proc)
 {
 	json_t *argv = proc->argv_json ? json_loads(proc->argv_json, 0, NULL) : NULL;
@@ -264,8 +264,9 @@ static json_t *process_argv(const struct alog_proc_row *proc)
 		if (i == json_array_size(argv))
 			return argv;
 	}
+	/* Not read (the process was gone): none, rather than a guess. */
 	json_decref(argv);
-	return json_pack("[s]", proc->exe ? proc->exe : "");
+	return json_array();
 }
 
 static json_t *external_parameters(const struct statement_params *p)
@@ -288,6 +289,8 @@ static json_t *external_parameters(const struct statement_params *p)
 		}
 	} else if (first) {
 		cmd = process_argv(first);
+		if (cmd && !json_array_size(cmd) && first->exe && *first->exe)
+			json_array_append_new(cmd, json_string(first->exe));
 	} else {
 		cmd = json_array();
 	}

@@ -247,14 +247,25 @@ static size_t first_child(const struct tree_node *kids, size_t n, json_int_t ppi
 
 /* Whether record x says nothing that record y does not: x has no arguments
  * and no program or y's program.  A mount that first saw a process as it
- * exited (its files closed after its memory is gone) could read neither. */
+ * exited (its files closed after its memory is gone) could read neither;
+ * one that saw only its exec names the program by the path it opened,
+ * relative to the workspace for a program there ("st" for /build/st). */
 static int covered_by(const json_t *x, const json_t *y)
 {
 	const char *xe = json_get_string(x, "exe"), *ye = json_get_string(y, "exe");
+	size_t xl, yl;
 
 	if (json_array_size(json_get_array(x, "argv")))
 		return 0;
-	return !xe || !*xe || (ye && !strcmp(xe, ye));
+	if (!xe || !*xe)
+		return 1;
+	if (!ye)
+		return 0;
+	if (*xe == '/')
+		return !strcmp(xe, ye);
+	xl = strlen(xe);
+	yl = strlen(ye);
+	return yl > xl && ye[yl - xl - 1] == '/' && !strcmp(ye + yl - xl, xe);
 }
 
 /* Whether node x of nodes (m, sorted by pid) runs what a record of its

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -87,11 +88,78 @@ static void argv_is_a_json_array(void **state)
 	free(j);
 }
 
+static void ppid_alone(void **state)
+{
+	pid_t pid;
+	int st;
+
+	(void)state;
+	assert_int_equal(procinfo_ppid(getpid()), getppid());
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* A comm with spaces and a paren, as the parser must skip. */
+		prctl(PR_SET_NAME, "a b) c", 0, 0, 0);
+		pause();
+		_exit(0);
+	}
+	for (int i = 0; i < 100; i++) {
+		char comm[64] = "", path[64];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+		f = fopen(path, "r");
+		if (f && fgets(comm, sizeof(comm), f) && !strcmp(comm, "a b) c\n")) {
+			fclose(f);
+			break;
+		}
+		if (f)
+			fclose(f);
+		usleep(10000);
+	}
+	assert_int_equal(procinfo_ppid(pid), getpid());
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	assert_int_equal(procinfo_ppid(pid), 0);
+}
+
+/* A zombie (exited, not reaped) has nothing left to read: gone. */
+static void zombie_is_gone(void **state)
+{
+	struct procinfo info;
+	pid_t pid;
+	int st;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(0);
+	for (int i = 0; i < 200; i++) {
+		char path[64], buf[256] = "", *p;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		f = fopen(path, "r");
+		if (f && fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) && p[2] == 'Z') {
+			fclose(f);
+			break;
+		}
+		if (f)
+			fclose(f);
+		usleep(5000);
+	}
+	assert_int_equal(procinfo_read(pid, &info), -ESRCH);
+	waitpid(pid, &st, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(reads_a_live_process),
 		cmocka_unit_test(argv_is_a_json_array),
+		cmocka_unit_test(ppid_alone),
+		cmocka_unit_test(zombie_is_gone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

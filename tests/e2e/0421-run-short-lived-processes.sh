@@ -1,0 +1,39 @@
+# A process gone before the daemon reads its /proc (a static program that
+# asks nothing more of the workspace after its exec, and exits at once)
+# still has a record naming its program (the path its exec opened) and its
+# parent (read at its first request), so provfs show draws it under its
+# parent as "PID [st]", and a blank record of it (one /proc could not fill)
+# is not a line of its own.  Before, such records had no program, no parent and
+# argv [""], and show listed blank lines at the top of the tree.
+. "$(dirname "$0")/lib.sh"
+command -v cc >/dev/null && [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || exit 77
+mkdir -p "$T/ws"
+cd "$T/ws"
+printf 'int main(void) { return 0; }\n' >st.c
+cc -static -O2 -o st st.c || exit 77
+"$PROVFS" run --store "$T/store" --quiet --out "$T/m.json" -- sh -c './st; ./st; ./st; echo x >done'
+assert_eq 0 "$?" "the build"
+python3 - "$T/m.json" <<'PY' || fail "the records of the short-lived processes"
+import base64, json, sys
+s = json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))
+procs = [b for b in s["predicate"]["runDetails"]["byproducts"]
+         if b["name"] == "process-tree"][0]["annotations"]["processes"]
+shells = {p["pid"] for p in procs if p["argv"][:2] == ["sh", "-c"]}
+st = {p["pid"] for p in procs if p["exe"] == "st" or p["exe"].endswith("/st")}
+assert len(st) == 3, procs
+named = {p["pid"] for p in procs if p["exe"] or p["argv"]}
+for p in procs:
+    assert p["ppid"] > 0, p
+    # A record /proc could not fill before the exec (the child's lookup of
+    # ./st) is blank, but the exec's record of the pid names the program.
+    assert p["pid"] in named, p
+    assert "" not in p["argv"], p
+    if p["pid"] in st:
+        assert p["ppid"] in shells, (p, shells)
+PY
+"$PROVFS" show "$T/m.json" | sed -n '/^process tree/,/^[a-z]/p' | sed '1d;$d' >"$T/tree"
+! grep -Eq '^ *[0-9]+ *$' "$T/tree" || fail "blank processes shown: $(cat "$T/tree")"
+# Each st under sh under provfs: by its arguments where /proc was read in
+# time, else by its program.
+assert_eq 3 "$(grep -Ec '^      [0-9]+ (\[st\]|\./st)$' "$T/tree")" "st under sh ($(cat "$T/tree"))"
+exit 0
