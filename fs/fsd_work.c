@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -47,11 +48,16 @@ struct job {
 	pid_t ppid;            /* JOB_PROC: the parent when the record began */
 	int64_t due_ns;        /* JOB_PROC: not before (0: at once) */
 	int if_unread;         /* JOB_PROC: only if the record is still unread */
+	int tries;             /* JOB_PROC: reads that found the old image */
 };
 
 /* How long after an exec that starts a record its /proc is read, unless
  * the process makes a request sooner: by then the new image runs. */
 #define EXEC_READ_DELAY_NS 5000000LL
+/* How many times such a read that finds the image before the exec is
+ * made again, EXEC_READ_DELAY_NS apart (an exec that failed, as of a
+ * script with no #! line, keeps the old image). */
+#define EXEC_READ_TRIES 4
 
 /* Digest cache entry: valid while (size, mtime, ctime) are unchanged. */
 struct dcache_entry {
@@ -611,6 +617,18 @@ static int claim_unread(struct fsd_work *w, const struct job *j)
 	return mine;
 }
 
+/* Gives the record back its "unread" mark, for a read made again later. */
+static void mark_unread(struct fsd_work *w, const struct job *j)
+{
+	struct pid_entry *e;
+
+	pthread_mutex_lock(&w->pid_lock);
+	for (e = w->pids[(size_t)j->pid % PID_BUCKETS]; e; e = e->next)
+		if (e->pid == j->pid && e->id == j->process)
+			e->unread = 1;
+	pthread_mutex_unlock(&w->pid_lock);
+}
+
 /* The next /proc job: a delayed one that is due (all of them once
  * stopping), else an immediate one; waits for either.  NULL when stopping
  * and none is left.  Under w->lock. */
@@ -646,6 +664,58 @@ static struct job *next_proc_job(struct fsd_work *w)
 	}
 }
 
+static struct pid_entry *pid_entry_locked(struct fsd_work *w, pid_t pid);
+
+/* The pid namespace of pid ("pid:[N]") into ns; 0, or -1 if unreadable. */
+static int pid_ns(pid_t pid, char ns[64])
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
+	n = readlink(path, ns, 63);
+	if (n <= 0)
+		return -1;
+	ns[n] = '\0';
+	return 0;
+}
+
+/* After the record of pid: its parent ppid gets a record too, read next,
+ * if this mount has none of it and both run in one pid namespace below the
+ * daemon's (a slave of provfs run), so the process tree does not break at
+ * a process that asked nothing of the mount (a subshell forked to run a
+ * pipeline); and so up the chain to the slave's init, whose parent is
+ * outside.  Outside a slave, a build's ancestors are the user's shell and
+ * session: not recorded. */
+static void add_parent(struct fsd *fs, pid_t pid, pid_t ppid)
+{
+	static char self[64];
+	struct fsd_work *w = fs->work;
+	char child[64], parent[64];
+	struct pid_entry *e;
+	int64_t id;
+
+	if (ppid <= 1 || (!*self && pid_ns(getpid(), self) < 0))
+		return;
+	pthread_mutex_lock(&w->pid_lock);
+	for (e = w->pids[(size_t)ppid % PID_BUCKETS]; e && e->pid != ppid; e = e->next)
+		;
+	pthread_mutex_unlock(&w->pid_lock);
+	if (e || pid_ns(pid, child) < 0 || !strcmp(child, self) || pid_ns(ppid, parent) < 0 ||
+	    strcmp(child, parent))
+		return;
+	pthread_mutex_lock(&w->pid_lock);
+	e = pid_entry_locked(w, ppid);
+	if (!e || !e->stale) {
+		pthread_mutex_unlock(&w->pid_lock);
+		return; /* a request of it came first */
+	}
+	e->stale = 0;
+	e->id = id = alog_process_id(fs->log);
+	pthread_mutex_unlock(&w->pid_lock);
+	push_proc_job(w, ppid, id, 0, NULL);
+}
+
 static void *proc_main(void *arg)
 {
 	struct fsd *fs = arg;
@@ -656,6 +726,7 @@ static void *proc_main(void *arg)
 	for (;;) {
 		struct job *j;
 		struct procinfo info;
+		int ok;
 
 		j = next_proc_job(w);
 		if (!j)
@@ -667,7 +738,23 @@ static void *proc_main(void *arg)
 			pthread_mutex_lock(&w->lock);
 			continue;
 		}
-		if (procinfo_read(j->pid, &info) == 0) {
+		ok = procinfo_read(j->pid, &info) == 0;
+		if (ok && j->if_unread && j->path && *info.exe && !procinfo_exe_is(info.exe, j->path) &&
+		    j->tries < EXEC_READ_TRIES) {
+			/* Still the old image: the exec has not switched yet
+			 * (its open waits on our reply, and a slow daemon
+			 * takes longer than the delay).  Again a little later,
+			 * with the record unread again, so that the pid's
+			 * next request reads it at once. */
+			procinfo_free(&info);
+			mark_unread(w, j);
+			j->tries++;
+			j->due_ns = time_now_ns() + EXEC_READ_DELAY_NS;
+			push(w, j);
+			pthread_mutex_lock(&w->lock);
+			continue;
+		}
+		if (ok) {
 			/* An exiting process has lost its program before its
 			 * pid: the path its exec opened stands in. */
 			alog_process(fs->log, j->process, &(struct alog_process){
@@ -675,10 +762,12 @@ static void *proc_main(void *arg)
 				.gid = info.gid, .exe = *info.exe || !j->path ? info.exe : j->path,
 				.argv_json = info.argv_json, .cwd = info.cwd,
 				.start_ns = info.start_ns});
+			add_parent(fs, j->pid, info.ppid);
 			procinfo_free(&info);
 		} else {
 			alog_process(fs->log, j->process, &(struct alog_process){
 				.pid = j->pid, .ppid = j->ppid, .exe = j->path});
+			add_parent(fs, j->pid, j->ppid);
 		}
 		free(j->path);
 		free(j);

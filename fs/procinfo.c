@@ -116,6 +116,19 @@ static char *read_cmdline(int dirfd)
 	return procinfo_argv_json(buf, n > 0 ? (size_t)n : 0);
 }
 
+int procinfo_exe_is(const char *exe, const char *path)
+{
+	size_t el, pl;
+
+	if (!exe || !path)
+		return 0;
+	if (*path == '/')
+		return !strcmp(exe, path);
+	el = strlen(exe);
+	pl = strlen(path);
+	return el > pl && exe[el - pl - 1] == '/' && !strcmp(exe + el - pl, path);
+}
+
 /* The parent from the text of /proc/PID/stat (after the last ')': comm
  * may hold spaces and parens); 0 if it does not parse. */
 static int stat_ppid(const char *text)

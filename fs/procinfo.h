@@ -24,6 +24,11 @@ struct procinfo {
 /* Returns 0, or -ESRCH if the process is gone (or a zombie), or -errno. */
 int procinfo_read(pid_t pid, struct procinfo *out);
 void procinfo_free(struct procinfo *info);
+/* Whether exe (from /proc/PID/exe) is the program at path as a mount
+ * names it: the same absolute path, or, for a path relative to a mount
+ * (the workspace's "build/st"), one that ends in "/" and it. */
+int procinfo_exe_is(const char *exe, const char *path);
+
 /* The parent of pid from /proc/PID/stat alone (no lock the process may
  * hold: safe on a FUSE request path); 0 if unknown. */
 pid_t procinfo_ppid(pid_t pid);

@@ -10,6 +10,7 @@
 #include "dsse.h"
 #include "json.h"
 #include "manifest.h"
+#include "procinfo.h"
 #include "sign.h"
 #include "statement.h"
 #include "util.h"
@@ -252,20 +253,11 @@ static size_t first_child(const struct tree_node *kids, size_t n, json_int_t ppi
  * relative to the workspace for a program there ("st" for /build/st). */
 static int covered_by(const json_t *x, const json_t *y)
 {
-	const char *xe = json_get_string(x, "exe"), *ye = json_get_string(y, "exe");
-	size_t xl, yl;
+	const char *xe = json_get_string(x, "exe");
 
 	if (json_array_size(json_get_array(x, "argv")))
 		return 0;
-	if (!xe || !*xe)
-		return 1;
-	if (!ye)
-		return 0;
-	if (*xe == '/')
-		return !strcmp(xe, ye);
-	xl = strlen(xe);
-	yl = strlen(ye);
-	return yl > xl && ye[yl - xl - 1] == '/' && !strcmp(ye + yl - xl, xe);
+	return !xe || !*xe || procinfo_exe_is(json_get_string(y, "exe"), xe);
 }
 
 /* Whether node x of nodes (m, sorted by pid) runs what a record of its

@@ -3,7 +3,8 @@
 # still has a record naming its program (the path its exec opened) and its
 # parent (read at its first request), so provfs show draws it under its
 # parent as "PID [st]", and a blank record of it (one /proc could not fill)
-# is not a line of its own.  Before, such records had no program, no parent and
+# is not a line of its own.  A parent that asked nothing of any mount (a
+# subshell) is recorded when its child is, so the tree has one root.  Before, such records had no program, no parent and
 # argv [""], and show listed blank lines at the top of the tree.
 . "$(dirname "$0")/lib.sh"
 command -v cc >/dev/null && [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || exit 77
@@ -11,7 +12,7 @@ mkdir -p "$T/ws"
 cd "$T/ws"
 printf 'int main(void) { return 0; }\n' >st.c
 cc -static -O2 -o st st.c || exit 77
-"$PROVFS" run --store "$T/store" --quiet --out "$T/m.json" -- sh -c './st; ./st; ./st; echo x >done'
+"$PROVFS" run --store "$T/store" --quiet --out "$T/m.json" -- sh -c './st; ./st; (./st; ./st) | cat; echo x >done'
 assert_eq 0 "$?" "the build"
 python3 - "$T/m.json" <<'PY' || fail "the records of the short-lived processes"
 import base64, json, sys
@@ -20,7 +21,7 @@ procs = [b for b in s["predicate"]["runDetails"]["byproducts"]
          if b["name"] == "process-tree"][0]["annotations"]["processes"]
 shells = {p["pid"] for p in procs if p["argv"][:2] == ["sh", "-c"]}
 st = {p["pid"] for p in procs if p["exe"] == "st" or p["exe"].endswith("/st")}
-assert len(st) == 3, procs
+assert len(st) == 4, procs
 named = {p["pid"] for p in procs if p["exe"] or p["argv"]}
 for p in procs:
     assert p["ppid"] > 0, p
@@ -29,11 +30,14 @@ for p in procs:
     assert p["pid"] in named, p
     assert "" not in p["argv"], p
     if p["pid"] in st:
-        assert p["ppid"] in shells, (p, shells)
+        # sh's, or the subshell's (which became the last st itself)
+        assert p["ppid"] in shells | st, (p, shells)
 PY
 "$PROVFS" show "$T/m.json" | sed -n '/^process tree/,/^[a-z]/p' | sed '1d;$d' >"$T/tree"
 ! grep -Eq '^ *[0-9]+ *$' "$T/tree" || fail "blank processes shown: $(cat "$T/tree")"
 # Each st under sh under provfs: by its arguments where /proc was read in
-# time, else by its program.
-assert_eq 3 "$(grep -Ec '^      [0-9]+ (\[st\]|\./st)$' "$T/tree")" "st under sh ($(cat "$T/tree"))"
+# time, else by its program; the subshell that ran two of them, which asked
+# nothing of any mount itself, is in the tree too, so it has one root.
+assert_eq 4 "$(grep -Ec '^      +[0-9]+ (\[st\]|\./st)$' "$T/tree")" "st under sh ($(cat "$T/tree"))"
+assert_eq 1 "$(grep -Ec '^  [0-9]' "$T/tree")" "roots of the tree ($(cat "$T/tree"))"
 exit 0

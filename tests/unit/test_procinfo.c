@@ -153,6 +153,18 @@ static void zombie_is_gone(void **state)
 	waitpid(pid, &st, 0);
 }
 
+static void exe_is_the_path_a_mount_names(void **state)
+{
+	(void)state;
+	assert_true(procinfo_exe_is("/usr/bin/cc", "/usr/bin/cc"));
+	assert_false(procinfo_exe_is("/usr/bin/cc", "/usr/bin/c"));
+	assert_true(procinfo_exe_is("/build/out/st", "out/st"));
+	assert_true(procinfo_exe_is("/build/st", "st"));
+	assert_false(procinfo_exe_is("/build/best", "st"));
+	assert_false(procinfo_exe_is("st", "st"));
+	assert_false(procinfo_exe_is(NULL, "st"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -160,6 +172,7 @@ int main(void)
 		cmocka_unit_test(argv_is_a_json_array),
 		cmocka_unit_test(ppid_alone),
 		cmocka_unit_test(zombie_is_gone),
+		cmocka_unit_test(exe_is_the_path_a_mount_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
