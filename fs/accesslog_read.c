@@ -88,8 +88,9 @@ static const char inputs_sql[] =
 	" ORDER BY m.label, f.path";
 
 static const char outputs_replay_sql[] =
-	"SELECT a.mount, a.op, a.path, a.path2, a.flags, a.digest_after, a.size, a.process, a.id"
-	" FROM access a WHERE a.result = 0 AND a.op IN ('close-write','rename','unlink','link')"
+	"SELECT a.mount, a.op, a.path, a.path2, a.flags, a.digest_after, a.size, a.process, a.id,"
+	" a.time_ns FROM access a WHERE a.result = 0"
+	" AND a.op IN ('close-write','rename','unlink','link')"
 	/* A file deleted while open (ALOG_CLOSE_UNLINKED) was not there at
 	 * the end, and its path may name another file by then. */
 	" AND NOT (a.op = 'close-write' AND (a.flags & 1) != 0)"
@@ -176,10 +177,11 @@ static const char *const outputs_setup[] = {
 	" process INTEGER, grp INTEGER, real INTEGER, PRIMARY KEY(mount, path))",
 	/* Without it every close-write scans all outputs (Q_WRITE_GROUP). */
 	"CREATE INDEX temp.outs_grp ON outs(mount, grp)",
-	/* The last digest of each path, for a link's source; filled by
-	 * Q_LINK_FILL at the first link, as most builds make none. */
-	"CREATE TEMP TABLE lastdigest(mount INTEGER, path TEXT, digest TEXT, t INTEGER,"
-	" PRIMARY KEY(mount, path))",
+	/* Every digest logged of each path, for the content a link's source
+	 * or a renamed input had at that moment; filled by Q_DIGESTS_FILL at
+	 * the first need, as most builds have none. */
+	"CREATE TEMP TABLE digests(mount INTEGER, path TEXT, digest TEXT, t INTEGER)",
+	"CREATE INDEX temp.digests_at ON digests(mount, path, t)",
 	NULL,
 };
 
@@ -188,7 +190,9 @@ enum {
 	Q_WRITE_GROUP,
 	Q_DEL,
 	Q_MOVE,
-	Q_LINK_FILL,
+	Q_DIGESTS_FILL,
+	Q_IS_OUT,
+	Q_RENAME_SRC,
 	Q_LINK_SRC,
 	Q_LINK_GRP,
 	Q_LINK_NEW,
@@ -208,13 +212,22 @@ static const char *const outputs_sql[Q_N] = {
 	[Q_MOVE] = "UPDATE OR REPLACE outs SET path = ?3 || substr(path, length(?2) + 1)"
 		   " WHERE mount = ?1 AND path >= ?2 AND path < ?2 || '0'"
 		   " AND (path = ?2 OR substr(path, 1, length(?2) + 1) = ?2 || '/')",
-	[Q_LINK_FILL] = "INSERT INTO lastdigest SELECT mount, path, digest_after, MAX(time_ns)"
-			" FROM access WHERE digest_after IS NOT NULL GROUP BY mount, path",
-	[Q_LINK_SRC] = "INSERT OR IGNORE INTO outs VALUES (?1, ?2, (SELECT digest FROM lastdigest"
-		       " WHERE mount = ?1 AND path = ?2), NULL, NULL, NULL, 0)",
+	[Q_DIGESTS_FILL] = "INSERT INTO digests SELECT mount, path, digest_after, time_ns"
+			   " FROM access WHERE digest_after IS NOT NULL AND result = 0",
+	[Q_IS_OUT] = "SELECT 1 FROM outs WHERE mount = ?1 AND path = ?2",
+	/* A file the build read (an input) and renamed: the new name is an
+	 * output with the content it had then (configure~ of autoconf). */
+	[Q_RENAME_SRC] = "INSERT OR IGNORE INTO outs SELECT ?1, ?2, digest, NULL, ?4, NULL, 1"
+			 " FROM (SELECT digest FROM digests WHERE mount = ?1 AND path = ?2"
+			 " AND t <= ?3 ORDER BY t DESC LIMIT 1)",
+	[Q_LINK_SRC] = "INSERT OR IGNORE INTO outs VALUES (?1, ?2, (SELECT digest FROM digests"
+		       " WHERE mount = ?1 AND path = ?2 AND t <= ?3 ORDER BY t DESC LIMIT 1),"
+		       " NULL, NULL, NULL, 0)",
 	[Q_LINK_GRP] = "UPDATE outs SET grp = COALESCE(grp, ?3) WHERE mount = ?1 AND path = ?2",
-	[Q_LINK_NEW] = "INSERT OR REPLACE INTO outs SELECT mount, ?3, digest, size, ?4, grp, 1"
-		       " FROM outs WHERE mount = ?1 AND path = ?2",
+	/* A name for content not known (a symlink, a file never read) is no
+	 * output until a write through a name of its group. */
+	[Q_LINK_NEW] = "INSERT OR REPLACE INTO outs SELECT mount, ?3, digest, size, ?4, grp,"
+		       " digest IS NOT NULL FROM outs WHERE mount = ?1 AND path = ?2",
 	[Q_RESULT] = "SELECT m.label, o.path, o.digest, o.size, o.process FROM outs o"
 		     " JOIN mount m ON m.id = o.mount WHERE o.real = 1 ORDER BY m.label, o.path",
 };
@@ -238,7 +251,16 @@ static void move_text(sqlite3_stmt *q, int64_t mount, const char *from, const ch
 /* A name no path has (they all start with '/'), to swap two through. */
 #define SWAP_NAME "\001"
 
-static void replay_row(sqlite3_stmt *st, sqlite3_stmt **q, int *linked)
+/* Q_DIGESTS_FILL, once. */
+static void need_digests(sqlite3_stmt **q, int *filled)
+{
+	if (!*filled) {
+		run_q(q[Q_DIGESTS_FILL]);
+		*filled = 1;
+	}
+}
+
+static void replay_row(sqlite3_stmt *st, sqlite3_stmt **q, int *filled)
 {
 	int64_t mount = sqlite3_column_int64(st, 0);
 	const char *op = (const char *)sqlite3_column_text(st, 1);
@@ -269,6 +291,21 @@ static void replay_row(sqlite3_stmt *st, sqlite3_stmt **q, int *linked)
 		free(a);
 		free(b);
 	} else if (!strcmp(op, "rename")) {
+		int is_out;
+
+		sqlite3_bind_int64(q[Q_IS_OUT], 1, mount);
+		sqlite3_bind_value(q[Q_IS_OUT], 2, path);
+		is_out = sqlite3_step(q[Q_IS_OUT]) == SQLITE_ROW;
+		sqlite3_reset(q[Q_IS_OUT]);
+		sqlite3_clear_bindings(q[Q_IS_OUT]);
+		if (!is_out) {
+			need_digests(q, filled);
+			sqlite3_bind_int64(q[Q_RENAME_SRC], 1, mount);
+			sqlite3_bind_value(q[Q_RENAME_SRC], 2, path);
+			sqlite3_bind_value(q[Q_RENAME_SRC], 3, sqlite3_column_value(st, 9));
+			sqlite3_bind_value(q[Q_RENAME_SRC], 4, sqlite3_column_value(st, 7));
+			run_q(q[Q_RENAME_SRC]);
+		}
 		/* The overwritten destination is gone; the source takes its place. */
 		sqlite3_bind_int64(q[Q_DEL], 1, mount);
 		sqlite3_bind_value(q[Q_DEL], 2, path2);
@@ -279,12 +316,10 @@ static void replay_row(sqlite3_stmt *st, sqlite3_stmt **q, int *linked)
 		run_q(q[Q_MOVE]);
 	} else if (!strcmp(op, "link")) {
 		/* path = the new name, path2 = the existing one. */
-		if (!*linked) {
-			run_q(q[Q_LINK_FILL]);
-			*linked = 1;
-		}
+		need_digests(q, filled);
 		sqlite3_bind_int64(q[Q_LINK_SRC], 1, mount);
 		sqlite3_bind_value(q[Q_LINK_SRC], 2, path2);
+		sqlite3_bind_value(q[Q_LINK_SRC], 3, sqlite3_column_value(st, 9));
 		run_q(q[Q_LINK_SRC]);
 		sqlite3_bind_int64(q[Q_LINK_GRP], 1, mount);
 		sqlite3_bind_value(q[Q_LINK_GRP], 2, path2);
@@ -305,7 +340,7 @@ static void replay_row(sqlite3_stmt *st, sqlite3_stmt **q, int *linked)
 static int load_outputs(sqlite3 *db, struct alog_summary *sum)
 {
 	sqlite3_stmt *st = NULL, *q[Q_N] = {0};
-	int rc = SQLITE_OK, linked = 0;
+	int rc = SQLITE_OK, filled = 0;
 
 	for (int i = 0; outputs_setup[i] && rc == SQLITE_OK; i++)
 		rc = sqlite3_exec(db, outputs_setup[i], NULL, NULL, NULL);
@@ -317,7 +352,7 @@ static int load_outputs(sqlite3 *db, struct alog_summary *sum)
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 	while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		replay_row(st, q, &linked);
+		replay_row(st, q, &filled);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	while (rc == SQLITE_OK && sqlite3_step(q[Q_RESULT]) == SQLITE_ROW) {
