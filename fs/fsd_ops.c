@@ -720,6 +720,14 @@ static void start_passthrough(struct fsd *fs, fuse_ino_t ino, struct fsd_file *f
 	if (fsd_pt_open(fs, in, f->fd, f->kill_setid || (fi->flags & O_DIRECT)) <= 0)
 		return;
 	f->passthrough = 1;
+	if (!f->writable && f->fd >= 0) {
+		/* The kernel reads a backing file of its own: ours is not
+		 * needed (it is opened again if a request needs it, see
+		 * file_fd), so files the build holds open for reading are no
+		 * fds of ours and do not count against our limit. */
+		close(f->fd);
+		f->fd = -1;
+	}
 	if (f->kill_setid)
 		kill_setid(fs, ino, f);
 	/* The kernel refuses other open flags with passthrough; the backing

@@ -31,6 +31,11 @@
  * registered at its first open and dropped at its last release, and an
  * inode's opens follow the mode of those already open.
  *
+ * A reader that passes through keeps no fd of ours (fsd_ops.c closes it
+ * once the backing id is set: the kernel opens a backing file of its own
+ * for each FUSE file), so files held open for reading do not count
+ * against the daemon's fd limit.
+ *
  * On a read-only mount the backing id is kept after the last release,
  * until the inode is freed (FORGET): a build opens the same headers and
  * libraries of its environment again and again (7,695 opens of 167 files
