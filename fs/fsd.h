@@ -93,6 +93,8 @@ struct fsd_inode {
 	int direct_opens;       /* open files served by us while passthrough is on */
 	int input_kept;         /* its content as read is in the store, or was
 				 * queued for it (fsd_work_input_kept) */
+	int reads_pending;      /* reads queued for the workers or being hashed
+				 * (fsd_work.c, under its lock) */
 	/* security.capability, which the kernel asks for before a write
 	 * whenever it has refreshed the inode's attributes (so after every
 	 * passthrough write), and at every exec: no_caps is set when the
@@ -261,6 +263,13 @@ int64_t fsd_process_pid(struct fsd *fs, pid_t pid);
  * the program: the record's exe if /proc cannot tell. */
 int64_t fsd_process_exec(struct fsd *fs, pid_t pid, struct fsd_inode *in);
 /* Queue: digest the file in for an open record (op "open"/"exec"). */
+/* Before in's content changes or goes (a writer's open, a truncate, an
+ * unlink or a rename over it): the reads of it queued for the workers are
+ * hashed (and captured) now, and those being hashed are waited for, so
+ * each logs the content that was read. */
+void fsd_work_settle(struct fsd *fs, struct fsd_inode *in);
+/* The same for the file at name under parent, if any read is pending. */
+void fsd_work_settle_at(struct fsd *fs, struct fsd_inode *parent, const char *name);
 void fsd_work_read(struct fsd *fs, struct fsd_inode *in, const char *path, const char *op,
 		   int flags, int64_t process, int64_t time_ns);
 /* Queue: the last writer closed in; known is the inline digest or NULL;

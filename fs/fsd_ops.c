@@ -349,6 +349,8 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int va
 		fuse_reply_err(req, EROFS);
 		return;
 	}
+	if (valid & FUSE_SET_ATTR_SIZE)
+		fsd_work_settle(fs, in);
 	ret = do_setattr(fs, in, attr, valid, fi ? file_of(fi)->fd : -1);
 	{
 		char *path = fsd_inode_path(fs, in, NULL);
@@ -479,6 +481,8 @@ static int do_unlink(int pfd, const char *name, void *arg)
 {
 	struct unlink_args *a = arg;
 
+	if (!a->dir)
+		fsd_work_settle_at(a->fs, a->pin, name);
 	fsd_inode_pin(a->fs, a->pin, pfd, name);
 	return unlinkat(pfd, name, a->dir ? AT_REMOVEDIR : 0);
 }
@@ -595,8 +599,11 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 		if (pfd < 0 || npfd < 0) {
 			err = pfd < 0 ? -pfd : -npfd;
 		} else {
-			if (!(flags & RENAME_EXCHANGE))
-				fsd_inode_pin(fs, npin, npfd, newname); /* it may be replaced */
+			if (!(flags & RENAME_EXCHANGE)) {
+				/* It may be replaced. */
+				fsd_work_settle_at(fs, npin, newname);
+				fsd_inode_pin(fs, npin, npfd, newname);
+			}
 			if (renameat2(pfd, name, npfd, newname, flags) < 0)
 				err = errno;
 			else if (fstatat(npfd, newname, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -790,6 +797,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	 * backing id is kept needs no fd: the kernel reads the backing file
 	 * (it is opened later if a request needs it, see file_fd). */
 	fdless = !writable && !(fi->flags & O_DIRECT) && fsd_pt_kept(in);
+	if (writable)
+		fsd_work_settle(fs, in); /* the reads of what it held first */
 	fd = fdless ? -1
 		    : fsd_inode_open(fs, in, fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_DIRECT |
 							  FSD_FMODE_EXEC));
@@ -872,6 +881,9 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		fuse_reply_err(req, -pfd);
 		return;
 	}
+	/* An existing file (O_CREAT without O_EXCL) may be truncated. */
+	if (!(fi->flags & O_EXCL))
+		fsd_work_settle_at(fs, pin, name);
 	masked = caller_umask(fs, req, &mode);
 	fd = openat(pfd, name,
 		    (fi->flags | O_CREAT | O_CLOEXEC) & ~(O_NOCTTY | O_DIRECT | FSD_FMODE_EXEC), mode);

@@ -42,7 +42,8 @@ struct job {
 	int has_known;         /* JOB_WRITTEN: known is the inline digest */
 	uint8_t known[DIGEST_LEN];
 	uint64_t known_size;
-	uint64_t gen;          /* JOB_WRITTEN: in->gen when the writer closed */
+	uint64_t gen;          /* in->gen when the writer closed (JOB_WRITTEN),
+				* or when the file was opened (JOB_READ) */
 	char before[DIGEST_HEX_LEN + 1]; /* JOB_WRITTEN: digest at first open */
 	pid_t pid;             /* JOB_PROC */
 	pid_t ppid;            /* JOB_PROC: the parent when the record began */
@@ -88,6 +89,8 @@ struct fsd_work {
 	pthread_mutex_t lock;        /* queues and counters below */
 	pthread_cond_t wake;         /* digest/capture threads */
 	pthread_cond_t pwake;        /* the /proc reader */
+	pthread_cond_t settled;      /* an inode's reads_pending fell to 0 */
+	int reads_pending;           /* JOB_READs queued or running, in all */
 	struct job *head, *tail;     /* digest/capture jobs */
 	struct job *phead, *ptail;   /* /proc jobs */
 	struct job *dhead, *dtail;   /* /proc jobs not due yet, by due time */
@@ -214,6 +217,10 @@ static void append(struct job **head, struct job **tail, struct job *j)
 static void push(struct fsd_work *w, struct job *j)
 {
 	pthread_mutex_lock(&w->lock);
+	if (j->kind == JOB_READ) {
+		j->in->reads_pending++;
+		w->reads_pending++;
+	}
 	if (j->kind == JOB_PROC) {
 		/* Delayed ones are all due EXEC_READ_DELAY_NS after their
 		 * push: FIFO is due order. */
@@ -337,17 +344,27 @@ static int do_read(struct fsd *fs, struct job *j, struct cas_batch *batch,
 	if (fd == -EPERM)
 		fd = fsd_inode_open(fs, j->in, O_RDONLY);
 	if (fd >= 0) {
-		if (cached_digest(fs->work, j->in, fd, hex, &size) < 0)
+		/* Changed through the mount since it was read (a writer is
+		 * settled first, see fsd_work_settle, but one open already
+		 * may write): what we would hash is not what was read. */
+		if (cached_digest(fs->work, j->in, fd, hex, &size) < 0 || gen_of(j->in) != j->gen)
 			hex[0] = '\0';
 		if (hex[0] && !fsd_work_input_kept(fs, j->in, hex)) {
-			uint8_t known[DIGEST_LEN];
-			char stored[DIGEST_HEX_LEN + 1];
+			char copied[DIGEST_HEX_LEN + 1];
+			size_t before = batch->n;
 
-			/* The known digest is checked against what is copied
-			 * if the file changed since it was hashed. */
-			hex_decode(hex, known, DIGEST_LEN);
-			*err = cas_batch_put_fd(fs->cas, batch, fd, known, stored);
+			/* The copy is hashed as it is made: an object's name
+			 * is always its content's, even if the file changed
+			 * (outside the mount) since it was hashed, and then
+			 * neither is the read's. */
+			*err = cas_batch_put_fd(fs->cas, batch, fd, NULL, copied);
 			queued = 1;
+			if (*err == 0 && (strcmp(copied, hex) || gen_of(j->in) != j->gen)) {
+				if (batch->n > before)
+					cas_batch_discard_last(fs->cas, batch);
+				hex[0] = '\0';
+				queued = 0;
+			}
 			/* Tried once: a failure is attest's to retry. */
 			__atomic_store_n(&j->in->input_kept, 1, __ATOMIC_RELAXED);
 		}
@@ -502,6 +519,16 @@ static void commit_pending(struct fsd *fs, struct cas_batch *batch, struct pendi
 	*npend = 0;
 }
 
+/* A JOB_READ has logged its digest (its capture, if any, is copied). */
+static void read_done(struct fsd_work *w, struct job *j)
+{
+	pthread_mutex_lock(&w->lock);
+	w->reads_pending--;
+	if (--j->in->reads_pending == 0)
+		pthread_cond_broadcast(&w->settled);
+	pthread_mutex_unlock(&w->lock);
+}
+
 /* Runs one job; a capture that must wait for the commit goes to pend. */
 static void run_job(struct fsd *fs, struct job *j, struct cas_batch *batch, struct pending *pend,
 		    int *npend)
@@ -510,8 +537,12 @@ static void run_job(struct fsd *fs, struct job *j, struct cas_batch *batch, stru
 	size_t before = batch->n;
 	int err;
 
-	if (j->kind == JOB_READ ? do_read(fs, j, batch, hex, &err)
-				: do_written(fs, j, batch, hex, &err)) {
+	int queued = j->kind == JOB_READ ? do_read(fs, j, batch, hex, &err)
+					 : do_written(fs, j, batch, hex, &err);
+
+	if (j->kind == JOB_READ)
+		read_done(fs->work, j);
+	if (queued) {
 		if (err == 0 && batch->n > before) {
 			pend[*npend].job = j;
 			pend[*npend].index = (int)before;
@@ -786,6 +817,7 @@ int fsd_work_start(struct fsd *fs)
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->wake, NULL);
 	pthread_cond_init(&w->pwake, NULL);
+	pthread_cond_init(&w->settled, NULL);
 	pthread_mutex_init(&w->pid_lock, NULL);
 	pthread_mutex_init(&w->dcache_lock, NULL);
 	pthread_mutex_init(&w->seen_lock, NULL);
@@ -991,7 +1023,78 @@ void fsd_work_read(struct fsd *fs, struct fsd_inode *in, const char *path, const
 		return;
 	j->op = op;
 	j->flags = flags;
+	j->gen = gen_of(in);
 	push(fs->work, j);
+}
+
+void fsd_work_settle(struct fsd *fs, struct fsd_inode *in)
+{
+	struct fsd_work *w = fs->work;
+	struct job *mine = NULL, *prev = NULL, **pp;
+
+	if (!w || !in)
+		return;
+	pthread_mutex_lock(&w->lock);
+	if (!in->reads_pending) {
+		pthread_mutex_unlock(&w->lock);
+		return;
+	}
+	/* The queued ones are run here, in the request's thread. */
+	for (pp = &w->head; *pp;) {
+		struct job *j = *pp;
+
+		if (j->kind == JOB_READ && j->in == in) {
+			*pp = j->next;
+			if (w->tail == j)
+				w->tail = prev;
+			j->next = mine;
+			mine = j;
+		} else {
+			prev = j;
+			pp = &j->next;
+		}
+	}
+	pthread_mutex_unlock(&w->lock);
+	while (mine) {
+		struct job *j = mine;
+		struct cas_batch batch = {0};
+		char hex[DIGEST_HEX_LEN + 1];
+		int err, results[1] = {0};
+
+		mine = j->next;
+		if (do_read(fs, j, &batch, hex, &err)) {
+			if (err == 0 && batch.n) {
+				cas_batch_commit(fs->cas, &batch, results);
+				err = results[0];
+			}
+			log_capture(fs, j, hex, err);
+		}
+		cas_batch_free(&batch);
+		read_done(w, j);
+		finish_job(fs, j);
+	}
+	/* Those a worker is hashing now. */
+	pthread_mutex_lock(&w->lock);
+	while (in->reads_pending)
+		pthread_cond_wait(&w->settled, &w->lock);
+	pthread_mutex_unlock(&w->lock);
+}
+
+void fsd_work_settle_at(struct fsd *fs, struct fsd_inode *parent, const char *name)
+{
+	struct fsd_work *w = fs->work;
+	struct fsd_inode *in;
+	int any;
+
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	any = w->reads_pending > 0;
+	pthread_mutex_unlock(&w->lock);
+	if (!any || !(in = fsd_inode_find_at(fs, parent, name)))
+		return;
+	fsd_work_settle(fs, in);
+	fsd_inode_unref(fs, in);
 }
 
 void fsd_work_written(struct fsd *fs, struct fsd_inode *in, const char *path, int64_t process,
