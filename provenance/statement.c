@@ -100,7 +100,9 @@ const char *statement_file_name(const struct alog_summary *s, const struct alog_
 {
 	const struct alog_mount_row *m = find_mount(s, f->mount);
 
-	return display_path(f->path, m && m->readonly);
+	/* provfs run's tmp mount holds /tmp, /var/tmp and an empty HOME:
+	 * its paths are the ones the build used, absolute like the root's. */
+	return display_path(f->path, m && (m->readonly || (m->label && !strcmp(m->label, "tmp"))));
 }
 
 /* A ResourceDescriptor for a logged file; NULL on ENOMEM. */

@@ -71,7 +71,8 @@ int statement_build(const struct statement_params *p, json_t **out, size_t *skip
 int statement_check_shape(const json_t *stmt, char *err, size_t errlen);
 
 /* A logged file's name in the Statement: absolute in a read-only mount
- * (the environment), relative to the mount otherwise (the workspace). */
+ * (the environment) and in provfs run's tmp mount (/tmp/x, /root/.cache),
+ * relative to the mount otherwise (the workspace). */
 const char *statement_file_name(const struct alog_summary *s, const struct alog_file *f);
 
 /* The sha256 of a ResourceDescriptor's digest, or NULL. */

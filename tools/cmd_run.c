@@ -522,6 +522,26 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 		snprintf(s->workdir, sizeof(s->workdir), "%s", o->env ? "/build" : s->workspace);
 	if (s->workdir[0] != '/')
 		return cli_fail(CLI_USAGE, "--workdir must be an absolute path");
+	/* Where the slave has its own filesystems, which the workspace would
+	 * hide (or they it). */
+	{
+		static const char *const reserved[] = {"/proc", "/dev", "/sys", "/run"};
+
+		if (!strcmp(s->workdir, "/"))
+			return cli_fail(CLI_USAGE, "--workdir cannot be '/'");
+		for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+			if (path_is_under(s->workdir, reserved[i]))
+				return cli_fail(CLI_USAGE, "--workdir cannot be in %s, which the "
+						"slave has of its own", reserved[i]);
+	}
+	if (!o->env) {
+		struct stat wst;
+
+		if (stat(s->workdir, &wst) < 0 || !S_ISDIR(wst.st_mode))
+			return cli_fail(CLI_USAGE, "--workdir '%s' is no directory of the host's "
+					"root, which is read-only: give one that exists, or an "
+					"environment (--env), where it is made", s->workdir);
+	}
 	start_dir(s);
 	if (o->env) {
 		/* The mount point for the workspace: an empty directory added

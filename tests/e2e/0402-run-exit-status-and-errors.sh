@@ -33,6 +33,17 @@ if command -v setpriv >/dev/null; then
 	grep -q "provfs run must be run as root" "$T/err3" || fail "message: $(cat "$T/err3")"
 	[ ! -e "$T/nobody-store" ] || fail "a store was created for a run that could not start"
 fi
+# a workdir where the slave has filesystems of its own, or one the host's
+# read-only root lacks: refused before anything is mounted
+for wd in /proc /dev/x /run /; do
+	"$PROVFS" run --store "$T/store" --quiet --workdir "$wd" -- true 2>"$T/err4"
+	assert_eq 2 "$?" "--workdir $wd"
+	grep -q "workdir cannot be" "$T/err4" || fail "--workdir $wd: $(cat "$T/err4")"
+done
+"$PROVFS" run --store "$T/store" --quiet --workdir "/no-such-dir-$$" -- true 2>"$T/err4"
+assert_eq 2 "$?" "--workdir missing on the host root"
+grep -q "is no directory of the host's root" "$T/err4" || fail "message: $(cat "$T/err4")"
+assert_eq "$before" "$(grep -c provfs /proc/mounts)" "mounts left behind by refused workdirs"
 # a build that leaves a daemon running: it dies with the slave
 "$PROVFS" run --store "$T/store" --quiet -- sh -c "sleep 8$$ & echo started" >/dev/null
 sleep 0.5

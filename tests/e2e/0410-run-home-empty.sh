@@ -23,11 +23,15 @@ HOME=$H "$PROVFS" run --store "$T/store" --quiet --json --home empty --out "$T/m
 	[ "$(stat -c %a "$HOME")" = 710 ] || exit 12
 	mkdir -p "$HOME/.cache/tool" && echo cached >"$HOME/.cache/tool/entry" || exit 13
 	[ "$(cat "$HOME/.cache/tool/entry")" = cached ] || exit 14
+	[ ! -e "$HOME/.no-such-rc" ] || exit 15
 	echo built >out.txt' >"$T/run.json"
 assert_eq 0 "$?" "build writing a cache in an empty HOME"
 [ ! -e "$H/.cache" ] || fail "the build wrote into the host's HOME"
 [ "$(cat "$H/.config-file")" = host-config ] || fail "the host's HOME changed"
 assert_eq empty "$(slave_param "$T/m.json" home)" "manifest's slave.home"
+# A path looked up in the empty HOME is named as the build used it.
+"$PROVFS" show "$T/m.json" | grep -qx "  $H/.no-such-rc" ||
+	fail "missing path in HOME: $("$PROVFS" show "$T/m.json" | grep no-such-rc)"
 assert_eq loopback "$(slave_param "$T/m.json" network)" "manifest's slave.network"
 assert_eq all "$(slave_param "$T/m.json" capture)" "manifest's slave.capture"
 "$PROVFS" show "$T/m.json" | grep -q "^slave  *namespaces: capture=all home=empty left-running=0 network=loopback user=0:0$" ||
