@@ -329,9 +329,15 @@ static void print_node(struct tree_node *kids, size_t n, struct tree_node *p, in
 	}
 	if (!json_array_size(argv)) {
 		/* No arguments read: the program, if known. */
-		putchar('[');
-		put_safe(json_get_string(p->rec, "exe") ? json_get_string(p->rec, "exe") : "");
-		putchar(']');
+		const char *exe = json_get_string(p->rec, "exe");
+
+		if (exe && *exe) {
+			putchar('[');
+			put_safe(exe);
+			putchar(']');
+		} else {
+			putchar('?');
+		}
 	}
 	putchar('\n');
 	if (depth >= SHOW_TREE_DEPTH)

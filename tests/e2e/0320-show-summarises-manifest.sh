@@ -46,7 +46,7 @@ done
 # line; a later exec of the pid is another; a process whose arguments no
 # mount read is shown by its program.  A child seen before its exec (still
 # its parent's program) and after is shown by its own program; one that
-# never exec'd (a subshell) by its parent's.
+# never exec'd (a subshell) by its parent's; one nothing is known of by "?".
 forge mounts.json '[{"pid": 20, "ppid": 1, "exe": "/usr/bin/cc", "argv": [], "mount": "root"},
 	{"pid": 20, "ppid": 1, "exe": "/usr/bin/cc", "argv": ["cc", "-c", "a.c"], "mount": "workspace"},
 	{"pid": 20, "ppid": 1, "exe": "", "argv": [], "mount": "tmp"},
@@ -54,14 +54,16 @@ forge mounts.json '[{"pid": 20, "ppid": 1, "exe": "/usr/bin/cc", "argv": [], "mo
 	{"pid": 21, "ppid": 20, "exe": "/usr/bin/as", "argv": [], "mount": "root"},
 	{"pid": 30, "ppid": 20, "exe": "/usr/bin/cc", "argv": ["cc", "-c", "a.c"], "mount": "root"},
 	{"pid": 30, "ppid": 20, "exe": "/usr/bin/as", "argv": ["as", "a.s"], "mount": "root"},
-	{"pid": 31, "ppid": 20, "exe": "/usr/bin/cc", "argv": ["cc", "-c", "a.c"], "mount": "root"}]'
+	{"pid": 31, "ppid": 20, "exe": "/usr/bin/cc", "argv": ["cc", "-c", "a.c"], "mount": "root"},
+	{"pid": 32, "ppid": 20, "exe": "", "argv": [], "mount": "root"}]'
 expect 0 "$PROVFS" show mounts.json
 tree=$(sed -n '/^process tree/,/^[a-z]/p' "$WORK/out" | sed '$d')
-want="process tree (5)
+want="process tree (6)
   20 cc -c a.c
     21 [/usr/bin/as]
     30 as a.s
     31 cc -c a.c
+    32 ?
   20 ld a.o"
 [ "$tree" = "$want" ] || fail "one line per process and program: got
 $tree"
