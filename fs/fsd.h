@@ -262,7 +262,6 @@ int64_t fsd_process_pid(struct fsd *fs, pid_t pid);
  * process we know logs the exec as the last act of its old record.  in is
  * the program: the record's exe if /proc cannot tell. */
 int64_t fsd_process_exec(struct fsd *fs, pid_t pid, struct fsd_inode *in);
-/* Queue: digest the file in for an open record (op "open"/"exec"). */
 /* Before in's content changes or goes (a writer's open, a truncate, an
  * unlink or a rename over it): the reads of it queued for the workers are
  * hashed (and captured) now, and those being hashed are waited for, so
@@ -270,6 +269,7 @@ int64_t fsd_process_exec(struct fsd *fs, pid_t pid, struct fsd_inode *in);
 void fsd_work_settle(struct fsd *fs, struct fsd_inode *in);
 /* The same for the file at name under parent, if any read is pending. */
 void fsd_work_settle_at(struct fsd *fs, struct fsd_inode *parent, const char *name);
+/* Queue: digest the file in for an open record (op "open"/"exec"). */
 void fsd_work_read(struct fsd *fs, struct fsd_inode *in, const char *path, const char *op,
 		   int flags, int64_t process, int64_t time_ns);
 /* Queue: the last writer closed in; known is the inline digest or NULL;

@@ -415,27 +415,37 @@ static int reopen_by_path(struct fsd *fs, struct fsd_inode *in)
 	return base;
 }
 
+/* The known inode at name under the directory pfd, with a reference
+ * taken (none on the root), or NULL. */
+static struct fsd_inode *find_at_fd(struct fsd *fs, int pfd, const char *name)
+{
+	struct fsd_inode *in;
+	struct stat st;
+
+	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return NULL;
+	pthread_mutex_lock(&fs->table_lock);
+	in = find_locked(fs, st.st_dev, st.st_ino);
+	if (in && in != &fs->root)
+		in->refs++;
+	table_unlock(fs);
+	return in;
+}
+
 void fsd_inode_pin(struct fsd *fs, struct fsd_inode *parent, int pfd, const char *name)
 {
 	struct fsd_inode *in;
-	struct stat st, now;
+	struct stat now;
 	int fd;
 
 	/* The root keeps no handle: whether its filesystem has them is
 	 * whether it has a mount fd. */
 	if (parent->fh || (parent == &fs->root && fs->root.mount_fd >= 0))
 		return;
-	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	in = find_at_fd(fs, pfd, name);
+	if (!in || in == &fs->root)
 		return;
-	pthread_mutex_lock(&fs->table_lock);
-	in = find_locked(fs, st.st_dev, st.st_ino);
-	if (!in || in == &fs->root || in->fh || in->fd >= 0) {
-		table_unlock(fs);
-		return;
-	}
-	in->refs++;
-	table_unlock(fs);
-	fd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	fd = in->fh || in->fd >= 0 ? -1 : openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0 && fstat(fd, &now) == 0 && now.st_dev == in->dev && now.st_ino == in->ino) {
 		pthread_mutex_lock(&fs->table_lock);
 		if (in->fd < 0) {
@@ -691,21 +701,12 @@ int fsd_inode_lookup(struct fsd *fs, struct fsd_inode *parent, const char *name,
 struct fsd_inode *fsd_inode_find_at(struct fsd *fs, struct fsd_inode *parent, const char *name)
 {
 	struct fsd_inode *in;
-	struct stat st;
 	int owned, pfd = fsd_fd_get(fs, parent, &owned);
-	int ret;
 
 	if (pfd < 0)
 		return NULL;
-	ret = fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW);
+	in = find_at_fd(fs, pfd, name);
 	fsd_fd_put(pfd, owned);
-	if (ret < 0)
-		return NULL;
-	pthread_mutex_lock(&fs->table_lock);
-	in = find_locked(fs, st.st_dev, st.st_ino);
-	if (in && in != &fs->root)
-		in->refs++;
-	table_unlock(fs);
 	return in;
 }
 

@@ -202,6 +202,21 @@ static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
 	fuse_reply_none(req);
 }
 
+/* lstat() of in, through the open file fi's fd if it has one (a reader
+ * that passes through, or whose backing id is kept, has none), with the
+ * inode number the mount shows; 0 or -errno. */
+static int file_stat(struct fsd *fs, struct fuse_file_info *fi, struct fsd_inode *in,
+		     struct stat *st)
+{
+	int fd = fi ? file_of(fi)->fd : -1;
+
+	if (fd >= 0 && fstat(fd, st) == 0) {
+		fsd_shown_stat(fs, st);
+		return 0;
+	}
+	return fsd_inode_stat(fs, in, st);
+}
+
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fsd *fs = fsd_of(req);
@@ -210,13 +225,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
 	if (!__atomic_exchange_n(&fs->tuned, 1, __ATOMIC_RELAXED))
 		fsd_tune_readahead(fs->cfg.mountpoint);
-	/* A file opened without an fd (its backing id is kept) is stat'ed
-	 * through its inode. */
-	if (fi && file_of(fi)->fd >= 0 && fstat(file_of(fi)->fd, &st) == 0) {
-		fsd_shown_stat(fs, &st);
-		ret = 0;
-	} else
-		ret = fsd_inode_stat(fs, fsd_inode_get(fs, ino), &st);
+	ret = file_stat(fs, fi, fsd_inode_get(fs, ino), &st);
 	if (ret < 0)
 		fuse_reply_err(req, -ret);
 	else
@@ -364,9 +373,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int va
 	if (ret == 0 && (valid & FUSE_SET_ATTR_SIZE))
 		track_truncate(fs, req, in, (uint64_t)attr->st_size);
 	if (ret == 0)
-		ret = fi ? (fstat(file_of(fi)->fd, &st) < 0 ? -errno : 0) : fsd_inode_stat(fs, in, &st);
-	if (ret == 0 && fi)
-		fsd_shown_stat(fs, &st);
+		ret = file_stat(fs, fi, in, &st);
 	if (ret < 0)
 		fuse_reply_err(req, -ret);
 	else

@@ -631,19 +631,28 @@ static void *work_main(void *arg)
 	return NULL;
 }
 
+/* The entry of pid, or NULL.  Under w->pid_lock. */
+static struct pid_entry *pid_find_locked(struct fsd_work *w, pid_t pid)
+{
+	struct pid_entry *e;
+
+	for (e = w->pids[(size_t)pid % PID_BUCKETS]; e && e->pid != pid; e = e->next)
+		;
+	return e;
+}
+
 /* For a read queued by an exec: takes the record's "unread" mark; 0 if a
  * request of the process took it first. */
 static int claim_unread(struct fsd_work *w, const struct job *j)
 {
 	struct pid_entry *e;
-	int mine = 0;
+	int mine;
 
 	pthread_mutex_lock(&w->pid_lock);
-	for (e = w->pids[(size_t)j->pid % PID_BUCKETS]; e; e = e->next)
-		if (e->pid == j->pid && e->id == j->process && e->unread) {
-			e->unread = 0;
-			mine = 1;
-		}
+	e = pid_find_locked(w, j->pid);
+	mine = e && e->id == j->process && e->unread;
+	if (mine)
+		e->unread = 0;
 	pthread_mutex_unlock(&w->pid_lock);
 	return mine;
 }
@@ -654,9 +663,9 @@ static void mark_unread(struct fsd_work *w, const struct job *j)
 	struct pid_entry *e;
 
 	pthread_mutex_lock(&w->pid_lock);
-	for (e = w->pids[(size_t)j->pid % PID_BUCKETS]; e; e = e->next)
-		if (e->pid == j->pid && e->id == j->process)
-			e->unread = 1;
+	e = pid_find_locked(w, j->pid);
+	if (e && e->id == j->process)
+		e->unread = 1;
 	pthread_mutex_unlock(&w->pid_lock);
 }
 
@@ -729,8 +738,7 @@ static void add_parent(struct fsd *fs, pid_t pid, pid_t ppid)
 	if (ppid <= 1 || (!*self && pid_ns(getpid(), self) < 0))
 		return;
 	pthread_mutex_lock(&w->pid_lock);
-	for (e = w->pids[(size_t)ppid % PID_BUCKETS]; e && e->pid != ppid; e = e->next)
-		;
+	e = pid_find_locked(w, ppid);
 	pthread_mutex_unlock(&w->pid_lock);
 	if (e || pid_ns(pid, child) < 0 || !strcmp(child, self) || pid_ns(ppid, parent) < 0 ||
 	    strcmp(child, parent))
@@ -903,11 +911,10 @@ int64_t fsd_process(struct fsd *fs, fuse_req_t req)
 static struct pid_entry *pid_entry_locked(struct fsd_work *w, pid_t pid)
 {
 	size_t b = (size_t)pid % PID_BUCKETS;
-	struct pid_entry *e;
+	struct pid_entry *e = pid_find_locked(w, pid);
 
-	for (e = w->pids[b]; e; e = e->next)
-		if (e->pid == pid)
-			return e;
+	if (e)
+		return e;
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;

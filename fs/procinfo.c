@@ -217,7 +217,7 @@ int procinfo_read(pid_t pid, struct procinfo *out)
 	 * exe with no arguments is read again a little later, up to
 	 * ARGV_RETRIES times (a program run with no arguments at all, which
 	 * is rare, costs that wait). */
-	for (int tries = 0, waits = 0; tries < 3; tries++) {
+	for (int tries = 0, waits = 0; tries < 3;) {
 		char *again;
 		int moving;
 
@@ -228,15 +228,15 @@ int procinfo_read(pid_t pid, struct procinfo *out)
 		again = read_link(dirfd, "exe");
 		moving = out->exe && again && strcmp(out->exe, again);
 		free(again);
-		if (!moving && out->exe && *out->exe && out->argv_json &&
-		    !strcmp(out->argv_json, "[]") && waits < ARGV_RETRIES) {
+		if (moving) {
+			tries++;
+		} else if (out->exe && *out->exe && out->argv_json &&
+			   !strcmp(out->argv_json, "[]") && waits < ARGV_RETRIES) {
 			waits++;
-			tries--;
 			nanosleep(&(struct timespec){.tv_nsec = ARGV_RETRY_NS}, NULL);
-			continue;
-		}
-		if (!moving)
+		} else {
 			break;
+		}
 	}
 	close(dirfd);
 	if (!out->exe || !out->cwd || !out->argv_json) {
