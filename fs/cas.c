@@ -570,6 +570,17 @@ int cas_batch_put_fd(struct cas *cas, struct cas_batch *batch, int fd, const uin
 		return 0;
 	if (tmp < 0)
 		return tmp;
+	if (!known) {
+		struct stat st;
+
+		/* Stored already, as its digest tells now: the copy is not
+		 * made durable only to be dropped at the commit. */
+		if (fstat(tmp, &st) == 0 && cas_has_size(cas, hex_out, (int64_t)st.st_size)) {
+			close(tmp);
+			unlinkat(cas->tmp_fd, name, 0);
+			return 0;
+		}
+	}
 	close(tmp);
 	item = array_push(&batch->items, &batch->n, sizeof(*item));
 	if (!item) {

@@ -265,40 +265,60 @@ static void push_proc_job(struct fsd_work *w, pid_t pid, int64_t id, int after_e
 /* Digest of the file behind fd, through the cache; 0 or -errno. */
 static uint64_t gen_of(struct fsd_inode *in);
 
+/* Remembers hex, just taken of the file behind fd, which was in state
+ * before when the hash began at started (and gen was in's generation), if
+ * the file did not change while it was read. */
+static void digest_taken(struct fsd_work *w, struct fsd_inode *in, int fd, uint64_t gen,
+			 const struct stat *before, int64_t started, const char *hex)
+{
+	struct stat after;
+
+	if (fstat(fd, &after) < 0 || after.st_size != before->st_size ||
+	    ts_ns(&after.st_mtim) != ts_ns(&before->st_mtim) ||
+	    ts_ns(&after.st_ctim) != ts_ns(&before->st_ctim))
+		return;
+	dcache_put(w, before, gen_of(in) == gen ? gen : 0, hex);
+	/* Persisted only if settled (see DCFILE_SETTLED_NS). */
+	if (w->dcfile && ts_ns(&before->st_ctim) < started - DCFILE_SETTLED_NS) {
+		struct dcfile_rec r = key_of(before);
+
+		if (hex_decode(hex, r.digest, DIGEST_LEN) == 0)
+			dcfile_append(w->dcfile, &r);
+	}
+}
+
+/* Digest of the file behind fd from the cache alone: 1 (hex filled), 0
+ * (not cached; *st and *gen are what digest_taken needs) or -errno. */
+static int digest_lookup(struct fsd_work *w, struct fsd_inode *in, int fd,
+			 char hex[DIGEST_HEX_LEN + 1], int64_t *size, struct stat *st,
+			 uint64_t *gen)
+{
+	*gen = gen_of(in);
+	if (fstat(fd, st) < 0)
+		return -errno;
+	*size = st->st_size;
+	if (!S_ISREG(st->st_mode))
+		return -EINVAL;
+	return dcache_get(w, st, *gen, hex);
+}
+
 static int cached_digest(struct fsd_work *w, struct fsd_inode *in, int fd,
 			 char hex[DIGEST_HEX_LEN + 1], int64_t *size)
 {
-	uint64_t gen = gen_of(in);
-	struct stat before, after;
+	struct stat before;
 	uint8_t raw[DIGEST_LEN];
+	uint64_t gen;
 	int64_t started;
-	int ret;
+	int ret = digest_lookup(w, in, fd, hex, size, &before, &gen);
 
-	if (fstat(fd, &before) < 0)
-		return -errno;
-	*size = before.st_size;
-	if (!S_ISREG(before.st_mode))
-		return -EINVAL;
-	if (dcache_get(w, &before, gen, hex))
-		return 0;
+	if (ret != 0)
+		return ret < 0 ? ret : 0;
 	started = time_now_ns();
 	ret = digest_fd(fd, raw, NULL);
 	if (ret < 0)
 		return ret;
 	hex_encode(raw, DIGEST_LEN, hex);
-	/* Cache only if the file did not change while we read it. */
-	if (fstat(fd, &after) == 0 && after.st_size == before.st_size &&
-	    ts_ns(&after.st_mtim) == ts_ns(&before.st_mtim) &&
-	    ts_ns(&after.st_ctim) == ts_ns(&before.st_ctim)) {
-		dcache_put(w, &before, gen_of(in) == gen ? gen : 0, hex);
-		/* Persisted only if settled (see DCFILE_SETTLED_NS). */
-		if (w->dcfile && ts_ns(&before.st_ctim) < started - DCFILE_SETTLED_NS) {
-			struct dcfile_rec r = key_of(&before);
-
-			memcpy(r.digest, raw, DIGEST_LEN);
-			dcfile_append(w->dcfile, &r);
-		}
-	}
+	digest_taken(w, in, fd, gen, &before, started, hex);
 	return 0;
 }
 
@@ -329,6 +349,44 @@ int fsd_work_input_kept(struct fsd *fs, struct fsd_inode *in, const char *hex)
 	return 1;
 }
 
+/* For do_read: an input whose digest is not cached yet, so not known to
+ * be stored either, is hashed as it is copied into batch (one read of it,
+ * not one to hash and one to copy: a first build into an empty store reads
+ * the compilers and libraries once).  Returns 1 if it was tried (*err its
+ * result, hex its digest or empty), 0 to go the usual way. */
+static int copy_hashed(struct fsd *fs, struct job *j, int fd, struct cas_batch *batch,
+		       char hex[DIGEST_HEX_LEN + 1], int64_t *size, int *err)
+{
+	size_t before_n = batch->n;
+	struct stat before;
+	uint64_t gen;
+	int64_t started;
+
+	if (!captures_inputs(fs) || __atomic_load_n(&j->in->input_kept, __ATOMIC_RELAXED) ||
+	    j->gen != 0 || digest_lookup(fs->work, j->in, fd, hex, size, &before, &gen) != 0 ||
+	    gen != 0)
+		return 0;
+	started = time_now_ns();
+	*err = cas_batch_put_fd(fs->cas, batch, fd, NULL, hex);
+	/* Tried once: a failure is attest's to retry. */
+	__atomic_store_n(&j->in->input_kept, 1, __ATOMIC_RELAXED);
+	if (*err < 0) {
+		/* Logged as a failed capture, with the read's digest. */
+		if (cached_digest(fs->work, j->in, fd, hex, size) < 0 || gen_of(j->in) != j->gen)
+			hex[0] = '\0';
+		return 1;
+	}
+	if (gen_of(j->in) != j->gen) {
+		/* Changed through the mount meanwhile: not what was read. */
+		if (batch->n > before_n)
+			cas_batch_discard_last(fs->cas, batch);
+		hex[0] = '\0';
+		return 1;
+	}
+	digest_taken(fs->work, j->in, fd, gen, &before, started, hex);
+	return 1;
+}
+
 /* Logs a read-only open with the file's digest, and copies the file into
  * batch if captures_inputs and the store lacks it.  Returns 1 if a capture
  * must be committed and logged (*err its result). */
@@ -343,7 +401,10 @@ static int do_read(struct fsd *fs, struct job *j, struct cas_batch *batch,
 	hex[0] = '\0';
 	if (fd == -EPERM)
 		fd = fsd_inode_open(fs, j->in, O_RDONLY);
-	if (fd >= 0) {
+	if (fd >= 0 && copy_hashed(fs, j, fd, batch, hex, &size, err)) {
+		queued = 1;
+		close(fd);
+	} else if (fd >= 0) {
 		/* Changed through the mount since it was read (a writer is
 		 * settled first, see fsd_work_settle, but one open already
 		 * may write): what we would hash is not what was read. */
