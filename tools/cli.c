@@ -60,6 +60,13 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return CLI_USAGE;
 }
 
+int cli_bad_option(const char *cmd)
+{
+	/* getopt has said what was wrong, naming the option. */
+	fprintf(stderr, "Try 'provfs %s --help'.\n", cmd);
+	return CLI_USAGE;
+}
+
 const char *cli_store_dir(const char *opt)
 {
 	const char *env = getenv("PROVFS_STORE");

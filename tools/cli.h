@@ -49,6 +49,9 @@ const char *cli_store_dir(const char *opt);
 
 /* For "unknown option" and the like: prints a hint to run --help. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* After getopt_long returned '?' (it printed what was wrong): the hint to
+ * --help; returns CLI_USAGE. */
+int cli_bad_option(const char *cmd);
 
 /* cli_spawn flags. */
 #define CLI_SPAWN_STDOUT_TO_STDERR 1 /* the child's stdout goes to our stderr */

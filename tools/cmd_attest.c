@@ -202,7 +202,7 @@ static int parse_opts(int argc, char **argv, struct attest_opts *o)
 			attest_usage(stdout);
 			return CLI_OK;
 		default:
-			return cli_usage_error("attest", "unknown option");
+			return cli_bad_option("attest");
 		}
 	}
 	for (int i = optind; i < argc; i++) {

@@ -76,7 +76,7 @@ int cmd_demo(int argc, char **argv)
 		case 'D': dir = optarg; break;
 		case 'k': keep = 1; break;
 		case 'h': fputs(demo_usage, stdout); return CLI_OK;
-		default: return cli_usage_error("demo", "unknown option");
+		default: return cli_bad_option("demo");
 		}
 	}
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);

@@ -528,7 +528,7 @@ int cmd_env(int argc, char **argv)
 		case 'j': o.json = 1; break;
 		case 'q': o.quiet = 1; break;
 		case 'h': fputs(env_usage, stdout); return CLI_OK;
-		default: return cli_usage_error("env", "unknown option");
+		default: return cli_bad_option("env");
 		}
 	}
 	if (optind >= argc)

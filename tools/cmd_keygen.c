@@ -53,7 +53,7 @@ int cmd_keygen(int argc, char **argv)
 			keygen_usage(stdout);
 			return CLI_OK;
 		default:
-			return cli_usage_error("keygen", "unknown option");
+			return cli_bad_option("keygen");
 		}
 	}
 	if (optind < argc)

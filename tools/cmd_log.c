@@ -220,7 +220,7 @@ int cmd_log(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'a': all = 1; break;
 		case 'h': fputs(log_usage, stdout); return CLI_OK;
-		default: return cli_usage_error("log", "unknown option");
+		default: return cli_bad_option("log");
 		}
 	}
 	if (argc - optind != 1)

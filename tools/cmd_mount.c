@@ -194,7 +194,7 @@ int cmd_mount(int argc, char **argv)
 		case 'd': cfg.debug = 1; foreground = 1; break;
 		case 'j': json = 1; break;
 		case 'h': fputs(mount_usage, stdout); return CLI_OK;
-		default: return cli_usage_error("mount", "unknown option");
+		default: return cli_bad_option("mount");
 		}
 	}
 	if (argc - optind != 2)
@@ -474,7 +474,7 @@ int cmd_umount(int argc, char **argv)
 		case 'q': quiet = 1; break;
 		case 'f': force = 1; break;
 		case 'h': fputs(umount_usage, stdout); return CLI_OK;
-		default: return cli_usage_error("umount", "unknown option");
+		default: return cli_bad_option("umount");
 		}
 	}
 	if (argc - optind != 1)

@@ -707,7 +707,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		case 'j': o->json = 1; break;
 		case 'q': o->quiet = 1; break;
 		case 'h': fputs(run_usage, stdout); return 1;
-		default: return cli_usage_error("run", "unknown option");
+		default: return cli_bad_option("run");
 		}
 	}
 	if (optind >= argc)

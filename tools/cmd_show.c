@@ -554,7 +554,7 @@ static int show_run(int argc, char **argv, struct show_cli *s)
 			show_usage(stdout);
 			return CLI_OK;
 		default:
-			return cli_usage_error("show", "unknown option");
+			return cli_bad_option("show");
 		}
 	}
 	if (optind != argc - 1)

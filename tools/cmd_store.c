@@ -319,7 +319,7 @@ int cmd_store(int argc, char **argv)
 						       "12h, 90m, 45s or 2w, not '%s'", optarg);
 			break;
 		case 'h': fputs(store_usage, stdout); return CLI_OK;
-		default: return cli_usage_error("store", "unknown option");
+		default: return cli_bad_option("store");
 		}
 	}
 	if (optind >= argc)

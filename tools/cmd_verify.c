@@ -241,7 +241,7 @@ static int verify_run(int argc, char **argv, struct verify_cli *v)
 			verify_usage(stdout);
 			return CLI_OK;
 		default:
-			return cli_usage_error("verify", "unknown option");
+			return cli_bad_option("verify");
 		}
 	}
 	if (optind >= argc)

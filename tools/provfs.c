@@ -45,8 +45,15 @@ int main(int argc, char **argv)
 		return CLI_OK;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (!strcmp(argv[1], commands[i].name))
+		if (!strcmp(argv[1], commands[i].name)) {
+			/* getopt names the command in its messages: "provfs
+			 * run: unrecognized option '--bogus'". */
+			char name[64];
+
+			snprintf(name, sizeof(name), "provfs %s", commands[i].name);
+			argv[1] = name;
 			return commands[i].run(argc - 1, argv + 1);
+		}
 	}
 	fprintf(stderr, "provfs: '%s' is not a provfs command; see 'provfs --help'\n", argv[1]);
 	return CLI_USAGE;
