@@ -129,42 +129,75 @@ int procinfo_exe_is(const char *exe, const char *path)
 	return el > pl && exe[el - pl - 1] == '/' && !strcmp(exe + el - pl, path);
 }
 
-/* The parent from the text of /proc/PID/stat (after the last ')': comm
- * may hold spaces and parens); 0 if it does not parse. */
-static int stat_ppid(const char *text)
+int procinfo_parse_stat(const char *text, struct procinfo_stat *st)
 {
-	const char *p = strrchr(text, ')');
-	int ppid = 0;
+	const char *open = strchr(text, '(');
+	const char *close = strrchr(text, ')');
+	size_t len;
+	int ppid = 0, used = 0;
 
-	if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
-		return 0;
-	return ppid;
+	memset(st, 0, sizeof(*st));
+	if (!open || !close || close < open || close[1] != ' ' || !close[2])
+		return -EINVAL;
+	len = (size_t)(close - open - 1);
+	if (len >= sizeof(st->comm))
+		len = sizeof(st->comm) - 1;
+	memcpy(st->comm, open + 1, len);
+	st->state = close[2];
+	if (sscanf(close + 3, " %d%n", &ppid, &used) == 1) {
+		st->ppid = ppid;
+		st->rest = close + 3 + used;
+	} else {
+		st->rest = close + 3;
+	}
+	return 0;
+}
+
+/* Reads the file name of dirfd (or an absolute path) into buf. */
+static int read_stat_text(int dirfd, const char *name, char *buf, size_t cap)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	n = read(fd, buf, cap - 1);
+	close(fd);
+	if (n <= 0)
+		return -ESRCH;
+	buf[n] = '\0';
+	return 0;
+}
+
+int procinfo_stat(pid_t pid, struct procinfo_stat *st)
+{
+	char path[64], buf[1024];
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	ret = read_stat_text(AT_FDCWD, path, buf, sizeof(buf));
+	if (ret < 0) {
+		memset(st, 0, sizeof(*st));
+		return ret;
+	}
+	ret = procinfo_parse_stat(buf, st);
+	st->rest = NULL; /* buf is gone */
+	return ret;
 }
 
 pid_t procinfo_ppid(pid_t pid)
 {
-	char path[64], buf[1024];
-	ssize_t n;
-	int fd;
+	struct procinfo_stat st;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	return stat_ppid(buf);
+	return procinfo_stat(pid, &st) == 0 ? st.ppid : 0;
 }
 
 int procinfo_read(pid_t pid, struct procinfo *out)
 {
-	char path[64], buf[1024], *p;
+	char path[64], buf[1024];
 	unsigned long long start_ticks = 0;
-	int fd, dirfd;
-	ssize_t n;
+	struct procinfo_stat ps;
+	int dirfd, ret, parsed;
 	struct stat st;
 
 	memset(out, 0, sizeof(*out));
@@ -176,34 +209,27 @@ int procinfo_read(pid_t pid, struct procinfo *out)
 	dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
-	fd = openat(dirfd, "stat", O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		int err = errno == ENOENT ? -ESRCH : -errno;
-
-		close(dirfd);
-		return err;
-	}
-	if (fstat(fd, &st) == 0) {
+	if (fstatat(dirfd, "stat", &st, 0) == 0) {
 		out->uid = st.st_uid;
 		out->gid = st.st_gid;
 	}
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0) {
+	ret = read_stat_text(dirfd, "stat", buf, sizeof(buf));
+	if (ret < 0) {
 		close(dirfd);
-		return -ESRCH;
+		return ret;
 	}
-	buf[n] = '\0';
-	out->ppid = stat_ppid(buf);
-	p = strrchr(buf, ')');
+	parsed = procinfo_parse_stat(buf, &ps) == 0;
+	out->ppid = ps.ppid;
 	/* A zombie (exited, not yet reaped) has no program or arguments
 	 * left to read: it is gone. */
-	if (p && (p[1] == '\0' || p[2] == 'Z' || p[2] == 'X')) {
+	if (parsed && (ps.state == 'Z' || ps.state == 'X')) {
 		close(dirfd);
 		return -ESRCH;
 	}
-	if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
-			"%*d %*d %*d %*d %llu", &start_ticks) == 1) {
+	/* After PPID: pgrp ... starttime, the 22nd field. */
+	if (parsed && ps.rest &&
+	    sscanf(ps.rest, "%*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+			    "%*d %*d %*d %*d %llu", &start_ticks) == 1) {
 		long hz = sysconf(_SC_CLK_TCK);
 
 		if (hz > 0)

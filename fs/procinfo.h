@@ -29,8 +29,21 @@ void procinfo_free(struct procinfo *info);
  * (the workspace's "build/st"), one that ends in "/" and it. */
 int procinfo_exe_is(const char *exe, const char *path);
 
-/* The parent of pid from /proc/PID/stat alone (no lock the process may
- * hold: safe on a FUSE request path); 0 if unknown. */
+/* What /proc/PID/stat says first: "PID (COMM) STATE PPID ...". */
+struct procinfo_stat {
+	char comm[64];
+	char state;       /* 'R', 'S', ...; 'Z' or 'X' for a process gone */
+	pid_t ppid;       /* 0 if it did not parse */
+	const char *rest; /* in the text parsed: after PPID */
+};
+
+/* Parses the text of /proc/PID/stat (COMM may hold spaces and parens);
+ * 0, or -EINVAL if it does not parse. */
+int procinfo_parse_stat(const char *text, struct procinfo_stat *st);
+/* Reads and parses /proc/PID/stat (no lock the process may hold: safe on
+ * a FUSE request path); 0, or -errno (-ESRCH for no such process). */
+int procinfo_stat(pid_t pid, struct procinfo_stat *st);
+/* The parent of pid from /proc/PID/stat alone; 0 if unknown. */
 pid_t procinfo_ppid(pid_t pid);
 
 /* Encodes argv-style NUL-separated bytes as a JSON array string (bytes

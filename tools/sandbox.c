@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "procinfo.h"
 #include "util.h"
 
 /* Reports a setup failure to the parent through fd and exits. */
@@ -128,32 +129,16 @@ static int list_others(char *names, size_t cap)
 	if (!d)
 		return 0;
 	while ((de = readdir(d)) != NULL) {
-		char path[64], buf[512], *p;
+		struct procinfo_stat st;
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);
-		ssize_t got;
-		int fd;
 
-		if (*end || pid <= 1)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		got = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (got <= 0)
-			continue;
-		buf[got] = '\0';
-		/* "PID (COMM) STATE ...": COMM may hold ')' itself. */
-		p = strrchr(buf, ')');
-		if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X' || !strchr(buf, '('))
+		if (*end || pid <= 1 || procinfo_stat((pid_t)pid, &st) < 0 || st.state == 'Z' ||
+		    st.state == 'X')
 			continue;
 		n++;
-		*p = '\0';
-		p = strchr(buf, '(') + 1;
-		if (names && len + strlen(p) + 2 <= cap)
-			len += (size_t)snprintf(names + len, cap - len, "%s\n", p);
+		if (names && len + strlen(st.comm) + 2 <= cap)
+			len += (size_t)snprintf(names + len, cap - len, "%s\n", st.comm);
 	}
 	closedir(d);
 	return n;

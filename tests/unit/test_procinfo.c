@@ -153,6 +153,39 @@ static void zombie_is_gone(void **state)
 	waitpid(pid, &st, 0);
 }
 
+/* COMM may hold spaces and parens; the fields after it are found from the
+ * last ')'. */
+static void stat_text_parses(void **state)
+{
+	struct procinfo_stat st;
+
+	(void)state;
+	assert_int_equal(procinfo_parse_stat("42 (a) (b c) S 7 42 42 0 -1", &st), 0);
+	assert_string_equal(st.comm, "a) (b c");
+	assert_int_equal(st.state, 'S');
+	assert_int_equal(st.ppid, 7);
+	assert_string_equal(st.rest, " 42 42 0 -1");
+	assert_int_equal(procinfo_parse_stat("9 (sh) Z 1", &st), 0);
+	assert_int_equal(st.state, 'Z');
+	assert_int_equal(st.ppid, 1);
+	assert_int_equal(procinfo_parse_stat("9 (sh", &st), -EINVAL);
+	assert_int_equal(procinfo_parse_stat("9 sh) S 1", &st), -EINVAL);
+	assert_int_equal(procinfo_parse_stat("9 (sh)", &st), -EINVAL);
+	assert_int_equal(procinfo_parse_stat("", &st), -EINVAL);
+	/* A long name is cut, not overrun. */
+	assert_int_equal(procinfo_parse_stat("9 (0123456789012345678901234567890123456789"
+					     "012345678901234567890123456789) R 3",
+					     &st),
+			 0);
+	assert_int_equal(strlen(st.comm), sizeof(st.comm) - 1);
+	assert_int_equal(st.ppid, 3);
+	/* Of this process, read from /proc. */
+	assert_int_equal(procinfo_stat(getpid(), &st), 0);
+	assert_int_equal(st.ppid, getppid());
+	assert_int_equal(st.state, 'R');
+	assert_int_equal(procinfo_stat(-5, &st), -ESRCH);
+}
+
 static void exe_is_the_path_a_mount_names(void **state)
 {
 	(void)state;
@@ -172,6 +205,7 @@ int main(void)
 		cmocka_unit_test(argv_is_a_json_array),
 		cmocka_unit_test(ppid_alone),
 		cmocka_unit_test(zombie_is_gone),
+		cmocka_unit_test(stat_text_parses),
 		cmocka_unit_test(exe_is_the_path_a_mount_names),
 	};
 
