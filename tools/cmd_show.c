@@ -230,15 +230,16 @@ static int by_node_pos(const void *a, const void *b, void *arg)
 	return x < y ? -1 : x > y;
 }
 
-/* Index of the first node (sorted by ppid) whose ppid is ppid, or n. */
-static size_t first_child(const struct tree_node *kids, size_t n, json_int_t ppid)
+/* Index of the first node of a (n, sorted by pid, or by ppid if
+ * by_ppid) whose pid (ppid) is at least v, or n. */
+static size_t lower_bound(const struct tree_node *a, size_t n, json_int_t v, int by_ppid)
 {
 	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (kids[mid].ppid < ppid)
+		if ((by_ppid ? a[mid].ppid : a[mid].pid) < v)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -265,16 +266,8 @@ static int covered_by(const json_t *x, const json_t *y)
  * its program along PATH before its exec). */
 static int as_parent(const struct tree_node *nodes, size_t m, const struct tree_node *x)
 {
-	size_t lo = 0, hi = m;
+	size_t lo = lower_bound(nodes, m, x->ppid, 0);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (nodes[mid].pid < x->ppid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	for (; lo < m && nodes[lo].pid == x->ppid; lo++)
 		if (!strcmp(nodes[lo].key, x->key))
 			return 1;
@@ -342,7 +335,7 @@ static void print_node(struct tree_node *kids, size_t n, struct tree_node *p, in
 	putchar('\n');
 	if (depth >= SHOW_TREE_DEPTH)
 		return;
-	for (size_t k = first_child(kids, n, p->pid); k < n && kids[k].ppid == p->pid; k++) {
+	for (size_t k = lower_bound(kids, n, p->pid, 1); k < n && kids[k].ppid == p->pid; k++) {
 		if (!kids[k].shown)
 			print_node(kids, n, &kids[k], depth + 1);
 	}
