@@ -262,7 +262,6 @@ static void push_proc_job(struct fsd_work *w, pid_t pid, int64_t id, int after_e
 	push(w, j);
 }
 
-/* Digest of the file behind fd, through the cache; 0 or -errno. */
 static uint64_t gen_of(struct fsd_inode *in);
 
 /* Remembers hex, just taken of the file behind fd, which was in state
@@ -302,6 +301,7 @@ static int digest_lookup(struct fsd_work *w, struct fsd_inode *in, int fd,
 	return dcache_get(w, st, *gen, hex);
 }
 
+/* Digest of the file behind fd, through the cache; 0 or -errno. */
 static int cached_digest(struct fsd_work *w, struct fsd_inode *in, int fd,
 			 char hex[DIGEST_HEX_LEN + 1], int64_t *size)
 {
@@ -352,8 +352,10 @@ int fsd_work_input_kept(struct fsd *fs, struct fsd_inode *in, const char *hex)
 /* For do_read: an input whose digest is not cached yet, so not known to
  * be stored either, is hashed as it is copied into batch (one read of it,
  * not one to hash and one to copy: a first build into an empty store reads
- * the compilers and libraries once).  Returns 1 if it was tried (*err its
- * result, hex its digest or empty), 0 to go the usual way. */
+ * the compilers and libraries once).  Returns 1 if it was tried and the
+ * capture is to be logged (*err its result, hex the digest or empty), 2 if
+ * it was tried and came to nothing (the file changed through the mount
+ * meanwhile), 0 to go the usual way. */
 static int copy_hashed(struct fsd *fs, struct job *j, int fd, struct cas_batch *batch,
 		       char hex[DIGEST_HEX_LEN + 1], int64_t *size, int *err)
 {
@@ -381,7 +383,7 @@ static int copy_hashed(struct fsd *fs, struct job *j, int fd, struct cas_batch *
 		if (batch->n > before_n)
 			cas_batch_discard_last(fs->cas, batch);
 		hex[0] = '\0';
-		return 1;
+		return 2;
 	}
 	digest_taken(fs->work, j->in, fd, gen, &before, started, hex);
 	return 1;
@@ -395,14 +397,16 @@ static int do_read(struct fsd *fs, struct job *j, struct cas_batch *batch,
 {
 	int64_t size = -1;
 	int fd = fsd_inode_open(fs, j->in, O_RDONLY | O_NOATIME);
-	int queued = 0;
+	int queued = 0, tried = 0;
 
 	*err = 0;
 	hex[0] = '\0';
 	if (fd == -EPERM)
 		fd = fsd_inode_open(fs, j->in, O_RDONLY);
-	if (fd >= 0 && copy_hashed(fs, j, fd, batch, hex, &size, err)) {
-		queued = 1;
+	if (fd >= 0)
+		tried = copy_hashed(fs, j, fd, batch, hex, &size, err);
+	if (tried) {
+		queued = tried == 1;
 		close(fd);
 	} else if (fd >= 0) {
 		/* Changed through the mount since it was read (a writer is
