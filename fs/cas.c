@@ -460,10 +460,11 @@ static int read_small(int fd, char **buf, size_t *len)
 }
 
 /* Copies fd into a new tmp file (hashing unless known); returns the tmp
- * fd, still open, with name filled; on error nothing is left behind.  A
- * small file of unknown digest is hashed first: if its object is already
- * stored (an empty file, an output rebuilt with the same bytes), *stored
- * is set, hex_out filled and -1 returned, with no tmp file made. */
+ * fd, still open, with name filled; on error nothing is left behind.  If
+ * a file of unknown digest turns out to be stored already (an empty file,
+ * an output rebuilt with the same bytes, an input the store has), *stored
+ * is set, hex_out filled and -1 returned, with no tmp file left (a small
+ * one is hashed first and none is made). */
 static int tmp_fill(struct cas *cas, int fd, const uint8_t *known,
 		    char hex_out[DIGEST_HEX_LEN + 1], char name[64], int *stored)
 {
@@ -492,14 +493,21 @@ static int tmp_fill(struct cas *cas, int fd, const uint8_t *known,
 		if (ret == -ESTALE)
 			ret = copy_hashed_known(fd, tmp, known);
 	} else {
+		struct stat st;
+
 		ret = digest_copy_fd(fd, tmp, raw);
-		if (ret == 0)
+		if (ret == 0) {
 			hex_encode(raw, DIGEST_LEN, hex_out);
+			/* Stored already, as the digest now tells: the copy
+			 * is not made durable only to be dropped. */
+			*stored = fstat(tmp, &st) == 0 &&
+				  cas_has_size(cas, hex_out, (int64_t)st.st_size);
+		}
 	}
-	if (ret < 0) {
+	if (ret < 0 || *stored) {
 		close(tmp);
 		unlinkat(cas->tmp_fd, name, 0);
-		return ret;
+		return ret < 0 ? ret : -1;
 	}
 	return tmp;
 }
@@ -570,17 +578,6 @@ int cas_batch_put_fd(struct cas *cas, struct cas_batch *batch, int fd, const uin
 		return 0;
 	if (tmp < 0)
 		return tmp;
-	if (!known) {
-		struct stat st;
-
-		/* Stored already, as its digest tells now: the copy is not
-		 * made durable only to be dropped at the commit. */
-		if (fstat(tmp, &st) == 0 && cas_has_size(cas, hex_out, (int64_t)st.st_size)) {
-			close(tmp);
-			unlinkat(cas->tmp_fd, name, 0);
-			return 0;
-		}
-	}
 	close(tmp);
 	item = array_push(&batch->items, &batch->n, sizeof(*item));
 	if (!item) {

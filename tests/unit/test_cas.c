@@ -630,6 +630,11 @@ static void small_file_of_stored_content_needs_no_tmp_file(void **state)
 	assert_int_equal(cas_put_fd(f->cas, bfd, NULL, hex), 0);
 	assert_int_equal(cas_batch_commit(f->cas, &batch, NULL), 0);
 	assert_int_equal(cas_verify_object(f->cas, SHA256_ABC), 0);
+	/* A large file found stored once copied and hashed queues nothing
+	 * to be made durable, and leaves no tmp file. */
+	assert_int_equal(cas_batch_put_fd(f->cas, &batch, bfd, NULL, hex), 0);
+	assert_int_equal(batch.n, 0);
+	assert_int_equal(tmp_entries(f), 0);
 
 	assert_int_equal(rmdir(tmpdir), 0);
 	memset(hex, 0, sizeof(hex));
