@@ -407,7 +407,6 @@ static int do_read(struct fsd *fs, struct job *j, struct cas_batch *batch,
 		tried = copy_hashed(fs, j, fd, batch, hex, &size, err);
 	if (tried) {
 		queued = tried == 1;
-		close(fd);
 	} else if (fd >= 0) {
 		/* Changed through the mount since it was read (a writer is
 		 * settled first, see fsd_work_settle, but one open already
@@ -433,8 +432,9 @@ static int do_read(struct fsd *fs, struct job *j, struct cas_batch *batch,
 			/* Tried once: a failure is attest's to retry. */
 			__atomic_store_n(&j->in->input_kept, 1, __ATOMIC_RELAXED);
 		}
-		close(fd);
 	}
+	if (fd >= 0)
+		close(fd);
 	alog_access(fs->log, &(struct alog_access){
 		.time_ns = j->time_ns, .process = j->process, .op = j->op, .path = j->path,
 		.flags = j->flags, .result = 0, .size = size,

@@ -144,6 +144,7 @@ int procinfo_parse_stat(const char *text, struct procinfo_stat *st)
 		len = sizeof(st->comm) - 1;
 	memcpy(st->comm, open + 1, len);
 	st->state = close[2];
+	st->gone = st->state == 'Z' || st->state == 'X';
 	if (sscanf(close + 3, " %d%n", &ppid, &used) == 1) {
 		st->ppid = ppid;
 		st->rest = close + 3 + used;
@@ -153,14 +154,17 @@ int procinfo_parse_stat(const char *text, struct procinfo_stat *st)
 	return 0;
 }
 
-/* Reads the file name of dirfd (or an absolute path) into buf. */
-static int read_stat_text(int dirfd, const char *name, char *buf, size_t cap)
+/* Reads the file name of dirfd (or an absolute path) into buf, and, if
+ * st, the file's owner (the process's) into *st. */
+static int read_stat_text(int dirfd, const char *name, char *buf, size_t cap, struct stat *st)
 {
 	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
 
 	if (fd < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
+	if (st && fstat(fd, st) < 0)
+		memset(st, 0, sizeof(*st));
 	n = read(fd, buf, cap - 1);
 	close(fd);
 	if (n <= 0)
@@ -175,7 +179,7 @@ int procinfo_stat(pid_t pid, struct procinfo_stat *st)
 	int ret;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	ret = read_stat_text(AT_FDCWD, path, buf, sizeof(buf));
+	ret = read_stat_text(AT_FDCWD, path, buf, sizeof(buf), NULL);
 	if (ret < 0) {
 		memset(st, 0, sizeof(*st));
 		return ret;
@@ -209,20 +213,18 @@ int procinfo_read(pid_t pid, struct procinfo *out)
 	dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
-	if (fstatat(dirfd, "stat", &st, 0) == 0) {
-		out->uid = st.st_uid;
-		out->gid = st.st_gid;
-	}
-	ret = read_stat_text(dirfd, "stat", buf, sizeof(buf));
+	ret = read_stat_text(dirfd, "stat", buf, sizeof(buf), &st);
 	if (ret < 0) {
 		close(dirfd);
 		return ret;
 	}
+	out->uid = st.st_uid;
+	out->gid = st.st_gid;
 	parsed = procinfo_parse_stat(buf, &ps) == 0;
 	out->ppid = ps.ppid;
 	/* A zombie (exited, not yet reaped) has no program or arguments
 	 * left to read: it is gone. */
-	if (parsed && (ps.state == 'Z' || ps.state == 'X')) {
+	if (parsed && ps.gone) {
 		close(dirfd);
 		return -ESRCH;
 	}

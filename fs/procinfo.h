@@ -33,6 +33,7 @@ int procinfo_exe_is(const char *exe, const char *path);
 struct procinfo_stat {
 	char comm[64];
 	char state;       /* 'R', 'S', ...; 'Z' or 'X' for a process gone */
+	int gone;         /* state is 'Z' or 'X': exited (reaped or not) */
 	pid_t ppid;       /* 0 if it did not parse */
 	const char *rest; /* in the text parsed: after PPID */
 };
