@@ -325,6 +325,20 @@ static int ensure_key(struct run_state *s, const struct run_opts *o)
 	return 0;
 }
 
+/* After a failed build with --home host: the most common surprise of a
+ * first run is a tool that keeps a cache under HOME (npm, pip, go, cargo,
+ * ccache) failing with EROFS there. */
+static void hint_read_only_home(const struct run_state *s, const struct run_opts *o)
+{
+	const char *home = o->user ? s->user.home : getenv("HOME");
+
+	if (home && home[0] == '/' && home[1])
+		fprintf(stderr, "provfs: hint: the slave's HOME (%s) is read-only, as is all of "
+				"its root but the workspace and /tmp; if the build failed writing "
+				"there ('Read-only file system'), run it with --home empty\n",
+			home);
+}
+
 /* --home empty: $HOME into s->home, checked: an absolute path to a
  * directory of the environment (its owner and mode into *st), outside what
  * the slave gets anyway.  0, or the usage error's exit code. */
@@ -897,6 +911,8 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "provfs: build %s exited with status %d\n", s->id, status);
 		if (manifest_ok)
 			fprintf(stderr, "provfs: manifest %s\n", s->manifest);
+		if (status != 0 && !s->home[0])
+			hint_read_only_home(s, &o);
 	}
 	run_state_free(s);
 	/* A build that succeeded but whose record is incomplete (no

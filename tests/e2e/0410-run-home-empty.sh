@@ -3,7 +3,8 @@
 # under the path the build used, gone after the build; the manifest says
 # so (internalParameters.slave.home), and provfs show prints it.  By
 # default HOME is the host's, read-only (EROFS), and the manifest says
-# home=host.  A workspace inside HOME still appears there.  A HOME that
+# home=host; a failed build there ends with a hint at --home empty.  A
+# workspace inside HOME still appears there.  A HOME that
 # cannot be replaced is a usage error (exit 2) before anything runs.
 . "$(dirname "$0")/lib.sh"
 H=$(mktemp -d /srv/provfs-e2e-home.XXXXXX 2>/dev/null) || exit 77
@@ -52,6 +53,18 @@ HOME=$H "$PROVFS" run --store "$T/store" --quiet --out "$T/m2.json" -- sh -c '
 assert_eq 0 "$?" "default HOME: readable, not writable"
 [ ! -e "$H/new" ] || fail "default HOME was writable"
 assert_eq host "$(slave_param "$T/m2.json" home)" "manifest's slave.home by default"
+
+# A failed build with the host's HOME ends with a hint at --home empty;
+# with --home empty, or one that succeeded, without.
+HOME=$H "$PROVFS" run --store "$T/store" -- sh -c 'mkdir "$HOME/.cache"' 2>"$T/err4"
+assert_eq 1 "$?" "a build failing to write in HOME"
+grep -q "^provfs: hint: the slave's HOME ($H) is read-only.*--home empty" "$T/err4" ||
+	fail "no hint after a failed build: $(cat "$T/err4")"
+HOME=$H "$PROVFS" run --store "$T/store" --home empty -- sh -c 'exit 3' 2>"$T/err5"
+assert_eq 3 "$?" "a failed build with --home empty"
+HOME=$H "$PROVFS" run --store "$T/store" -- true 2>>"$T/err5"
+assert_eq 0 "$?" "a build that succeeds"
+! grep -q "hint:" "$T/err5" || fail "a hint where none is due: $(cat "$T/err5")"
 
 # A workspace inside HOME appears in the new HOME, alone.
 mkdir -p "$H/proj"
