@@ -10,6 +10,13 @@ echo x >"$T/m/still-works" || fail "first mount broken"
 # busy on umount: a process holds a file open
 sleep 30 <"$T/m/still-works" &
 holder=$!
+# the child opens the file after the fork: wait until it holds it
+i=0
+until [ "$(readlink "/proc/$holder/fd/0" 2>/dev/null)" = "$T/m/still-works" ]; do
+	i=$((i + 1))
+	[ "$i" -lt 200 ] || fail "the holder did not open the file"
+	sleep 0.05
+done
 "$PROVFS" umount "$T/m" 2>"$T/err2"
 rc=$?
 kill $holder 2>/dev/null
