@@ -141,6 +141,7 @@ struct fsd {
 	struct fsd_work *work;
 	struct fsd_seen *seen; /* dedup of stat/probe/readdir records */
 	int dont_mask;         /* FUSE_CAP_DONT_MASK: we apply the caller's umask */
+	int no_opendir;        /* directories are read without OPENDIR (op_init) */
 	int mount_fds[64];     /* known mount ids -> fd, see fsd_inode.c */
 	int mount_ids[64];
 	int n_mounts;

@@ -18,6 +18,7 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -126,6 +127,33 @@ static void set_owner(fuse_req_t req, int pfd, const char *name, mode_t mode)
 		fchmodat(pfd, name, st.st_mode & 07777, 0);
 }
 
+/* Whether a directory of the backing tree can be read from any entry's
+ * offset (d_off) on a newly opened descriptor, as NFS servers need:
+ * ext2/3/4 (hash cookies), XFS and btrfs (stable cookies), tmpfs (stable
+ * offsets since Linux 6.6).  Then directories are read without OPENDIR
+ * (see op_opendir); elsewhere (overlayfs numbers a merged directory's
+ * entries per open) each open directory keeps its own stream.
+ * PROVFS_OPENDIR=1 keeps the streams everywhere. */
+static int dir_offsets_stable(struct fsd *fs)
+{
+	struct statfs sfs;
+	const char *env = getenv("PROVFS_OPENDIR");
+
+	if (env && *env && strcmp(env, "0") != 0)
+		return 0;
+	if (statfs(fs->cfg.backing, &sfs) != 0)
+		return 0;
+	switch ((unsigned long)sfs.f_type) {
+	case 0xEF53UL:     /* EXT4_SUPER_MAGIC, also ext2 and ext3 */
+	case 0x58465342UL: /* XFS_SUPER_MAGIC */
+	case 0x9123683EUL: /* BTRFS_SUPER_MAGIC */
+	case 0x01021994UL: /* TMPFS_MAGIC */
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
 	struct fsd *fs = userdata;
@@ -162,6 +190,10 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	 * this, each getattr after a write (its mtime moved) would drop the
 	 * file's cached pages and send the next reads to us. */
 	conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
+	if ((conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT) && dir_offsets_stable(fs)) {
+		conn->want |= FUSE_CAP_NO_OPENDIR_SUPPORT;
+		fs->no_opendir = 1;
+	}
 	fsd_pt_init_reply(fs);
 }
 
@@ -1077,14 +1109,28 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 	fuse_reply_err(req, -ret);
 }
 
+/* With no_opendir, the first OPENDIR is answered ENOSYS and the kernel
+ * sends no more: each READDIR then names its directory and the offset to
+ * go on from, and is served from a descriptor opened for it (do_readdir),
+ * which saves a round trip per listing (RELEASEDIR too, which nobody waits
+ * for).  The kernel then keeps the entries it read in its cache
+ * (FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE, its defaults without OPENDIR),
+ * dropped whenever the directory changes through the mount, so a later
+ * listing of an unchanged directory reaches no daemon: like a cached
+ * look-up, only the first listing is logged. */
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fsd *fs = fsd_of(req);
 	struct fsd_inode *in = fsd_inode_get(fs, ino);
-	int fd = fsd_inode_open(fs, in, O_RDONLY | O_DIRECTORY);
+	int fd;
 	struct fsd_file *f;
 	DIR *dp;
 
+	if (fs->no_opendir) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	fd = fsd_inode_open(fs, in, O_RDONLY | O_DIRECTORY);
 	if (fd < 0) {
 		fuse_reply_err(req, -fd);
 		return;
@@ -1120,7 +1166,8 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct fsd *fs = fsd_of(req);
 	struct fsd_file *f = file_of(fi);
 	struct fsd_inode *in = fsd_inode_get(fs, ino);
-	DIR *dp = f->dir;
+	DIR *dp = f ? f->dir : NULL;
+	off_t cur = f ? f->dir_off : -1; /* offset of the last entry returned */
 	char *buf = malloc(size), *p = buf;
 	size_t rem = size;
 	int err = 0;
@@ -1129,9 +1176,26 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	if (off != f->dir_off) {
+	if (!f) {
+		/* No OPENDIR (see op_opendir): a stream for this request. */
+		int fd = fsd_inode_open(fs, in, O_RDONLY | O_DIRECTORY);
+
+		dp = fd < 0 ? NULL : fdopendir(fd);
+		if (!dp) {
+			err = fd < 0 ? -fd : errno;
+			if (fd >= 0)
+				close(fd);
+			free(buf);
+			fuse_reply_err(req, err);
+			return;
+		}
+		cur = 0; /* a new descriptor starts at the first entry */
+		if (off == 0)
+			log_op(fs, req, ALOG_OP_READDIR, in, NULL, NULL, 0, 0);
+	}
+	if (off != cur) {
 		seekdir(dp, off);
-		f->dir_off = off;
+		cur = off;
 	}
 	for (;;) {
 		struct dirent *de;
@@ -1157,7 +1221,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			if (used > rem) {
 				if (e.ino)
 					fsd_inode_forget(fs, fsd_inode_get(fs, e.ino), 1);
-				f->dir_off = -1; /* the stream moved past it: seek next time */
+				cur = -1; /* the stream moved past it: seek next time */
 				break;
 			}
 		} else {
@@ -1168,14 +1232,18 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			st.st_mode = (mode_t)de->d_type << 12;
 			used = fuse_add_direntry(req, p, rem, de->d_name, &st, de->d_off);
 			if (used > rem) {
-				f->dir_off = -1;
+				cur = -1;
 				break;
 			}
 		}
 		p += used;
 		rem -= used;
-		f->dir_off = de->d_off;
+		cur = de->d_off;
 	}
+	if (f)
+		f->dir_off = cur;
+	else
+		closedir(dp);
 	if (err && rem == size)
 		fuse_reply_err(req, err);
 	else
@@ -1201,6 +1269,10 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	struct fsd_file *f = file_of(fi);
 
 	(void)ino;
+	if (!f) { /* no OPENDIR: nothing was opened */
+		fuse_reply_err(req, 0);
+		return;
+	}
 	closedir(f->dir);
 	fsd_inode_unref(fs, f->in);
 	free(f);
@@ -1209,11 +1281,16 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 
 static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
-	int fd = dirfd((DIR *)file_of(fi)->dir);
-	int ret = datasync ? fdatasync(fd) : fsync(fd);
+	struct fsd *fs = fsd_of(req);
+	struct fsd_file *f = file_of(fi);
+	int fd = f ? dirfd((DIR *)f->dir)
+		   : fsd_inode_open(fs, fsd_inode_get(fs, ino), O_RDONLY | O_DIRECTORY);
+	int ret = fd < 0 ? 0 : datasync ? fdatasync(fd) : fsync(fd);
+	int err = fd < 0 ? -fd : ret < 0 ? errno : 0;
 
-	(void)ino;
-	fuse_reply_err(req, ret < 0 ? errno : 0);
+	if (!f && fd >= 0)
+		close(fd);
+	fuse_reply_err(req, err);
 }
 
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)
