@@ -68,7 +68,8 @@ static const char run_usage[] =
 	"                     or 'final' (only the inputs and outputs the manifest\n"
 	"                     names, copied after the build: no scratch files)\n"
 	"  --store DIR        the store (default $PROVFS_STORE or " CLI_DEFAULT_STORE ")\n"
-	"  --json             print a summary object on stdout\n"
+	"  --json             print a summary object on stdout (COMMAND's stdout goes\n"
+	"                     to stderr)\n"
 	"  -q, --quiet        no progress messages\n"
 	"  -h, --help         show this help\n"
 	"\n"
@@ -851,9 +852,25 @@ int cmd_run(int argc, char **argv)
 			.envp = s->envp ? s->envp : environ,
 		};
 
+		int json_fd = -1;
+
 		cli_phase("run", "mount");
 		progress(&o, "running '%s'", o.argv[0]);
+		/* With --json the summary is all of standard output: COMMAND
+		 * writes its own to standard error. */
+		if (o.json) {
+			fflush(stdout);
+			json_fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+			if (json_fd >= 0 && dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+				close(json_fd);
+				json_fd = -1;
+			}
+		}
 		ret = sandbox_run(&cfg, &status, &left, err, sizeof(err));
+		if (json_fd >= 0) {
+			dup2(json_fd, STDOUT_FILENO);
+			close(json_fd);
+		}
 		cli_phase("run", "build");
 	}
 	warn_left_running(&left);

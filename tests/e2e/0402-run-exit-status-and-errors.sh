@@ -1,6 +1,7 @@
 # A failing build's status becomes provfs's and it still gets a manifest
 # that says it failed; a missing command or environment is a clear error,
-# leaves nothing mounted and no process behind.
+# leaves nothing mounted and no process behind.  With --json, standard
+# output is the summary object alone.
 . "$(dirname "$0")/lib.sh"
 mkdir -p "$T/ws"
 cd "$T/ws"
@@ -11,6 +12,15 @@ import base64, json, sys
 st = json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))
 assert "7" in json.dumps(st["predicate"]["runDetails"]), st["predicate"]["runDetails"]
 PY
+# --json: the summary object is all of standard output; what COMMAND
+# writes there goes to standard error
+"$PROVFS" run --store "$T/store" --quiet --json -- sh -c 'echo to-stdout; echo to-stderr >&2; exit 3' \
+	>"$T/sum.json" 2>"$T/sum.err"
+assert_eq 3 "$?" "exit status with --json"
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["exit_status"] == 3, d' \
+	"$T/sum.json" || fail "--json: standard output is not one summary object: $(cat "$T/sum.json")"
+grep -qx to-stdout "$T/sum.err" && grep -qx to-stderr "$T/sum.err" ||
+	fail "--json: COMMAND's output is not on standard error: $(cat "$T/sum.err")"
 before=$(grep -c provfs /proc/mounts)
 "$PROVFS" run --store "$T/store" --quiet -- no-such-command-xyz 2>"$T/err"
 assert_eq 127 "$?" "missing command"
