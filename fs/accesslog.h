@@ -22,6 +22,12 @@
 
 #include "util.h"
 
+/* Mount labels (mounts.label, access.mount): provfs mount's defaults and
+ * provfs run's three mounts, which the manifest tells apart by them. */
+#define ALOG_LABEL_ROOT "root"           /* a read-only mount: the environment */
+#define ALOG_LABEL_WORKSPACE "workspace" /* a read-write mount */
+#define ALOG_LABEL_TMP "tmp"             /* provfs run's /tmp, /var/tmp, empty HOME */
+
 /* Operation names as stored in access.op. */
 #define ALOG_OP_STAT "stat"           /* successful lookup/getattr of a path */
 #define ALOG_OP_PROBE "probe"         /* failed lookup: the path was absent */

@@ -107,7 +107,7 @@ static struct fuse_session *make_session(struct fsd *fs)
 static int open_outputs(struct fsd *fs, char *why, size_t whylen)
 {
 	struct alog_mount_info mi = {
-		.label = fs->cfg.label ? fs->cfg.label : "workspace",
+		.label = fs->cfg.label ? fs->cfg.label : ALOG_LABEL_WORKSPACE,
 		.backing = fs->cfg.backing,
 		.mountpoint = fs->cfg.mountpoint,
 		.readonly = fs->cfg.readonly,

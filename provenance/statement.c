@@ -102,7 +102,8 @@ const char *statement_file_name(const struct alog_summary *s, const struct alog_
 
 	/* provfs run's tmp mount holds /tmp, /var/tmp and an empty HOME:
 	 * its paths are the ones the build used, absolute like the root's. */
-	return display_path(f->path, m && (m->readonly || (m->label && !strcmp(m->label, "tmp"))));
+	return display_path(f->path,
+			    m && (m->readonly || (m->label && !strcmp(m->label, ALOG_LABEL_TMP))));
 }
 
 /* A ResourceDescriptor for a logged file; NULL on ENOMEM. */
@@ -121,7 +122,8 @@ static json_t *file_descriptor(const struct alog_summary *s, const struct alog_f
 		ret = put(ann, "digest", json_string("unknown"));
 	/* The usual mounts are told apart by the name's form (absolute in
 	 * the environment, relative in the workspace); others are named. */
-	if (!ret && f->mount && strcmp(f->mount, "workspace") && strcmp(f->mount, "root"))
+	if (!ret && f->mount && strcmp(f->mount, ALOG_LABEL_WORKSPACE) &&
+	    strcmp(f->mount, ALOG_LABEL_ROOT))
 		ret = put(ann, "mount", json_string(f->mount));
 	if (!ret && encoded)
 		ret = put(ann, "nameEncoding", json_string("percent"));

@@ -241,7 +241,7 @@ int cmd_mount(int argc, char **argv)
 		cfg.digest_cache = dcache;
 	}
 	if (!cfg.label)
-		cfg.label = cfg.readonly ? "root" : "workspace";
+		cfg.label = cfg.readonly ? ALOG_LABEL_ROOT : ALOG_LABEL_WORKSPACE;
 	if (cfg.store) {
 		/* Fail here, in the foreground, if the store cannot be written. */
 		struct cas *cas;

@@ -109,7 +109,7 @@ struct run_state {
 	int store_lock; /* fd holding the store's lock shared (cas_lock), or -1 */
 };
 
-static const char *const mount_labels[3] = {"root", "workspace", "tmp"};
+static const char *const mount_labels[3] = {ALOG_LABEL_ROOT, ALOG_LABEL_WORKSPACE, ALOG_LABEL_TMP};
 
 /* Where each run's mount points are made: RUN_DIR/run-ID/LABEL. */
 #define RUN_DIR "/run/provfs"
@@ -648,7 +648,7 @@ static int attest(struct run_state *s, const struct run_opts *o, int status,
 	/* What the build left in /tmp, /var/tmp or an empty HOME is in the
 	 * access log, but no output: the subjects are the workspace's. */
 	args[n++] = "--subjects-from";
-	args[n++] = "workspace";
+	args[n++] = ALOG_LABEL_WORKSPACE;
 	args[n++] = "--driver";
 	args[n++] = "namespaces";
 	args[n++] = "--slave";
