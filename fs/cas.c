@@ -704,7 +704,8 @@ int cas_read_object(const struct cas *cas, const char *hex, size_t max, char **o
 	return 0;
 }
 
-int cas_verify_object(const struct cas *cas, const char *hex)
+/* cas_verify_object, also giving the object's size (the bytes hashed). */
+static int verify_object(const struct cas *cas, const char *hex, uint64_t *size)
 {
 	uint8_t raw[DIGEST_LEN];
 	char got[DIGEST_HEX_LEN + 1];
@@ -713,12 +714,17 @@ int cas_verify_object(const struct cas *cas, const char *hex)
 
 	if (fd < 0)
 		return fd;
-	ret = digest_fd(fd, raw, NULL);
+	ret = digest_fd(fd, raw, size);
 	close(fd);
 	if (ret < 0)
 		return ret;
 	hex_encode(raw, DIGEST_LEN, got);
 	return strcmp(got, hex) == 0 ? 0 : -EBADMSG;
+}
+
+int cas_verify_object(const struct cas *cas, const char *hex)
+{
+	return verify_object(cas, hex, NULL);
 }
 
 static int is_hex2(const char *s)
@@ -792,8 +798,9 @@ int cas_walk(const struct cas *cas, cas_walk_visit visit, cas_fsck_report report
 struct fsck_walk {
 	const struct cas *cas;
 	cas_fsck_report report;
+	cas_fsck_progress progress;
 	void *arg;
-	uint64_t checked;
+	uint64_t checked, bytes;
 	int corrupt;
 };
 
@@ -807,18 +814,23 @@ static void fsck_problem(void *arg, const char *what, const char *path)
 static int fsck_object(void *arg, const char *hex)
 {
 	struct fsck_walk *w = arg;
+	uint64_t size = 0;
 
 	w->checked++;
-	if (cas_verify_object(w->cas, hex) != 0) {
+	if (verify_object(w->cas, hex, &size) != 0) {
 		w->report(w->arg, "corrupt", hex);
 		w->corrupt++;
 	}
+	w->bytes += size;
+	if (w->progress)
+		w->progress(w->arg, w->checked, w->bytes);
 	return 0;
 }
 
-int cas_fsck(const struct cas *cas, cas_fsck_report report, void *arg, uint64_t *checked)
+int cas_fsck(const struct cas *cas, cas_fsck_report report, cas_fsck_progress progress,
+	     void *arg, uint64_t *checked)
 {
-	struct fsck_walk w = { .cas = cas, .report = report, .arg = arg };
+	struct fsck_walk w = { .cas = cas, .report = report, .progress = progress, .arg = arg };
 	int ret = cas_walk(cas, fsck_object, fsck_problem, &w);
 
 	if (checked)

@@ -146,8 +146,14 @@ int cas_remove_object(struct cas *cas, const char *hex, uint64_t *bytes);
  * lock held exclusively. */
 int cas_clear_tmp(struct cas *cas, size_t *removed);
 
-/* Checks every object.  *checked gets the number of objects hashed.
- * Returns the number of problems found (>= 0) or -errno. */
-int cas_fsck(const struct cas *cas, cas_fsck_report report, void *arg, uint64_t *checked);
+/* Called by cas_fsck after each object it hashed: how many so far, and
+ * their bytes. */
+typedef void (*cas_fsck_progress)(void *arg, uint64_t checked, uint64_t bytes);
+
+/* Checks every object, calling progress (if not NULL) after each.
+ * *checked gets the number of objects hashed.  Returns the number of
+ * problems found (>= 0) or -errno. */
+int cas_fsck(const struct cas *cas, cas_fsck_report report, cas_fsck_progress progress,
+	     void *arg, uint64_t *checked);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cas.h"
@@ -113,12 +114,33 @@ static int do_snapshot(struct cas *cas, const char *dir, const struct store_opts
 struct fsck_state {
 	json_t *problems;
 	int json;
+	int shown;                 /* a progress line is on the terminal */
+	struct timespec last_shown;
 };
+
+static void fsck_progress(void *arg, uint64_t checked, uint64_t bytes)
+{
+	struct fsck_state *s = arg;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (s->shown && (now.tv_sec - s->last_shown.tv_sec) * 1000000000L +
+				(now.tv_nsec - s->last_shown.tv_nsec) < 250000000L)
+		return;
+	s->last_shown = now;
+	s->shown = 1;
+	fprintf(stderr, "\rprovfs: fsck: %llu objects checked, %.1f MiB", (unsigned long long)checked,
+		(double)bytes / (1024.0 * 1024.0));
+}
 
 static void fsck_report(void *arg, const char *what, const char *path)
 {
 	struct fsck_state *s = arg;
 
+	if (s->shown) { /* the problem on a line of its own */
+		fputc('\n', stderr);
+		s->shown = 0;
+	}
 	if (s->json)
 		json_array_append_new(s->problems, json_pack("{s:s, s:s}", "problem", what,
 							     "object", path));
@@ -128,10 +150,13 @@ static void fsck_report(void *arg, const char *what, const char *path)
 
 static int do_fsck(struct cas *cas, const struct store_opts *o)
 {
-	struct fsck_state s = {json_array(), o->json};
+	struct fsck_state s = {json_array(), o->json, 0, {0, 0}};
 	uint64_t checked = 0;
-	int n = cas_fsck(cas, fsck_report, &s, &checked);
+	int n = cas_fsck(cas, fsck_report, (o->quiet || o->json || !isatty(2)) ? NULL : fsck_progress,
+			 &s, &checked);
 
+	if (s.shown)
+		fputc('\n', stderr);
 	if (n < 0) {
 		json_decref(s.problems);
 		return cli_fail(CLI_USAGE, "cannot check store '%s': %s", cas_root(cas),

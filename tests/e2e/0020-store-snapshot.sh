@@ -1,6 +1,7 @@
 # store snapshot names a directory's content: the same tree gives the same
 # digest, any change (content, mode, name, symlink) gives another; the tree
-# object and every file are in the store.
+# object and every file are in the store.  fsck shows progress on a
+# terminal and finds a corrupted object.
 . "$(dirname "$0")/lib.sh"
 S="$PROVFS store --store $T/store --quiet"
 mkdir -p "$T/d/sub dir"
@@ -22,6 +23,15 @@ printf 'A\n' >"$T/copy/a"
 [ "$($S snapshot "$T/copy")" != "$d1" ] || fail "content change not seen"
 $S snapshot "$T/nope" 2>"$T/err"
 assert_eq 2 "$?" "snapshot of a missing dir"
+# fsck shows its progress on standard error on a terminal, and only there
+if command -v script >/dev/null; then
+	script -qec "$PROVFS store --store $T/store fsck 2>&1 >/dev/null" /dev/null >"$T/tty" ||
+		fail "fsck on a terminal: $(cat "$T/tty")"
+	grep -q "provfs: fsck: [0-9]* objects checked, [0-9.]* MiB" "$T/tty" ||
+		fail "no progress on a terminal: $(cat "$T/tty")"
+fi
+"$PROVFS" store --store "$T/store" fsck 2>"$T/notty" >/dev/null || fail "fsck of an intact store"
+[ ! -s "$T/notty" ] || fail "progress without a terminal: $(cat "$T/notty")"
 # fsck catches a corrupted object
 p=$($S path "$(sha "$T/d/a")")
 chmod u+w "$p"

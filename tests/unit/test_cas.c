@@ -398,7 +398,7 @@ static void put_fd_with_wrong_known_digest_is_caught_by_fsck(void **state)
 	assert_int_equal(cas_put_fd(f->cas, fd, known, hex), 0);
 	close(fd);
 	assert_int_equal(cas_verify_object(f->cas, SHA256_ABC), -EBADMSG);
-	assert_int_equal(cas_fsck(f->cas, collect, &r, &checked), 1);
+	assert_int_equal(cas_fsck(f->cas, collect, NULL, &r, &checked), 1);
 	assert_int_equal(checked, 1);
 	assert_string_equal(r.what[0], "corrupt");
 	assert_string_equal(r.path[0], SHA256_ABC);
@@ -840,7 +840,7 @@ static void corrupt_object_is_detected_everywhere(void **state)
 
 	assert_int_equal(cas_put_buffer(f->cas, "good object", 11, good), 0);
 	assert_int_equal(cas_put_buffer(f->cas, "abc", 3, bad), 0);
-	assert_int_equal(cas_fsck(f->cas, collect, &r, &checked), 0);
+	assert_int_equal(cas_fsck(f->cas, collect, NULL, &r, &checked), 0);
 	assert_int_equal(checked, 2);
 	assert_int_equal(r.n, 0);
 
@@ -849,7 +849,7 @@ static void corrupt_object_is_detected_everywhere(void **state)
 	assert_int_equal(cas_verify_object(f->cas, good), 0);
 	assert_int_equal(cas_read_object(f->cas, bad, 64, &buf, &len), -EBADMSG);
 	assert_null(buf);
-	assert_int_equal(cas_fsck(f->cas, collect, &r, &checked), 1);
+	assert_int_equal(cas_fsck(f->cas, collect, NULL, &r, &checked), 1);
 	assert_int_equal(checked, 2);
 	assert_int_equal(r.n, 1);
 	assert_string_equal(r.what[0], "corrupt");
@@ -905,7 +905,7 @@ static void fsck_reports_misplaced_files(void **state)
 	assert_true(asprintf(&stray2, "%s/objects/sha256/ba/short", f->root) > 0);
 	close(open(stray1, O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
 	close(open(stray2, O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
-	assert_int_equal(cas_fsck(f->cas, collect, &r, &checked), 2);
+	assert_int_equal(cas_fsck(f->cas, collect, NULL, &r, &checked), 2);
 	assert_int_equal(checked, 1);
 	assert_int_equal(r.n, 2);
 	for (int i = 0; i < 2; i++) {
