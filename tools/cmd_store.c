@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cas.h"
@@ -115,19 +114,17 @@ struct fsck_state {
 	json_t *problems;
 	int json;
 	int shown;                 /* a progress line is on the terminal */
-	struct timespec last_shown;
+	int64_t last_shown_ns;     /* when it was written */
 };
 
 static void fsck_progress(void *arg, uint64_t checked, uint64_t bytes)
 {
 	struct fsck_state *s = arg;
-	struct timespec now;
+	int64_t now = time_now_ns();
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (s->shown && (now.tv_sec - s->last_shown.tv_sec) * 1000000000L +
-				(now.tv_nsec - s->last_shown.tv_nsec) < 250000000L)
+	if (s->shown && now - s->last_shown_ns < 250000000LL)
 		return;
-	s->last_shown = now;
+	s->last_shown_ns = now;
 	s->shown = 1;
 	fprintf(stderr, "\rprovfs: fsck: %llu objects checked, %.1f MiB", (unsigned long long)checked,
 		(double)bytes / (1024.0 * 1024.0));
@@ -150,7 +147,7 @@ static void fsck_report(void *arg, const char *what, const char *path)
 
 static int do_fsck(struct cas *cas, const struct store_opts *o)
 {
-	struct fsck_state s = {json_array(), o->json, 0, {0, 0}};
+	struct fsck_state s = {json_array(), o->json, 0, 0};
 	uint64_t checked = 0;
 	int n = cas_fsck(cas, fsck_report, (o->quiet || o->json || !isatty(2)) ? NULL : fsck_progress,
 			 &s, &checked);
