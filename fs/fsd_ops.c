@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/fs.h>
+#include <linux/magic.h>
 #include <sched.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
@@ -144,10 +145,10 @@ static int dir_offsets_stable(struct fsd *fs)
 	if (statfs(fs->cfg.backing, &sfs) != 0)
 		return 0;
 	switch ((unsigned long)sfs.f_type) {
-	case 0xEF53UL:     /* EXT4_SUPER_MAGIC, also ext2 and ext3 */
-	case 0x58465342UL: /* XFS_SUPER_MAGIC */
-	case 0x9123683EUL: /* BTRFS_SUPER_MAGIC */
-	case 0x01021994UL: /* TMPFS_MAGIC */
+	case EXT4_SUPER_MAGIC: /* also ext2 and ext3 */
+	case XFS_SUPER_MAGIC:
+	case BTRFS_SUPER_MAGIC:
+	case TMPFS_MAGIC:
 		return 1;
 	default:
 		return 0;

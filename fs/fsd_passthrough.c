@@ -46,6 +46,7 @@
 #include "fsd.h"
 
 #include <errno.h>
+#include <linux/magic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -84,9 +85,6 @@ struct pt_backing_map {
 #define PT_ENTRY_OUT_SIZE 128 /* struct fuse_entry_out */
 
 #define PT_KEPT_MAX 8192
-
-#define OVERLAYFS_MAGIC 0x794c7630
-#define FUSE_MAGIC 0x65735546
 
 /* What the reply now being written by this thread needs. */
 static __thread int tls_init_reply;
@@ -205,7 +203,7 @@ int fsd_pt_attach(struct fsd *fs)
 	 * one more level below us. */
 	fs->pt_stack_depth = 1;
 	if (statfs(fs->cfg.backing, &sfs) == 0 &&
-	    (sfs.f_type == OVERLAYFS_MAGIC || sfs.f_type == FUSE_MAGIC))
+	    (sfs.f_type == OVERLAYFS_SUPER_MAGIC || sfs.f_type == FUSE_SUPER_MAGIC))
 		fs->pt_stack_depth = 2;
 	return fuse_session_custom_io(fs->se, &io, fuse_session_fd(fs->se));
 }
