@@ -144,7 +144,6 @@ int procinfo_parse_stat(const char *text, struct procinfo_stat *st)
 		len = sizeof(st->comm) - 1;
 	memcpy(st->comm, open + 1, len);
 	st->state = close[2];
-	st->gone = st->state == 'Z' || st->state == 'X';
 	if (sscanf(close + 3, " %d%n", &ppid, &used) == 1) {
 		st->ppid = ppid;
 		st->rest = close + 3 + used;
@@ -224,7 +223,7 @@ int procinfo_read(pid_t pid, struct procinfo *out)
 	out->ppid = ps.ppid;
 	/* A zombie (exited, not yet reaped) has no program or arguments
 	 * left to read: it is gone. */
-	if (parsed && ps.gone) {
+	if (parsed && procinfo_gone(&ps)) {
 		close(dirfd);
 		return -ESRCH;
 	}

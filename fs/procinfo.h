@@ -33,10 +33,15 @@ int procinfo_exe_is(const char *exe, const char *path);
 struct procinfo_stat {
 	char comm[64];
 	char state;       /* 'R', 'S', ...; 'Z' or 'X' for a process gone */
-	int gone;         /* state is 'Z' or 'X': exited (reaped or not) */
 	pid_t ppid;       /* 0 if it did not parse */
 	const char *rest; /* in the text parsed: after PPID */
 };
+
+/* Whether the process has exited (state Z or X), reaped or not. */
+static inline int procinfo_gone(const struct procinfo_stat *st)
+{
+	return st->state == 'Z' || st->state == 'X';
+}
 
 /* Parses the text of /proc/PID/stat (COMM may hold spaces and parens);
  * 0, or -EINVAL if it does not parse. */

@@ -133,7 +133,7 @@ static int list_others(char *names, size_t cap)
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);
 
-		if (*end || pid <= 1 || procinfo_stat((pid_t)pid, &st) < 0 || st.gone)
+		if (*end || pid <= 1 || procinfo_stat((pid_t)pid, &st) < 0 || procinfo_gone(&st))
 			continue;
 		n++;
 		if (names && len + strlen(st.comm) + 2 <= cap)

@@ -163,12 +163,12 @@ static void stat_text_parses(void **state)
 	assert_int_equal(procinfo_parse_stat("42 (a) (b c) S 7 42 42 0 -1", &st), 0);
 	assert_string_equal(st.comm, "a) (b c");
 	assert_int_equal(st.state, 'S');
-	assert_false(st.gone);
+	assert_false(procinfo_gone(&st));
 	assert_int_equal(st.ppid, 7);
 	assert_string_equal(st.rest, " 42 42 0 -1");
 	assert_int_equal(procinfo_parse_stat("9 (sh) Z 1", &st), 0);
 	assert_int_equal(st.state, 'Z');
-	assert_true(st.gone);
+	assert_true(procinfo_gone(&st));
 	assert_int_equal(st.ppid, 1);
 	assert_int_equal(procinfo_parse_stat("9 (sh", &st), -EINVAL);
 	assert_int_equal(procinfo_parse_stat("9 sh) S 1", &st), -EINVAL);
