@@ -928,7 +928,8 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "provfs: build %s exited with status %d\n", s->id, status);
 		if (manifest_ok)
 			fprintf(stderr, "provfs: manifest %s\n", s->manifest);
-		if (status != 0 && !s->home[0])
+		/* Not when COMMAND never started: err said why. */
+		if (status != 0 && ret == 0 && !s->home[0])
 			hint_read_only_home(s, &o);
 	}
 	run_state_free(s);

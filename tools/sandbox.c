@@ -236,6 +236,13 @@ static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *
 			die_to(errfd, 125, "cannot switch to user %u: %s", (unsigned)cfg->uid,
 			       strerror(errno));
 		execvpe(cfg->argv[0], cfg->argv, cfg->envp);
+		/* A path the host has may not be in the slave: a script
+		 * beside the workspace, or under the host's /tmp. */
+		if (errno == ENOENT && strchr(cfg->argv[0], '/'))
+			die_to(errfd, 127,
+			       "cannot run '%s': %s in the slave, which has the workspace at "
+			       "'%s', the environment's root read-only and a /tmp of its own",
+			       cfg->argv[0], strerror(errno), cfg->workdir);
 		die_to(errfd, errno == ENOENT ? 127 : 126, "cannot run '%s': %s", cfg->argv[0],
 		       strerror(errno));
 	}

@@ -25,6 +25,15 @@ before=$(grep -c provfs /proc/mounts)
 "$PROVFS" run --store "$T/store" --quiet -- no-such-command-xyz 2>"$T/err"
 assert_eq 127 "$?" "missing command"
 grep -q "cannot run 'no-such-command-xyz'" "$T/err" || fail "message: $(cat "$T/err")"
+# a script beside the workspace is not in the slave: said so, and no hint
+# about a read-only HOME, which has nothing to do with it
+printf '#!/bin/sh\nexit 0\n' >"$T/outside.sh"
+chmod +x "$T/outside.sh"
+HOME=/root "$PROVFS" run --store "$T/store" -- ../outside.sh 2>"$T/err5"
+assert_eq 127 "$?" "command outside the workspace"
+grep -q "cannot run '../outside.sh': No such file or directory in the slave, which has the workspace at '$T/ws'" \
+	"$T/err5" || fail "message: $(cat "$T/err5")"
+! grep -q "hint:" "$T/err5" || fail "a hint for a command that never started: $(cat "$T/err5")"
 "$PROVFS" run --store "$T/store" --quiet --env 0000000000000000000000000000000000000000000000000000000000000000 -- true 2>"$T/err2"
 assert_eq 2 "$?" "missing environment"
 grep -q "no environment" "$T/err2" || fail "message: $(cat "$T/err2")"
