@@ -142,6 +142,8 @@ struct fsd {
 	struct fsd_seen *seen; /* dedup of stat/probe/readdir records */
 	int dont_mask;         /* FUSE_CAP_DONT_MASK: we apply the caller's umask */
 	int no_opendir;        /* directories are read without OPENDIR (op_init) */
+	int no_handles;        /* open_by_handle_at refused (no CAP_DAC_READ_SEARCH,
+				* as in a container): files are reopened by path */
 	int mount_fds[64];     /* known mount ids -> fd, see fsd_inode.c */
 	int mount_ids[64];
 	int n_mounts;

@@ -114,11 +114,23 @@ int fsd_inode_init(struct fsd *fs)
 	fs->root.name = strdup("");
 	fs->root.mount_fd = -1;
 	{
-		int mnt;
+		int mnt, probe;
 		struct file_handle *fh = make_handle(fd, &mnt);
 
 		if (fh)
 			fs->root.mount_fd = mount_fd_for(fs, mnt, fd, S_IFDIR);
+		/* name_to_handle_at needs no privilege, open_by_handle_at
+		 * needs CAP_DAC_READ_SEARCH, which containers withhold by
+		 * default: without it, every handle would open as EPERM. */
+		if (fs->root.mount_fd >= 0) {
+			probe = open_by_handle_at(fs->root.mount_fd, fh, O_PATH | O_CLOEXEC);
+			if (probe >= 0)
+				close(probe);
+			else if (errno == EPERM)
+				fs->no_handles = 1;
+		}
+		if (fs->no_handles)
+			fs->root.mount_fd = -1;
 		free(fh);
 	}
 	pthread_mutex_init(&fs->root.wlock, NULL);
@@ -630,7 +642,7 @@ int fsd_inode_lookup(struct fsd *fs, struct fsd_inode *parent, const char *name,
 		close(fd);
 		return err;
 	}
-	fh = make_handle(fd, &mnt);
+	fh = fs->no_handles ? NULL : make_handle(fd, &mnt);
 
 	pthread_mutex_lock(&fs->table_lock);
 	in = find_locked(fs, st.st_dev, st.st_ino);
