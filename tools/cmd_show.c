@@ -248,16 +248,21 @@ static size_t lower_bound(const struct tree_node *a, size_t n, json_int_t v, int
 }
 
 /* Whether record x says nothing that record y does not: x has no arguments
- * and no program or y's program.  A mount that first saw a process as it
- * exited (its files closed after its memory is gone) could read neither;
- * one that saw only its exec names the program by the path it opened,
- * relative to the workspace for a program there ("st" for /build/st). */
+ * or y's, and no program or y's program.  A mount that first saw a process
+ * as it exited (its files closed after its memory is gone) could read
+ * neither; one that saw only its exec names the program by the path it
+ * opened, relative to the workspace for a program there ("st" for
+ * /build/st); a daemon without CAP_SYS_PTRACE (in a container) cannot
+ * read the program of another user's process, only its arguments. */
 static int covered_by(const json_t *x, const json_t *y)
 {
 	const char *xe = json_get_string(x, "exe");
+	const json_t *xa = json_get_array(x, "argv");
 
-	if (json_array_size(json_get_array(x, "argv")))
+	if (json_array_size(xa) && !json_equal((json_t *)xa, (json_t *)json_get_array(y, "argv")))
 		return 0;
+	if (json_array_size(xa) && (!xe || !*xe))
+		return 1;
 	return !xe || !*xe || procinfo_exe_is(json_get_string(y, "exe"), xe);
 }
 
