@@ -67,6 +67,45 @@ int cli_bad_option(const char *cmd)
 	return CLI_USAGE;
 }
 
+int cli_has_effective_cap(int cap)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	unsigned long long eff;
+	int has = 1;
+
+	if (!f)
+		return 1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1) {
+			has = (int)((eff >> cap) & 1);
+			break;
+		}
+	fclose(f);
+	return has;
+}
+
+int cli_fuse_check(void)
+{
+	int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0 && errno == ENOENT)
+		return cli_fail(CLI_USAGE, "there is no FUSE device /dev/fuse: load the module "
+				"('modprobe fuse'), or in a container pass the device in "
+				"(podman or docker run --device /dev/fuse)");
+	if (fd < 0)
+		return cli_fail(CLI_USAGE, "cannot open the FUSE device /dev/fuse: %s%s",
+				strerror(errno),
+				errno == EPERM ? " (in a container, pass the device in: podman "
+						 "or docker run --device /dev/fuse)" : "");
+	close(fd);
+	if (geteuid() == 0 && !cli_has_effective_cap(CLI_CAP_SYS_ADMIN))
+		return cli_fail(CLI_USAGE, "mounting needs CAP_SYS_ADMIN, which this process lacks: "
+				"in a container, add it (podman or docker run --cap-add "
+				"SYS_ADMIN, or --privileged)");
+	return 0;
+}
+
 const char *cli_store_dir(const char *opt)
 {
 	const char *env = getenv("PROVFS_STORE");

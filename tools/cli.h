@@ -53,6 +53,22 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
  * --help; returns CLI_USAGE. */
 int cli_bad_option(const char *cmd);
 
+/* Capability numbers from <linux/capability.h>, whose other names clash
+ * with libc's. */
+#define CLI_CAP_SYS_PTRACE 19
+#define CLI_CAP_SYS_ADMIN 21
+
+/* Whether capability cap is in this process's effective set, from
+ * /proc/self/status; 1 if that cannot be read (let the system call say). */
+int cli_has_effective_cap(int cap);
+
+/* Whether this process can make FUSE mounts, checked before anything is
+ * created, so that a container lacking the device or the capability gets
+ * one message saying which: /dev/fuse must be there and open read-write;
+ * as root (who mounts with mount(2), not fusermount3), CAP_SYS_ADMIN must
+ * be in the effective set.  0, or CLI_USAGE after printing why not. */
+int cli_fuse_check(void);
+
 /* cli_spawn flags. */
 #define CLI_SPAWN_STDOUT_TO_STDERR 1 /* the child's stdout goes to our stderr */
 #define CLI_SPAWN_STDOUT_NULL 2      /* the child's stdout goes to /dev/null */

@@ -242,6 +242,10 @@ int cmd_mount(int argc, char **argv)
 	}
 	if (!cfg.label)
 		cfg.label = cfg.readonly ? ALOG_LABEL_ROOT : ALOG_LABEL_WORKSPACE;
+	if (cli_fuse_check() != 0) {
+		ret = CLI_USAGE;
+		goto out;
+	}
 	if (cfg.store) {
 		/* Fail here, in the foreground, if the store cannot be written. */
 		struct cas *cas;

@@ -469,6 +469,14 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 	if (geteuid() != 0)
 		return cli_fail(CLI_USAGE, "provfs run must be run as root: it creates mount, "
 				"PID and network namespaces and FUSE mounts for the slave");
+	if (cli_fuse_check() != 0)
+		return CLI_USAGE;
+	/* Reading /proc/PID/exe of another user's process takes it. */
+	if (o->user && !o->quiet && !cli_has_effective_cap(CLI_CAP_SYS_PTRACE))
+		cli_warn("this process lacks CAP_SYS_PTRACE: the daemons cannot read which "
+			 "program each of the build's processes (as --user %s) runs, and the "
+			 "manifest may name some by the ELF interpreter their exec opened; in a "
+			 "container, add it (--cap-add SYS_PTRACE)", o->user);
 	n = readlink("/proc/self/exe", s->self, sizeof(s->self) - 1);
 	if (n < 0)
 		return cli_fail(CLI_USAGE, "cannot find the provfs binary: %s", strerror(errno));

@@ -13,7 +13,7 @@ libfuse3-dev fuse3 libssl-dev libsqlite3-dev libcurl4-openssl-dev libjansson-dev
 libcmocka-dev sqlite3 clang python3 python3-cryptography attr acl libcap2-bin make
 procps psmisc util-linux
 dpkg-dev xz-utils autoconf automake libtool libtool-bin libreadline-dev
-debootstrap strace reprozip gdb"
+debootstrap strace reprozip gdb podman runc netavark"
 
 missing=""
 for p in $PACKAGES; do
