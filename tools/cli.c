@@ -87,17 +87,17 @@ int cli_has_effective_cap(int cap)
 
 int cli_fuse_check(void)
 {
-	int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC), err = errno;
 
-	if (fd < 0 && errno == ENOENT)
+	if (fd < 0 && err == ENOENT)
 		return cli_fail(CLI_USAGE, "there is no FUSE device /dev/fuse: load the module "
 				"('modprobe fuse'), or in a container pass the device in "
 				"(podman or docker run --device /dev/fuse)");
 	if (fd < 0)
 		return cli_fail(CLI_USAGE, "cannot open the FUSE device /dev/fuse: %s%s",
-				strerror(errno),
-				errno == EPERM ? " (in a container, pass the device in: podman "
-						 "or docker run --device /dev/fuse)" : "");
+				strerror(err),
+				err == EPERM ? " (in a container, pass the device in: podman "
+					       "or docker run --device /dev/fuse)" : "");
 	close(fd);
 	if (geteuid() == 0 && !cli_has_effective_cap(CLI_CAP_SYS_ADMIN))
 		return cli_fail(CLI_USAGE, "mounting needs CAP_SYS_ADMIN, which this process lacks: "
