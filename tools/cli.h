@@ -64,9 +64,9 @@ int cli_has_effective_cap(int cap);
 
 /* Whether this process can make FUSE mounts, checked before anything is
  * created, so that a container lacking the device or the capability gets
- * one message saying which: /dev/fuse must be there and open read-write;
- * as root (who mounts with mount(2), not fusermount3), CAP_SYS_ADMIN must
- * be in the effective set.  0, or CLI_USAGE after printing why not. */
+ * one message saying which: /dev/fuse must be there; as root (who mounts
+ * with mount(2), not fusermount3) it must open read-write, and
+ * CAP_SYS_ADMIN must be in the effective set.  0, or CLI_USAGE after printing why not. */
 int cli_fuse_check(void);
 
 /* cli_spawn flags. */
