@@ -212,14 +212,21 @@ static const char *const outputs_sql[Q_N] = {
 	[Q_MOVE] = "UPDATE OR REPLACE outs SET path = ?3 || substr(path, length(?2) + 1)"
 		   " WHERE mount = ?1 AND path >= ?2 AND path < ?2 || '0'"
 		   " AND (path = ?2 OR substr(path, 1, length(?2) + 1) = ?2 || '/')",
+	/* With a NULL digest at each moment a name lost its file (unlinked,
+	 * removed, renamed away or over): content logged before that belongs
+	 * to a file that is gone, not to what the name holds later. */
 	[Q_DIGESTS_FILL] = "INSERT INTO digests SELECT mount, path, digest_after, time_ns"
-			   " FROM access WHERE digest_after IS NOT NULL AND result = 0",
+			   " FROM access WHERE digest_after IS NOT NULL AND result = 0"
+			   " UNION ALL SELECT mount, path, NULL, time_ns FROM access"
+			   " WHERE result = 0 AND op IN ('unlink', 'rmdir', 'rename')"
+			   " UNION ALL SELECT mount, path2, NULL, time_ns FROM access"
+			   " WHERE result = 0 AND op = 'rename'",
 	[Q_IS_OUT] = "SELECT 1 FROM outs WHERE mount = ?1 AND path = ?2",
 	/* A file the build read (an input) and renamed: the new name is an
 	 * output with the content it had then (configure~ of autoconf). */
 	[Q_RENAME_SRC] = "INSERT OR IGNORE INTO outs SELECT ?1, ?2, digest, NULL, ?4, NULL, 1"
 			 " FROM (SELECT digest FROM digests WHERE mount = ?1 AND path = ?2"
-			 " AND t <= ?3 ORDER BY t DESC LIMIT 1)",
+			 " AND t < ?3 ORDER BY t DESC LIMIT 1) WHERE digest IS NOT NULL",
 	[Q_LINK_SRC] = "INSERT OR IGNORE INTO outs VALUES (?1, ?2, (SELECT digest FROM digests"
 		       " WHERE mount = ?1 AND path = ?2 AND t <= ?3 ORDER BY t DESC LIMIT 1),"
 		       " NULL, NULL, NULL, 0)",
@@ -298,7 +305,9 @@ static void replay_row(sqlite3_stmt *st, sqlite3_stmt **q, int *filled)
 		is_out = sqlite3_step(q[Q_IS_OUT]) == SQLITE_ROW;
 		sqlite3_reset(q[Q_IS_OUT]);
 		sqlite3_clear_bindings(q[Q_IS_OUT]);
-		if (!is_out) {
+		/* A directory has no content of its own: what it holds
+		 * moves with it (Q_MOVE). */
+		if (!is_out && !(sqlite3_column_int64(st, 4) & ALOG_RENAME_DIR)) {
 			need_digests(q, filled);
 			sqlite3_bind_int64(q[Q_RENAME_SRC], 1, mount);
 			sqlite3_bind_value(q[Q_RENAME_SRC], 2, path);

@@ -834,6 +834,48 @@ static void link_to_an_input_is_an_output_with_its_digest(void **state)
 	alog_summary_free(&sum);
 }
 
+/* A renamed name that was no output is one with the content it held
+ * (an input renamed); but not with the content of a file that name held
+ * before it was removed: the directory or symlink made there since has
+ * none (seen in git's t0001: a .git file written and removed, a directory
+ * .git made and moved, and the file's digest named the directory). */
+static void renamed_names_do_not_take_a_removed_files_content(void **state)
+{
+	struct fixture *f = *state;
+	struct alog_summary sum;
+
+	open_log(f);
+	written(f, "/repo/.git", D1);
+	rec(f, ALOG_OP_UNLINK, "/repo/.git", NULL, 0, 0, NULL);
+	rec(f, ALOG_OP_MKDIR, "/repo/.git", NULL, 0755, 0, NULL);
+	rec(f, ALOG_OP_RENAME, "/repo/.git", "/repo/here", ALOG_RENAME_DIR, 0, NULL);
+	rec(f, ALOG_OP_RENAME, "/repo/here", "/gitdir", ALOG_RENAME_DIR, 0, NULL);
+	rec(f, ALOG_OP_RMDIR, "/gitdir", NULL, 0, 0, NULL);
+	written(f, "/s", D2);
+	rec(f, ALOG_OP_UNLINK, "/s", NULL, 0, 0, NULL);
+	rec(f, ALOG_OP_SYMLINK, "/s", "target", 0, 0, NULL);
+	rec(f, ALOG_OP_RENAME, "/s", "/t", 0, 0, NULL);
+	/* Renamed over, then away: the content that was overwritten is not
+	 * what moves on. */
+	read_file(f, "/over", D1);
+	rec(f, ALOG_OP_SYMLINK, "/tmp-link", "x", 0, 0, NULL);
+	rec(f, ALOG_OP_RENAME, "/tmp-link", "/over", 0, 0, NULL);
+	rec(f, ALOG_OP_RENAME, "/over", "/moved-link", 0, 0, NULL);
+	/* An input renamed is an output with the content it had. */
+	read_file(f, "/configure", D3);
+	rec(f, ALOG_OP_RENAME, "/configure", "/configure~", 0, 0, NULL);
+	close_log(f);
+	load(f, &sum);
+	assert_null(OUTPUT(&sum, "/gitdir"));
+	assert_null(OUTPUT(&sum, "/repo/here"));
+	assert_null(OUTPUT(&sum, "/t"));
+	assert_null(OUTPUT(&sum, "/moved-link"));
+	assert_non_null(OUTPUT(&sum, "/configure~"));
+	assert_string_equal(OUTPUT(&sum, "/configure~")->digest, D3);
+	assert_int_equal(sum.n_outputs, 1);
+	alog_summary_free(&sum);
+}
+
 /* A daemon killed without alog_close leaves a log that loads, holding
  * every batch committed before it died. */
 static void killed_writer_leaves_committed_batches(void **state)
@@ -889,6 +931,7 @@ int main(void)
 		T(open_creates_log_and_close_records_status),
 		T(reading_leaves_the_log_unchanged),
 		T(link_to_an_input_is_an_output_with_its_digest),
+		T(renamed_names_do_not_take_a_removed_files_content),
 		T(processes_are_recorded_with_their_facts),
 		T(two_mounts_share_one_log),
 		T(mounts_opening_one_new_log_at_once_all_get_it),
