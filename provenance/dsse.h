@@ -22,7 +22,7 @@
 #define DSSE_PAYLOAD_TYPE_INTOTO "application/vnd.in-toto+json"
 
 /* Largest envelope file and deepest JSON nesting the parser accepts. */
-#define DSSE_MAX_ENVELOPE_BYTES ((size_t)64 << 20)
+#define DSSE_MAX_ENVELOPE_BYTES ((size_t)256 << 20)
 #define DSSE_MAX_DEPTH 32
 #define DSSE_MAX_SIGNATURES 64
 

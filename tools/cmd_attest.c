@@ -15,6 +15,7 @@
 #include "cas.h"
 #include "cli.h"
 #include "digest.h"
+#include "dsse.h"
 #include "envfacts.h"
 #include "json.h"
 #include "manifest.h"
@@ -656,6 +657,11 @@ static int attest_run(struct attest_state *st)
 	if (ret)
 		return cli_fail(CLI_USAGE, "cannot write manifest '%s': %s", o->out ? o->out : "-",
 				strerror(-ret));
+	/* Written and signed, but past what our own readers take. */
+	if (len > DSSE_MAX_ENVELOPE_BYTES)
+		cli_warn("the manifest is %zu MiB, more than the %zu MiB that provfs verify and "
+			 "provfs show read (%zu process records; see docs/manifest.md)",
+			 len >> 20, DSSE_MAX_ENVELOPE_BYTES >> 20, st->sum.n_procs);
 	ret = print_summary(st, log_hex, json_array_size(json_object_get(st->stmt, "subject")),
 			    stored, missing);
 	/* The manifest is written, but names outputs nobody can fetch. */
