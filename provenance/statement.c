@@ -364,27 +364,150 @@ static json_t *internal_parameters(const struct statement_params *p)
 	return out;
 }
 
+/* Whether records a and b of one log are of one process (one exec of
+ * it), logged by different mounts: the same pid, start time, program,
+ * arguments and directory.  A record without a start time (its /proc was
+ * gone) is of no other's process. */
+static int cmp_text(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "");
+}
+
+static int same_process(const struct alog_proc_row *a, const struct alog_proc_row *b)
+{
+	return a->pid == b->pid && a->start_ns == b->start_ns && a->start_ns &&
+	       !cmp_text(a->exe, b->exe) && !cmp_text(a->argv_json, b->argv_json) &&
+	       !cmp_text(a->cwd, b->cwd);
+}
+
+/* qsort of record indices: the records of one process together, each
+ * process's in log order. */
+static const struct alog_summary *sort_summary;
+
+static int by_process(const void *pa, const void *pb)
+{
+	size_t ia = *(const size_t *)pa, ib = *(const size_t *)pb;
+	const struct alog_proc_row *a = &sort_summary->procs[ia], *b = &sort_summary->procs[ib];
+	int c;
+
+	if (a->pid != b->pid)
+		return a->pid < b->pid ? -1 : 1;
+	if (a->start_ns != b->start_ns)
+		return a->start_ns < b->start_ns ? -1 : 1;
+	if (a->start_ns && ((c = cmp_text(a->exe, b->exe)) ||
+			    (c = cmp_text(a->argv_json, b->argv_json)) ||
+			    (c = cmp_text(a->cwd, b->cwd))))
+		return c;
+	return ia < ib ? -1 : ia > ib;
+}
+
+/* For each record, the index of the first record of its process (itself
+ * if it is the first), or NULL on allocation failure. */
+static size_t *process_firsts(const struct alog_summary *s)
+{
+	size_t *order = malloc((s->n_procs + 1) * sizeof(*order));
+	size_t *first = malloc((s->n_procs + 1) * sizeof(*first));
+
+	if (!order || !first) {
+		free(order);
+		free(first);
+		return NULL;
+	}
+	for (size_t i = 0; i < s->n_procs; i++)
+		order[i] = i;
+	sort_summary = s;
+	qsort(order, s->n_procs, sizeof(*order), by_process);
+	for (size_t i = 0, g = 0; i < s->n_procs; i++) {
+		if (!same_process(&s->procs[order[g]], &s->procs[order[i]]))
+			g = i;
+		first[order[i]] = order[g];
+	}
+	free(order);
+	return first;
+}
+
+/* Appends label to item's "mounts", percent-encoded (and noted in its
+ * "percentEncoded") if it is not UTF-8.  -ENOMEM on failure. */
+static int add_mount(json_t *item, const char *label)
+{
+	json_t *mounts = json_object_get(item, "mounts"), *enc = json_object_get(item, "percentEncoded");
+	int encoded, had = enc != NULL;
+	json_t *v = json_text(label ? label : "", &encoded);
+	char key[24];
+
+	snprintf(key, sizeof(key), "%zu", json_array_size(mounts));
+	if (!v || !mounts || json_array_append_new(mounts, v))
+		return -ENOMEM;
+	if (!encoded)
+		return 0;
+	if (json_note_encoded(&enc, "/mounts", key)) {
+		if (!had)
+			json_decref(enc);
+		return -ENOMEM;
+	}
+	return had ? 0 : put(item, "percentEncoded", enc);
+}
+
+/* Whether item's "mounts" names label already: one daemon may log a
+ * process twice (a record an exec started, read again). */
+static int has_mount(json_t *item, const char *label)
+{
+	json_t *mounts = json_object_get(item, "mounts"), *v;
+	size_t k;
+
+	json_array_foreach(mounts, k, v)
+		if (!cmp_text(json_string_value(v), label))
+			return 1;
+	return 0;
+}
+
+/* One item per process: the records that the mounts' daemons each made
+ * of it are one, naming every mount that saw it ("mounts") and the sum of
+ * their accesses; in log order of each process's first record. */
 static json_t *process_tree(const struct alog_summary *s)
 {
-	json_t *procs = json_array();
+	json_t *procs = json_array(), **items = calloc(s->n_procs + 1, sizeof(*items));
+	size_t *first = process_firsts(s);
 
-	for (size_t i = 0; procs && i < s->n_procs; i++) {
+	for (size_t i = 0; procs && items && first && i < s->n_procs; i++) {
 		const struct alog_proc_row *r = &s->procs[i];
-		json_t *argv = process_argv(r);
-		json_t *item = argv ? json_pack("{sI sI sI so sI}", "id", (json_int_t)r->id,
-				"pid", (json_int_t)r->pid, "ppid", (json_int_t)r->ppid,
-				"argv", argv, "accesses", (json_int_t)r->accesses) : NULL;
+		json_t *item = items[first[i]], *argv;
 
+		if (item) {
+			if (json_object_set_new(item, "accesses",
+						json_integer(json_integer_value(json_object_get(
+								     item, "accesses")) +
+							     r->accesses)) ||
+			    (!has_mount(item, r->mount) && add_mount(item, r->mount)))
+				goto fail;
+			continue;
+		}
+		argv = process_argv(r);
+		item = argv ? json_pack("{sI sI sI so sI s[]}", "id", (json_int_t)r->id, "pid",
+					(json_int_t)r->pid, "ppid", (json_int_t)r->ppid, "argv", argv,
+					"accesses", (json_int_t)r->accesses, "mounts") : NULL;
 		/* A program or directory /proc did not give is "". */
 		item = json_with_texts(item, "exe", r->exe ? r->exe : "", "cwd", r->cwd ? r->cwd : "",
-				       "mount", r->mount, NULL);
-		if (append(procs, item)) {
-			json_decref(procs);
-			return NULL;
-		}
+				       NULL);
+		items[i] = item;
+		if (!item || add_mount(item, r->mount) || append(procs, json_incref(item)))
+			goto fail;
 	}
+	if (!items || !first)
+		goto fail;
+	for (size_t i = 0; i < s->n_procs; i++)
+		json_decref(items[i]);
+	free(items);
+	free(first);
 	return procs ? json_pack("{ss ss s{so}}", "name", "process-tree", "uri",
 				 "urn:provfs:process-tree", "annotations", "processes", procs) : NULL;
+fail:
+	for (size_t i = 0; items && i < s->n_procs; i++)
+		json_decref(items[i]);
+	free(items);
+	free(first);
+	json_decref(procs);
+	return NULL;
 }
 
 static json_t *mount_list(const struct alog_summary *s)

@@ -290,7 +290,7 @@ static void non_utf8_text_is_percent_encoded_and_noted(void **state)
 	assert_string_equal(json_get_string(proc, "exe"), "/opt/caf%E9/cc");
 	assert_string_equal(json_get_string(proc, "cwd"), "/src/%FF");
 	encoded_list(proc, list, sizeof(list));
-	assert_string_equal(list, "/exe /cwd /mount");
+	assert_string_equal(list, "/exe /cwd /mounts/0");
 	probes = json_object_get(json_array_get(bp, 2), "annotations");
 	assert_string_equal(json_string_value(json_array_get(json_object_get(probes, "paths"), 0)),
 			    "/usr/include/caf%E9.h");
@@ -298,6 +298,89 @@ static void non_utf8_text_is_percent_encoded_and_noted(void **state)
 	assert_string_equal(list, "/paths/0");
 	json_decref(st);
 	alog_summary_free(&s8);
+	unlink(path);
+}
+
+/* The daemons of the root, workspace and tmp mounts each record the
+ * processes they see: one process (same pid, start time, program,
+ * arguments and directory) is one item of the tree, naming every mount
+ * that saw it and the sum of their accesses.  Another exec of the pid,
+ * another process that reused it, and records without a start time stay
+ * apart. */
+static void processes_seen_by_several_mounts_are_one_item(void **state)
+{
+	struct alog_mount_info root = { "root", "/", "/r", 1 }, ws = { "workspace", "/w", "/m", 0 };
+	struct alog_process make = { .pid = 20, .ppid = 1, .exe = "/usr/bin/make",
+				     .argv_json = "[\"make\"]", .cwd = "/w", .start_ns = 7 };
+	struct alog_process cc = { .pid = 20, .ppid = 1, .exe = "/usr/bin/cc",
+				   .argv_json = "[\"cc\"]", .cwd = "/w", .start_ns = 7 };
+	struct alog_process reused = { .pid = 20, .ppid = 1, .exe = "/usr/bin/make",
+				       .argv_json = "[\"make\"]", .cwd = "/w", .start_ns = 9 };
+	struct alog_process gone = { .pid = 21, .ppid = 20, .exe = "/usr/bin/as" };
+	char path[] = "/tmp/test_statement_mt.XXXXXX";
+	struct alog_summary sm;
+	struct statement_params p;
+	struct alog *log;
+	json_t *st, *procs, *item;
+	int64_t h;
+	int fd, t = 100;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+	for (int m = 0; m < 2; m++) {
+		assert_int_equal(alog_open(path, m ? &ws : &root, &log), 0);
+		h = alog_process_id(log);
+		alog_process(log, h, &make);
+		acc(log, h, ALOG_OP_OPEN, m ? "/Makefile" : "/usr/bin/make", O_RDONLY, D1, t++);
+		if (!m) {
+			acc(log, h, ALOG_OP_OPEN, "/etc/ld.so.cache", O_RDONLY, D2, t++);
+			/* The same process logged twice by one mount. */
+			h = alog_process_id(log);
+			alog_process(log, h, &make);
+			acc(log, h, ALOG_OP_OPEN, "/etc/passwd", O_RDONLY, D2, t++);
+		}
+		h = alog_process_id(log);
+		alog_process(log, h, m ? &reused : &cc);
+		acc(log, h, ALOG_OP_OPEN, m ? "/a.c" : "/usr/bin/cc", O_RDONLY, D3, t++);
+		h = alog_process_id(log);
+		alog_process(log, h, &gone);
+		acc(log, h, ALOG_OP_PROBE, "/x", 0, NULL, t++);
+		assert_int_equal(alog_close(log, "clean"), 0);
+	}
+	assert_int_equal(alog_summary_load(path, &sm), 0);
+	assert_int_equal(sm.n_procs, 7);
+	fill_params(&p, NULL);
+	p.summary = &sm;
+	assert_int_equal(statement_build(&p, &st, NULL), 0);
+	assert_int_equal(statement_check_shape(st, NULL, 0), 0);
+	procs = json_object_get(json_object_get(json_array_get(json_object_get(json_object_get(
+		json_object_get(st, "predicate"), "runDetails"), "byproducts"), 1), "annotations"),
+		"processes");
+	/* make (both mounts), cc (root), as twice, the reused pid's make. */
+	assert_int_equal(json_array_size(procs), 5);
+	item = json_array_get(procs, 0);
+	assert_string_equal(json_get_string(item, "exe"), "/usr/bin/make");
+	assert_int_equal(json_integer_value(json_object_get(item, "accesses")), 4);
+	assert_int_equal(json_array_size(json_get_array(item, "mounts")), 2);
+	assert_string_equal(json_string_value(json_array_get(json_get_array(item, "mounts"), 0)),
+			    "root");
+	assert_string_equal(json_string_value(json_array_get(json_get_array(item, "mounts"), 1)),
+			    "workspace");
+	item = json_array_get(procs, 1);
+	assert_string_equal(json_get_string(item, "exe"), "/usr/bin/cc");
+	assert_int_equal(json_array_size(json_get_array(item, "mounts")), 1);
+	item = json_array_get(procs, 3);
+	assert_string_equal(json_get_string(item, "exe"), "/usr/bin/make");
+	assert_int_equal(json_array_size(json_get_array(item, "mounts")), 1);
+	assert_string_equal(json_string_value(json_array_get(json_get_array(item, "mounts"), 0)),
+			    "workspace");
+	assert_string_equal(json_get_string(json_array_get(procs, 2), "exe"), "/usr/bin/as");
+	assert_string_equal(json_get_string(json_array_get(procs, 4), "exe"), "/usr/bin/as");
+	json_decref(st);
+	alog_summary_free(&sm);
 	unlink(path);
 }
 
@@ -310,6 +393,7 @@ int main(void)
 		cmocka_unit_test(secret_names),
 		cmocka_unit_test(shape_rejects_wrong_types),
 		cmocka_unit_test(non_utf8_text_is_percent_encoded_and_noted),
+		cmocka_unit_test(processes_seen_by_several_mounts_are_one_item),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
