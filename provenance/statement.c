@@ -364,15 +364,15 @@ static json_t *internal_parameters(const struct statement_params *p)
 	return out;
 }
 
-/* Whether records a and b of one log are of one process (one exec of
- * it), logged by different mounts: the same pid, start time, program,
- * arguments and directory.  A record without a start time (its /proc was
- * gone) is of no other's process. */
 static int cmp_text(const char *a, const char *b)
 {
 	return strcmp(a ? a : "", b ? b : "");
 }
 
+/* Whether records a and b of one log are of one process (one exec of
+ * it), logged by different mounts: the same pid, start time, program,
+ * arguments and directory.  A record without a start time (its /proc was
+ * gone) is of no other's process. */
 static int same_process(const struct alog_proc_row *a, const struct alog_proc_row *b)
 {
 	return a->pid == b->pid && a->start_ns == b->start_ns && a->start_ns &&
@@ -380,14 +380,13 @@ static int same_process(const struct alog_proc_row *a, const struct alog_proc_ro
 	       !cmp_text(a->cwd, b->cwd);
 }
 
-/* qsort of record indices: the records of one process together, each
- * process's in log order. */
-static const struct alog_summary *sort_summary;
-
-static int by_process(const void *pa, const void *pb)
+/* qsort_r of indices of the records of summary arg: the records of one
+ * process together, each process's in log order. */
+static int by_process(const void *pa, const void *pb, void *arg)
 {
+	const struct alog_summary *s = arg;
 	size_t ia = *(const size_t *)pa, ib = *(const size_t *)pb;
-	const struct alog_proc_row *a = &sort_summary->procs[ia], *b = &sort_summary->procs[ib];
+	const struct alog_proc_row *a = &s->procs[ia], *b = &s->procs[ib];
 	int c;
 
 	if (a->pid != b->pid)
@@ -415,8 +414,7 @@ static size_t *process_firsts(const struct alog_summary *s)
 	}
 	for (size_t i = 0; i < s->n_procs; i++)
 		order[i] = i;
-	sort_summary = s;
-	qsort(order, s->n_procs, sizeof(*order), by_process);
+	qsort_r(order, s->n_procs, sizeof(*order), by_process, (void *)s);
 	for (size_t i = 0, g = 0; i < s->n_procs; i++) {
 		if (!same_process(&s->procs[order[g]], &s->procs[order[i]]))
 			g = i;
