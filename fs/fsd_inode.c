@@ -124,13 +124,13 @@ int fsd_inode_init(struct fsd *fs)
 		 * default: without it, every handle would open as EPERM. */
 		if (fs->root.mount_fd >= 0) {
 			probe = open_by_handle_at(fs->root.mount_fd, fh, O_PATH | O_CLOEXEC);
-			if (probe >= 0)
+			if (probe >= 0) {
 				close(probe);
-			else if (errno == EPERM)
+			} else if (errno == EPERM) {
 				fs->no_handles = 1;
+				fs->root.mount_fd = -1;
+			}
 		}
-		if (fs->no_handles)
-			fs->root.mount_fd = -1;
 		free(fh);
 	}
 	pthread_mutex_init(&fs->root.wlock, NULL);

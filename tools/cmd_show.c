@@ -261,8 +261,6 @@ static int covered_by(const json_t *x, const json_t *y)
 
 	if (json_array_size(xa) && !json_equal((json_t *)xa, (json_t *)json_get_array(y, "argv")))
 		return 0;
-	if (json_array_size(xa) && (!xe || !*xe))
-		return 1;
 	return !xe || !*xe || procinfo_exe_is(json_get_string(y, "exe"), xe);
 }
 
