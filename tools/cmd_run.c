@@ -27,6 +27,7 @@
 #include "envstore.h"
 #include "json.h"
 #include "manifest.h"
+#include "mountstate.h"
 #include "runuser.h"
 #include "sandbox.h"
 #include "util.h"
@@ -225,7 +226,10 @@ static void remove_mount_points(const char *name, int detach_dead)
 		snprintf(path, sizeof(path), RUN_DIR "/%s/%s", name, mount_labels[i]);
 		if (detach_dead && stat(path, &st) < 0 && errno == ENOTCONN)
 			umount2(path, MNT_DETACH);
-		rmdir(path);
+		/* A daemon killed with its run left the state file that
+		 * provfs umount would have removed. */
+		if (rmdir(path) == 0 && detach_dead)
+			mountstate_remove(path);
 	}
 	snprintf(path, sizeof(path), RUN_DIR "/%s", name);
 	rmdir(path);
@@ -338,6 +342,58 @@ static void hint_read_only_home(const struct run_state *s, const struct run_opts
 				"its root but the workspace and /tmp; if the build failed writing "
 				"there ('Read-only file system'), run it with --home empty\n",
 			home);
+}
+
+/* Why the slave lacks host file path (real, absolute, outside the
+ * workspace), or NULL if it has it at that path. */
+static const char *slave_lacks(const struct run_state *s, const char *path)
+{
+	char in_env[2 * PATH_MAX];
+	struct stat st;
+
+	if (strcmp(s->rootdir, "/")) {
+		snprintf(in_env, sizeof(in_env), "%s%s", s->rootdir, path);
+		return lstat(in_env, &st) < 0 ? "it is not in the environment" : NULL;
+	}
+	if (path_is_under(path, "/tmp") || path_is_under(path, "/var/tmp"))
+		return "its /tmp and /var/tmp are its own";
+	if (path_is_under(path, "/run") || path_is_under(path, s->store))
+		return "it hides /run and the store";
+	if (s->home[0] && path_is_under(path, s->home))
+		return "its HOME is new and empty (--home empty)";
+	return NULL;
+}
+
+/* After a failed build: an argument of COMMAND that names a file of the
+ * host the slave does not have (provfs run -- sh ../build.sh, a script
+ * beside the workspace or under /tmp), the likeliest cause.  Whether any
+ * was said. */
+static int hint_missing_arguments(const struct run_state *s, char **argv)
+{
+	int said = 0;
+
+	for (char **a = argv; *a; a++) {
+		char real[PATH_MAX], moved[PATH_MAX + 64];
+		const char *why;
+
+		if (!strchr(*a, '/') || !realpath(*a, real))
+			continue;
+		/* A relative name of a workspace file resolves in the slave
+		 * as here; an absolute one only if the workdir is the same. */
+		if (path_is_under(real, s->workspace)) {
+			if (**a != '/' || !strcmp(s->workspace, s->workdir))
+				continue;
+			snprintf(moved, sizeof(moved), "the workspace is at %s in it", s->workdir);
+			why = moved;
+		} else if (!(why = slave_lacks(s, real))) {
+			continue;
+		}
+		fprintf(stderr, "provfs: hint: '%s' names %s on the host, which the slave does "
+				"not have: %s; what the build needs goes in the workspace\n",
+			*a, real, why);
+		said = 1;
+	}
+	return said;
 }
 
 /* --home empty: $HOME into s->home, checked: an absolute path to a
@@ -937,7 +993,8 @@ int cmd_run(int argc, char **argv)
 		if (manifest_ok)
 			fprintf(stderr, "provfs: manifest %s\n", s->manifest);
 		/* Not when COMMAND never started: err said why. */
-		if (status != 0 && ret == 0 && !s->home[0])
+		if (status != 0 && ret == 0 && !hint_missing_arguments(s, o.argv) &&
+		    !s->home[0])
 			hint_read_only_home(s, &o);
 	}
 	run_state_free(s);

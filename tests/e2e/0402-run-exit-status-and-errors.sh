@@ -34,6 +34,28 @@ assert_eq 127 "$?" "command outside the workspace"
 grep -q "cannot run '../outside.sh': No such file or directory in the slave, which has the workspace at '$T/ws'" \
 	"$T/err5" || fail "message: $(cat "$T/err5")"
 ! grep -q "hint:" "$T/err5" || fail "a hint for a command that never started: $(cat "$T/err5")"
+# a script beside the workspace as an argument: the command starts and
+# fails; the hint names the argument, and not HOME
+case "$(realpath "$T")" in
+/tmp/* | /var/tmp/*)
+	HOME=/root "$PROVFS" run --store "$T/store" -- sh ../outside.sh 2>"$T/err6"
+	assert_eq 2 "$?" "sh of a script outside the workspace"
+	grep -q "hint: '../outside.sh' names $(realpath "$T")/outside.sh on the host, which the slave does not have: its /tmp and /var/tmp are its own" \
+		"$T/err6" || fail "no hint for the argument: $(cat "$T/err6")"
+	! grep -q "HOME" "$T/err6" || fail "a HOME hint beside the argument's: $(cat "$T/err6")"
+	;;
+esac
+# an absolute name of a workspace file, with the workspace elsewhere in the slave
+printf 'exit 4\n' >"$T/ws/four.sh"
+wd=$(for d in /srv /mnt /opt; do [ -d $d ] && echo $d && break; done)
+"$PROVFS" run --store "$T/store" --workdir "$wd" -- sh "$T/ws/four.sh" 2>"$T/err7"
+assert_eq 2 "$?" "sh of the workspace's absolute host path at another workdir"
+grep -q "hint: '$T/ws/four.sh' names .* on the host, which the slave does not have: the workspace is at $wd in it" \
+	"$T/err7" || fail "no hint for the moved workspace: $(cat "$T/err7")"
+"$PROVFS" run --store "$T/store" --quiet --workdir "$wd" -- sh four.sh 2>"$T/err7"
+assert_eq 4 "$?" "sh of a workspace script by its relative name at another workdir"
+! grep -q "hint:" "$T/err7" || fail "a hint for a relative name the slave has: $(cat "$T/err7")"
+rm "$T/ws/four.sh"
 "$PROVFS" run --store "$T/store" --quiet --env 0000000000000000000000000000000000000000000000000000000000000000 -- true 2>"$T/err2"
 assert_eq 2 "$?" "missing environment"
 grep -q "no environment" "$T/err2" || fail "message: $(cat "$T/err2")"

@@ -66,12 +66,17 @@ for d in "$dead" "$new"; do
 done
 wait_for 30 sh -c "! stat '$dead/tmp' 2>/dev/null" || fail "the killed daemon's mount still answers"
 touch -d '1 hour ago' "$old" "$dead"
+# The killed daemons' state files (pid and log, for provfs umount).
+state() { echo "/run/provfs/mount-$(printf %s "$1" | sha256sum | cut -c1-32)"; }
+[ -f "$(state "$dead/tmp")" ] && [ -f "$(state "$new/tmp")" ] || fail "no state files of the mounts"
 "$PROVFS" run --store "$T/store" --quiet -- true || fail "a run after the killed one"
+[ ! -e "$(state "$dead/tmp")" ] || fail "the swept dead mount's state file was left"
+[ -f "$(state "$new/tmp")" ] || fail "a recent run's mount lost its state file"
 [ ! -e "$old" ] || fail "old mount points of a killed run were left"
 grep -q " $dead/tmp " /proc/mounts && fail "an old dead mount was left mounted"
 [ ! -e "$dead" ] || fail "an old dead mount's run directory was left"
 grep -q " $new/tmp " /proc/mounts || fail "a recent run's dead mount was detached"
 [ -d "$new/root" ] || fail "a recent run's mount point was removed"
 umount -l "$new/tmp"
-rm -rf "$new"
+rm -rf "$new" "$(state "$new/tmp")"
 exit 0
