@@ -30,7 +30,7 @@ static void show_usage(FILE *out)
 		"are listed but not checked, and the content is marked unverified.\n"
 		"\n"
 		"  -k, --key PUB  check signatures against this public key (repeat)\n"
-		"  -a, --all      list every input, output and missing path\n"
+		"  -a, --all      list every input, output, process and missing path\n"
 		"      --json     print {\"manifest\", \"signatures\", \"verified\", \"statement\"}\n"
 		"  -h, --help     show this help\n"
 		"\n"
@@ -310,12 +310,18 @@ static size_t drop_covered(struct tree_node *nodes, size_t m)
 	return k;
 }
 
-static void print_node(struct tree_node *kids, size_t n, struct tree_node *p, int depth)
+/* Prints p and its descendants, in the tree's order, while *budget
+ * (lines) lasts. */
+static void print_node(struct tree_node *kids, size_t n, struct tree_node *p, int depth,
+		       size_t *budget)
 {
 	json_t *argv = json_get_array(p->rec, "argv");
 	size_t j;
 	json_t *w;
 
+	if (!*budget)
+		return;
+	--*budget;
 	p->shown = 1;
 	printf("  %*s%lld ", 2 * depth, "", (long long)p->pid);
 	json_array_foreach(argv, j, w) {
@@ -340,15 +346,15 @@ static void print_node(struct tree_node *kids, size_t n, struct tree_node *p, in
 		return;
 	for (size_t k = lower_bound(kids, n, p->pid, 1); k < n && kids[k].ppid == p->pid; k++) {
 		if (!kids[k].shown)
-			print_node(kids, n, &kids[k], depth + 1);
+			print_node(kids, n, &kids[k], depth + 1, budget);
 	}
 }
 
-static void print_process_tree(const json_t *byp)
+static void print_process_tree(const json_t *byp, int all)
 {
 	json_t *procs = json_get_array(json_get_object(statement_find_descriptor(byp, "process-tree"),
 						       "annotations"), "processes");
-	size_t n = json_array_size(procs), m = 0, i;
+	size_t n = json_array_size(procs), m = 0, i, budget;
 	struct tree_node *nodes = calloc(n + 1, sizeof(*nodes));
 	json_t *p;
 
@@ -386,6 +392,7 @@ static void print_process_tree(const json_t *byp)
 	for (i = 0; i < m; i++)
 		nodes[i].root = !bsearch(&nodes[i].ppid, nodes, m, sizeof(*nodes), pid_vs_node);
 	printf("process tree (%zu)\n", m);
+	budget = all ? m : SHOW_LIST_LIMIT;
 	/* Roots (parent not in the list) in the manifest's order, each with
 	 * its descendants found by binary search on the parent pid. */
 	qsort(nodes, m, sizeof(*nodes), by_ppid_pos);
@@ -400,7 +407,7 @@ static void print_process_tree(const json_t *byp)
 			struct tree_node *t = &nodes[order[i]];
 
 			if (!t->shown && t->root)
-				print_node(nodes, m, t, 0);
+				print_node(nodes, m, t, 0, &budget);
 		}
 		/* What no root reaches: parents that form a cycle (pids
 		 * reused, or a forged list).  Each is shown once, at the top. */
@@ -408,9 +415,11 @@ static void print_process_tree(const json_t *byp)
 			struct tree_node *t = &nodes[order[i]];
 
 			if (!t->shown)
-				print_node(nodes, m, t, 0);
+				print_node(nodes, m, t, 0, &budget);
 		}
 		free(order);
+		if (order && !budget && m > SHOW_LIST_LIMIT && !all)
+			printf("  ... %zu more (use --all)\n", m - SHOW_LIST_LIMIT);
 	}
 	for (i = 0; i < m; i++)
 		free(nodes[i].key);
@@ -467,7 +476,7 @@ static void print_statement(const json_t *stmt, int all)
 	print_packages(deps);
 	print_files("inputs", deps, 1, all);
 	print_files("outputs", json_get_array(stmt, "subject"), 0, all);
-	print_process_tree(byp);
+	print_process_tree(byp, all);
 	if (json_array_size(missing)) {
 		size_t i;
 		json_t *m;

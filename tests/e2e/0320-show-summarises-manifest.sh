@@ -67,4 +67,15 @@ want="process tree (6)
   20 ld a.o"
 [ "$tree" = "$want" ] || fail "one line per process and program: got
 $tree"
+# A long tree: the first 50 processes in the tree's order, and how many
+# more; all of them with --all.
+forge long.json "[$(seq 100 159 | sed 's/.*/{"pid": &, "ppid": 1, "argv": ["step-&"]}/' | paste -sd,)]"
+expect 0 "$PROVFS" show long.json
+grep -q "process tree (60)" "$WORK/out" || fail "long tree count: $(cat "$WORK/out")"
+assert_eq 50 "$(grep -c "^  1[0-9][0-9] step-" "$WORK/out")" "processes shown without --all"
+grep -q "step-149" "$WORK/out" && ! grep -q "step-150" "$WORK/out" || fail "not the first 50 shown"
+grep -q "^  \.\.\. 10 more (use --all)" "$WORK/out" || fail "no count of the rest: $(cat "$WORK/out")"
+expect 0 "$PROVFS" show --all long.json
+assert_eq 60 "$(grep -c "^  1[0-9][0-9] step-" "$WORK/out")" "processes shown with --all"
+! grep -q "more (use --all)" "$WORK/out" || fail "--all still cut something"
 exit 0
