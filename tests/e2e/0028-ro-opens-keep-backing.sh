@@ -11,27 +11,12 @@ kv=$(uname -r | cut -d. -f1-2)
 mkdir -p "$T/b" "$T/m"
 head -c 100000 /dev/urandom >"$T/b/lib.so"
 printf 'header\n' >"$T/b/h.h"
-pid=$("$PROVFS" mount --ro --json --store "$T/store" --log "$T/log.db" "$T/b" "$T/m" |
-	sed -n 's/^ *"pid": \([0-9]*\),*$/\1/p')
-MOUNTS="$T/m"
-[ -n "$pid" ] && [ -d "/proc/$pid" ] || fail "no daemon pid from mount --json"
-cat "$T/m/lib.so" >/dev/null # the first open registers the backing file
-before=$(ls "/proc/$pid/fd" | wc -l)
-out=$(python3 - "$T/m/lib.so" "/proc/$pid/fd" <<'PY'
-import hashlib, os, sys
-fds = [os.open(sys.argv[1], os.O_RDONLY) for _ in range(1000)]
-daemon_fds = len(os.listdir(sys.argv[2]))
-digests = {hashlib.sha256(os.pread(fd, 200000, 0)).hexdigest() for fd in fds}
-for fd in fds:
-    os.close(fd)
-print(daemon_fds, len(digests), digests.pop())
-PY
-) || fail "python failed"
+mount_daemon "$T/b" "$T/m" --ro
+out=$(hold_opens "$T/m/lib.so") || fail "python failed"
 set -- $out
-[ "$1" -lt $((before + 100)) ] ||
-	fail "daemon fds went from $before to $1 with 1000 files open"
-assert_eq 1 "$2" "distinct contents read through 1000 opens"
-assert_eq "$(sha "$T/b/lib.so")" "$3" "content read through the mount"
+[ "$2" -lt $(($1 + 100)) ] || fail "daemon fds went from $1 to $2 with 1000 files open"
+assert_eq 1 "$3" "distinct contents read through 1000 opens"
+assert_eq "$(sha "$T/b/lib.so")" "$4" "content read through the mount"
 for i in 1 2 3; do cat "$T/m/h.h"; done >/dev/null
 umount_ws "$T/m"
 assert_eq "$(sha "$T/b/lib.so")" "$(sqlite3 "$T/log.db" \

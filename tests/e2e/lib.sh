@@ -30,6 +30,38 @@ mount_ws() {
 	MOUNTS="$m $MOUNTS"
 }
 
+# mount_daemon BACKING MOUNTPOINT [provfs mount options...]: as mount_ws,
+# with the daemon's pid in DAEMON_PID (from mount --json).  Not in a
+# subshell: it adds to MOUNTS.
+mount_daemon() {
+	b=$1
+	m=$2
+	shift 2
+	mkdir -p "$b" "$m"
+	DAEMON_PID=$("$PROVFS" mount --json --store "$T/store" --log "$T/log.db" "$@" "$b" "$m" |
+		sed -n 's/^ *"pid": \([0-9]*\),*$/\1/p')
+	MOUNTS="$m $MOUNTS"
+	[ -n "$DAEMON_PID" ] && [ -d "/proc/$DAEMON_PID" ] || fail "no daemon pid from mount --json"
+}
+
+# hold_opens FILE: after one open of FILE (which registers its backing
+# file), opens it 1000 times at once and prints the fd counts of the
+# daemon of mount_daemon before and while they are open, how many
+# distinct contents the 1000 read, and the digest of the content.
+hold_opens() {
+	cat "$1" >/dev/null
+	python3 - "$1" "/proc/$DAEMON_PID/fd" <<'PY'
+import hashlib, os, sys
+before = len(os.listdir(sys.argv[2]))
+fds = [os.open(sys.argv[1], os.O_RDONLY) for _ in range(1000)]
+during = len(os.listdir(sys.argv[2]))
+digests = {hashlib.sha256(os.pread(fd, 1 << 20, 0)).hexdigest() for fd in fds}
+for fd in fds:
+    os.close(fd)
+print(before, during, len(digests), digests.pop())
+PY
+}
+
 umount_ws() {
 	"$PROVFS" umount "$1" || fail "umount of $1 failed"
 	MOUNTS=$(echo "$MOUNTS" | sed "s# $1 # #; s#^$1 ##")
