@@ -418,7 +418,7 @@ static void print_process_tree(const json_t *byp, int all)
 				print_node(nodes, m, t, 0, &budget);
 		}
 		free(order);
-		if (order && !budget && m > SHOW_LIST_LIMIT && !all)
+		if (order && !all && m > SHOW_LIST_LIMIT)
 			printf("  ... %zu more (use --all)\n", m - SHOW_LIST_LIMIT);
 	}
 	for (i = 0; i < m; i++)
