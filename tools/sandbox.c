@@ -143,16 +143,35 @@ static int list_others(char *names, size_t cap)
 	return n;
 }
 
-/* COMMAND has ended: tells repfd what it left running ("N\nNAMES"), sends
- * those SIGTERM and waits up to SANDBOX_GRACE_MS for them to end (reaping
- * the ones that become init's), so a background job can clean up as it
- * would on a shutdown.  What remains dies with the namespace. */
+/* Reaps init's children for up to ms milliseconds, or until no process
+ * but init is left; returns whether none is. */
+static int others_end_within(int ms)
+{
+	for (int waited = 0;; waited += 5) {
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (!list_others(NULL, 0))
+			return 1;
+		if (waited >= ms)
+			return 0;
+		nanosleep(&(struct timespec){.tv_nsec = 5 * 1000000L}, NULL);
+	}
+}
+
+/* COMMAND has ended: what it left running gets SANDBOX_SETTLE_MS to end
+ * by itself (a helper that exits when its parent's pipe closes, as
+ * Python's multiprocessing resource tracker does, is no leftover); then
+ * tells repfd what remains ("N\nNAMES"), sends those SIGTERM and waits up
+ * to SANDBOX_GRACE_MS for them to end (reaping the ones that become
+ * init's), so a background job can clean up as it would on a shutdown.
+ * What remains dies with the namespace. */
 static void end_left_running(int repfd)
 {
 	struct sandbox_left left = {0};
 	char head[16];
 
-	left.n = list_others(left.names, sizeof(left.names));
+	if (!others_end_within(SANDBOX_SETTLE_MS))
+		left.n = list_others(left.names, sizeof(left.names));
 	snprintf(head, sizeof(head), "%d\n", left.n);
 	write_full(repfd, head, strlen(head));
 	write_full(repfd, left.names, strlen(left.names));
@@ -160,13 +179,7 @@ static void end_left_running(int repfd)
 	if (!left.n)
 		return;
 	kill(-1, SIGTERM);
-	for (int waited = 0; waited < SANDBOX_GRACE_MS; waited += 10) {
-		while (waitpid(-1, NULL, WNOHANG) > 0)
-			;
-		if (!list_others(NULL, 0))
-			return;
-		nanosleep(&(struct timespec){.tv_nsec = 10 * 1000000L}, NULL);
-	}
+	others_end_within(SANDBOX_GRACE_MS);
 }
 
 /* pid 1 of the sandbox: set up the mounts, start the command, reap. */

@@ -39,8 +39,10 @@ struct sandbox_config {
 };
 
 /* Processes still running in the slave when COMMAND ended (background
- * jobs, daemons it started): they get SIGTERM and SANDBOX_GRACE_MS to end,
- * then die with the namespace (SIGKILL). */
+ * jobs, daemons it started): those that have not ended by themselves
+ * SANDBOX_SETTLE_MS later are left running; they get SIGTERM and
+ * SANDBOX_GRACE_MS to end, then die with the namespace (SIGKILL). */
+#define SANDBOX_SETTLE_MS 200
 #define SANDBOX_GRACE_MS 2000
 struct sandbox_left {
 	int n;           /* how many */

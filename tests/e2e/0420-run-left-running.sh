@@ -38,4 +38,22 @@ assert json.load(open(sys.argv[1]))["left_running"] == []
 st = json.loads(base64.b64decode(json.load(open(sys.argv[2]))["payload"]))
 assert st["predicate"]["buildDefinition"]["internalParameters"]["slave"]["left-running"] == "0"
 PY
+# A helper that ends by itself as COMMAND ends (here on the end of a pipe
+# whose writer was COMMAND, as Python's multiprocessing resource tracker
+# does) is no leftover: no warning, left-running=0, what it wrote is an
+# output.
+mkfifo pipe
+"$PROVFS" run --store "$T/store" --json --out "$T/m3.json" -- sh -c '
+	{ cat >/dev/null; sleep 0.05; echo late >late.txt; } <pipe &
+	exec 4>pipe; echo main >main3.txt' >"$T/run3.json" 2>"$T/err3"
+assert_eq 0 "$?" "a build whose helper ends with it"
+! grep -q "warning" "$T/err3" || fail "a warning for a helper that ended by itself: $(cat "$T/err3")"
+assert_eq late "$(cat late.txt 2>/dev/null)" "what the helper wrote"
+python3 - "$T/run3.json" "$T/m3.json" <<'PY' || fail "a helper that ended by itself"
+import base64, json, sys
+assert json.load(open(sys.argv[1]))["left_running"] == []
+st = json.loads(base64.b64decode(json.load(open(sys.argv[2]))["payload"]))
+assert st["predicate"]["buildDefinition"]["internalParameters"]["slave"]["left-running"] == "0"
+assert "late.txt" in [s["name"] for s in st["subject"]]
+PY
 exit 0
