@@ -81,7 +81,7 @@ static json_t *json_lossy_string(const char *s, size_t len)
 	return j;
 }
 
-char *procinfo_argv_json(const char *buf, size_t len)
+char *procinfo_argv_json(const char *buf, size_t len, int cut)
 {
 	json_t *arr = json_array();
 	size_t start = 0;
@@ -89,6 +89,9 @@ char *procinfo_argv_json(const char *buf, size_t len)
 
 	if (!arr)
 		return NULL;
+	if (cut) /* up to the last whole argument */
+		while (len && buf[len - 1] != '\0')
+			len--;
 	for (size_t i = 0; i < len; i++) {
 		if (buf[i] == '\0') {
 			json_array_append_new(arr, json_lossy_string(buf + start, i - start));
@@ -97,23 +100,40 @@ char *procinfo_argv_json(const char *buf, size_t len)
 	}
 	if (start < len)
 		json_array_append_new(arr, json_lossy_string(buf + start, len - start));
+	if (cut)
+		json_array_append_new(arr, json_null());
 	out = json_dumps(arr, JSON_COMPACT);
 	json_decref(arr);
 	return out;
 }
 
+int procinfo_argv_cut(json_t *argv)
+{
+	size_t n = json_array_size(argv);
+
+	if (!n || !json_is_null(json_array_get(argv, n - 1)))
+		return 0;
+	json_array_remove(argv, n - 1);
+	return 1;
+}
+
 static char *read_cmdline(int dirfd)
 {
-	/* Arguments past 64 KiB are cut off. */
+	/* Arguments past 64 KiB are cut off (and the cut marked): a whole
+	 * command line can be 2 MiB, and every process's is in the manifest. */
 	static __thread char buf[65536];
 	int fd = openat(dirfd, "cmdline", O_RDONLY | O_CLOEXEC);
 	ssize_t n;
+	int cut = 0;
+	char more;
 
 	if (fd < 0)
 		return strdup("[]");
 	n = read_full(fd, buf, sizeof(buf));
+	if (n == (ssize_t)sizeof(buf))
+		cut = read(fd, &more, 1) == 1;
 	close(fd);
-	return procinfo_argv_json(buf, n > 0 ? (size_t)n : 0);
+	return procinfo_argv_json(buf, n > 0 ? (size_t)n : 0, cut);
 }
 
 int procinfo_exe_is(const char *exe, const char *path)

@@ -8,6 +8,7 @@
 #ifndef PROVFS_PROCINFO_H
 #define PROVFS_PROCINFO_H
 
+#include <jansson.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -53,7 +54,13 @@ int procinfo_stat(pid_t pid, struct procinfo_stat *st);
 pid_t procinfo_ppid(pid_t pid);
 
 /* Encodes argv-style NUL-separated bytes as a JSON array string (bytes
- * that are not UTF-8 become U+FFFD).  malloc'd; NULL on ENOMEM. */
-char *procinfo_argv_json(const char *buf, size_t len);
+ * that are not UTF-8 become U+FFFD).  With cut (the command line went on
+ * past buf), the argument buf ends inside is left out and the array ends
+ * with a null: procinfo_argv_cut tells such an array apart.  malloc'd;
+ * NULL on ENOMEM. */
+char *procinfo_argv_json(const char *buf, size_t len, int cut);
+/* Whether argv (a parsed procinfo_argv_json array) was cut short; if so,
+ * removes its closing null, leaving the whole arguments. */
+int procinfo_argv_cut(json_t *argv);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "procinfo.h"
 #include "util.h"
 
 /* Names whose values are masked, matched as substrings, case-insensitively. */
@@ -253,13 +254,15 @@ static json_t *resolved_dependencies(const struct statement_params *p)
 	return deps;
 }
 
-/* The argv of a process as logged (a JSON array text), or [] if unread. */
-static json_t *process_argv(const struct alog_proc_row *proc)
+/* The argv of a process as logged (a JSON array text), or [] if unread;
+ * *cut says whether the log marked it cut short (see procinfo_argv_json). */
+static json_t *process_argv(const struct alog_proc_row *proc, int *cut)
 {
 	json_t *argv = proc->argv_json ? json_loads(proc->argv_json, 0, NULL) : NULL;
 	size_t i;
 	json_t *item;
 
+	*cut = json_is_array(argv) && procinfo_argv_cut(argv);
 	if (json_is_array(argv)) {
 		json_array_foreach(argv, i, item) {
 			if (!json_is_string(item))
@@ -270,6 +273,7 @@ static json_t *process_argv(const struct alog_proc_row *proc)
 	}
 	/* Not read (the process was gone): none, rather than a guess. */
 	json_decref(argv);
+	*cut = 0;
 	return json_array();
 }
 
@@ -292,7 +296,9 @@ static json_t *external_parameters(const struct statement_params *p)
 			}
 		}
 	} else if (first) {
-		cmd = process_argv(first);
+		int cut;
+
+		cmd = process_argv(first, &cut);
 		if (cmd && !json_array_size(cmd) && first->exe && *first->exe)
 			json_array_append_new(cmd, json_string(first->exe));
 	} else {
@@ -470,6 +476,7 @@ static json_t *process_tree(const struct alog_summary *s)
 	for (size_t i = 0; procs && items && first && i < s->n_procs; i++) {
 		const struct alog_proc_row *r = &s->procs[i];
 		json_t *item = items[first[i]], *argv;
+		int cut;
 
 		if (item) {
 			if (json_object_set_new(item, "accesses",
@@ -480,10 +487,14 @@ static json_t *process_tree(const struct alog_summary *s)
 				goto fail;
 			continue;
 		}
-		argv = process_argv(r);
+		argv = process_argv(r, &cut);
 		item = argv ? json_pack("{sI sI sI so sI s[]}", "id", (json_int_t)r->id, "pid",
 					(json_int_t)r->pid, "ppid", (json_int_t)r->ppid, "argv", argv,
 					"accesses", (json_int_t)r->accesses, "mounts") : NULL;
+		/* Arguments past what provfs keeps of a command line are left
+		 * out; the record says so rather than pass argv off as whole. */
+		if (item && cut && json_object_set_new(item, "argvTruncated", json_integer(1)))
+			goto fail;
 		/* A program or directory /proc did not give is "". */
 		item = json_with_texts(item, "exe", r->exe ? r->exe : "", "cwd", r->cwd ? r->cwd : "",
 				       NULL);

@@ -329,6 +329,8 @@ static void print_node(struct tree_node *kids, size_t n, struct tree_node *p, in
 			putchar(' ');
 		put_safe(json_is_string(w) ? json_string_value(w) : "?");
 	}
+	if (json_integer_value(json_object_get(p->rec, "argvTruncated")) == 1)
+		fputs(" ...", stdout); /* the rest of the command line is not recorded */
 	if (!json_array_size(argv)) {
 		/* No arguments read: the program, if known. */
 		const char *exe = json_get_string(p->rec, "exe");

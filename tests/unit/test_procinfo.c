@@ -76,16 +76,43 @@ static void argv_is_a_json_array(void **state)
 	char *j;
 
 	(void)state;
-	j = procinfo_argv_json("cc\0-c\0a b.c\0", 12);
+	j = procinfo_argv_json("cc\0-c\0a b.c\0", 12, 0);
 	assert_string_equal(j, "[\"cc\",\"-c\",\"a b.c\"]");
 	free(j);
-	j = procinfo_argv_json("", 0);
+	j = procinfo_argv_json("", 0, 0);
 	assert_string_equal(j, "[]");
 	free(j);
 	/* Invalid UTF-8 is replaced, not dropped. */
-	j = procinfo_argv_json("x\xff", 2);
+	j = procinfo_argv_json("x\xff", 2, 0);
 	assert_string_equal(j, "[\"x\xef\xbf\xbd\"]");
 	free(j);
+}
+
+/* A command line longer than the buffer: the argument cut in two is left
+ * out, and a null says arguments are missing; procinfo_argv_cut finds it
+ * and leaves the whole ones. */
+static void argv_cut_short(void **state)
+{
+	json_t *a;
+	char *j;
+
+	(void)state;
+	j = procinfo_argv_json("ld\0-o\0a.out\0obj", 17, 1);
+	assert_string_equal(j, "[\"ld\",\"-o\",\"a.out\",null]");
+	a = json_loads(j, 0, NULL);
+	free(j);
+	assert_int_equal(procinfo_argv_cut(a), 1);
+	assert_int_equal(json_array_size(a), 3);
+	assert_int_equal(procinfo_argv_cut(a), 0);
+	json_decref(a);
+	/* One argument longer than the buffer: none whole. */
+	j = procinfo_argv_json("xxxx", 4, 1);
+	assert_string_equal(j, "[null]");
+	free(j);
+	a = json_loads("[\"cc\"]", 0, NULL);
+	assert_int_equal(procinfo_argv_cut(a), 0);
+	assert_int_equal(json_array_size(a), 1);
+	json_decref(a);
 }
 
 static void ppid_alone(void **state)
@@ -205,6 +232,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(reads_a_live_process),
 		cmocka_unit_test(argv_is_a_json_array),
+		cmocka_unit_test(argv_cut_short),
 		cmocka_unit_test(ppid_alone),
 		cmocka_unit_test(zombie_is_gone),
 		cmocka_unit_test(stat_text_parses),
