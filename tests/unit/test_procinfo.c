@@ -97,7 +97,7 @@ static void argv_cut_short(void **state)
 	char *j;
 
 	(void)state;
-	j = procinfo_argv_json("ld\0-o\0a.out\0obj", 17, 1);
+	j = procinfo_argv_json("ld\0-o\0a.out\0obj", 15, 1);
 	assert_string_equal(j, "[\"ld\",\"-o\",\"a.out\",null]");
 	a = json_loads(j, 0, NULL);
 	free(j);
