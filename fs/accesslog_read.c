@@ -551,6 +551,47 @@ int alog_mount_status(const char *path, const char *mountpoint, int64_t *finishe
 	return ret;
 }
 
+int alog_touched_under(const char *path, const char *label, const char *dir)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	size_t len = strlen(dir);
+	char *lo = malloc(len + 2), *hi = malloc(len + 2);
+	int rc, ret;
+
+	if (!lo || !hi) {
+		free(lo);
+		free(hi);
+		return -ENOMEM;
+	}
+	/* Byte ranges, as paths need not be UTF-8: "dir/" <= path < "dir0"
+	 * ('0' follows '/') holds exactly the paths under dir. */
+	memcpy(lo, dir, len);
+	memcpy(hi, dir, len);
+	memcpy(lo + len, "/", 2);
+	memcpy(hi + len, "0", 2);
+	ret = -EACCES;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_busy_timeout(db, 10000);
+	ret = -EBADMSG;
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM access a JOIN mount m ON a.mount = m.id"
+				   " WHERE m.label = ?1 AND a.path >= ?2 AND a.path < ?3 LIMIT 1",
+			       -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, label, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, lo, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, hi, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	ret = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -EBADMSG;
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	free(lo);
+	free(hi);
+	return ret;
+}
+
 int alog_for_each_digest(const char *path, int (*visit)(void *arg, const char *hex), void *arg)
 {
 	sqlite3 *db = NULL;

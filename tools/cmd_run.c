@@ -336,9 +336,20 @@ static int ensure_key(struct run_state *s, const struct run_opts *o)
 static void hint_read_only_home(const struct run_state *s, const struct run_opts *o)
 {
 	const char *home = o->user ? s->user.home : getenv("HOME");
+	char dir[PATH_MAX];
+	size_t len;
 
-	if (home && home[0] == '/' && home[1])
-		fprintf(stderr, "provfs: hint: the slave's HOME (%s) is read-only, as is all of "
+	if (!home || home[0] != '/' || !home[1] || strlen(home) >= sizeof(dir))
+		return;
+	len = strlen(strcpy(dir, home));
+	while (len > 1 && dir[len - 1] == '/')
+		dir[--len] = '\0';
+	/* Writing there looks the name up first, which the root's log
+	 * records: a build that never looked under HOME did not fail there.
+	 * (A log that cannot be read does not rule it out.) */
+	if (alog_touched_under(s->log, ALOG_LABEL_ROOT, dir) == 0)
+		return;
+	fprintf(stderr, "provfs: hint: the slave's HOME (%s) is read-only, as is all of "
 				"its root but the workspace and /tmp; if the build failed writing "
 				"there ('Read-only file system'), run it with --home empty\n",
 			home);

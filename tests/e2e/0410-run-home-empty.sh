@@ -3,7 +3,8 @@
 # under the path the build used, gone after the build; the manifest says
 # so (internalParameters.slave.home), and provfs show prints it.  By
 # default HOME is the host's, read-only (EROFS), and the manifest says
-# home=host; a failed build there ends with a hint at --home empty.  A
+# home=host; a build that failed after looking under HOME ends with a hint
+# at --home empty (one that never looked there does not).  A
 # workspace inside HOME still appears there.  A HOME that
 # cannot be replaced is a usage error (exit 2) before anything runs.
 . "$(dirname "$0")/lib.sh"
@@ -54,12 +55,19 @@ assert_eq 0 "$?" "default HOME: readable, not writable"
 [ ! -e "$H/new" ] || fail "default HOME was writable"
 assert_eq host "$(slave_param "$T/m2.json" home)" "manifest's slave.home by default"
 
-# A failed build with the host's HOME ends with a hint at --home empty;
-# with --home empty, or one that succeeded, without.
-HOME=$H "$PROVFS" run --store "$T/store" -- sh -c 'mkdir "$HOME/.cache"' 2>"$T/err4"
-assert_eq 1 "$?" "a build failing to write in HOME"
-grep -q "^provfs: hint: the slave's HOME ($H) is read-only.*--home empty" "$T/err4" ||
-	fail "no hint after a failed build: $(cat "$T/err4")"
+# A failed build with the host's HOME ends with a hint at --home empty,
+# whether it made a directory, created a file or wrote to one there;
+# with --home empty, one that succeeded, or one that failed without
+# looking under HOME (a compile error), without.
+for write in 'mkdir "$HOME/.cache"' 'echo x >"$HOME/new"' 'echo x >>"$HOME/.config-file"'; do
+	HOME=$H "$PROVFS" run --store "$T/store" -- sh -c "$write" 2>"$T/err4"
+	[ $? -ne 0 ] || fail "a build writing in HOME ($write) succeeded"
+	grep -q "^provfs: hint: the slave's HOME ($H) is read-only.*--home empty" "$T/err4" ||
+		fail "no hint after a failed build ($write): $(cat "$T/err4")"
+done
+HOME=$H "$PROVFS" run --store "$T/store" -- sh -c 'exit 4' 2>"$T/err6"
+assert_eq 4 "$?" "a build failing without looking under HOME"
+! grep -q "hint:" "$T/err6" || fail "a HOME hint for a build that never looked there: $(cat "$T/err6")"
 HOME=$H "$PROVFS" run --store "$T/store" --home empty -- sh -c 'exit 3' 2>"$T/err5"
 assert_eq 3 "$?" "a failed build with --home empty"
 HOME=$H "$PROVFS" run --store "$T/store" -- true 2>>"$T/err5"
