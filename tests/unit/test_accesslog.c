@@ -628,6 +628,29 @@ static void probes_are_paths_found_missing(void **state)
 	alog_summary_free(&sum);
 }
 
+/* Any access under a directory, of a mount by its label: paths beside it
+ * that share its name as a prefix, and the directory itself, are not
+ * under it. */
+static void touched_under_is_by_path_prefix_and_label(void **state)
+{
+	struct fixture *f = *state;
+
+	open_log(f);
+	rec(f, ALOG_OP_STAT, "/home/u", NULL, 0, 0, NULL);
+	rec(f, ALOG_OP_PROBE, "/home/u2/.cache", NULL, 0, ENOENT, NULL);
+	rec(f, ALOG_OP_PROBE, "/home/u%/x", NULL, 0, ENOENT, NULL);
+	rec(f, ALOG_OP_PROBE, "/srv/\xff/.cache", NULL, 0, ENOENT, NULL);
+	close_log(f);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u"), 0);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/home"), 1);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u2"), 1);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u%"), 1);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/srv/\xff"), 1);
+	assert_int_equal(alog_touched_under(f->db, "root", "/home"), 0);
+	unlink(f->db);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/home"), -EACCES);
+}
+
 /* ---- bad logs ---- */
 
 static void missing_log_is_enoent(void **state)
@@ -946,6 +969,7 @@ int main(void)
 		T(exchange_keeps_both_outputs_swapped),
 		T(unlinking_then_rewriting_makes_it_an_output_again),
 		T(probes_are_paths_found_missing),
+		T(touched_under_is_by_path_prefix_and_label),
 		T(missing_log_is_enoent),
 		T(text_file_is_not_a_log),
 		T(other_sqlite_database_is_not_a_log),
