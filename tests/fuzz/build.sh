@@ -16,7 +16,7 @@ clang -std=c17 -g -O1 -D_GNU_SOURCE -DPROVFS_VERSION='"fuzz"' \
 	"$SRC/provenance/json.c" "$SRC/provenance/dsse.c" "$SRC/provenance/sign.c" \
 	"$SRC/provenance/statement.c" "$SRC/provenance/verify.c" "$SRC/provenance/manifest.c" \
 	"$SRC/provenance/envfacts.c" \
-	"$SRC/fs/util.c" "$SRC/fs/digest.c" "$SRC/fs/cas.c" "$SRC/fs/tree.c" \
+	"$SRC/fs/util.c" "$SRC/fs/digest.c" "$SRC/fs/cas.c" "$SRC/fs/tree.c" "$SRC/fs/procinfo.c" \
 	$(pkg-config --cflags --libs jansson openssl) -lpthread \
 	-o "$OUT/fuzz_manifest"
 echo "built $OUT/fuzz_manifest"
