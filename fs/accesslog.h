@@ -179,9 +179,9 @@ int alog_for_each_digest(const char *path, int (*visit)(void *arg, const char *h
 int alog_mount_status(const char *path, const char *mountpoint, int64_t *finished_ns,
 		      int64_t *capture_errors);
 
-/* Whether the mount labelled label logged any access of a path under dir
- * (an absolute path of the mount, without a trailing slash): 1, 0, or
- * -EACCES / -EBADMSG as alog_for_each_digest. */
+/* Whether the mount labelled label logged any access of dir (an absolute
+ * path of the mount, without a trailing slash) or of a path under it: 1,
+ * 0, or -EACCES / -EBADMSG as alog_for_each_digest. */
 int alog_touched_under(const char *path, const char *label, const char *dir);
 
 #endif

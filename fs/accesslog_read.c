@@ -576,12 +576,14 @@ int alog_touched_under(const char *path, const char *label, const char *dir)
 	sqlite3_busy_timeout(db, 10000);
 	ret = -EBADMSG;
 	if (sqlite3_prepare_v2(db, "SELECT 1 FROM access a JOIN mount m ON a.mount = m.id"
-				   " WHERE m.label = ?1 AND a.path >= ?2 AND a.path < ?3 LIMIT 1",
+				   " WHERE m.label = ?1 AND (a.path = ?4 OR (a.path >= ?2 AND a.path < ?3))"
+				   " LIMIT 1",
 			       -1, &st, NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, label, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, lo, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, hi, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, dir, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	ret = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -EBADMSG;
 out:

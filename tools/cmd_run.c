@@ -336,7 +336,8 @@ static int ensure_key(struct run_state *s, const struct run_opts *o)
 static void hint_read_only_home(const struct run_state *s, const struct run_opts *o)
 {
 	const char *home = o->user ? s->user.home : getenv("HOME");
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], in_env[2 * PATH_MAX];
+	struct stat st;
 	size_t len;
 
 	if (!home || home[0] != '/' || !home[1] || strlen(home) >= sizeof(dir))
@@ -345,10 +346,19 @@ static void hint_read_only_home(const struct run_state *s, const struct run_opts
 	while (len > 1 && dir[len - 1] == '/')
 		dir[--len] = '\0';
 	/* Writing there looks the name up first, which the root's log
-	 * records: a build that never looked under HOME did not fail there.
-	 * (A log that cannot be read does not rule it out.) */
+	 * records: a build that never looked at or under HOME did not fail
+	 * there.  (A log that cannot be read does not rule it out.) */
 	if (alog_touched_under(s->log, ALOG_LABEL_ROOT, dir) == 0)
 		return;
+	/* nobody's /nonexistent: --home empty has nothing to replace. */
+	snprintf(in_env, sizeof(in_env), "%s%s", strcmp(s->rootdir, "/") ? s->rootdir : "", dir);
+	if (lstat(in_env, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "provfs: hint: the slave's HOME (%s) is not a directory of its "
+				"environment; if the build failed writing there, give it one in "
+				"the command (provfs run ... -- env HOME=/tmp COMMAND)\n",
+			home);
+		return;
+	}
 	fprintf(stderr, "provfs: hint: the slave's HOME (%s) is read-only, as is all of "
 				"its root but the workspace and /tmp; if the build failed writing "
 				"there ('Read-only file system'), run it with --home empty\n",

@@ -58,6 +58,18 @@ cd "$T/rootws"
 [ $? -ne 0 ] || fail "a write to root's workspace as nobody succeeded"
 grep -q "user 65534 cannot write the workspace" "$T/err" || fail "no warning: $(cat "$T/err")"
 
+# nobody's HOME (/nonexistent on Debian) is no directory: a build that
+# failed writing there is told to set HOME, not to use --home empty
+# (which has nothing to replace there).
+nhome=$(getent passwd nobody | cut -d: -f6)
+if [ -n "$nhome" ] && [ ! -e "$nhome" ]; then
+	"$PROVFS" run --store "$S" --user nobody -- sh -c 'mkdir "$HOME/.cache"' 2>"$T/err"
+	[ $? -ne 0 ] || fail "mkdir in a HOME that does not exist succeeded"
+	grep -q "hint: the slave's HOME ($nhome) is not a directory of its environment.*env HOME=" \
+		"$T/err" || fail "no hint at setting HOME: $(cat "$T/err")"
+	! grep -q -- "--home empty" "$T/err" || fail "a hint at --home empty: $(cat "$T/err")"
+fi
+
 # Usage errors: nothing mounted, nothing run.
 for spec in nosuchuser nobody:nosuchgroup : nobody: :0 "$(printf 'x%.0s' $(seq 300))"; do
 	"$PROVFS" run --store "$S" --quiet --user "$spec" -- touch "$T/ran" 2>"$T/err"

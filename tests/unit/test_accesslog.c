@@ -628,20 +628,21 @@ static void probes_are_paths_found_missing(void **state)
 	alog_summary_free(&sum);
 }
 
-/* Any access under a directory, of a mount by its label: paths beside it
- * that share its name as a prefix, and the directory itself, are not
- * under it. */
+/* Any access of a directory or under it, of a mount by its label: paths
+ * beside it that share its name as a prefix are not under it. */
 static void touched_under_is_by_path_prefix_and_label(void **state)
 {
 	struct fixture *f = *state;
 
 	open_log(f);
-	rec(f, ALOG_OP_STAT, "/home/u", NULL, 0, 0, NULL);
+	rec(f, ALOG_OP_PROBE, "/nonexistent", NULL, 0, ENOENT, NULL);
 	rec(f, ALOG_OP_PROBE, "/home/u2/.cache", NULL, 0, ENOENT, NULL);
 	rec(f, ALOG_OP_PROBE, "/home/u%/x", NULL, 0, ENOENT, NULL);
 	rec(f, ALOG_OP_PROBE, "/srv/\xff/.cache", NULL, 0, ENOENT, NULL);
 	close_log(f);
 	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u"), 0);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u2/.cach"), 0);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/nonexistent"), 1);
 	assert_int_equal(alog_touched_under(f->db, "workspace", "/home"), 1);
 	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u2"), 1);
 	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u%"), 1);
