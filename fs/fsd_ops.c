@@ -271,7 +271,7 @@ static void track_modified(struct fsd_inode *in)
 	pthread_mutex_lock(&in->wlock);
 	digest_free(in->seq);
 	in->seq = NULL;
-	in->dirty = 1;
+	in->dirty = in->written_here = 1;
 	in->gen = next_gen();
 	pthread_mutex_unlock(&in->wlock);
 }
@@ -289,6 +289,7 @@ static void track_truncate(struct fsd *fs, fuse_req_t req, struct fsd_inode *in,
 	in->gen = next_gen();
 	writers = in->writers;
 	in->dirty = writers > 0;
+	in->written_here = 1;
 	pthread_mutex_unlock(&in->wlock);
 	if (!writers) {
 		int64_t when;
@@ -684,7 +685,7 @@ static void track_open_write(struct fsd_inode *in, int fd, int flags, int create
 	}
 	in->writers++;
 	if (created || (flags & O_TRUNC))
-		in->dirty = 1;
+		in->dirty = in->written_here = 1;
 	in->gen = next_gen();
 	pthread_mutex_unlock(&in->wlock);
 }
@@ -807,7 +808,7 @@ static void end_passthrough_write(struct fsd_file *f, const struct stat *st)
 
 	pthread_mutex_lock(&in->wlock);
 	if (changed)
-		in->dirty = 1;
+		in->dirty = in->written_here = 1;
 	/* Writes did not move gen: no digest taken meanwhile may be trusted
 	 * by generation alone. */
 	in->gen = next_gen();
@@ -875,11 +876,26 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		 * header or library opened by every compiler process) is
 		 * logged at once; only new content, or an input the store
 		 * should have and lacks, goes to the workers. */
+		int own;
+
+		pthread_mutex_lock(&in->wlock);
+		own = in->written_here;
+		pthread_mutex_unlock(&in->wlock);
 		if (fsd_work_digest_hint(fs, in, fd, hex, &size) && fsd_work_input_kept(fs, in, hex))
 			alog_access(fs->log, &(struct alog_access){
 				.time_ns = now, .process = proc,
 				.op = exec ? ALOG_OP_EXEC : ALOG_OP_OPEN, .path = path,
 				.flags = fi->flags, .size = size, .digest_after = hex});
+		/* The build's own file: its digest is its writer's (the
+		 * close-write record, and the store has its content), and a
+		 * read after a write is no input, so it is not hashed again:
+		 * a 1 TiB sparse file made by truncate and read by cp cost a
+		 * whole second pass, and an unlink waited for it. */
+		else if (own)
+			alog_access(fs->log, &(struct alog_access){
+				.time_ns = now, .process = proc,
+				.op = exec ? ALOG_OP_EXEC : ALOG_OP_OPEN, .path = path,
+				.flags = fi->flags, .size = -1});
 		else
 			fsd_work_read(fs, in, path, exec ? ALOG_OP_EXEC : ALOG_OP_OPEN, fi->flags,
 				      proc, now);
@@ -1025,7 +1041,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	 * one at a time per file) waits for the lock, so chunks are hashed in
 	 * order. */
 	pthread_mutex_lock(&in->wlock);
-	in->dirty = 1;
+	in->dirty = in->written_here = 1;
 	in->gen = next_gen();
 	if (in->seq && (uint64_t)off != in->seq_off) {
 		digest_free(in->seq);
