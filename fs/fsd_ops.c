@@ -871,16 +871,15 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	} else {
 		char hex[DIGEST_HEX_LEN + 1];
 		int64_t size = -1;
-
-		/* A file whose digest we know for its current state (the same
-		 * header or library opened by every compiler process) is
-		 * logged at once; only new content, or an input the store
-		 * should have and lacks, goes to the workers. */
 		int own;
 
 		pthread_mutex_lock(&in->wlock);
 		own = in->written_here;
 		pthread_mutex_unlock(&in->wlock);
+		/* A file whose digest we know for its current state (the same
+		 * header or library opened by every compiler process) is
+		 * logged at once; only new content, or an input the store
+		 * should have and lacks, goes to the workers. */
 		if (fsd_work_digest_hint(fs, in, fd, hex, &size) && fsd_work_input_kept(fs, in, hex))
 			alog_access(fs->log, &(struct alog_access){
 				.time_ns = now, .process = proc,
