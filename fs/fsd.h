@@ -83,8 +83,8 @@ struct fsd_inode {
 	int writers;            /* open file handles with write access */
 	int dirty;              /* written since the last close-write record */
 	int written_here;       /* its content was written through this mount:
-				 * the build's own, whose reads need no digest
-				 * of their own (set with dirty, never cleared) */
+				 * the build's own, whose big reads are not
+				 * hashed (set with dirty, never cleared) */
 	struct digest_ctx *seq; /* inline hash of a strictly sequential writer */
 	uint64_t seq_off;       /* bytes hashed so far */
 	char before[DIGEST_HEX_LEN + 1]; /* digest when the first writer opened,

@@ -815,6 +815,10 @@ static void end_passthrough_write(struct fsd_file *f, const struct stat *st)
 	pthread_mutex_unlock(&in->wlock);
 }
 
+/* Above this size, a read of a file written through the mount whose digest
+ * is not known yet is logged without one (see op_open). */
+#define FSD_OWN_REHASH_MAX ((int64_t)64 << 20)
+
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fsd *fs = fsd_of(req);
@@ -885,12 +889,13 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 				.time_ns = now, .process = proc,
 				.op = exec ? ALOG_OP_EXEC : ALOG_OP_OPEN, .path = path,
 				.flags = fi->flags, .size = size, .digest_after = hex});
-		/* The build's own file: its digest is its writer's (the
-		 * close-write record, and the store has its content), and a
-		 * read after a write is no input, so it is not hashed again:
-		 * a 1 TiB sparse file made by truncate and read by cp cost a
-		 * whole second pass, and an unlink waited for it. */
-		else if (own)
+		/* A big file of the build's own: its digest is its writer's
+		 * (the close-write record, and the store has its content),
+		 * and a read after a write is no input, so it is not hashed
+		 * again: a 1 TiB sparse file made by truncate and read by cp
+		 * cost a whole second pass, and an unlink waited for it.
+		 * (A small one still is, for the read's record.) */
+		else if (own && size > FSD_OWN_REHASH_MAX)
 			alog_access(fs->log, &(struct alog_access){
 				.time_ns = now, .process = proc,
 				.op = exec ? ALOG_OP_EXEC : ALOG_OP_OPEN, .path = path,
