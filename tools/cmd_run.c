@@ -964,6 +964,9 @@ int cmd_run(int argc, char **argv)
 		cli_warn("terminated by signal %d: the build was stopped; unmounting and writing "
 			 "its manifest (exit status %d)", (int)run_terminated, status);
 	}
+	/* Unmounting waits until the store and the log hold everything the
+	 * build wrote: seconds for big outputs (32 GiB hashed: 20 s). */
+	progress(&o, "unmounting: the build's files go into the store%s", "");
 	unmount_all(s);
 	cli_phase("run", "unmount");
 	/* A daemon that died left its mount's log short: the build's record

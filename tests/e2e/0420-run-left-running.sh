@@ -32,6 +32,9 @@ PY
 "$PROVFS" run --store "$T/store" --json --out "$T/m2.json" -- true >"$T/run2.json" 2>"$T/err2"
 assert_eq 0 "$?" "a build that leaves nothing"
 ! grep -q "warning" "$T/err2" || fail "a warning for a build that left nothing: $(cat "$T/err2")"
+# Progress, on stderr: the unmount, which waits for the store, says so.
+grep -q "^provfs: unmounting: the build's files go into the store" "$T/err2" ||
+	fail "no progress line for the unmount: $(cat "$T/err2")"
 python3 - "$T/run2.json" "$T/m2.json" <<'PY' || fail "nothing left running"
 import base64, json, sys
 assert json.load(open(sys.argv[1]))["left_running"] == []
