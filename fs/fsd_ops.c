@@ -815,6 +815,17 @@ static void end_passthrough_write(struct fsd_file *f, const struct stat *st)
 	pthread_mutex_unlock(&in->wlock);
 }
 
+/* Whether in's content was written through this mount. */
+static int written_here(struct fsd_inode *in)
+{
+	int own;
+
+	pthread_mutex_lock(&in->wlock);
+	own = in->written_here;
+	pthread_mutex_unlock(&in->wlock);
+	return own;
+}
+
 /* Above this size, a read of a file written through the mount whose digest
  * is not known yet is logged without one (see op_open). */
 #define FSD_OWN_REHASH_MAX ((int64_t)64 << 20)
@@ -875,11 +886,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	} else {
 		char hex[DIGEST_HEX_LEN + 1];
 		int64_t size = -1;
-		int own;
 
-		pthread_mutex_lock(&in->wlock);
-		own = in->written_here;
-		pthread_mutex_unlock(&in->wlock);
 		/* A file whose digest we know for its current state (the same
 		 * header or library opened by every compiler process) is
 		 * logged at once; only new content, or an input the store
@@ -895,7 +902,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		 * again: a 1 TiB sparse file made by truncate and read by cp
 		 * cost a whole second pass, and an unlink waited for it.
 		 * (A small one still is, for the read's record.) */
-		else if (own && size > FSD_OWN_REHASH_MAX)
+		else if (size > FSD_OWN_REHASH_MAX && written_here(in))
 			alog_access(fs->log, &(struct alog_access){
 				.time_ns = now, .process = proc,
 				.op = exec ? ALOG_OP_EXEC : ALOG_OP_OPEN, .path = path,

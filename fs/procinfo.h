@@ -59,8 +59,9 @@ pid_t procinfo_ppid(pid_t pid);
  * with a null: procinfo_argv_cut tells such an array apart.  malloc'd;
  * NULL on ENOMEM. */
 char *procinfo_argv_json(const char *buf, size_t len, int cut);
-/* Whether argv (a parsed procinfo_argv_json array) was cut short; if so,
- * removes its closing null, leaving the whole arguments. */
+/* Whether argv (a parsed procinfo_argv_json array; anything else, NULL
+ * too, is not) was cut short; if so, removes its closing null, leaving the
+ * whole arguments. */
 int procinfo_argv_cut(json_t *argv);
 
 #endif

@@ -262,7 +262,7 @@ static json_t *process_argv(const struct alog_proc_row *proc, int *cut)
 	size_t i;
 	json_t *item;
 
-	*cut = json_is_array(argv) && procinfo_argv_cut(argv);
+	*cut = procinfo_argv_cut(argv);
 	if (json_is_array(argv)) {
 		json_array_foreach(argv, i, item) {
 			if (!json_is_string(item))

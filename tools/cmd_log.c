@@ -89,7 +89,7 @@ static json_t *procs_json(const struct alog_summary *s)
 	for (size_t i = 0; procs && i < s->n_procs; i++) {
 		const struct alog_proc_row *p = &s->procs[i];
 		json_t *argv = p->argv_json ? json_loads(p->argv_json, 0, NULL) : NULL;
-		int cut = json_is_array(argv) && procinfo_argv_cut(argv);
+		int cut = procinfo_argv_cut(argv);
 		json_t *o = json_pack("{s:I, s:i, s:i, s:o, s:b, s:I, s:I}", "id", (json_int_t)p->id,
 			"pid", (int)p->pid, "ppid", (int)p->ppid, "argv", argv ? argv : json_array(),
 			"argv_truncated", cut, "start_ns", (json_int_t)p->start_ns, "accesses",

@@ -333,26 +333,52 @@ static int ensure_key(struct run_state *s, const struct run_opts *o)
 /* After a failed build with --home host: the most common surprise of a
  * first run is a tool that keeps a cache under HOME (npm, pip, go, cargo,
  * ccache) failing with EROFS there. */
+/* The slave's $HOME, as COMMAND gets it. */
+static const char *slave_home(const struct run_state *s, const struct run_opts *o)
+{
+	return o->user ? s->user.home : getenv("HOME");
+}
+
+/* home, an absolute path, into dir (cap bytes) without trailing slashes
+ * ("/" stays); its length, or 0 if it is unset, relative or too long. */
+static size_t home_dir(const char *home, char *dir, size_t cap)
+{
+	size_t n;
+
+	if (!home || home[0] != '/' || strlen(home) >= cap)
+		return 0;
+	n = strlen(strcpy(dir, home));
+	while (n > 1 && dir[n - 1] == '/')
+		dir[--n] = '\0';
+	return n;
+}
+
+/* lstat of path (absolute, in the slave) in the environment's tree: not
+ * through a final symlink, which in an environment's tree would name a
+ * file of the host if absolute. */
+static int env_lstat(const struct run_state *s, const char *path, struct stat *st)
+{
+	char in_env[2 * PATH_MAX];
+
+	snprintf(in_env, sizeof(in_env), "%s%s", strcmp(s->rootdir, "/") ? s->rootdir : "", path);
+	return lstat(in_env, st);
+}
+
 static void hint_read_only_home(const struct run_state *s, const struct run_opts *o)
 {
-	const char *home = o->user ? s->user.home : getenv("HOME");
-	char dir[PATH_MAX], in_env[2 * PATH_MAX];
+	const char *home = slave_home(s, o);
+	char dir[PATH_MAX];
 	struct stat st;
-	size_t len;
 
-	if (!home || home[0] != '/' || !home[1] || strlen(home) >= sizeof(dir))
+	if (home_dir(home, dir, sizeof(dir)) <= 1)
 		return;
-	len = strlen(strcpy(dir, home));
-	while (len > 1 && dir[len - 1] == '/')
-		dir[--len] = '\0';
 	/* Writing there looks the name up first, which the root's log
 	 * records: a build that never looked at or under HOME did not fail
 	 * there.  (A log that cannot be read does not rule it out.) */
 	if (alog_touched_under(s->log, ALOG_LABEL_ROOT, dir) == 0)
 		return;
 	/* nobody's /nonexistent: --home empty has nothing to replace. */
-	snprintf(in_env, sizeof(in_env), "%s%s", strcmp(s->rootdir, "/") ? s->rootdir : "", dir);
-	if (lstat(in_env, &st) < 0 || !S_ISDIR(st.st_mode)) {
+	if (env_lstat(s, dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		fprintf(stderr, "provfs: hint: the slave's HOME (%s) is not a directory of its "
 				"environment; if the build failed writing there, give it one in "
 				"the command (provfs run ... -- env HOME=/tmp COMMAND)\n",
@@ -369,13 +395,10 @@ static void hint_read_only_home(const struct run_state *s, const struct run_opts
  * workspace), or NULL if it has it at that path. */
 static const char *slave_lacks(const struct run_state *s, const char *path)
 {
-	char in_env[2 * PATH_MAX];
 	struct stat st;
 
-	if (strcmp(s->rootdir, "/")) {
-		snprintf(in_env, sizeof(in_env), "%s%s", s->rootdir, path);
-		return lstat(in_env, &st) < 0 ? "it is not in the environment" : NULL;
-	}
+	if (strcmp(s->rootdir, "/"))
+		return env_lstat(s, path, &st) < 0 ? "it is not in the environment" : NULL;
 	if (path_is_under(path, "/tmp") || path_is_under(path, "/var/tmp"))
 		return "its /tmp and /var/tmp are its own";
 	if (path_is_under(path, "/run") || path_is_under(path, s->store))
@@ -423,17 +446,12 @@ static int hint_missing_arguments(const struct run_state *s, char **argv)
 static int check_home(struct run_state *s, const struct run_opts *o, struct stat *st)
 {
 	static const char *const own[] = {"/tmp", "/var/tmp", "/proc", "/dev", "/run"};
-	const char *home = o->user ? s->user.home : getenv("HOME");
-	char path[2 * PATH_MAX];
-	size_t n;
+	const char *home = slave_home(s, o);
+	size_t n = home_dir(home, s->home, sizeof(s->home));
 
-	if (!home || home[0] != '/' || strlen(home) >= sizeof(s->home))
+	if (!n)
 		return cli_fail(CLI_USAGE, "--home empty needs HOME set to an absolute path, not '%s'",
 				home ? home : "");
-	snprintf(s->home, sizeof(s->home), "%s", home);
-	n = strlen(s->home);
-	while (n > 1 && s->home[n - 1] == '/')
-		s->home[--n] = '\0';
 	if (n == 1)
 		return cli_fail(CLI_USAGE, "--home empty cannot replace '/' (HOME)");
 	if (!path_is_safe_relative(s->home + 1))
@@ -447,10 +465,7 @@ static int check_home(struct run_state *s, const struct run_opts *o, struct stat
 	if (path_is_under(s->home, s->workdir))
 		return cli_fail(CLI_USAGE, "--home empty: HOME '%s' lies in the workspace ('%s' "
 				"in the slave)", s->home, s->workdir);
-	/* Not through a symlink: in an environment's tree an absolute one
-	 * would name a directory of the host here. */
-	snprintf(path, sizeof(path), "%s%s", strcmp(s->rootdir, "/") ? s->rootdir : "", s->home);
-	if (lstat(path, st) < 0 || !S_ISDIR(st->st_mode))
+	if (env_lstat(s, s->home, st) < 0 || !S_ISDIR(st->st_mode))
 		return cli_fail(CLI_USAGE, "--home empty: HOME '%s' is not a directory in the "
 				"environment (a symlink is not followed)", s->home);
 	return 0;
@@ -966,7 +981,7 @@ int cmd_run(int argc, char **argv)
 	}
 	/* Unmounting waits until the store and the log hold everything the
 	 * build wrote: seconds for big outputs (32 GiB hashed: 20 s). */
-	progress(&o, "unmounting: the build's files go into the store%s", "");
+	progress(&o, "%s", "unmounting: the build's files go into the store");
 	unmount_all(s);
 	cli_phase("run", "unmount");
 	/* A daemon that died left its mount's log short: the build's record
