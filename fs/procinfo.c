@@ -53,31 +53,18 @@ static int64_t boot_time(void)
 	return cached;
 }
 
-/* Replaces invalid UTF-8 with U+FFFD so jansson accepts it. */
-static json_t *json_lossy_string(const char *s, size_t len)
+/* An argument as JSON: a string if it is UTF-8, else {"percent": its
+ * percent_encode}, so that no byte is lost (see procinfo_argv_json). */
+static json_t *arg_json(const char *s, size_t len)
 {
 	json_t *j = json_stringn(s, len);
-	char *fixed;
-	size_t o = 0;
+	char *enc;
 
 	if (j)
 		return j;
-	fixed = malloc(len * 3 + 1);
-	if (!fixed)
-		return NULL;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x80) {
-			fixed[o++] = (char)c;
-		} else {
-			fixed[o++] = (char)0xef;
-			fixed[o++] = (char)0xbf;
-			fixed[o++] = (char)0xbd;
-		}
-	}
-	j = json_stringn(fixed, o);
-	free(fixed);
+	enc = percent_encode(s, len);
+	j = enc ? json_pack("{s:s}", "percent", enc) : NULL;
+	free(enc);
 	return j;
 }
 
@@ -94,12 +81,12 @@ char *procinfo_argv_json(const char *buf, size_t len, int cut)
 			len--;
 	for (size_t i = 0; i < len; i++) {
 		if (buf[i] == '\0') {
-			json_array_append_new(arr, json_lossy_string(buf + start, i - start));
+			json_array_append_new(arr, arg_json(buf + start, i - start));
 			start = i + 1;
 		}
 	}
 	if (start < len)
-		json_array_append_new(arr, json_lossy_string(buf + start, len - start));
+		json_array_append_new(arr, arg_json(buf + start, len - start));
 	if (cut)
 		json_array_append_new(arr, json_null());
 	out = json_dumps(arr, JSON_COMPACT);

@@ -53,8 +53,9 @@ int procinfo_stat(pid_t pid, struct procinfo_stat *st);
 /* The parent of pid from /proc/PID/stat alone; 0 if unknown. */
 pid_t procinfo_ppid(pid_t pid);
 
-/* Encodes argv-style NUL-separated bytes as a JSON array string (bytes
- * that are not UTF-8 become U+FFFD).  With cut (the command line went on
+/* Encodes argv-style NUL-separated bytes as a JSON array string: an
+ * argument that is UTF-8 as a string, any other as {"percent": its
+ * percent_encode} (json_argv_texts in provenance/ makes them strings).  With cut (the command line went on
  * past buf), the argument buf ends inside is left out and the array ends
  * with a null: procinfo_argv_cut tells such an array apart.  malloc'd;
  * NULL on ENOMEM. */

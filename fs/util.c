@@ -22,6 +22,28 @@ void hex_encode(const uint8_t *in, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
+char *percent_encode(const char *s, size_t len)
+{
+	static const char digits[] = "0123456789ABCDEF";
+	char *out = malloc(3 * len + 1), *p = out;
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '%' || c >= 0x80) {
+			*p++ = '%';
+			*p++ = digits[c >> 4];
+			*p++ = digits[c & 0xf];
+		} else {
+			*p++ = (char)c;
+		}
+	}
+	*p = '\0';
+	return out;
+}
+
 static int hex_value(char c)
 {
 	if (c >= '0' && c <= '9')

@@ -17,6 +17,11 @@
 /* Writes 2*len lowercase hex chars plus a NUL into out. */
 void hex_encode(const uint8_t *in, size_t len, char *out);
 
+/* s[0..len) with '%' and every byte from 0x80 up as %XX (upper-case hex):
+ * text that may not be UTF-8, made JSON-safe and reversible.  malloc'd;
+ * NULL on ENOMEM. */
+char *percent_encode(const char *s, size_t len);
+
 /* Parses exactly 2*len hex chars (either case).  Returns 0 or -EINVAL. */
 int hex_decode(const char *in, uint8_t *out, size_t len);
 

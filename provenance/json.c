@@ -1,4 +1,5 @@
 #include "json.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -111,19 +112,9 @@ int json_dump_deterministic(const json_t *value, char **out, size_t *len)
 
 json_t *json_percent_string(const char *s)
 {
-	char *buf = malloc(3 * strlen(s) + 1), *p = buf;
-	json_t *v;
+	char *buf = percent_encode(s, strlen(s));
+	json_t *v = buf ? json_string(buf) : NULL;
 
-	if (!buf)
-		return NULL;
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		if (*c == '%' || *c >= 0x80)
-			p += sprintf(p, "%%%02X", *c);
-		else
-			*p++ = (char)*c;
-	}
-	*p = '\0';
-	v = json_string(buf);
 	free(buf);
 	return v;
 }
@@ -162,6 +153,31 @@ int json_note_encoded(json_t **enc, const char *base, const char *key)
 	ret = *enc && !json_array_append_new(*enc, json_string(ptr)) ? 0 : -ENOMEM;
 	free(ptr);
 	return ret;
+}
+
+int json_argv_texts(json_t *argv, json_t **enc, const char *base)
+{
+	size_t i;
+	json_t *item;
+
+	if (!json_is_array(argv))
+		return -EINVAL;
+	json_array_foreach(argv, i, item) {
+		if (!json_is_string(item) &&
+		    (!json_get_string(item, "percent") || json_object_size(item) != 1))
+			return -EINVAL;
+	}
+	json_array_foreach(argv, i, item) {
+		char idx[24];
+
+		if (json_is_string(item))
+			continue;
+		snprintf(idx, sizeof(idx), "%zu", i);
+		if (json_array_set_new(argv, i, json_string(json_get_string(item, "percent"))) ||
+		    json_note_encoded(enc, base, idx))
+			return -ENOMEM;
+	}
+	return 0;
 }
 
 int json_set_text(json_t *obj, const char *key, const char *s)

@@ -56,6 +56,13 @@ json_t *json_percent_string(const char *s);
  * failure. */
 int json_note_encoded(json_t **enc, const char *base, const char *key);
 
+/* Makes an argv array as logged (fs/procinfo.h: procinfo_argv_json, its
+ * closing null already taken by procinfo_argv_cut) all strings: each
+ * {"percent": TEXT} becomes TEXT, and its pointer (base "/argv" gives
+ * "/argv/3") is noted in *enc with json_note_encoded.  -EINVAL (argv
+ * and *enc as they were) if argv is not such an array, -ENOMEM. */
+int json_argv_texts(json_t *argv, json_t **enc, const char *base);
+
 /* Sets obj's member key to json_text(s) (NULL s: ""); if it had to be
  * encoded, appends "/key" (a JSON pointer, RFC 6901) to obj's
  * "percentEncoded" array.  -ENOMEM on failure. */

@@ -255,26 +255,23 @@ static json_t *resolved_dependencies(const struct statement_params *p)
 }
 
 /* The argv of a process as logged (a JSON array text), or [] if unread;
- * *cut says whether the log marked it cut short (see procinfo_argv_json). */
-static json_t *process_argv(const struct alog_proc_row *proc, int *cut)
+ * *cut says whether the log marked it cut short (see procinfo_argv_json).
+ * An argument that is not UTF-8 is percent-encoded and its pointer under
+ * base noted in *enc (see json_argv_texts). */
+static json_t *process_argv(const struct alog_proc_row *proc, int *cut, json_t **enc,
+			    const char *base)
 {
 	json_t *argv = proc->argv_json ? json_loads(proc->argv_json, 0, NULL) : NULL;
-	size_t i;
-	json_t *item;
+	int ret;
 
 	*cut = procinfo_argv_cut(argv);
-	if (json_is_array(argv)) {
-		json_array_foreach(argv, i, item) {
-			if (!json_is_string(item))
-				break;
-		}
-		if (i == json_array_size(argv))
-			return argv;
-	}
-	/* Not read (the process was gone): none, rather than a guess. */
+	ret = json_argv_texts(argv, enc, base);
+	if (!ret)
+		return argv;
 	json_decref(argv);
 	*cut = 0;
-	return json_array();
+	/* Not read (the process was gone): none, rather than a guess. */
+	return ret == -ENOMEM ? NULL : json_array();
 }
 
 static json_t *external_parameters(const struct statement_params *p)
@@ -298,9 +295,9 @@ static json_t *external_parameters(const struct statement_params *p)
 	} else if (first) {
 		int cut;
 
-		cmd = process_argv(first, &cut);
+		cmd = process_argv(first, &cut, &enc, "/command");
 		if (cmd && !json_array_size(cmd) && first->exe && *first->exe)
-			json_array_append_new(cmd, json_string(first->exe));
+			append(cmd, text_at(first->exe, &enc, "/command", "0"));
 	} else {
 		cmd = json_array();
 	}
@@ -475,7 +472,7 @@ static json_t *process_tree(const struct alog_summary *s)
 
 	for (size_t i = 0; procs && items && first && i < s->n_procs; i++) {
 		const struct alog_proc_row *r = &s->procs[i];
-		json_t *item = items[first[i]], *argv;
+		json_t *item = items[first[i]], *argv, *enc;
 		int cut;
 
 		if (item) {
@@ -487,10 +484,14 @@ static json_t *process_tree(const struct alog_summary *s)
 				goto fail;
 			continue;
 		}
-		argv = process_argv(r, &cut);
+		enc = NULL;
+		argv = process_argv(r, &cut, &enc, "/argv");
 		item = argv ? json_pack("{sI sI sI so sI s[]}", "id", (json_int_t)r->id, "pid",
 					(json_int_t)r->pid, "ppid", (json_int_t)r->ppid, "argv", argv,
 					"accesses", (json_int_t)r->accesses, "mounts") : NULL;
+		/* before exe and cwd: json_set_text adds to this array */
+		if (put_encoded(!item, item, enc))
+			goto fail;
 		/* Arguments past what provfs keeps of a command line are left
 		 * out; the record says so rather than pass argv off as whole. */
 		if (item && cut && json_object_set_new(item, "argvTruncated", json_integer(1)))

@@ -88,12 +88,26 @@ static json_t *procs_json(const struct alog_summary *s)
 
 	for (size_t i = 0; procs && i < s->n_procs; i++) {
 		const struct alog_proc_row *p = &s->procs[i];
-		json_t *argv = p->argv_json ? json_loads(p->argv_json, 0, NULL) : NULL;
+		json_t *argv = p->argv_json ? json_loads(p->argv_json, 0, NULL) : NULL, *enc = NULL;
 		int cut = procinfo_argv_cut(argv);
-		json_t *o = json_pack("{s:I, s:i, s:i, s:o, s:b, s:I, s:I}", "id", (json_int_t)p->id,
+		json_t *o;
+
+		if (json_argv_texts(argv, &enc, "/argv")) { /* unread, or not as logged */
+			json_decref(argv);
+			json_decref(enc);
+			argv = enc = NULL;
+			cut = 0;
+		}
+		o = json_pack("{s:I, s:i, s:i, s:o, s:b, s:I, s:I}", "id", (json_int_t)p->id,
 			"pid", (int)p->pid, "ppid", (int)p->ppid, "argv", argv ? argv : json_array(),
 			"argv_truncated", cut, "start_ns", (json_int_t)p->start_ns, "accesses",
 			(json_int_t)p->accesses);
+		if (o && enc && json_object_set_new(o, "percentEncoded", enc)) {
+			json_decref(o);
+			o = NULL;
+		} else if (!o) {
+			json_decref(enc);
+		}
 
 		o = json_with_texts(o, "exe", p->exe, "cwd", p->cwd, "mount", p->mount, NULL);
 		if (add(procs, o)) {

@@ -51,6 +51,11 @@ mounts = [m for b in s["predicate"]["runDetails"]["byproducts"] if b["name"] == 
           for m in b["annotations"]["mounts"] if m["label"] == "workspace"]
 check("workspace mount backing", [(m["backing"].endswith("/caf%E9"), m.get("percentEncoded"))
                                   for m in mounts], [(True, ["/backing"])])
+procs = [p for b in s["predicate"]["runDetails"]["byproducts"] if b["name"] == "process-tree"
+         for p in b["annotations"]["processes"] if p["argv"][:2] == ["sh", "-c"]]
+check("sh's argv, its arguments' bytes kept",
+      [(p["argv"][3:], p.get("percentEncoded")) for p in procs],
+      [(["sh", "%E9", "%FE"], ["/argv/4", "/argv/5", "/cwd"])])
 for b in bad:
     print(b, file=sys.stderr)
 sys.exit(1 if bad else 0)
@@ -63,9 +68,12 @@ import json, sys
 j = json.load(open(sys.argv[1]))
 outs = [(o["path"], o.get("percentEncoded")) for o in j["outputs"] if o["mount"] == "workspace"]
 ins = [(o["path"], o.get("percentEncoded")) for o in j["inputs"] if o["mount"] == "workspace"]
-ok = outs == [("/out%E9.bin", ["/path"])] and ins == [("/in%FF.txt", ["/path"])]
+procs = [(p["argv"][3:], p.get("percentEncoded")) for p in j["processes"]
+         if p["argv"][:2] == ["sh", "-c"]]
+ok = outs == [("/out%E9.bin", ["/path"])] and ins == [("/in%FF.txt", ["/path"])] and \
+     len(procs) > 0 and all(p == (["sh", "%E9", "%FE"], ["/argv/4", "/argv/5", "/cwd"]) for p in procs)
 if not ok:
-    print("outputs %r inputs %r" % (outs, ins), file=sys.stderr)
+    print("outputs %r inputs %r processes %r" % (outs, ins, procs), file=sys.stderr)
 sys.exit(0 if ok else 1)
 EOF
 "$PROVFS" show "$T/m.json" >"$T/show" 2>&1 || fail "provfs show: $(cat "$T/show")"

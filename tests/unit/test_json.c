@@ -85,6 +85,37 @@ static void dump_refuses_reals_booleans_null(void **state)
 	json_decref(n);
 }
 
+/* A logged argv's {"percent": TEXT} items become strings, each noted by
+ * its JSON pointer; anything else that is not a string refuses the whole
+ * array and leaves it and the notes as they were. */
+static void argv_texts_marks_encoded(void **state)
+{
+	json_t *argv = json_loads("[\"cc\",{\"percent\":\"x%FF\"},\"-c\",{\"percent\":\"%E9\"}]",
+				  0, NULL);
+	json_t *enc = NULL, *bad;
+	char *text;
+
+	(void)state;
+	assert_int_equal(json_argv_texts(argv, &enc, "/argv"), 0);
+	text = json_dumps(argv, JSON_COMPACT);
+	assert_string_equal(text, "[\"cc\",\"x%FF\",\"-c\",\"%E9\"]");
+	free(text);
+	text = json_dumps(enc, JSON_COMPACT);
+	assert_string_equal(text, "[\"/argv/1\",\"/argv/3\"]");
+	free(text);
+	json_decref(argv);
+	bad = json_loads("[{\"percent\":\"%E9\"},{\"percent\":1}]", 0, NULL);
+	assert_int_equal(json_argv_texts(bad, &enc, "/argv"), -EINVAL);
+	assert_true(json_is_object(json_array_get(bad, 0)));
+	assert_int_equal(json_array_size(enc), 2);
+	json_decref(bad);
+	bad = json_loads("[\"a\",5]", 0, NULL);
+	assert_int_equal(json_argv_texts(bad, &enc, "/argv"), -EINVAL);
+	json_decref(bad);
+	assert_int_equal(json_argv_texts(NULL, &enc, "/argv"), -EINVAL);
+	json_decref(enc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -94,6 +125,7 @@ int main(void)
 		cmocka_unit_test(parse_rejects_oversize_and_garbage),
 		cmocka_unit_test(dump_is_sorted_and_compact),
 		cmocka_unit_test(dump_refuses_reals_booleans_null),
+		cmocka_unit_test(argv_texts_marks_encoded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

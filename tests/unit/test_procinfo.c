@@ -82,9 +82,10 @@ static void argv_is_a_json_array(void **state)
 	j = procinfo_argv_json("", 0, 0);
 	assert_string_equal(j, "[]");
 	free(j);
-	/* Invalid UTF-8 is replaced, not dropped. */
-	j = procinfo_argv_json("x\xff", 2, 0);
-	assert_string_equal(j, "[\"x\xef\xbf\xbd\"]");
+	/* Bytes that are not UTF-8 are kept, percent-encoded and marked;
+	 * UTF-8 beside them stays as it is. */
+	j = procinfo_argv_json("x\xff%\0caf\xc3\xa9", 10, 0);
+	assert_string_equal(j, "[{\"percent\":\"x%FF%25\"},\"caf\xc3\xa9\"]");
 	free(j);
 }
 
