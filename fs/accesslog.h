@@ -180,8 +180,12 @@ int alog_mount_status(const char *path, const char *mountpoint, int64_t *finishe
 		      int64_t *capture_errors);
 
 /* Whether the mount labelled label logged any access of dir (an absolute
- * path of the mount, without a trailing slash) or of a path under it: 1,
- * 0, or -EACCES / -EBADMSG as alog_for_each_digest. */
-int alog_touched_under(const char *path, const char *label, const char *dir);
+ * path of the mount, without a trailing slash) or of a path under it,
+ * other than those a search for commands in the n_skip directories skip
+ * (absolute, without trailing slashes: PATH's) makes: any access of an
+ * entry right in one of them, and lookups of them and of the directories
+ * on the way.  1, 0, or -EACCES / -EBADMSG as alog_for_each_digest. */
+int alog_touched_under(const char *path, const char *label, const char *dir,
+		       const char *const *skip, size_t n_skip);
 
 #endif

@@ -551,7 +551,31 @@ int alog_mount_status(const char *path, const char *mountpoint, int64_t *finishe
 	return ret;
 }
 
-int alog_touched_under(const char *path, const char *label, const char *dir)
+/* Whether a logged access of path (len bytes) by op is one a command
+ * search of the skip directories makes: any of an entry right in one of
+ * them, and a lookup (stat, probe) of one of them or of a directory on
+ * the way to one. */
+static int is_path_search(const char *path, size_t len, const char *op,
+			  const char *const *skip, size_t n_skip)
+{
+	const char *slash = memrchr(path, '/', len);
+	size_t dlen = slash ? (size_t)(slash - path) : 0;
+	int lookup = op && (!strcmp(op, ALOG_OP_STAT) || !strcmp(op, ALOG_OP_PROBE));
+
+	for (size_t i = 0; i < n_skip; i++) {
+		size_t n = strlen(skip[i]);
+
+		if (slash && n == dlen && !memcmp(skip[i], path, dlen))
+			return 1;
+		if (lookup && n >= len && !memcmp(skip[i], path, len) &&
+		    (n == len || skip[i][len] == '/'))
+			return 1;
+	}
+	return 0;
+}
+
+int alog_touched_under(const char *path, const char *label, const char *dir,
+		       const char *const *skip, size_t n_skip)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
@@ -575,16 +599,24 @@ int alog_touched_under(const char *path, const char *label, const char *dir)
 		goto out;
 	sqlite3_busy_timeout(db, 10000);
 	ret = -EBADMSG;
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM access a JOIN mount m ON a.mount = m.id"
-				   " WHERE m.label = ?1 AND (a.path = ?4 OR (a.path >= ?2 AND a.path < ?3))"
-				   " LIMIT 1",
+	/* Distinct: a skipped access logged a thousand times is read once. */
+	if (sqlite3_prepare_v2(db, "SELECT DISTINCT a.path, a.op FROM access a JOIN mount m"
+				   " ON a.mount = m.id WHERE m.label = ?1"
+				   " AND (a.path = ?4 OR (a.path >= ?2 AND a.path < ?3))",
 			       -1, &st, NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, label, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, lo, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, hi, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, dir, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *p = (const char *)sqlite3_column_blob(st, 0);
+		int n = sqlite3_column_bytes(st, 0);
+
+		if (!p || !is_path_search(p, (size_t)n, (const char *)sqlite3_column_text(st, 1),
+					  skip, n_skip))
+			break;
+	}
 	ret = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -EBADMSG;
 out:
 	sqlite3_finalize(st);

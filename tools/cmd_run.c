@@ -364,6 +364,37 @@ static int env_lstat(const struct run_state *s, const char *path, struct stat *s
 	return lstat(in_env, st);
 }
 
+/* Whether the root's log shows the build looked at dir or under it, other
+ * than at commands searched for in its PATH's directories there
+ * (~/.cargo/bin/make: a shell looks up each command in every PATH
+ * directory until found).  A log that cannot be read does not rule it
+ * out: 1. */
+static int looked_under(const struct run_state *s, const char *dir)
+{
+	char *const *envp = s->envp ? s->envp : environ;
+	const char *path = NULL, *skip[64];
+	char *copy, *save = NULL;
+	size_t n = 0;
+	int ret;
+
+	for (size_t i = 0; envp[i] && !path; i++)
+		if (!strncmp(envp[i], "PATH=", 5))
+			path = envp[i] + 5;
+	copy = strdup(path ? path : "");
+	for (char *d = copy ? strtok_r(copy, ":", &save) : NULL; d && n < 64;
+	     d = strtok_r(NULL, ":", &save)) {
+		size_t len = strlen(d);
+
+		while (len > 1 && d[len - 1] == '/')
+			d[--len] = '\0';
+		if (d[0] == '/')
+			skip[n++] = d;
+	}
+	ret = alog_touched_under(s->log, ALOG_LABEL_ROOT, dir, skip, n);
+	free(copy);
+	return ret != 0;
+}
+
 static void hint_read_only_home(const struct run_state *s, const struct run_opts *o)
 {
 	const char *home = slave_home(s, o);
@@ -374,8 +405,8 @@ static void hint_read_only_home(const struct run_state *s, const struct run_opts
 		return;
 	/* Writing there looks the name up first, which the root's log
 	 * records: a build that never looked at or under HOME did not fail
-	 * there.  (A log that cannot be read does not rule it out.) */
-	if (alog_touched_under(s->log, ALOG_LABEL_ROOT, dir) == 0)
+	 * there. */
+	if (!looked_under(s, dir))
 		return;
 	/* nobody's /nonexistent: --home empty has nothing to replace. */
 	if (env_lstat(s, dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
@@ -1032,8 +1063,9 @@ int cmd_run(int argc, char **argv)
 		if (manifest_ok)
 			fprintf(stderr, "provfs: manifest %s\n", s->manifest);
 		/* Not when COMMAND never started: err said why. */
-		if (status != 0 && ret == 0 && !hint_missing_arguments(s, o.argv) &&
-		    !s->home[0])
+		/* Nor when provfs itself was told to stop the build. */
+		if (status != 0 && ret == 0 && !run_terminated &&
+		    !hint_missing_arguments(s, o.argv) && !s->home[0])
 			hint_read_only_home(s, &o);
 	}
 	run_state_free(s);

@@ -68,6 +68,25 @@ done
 HOME=$H "$PROVFS" run --store "$T/store" -- sh -c 'exit 4' 2>"$T/err6"
 assert_eq 4 "$?" "a build failing without looking under HOME"
 ! grep -q "hint:" "$T/err6" || fail "a HOME hint for a build that never looked there: $(cat "$T/err6")"
+# Nor one whose only looks under HOME were its PATH's search for a
+# command (~/bin before /usr/bin, as many CI hosts have it), nor one that
+# provfs run itself was told to stop (SIGTERM).
+mkdir -p "$H/bin"
+HOME=$H PATH="$H/bin:$H/.cargo/bin:$PATH" "$PROVFS" run --store "$T/store" -- sh -c 'cat /dev/null; ls / >/dev/null; exit 5' 2>"$T/err7"
+assert_eq 5 "$?" "a build failing after searching PATH under HOME"
+! grep -q "hint:" "$T/err7" || fail "a HOME hint for PATH searches: $(cat "$T/err7")"
+HOME=$H PATH="$H/bin:$PATH" "$PROVFS" run --store "$T/store" -- sh -c 'cat "$HOME/.config-file" >/dev/null; exit 5' 2>"$T/err8"
+grep -q "^provfs: hint: the slave's HOME" "$T/err8" || fail "no hint after reading under HOME: $(cat "$T/err8")"
+HOME=$H "$PROVFS" run --store "$T/store" -- sh -c 'ls "$HOME" >/dev/null; sleep 30' 2>"$T/err9" &
+pid=$!
+i=0
+while ! grep -q "running 'sh'" "$T/err9" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 0.5
+kill -TERM $pid
+wait $pid
+assert_eq 143 "$?" "a build stopped by SIGTERM to provfs run"
+grep -q "terminated by signal 15" "$T/err9" || fail "no word of the signal: $(cat "$T/err9")"
+! grep -q "hint:" "$T/err9" || fail "a HOME hint for a stopped build: $(cat "$T/err9")"
 HOME=$H "$PROVFS" run --store "$T/store" --home empty -- sh -c 'exit 3' 2>"$T/err5"
 assert_eq 3 "$?" "a failed build with --home empty"
 HOME=$H "$PROVFS" run --store "$T/store" -- true 2>>"$T/err5"

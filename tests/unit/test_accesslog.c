@@ -639,17 +639,43 @@ static void touched_under_is_by_path_prefix_and_label(void **state)
 	rec(f, ALOG_OP_PROBE, "/home/u2/.cache", NULL, 0, ENOENT, NULL);
 	rec(f, ALOG_OP_PROBE, "/home/u%/x", NULL, 0, ENOENT, NULL);
 	rec(f, ALOG_OP_PROBE, "/srv/\xff/.cache", NULL, 0, ENOENT, NULL);
+	/* A shell's search of PATH=/home/u3/bin:/home/u3/.cargo/bin:... */
+	rec(f, ALOG_OP_STAT, "/home/u3", NULL, 0, 0, NULL);
+	rec(f, ALOG_OP_STAT, "/home/u3/bin", NULL, 0, 0, NULL);
+	rec(f, ALOG_OP_PROBE, "/home/u3/bin/cc", NULL, 0, ENOENT, NULL);
+	rec(f, ALOG_OP_PROBE, "/home/u3/.cargo", NULL, 0, ENOENT, NULL);
+	rec(f, ALOG_OP_OPEN, "/home/u4", NULL, O_RDONLY | O_DIRECTORY, 0, NULL);
 	close_log(f);
-	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u"), 0);
-	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u2/.cach"), 0);
-	assert_int_equal(alog_touched_under(f->db, "workspace", "/nonexistent"), 1);
-	assert_int_equal(alog_touched_under(f->db, "workspace", "/home"), 1);
-	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u2"), 1);
-	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u%"), 1);
-	assert_int_equal(alog_touched_under(f->db, "workspace", "/srv/\xff"), 1);
-	assert_int_equal(alog_touched_under(f->db, "root", "/home"), 0);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u", NULL, 0), 0);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u2/.cach", NULL, 0), 0);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/nonexistent", NULL, 0), 1);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/home", NULL, 0), 1);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u2", NULL, 0), 1);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u%", NULL, 0), 1);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/srv/\xff", NULL, 0), 1);
+	assert_int_equal(alog_touched_under(f->db, "root", "/home", NULL, 0), 0);
+	/* Entries right in a skipped directory do not count; deeper ones,
+	 * and the directory itself, do. */
+	{
+		const char *bin[] = {"/srv/x", "/home/u2"}, *deep[] = {"/home"};
+
+		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u2", bin, 2), 0);
+		assert_int_equal(alog_touched_under(f->db, "workspace", "/home", bin, 2), 1);
+		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u2", deep, 1), 1);
+		assert_int_equal(alog_touched_under(f->db, "workspace", "/nonexistent", deep, 0), 1);
+	}
+	/* Lookups of PATH directories and of the way to them do not count
+	 * either; other accesses of them do. */
+	{
+		const char *path3[] = {"/home/u3/bin", "/home/u3/.cargo/bin"};
+		const char *path4[] = {"/home/u4/bin"};
+
+		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u3", path3, 2), 0);
+		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u3", path3, 1), 1);
+		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u4", path4, 1), 1);
+	}
 	unlink(f->db);
-	assert_int_equal(alog_touched_under(f->db, "workspace", "/home"), -EACCES);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/home", NULL, 0), -EACCES);
 }
 
 /* ---- bad logs ---- */
