@@ -279,7 +279,7 @@ static json_t *external_parameters(const struct statement_params *p)
 	const struct alog_proc_row *first = p->summary->n_procs ? &p->summary->procs[0] : NULL;
 	json_t *cmd, *out, *enc = NULL;
 	const char *cwd = p->cwd;
-	int ret;
+	int ret, cut = 0;
 
 	if (p->command) {
 		cmd = json_array();
@@ -293,8 +293,6 @@ static json_t *external_parameters(const struct statement_params *p)
 			}
 		}
 	} else if (first) {
-		int cut;
-
 		cmd = process_argv(first, &cut, &enc, "/command");
 		if (cmd && !json_array_size(cmd) && first->exe && *first->exe)
 			append(cmd, text_at(first->exe, &enc, "/command", "0"));
@@ -305,7 +303,9 @@ static json_t *external_parameters(const struct statement_params *p)
 		cwd = first && first->cwd ? first->cwd : "";
 	out = json_object();
 	ret = !out || put(out, "command", cmd) ||
-	      put(out, "workingDirectory", text_at(cwd, &enc, "", "workingDirectory"));
+	      put(out, "workingDirectory", text_at(cwd, &enc, "", "workingDirectory")) ||
+	      /* taken from a command line cut short: said, as in its process */
+	      (cut && put(out, "commandTruncated", json_integer(1)));
 	if (put_encoded(ret, out, enc)) {
 		json_decref(out);
 		return NULL;

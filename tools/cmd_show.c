@@ -66,6 +66,8 @@ static void print_command(const json_t *ext)
 			putchar(' ');
 		put_safe(json_is_string(w) ? json_string_value(w) : "?");
 	}
+	if (json_integer_value(json_object_get(ext, "commandTruncated")) == 1)
+		fputs(" ...", stdout);
 	putchar('\n');
 	field("directory", json_get_string(ext, "workingDirectory"));
 }

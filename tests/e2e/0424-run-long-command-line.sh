@@ -4,7 +4,8 @@
 # marked cut short: "argvTruncated": 1 in the manifest's process item,
 # argv_truncated in provfs log --json, " ..." in provfs show; never passed
 # off as the whole command, nor cut inside an argument.  Short ones are
-# not marked.
+# not marked.  provfs attest without --command, which takes the first
+# process's argv as the command, marks it "commandTruncated": 1 then.
 . "$(dirname "$0")/lib.sh"
 mkdir -p "$T/ws"
 cd "$T/ws"
@@ -43,4 +44,27 @@ PY
 "$PROVFS" show "$T/m.json" >"$T/show" || fail "show"
 grep -q "/bin/echo 0*0 .* 0*6[0-9][0-9] \.\.\.\$" "$T/show" || fail "show does not end the cut command line with ...: $(grep echo "$T/show" | cut -c1-200)"
 grep -q "/bin/echo short\$" "$T/show" || fail "show: the short command"
+
+# provfs attest without --command takes the first process's argv (here
+# provfs run's own) as the command; cut short, it says so there too.
+# shellcheck disable=SC2046
+"$PROVFS" run --store "$T/store" --json -- sh -c 'exit 0' sh $(seq 100000 111999) \
+	>"$T/run2.json" 2>"$T/err2" || fail "the second build: $(cat "$T/err2")"
+log=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["log"])' "$T/run2.json")
+"$PROVFS" attest --log "$log" --store "$T/store" --key "$T/store/keys/provfs.key" --no-env \
+	--out "$T/m2.json" 2>"$T/err3" || fail "attest: $(cat "$T/err3")"
+python3 - "$T/m2.json" <<'PY' || fail "the command taken from a cut command line"
+import base64, json, sys
+s = json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))
+ext = s["predicate"]["buildDefinition"]["externalParameters"]
+c = ext["command"]
+i = c.index("100000")  # the first process is provfs run's own
+assert c[i - 4:i] == ["sh", "-c", "exit 0", "sh"] and 5000 < len(c) < 12000, c[:i + 1]
+assert c[i:] == [str(100000 + k) for k in range(len(c) - i)], c[-1]
+assert ext.get("commandTruncated") == 1, ext.keys()
+PY
+"$PROVFS" show "$T/m2.json" | grep -q "^command  .* sh -c exit 0 sh 100000 .* \.\.\.\$" ||
+	fail "show: the cut command: $("$PROVFS" show "$T/m2.json" | grep ^command | cut -c1-100)"
+"$PROVFS" show "$T/m.json" | grep "^command" | grep -q "\.\.\.\$" &&
+	fail "show: provfs run's own command marked cut"
 exit 0
