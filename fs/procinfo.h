@@ -55,10 +55,10 @@ pid_t procinfo_ppid(pid_t pid);
 
 /* Encodes argv-style NUL-separated bytes as a JSON array string: an
  * argument that is UTF-8 as a string, any other as {"percent": its
- * percent_encode} (json_argv_texts in provenance/ makes them strings).  With cut (the command line went on
- * past buf), the argument buf ends inside is left out and the array ends
- * with a null: procinfo_argv_cut tells such an array apart.  malloc'd;
- * NULL on ENOMEM. */
+ * percent_encode} (json_argv_texts in provenance/ makes them strings).
+ * With cut (the command line went on past buf), the argument buf ends
+ * inside is left out and the array ends with a null: procinfo_argv_cut
+ * tells such an array apart.  malloc'd; NULL on ENOMEM. */
 char *procinfo_argv_json(const char *buf, size_t len, int cut);
 /* Whether argv (a parsed procinfo_argv_json array; anything else, NULL
  * too, is not) was cut short; if so, removes its closing null, leaving the
