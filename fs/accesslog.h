@@ -162,9 +162,12 @@ struct alog_summary {
 };
 
 /* Loads and reduces a log (read-only; works on a log whose daemon was
- * killed).  Returns 0, -ENOENT, or -EBADMSG if the file is not a provfs
- * log. */
+ * killed).  Returns 0, -ENOENT, -EBADMSG if the file is not a provfs
+ * log, or -EIO if it is a damaged one (truncated, corrupt). */
 int alog_summary_load(const char *path, struct alog_summary *out);
+/* For -EBADMSG or -EIO from alog_summary_load: what the file is, to
+ * follow its name ("'log.db' is not a provfs access log"). */
+const char *alog_load_error(int err);
 void alog_summary_free(struct alog_summary *sum);
 
 /* Calls visit with every digest the log names (a file's content before

@@ -436,6 +436,15 @@ static int load_mounts(sqlite3 *db, struct alog_summary *sum)
 	return 0;
 }
 
+/* Whether db's last error says its file is damaged (cut short, or bytes
+ * changed), rather than not a log at all. */
+static int damaged(sqlite3 *db)
+{
+	int rc = sqlite3_errcode(db) & 0xff;
+
+	return rc == SQLITE_CORRUPT || rc == SQLITE_IOERR;
+}
+
 int alog_summary_load(const char *path, struct alog_summary *sum)
 {
 	sqlite3 *db = NULL;
@@ -459,8 +468,9 @@ int alog_summary_load(const char *path, struct alog_summary *sum)
 	sqlite3_exec(db, "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536", NULL, NULL, NULL);
 	rc = sqlite3_prepare_v2(db, "SELECT version FROM provfs_log", -1, &st, NULL);
 	if (rc != SQLITE_OK) {
+		ret = damaged(db) ? -EIO : -EBADMSG;
 		sqlite3_close(db);
-		return -EBADMSG;
+		return ret;
 	}
 	sqlite3_finalize(st);
 	ret = load_mounts(db, sum);
@@ -484,10 +494,19 @@ int alog_summary_load(const char *path, struct alog_summary *sum)
 			sum->n_accesses = sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
 	}
+	if (ret == -EBADMSG && damaged(db))
+		ret = -EIO;
 	sqlite3_close(db);
 	if (ret < 0)
 		alog_summary_free(sum);
 	return ret;
+}
+
+const char *alog_load_error(int err)
+{
+	return err == -EIO ? "is a damaged provfs access log (truncated or corrupt: SQLite cannot "
+			     "read it)"
+			   : "is not a provfs access log";
 }
 
 static void free_files(struct alog_file *f, size_t n)

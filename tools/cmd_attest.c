@@ -586,8 +586,8 @@ static int attest_run(struct attest_state *st)
 	checkpoint_log(o->log);
 	cli_phase("attest", "key");
 	ret = alog_summary_load(o->log, &st->sum);
-	if (ret == -EBADMSG)
-		return cli_fail(CLI_USAGE, "'%s' is not a provfs access log", o->log);
+	if (ret == -EBADMSG || ret == -EIO)
+		return cli_fail(CLI_USAGE, "'%s' %s", o->log, alog_load_error(ret));
 	if (ret)
 		return cli_fail(CLI_USAGE, "cannot read access log '%s': %s", o->log, strerror(-ret));
 	st->have_sum = 1;

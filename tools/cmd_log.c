@@ -243,8 +243,8 @@ int cmd_log(int argc, char **argv)
 	if (argc - optind != 1)
 		return cli_usage_error("log", "expected one LOGFILE");
 	ret = alog_summary_load(argv[optind], &sum);
-	if (ret == -EBADMSG)
-		return cli_fail(CLI_USAGE, "'%s' is not a provfs access log", argv[optind]);
+	if (ret == -EBADMSG || ret == -EIO)
+		return cli_fail(CLI_USAGE, "'%s' %s", argv[optind], alog_load_error(ret));
 	if (ret < 0)
 		return cli_fail(CLI_USAGE, "cannot read access log '%s': %s", argv[optind],
 				strerror(-ret));

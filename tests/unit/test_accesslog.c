@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -720,6 +721,32 @@ static void other_sqlite_database_is_not_a_log(void **state)
 	assert_int_equal(alog_summary_load(f->db, &sum), -EBADMSG);
 }
 
+/* A log cut short (a copy that stopped, a full disk) is told apart from a
+ * file that is no log: -EIO, "damaged". */
+static void truncated_log_is_damaged(void **state)
+{
+	struct fixture *f = *state;
+	struct alog_summary sum;
+	struct stat st;
+	char path[64];
+
+	open_log(f);
+	for (int i = 0; i < 3000; i++) {
+		snprintf(path, sizeof(path), "/src/dir%d/file%d.c", i % 37, i);
+		rec(f, ALOG_OP_OPEN, path, NULL, O_RDONLY, 0, NULL);
+	}
+	close_log(f);
+	assert_int_equal(alog_summary_load(f->db, &sum), 0);
+	alog_summary_free(&sum);
+	assert_int_equal(stat(f->db, &st), 0);
+	assert_true(st.st_size > 65536);
+	assert_int_equal(truncate(f->db, st.st_size / 2), 0);
+	assert_int_equal(alog_summary_load(f->db, &sum), -EIO);
+	assert_string_equal(alog_load_error(-EIO), "is a damaged provfs access log (truncated or "
+						   "corrupt: SQLite cannot read it)");
+	assert_string_equal(alog_load_error(-EBADMSG), "is not a provfs access log");
+}
+
 static void log_in_missing_directory_fails(void **state)
 {
 	struct fixture *f = *state;
@@ -1000,6 +1027,7 @@ int main(void)
 		T(missing_log_is_enoent),
 		T(text_file_is_not_a_log),
 		T(other_sqlite_database_is_not_a_log),
+		T(truncated_log_is_damaged),
 		T(log_in_missing_directory_fails),
 		T(many_records_are_queued_and_all_committed),
 		T(many_inputs_and_outputs_are_reduced),
