@@ -85,6 +85,9 @@ static int do_import(const struct env_opts *o, const char *src)
 	if (!o->quiet)
 		fprintf(stderr, "provfs: importing %s\n", src);
 	ret = envstore_import(o->store, src, !S_ISDIR(sb.st_mode), o->name, o->quiet, hex, &st);
+	if (ret == ENVSTORE_UNPACK_FAILED)
+		return cli_fail(CLI_USAGE, "cannot import '%s': tar could not unpack it (see its "
+				"messages above); nothing was stored", src);
 	if (ret < 0)
 		return cli_fail(CLI_USAGE, "cannot import '%s': %s", src, strerror(-ret));
 	return print_digest(o, hex, &st);

@@ -91,6 +91,8 @@ int envstore_import(const char *store, const char *source, int tarball, const ch
 					NULL};
 
 			ret = run_argv(argv);
+			if (ret == -EIO)
+				ret = ENVSTORE_UNPACK_FAILED;
 		}
 		dir = tmpl;
 	}

@@ -18,7 +18,11 @@
 #include "tree.h"
 
 /* Imports a directory (or, if tarball is set, a tar archive) as an
- * environment; hex gets its digest.  0 or -errno. */
+ * environment; hex gets its digest.  0, -errno, or ENVSTORE_UNPACK_FAILED
+ * if tar refused the archive (it said why on standard error: a member
+ * named with "..", one under a symlink, a damaged archive); nothing is
+ * stored then. */
+#define ENVSTORE_UNPACK_FAILED 1
 int envstore_import(const char *store, const char *source, int tarball, const char *name,
 		    int quiet, char hex[DIGEST_HEX_LEN + 1], struct tree_stats *stats);
 

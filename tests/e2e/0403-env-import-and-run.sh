@@ -4,7 +4,8 @@
 # tree object is a clear error that leaves nothing mounted.  An empty
 # --env (an unset variable in a script) names no environment, though one
 # imported without --name is there.  A device or FIFO is no root to
-# import (it unpacked as an empty root, or hung).
+# import (it unpacked as an empty root, or hung), and a hostile or cut
+# tarball is refused by tar, with nothing stored or written outside.
 . "$(dirname "$0")/lib.sh"
 S=$T/store
 R=$T/rootfs
@@ -59,6 +60,32 @@ E=$("$PROVFS" store --store "$S" put "$T/dup.tree")
 assert_eq 2 "$?" "tree with a duplicate entry"
 grep -q "corrupt" "$T/err6" || fail "message: $(cat "$T/err6")"
 [ ! -e "$S/envs/$E" ] || fail "an empty environment directory was left: $(ls -la "$S/envs/$E")"
+# Hostile and damaged tarballs: a member under a symlink that leads out,
+# a member named with "..", an absolute one, one cut short.  tar refuses
+# them; nothing is written outside, nothing stored, and the error says tar
+# could not unpack it (was "Input/output error").
+mkdir -p "$T/evil/r" "$T/evil/x/lib" "$T/evil-target"
+ln -s "$T/evil-target" "$T/evil/r/lib"
+echo pwned >"$T/evil/x/lib/pw"
+tar -C "$T/evil/r" -cf "$T/evil/link.tar" lib && tar -C "$T/evil/x" -rf "$T/evil/link.tar" lib/pw
+python3 - "$T/evil/names.tar" "$T" <<'PY'
+import io, sys, tarfile
+t = tarfile.open(sys.argv[1], "w")
+for name in ("../../../../../../../.." + sys.argv[2] + "/evil-dotdot", sys.argv[2] + "/evil-abs"):
+    i = tarfile.TarInfo(name); i.size = 6; t.addfile(i, io.BytesIO(b"pwned\n"))
+t.close()
+PY
+head -c 3000 "$T/evil/link.tar" >"$T/evil/cut.tar"
+envs_before=$("$PROVFS" env --store "$S" ls | wc -l)
+for bad in link names cut; do
+	"$PROVFS" env --store "$S" --quiet import "$T/evil/$bad.tar" 2>"$T/err7"
+	assert_eq 2 "$?" "env import of $bad.tar"
+	grep -q "tar could not unpack it (see its messages above); nothing was stored" "$T/err7" ||
+		fail "message for $bad.tar: $(cat "$T/err7")"
+done
+[ -z "$(ls -A "$T/evil-target")" ] || fail "a member was written through the symlink"
+[ ! -e "$T/evil-dotdot" ] && [ ! -e "$T/evil-abs" ] || fail "a member was written outside"
+assert_eq "$envs_before" "$("$PROVFS" env --store "$S" ls | wc -l)" "environments after refused imports"
 mkfifo "$T/fifo"
 for bad in /dev/zero "$T/fifo"; do
 	timeout 60 "$PROVFS" env --store "$S" --quiet import "$bad" 2>"$T/err5"
