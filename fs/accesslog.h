@@ -187,8 +187,10 @@ int alog_mount_status(const char *path, const char *mountpoint, int64_t *finishe
  * other than those a search for commands in the n_skip directories skip
  * (absolute, without trailing slashes: PATH's) makes: any access of an
  * entry right in one of them, and lookups of them and of the directories
- * on the way.  1, 0, or -EACCES / -EBADMSG as alog_for_each_digest. */
+ * on the way.  1, 0, or -EACCES / -EBADMSG as alog_for_each_digest.  On
+ * 1, *last (if last is not NULL) gets a malloc'd copy of the last such
+ * path the log holds (NULL on ENOMEM). */
 int alog_touched_under(const char *path, const char *label, const char *dir,
-		       const char *const *skip, size_t n_skip);
+		       const char *const *skip, size_t n_skip, char **last);
 
 #endif

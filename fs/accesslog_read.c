@@ -594,7 +594,7 @@ static int is_path_search(const char *path, size_t len, const char *op,
 }
 
 int alog_touched_under(const char *path, const char *label, const char *dir,
-		       const char *const *skip, size_t n_skip)
+		       const char *const *skip, size_t n_skip, char **last)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
@@ -618,10 +618,13 @@ int alog_touched_under(const char *path, const char *label, const char *dir,
 		goto out;
 	sqlite3_busy_timeout(db, 10000);
 	ret = -EBADMSG;
-	/* Distinct: a skipped access logged a thousand times is read once. */
-	if (sqlite3_prepare_v2(db, "SELECT DISTINCT a.path, a.op FROM access a JOIN mount m"
+	/* Newest first: a build that failed writing there is likely to have
+	 * looked there last (stat and probe records are already one per
+	 * process and path). */
+	if (sqlite3_prepare_v2(db, "SELECT a.path, a.op FROM access a JOIN mount m"
 				   " ON a.mount = m.id WHERE m.label = ?1"
-				   " AND (a.path = ?4 OR (a.path >= ?2 AND a.path < ?3))",
+				   " AND (a.path = ?4 OR (a.path >= ?2 AND a.path < ?3))"
+				   " ORDER BY a.id DESC",
 			       -1, &st, NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, label, -1, SQLITE_STATIC);
@@ -637,6 +640,9 @@ int alog_touched_under(const char *path, const char *label, const char *dir,
 			break;
 	}
 	ret = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -EBADMSG;
+	if (ret == 1 && last)
+		*last = strndup((const char *)sqlite3_column_blob(st, 0),
+				 (size_t)sqlite3_column_bytes(st, 0));
 out:
 	sqlite3_finalize(st);
 	sqlite3_close(db);

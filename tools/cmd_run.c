@@ -367,9 +367,10 @@ static int env_lstat(const struct run_state *s, const char *path, struct stat *s
 /* Whether the root's log shows the build looked at dir or under it, other
  * than at commands searched for in its PATH's directories there
  * (~/.cargo/bin/make: a shell looks up each command in every PATH
- * directory until found).  A log that cannot be read does not rule it
- * out: 1. */
-static int looked_under(const struct run_state *s, const char *dir)
+ * directory until found); if so, *last is the last path it looked at
+ * there (malloc'd; NULL if unknown).  A log that cannot be read does not
+ * rule it out: 1. */
+static int looked_under(const struct run_state *s, const char *dir, char **last)
 {
 	char *const *envp = s->envp ? s->envp : environ;
 	const char *path = NULL, *skip[64];
@@ -390,7 +391,8 @@ static int looked_under(const struct run_state *s, const char *dir)
 		if (d[0] == '/')
 			skip[n++] = d;
 	}
-	ret = alog_touched_under(s->log, ALOG_LABEL_ROOT, dir, skip, n);
+	*last = NULL;
+	ret = alog_touched_under(s->log, ALOG_LABEL_ROOT, dir, skip, n, last);
 	free(copy);
 	return ret != 0;
 }
@@ -398,7 +400,7 @@ static int looked_under(const struct run_state *s, const char *dir)
 static void hint_read_only_home(const struct run_state *s, const struct run_opts *o)
 {
 	const char *home = slave_home(s, o);
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], *last = NULL, *seen;
 	struct stat st;
 
 	if (home_dir(home, dir, sizeof(dir)) <= 1)
@@ -406,20 +408,24 @@ static void hint_read_only_home(const struct run_state *s, const struct run_opts
 	/* Writing there looks the name up first, which the root's log
 	 * records: a build that never looked at or under HOME did not fail
 	 * there. */
-	if (!looked_under(s, dir))
+	if (!looked_under(s, dir, &last))
 		return;
+	/* Where it looked last (~/.cache/ccache/tmp/...), escaped: the
+	 * build named it. */
+	seen = last ? manifest_printable(last) : NULL;
+	free(last);
 	/* nobody's /nonexistent: --home empty has nothing to replace. */
-	if (env_lstat(s, dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+	if (env_lstat(s, dir, &st) < 0 || !S_ISDIR(st.st_mode))
 		fprintf(stderr, "provfs: hint: the slave's HOME (%s) is not a directory of its "
-				"environment; if the build failed writing there, give it one in "
-				"the command (provfs run ... -- env HOME=/tmp COMMAND)\n",
-			home);
-		return;
-	}
-	fprintf(stderr, "provfs: hint: the slave's HOME (%s) is read-only, as is all of "
+				"environment; if the build failed writing there%s%s%s, give it "
+				"one in the command (provfs run ... -- env HOME=/tmp COMMAND)\n",
+			home, seen ? " (it looked at " : "", seen ? seen : "", seen ? ")" : "");
+	else
+		fprintf(stderr, "provfs: hint: the slave's HOME (%s) is read-only, as is all of "
 				"its root but the workspace and /tmp; if the build failed writing "
-				"there ('Read-only file system'), run it with --home empty\n",
-			home);
+				"there ('Read-only file system'%s%s), run it with --home empty\n",
+			home, seen ? "; it looked at " : "", seen ? seen : "");
+	free(seen);
 }
 
 /* Why the slave lacks host file path (real, absolute, outside the

@@ -59,11 +59,13 @@ assert_eq host "$(slave_param "$T/m2.json" home)" "manifest's slave.home by defa
 # whether it made a directory, created a file or wrote to one there;
 # with --home empty, one that succeeded, or one that failed without
 # looking under HOME (a compile error), without.
-for write in 'mkdir "$HOME/.cache"' 'echo x >"$HOME/new"' 'echo x >>"$HOME/.config-file"'; do
-	HOME=$H "$PROVFS" run --store "$T/store" -- sh -c "$write" 2>"$T/err4"
+# The hint names the last path the build looked at there.
+for write in '.cache mkdir "$HOME/.cache"' 'new echo x >"$HOME/new"' \
+	'.config-file echo x >>"$HOME/.config-file"'; do
+	HOME=$H "$PROVFS" run --store "$T/store" -- sh -c "${write#* }" 2>"$T/err4"
 	[ $? -ne 0 ] || fail "a build writing in HOME ($write) succeeded"
-	grep -q "^provfs: hint: the slave's HOME ($H) is read-only.*--home empty" "$T/err4" ||
-		fail "no hint after a failed build ($write): $(cat "$T/err4")"
+	grep -q "^provfs: hint: the slave's HOME ($H) is read-only.*; it looked at $H/${write%% *}), run it with --home empty\$" "$T/err4" ||
+		fail "no hint naming $H/${write%% *} after a failed build ($write): $(cat "$T/err4")"
 done
 HOME=$H "$PROVFS" run --store "$T/store" -- sh -c 'exit 4' 2>"$T/err6"
 assert_eq 4 "$?" "a build failing without looking under HOME"

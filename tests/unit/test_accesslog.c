@@ -647,23 +647,23 @@ static void touched_under_is_by_path_prefix_and_label(void **state)
 	rec(f, ALOG_OP_PROBE, "/home/u3/.cargo", NULL, 0, ENOENT, NULL);
 	rec(f, ALOG_OP_OPEN, "/home/u4", NULL, O_RDONLY | O_DIRECTORY, 0, NULL);
 	close_log(f);
-	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u", NULL, 0), 0);
-	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u2/.cach", NULL, 0), 0);
-	assert_int_equal(alog_touched_under(f->db, "workspace", "/nonexistent", NULL, 0), 1);
-	assert_int_equal(alog_touched_under(f->db, "workspace", "/home", NULL, 0), 1);
-	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u2", NULL, 0), 1);
-	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u%", NULL, 0), 1);
-	assert_int_equal(alog_touched_under(f->db, "workspace", "/srv/\xff", NULL, 0), 1);
-	assert_int_equal(alog_touched_under(f->db, "root", "/home", NULL, 0), 0);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u", NULL, 0, NULL), 0);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u2/.cach", NULL, 0, NULL), 0);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/nonexistent", NULL, 0, NULL), 1);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/home", NULL, 0, NULL), 1);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u2", NULL, 0, NULL), 1);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u%", NULL, 0, NULL), 1);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/srv/\xff", NULL, 0, NULL), 1);
+	assert_int_equal(alog_touched_under(f->db, "root", "/home", NULL, 0, NULL), 0);
 	/* Entries right in a skipped directory do not count; deeper ones,
 	 * and the directory itself, do. */
 	{
 		const char *bin[] = {"/srv/x", "/home/u2"}, *deep[] = {"/home"};
 
-		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u2", bin, 2), 0);
-		assert_int_equal(alog_touched_under(f->db, "workspace", "/home", bin, 2), 1);
-		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u2", deep, 1), 1);
-		assert_int_equal(alog_touched_under(f->db, "workspace", "/nonexistent", deep, 0), 1);
+		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u2", bin, 2, NULL), 0);
+		assert_int_equal(alog_touched_under(f->db, "workspace", "/home", bin, 2, NULL), 1);
+		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u2", deep, 1, NULL), 1);
+		assert_int_equal(alog_touched_under(f->db, "workspace", "/nonexistent", deep, 0, NULL), 1);
 	}
 	/* Lookups of PATH directories and of the way to them do not count
 	 * either; other accesses of them do. */
@@ -671,12 +671,29 @@ static void touched_under_is_by_path_prefix_and_label(void **state)
 		const char *path3[] = {"/home/u3/bin", "/home/u3/.cargo/bin"};
 		const char *path4[] = {"/home/u4/bin"};
 
-		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u3", path3, 2), 0);
-		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u3", path3, 1), 1);
-		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u4", path4, 1), 1);
+		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u3", path3, 2, NULL), 0);
+		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u3", path3, 1, NULL), 1);
+		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u4", path4, 1, NULL), 1);
+	}
+	/* The last path that counted, for the hint to name. */
+	{
+		const char *path3[] = {"/home/u3/bin"};
+		char *last = NULL;
+
+		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u3", path3, 1, &last), 1);
+		assert_non_null(last);
+		assert_string_equal(last, "/home/u3/.cargo");
+		free(last);
+		last = NULL;
+		assert_int_equal(alog_touched_under(f->db, "workspace", "/srv/\xff", NULL, 0, &last), 1);
+		assert_string_equal(last, "/srv/\xff/.cache");
+		free(last);
+		last = NULL;
+		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u", NULL, 0, &last), 0);
+		assert_null(last);
 	}
 	unlink(f->db);
-	assert_int_equal(alog_touched_under(f->db, "workspace", "/home", NULL, 0), -EACCES);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/home", NULL, 0, NULL), -EACCES);
 }
 
 /* ---- bad logs ---- */
