@@ -886,30 +886,28 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	} else {
 		char hex[DIGEST_HEX_LEN + 1];
 		int64_t size = -1;
-
+		const char *op = exec ? ALOG_OP_EXEC : ALOG_OP_OPEN;
 		/* A file whose digest we know for its current state (the same
 		 * header or library opened by every compiler process) is
 		 * logged at once; only new content, or an input the store
 		 * should have and lacks, goes to the workers. */
-		if (fsd_work_digest_hint(fs, in, fd, hex, &size) && fsd_work_input_kept(fs, in, hex))
+		int known = fsd_work_digest_hint(fs, in, fd, hex, &size) &&
+			    fsd_work_input_kept(fs, in, hex);
+
+		/* A big file of the build's own is logged at once too, without
+		 * a digest: its digest is its writer's (the close-write record,
+		 * and the store has its content), and a read after a write is
+		 * no input, so it is not hashed again: a 1 TiB sparse file made
+		 * by truncate and read by cp cost a whole second pass, and an
+		 * unlink waited for it.  (A small one still is, for the read's
+		 * record.) */
+		if (known || (size > FSD_OWN_REHASH_MAX && written_here(in)))
 			alog_access(fs->log, &(struct alog_access){
-				.time_ns = now, .process = proc,
-				.op = exec ? ALOG_OP_EXEC : ALOG_OP_OPEN, .path = path,
-				.flags = fi->flags, .size = size, .digest_after = hex});
-		/* A big file of the build's own: its digest is its writer's
-		 * (the close-write record, and the store has its content),
-		 * and a read after a write is no input, so it is not hashed
-		 * again: a 1 TiB sparse file made by truncate and read by cp
-		 * cost a whole second pass, and an unlink waited for it.
-		 * (A small one still is, for the read's record.) */
-		else if (size > FSD_OWN_REHASH_MAX && written_here(in))
-			alog_access(fs->log, &(struct alog_access){
-				.time_ns = now, .process = proc,
-				.op = exec ? ALOG_OP_EXEC : ALOG_OP_OPEN, .path = path,
-				.flags = fi->flags, .size = -1});
+				.time_ns = now, .process = proc, .op = op, .path = path,
+				.flags = fi->flags, .size = known ? size : -1,
+				.digest_after = known ? hex : NULL});
 		else
-			fsd_work_read(fs, in, path, exec ? ALOG_OP_EXEC : ALOG_OP_OPEN, fi->flags,
-				      proc, now);
+			fsd_work_read(fs, in, path, op, fi->flags, proc, now);
 	}
 	free(path);
 	fi->fh = (uintptr_t)f;
