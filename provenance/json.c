@@ -180,6 +180,15 @@ int json_argv_texts(json_t *argv, json_t **enc, const char *base)
 	return 0;
 }
 
+int json_put_encoded(int ret, json_t *obj, json_t *enc)
+{
+	if (ret || !enc) {
+		json_decref(enc);
+		return ret;
+	}
+	return json_object_set_new(obj, "percentEncoded", enc) ? -ENOMEM : 0;
+}
+
 int json_set_text(json_t *obj, const char *key, const char *s)
 {
 	int encoded;

@@ -63,6 +63,11 @@ int json_note_encoded(json_t **enc, const char *base, const char *key);
  * and *enc as they were) if argv is not such an array, -ENOMEM. */
 int json_argv_texts(json_t *argv, json_t **enc, const char *base);
 
+/* Adds "percentEncoded": enc to obj if anything was encoded (enc not
+ * NULL); consumes enc, also when ret (an earlier failure) is already set.
+ * Returns ret, or -ENOMEM if the member could not be added. */
+int json_put_encoded(int ret, json_t *obj, json_t *enc);
+
 /* Sets obj's member key to json_text(s) (NULL s: ""); if it had to be
  * encoded, appends "/key" (a JSON pointer, RFC 6901) to obj's
  * "percentEncoded" array.  -ENOMEM on failure. */

@@ -60,17 +60,6 @@ static json_t *text_at(const char *s, json_t **enc, const char *base, const char
 	return v;
 }
 
-/* Adds "percentEncoded": enc to obj if anything was encoded; consumes
- * enc, also when ret (an earlier failure) is already set. */
-static int put_encoded(int ret, json_t *obj, json_t *enc)
-{
-	if (ret || !enc) {
-		json_decref(enc);
-		return ret;
-	}
-	return put(obj, "percentEncoded", enc);
-}
-
 static json_t *digest_object(const char *hex)
 {
 	return json_pack("{ss}", "sha256", hex);
@@ -306,7 +295,7 @@ static json_t *external_parameters(const struct statement_params *p)
 	      put(out, "workingDirectory", text_at(cwd, &enc, "", "workingDirectory")) ||
 	      /* taken from a command line cut short: said, as in its process */
 	      (cut && put(out, "commandTruncated", json_integer(1)));
-	if (put_encoded(ret, out, enc)) {
+	if (json_put_encoded(ret, out, enc)) {
 		json_decref(out);
 		return NULL;
 	}
@@ -360,7 +349,7 @@ static json_t *internal_parameters(const struct statement_params *p)
 		  kv_object(p->environment, p->n_environment, 1, &enc, "/environment")) ||
 	      (p->driver && put(out, "driver", json_string(p->driver))) ||
 	      (p->n_slave && put(out, "slave", kv_object(p->slave, p->n_slave, 0, &enc, "/slave")));
-	if (put_encoded(ret, out, enc)) {
+	if (json_put_encoded(ret, out, enc)) {
 		json_decref(out);
 		return NULL;
 	}
@@ -490,7 +479,7 @@ static json_t *process_tree(const struct alog_summary *s)
 					(json_int_t)r->pid, "ppid", (json_int_t)r->ppid, "argv", argv,
 					"accesses", (json_int_t)r->accesses, "mounts") : NULL;
 		/* before exe and cwd: json_set_text adds to this array */
-		if (put_encoded(!item, item, enc))
+		if (json_put_encoded(!item, item, enc))
 			goto fail;
 		/* Arguments past what provfs keeps of a command line are left
 		 * out; the record says so rather than pass argv off as whole. */
@@ -559,7 +548,7 @@ static json_t *probe_list(const struct alog_summary *s)
 		ret = put(ann, "paths", paths);
 		paths = NULL;
 	}
-	if (put_encoded(ret, ann, enc)) {
+	if (json_put_encoded(ret, ann, enc)) {
 		json_decref(paths);
 		json_decref(ann);
 		return NULL;

@@ -102,11 +102,9 @@ static json_t *procs_json(const struct alog_summary *s)
 			"pid", (int)p->pid, "ppid", (int)p->ppid, "argv", argv ? argv : json_array(),
 			"argv_truncated", cut, "start_ns", (json_int_t)p->start_ns, "accesses",
 			(json_int_t)p->accesses);
-		if (o && enc && json_object_set_new(o, "percentEncoded", enc)) {
+		if (json_put_encoded(!o, o, enc)) {
 			json_decref(o);
 			o = NULL;
-		} else if (!o) {
-			json_decref(enc);
 		}
 
 		o = json_with_texts(o, "exe", p->exe, "cwd", p->cwd, "mount", p->mount, NULL);

@@ -339,18 +339,23 @@ static const char *slave_home(const struct run_state *s, const struct run_opts *
 	return o->user ? s->user.home : getenv("HOME");
 }
 
+/* Removes path's trailing slashes ("/" stays); its new length. */
+static size_t strip_slashes(char *path)
+{
+	size_t n = strlen(path);
+
+	while (n > 1 && path[n - 1] == '/')
+		path[--n] = '\0';
+	return n;
+}
+
 /* home, an absolute path, into dir (cap bytes) without trailing slashes
  * ("/" stays); its length, or 0 if it is unset, relative or too long. */
 static size_t home_dir(const char *home, char *dir, size_t cap)
 {
-	size_t n;
-
 	if (!home || home[0] != '/' || strlen(home) >= cap)
 		return 0;
-	n = strlen(strcpy(dir, home));
-	while (n > 1 && dir[n - 1] == '/')
-		dir[--n] = '\0';
-	return n;
+	return strip_slashes(strcpy(dir, home));
 }
 
 /* lstat of path (absolute, in the slave) in the environment's tree: not
@@ -384,10 +389,7 @@ static int looked_under(const struct run_state *s, const char *dir, char **last)
 	copy = strdup(path ? path : "");
 	for (char *d = copy ? strtok_r(copy, ":", &save) : NULL; d && n < 64;
 	     d = strtok_r(NULL, ":", &save)) {
-		size_t len = strlen(d);
-
-		while (len > 1 && d[len - 1] == '/')
-			d[--len] = '\0';
+		strip_slashes(d);
 		if (d[0] == '/')
 			skip[n++] = d;
 	}
