@@ -189,8 +189,22 @@ int alog_mount_status(const char *path, const char *mountpoint, int64_t *finishe
  * entry right in one of them, and lookups of them and of the directories
  * on the way.  1, 0, or -EACCES / -EBADMSG as alog_for_each_digest.  On
  * 1, *last (if last is not NULL) gets a malloc'd copy of the last such
- * path the log holds (NULL on ENOMEM). */
+ * path the log holds (NULL on ENOMEM), and *last_id (if not NULL) its
+ * record's id (later records have greater ids). */
 int alog_touched_under(const char *path, const char *label, const char *dir,
-		       const char *const *skip, size_t n_skip, char **last);
+		       const char *const *skip, size_t n_skip, char **last, int64_t *last_id);
+
+/* Whether the mount labelled label logged a probe (a look-up of a name
+ * that was absent) right in a directory on the way to dir (dir's parent,
+ * its parent, ..., but not "/", where libraries probe their own: ls's
+ * /selinux; dir absolute, without a trailing slash), other than of a name
+ * also looked up (stat or probe) in another of them or at the top of the
+ * mount labelled top, mounted at dir: that is an upward search (git's
+ * .git, autoconf's install-sh, Cargo.toml), not a file the build meant to
+ * make there.  1, 0, -ENOMEM, or -EACCES / -EBADMSG as
+ * alog_for_each_digest; on 1, *last gets a malloc'd copy of the newest
+ * such path (NULL on ENOMEM) and *last_id its record's id. */
+int alog_probed_above(const char *path, const char *label, const char *top, const char *dir,
+		      char **last, int64_t *last_id);
 
 #endif

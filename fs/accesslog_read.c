@@ -594,7 +594,7 @@ static int is_path_search(const char *path, size_t len, const char *op,
 }
 
 int alog_touched_under(const char *path, const char *label, const char *dir,
-		       const char *const *skip, size_t n_skip, char **last)
+		       const char *const *skip, size_t n_skip, char **last, int64_t *last_id)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
@@ -621,7 +621,7 @@ int alog_touched_under(const char *path, const char *label, const char *dir,
 	/* Newest first: a build that failed writing there is likely to have
 	 * looked there last (stat and probe records are already one per
 	 * process and path). */
-	if (sqlite3_prepare_v2(db, "SELECT a.path, a.op FROM access a JOIN mount m"
+	if (sqlite3_prepare_v2(db, "SELECT a.path, a.op, a.id FROM access a JOIN mount m"
 				   " ON a.mount = m.id WHERE m.label = ?1"
 				   " AND (a.path = ?4 OR (a.path >= ?2 AND a.path < ?3))"
 				   " ORDER BY a.id DESC",
@@ -643,11 +643,131 @@ int alog_touched_under(const char *path, const char *label, const char *dir,
 	if (ret == 1 && last)
 		*last = strndup((const char *)sqlite3_column_blob(st, 0),
 				 (size_t)sqlite3_column_bytes(st, 0));
+	if (ret == 1 && last_id)
+		*last_id = sqlite3_column_int64(st, 2);
 out:
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	free(lo);
 	free(hi);
+	return ret;
+}
+
+/* A look-up alog_probed_above weighs: in which directory (the index of
+ * an ancestor of dir, -3 for "/", -1 for the top of the mount below), of
+ * what. */
+struct lookup {
+	int dir;
+	int probe;
+	int64_t id;
+	char *name; /* points into path */
+	char *path;
+};
+
+/* The index of path's directory among the ancestors of dir (0 its parent;
+ * -3 for "/"), or -2 if it is not one: dir's ancestors are its prefixes
+ * ending before a slash of it. */
+static int ancestor_index(const char *path, size_t len, const char *dir)
+{
+	const char *slash = memrchr(path, '/', len);
+	size_t dlen;
+
+	if (!slash || slash == path + len - 1)
+		return -2;
+	dlen = (size_t)(slash - path);
+	if (dlen == 0)
+		return -3;
+	if (dlen >= strlen(dir) || memcmp(dir, path, dlen) || dir[dlen] != '/')
+		return -2;
+	{
+		int depth = 0;
+
+		for (const char *c = dir + dlen; *c; c++)
+			depth += *c == '/';
+		return depth - 1;
+	}
+}
+
+int alog_probed_above(const char *path, const char *label, const char *top, const char *dir,
+		      char **last, int64_t *last_id)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	struct lookup *seen = NULL;
+	size_t n = 0, cap = 0;
+	int rc, ret = -EACCES;
+	const struct lookup *best = NULL;
+
+	*last = NULL;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_busy_timeout(db, 10000);
+	ret = -EBADMSG;
+	if (sqlite3_prepare_v2(db, "SELECT a.path, a.op, a.id, m.label = ?1 FROM access a"
+				   " JOIN mount m ON a.mount = m.id"
+				   " WHERE (m.label = ?1 OR m.label = ?2) AND a.op IN (?3, ?4)",
+			       -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, label, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, top, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, ALOG_OP_STAT, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, ALOG_OP_PROBE, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *p = (const char *)sqlite3_column_blob(st, 0);
+		size_t len = (size_t)sqlite3_column_bytes(st, 0);
+		int d;
+
+		if (!p || len < 2)
+			continue;
+		if (sqlite3_column_int(st, 3))
+			d = ancestor_index(p, len, dir);
+		else
+			d = memchr(p + 1, '/', len - 1) ? -2 : -1; /* "/NAME" */
+		if (d == -2)
+			continue;
+		if (n == cap) {
+			struct lookup *more = realloc(seen, (cap = cap ? 2 * cap : 64) * sizeof(*seen));
+
+			if (!more) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			seen = more;
+		}
+		seen[n].path = strndup(p, len);
+		if (!seen[n].path) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		seen[n].name = strrchr(seen[n].path, '/') + 1;
+		seen[n].dir = d;
+		seen[n].probe = !strcmp((const char *)sqlite3_column_text(st, 1), ALOG_OP_PROBE);
+		seen[n].id = sqlite3_column_int64(st, 2);
+		n++;
+	}
+	if (rc != SQLITE_DONE)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		int upward = 0;
+
+		if (seen[i].dir < 0 || !seen[i].probe || (best && best->id > seen[i].id))
+			continue;
+		for (size_t k = 0; k < n && !upward; k++)
+			upward = seen[k].dir != seen[i].dir && !strcmp(seen[k].name, seen[i].name);
+		if (!upward)
+			best = &seen[i];
+	}
+	ret = best != NULL;
+	if (best) {
+		*last = strdup(best->path);
+		*last_id = best->id;
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		free(seen[i].path);
+	free(seen);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
 	return ret;
 }
 

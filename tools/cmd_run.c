@@ -375,7 +375,7 @@ static int env_lstat(const struct run_state *s, const char *path, struct stat *s
  * directory until found); if so, *last is the last path it looked at
  * there (malloc'd; NULL if unknown).  A log that cannot be read does not
  * rule it out: 1. */
-static int looked_under(const struct run_state *s, const char *dir, char **last)
+static int looked_under(const struct run_state *s, const char *dir, char **last, int64_t *id)
 {
 	char *const *envp = s->envp ? s->envp : environ;
 	const char *path = NULL, *skip[64];
@@ -394,23 +394,69 @@ static int looked_under(const struct run_state *s, const char *dir, char **last)
 			skip[n++] = d;
 	}
 	*last = NULL;
-	ret = alog_touched_under(s->log, ALOG_LABEL_ROOT, dir, skip, n, last);
+	ret = alog_touched_under(s->log, ALOG_LABEL_ROOT, dir, skip, n, last, id);
 	free(copy);
 	return ret != 0;
 }
 
-static void hint_read_only_home(const struct run_state *s, const struct run_opts *o)
+/* After a failed build: a hint for a place it may have failed to write,
+ * read-only in the slave, as the root's log suggests: HOME (when not
+ * --home empty) or beside the workspace (dpkg-buildpackage writes its
+ * .deb files in the parent).  The kernel refuses such a write without
+ * asking the daemon, which only sees the look-up before it; so when both
+ * show, the later one is named. */
+static void hint_read_only(const struct run_state *s, const struct run_opts *o)
 {
 	const char *home = slave_home(s, o);
-	char dir[PATH_MAX], *last = NULL, *seen;
+	char dir[PATH_MAX], *last = NULL, *beside = NULL, *seen;
+	int64_t home_id = -1, beside_id = -1;
+	int in_home = 0;
 	struct stat st;
 
-	if (home_dir(home, dir, sizeof(dir)) <= 1)
-		return;
 	/* Writing there looks the name up first, which the root's log
 	 * records: a build that never looked at or under HOME did not fail
 	 * there. */
-	if (!looked_under(s, dir, &last))
+	if (!s->home[0] && home_dir(home, dir, sizeof(dir)) > 1)
+		in_home = looked_under(s, dir, &last, &home_id);
+	if (alog_probed_above(s->log, ALOG_LABEL_ROOT, ALOG_LABEL_WORKSPACE, s->workdir, &beside,
+			      &beside_id) == 1 && beside && beside_id >= home_id) {
+		char *where = strdup(beside);
+		char *named = manifest_printable(beside);
+
+		if (where && named) {
+			char *slash = strrchr(where, '/');
+
+			*slash = '\0';
+			/* The host's directory, when the workspace is where it
+			 * is on the host; not the host's root. */
+			if (where[0] && !strcmp(s->workspace, s->workdir)) {
+				char *shown = manifest_printable(where);
+
+				fprintf(stderr, "provfs: hint: only the workspace (%s) and /tmp are "
+						"writable in the slave; the build looked for %s, outside "
+						"it: if it failed writing there ('Read-only file "
+						"system'), give it a workspace that holds that: "
+						"provfs run --workspace %s ... (it starts in the current "
+						"directory)\n",
+					s->workdir, named, shown ? shown : where);
+				free(shown);
+			} else {
+				fprintf(stderr, "provfs: hint: only the workspace (%s in the slave) and "
+						"/tmp are writable in the slave; the build looked for %s, "
+						"outside it: if it failed writing there ('Read-only file "
+						"system'), put what it builds one directory down in the "
+						"workspace\n",
+					s->workdir, named);
+			}
+		}
+		free(where);
+		free(named);
+		free(beside);
+		free(last);
+		return;
+	}
+	free(beside);
+	if (!in_home)
 		return;
 	/* Where it looked last (~/.cache/ccache/tmp/...), escaped: the
 	 * build named it. */
@@ -585,6 +631,37 @@ static void run_state_free(struct run_state *s)
 	free(s);
 }
 
+/* A TMPDIR under /tmp or /var/tmp (CI runners set one per job) names a
+ * directory of the host's, which the slave's own /tmp lacks: the tmp
+ * mount gets an empty one there, owned (by the --user, if any) and
+ * protected as the host's, so that mktemp and compilers find it.  One
+ * the host lacks is left alone, as is one in the workspace. */
+static int slave_tmpdir(struct run_state *s, const struct run_opts *o)
+{
+	char *const *envp = s->envp ? s->envp : environ;
+	const char *tmp = NULL;
+	char dir[sizeof(s->tmpdir) + PATH_MAX];
+	struct stat st;
+
+	for (size_t i = 0; envp[i] && !tmp; i++)
+		if (!strncmp(envp[i], "TMPDIR=", 7))
+			tmp = envp[i] + 7;
+	if (!tmp || tmp[0] != '/' || strlen(tmp) >= PATH_MAX || strstr(tmp, "/..") ||
+	    !(path_is_under(tmp, "/tmp") || path_is_under(tmp, "/var/tmp")) ||
+	    path_is_under(tmp, s->workspace) || stat(tmp, &st) < 0 || !S_ISDIR(st.st_mode))
+		return 0;
+	if (o->user) {
+		st.st_uid = s->user.uid;
+		st.st_gid = s->user.gid;
+	}
+	snprintf(dir, sizeof(dir), "%s%s", s->tmpdir, tmp);
+	if (mkdir_p(dir, 0755) < 0 || chown(dir, st.st_uid, st.st_gid) < 0 ||
+	    chmod(dir, st.st_mode & 07777) < 0)
+		return cli_fail(CLI_USAGE, "cannot create TMPDIR '%s' in the slave's /tmp: %s", tmp,
+				strerror(errno));
+	return 0;
+}
+
 static int prepare(struct run_state *s, const struct run_opts *o)
 {
 	unsigned char rnd[4];
@@ -729,6 +806,8 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 						strerror(errno));
 		}
 	}
+	if (slave_tmpdir(s, o) < 0)
+		return CLI_USAGE;
 	/* --home empty: the new home, owned and protected as the one it
 	 * hides, but owned by the --user, whose home it is. */
 	if (s->home[0]) {
@@ -1073,8 +1152,8 @@ int cmd_run(int argc, char **argv)
 		/* Not when COMMAND never started: err said why. */
 		/* Nor when provfs itself was told to stop the build. */
 		if (status != 0 && ret == 0 && !run_terminated &&
-		    !hint_missing_arguments(s, o.argv) && !s->home[0])
-			hint_read_only_home(s, &o);
+		    !hint_missing_arguments(s, o.argv))
+			hint_read_only(s, &o);
 	}
 	run_state_free(s);
 	/* A build that succeeded but whose record is incomplete (no

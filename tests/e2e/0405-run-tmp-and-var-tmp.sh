@@ -4,7 +4,9 @@
 # reaches the host's own /tmp or /var/tmp.  They are no outputs: the
 # manifest's only subject is the workspace's tmp/NAME, though /tmp/NAME
 # holds something else.  provfs show lists each process
-# once, though each mount recorded the processes it saw.
+# once, though each mount recorded the processes it saw.  A TMPDIR under
+# the host's /tmp or /var/tmp (a CI runner's per-job one) is in the
+# slave's /tmp too, empty, owned and protected as on the host.
 . "$(dirname "$0")/lib.sh"
 [ -d /var/tmp ] || exit 77
 mkdir -p "$T/ws"
@@ -43,4 +45,23 @@ s = json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))
 b = [b for b in s["predicate"]["runDetails"]["byproducts"] if b["name"] == "process-tree"][0]
 print(len(b["annotations"]["processes"]))' "$T/m.json")
 [ "$records" -gt "$(wc -l <"$T/tree")" ] || fail "no process was recorded by two mounts ($records records)"
+
+# TMPDIR under the host's /tmp: mktemp finds it in the slave's own /tmp;
+# the host's is left as it was.
+D=$(mktemp -d /tmp/provfs-e2e-tmpdir.XXXXXX) || exit 1
+trap 'rm -rf "$D"; cleanup' EXIT
+echo host-file >"$D/host-file"
+chmod 0701 "$D"
+TMPDIR=$D "$PROVFS" run --store "$T/store" --quiet --out "$T/m2.json" -- sh -c '
+	[ -z "$(ls -A "$TMPDIR")" ] || exit 11
+	[ "$(stat -c %a:%u "$TMPDIR")" = 701:0 ] || exit 12
+	f=$(mktemp) && echo scratch >"$f" && [ "${f#"$TMPDIR"/}" != "$f" ] || exit 13' 2>"$T/err2"
+assert_eq 0 "$?" "a build using TMPDIR=$D: $(cat "$T/err2")"
+assert_eq host-file "$(ls "$D")" "the host's TMPDIR afterwards"
+if id nobody >/dev/null 2>&1; then
+	chmod 0700 "$D"
+	TMPDIR=$D "$PROVFS" run --store "$T/store" --quiet --user nobody --out "$T/m3.json" -- \
+		sh -c 'f=$(mktemp) && [ "$(stat -c %U "$TMPDIR")" = nobody ]' 2>"$T/err3"
+	assert_eq 0 "$?" "--user nobody with TMPDIR=$D: $(cat "$T/err3")"
+fi
 exit 0

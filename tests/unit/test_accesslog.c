@@ -647,23 +647,23 @@ static void touched_under_is_by_path_prefix_and_label(void **state)
 	rec(f, ALOG_OP_PROBE, "/home/u3/.cargo", NULL, 0, ENOENT, NULL);
 	rec(f, ALOG_OP_OPEN, "/home/u4", NULL, O_RDONLY | O_DIRECTORY, 0, NULL);
 	close_log(f);
-	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u", NULL, 0, NULL), 0);
-	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u2/.cach", NULL, 0, NULL), 0);
-	assert_int_equal(alog_touched_under(f->db, "workspace", "/nonexistent", NULL, 0, NULL), 1);
-	assert_int_equal(alog_touched_under(f->db, "workspace", "/home", NULL, 0, NULL), 1);
-	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u2", NULL, 0, NULL), 1);
-	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u%", NULL, 0, NULL), 1);
-	assert_int_equal(alog_touched_under(f->db, "workspace", "/srv/\xff", NULL, 0, NULL), 1);
-	assert_int_equal(alog_touched_under(f->db, "root", "/home", NULL, 0, NULL), 0);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u", NULL, 0, NULL, NULL), 0);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u2/.cach", NULL, 0, NULL, NULL), 0);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/nonexistent", NULL, 0, NULL, NULL), 1);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/home", NULL, 0, NULL, NULL), 1);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u2", NULL, 0, NULL, NULL), 1);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u%", NULL, 0, NULL, NULL), 1);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/srv/\xff", NULL, 0, NULL, NULL), 1);
+	assert_int_equal(alog_touched_under(f->db, "root", "/home", NULL, 0, NULL, NULL), 0);
 	/* Entries right in a skipped directory do not count; deeper ones,
 	 * and the directory itself, do. */
 	{
 		const char *bin[] = {"/srv/x", "/home/u2"}, *deep[] = {"/home"};
 
-		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u2", bin, 2, NULL), 0);
-		assert_int_equal(alog_touched_under(f->db, "workspace", "/home", bin, 2, NULL), 1);
-		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u2", deep, 1, NULL), 1);
-		assert_int_equal(alog_touched_under(f->db, "workspace", "/nonexistent", deep, 0, NULL), 1);
+		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u2", bin, 2, NULL, NULL), 0);
+		assert_int_equal(alog_touched_under(f->db, "workspace", "/home", bin, 2, NULL, NULL), 1);
+		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u2", deep, 1, NULL, NULL), 1);
+		assert_int_equal(alog_touched_under(f->db, "workspace", "/nonexistent", deep, 0, NULL, NULL), 1);
 	}
 	/* Lookups of PATH directories and of the way to them do not count
 	 * either; other accesses of them do. */
@@ -671,29 +671,91 @@ static void touched_under_is_by_path_prefix_and_label(void **state)
 		const char *path3[] = {"/home/u3/bin", "/home/u3/.cargo/bin"};
 		const char *path4[] = {"/home/u4/bin"};
 
-		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u3", path3, 2, NULL), 0);
-		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u3", path3, 1, NULL), 1);
-		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u4", path4, 1, NULL), 1);
+		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u3", path3, 2, NULL, NULL), 0);
+		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u3", path3, 1, NULL, NULL), 1);
+		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u4", path4, 1, NULL, NULL), 1);
 	}
 	/* The last path that counted, for the hint to name. */
 	{
 		const char *path3[] = {"/home/u3/bin"};
 		char *last = NULL;
 
-		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u3", path3, 1, &last), 1);
+		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u3", path3, 1, &last, NULL), 1);
 		assert_non_null(last);
 		assert_string_equal(last, "/home/u3/.cargo");
 		free(last);
 		last = NULL;
-		assert_int_equal(alog_touched_under(f->db, "workspace", "/srv/\xff", NULL, 0, &last), 1);
+		assert_int_equal(alog_touched_under(f->db, "workspace", "/srv/\xff", NULL, 0, &last, NULL), 1);
 		assert_string_equal(last, "/srv/\xff/.cache");
 		free(last);
 		last = NULL;
-		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u", NULL, 0, &last), 0);
+		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u", NULL, 0, &last, NULL), 0);
 		assert_null(last);
 	}
 	unlink(f->db);
-	assert_int_equal(alog_touched_under(f->db, "workspace", "/home", NULL, 0, NULL), -EACCES);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/home", NULL, 0, NULL, NULL), -EACCES);
+}
+
+/* A probe in a directory on the way to the workspace (its parent, ...,
+ * not "/"), of a name not looked up in any other of them nor at the
+ * workspace's top: where a build may have failed to write. */
+static void probed_above_skips_upward_searches(void **state)
+{
+	static const struct alog_mount_info root = {
+		.label = "root", .backing = "/", .mountpoint = "/mnt/root", .readonly = 1};
+	struct fixture *f = *state;
+	char *last = NULL;
+	int64_t id = -1, first;
+
+	/* Nothing logged yet but the workspace mount's own rows. */
+	open_log(f);
+	rec(f, ALOG_OP_PROBE, "/.git", NULL, 0, ENOENT, NULL);
+	rec(f, ALOG_OP_PROBE, "/Cargo.toml", NULL, 0, ENOENT, NULL);
+	close_log(f);
+	assert_int_equal(alog_probed_above(f->db, "root", "workspace", "/srv/p/ws", &last, &id), 0);
+	assert_null(last);
+	assert_int_equal(alog_open(f->db, &root, &f->log), 0);
+	f->proc = alog_process_id(f->log);
+	/* git's and autoconf's searches up the tree; a stat of what exists;
+	 * entries deeper than an ancestor; a workspace's sibling of the same
+	 * prefix; "/" itself. */
+	rec(f, ALOG_OP_PROBE, "/srv/p/.git", NULL, 0, ENOENT, NULL);
+	rec(f, ALOG_OP_PROBE, "/srv/.git", NULL, 0, ENOENT, NULL);
+	rec(f, ALOG_OP_PROBE, "/srv/install-sh", NULL, 0, ENOENT, NULL);
+	rec(f, ALOG_OP_PROBE, "/install-sh", NULL, 0, ENOENT, NULL);
+	rec(f, ALOG_OP_PROBE, "/srv/p/Cargo.toml", NULL, 0, ENOENT, NULL);
+	rec(f, ALOG_OP_STAT, "/srv/p/ws", NULL, 0, 0, NULL);
+	rec(f, ALOG_OP_STAT, "/srv/p/exists.deb", NULL, 0, 0, NULL);
+	rec(f, ALOG_OP_PROBE, "/srv/p/sub/x.deb", NULL, 0, ENOENT, NULL);
+	rec(f, ALOG_OP_PROBE, "/srv/p/ws2/x.deb", NULL, 0, ENOENT, NULL);
+	rec(f, ALOG_OP_PROBE, "/selinux", NULL, 0, ENOENT, NULL);
+	rec(f, ALOG_OP_OPEN, "/srv/p/read.txt", NULL, O_RDONLY, ENOENT, NULL);
+	close_log(f);
+	assert_int_equal(alog_probed_above(f->db, "root", "workspace", "/srv/p/ws", &last, &id), 0);
+	assert_null(last);
+	/* A .deb beside the workspace, then one a level up. */
+	assert_int_equal(alog_open(f->db, &root, &f->log), 0);
+	f->proc = alog_process_id(f->log);
+	rec(f, ALOG_OP_PROBE, "/srv/p/x_1_all.deb", NULL, 0, ENOENT, NULL);
+	close_log(f);
+	assert_int_equal(alog_probed_above(f->db, "root", "workspace", "/srv/p/ws", &last, &id), 1);
+	assert_string_equal(last, "/srv/p/x_1_all.deb");
+	free(last);
+	first = id;
+	assert_int_equal(alog_open(f->db, &root, &f->log), 0);
+	f->proc = alog_process_id(f->log);
+	rec(f, ALOG_OP_PROBE, "/srv/\xff.out", NULL, 0, ENOENT, NULL);
+	close_log(f);
+	assert_int_equal(alog_probed_above(f->db, "root", "workspace", "/srv/p/ws", &last, &id), 1);
+	assert_string_equal(last, "/srv/\xff.out");
+	assert_true(id > first);
+	free(last);
+	/* Of another workspace, or with the labels the other way round. */
+	assert_int_equal(alog_probed_above(f->db, "root", "workspace", "/opt/ws", &last, &id), 0);
+	assert_int_equal(alog_probed_above(f->db, "workspace", "root", "/srv/p/ws", &last, &id), 0);
+	unlink(f->db);
+	assert_int_equal(alog_probed_above(f->db, "root", "workspace", "/srv/p/ws", &last, &id),
+			 -EACCES);
 }
 
 /* ---- bad logs ---- */
@@ -1041,6 +1103,7 @@ int main(void)
 		T(unlinking_then_rewriting_makes_it_an_output_again),
 		T(probes_are_paths_found_missing),
 		T(touched_under_is_by_path_prefix_and_label),
+		T(probed_above_skips_upward_searches),
 		T(missing_log_is_enoent),
 		T(text_file_is_not_a_log),
 		T(other_sqlite_database_is_not_a_log),
