@@ -444,8 +444,9 @@ static void hint_read_only(const struct run_state *s, const struct run_opts *o)
 				fprintf(stderr, "provfs: hint: only the workspace (%s in the slave) and "
 						"/tmp are writable in the slave; the build looked for %s, "
 						"outside it: if it failed writing there ('Read-only file "
-						"system'), put what it builds one directory down in the "
-						"workspace\n",
+						"system'), put the sources one directory down in the "
+						"workspace, so that it holds what the build writes "
+						"beside them\n",
 					s->workdir, named);
 			}
 		}
@@ -806,7 +807,7 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 						strerror(errno));
 		}
 	}
-	if (slave_tmpdir(s, o) < 0)
+	if (slave_tmpdir(s, o) != 0)
 		return CLI_USAGE;
 	/* --home empty: the new home, owned and protected as the one it
 	 * hides, but owned by the --user, whose home it is. */
