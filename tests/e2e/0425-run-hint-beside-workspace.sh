@@ -53,4 +53,14 @@ assert_eq 6 "$?" "beside, then HOME"
 grep -q "^provfs: hint: the slave's HOME ($H) is read-only.*it looked at $H/.toolrc2)" "$T/err6" ||
 	fail "beside then HOME: $(cat "$T/err6")"
 [ "$(grep -c "hint:" "$T/err6")" = 1 ] || fail "more than one hint: $(cat "$T/err6")"
+
+# In an environment, with the workspace at /srv/w in the slave: the path
+# is the slave's, and there is no host directory to offer.
+tiny_root "$T/rootfs" /bin/sh
+mkdir -p "$T/rootfs/srv"
+"$PROVFS" env --store "$T/store" --quiet import --name tiny "$T/rootfs" >/dev/null || fail "import"
+"$PROVFS" run --store "$T/store" --env tiny --workdir /srv/w -- sh -c ': >../made.out' 2>"$T/err7"
+[ $? -ne 0 ] || fail "a write beside the workdir succeeded"
+grep -q "^provfs: hint: only the workspace (/srv/w in the slave) .*looked for /srv/made.out, outside it: .*put the sources one directory down in the workspace" "$T/err7" ||
+	fail "hint in an environment: $(cat "$T/err7")"
 exit 0
