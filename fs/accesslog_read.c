@@ -570,6 +570,26 @@ int alog_mount_status(const char *path, const char *mountpoint, int64_t *finishe
 	return ret;
 }
 
+/* Opens the log at path read-only and prepares sql on it: 0, or -EACCES
+ * (cannot open) or -EBADMSG (not a provfs log); on failure *db and *st
+ * are closed and NULL. */
+static int query_open(const char *path, const char *sql, sqlite3 **db, sqlite3_stmt **st)
+{
+	*st = NULL;
+	if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		sqlite3_close(*db);
+		*db = NULL;
+		return -EACCES;
+	}
+	sqlite3_busy_timeout(*db, 10000);
+	if (sqlite3_prepare_v2(*db, sql, -1, st, NULL) != SQLITE_OK) {
+		sqlite3_close(*db);
+		*db = NULL;
+		return -EBADMSG;
+	}
+	return 0;
+}
+
 /* Whether a logged access of path (len bytes) by op is one a command
  * search of the skip directories makes: any of an entry right in one of
  * them, and a lookup (stat, probe) of one of them or of a directory on
@@ -613,19 +633,14 @@ int alog_touched_under(const char *path, const char *label, const char *dir,
 	memcpy(hi, dir, len);
 	memcpy(lo + len, "/", 2);
 	memcpy(hi + len, "0", 2);
-	ret = -EACCES;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-		goto out;
-	sqlite3_busy_timeout(db, 10000);
-	ret = -EBADMSG;
 	/* Newest first: a build that failed writing there is likely to have
 	 * looked there last (stat and probe records are already one per
 	 * process and path). */
-	if (sqlite3_prepare_v2(db, "SELECT a.path, a.op, a.id FROM access a JOIN mount m"
-				   " ON a.mount = m.id WHERE m.label = ?1"
-				   " AND (a.path = ?4 OR (a.path >= ?2 AND a.path < ?3))"
-				   " ORDER BY a.id DESC",
-			       -1, &st, NULL) != SQLITE_OK)
+	ret = query_open(path, "SELECT a.path, a.op, a.id FROM access a JOIN mount m"
+			       " ON a.mount = m.id WHERE m.label = ?1"
+			       " AND (a.path = ?4 OR (a.path >= ?2 AND a.path < ?3))"
+			       " ORDER BY a.id DESC", &db, &st);
+	if (ret < 0)
 		goto out;
 	sqlite3_bind_text(st, 1, label, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, lo, -1, SQLITE_STATIC);
@@ -695,19 +710,17 @@ int alog_probed_above(const char *path, const char *label, const char *top, cons
 	sqlite3_stmt *st = NULL;
 	struct lookup *seen = NULL;
 	size_t n = 0, cap = 0;
-	int rc, ret = -EACCES;
+	int rc, ret;
 	const struct lookup *best = NULL;
 
 	*last = NULL;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+	ret = query_open(path, "SELECT a.path, a.op, a.id, m.label = ?1 FROM access a"
+			       " JOIN mount m ON a.mount = m.id"
+			       " WHERE (m.label = ?1 OR m.label = ?2) AND a.op IN (?3, ?4)",
+			 &db, &st);
+	if (ret < 0)
 		goto out;
-	sqlite3_busy_timeout(db, 10000);
 	ret = -EBADMSG;
-	if (sqlite3_prepare_v2(db, "SELECT a.path, a.op, a.id, m.label = ?1 FROM access a"
-				   " JOIN mount m ON a.mount = m.id"
-				   " WHERE (m.label = ?1 OR m.label = ?2) AND a.op IN (?3, ?4)",
-			       -1, &st, NULL) != SQLITE_OK)
-		goto out;
 	sqlite3_bind_text(st, 1, label, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, top, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, ALOG_OP_STAT, -1, SQLITE_STATIC);
@@ -775,19 +788,13 @@ int alog_for_each_digest(const char *path, int (*visit)(void *arg, const char *h
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
-	int rc, ret = 0;
+	int rc, ret;
 
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		sqlite3_close(db);
-		return -EACCES;
-	}
-	sqlite3_busy_timeout(db, 10000);
-	if (sqlite3_prepare_v2(db, "SELECT digest_before FROM access WHERE digest_before IS NOT NULL"
-				   " UNION SELECT digest_after FROM access WHERE digest_after IS NOT NULL",
-			       -1, &st, NULL) != SQLITE_OK) {
-		sqlite3_close(db);
-		return -EBADMSG;
-	}
+	ret = query_open(path, "SELECT digest_before FROM access WHERE digest_before IS NOT NULL"
+			       " UNION SELECT digest_after FROM access WHERE digest_after IS NOT NULL",
+			 &db, &st);
+	if (ret < 0)
+		return ret;
 	while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *hex = (const char *)sqlite3_column_text(st, 0);
 

@@ -696,13 +696,22 @@ static void touched_under_is_by_path_prefix_and_label(void **state)
 	assert_int_equal(alog_touched_under(f->db, "workspace", "/home", NULL, 0, NULL, NULL), -EACCES);
 }
 
-/* A probe in a directory on the way to the workspace (its parent, ...,
- * not "/"), of a name not looked up in any other of them nor at the
- * workspace's top: where a build may have failed to write. */
-static void probed_above_skips_upward_searches(void **state)
+/* Appends to f's log as a read-only mount labelled root. */
+static void open_root_log(struct fixture *f)
 {
 	static const struct alog_mount_info root = {
 		.label = "root", .backing = "/", .mountpoint = "/mnt/root", .readonly = 1};
+
+	assert_int_equal(alog_open(f->db, &root, &f->log), 0);
+	f->proc = alog_process_id(f->log);
+}
+
+/* A probe in a directory on the way to the workspace (its parent, ...,
+ * not "/"), of a name not looked up in any other of them nor at the
+ * workspace's top: where a build may have failed to write. */
+
+static void probed_above_skips_upward_searches(void **state)
+{
 	struct fixture *f = *state;
 	char *last = NULL;
 	int64_t id = -1, first;
@@ -714,8 +723,7 @@ static void probed_above_skips_upward_searches(void **state)
 	close_log(f);
 	assert_int_equal(alog_probed_above(f->db, "root", "workspace", "/srv/p/ws", &last, &id), 0);
 	assert_null(last);
-	assert_int_equal(alog_open(f->db, &root, &f->log), 0);
-	f->proc = alog_process_id(f->log);
+	open_root_log(f);
 	/* git's and autoconf's searches up the tree; a stat of what exists;
 	 * entries deeper than an ancestor; a workspace's sibling of the same
 	 * prefix; "/" itself. */
@@ -734,16 +742,14 @@ static void probed_above_skips_upward_searches(void **state)
 	assert_int_equal(alog_probed_above(f->db, "root", "workspace", "/srv/p/ws", &last, &id), 0);
 	assert_null(last);
 	/* A .deb beside the workspace, then one a level up. */
-	assert_int_equal(alog_open(f->db, &root, &f->log), 0);
-	f->proc = alog_process_id(f->log);
+	open_root_log(f);
 	rec(f, ALOG_OP_PROBE, "/srv/p/x_1_all.deb", NULL, 0, ENOENT, NULL);
 	close_log(f);
 	assert_int_equal(alog_probed_above(f->db, "root", "workspace", "/srv/p/ws", &last, &id), 1);
 	assert_string_equal(last, "/srv/p/x_1_all.deb");
 	free(last);
 	first = id;
-	assert_int_equal(alog_open(f->db, &root, &f->log), 0);
-	f->proc = alog_process_id(f->log);
+	open_root_log(f);
 	rec(f, ALOG_OP_PROBE, "/srv/\xff.out", NULL, 0, ENOENT, NULL);
 	close_log(f);
 	assert_int_equal(alog_probed_above(f->db, "root", "workspace", "/srv/p/ws", &last, &id), 1);
