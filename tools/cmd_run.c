@@ -829,7 +829,7 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 static int attest(struct run_state *s, const struct run_opts *o, int status,
 		  const struct sandbox_left *left)
 {
-	char exit_str[16], left_str[32];
+	char exit_str[16], left_str[32], unrouted_str[40];
 	char **args;
 	size_t n = 0, argc = 0, nenv = 0;
 	int rc;
@@ -838,7 +838,7 @@ static int attest(struct run_state *s, const struct run_opts *o, int status,
 		argc++;
 	for (size_t i = 0; s->envp && s->envp[i]; i++)
 		nenv++;
-	args = calloc(argc + 2 * nenv + 40, sizeof(*args));
+	args = calloc(argc + 2 * nenv + 48, sizeof(*args));
 	if (!args)
 		return -1;
 	snprintf(exit_str, sizeof(exit_str), "%d", status);
@@ -881,6 +881,12 @@ static int attest(struct run_state *s, const struct run_opts *o, int status,
 	snprintf(left_str, sizeof(left_str), "left-running=%d", left->n);
 	args[n++] = "--slave";
 	args[n++] = left_str;
+	/* Without --net: what the build sent beyond loopback, in vain. */
+	if (!o->net) {
+		snprintf(unrouted_str, sizeof(unrouted_str), "unrouted=%ld", left->no_route);
+		args[n++] = "--slave";
+		args[n++] = unrouted_str;
+	}
 	if (s->envp) {
 		/* The environment COMMAND had (--user's HOME, USER,
 		 * LOGNAME), not the one provfs runs attest with. */
@@ -1144,6 +1150,8 @@ int cmd_run(int argc, char **argv)
 
 		if (j)
 			json_object_set_new(j, "left_running", left_programs(&left));
+		if (j && !o.net)
+			json_object_set_new(j, "unrouted", json_integer(left.no_route));
 		cli_print_json(json_with_texts(j, "manifest", manifest_ok ? s->manifest : NULL,
 					       "log", s->log, "workdir", s->workdir, NULL));
 	} else if (!o.quiet) {
@@ -1152,6 +1160,11 @@ int cmd_run(int argc, char **argv)
 			fprintf(stderr, "provfs: manifest %s\n", s->manifest);
 		/* Not when COMMAND never started: err said why. */
 		/* Nor when provfs itself was told to stop the build. */
+		if (status != 0 && ret == 0 && !run_terminated && !o.net && left.no_route > 0)
+			fprintf(stderr, "provfs: hint: the build tried to reach the network (%ld "
+					"packet%s found no route: the slave has only its own "
+					"loopback); if it failed for that, run it with --net\n",
+				left.no_route, left.no_route == 1 ? "" : "s");
 		if (status != 0 && ret == 0 && !run_terminated &&
 		    !hint_missing_arguments(s, o.argv))
 			hint_read_only(s, &o);

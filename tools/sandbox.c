@@ -165,14 +165,56 @@ static int others_end_within(int ms)
  * to SANDBOX_GRACE_MS for them to end (reaping the ones that become
  * init's), so a background job can clean up as it would on a shutdown.
  * What remains dies with the namespace. */
-static void end_left_running(int repfd)
+/* The value of counter name in a /proc/net/snmp-style table of file: a
+ * line of names after prefix ("Ip:"), then one of values; or in
+ * snmp6's, a line "name value" (prefix NULL).  0 if absent. */
+static long net_counter(const char *file, const char *prefix, const char *name)
+{
+	FILE *f = fopen(file, "re");
+	char names[4096], values[4096];
+	long v = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(names, sizeof(names), f)) {
+		char *save = NULL, *vsave = NULL, *n, *val;
+
+		if (!prefix) {
+			char key[128];
+
+			if (sscanf(names, "%127s %ld", key, &v) == 2 && !strcmp(key, name))
+				break;
+			v = 0;
+			continue;
+		}
+		if (strncmp(names, prefix, strlen(prefix)) || !fgets(values, sizeof(values), f))
+			continue;
+		n = strtok_r(names, " \n", &save);
+		val = strtok_r(values, " \n", &vsave);
+		for (; n && val; n = strtok_r(NULL, " \n", &save), val = strtok_r(NULL, " \n", &vsave))
+			if (!strcmp(n, name)) {
+				v = atol(val);
+				break;
+			}
+		break;
+	}
+	fclose(f);
+	return v;
+}
+
+static void end_left_running(const struct sandbox_config *cfg, int repfd)
 {
 	struct sandbox_left left = {0};
-	char head[16];
+	char head[48];
 
 	if (!others_end_within(SANDBOX_SETTLE_MS))
 		left.n = list_others(left.names, sizeof(left.names));
-	snprintf(head, sizeof(head), "%d\n", left.n);
+	/* The slave's own network (pid 1 is in it): with only loopback, a
+	 * packet for anywhere else has no route. */
+	if (!cfg->net)
+		left.no_route = net_counter("/proc/net/snmp", "Ip:", "OutNoRoutes") +
+				net_counter("/proc/net/snmp6", NULL, "Ip6OutNoRoutes");
+	snprintf(head, sizeof(head), "%d %ld\n", left.n, left.no_route);
 	write_full(repfd, head, strlen(head));
 	write_full(repfd, left.names, strlen(left.names));
 	close(repfd);
@@ -273,7 +315,7 @@ static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *
 			break;
 		}
 	}
-	end_left_running(repfd);
+	end_left_running(cfg, repfd);
 	if (WIFEXITED(status))
 		_exit(WEXITSTATUS(status));
 	_exit(128 + WTERMSIG(status));
@@ -315,7 +357,8 @@ static void read_left(int fd, struct sandbox_left *left)
 	if (n <= 0)
 		return;
 	buf[n] = '\0';
-	left->n = atoi(buf);
+	if (sscanf(buf, "%d %ld", &left->n, &left->no_route) < 1)
+		left->n = 0;
 	nl = strchr(buf, '\n');
 	if (nl)
 		snprintf(left->names, sizeof(left->names), "%s", nl + 1);

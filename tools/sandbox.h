@@ -47,6 +47,8 @@ struct sandbox_config {
 struct sandbox_left {
 	int n;           /* how many */
 	char names[512]; /* their programs (comm), one a line, cut short */
+	long no_route;   /* without --net: packets the slave's network could not
+			  * route (a connection or DNS query beyond loopback) */
 };
 
 /* Runs cfg->argv and returns its exit status (0..255, or 128 + signal).

@@ -36,7 +36,7 @@ assert_eq empty "$(slave_param "$T/m.json" home)" "manifest's slave.home"
 	fail "missing path in HOME: $("$PROVFS" show "$T/m.json" | grep no-such-rc)"
 assert_eq loopback "$(slave_param "$T/m.json" network)" "manifest's slave.network"
 assert_eq all "$(slave_param "$T/m.json" capture)" "manifest's slave.capture"
-"$PROVFS" show "$T/m.json" | grep -q "^slave  *namespaces: capture=all home=empty left-running=0 network=loopback user=0:0$" ||
+"$PROVFS" show "$T/m.json" | grep -q "^slave  *namespaces: capture=all home=empty left-running=0 network=loopback unrouted=0 user=0:0$" ||
 	fail "provfs show: $("$PROVFS" show "$T/m.json" | grep ^slave)"
 log=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["log"])' "$T/run.json")
 outs=$("$PROVFS" log --json "$log" | python3 -c '
