@@ -226,9 +226,11 @@ static int check_policy(const struct verify_policy *p, const json_t *pred, struc
 			ret = add_problem(r, "policy: builder '%s' is not a trusted one",
 					  id ? id : "(none)");
 	}
-	if (!ret && p->no_network) {
-		const char *net = json_get_string(
-			json_get_object(json_get_object(bd, "internalParameters"), "slave"), "network");
+	if (!ret && (p->no_network || p->offline)) {
+		const json_t *slave =
+			json_get_object(json_get_object(bd, "internalParameters"), "slave");
+		const char *net = json_get_string(slave, "network");
+		const char *unrouted = json_get_string(slave, "unrouted");
 
 		r->policy_rules++;
 		if (!net)
@@ -237,6 +239,13 @@ static int check_policy(const struct verify_policy *p, const json_t *pred, struc
 		else if (strcmp(net, "loopback"))
 			ret = add_problem(r, "policy: the build had network '%s', not loopback only",
 					  net);
+		else if (p->offline && !unrouted)
+			ret = add_problem(r, "policy: the manifest does not say whether the build "
+					  "tried to reach the network (no unrouted count)");
+		else if (p->offline && strcmp(unrouted, "0"))
+			ret = add_problem(r, "policy: the build tried to reach the network (%s "
+					  "packet%s beyond loopback found no route)", unrouted,
+					  strcmp(unrouted, "1") ? "s" : "");
 	}
 	if (!ret && p->succeeded) {
 		const json_t *status = json_object_get(

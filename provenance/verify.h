@@ -37,6 +37,7 @@ struct verify_policy {
 	size_t n_builders;
 	int no_network;                  /* slave network "loopback" */
 	int succeeded;                   /* exit status 0 */
+	int offline;                     /* network "loopback", unrouted "0" */
 };
 
 struct verify_options {

@@ -24,7 +24,7 @@ static void verify_usage(FILE *out)
 	fprintf(out,
 		"usage: provfs verify --key PUB [--key PUB]... [--threshold N] [--store DIR]\n"
 		"                     [--env DIGEST]... [--builder ID]... [--no-network]\n"
-		"                     [--succeeded] [--json] MANIFEST [ARTIFACT]...\n"
+		"                     [--offline] [--succeeded] [--json] MANIFEST [ARTIFACT]...\n"
 		"\n"
 		"Checks that at least N distinct trusted keys signed MANIFEST (a DSSE\n"
 		"envelope), that its payload is an in-toto Statement v1 with a SLSA\n"
@@ -40,6 +40,7 @@ static void verify_usage(FILE *out)
 		"                       repeat to allow several; an unmanaged host root fails\n"
 		"      --builder ID     the builder's id is this one; repeat to allow several\n"
 		"      --no-network     the build had loopback only (provfs run without --net)\n"
+		"      --offline        that, and it sent nothing beyond loopback (unrouted=0)\n"
 		"      --succeeded      the build exited 0\n"
 		"      --json           print the result as a JSON object on stdout\n"
 		"  -h, --help           show this help\n"
@@ -184,6 +185,7 @@ static int verify_run(int argc, char **argv, struct verify_cli *v)
 		{ "env", required_argument, NULL, 'e' },
 		{ "builder", required_argument, NULL, 'b' },
 		{ "no-network", no_argument, NULL, 'n' },
+		{ "offline", no_argument, NULL, 'O' },
 		{ "succeeded", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -233,6 +235,9 @@ static int verify_run(int argc, char **argv, struct verify_cli *v)
 			break;
 		case 'n':
 			policy.no_network = 1;
+			break;
+		case 'O':
+			policy.offline = 1;
 			break;
 		case 'S':
 			policy.succeeded = 1;

@@ -1,6 +1,7 @@
 # provfs verify's policy, on manifests of real provfs run builds: --env
 # (the environment's tree digest; an unmanaged host root never matches),
-# --builder, --no-network, --succeeded.  Every rule that fails is named,
+# --builder, --no-network, --offline (loopback only and nothing sent
+# beyond it), --succeeded.  Every rule that fails is named,
 # exit 1; a manifest edited to pass (its exit status set to 0) fails on its
 # signature first; a malformed --env is a usage error.
 . "$(dirname "$0")/lib.sh"
@@ -36,6 +37,19 @@ policy_fails "$T/good.json" "is not an allowed one" --env "$(printf '0%.0s' $(se
 policy_fails "$T/good.json" "builder '$B' is not a trusted one" --builder https://example.org/b
 policy_fails "$T/net.json" "network 'host', not loopback only" --no-network
 policy_fails "$T/failed.json" "the build failed (exit status 3)" --succeeded
+# --offline: the good build sent nothing beyond loopback; one that tried
+# (a connection to a documentation address) is named, as is --net.
+"$PROVFS" verify --key "$K" --offline "$T/good.json" >/dev/null || fail "--offline, good build"
+"$PROVFS" run --store "$S" --quiet --out "$T/tried.json" -- \
+	python3 -c 'import socket
+try:
+    socket.create_connection(("192.0.2.1", 80), 2)
+except OSError:
+    pass' || fail "the build trying the network"
+"$PROVFS" verify --key "$K" --no-network "$T/tried.json" >/dev/null ||
+	fail "--no-network holds for a build that only tried"
+policy_fails "$T/tried.json" "the build tried to reach the network (1 packet beyond loopback found no route)" --offline
+policy_fails "$T/net.json" "network 'host', not loopback only" --offline
 # Several rules off: each is named.
 "$PROVFS" verify --key "$K" --env "$D" --no-network --succeeded --json "$T/host.json" \
 	>"$T/json" 2>/dev/null

@@ -258,7 +258,8 @@ static json_t *build_facts(const char *env_hex, const char *network, int exit_st
 
 	json_array_insert_new(json_object_get(bd, "resolvedDependencies"), 0, env);
 	json_object_set_new(bd, "internalParameters",
-			    json_pack("{s{ss}}", "slave", "network", network));
+			    json_pack("{s{ss ss}}", "slave", "network", network, "unrouted",
+				      strcmp(network, "loopback") ? "0" : "3"));
 	json_object_set_new(json_object_get(pred, "runDetails"), "byproducts",
 			    json_pack("[{ss ss s{si}}]", "name", "exit-status", "uri",
 				      "urn:provfs:exit-status", "annotations", "exitStatus",
@@ -271,7 +272,7 @@ static void policy_checks_environment_builder_network_and_status(void **state)
 	const char *envs[] = { "1111111111111111111111111111111111111111111111111111111111111111",
 			       hello_hex };
 	const char *builders[] = { "a", "b" };
-	struct verify_policy all = { envs, 2, builders, 2, 1, 1 }, none = { 0 };
+	struct verify_policy all = { envs, 2, builders, 2, 1, 1, 0 }, none = { 0 };
 	struct verify_report r;
 
 	(void)state;
@@ -286,11 +287,11 @@ static void policy_checks_environment_builder_network_and_status(void **state)
 	assert_non_null(strstr(r.problems[2], "exit status 2"));
 	verify_report_free(&r);
 	assert_false(verify_policy(build_facts(envs[0], "loopback", 0), &(struct verify_policy){
-		&envs[1], 1, NULL, 0, 0, 0 }, &r));
+		&envs[1], 1, NULL, 0, 0, 0, 0 }, &r));
 	assert_non_null(strstr(r.problems[0], "is not an allowed one"));
 	verify_report_free(&r);
 	assert_false(verify_policy(build_facts(hello_hex, "loopback", 0), &(struct verify_policy){
-		NULL, 0, &builders[0], 1, 0, 0 }, &r));
+		NULL, 0, &builders[0], 1, 0, 0, 0 }, &r));
 	assert_non_null(strstr(r.problems[0], "builder 'b'"));
 	verify_report_free(&r);
 	/* A fact the manifest does not record fails the rule that asks. */
@@ -303,6 +304,37 @@ static void policy_checks_environment_builder_network_and_status(void **state)
 	/* No policy, no rules. */
 	assert_true(verify_policy(build_facts(NULL, "host", 1), &none, &r));
 	assert_int_equal(r.policy_rules, 0);
+	verify_report_free(&r);
+}
+
+/* --offline: loopback only, and nothing sent beyond it (the slave's
+ * unrouted count is "0"); a manifest without the count fails. */
+static void offline_needs_an_unrouted_count_of_zero(void **state)
+{
+	struct verify_policy offline = { .offline = 1 };
+	struct verify_report r;
+	json_t *st;
+
+	(void)state;
+	st = build_facts(hello_hex, "loopback", 0); /* unrouted "3" */
+	assert_false(verify_policy(st, &offline, &r));
+	assert_int_equal(r.policy_rules, 1);
+	assert_non_null(strstr(r.problems[0], "tried to reach the network (3 packets"));
+	verify_report_free(&r);
+	st = build_facts(hello_hex, "loopback", 0);
+	json_object_set_new(json_object_get(json_object_get(json_object_get(json_object_get(st,
+		"predicate"), "buildDefinition"), "internalParameters"), "slave"), "unrouted",
+		json_string("0"));
+	assert_true(verify_policy(st, &offline, &r));
+	verify_report_free(&r);
+	st = build_facts(hello_hex, "loopback", 0);
+	json_object_del(json_object_get(json_object_get(json_object_get(json_object_get(st,
+		"predicate"), "buildDefinition"), "internalParameters"), "slave"), "unrouted");
+	assert_false(verify_policy(st, &offline, &r));
+	assert_non_null(strstr(r.problems[0], "no unrouted count"));
+	verify_report_free(&r);
+	assert_false(verify_policy(build_facts(hello_hex, "host", 0), &offline, &r));
+	assert_non_null(strstr(r.problems[0], "network 'host'"));
 	verify_report_free(&r);
 }
 
@@ -362,6 +394,7 @@ int main(void)
 		cmocka_unit_test(rejects_wrong_payload_type),
 		cmocka_unit_test(checks_artifacts_and_store),
 		cmocka_unit_test(policy_checks_environment_builder_network_and_status),
+		cmocka_unit_test(offline_needs_an_unrouted_count_of_zero),
 		cmocka_unit_test(rejects_garbage_without_crashing),
 		cmocka_unit_test(printable_escapes_what_a_terminal_acts_on),
 	};
