@@ -158,13 +158,6 @@ static int others_end_within(int ms)
 	}
 }
 
-/* COMMAND has ended: what it left running gets SANDBOX_SETTLE_MS to end
- * by itself (a helper that exits when its parent's pipe closes, as
- * Python's multiprocessing resource tracker does, is no leftover); then
- * tells repfd what remains ("N\nNAMES"), sends those SIGTERM and waits up
- * to SANDBOX_GRACE_MS for them to end (reaping the ones that become
- * init's), so a background job can clean up as it would on a shutdown.
- * What remains dies with the namespace. */
 /* The value of counter name in a /proc/net/snmp-style table of file: a
  * line of names after prefix ("Ip:"), then one of values; or in
  * snmp6's, a line "name value" (prefix NULL).  0 if absent. */
@@ -202,6 +195,14 @@ static long net_counter(const char *file, const char *prefix, const char *name)
 	return v;
 }
 
+/* COMMAND has ended: what it left running gets SANDBOX_SETTLE_MS to end
+ * by itself (a helper that exits when its parent's pipe closes, as
+ * Python's multiprocessing resource tracker does, is no leftover); then
+ * tells repfd what remains and, without --net, what the slave could not
+ * route ("N UNROUTED\nNAMES"), sends those SIGTERM and waits up
+ * to SANDBOX_GRACE_MS for them to end (reaping the ones that become
+ * init's), so a background job can clean up as it would on a shutdown.
+ * What remains dies with the namespace. */
 static void end_left_running(const struct sandbox_config *cfg, int repfd)
 {
 	struct sandbox_left left = {0};
