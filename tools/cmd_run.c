@@ -399,6 +399,44 @@ static int looked_under(const struct run_state *s, const char *dir, char **last,
 	return ret != 0;
 }
 
+/* The hint for path, which the build looked for in a directory above the
+ * workspace (alog_probed_above). */
+static void hint_beside(const struct run_state *s, const char *path)
+{
+	char *where = strdup(path);
+	char *named = manifest_printable(path);
+
+	if (where && named) {
+		char *slash = strrchr(where, '/');
+
+		*slash = '\0';
+		/* The host's directory, when the workspace is where it
+		 * is on the host; not the host's root. */
+		if (where[0] && !strcmp(s->workspace, s->workdir)) {
+			char *shown = manifest_printable(where);
+
+			fprintf(stderr, "provfs: hint: only the workspace (%s) and /tmp are "
+					"writable in the slave; the build looked for %s, outside "
+					"it: if it failed writing there ('Read-only file "
+					"system'), give it a workspace that holds that: "
+					"provfs run --workspace %s ... (it starts in the current "
+					"directory)\n",
+				s->workdir, named, shown ? shown : where);
+			free(shown);
+		} else {
+			fprintf(stderr, "provfs: hint: only the workspace (%s in the slave) and "
+					"/tmp are writable in the slave; the build looked for %s, "
+					"outside it: if it failed writing there ('Read-only file "
+					"system'), put the sources one directory down in the "
+					"workspace, so that it holds what the build writes "
+					"beside them\n",
+				s->workdir, named);
+		}
+	}
+	free(where);
+	free(named);
+}
+
 /* After a failed build: a hint for a place it may have failed to write,
  * read-only in the slave, as the root's log suggests: HOME (when not
  * --home empty) or beside the workspace (dpkg-buildpackage writes its
@@ -420,38 +458,7 @@ static void hint_read_only(const struct run_state *s, const struct run_opts *o)
 		in_home = looked_under(s, dir, &last, &home_id);
 	if (alog_probed_above(s->log, ALOG_LABEL_ROOT, ALOG_LABEL_WORKSPACE, s->workdir, &beside,
 			      &beside_id) == 1 && beside && beside_id >= home_id) {
-		char *where = strdup(beside);
-		char *named = manifest_printable(beside);
-
-		if (where && named) {
-			char *slash = strrchr(where, '/');
-
-			*slash = '\0';
-			/* The host's directory, when the workspace is where it
-			 * is on the host; not the host's root. */
-			if (where[0] && !strcmp(s->workspace, s->workdir)) {
-				char *shown = manifest_printable(where);
-
-				fprintf(stderr, "provfs: hint: only the workspace (%s) and /tmp are "
-						"writable in the slave; the build looked for %s, outside "
-						"it: if it failed writing there ('Read-only file "
-						"system'), give it a workspace that holds that: "
-						"provfs run --workspace %s ... (it starts in the current "
-						"directory)\n",
-					s->workdir, named, shown ? shown : where);
-				free(shown);
-			} else {
-				fprintf(stderr, "provfs: hint: only the workspace (%s in the slave) and "
-						"/tmp are writable in the slave; the build looked for %s, "
-						"outside it: if it failed writing there ('Read-only file "
-						"system'), put the sources one directory down in the "
-						"workspace, so that it holds what the build writes "
-						"beside them\n",
-					s->workdir, named);
-			}
-		}
-		free(where);
-		free(named);
+		hint_beside(s, beside);
 		free(beside);
 		free(last);
 		return;
