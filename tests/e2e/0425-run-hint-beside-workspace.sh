@@ -23,6 +23,12 @@ HOME=$H "$PROVFS" run --store "$T/store" --out "$T/m1.json" -- dpkg-deb --build 
 grep -q "^provfs: hint: only the workspace ($P/ws) and /tmp are writable in the slave; the build looked for $P/x_1_all.deb, outside it: .*provfs run --workspace $P \.\.\. " "$T/err1" ||
 	fail "no hint naming the .deb and --workspace: $(cat "$T/err1")"
 
+# A build directory made beside the sources (cmake -B ../build).
+HOME=$H "$PROVFS" run --store "$T/store" -- mkdir ../build-dir 2>"$T/err1b"
+[ $? -ne 0 ] || fail "mkdir beside the workspace succeeded"
+grep -q "^provfs: hint: .*the build looked for $P/build-dir, outside it: .*--workspace $P \.\.\. " "$T/err1b" ||
+	fail "no hint naming the build directory: $(cat "$T/err1b")"
+
 # With the workspace that holds it, from the same directory.
 HOME=$H "$PROVFS" run --store "$T/store" --workspace "$P" --out "$T/m2.json" -- dpkg-deb --build pkg .. 2>"$T/err2"
 assert_eq 0 "$?" "dpkg-deb with --workspace $P: $(cat "$T/err2")"
