@@ -45,6 +45,8 @@ static const char run_usage[] =
 	"COMMAND's exit status becomes provfs's; a failed build still gets a\n"
 	"manifest that says so.  What COMMAND leaves running gets SIGTERM when it\n"
 	"ends, and SIGKILL 2 s later.\n"
+	"After a failed build, a hint may name a likely cause: a write the\n"
+	"read-only root refused (HOME, beside the workspace), the network.\n"
 	"\n"
 	"options:\n"
 	"  --env DIGEST       environment tree from the store (see 'provfs env');\n"
