@@ -80,6 +80,7 @@ struct pid_entry {
 		      * the pid's next request, when the new image runs */
 	char *exec;  /* the program its last exec on this mount opened, for a
 		      * record /proc cannot fill (the process gone): NULL if none */
+	pid_t ppid;  /* its parent when that exec began the record (0: unknown) */
 };
 
 #define PID_BUCKETS 4096
@@ -242,7 +243,8 @@ static void push(struct fsd_work *w, struct job *j)
  * while it waits on us, unlike cmdline): a short-lived process may be
  * gone by the time of the read, and its record should still say whose
  * child it was, and (exec, taken) what it ran. */
-static void push_proc_job(struct fsd_work *w, pid_t pid, int64_t id, int after_exec, char *exec)
+static void push_proc_job(struct fsd_work *w, pid_t pid, int64_t id, int after_exec, char *exec,
+			  pid_t ppid)
 {
 	struct job *j = calloc(1, sizeof(*j));
 
@@ -252,7 +254,9 @@ static void push_proc_job(struct fsd_work *w, pid_t pid, int64_t id, int after_e
 	}
 	j->kind = JOB_PROC;
 	j->pid = pid;
-	j->ppid = procinfo_ppid(pid);
+	/* Read while the process waits on our reply, in case it is gone
+	 * before the job runs (some 20 us here: skipped when known). */
+	j->ppid = ppid > 0 ? ppid : procinfo_ppid(pid);
 	j->path = exec;
 	j->process = id;
 	if (after_exec) {
@@ -817,7 +821,7 @@ static void add_parent(struct fsd *fs, pid_t pid, pid_t ppid)
 	e->stale = 0;
 	e->id = id = alog_process_id(fs->log);
 	pthread_mutex_unlock(&w->pid_lock);
-	push_proc_job(w, ppid, id, 0, NULL);
+	push_proc_job(w, ppid, id, 0, NULL, 0);
 }
 
 static void *proc_main(void *arg)
@@ -997,6 +1001,7 @@ int64_t fsd_process_pid(struct fsd *fs, pid_t pid)
 	char *exec = NULL;
 	int read_now;
 	int64_t id;
+	pid_t ppid = 0;
 
 	if (pid <= 0)
 		return 0;
@@ -1007,19 +1012,21 @@ int64_t fsd_process_pid(struct fsd *fs, pid_t pid)
 		return 0;
 	}
 	/* A new record, or one an exec started: the process runs its
-	 * program now, so /proc describes it. */
+	 * program now, so /proc describes it.  After an exec its parent is
+	 * the one read then. */
 	read_now = e->stale || e->unread;
 	if (e->stale)
 		e->id = alog_process_id(fs->log);
 	if (read_now) {
 		exec = e->exec;
 		e->exec = NULL;
+		ppid = e->unread ? e->ppid : 0;
 	}
 	e->stale = e->unread = 0;
 	id = e->id;
 	pthread_mutex_unlock(&w->pid_lock);
 	if (read_now)
-		push_proc_job(w, pid, id, 0, exec);
+		push_proc_job(w, pid, id, 0, exec, ppid);
 	return id;
 }
 
@@ -1029,6 +1036,7 @@ int64_t fsd_process_exec(struct fsd *fs, pid_t pid, struct fsd_inode *in)
 	struct pid_entry *e;
 	char *exec, *copy;
 	int64_t id, next;
+	pid_t ppid;
 
 	if (pid <= 0)
 		return 0;
@@ -1060,9 +1068,18 @@ int64_t fsd_process_exec(struct fsd *fs, pid_t pid, struct fsd_inode *in)
 		id = next;
 	free(e->exec);
 	e->exec = exec;
+	e->ppid = 0;
 	copy = exec ? strdup(exec) : NULL;
 	pthread_mutex_unlock(&w->pid_lock);
-	push_proc_job(w, pid, next, 1, copy);
+	ppid = procinfo_ppid(pid);
+	/* Kept for the read at the pid's next request, unless another
+	 * exec began a record meanwhile. */
+	pthread_mutex_lock(&w->pid_lock);
+	e = pid_find_locked(w, pid);
+	if (e && e->id == next)
+		e->ppid = ppid;
+	pthread_mutex_unlock(&w->pid_lock);
+	push_proc_job(w, pid, next, 1, copy, ppid);
 	return id;
 }
 
