@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -401,9 +402,31 @@ static int looked_under(const struct run_state *s, const char *dir, char **last,
 	return ret != 0;
 }
 
+/* The hints said after a failed build, collected so that --json can
+ * carry them too. */
+struct hints {
+	char *text[4];
+	int n;
+};
+
+static void __attribute__((format(printf, 2, 3))) hint(struct hints *h, const char *fmt, ...)
+{
+	va_list ap;
+	char *t = NULL;
+	int n;
+
+	if (h->n == (int)(sizeof(h->text) / sizeof(h->text[0])))
+		return;
+	va_start(ap, fmt);
+	n = vasprintf(&t, fmt, ap);
+	va_end(ap);
+	if (n >= 0)
+		h->text[h->n++] = t;
+}
+
 /* The hint for path, which the build looked for in a directory above the
  * workspace (alog_probed_above). */
-static void hint_beside(const struct run_state *s, const char *path)
+static void hint_beside(const struct run_state *s, const char *path, struct hints *h)
 {
 	char *where = strdup(path);
 	char *named = manifest_printable(path);
@@ -417,21 +440,21 @@ static void hint_beside(const struct run_state *s, const char *path)
 		if (where[0] && !strcmp(s->workspace, s->workdir)) {
 			char *shown = manifest_printable(where);
 
-			fprintf(stderr, "provfs: hint: only the workspace (%s) and /tmp are "
+			hint(h, "only the workspace (%s) and /tmp are "
 					"writable in the slave; the build looked for %s, outside "
 					"it: if it failed writing there ('Read-only file "
 					"system'), give it a workspace that holds that: "
 					"provfs run --workspace %s ... (it starts in the current "
-					"directory)\n",
+					"directory)",
 				s->workdir, named, shown ? shown : where);
 			free(shown);
 		} else {
-			fprintf(stderr, "provfs: hint: only the workspace (%s in the slave) and "
+			hint(h, "only the workspace (%s in the slave) and "
 					"/tmp are writable in the slave; the build looked for %s, "
 					"outside it: if it failed writing there ('Read-only file "
 					"system'), put the sources one directory down in the "
 					"workspace, so that it holds what the build writes "
-					"beside them\n",
+					"beside them",
 				s->workdir, named);
 		}
 	}
@@ -445,7 +468,8 @@ static void hint_beside(const struct run_state *s, const char *path)
  * .deb files in the parent).  The kernel refuses such a write without
  * asking the daemon, which only sees the look-up before it; so when both
  * show, the later one is named. */
-static void hint_read_only(const struct run_state *s, const struct run_opts *o)
+static void hint_read_only(const struct run_state *s, const struct run_opts *o,
+			   struct hints *h)
 {
 	const char *home = slave_home(s, o);
 	char dir[PATH_MAX], *last = NULL, *beside = NULL, *seen;
@@ -460,7 +484,7 @@ static void hint_read_only(const struct run_state *s, const struct run_opts *o)
 		in_home = looked_under(s, dir, &last, &home_id);
 	if (alog_probed_above(s->log, ALOG_LABEL_ROOT, ALOG_LABEL_WORKSPACE, s->workdir, &beside,
 			      &beside_id) == 1 && beside && beside_id >= home_id) {
-		hint_beside(s, beside);
+		hint_beside(s, beside, h);
 		free(beside);
 		free(last);
 		return;
@@ -474,14 +498,14 @@ static void hint_read_only(const struct run_state *s, const struct run_opts *o)
 	free(last);
 	/* nobody's /nonexistent: --home empty has nothing to replace. */
 	if (env_lstat(s, dir, &st) < 0 || !S_ISDIR(st.st_mode))
-		fprintf(stderr, "provfs: hint: the slave's HOME (%s) is not a directory of its "
+		hint(h, "the slave's HOME (%s) is not a directory of its "
 				"environment; if the build failed writing there%s%s%s, give it "
-				"one in the command (provfs run ... -- env HOME=/tmp COMMAND)\n",
+				"one in the command (provfs run ... -- env HOME=/tmp COMMAND)",
 			home, seen ? " (it looked at " : "", seen ? seen : "", seen ? ")" : "");
 	else
-		fprintf(stderr, "provfs: hint: the slave's HOME (%s) is read-only, as is all of "
+		hint(h, "the slave's HOME (%s) is read-only, as is all of "
 				"its root but the workspace and /tmp; if the build failed writing "
-				"there ('Read-only file system'%s%s), run it with --home empty\n",
+				"there ('Read-only file system'%s%s), run it with --home empty",
 			home, seen ? "; it looked at " : "", seen ? seen : "");
 	free(seen);
 }
@@ -507,7 +531,7 @@ static const char *slave_lacks(const struct run_state *s, const char *path)
  * host the slave does not have (provfs run -- sh ../build.sh, a script
  * beside the workspace or under /tmp), the likeliest cause.  Whether any
  * was said. */
-static int hint_missing_arguments(const struct run_state *s, char **argv)
+static int hint_missing_arguments(const struct run_state *s, char **argv, struct hints *h)
 {
 	int said = 0;
 
@@ -527,8 +551,8 @@ static int hint_missing_arguments(const struct run_state *s, char **argv)
 		} else if (!(why = slave_lacks(s, real))) {
 			continue;
 		}
-		fprintf(stderr, "provfs: hint: '%s' names %s on the host, which the slave does "
-				"not have: %s; what the build needs goes in the workspace\n",
+		hint(h, "'%s' names %s on the host, which the slave does "
+				"not have: %s; what the build needs goes in the workspace",
 			*a, real, why);
 		said = 1;
 	}
@@ -1033,6 +1057,7 @@ int cmd_run(int argc, char **argv)
 	const char *hide[3];
 	char err[PATH_MAX + 256];
 	struct sandbox_left left = {0};
+	struct hints hints = {0};
 	int ret, status = 0, attest_rc, died = 0, manifest_ok, outputs_missing;
 
 	if (!s)
@@ -1151,6 +1176,17 @@ int cmd_run(int argc, char **argv)
 	if (outputs_missing)
 		cli_warn("some outputs could not be captured into the store; see 'provfs log %s'",
 			 s->log);
+	/* Not when COMMAND never started (err said why), nor when provfs
+	 * itself was told to stop the build. */
+	if (status != 0 && ret == 0 && !run_terminated) {
+		if (!o.net && left.no_route > 0)
+			hint(&hints, "the build tried to reach the network (%ld "
+					"packet%s found no route: the slave has only its own "
+					"loopback); if it failed for that, run it with --net",
+			     left.no_route, left.no_route == 1 ? "" : "s");
+		if (!hint_missing_arguments(s, o.argv, &hints))
+			hint_read_only(s, &o, &hints);
+	}
 	if (o.json) {
 		json_t *j = json_pack("{s:s, s:i, s:n, s:s, s:b, s:b}", "build", s->id,
 				      "exit_status", status, "manifest",
@@ -1161,23 +1197,24 @@ int cmd_run(int argc, char **argv)
 			json_object_set_new(j, "left_running", left_programs(&left));
 		if (j && !o.net)
 			json_object_set_new(j, "unrouted", json_integer(left.no_route));
+		if (j) {
+			json_t *list = json_array();
+
+			for (int i = 0; i < hints.n && list; i++)
+				json_array_append_new(list, json_text(hints.text[i], NULL));
+			json_object_set_new(j, "hints", list ? list : json_null());
+		}
 		cli_print_json(json_with_texts(j, "manifest", manifest_ok ? s->manifest : NULL,
 					       "log", s->log, "workdir", s->workdir, NULL));
 	} else if (!o.quiet) {
 		fprintf(stderr, "provfs: build %s exited with status %d\n", s->id, status);
 		if (manifest_ok)
 			fprintf(stderr, "provfs: manifest %s\n", s->manifest);
-		/* Not when COMMAND never started: err said why. */
-		/* Nor when provfs itself was told to stop the build. */
-		if (status != 0 && ret == 0 && !run_terminated && !o.net && left.no_route > 0)
-			fprintf(stderr, "provfs: hint: the build tried to reach the network (%ld "
-					"packet%s found no route: the slave has only its own "
-					"loopback); if it failed for that, run it with --net\n",
-				left.no_route, left.no_route == 1 ? "" : "s");
-		if (status != 0 && ret == 0 && !run_terminated &&
-		    !hint_missing_arguments(s, o.argv))
-			hint_read_only(s, &o);
+		for (int i = 0; i < hints.n; i++)
+			fprintf(stderr, "provfs: hint: %s\n", hints.text[i]);
 	}
+	for (int i = 0; i < hints.n; i++)
+		free(hints.text[i]);
 	run_state_free(s);
 	/* A build that succeeded but whose record is incomplete (no
 	 * manifest, a daemon died, outputs missing from the store) is no

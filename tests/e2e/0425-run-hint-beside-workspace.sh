@@ -29,6 +29,17 @@ HOME=$H "$PROVFS" run --store "$T/store" -- mkdir ../build-dir 2>"$T/err1b"
 grep -q "^provfs: hint: .*the build looked for $P/build-dir, outside it: .*--workspace $P \.\.\. " "$T/err1b" ||
 	fail "no hint naming the build directory: $(cat "$T/err1b")"
 
+# --json carries the hints.
+HOME=$H "$PROVFS" run --store "$T/store" --json -- mkdir ../build-dir >"$T/run1c.json" 2>/dev/null
+python3 - "$T/run1c.json" "$P/build-dir" <<'PY' || fail "hints in --json: $(cat "$T/run1c.json")"
+import json, sys
+h = json.load(open(sys.argv[1]))["hints"]
+assert len(h) == 1 and "the build looked for %s, outside it" % sys.argv[2] in h[0], h
+PY
+HOME=$H "$PROVFS" run --store "$T/store" --json -- true >"$T/run1d.json" 2>/dev/null
+python3 -c 'import json, sys; assert json.load(open(sys.argv[1]))["hints"] == []' "$T/run1d.json" ||
+	fail "hints after a build that succeeded: $(cat "$T/run1d.json")"
+
 # With the workspace that holds it, from the same directory.
 HOME=$H "$PROVFS" run --store "$T/store" --workspace "$P" --out "$T/m2.json" -- dpkg-deb --build pkg .. 2>"$T/err2"
 assert_eq 0 "$?" "dpkg-deb with --workspace $P: $(cat "$T/err2")"
