@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "accesslog.h"
@@ -245,9 +246,34 @@ static const struct alog_mount_row *mount_of(const struct alog_summary *s, const
 	return NULL;
 }
 
+/* Whether fd is a file of a kernel pseudo filesystem (sysfs, procfs,
+ * cgroup, debugfs, ...: the host's /sys, read through a provfs run's
+ * root): its content is the kernel's state of the moment, which changes
+ * by itself (/sys/devices/system/node/node0/meminfo, read by perf). */
+static int on_pseudo_fs(int fd)
+{
+	static const unsigned long magic[] = {
+		0x62656572, /* sysfs */     0x9fa0,     /* proc */
+		0x27e0eb,   /* cgroup */    0x63677270, /* cgroup2 */
+		0x64626720, /* debugfs */   0x74726163, /* tracefs */
+		0x73636673, /* securityfs */ 0xcafe4a11, /* bpf */
+		0x62656570, /* configfs */  0xde5e81e4, /* efivarfs */
+		0x6165676c, /* pstore */    0x65735543, /* fusectl */
+	};
+	struct statfs st;
+
+	if (fstatfs(fd, &st) < 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(magic) / sizeof(magic[0]); i++)
+		if ((unsigned long)st.f_type == magic[i])
+			return 1;
+	return 0;
+}
+
 /* Copies one logged file from its mount's backing directory into the store
- * if absent.  Returns 1 stored, 0 already there, -ESTALE if the file no
- * longer has the logged digest, or -errno. */
+ * if absent.  Returns 1 stored, 0 already there (or nothing to keep: a
+ * kernel pseudo file that changed since it was read), -ESTALE if the file
+ * no longer has the logged digest, or -errno. */
 static int capture_file(struct cas *cas, const struct alog_summary *s, const struct alog_file *f)
 {
 	const struct alog_mount_row *m = mount_of(s, f->mount);
@@ -270,7 +296,11 @@ static int capture_file(struct cas *cas, const struct alog_summary *s, const str
 	hex_decode(f->digest, logged, DIGEST_LEN);
 	ret = digest_fd(fd, now, NULL);
 	if (!ret && memcmp(now, logged, DIGEST_LEN))
-		ret = -ESTALE;
+		ret = on_pseudo_fs(fd) ? 0 : -ESTALE;
+	if (!ret && memcmp(now, logged, DIGEST_LEN)) {
+		close(fd);
+		return 0; /* its digest names what the build read */
+	}
 	if (!ret)
 		ret = cas_put_fd(cas, fd, now, hex);
 	close(fd);
