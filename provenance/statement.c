@@ -263,9 +263,28 @@ static json_t *process_argv(const struct alog_proc_row *proc, int *cut, json_t *
 	return ret == -ENOMEM ? NULL : json_array();
 }
 
+/* The process that started first (the earliest start time; of those the
+ * one logged first), of those /proc described: not the one of the lowest
+ * id, which depends on which mount's daemon opened the log first, and may
+ * be a process the build did not start. */
+static const struct alog_proc_row *first_process(const struct alog_summary *sum)
+{
+	const struct alog_proc_row *first = NULL;
+
+	for (size_t i = 0; i < sum->n_procs; i++) {
+		const struct alog_proc_row *r = &sum->procs[i];
+
+		if (!r->argv_json)
+			continue;
+		if (!first || (r->start_ns && (!first->start_ns || r->start_ns < first->start_ns)))
+			first = r;
+	}
+	return first ? first : sum->n_procs ? &sum->procs[0] : NULL;
+}
+
 static json_t *external_parameters(const struct statement_params *p)
 {
-	const struct alog_proc_row *first = p->summary->n_procs ? &p->summary->procs[0] : NULL;
+	const struct alog_proc_row *first = first_process(p->summary);
 	json_t *cmd, *out, *enc = NULL;
 	const char *cwd = p->cwd;
 	int ret, cut = 0;

@@ -307,6 +307,64 @@ static void non_utf8_text_is_percent_encoded_and_noted(void **state)
  * that saw it and the sum of their accesses.  Another exec of the pid,
  * another process that reused it, and records without a start time stay
  * apart. */
+/* Without --command, the command is the argv of the process that started
+ * first, whichever mount logged it and whatever its id (the daemons open
+ * the log in any order, and a mount the build never used may have logged
+ * only a later process, as provfs umount's look at it); a record /proc
+ * could not fill does not count. */
+static void command_is_the_first_started_process(void **state)
+{
+	struct alog_mount_info a = { "tmp", "/t", "/mnt/t", 0 }, b = { "root", "/", "/mnt/r", 1 };
+	struct alog_process later = { .pid = 30, .ppid = 1, .exe = "/usr/bin/provfs",
+				      .argv_json = "[\"provfs\",\"umount\"]", .cwd = "/",
+				      .start_ns = 200 };
+	struct alog_process gone = { .pid = 31, .ppid = 1, .exe = "/usr/bin/true", .start_ns = 0 };
+	struct alog_process run = { .pid = 20, .ppid = 1, .exe = "/usr/bin/provfs",
+				    .argv_json = "[\"provfs\",\"run\",\"--\",\"make\"]",
+				    .cwd = "/w", .start_ns = 100 };
+	char path[] = "/tmp/test_statement_first.XXXXXX";
+	struct alog_summary s2;
+	struct statement_params p;
+	struct alog *log;
+	json_t *st, *ext, *cmd;
+	int64_t h;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+	assert_int_equal(alog_open(path, &a, &log), 0);
+	h = alog_process_id(log);
+	alog_process(log, h, &later);
+	acc(log, h, ALOG_OP_STAT, "/", 0, NULL, 300);
+	h = alog_process_id(log);
+	alog_process(log, h, &gone);
+	acc(log, h, ALOG_OP_STAT, "/x", 0, NULL, 310);
+	assert_int_equal(alog_close(log, "clean"), 0);
+	assert_int_equal(alog_open(path, &b, &log), 0);
+	h = alog_process_id(log);
+	alog_process(log, h, &run);
+	acc(log, h, ALOG_OP_OPEN, "/usr/bin/make", O_RDONLY, NULL, 150);
+	assert_int_equal(alog_close(log, "clean"), 0);
+	assert_int_equal(alog_summary_load(path, &s2), 0);
+	assert_int_equal(s2.n_procs, 3);
+
+	fill_params(&p, NULL);
+	p.summary = &s2;
+	assert_int_equal(statement_build(&p, &st, NULL), 0);
+	ext = json_object_get(json_object_get(json_object_get(st, "predicate"), "buildDefinition"),
+			      "externalParameters");
+	cmd = json_object_get(ext, "command");
+	assert_int_equal(json_array_size(cmd), 4);
+	assert_string_equal(json_string_value(json_array_get(cmd, 1)), "run");
+	assert_string_equal(json_string_value(json_object_get(ext, "workingDirectory")), "/w");
+	json_decref(st);
+	alog_summary_free(&s2);
+	unlink(path);
+}
+
 static void processes_seen_by_several_mounts_are_one_item(void **state)
 {
 	struct alog_mount_info root = { "root", "/", "/r", 1 }, ws = { "workspace", "/w", "/m", 0 };
@@ -393,6 +451,7 @@ int main(void)
 		cmocka_unit_test(secret_names),
 		cmocka_unit_test(shape_rejects_wrong_types),
 		cmocka_unit_test(non_utf8_text_is_percent_encoded_and_noted),
+		cmocka_unit_test(command_is_the_first_started_process),
 		cmocka_unit_test(processes_seen_by_several_mounts_are_one_item),
 	};
 
