@@ -25,6 +25,13 @@ done
 id=$(ls "$T/store/builds")
 sleep 1000 </run/provfs/run-$id/root/etc/os-release &
 holder=$!
+# The file is held before the build may end.
+n=0
+until readlink "/proc/$holder/fd/0" 2>/dev/null | grep -q "/os-release\$"; do
+	n=$((n + 1))
+	[ $n -lt 300 ] || fail "the holder did not open the file: $(ls -l /proc/$holder/fd/ 2>&1)"
+	sleep 0.1
+done
 touch /run/provfs/run-$id/workspace/held # through the mount: the build would not see it otherwise
 wait $run
 assert_eq 0 "$?" "provfs run's exit status (124: it hung)"
