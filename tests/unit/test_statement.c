@@ -31,6 +31,17 @@ static void acc(struct alog *log, int64_t proc, const char *op, const char *path
 	alog_access(log, &a);
 }
 
+/* Makes path (a mkstemp template) a name no file has yet; 0 or -1. */
+static int fresh_log_path(char *path)
+{
+	int fd = mkstemp(path);
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return unlink(path);
+}
+
 static int setup(void **state)
 {
 	struct alog_mount_info mi = { "workspace", "/backing", "/mnt", 0 };
@@ -38,15 +49,9 @@ static int setup(void **state)
 				  .argv_json = "[\"make\",\"all\"]", .cwd = "/mnt", .start_ns = 5 };
 	struct alog *log;
 	int64_t h;
-	int fd;
 
 	(void)state;
-	fd = mkstemp(logpath);
-	if (fd < 0)
-		return -1;
-	close(fd);
-	unlink(logpath);
-	if (alog_open(logpath, &mi, &log))
+	if (fresh_log_path(logpath) < 0 || alog_open(logpath, &mi, &log))
 		return -1;
 	h = alog_process_id(log);
 	alog_process(log, h, &p);
@@ -224,13 +229,9 @@ static void non_utf8_text_is_percent_encoded_and_noted(void **state)
 	struct alog *log;
 	json_t *st, *def, *ext, *in, *bp, *proc, *mnt, *probes;
 	int64_t h;
-	int fd;
 
 	(void)state;
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
-	unlink(path);
+	assert_int_equal(fresh_log_path(path), 0);
 	assert_int_equal(alog_open(path, &mi, &log), 0);
 	h = alog_process_id(log);
 	alog_process(log, h, &pr);
@@ -328,13 +329,9 @@ static void command_is_the_first_started_process(void **state)
 	struct alog *log;
 	json_t *st, *ext, *cmd;
 	int64_t h;
-	int fd;
 
 	(void)state;
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
-	unlink(path);
+	assert_int_equal(fresh_log_path(path), 0);
 	assert_int_equal(alog_open(path, &a, &log), 0);
 	h = alog_process_id(log);
 	alog_process(log, h, &later);
@@ -381,13 +378,10 @@ static void processes_seen_by_several_mounts_are_one_item(void **state)
 	struct alog *log;
 	json_t *st, *procs, *item;
 	int64_t h;
-	int fd, t = 100;
+	int t = 100;
 
 	(void)state;
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
-	unlink(path);
+	assert_int_equal(fresh_log_path(path), 0);
 	for (int m = 0; m < 2; m++) {
 		assert_int_equal(alog_open(path, m ? &ws : &root, &log), 0);
 		h = alog_process_id(log);
