@@ -295,11 +295,11 @@ static int capture_file(struct cas *cas, const struct alog_summary *s, const str
 		return -errno;
 	hex_decode(f->digest, logged, DIGEST_LEN);
 	ret = digest_fd(fd, now, NULL);
-	if (!ret && memcmp(now, logged, DIGEST_LEN))
-		ret = on_pseudo_fs(fd) ? 0 : -ESTALE;
 	if (!ret && memcmp(now, logged, DIGEST_LEN)) {
+		/* A pseudo file's digest names what the build read. */
+		ret = on_pseudo_fs(fd) ? 0 : -ESTALE;
 		close(fd);
-		return 0; /* its digest names what the build read */
+		return ret;
 	}
 	if (!ret)
 		ret = cas_put_fd(cas, fd, now, hex);

@@ -372,6 +372,19 @@ static int env_lstat(const struct run_state *s, const char *path, struct stat *s
 	return lstat(in_env, st);
 }
 
+/* The value of variable name in COMMAND's environment (--user's, or
+ * ours), or NULL. */
+static const char *slave_getenv(const struct run_state *s, const char *name)
+{
+	char *const *envp = s->envp ? s->envp : environ;
+	size_t len = strlen(name);
+
+	for (size_t i = 0; envp[i]; i++)
+		if (!strncmp(envp[i], name, len) && envp[i][len] == '=')
+			return envp[i] + len + 1;
+	return NULL;
+}
+
 /* Whether the root's log shows the build looked at dir or under it, other
  * than at commands searched for in its PATH's directories there
  * (~/.cargo/bin/make: a shell looks up each command in every PATH
@@ -380,15 +393,11 @@ static int env_lstat(const struct run_state *s, const char *path, struct stat *s
  * rule it out: 1. */
 static int looked_under(const struct run_state *s, const char *dir, char **last, int64_t *id)
 {
-	char *const *envp = s->envp ? s->envp : environ;
-	const char *path = NULL, *skip[64];
+	const char *path = slave_getenv(s, "PATH"), *skip[64];
 	char *copy, *save = NULL;
 	size_t n = 0;
 	int ret;
 
-	for (size_t i = 0; envp[i] && !path; i++)
-		if (!strncmp(envp[i], "PATH=", 5))
-			path = envp[i] + 5;
 	copy = strdup(path ? path : "");
 	for (char *d = copy ? strtok_r(copy, ":", &save) : NULL; d && n < 64;
 	     d = strtok_r(NULL, ":", &save)) {
@@ -436,8 +445,8 @@ static void hint_beside(const struct run_state *s, const char *path, struct hint
 
 		*slash = '\0';
 		/* The host's directory, when the workspace is where it
-		 * is on the host; not the host's root. */
-		if (where[0] && !strcmp(s->workspace, s->workdir)) {
+		 * is on the host (never "/": alog_probed_above skips it). */
+		if (!strcmp(s->workspace, s->workdir)) {
 			char *shown = manifest_printable(where);
 
 			hint(h, "only the workspace (%s) and /tmp are "
@@ -672,14 +681,10 @@ static void run_state_free(struct run_state *s)
  * the host lacks is left alone, as is one in the workspace. */
 static int slave_tmpdir(struct run_state *s, const struct run_opts *o)
 {
-	char *const *envp = s->envp ? s->envp : environ;
-	const char *tmp = NULL;
+	const char *tmp = slave_getenv(s, "TMPDIR");
 	char dir[sizeof(s->tmpdir) + PATH_MAX];
 	struct stat st;
 
-	for (size_t i = 0; envp[i] && !tmp; i++)
-		if (!strncmp(envp[i], "TMPDIR=", 7))
-			tmp = envp[i] + 7;
 	if (!tmp || tmp[0] != '/' || strlen(tmp) >= PATH_MAX || strstr(tmp, "/..") ||
 	    !(path_is_under(tmp, "/tmp") || path_is_under(tmp, "/var/tmp")) ||
 	    path_is_under(tmp, s->workspace) || stat(tmp, &st) < 0 || !S_ISDIR(st.st_mode))
@@ -1177,8 +1182,9 @@ int cmd_run(int argc, char **argv)
 		cli_warn("some outputs could not be captured into the store; see 'provfs log %s'",
 			 s->log);
 	/* Not when COMMAND never started (err said why), nor when provfs
-	 * itself was told to stop the build. */
-	if (status != 0 && ret == 0 && !run_terminated) {
+	 * itself was told to stop the build; nor looked for when nobody
+	 * would see them (--quiet without --json). */
+	if (status != 0 && ret == 0 && !run_terminated && (o.json || !o.quiet)) {
 		if (!o.net && left.no_route > 0)
 			hint(&hints, "the build tried to reach the network (%ld "
 					"packet%s found no route: the slave has only its own "
