@@ -414,18 +414,20 @@ static int looked_under(const struct run_state *s, const char *dir, char **last,
 /* The hints said after a failed build, collected so that --json can
  * carry them too. */
 struct hints {
-	char *text[4];
+	char **text;
 	int n;
 };
 
 static void __attribute__((format(printf, 2, 3))) hint(struct hints *h, const char *fmt, ...)
 {
+	char **more = realloc(h->text, (size_t)(h->n + 1) * sizeof(*h->text));
 	va_list ap;
 	char *t = NULL;
 	int n;
 
-	if (h->n == (int)(sizeof(h->text) / sizeof(h->text[0])))
+	if (!more)
 		return;
+	h->text = more;
 	va_start(ap, fmt);
 	n = vasprintf(&t, fmt, ap);
 	va_end(ap);
@@ -1221,6 +1223,7 @@ int cmd_run(int argc, char **argv)
 	}
 	for (int i = 0; i < hints.n; i++)
 		free(hints.text[i]);
+	free(hints.text);
 	run_state_free(s);
 	/* A build that succeeded but whose record is incomplete (no
 	 * manifest, a daemon died, outputs missing from the store) is no

@@ -43,6 +43,12 @@ case "$(realpath "$T")" in
 	grep -q "hint: '../outside.sh' names $(realpath "$T")/outside.sh on the host, which the slave does not have: its /tmp and /var/tmp are its own" \
 		"$T/err6" || fail "no hint for the argument: $(cat "$T/err6")"
 	! grep -q "HOME" "$T/err6" || fail "a HOME hint beside the argument's: $(cat "$T/err6")"
+	# each such argument is named, however many
+	for i in 1 2 3 4 5; do echo true >"$T/out$i.sh"; done
+	"$PROVFS" run --store "$T/store" -- sh ../out1.sh ../out2.sh ../out3.sh ../out4.sh \
+		../out5.sh 2>"$T/err6b"
+	assert_eq 5 "$(grep -c "^provfs: hint: '../out[1-5].sh' names" "$T/err6b")" \
+		"hints for five arguments the slave lacks"
 	;;
 esac
 # an absolute name of a workspace file, with the workspace elsewhere in the slave
