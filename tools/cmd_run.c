@@ -45,7 +45,8 @@ static const char run_usage[] =
 	"signed manifest (in-toto Statement, SLSA Provenance v1, DSSE) is written.\n"
 	"COMMAND's exit status becomes provfs's; a failed build still gets a\n"
 	"manifest that says so.  What COMMAND leaves running gets SIGTERM when it\n"
-	"ends, and SIGKILL 2 s later.\n"
+	"ends, and SIGKILL 2 s later.  COMMAND has a container's default\n"
+	"capabilities: it cannot mount, set the clock or reach the signing key.\n"
 	"After a failed build, a hint may name a likely cause: a write the\n"
 	"read-only root refused (HOME, beside the workspace), the network.\n"
 	"\n"
@@ -58,7 +59,7 @@ static const char run_usage[] =
 	"                     COMMAND starts there, or in the same subdirectory as\n"
 	"                     provfs run if that is inside the workspace\n"
 	"  --key KEY          signing key (default STORE/keys/provfs.key, created on\n"
-	"                     first use)\n"
+	"                     first use); hidden from the build, never in the workspace\n"
 	"  --out MANIFEST     manifest path (default STORE/builds/ID/manifest.intoto.json)\n"
 	"  --net              give the slave the host's network (default: loopback only)\n"
 	"  --home WHAT        the slave's $HOME: 'host' (default: as in the environment,\n"
@@ -299,7 +300,11 @@ static int ensure_key(struct run_state *s, const struct run_opts *o)
 
 	if (o->key) {
 		snprintf(s->key, sizeof(s->key), "%s", o->key);
-		return access(s->key, R_OK) == 0 ? 0 : -errno;
+		/* Its real path: the slave hides that (and a symlink to it
+		 * would show the build the key). */
+		if (!realpath(o->key, s->key) || access(s->key, R_OK) < 0)
+			return -errno;
+		return 0;
 	}
 	snprintf(keys, sizeof(keys), "%s/keys", s->store);
 	snprintf(prefix, sizeof(prefix), "%s/keys/provfs", s->store);
@@ -832,6 +837,9 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 		return CLI_USAGE;
 	if (ensure_key(s, o) < 0)
 		return cli_fail(CLI_USAGE, "cannot use signing key '%s': %s", s->key, strerror(errno));
+	if (path_is_under(s->key, s->workspace))
+		return cli_fail(CLI_USAGE, "the signing key '%s' lies inside the workspace '%s', where "
+				"the build could read it: keep it elsewhere", s->key, s->workspace);
 	/* Only now, with everything checked, does the build leave a trace. */
 	/* The tmp mount holds the slave's /tmp and /var/tmp, as tmp/ and
 	 * var/tmp/, so its log names them as the build sees them. */
@@ -1061,7 +1069,7 @@ int cmd_run(int argc, char **argv)
 {
 	struct run_opts o = {0};
 	struct run_state *s = calloc(1, sizeof(*s));
-	const char *hide[3];
+	const char *hide[4];
 	char err[PATH_MAX + 256];
 	struct sandbox_left left = {0};
 	struct hints hints = {0};
@@ -1096,9 +1104,13 @@ int cmd_run(int argc, char **argv)
 			 (int)run_terminated);
 		return 128 + run_terminated;
 	}
+	/* The build must not read the signing key: the store holds the
+	 * default one; one given with --key is hidden where the slave's root
+	 * is the host's (an environment's root does not hold it). */
 	hide[0] = s->store;
 	hide[1] = "/run";
-	hide[2] = NULL;
+	hide[2] = !strcmp(s->rootdir, "/") && !path_is_under(s->key, s->store) ? s->key : NULL;
+	hide[3] = NULL;
 	{
 		struct sandbox_config cfg = {
 			.root = s->mnt[0],

@@ -87,6 +87,78 @@ static void setup_dev(int errfd, const char *newroot)
 		rmdir(path); /* not fatal: builds rarely need a terminal */
 }
 
+/* Covers path (below newroot) from the build: a directory with an empty
+ * read-only tmpfs, a file with /dev/null, read-only.  COMMAND lacks
+ * CAP_SYS_ADMIN, so it cannot unmount either. */
+static void hide_path(int errfd, const char *newroot, const char *path)
+{
+	char target[PATH_MAX];
+	struct stat st;
+	int ret;
+
+	snprintf(target, sizeof(target), "%s%s", newroot, path);
+	if (lstat(target, &st) < 0)
+		return; /* not there: nothing to hide */
+	if (S_ISDIR(st.st_mode))
+		ret = mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k");
+	else if ((ret = mount("/dev/null", target, NULL, MS_BIND, NULL)) == 0)
+		ret = mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL);
+	if (ret < 0)
+		die_to(errfd, 125, "cannot hide '%s' from the build: %s", path, strerror(errno));
+}
+
+/* The parts of /proc that change the host's kernel rather than the slave
+ * (sysctls, SysRq, IRQ affinity) become read-only, as in a container: root
+ * in the slave could write them otherwise. */
+static void protect_proc(int errfd, const char *newroot)
+{
+	static const char *const ro[] = {"sys", "sysrq-trigger", "irq", "bus", "fs"};
+	char target[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(ro) / sizeof(ro[0]); i++) {
+		snprintf(target, sizeof(target), "%s/proc/%s", newroot, ro[i]);
+		if (access(target, F_OK) < 0)
+			continue;
+		if (mount(target, target, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+		    mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			  NULL) < 0)
+			die_to(errfd, 125, "cannot make /proc/%s read-only: %s", ro[i], strerror(errno));
+	}
+}
+
+/* COMMAND keeps only the capabilities a container gets by default
+ * (Docker's and Podman's set): root in the slave may chown, override file
+ * permissions, change its ids, make device nodes and chroot, but not mount
+ * or unmount (which would uncover the store and the signing key), set the
+ * clock, load modules, trace others' processes or reconfigure the network.
+ * Dropped from the bounding set, so no exec, setuid program included,
+ * gets them back. */
+static void drop_capabilities(int errfd)
+{
+	static const int keep[] = {
+		0 /* CHOWN */,	      1 /* DAC_OVERRIDE */,	3 /* FOWNER */,
+		4 /* FSETID */,	      5 /* KILL */,		6 /* SETGID */,
+		7 /* SETUID */,	      8 /* SETPCAP */,		10 /* NET_BIND_SERVICE */,
+		13 /* NET_RAW */,     18 /* SYS_CHROOT */,	27 /* MKNOD */,
+		29 /* AUDIT_WRITE */, 31 /* SETFCAP */,
+	};
+
+	for (int cap = 0; cap < 64; cap++) {
+		int kept = 0, ret;
+
+		for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+			kept |= keep[i] == cap;
+		ret = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+		if (ret < 0)
+			break; /* past the kernel's last capability */
+		if (kept || ret == 0)
+			continue; /* kept, or not ours anyway (in a container) */
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+			die_to(errfd, 125, "cannot drop capability %d: %s", cap, strerror(errno));
+	}
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+}
+
 /* Brings up lo in a new network namespace, so loopback works offline. */
 static void loopback_up(void)
 {
@@ -242,6 +314,7 @@ static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *
 	snprintf(path, sizeof(path), "%s/proc", r);
 	if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		die_to(errfd, 125, "cannot mount /proc in the sandbox: %s", strerror(errno));
+	protect_proc(errfd, r);
 	setup_dev(errfd, r);
 	if (cfg->tmp) {
 		struct stat st;
@@ -264,13 +337,8 @@ static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *
 		if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
 			die_to(errfd, 125, "cannot mount /tmp: %s", strerror(errno));
 	}
-	for (const char *const *h = cfg->hide; h && *h; h++) {
-		struct stat st;
-
-		snprintf(path, sizeof(path), "%s%s", r, *h);
-		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-			mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k");
-	}
+	for (const char *const *h = cfg->hide; h && *h; h++)
+		hide_path(errfd, r, *h);
 	/* The workspace goes last: its path may lie under /tmp. */
 	snprintf(path, sizeof(path), "%s%s", r, cfg->workdir);
 	mkdir_p(path, 0755);
@@ -287,6 +355,7 @@ static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *
 	if (child == 0) {
 		/* Only COMMAND changes user: PID 1 stays root, to reap and to
 		 * be killed with the namespace. */
+		drop_capabilities(errfd);
 		if (cfg->set_ids && (setgroups((size_t)cfg->ngroups, cfg->groups) < 0 ||
 				     setgid(cfg->gid) < 0 || setuid(cfg->uid) < 0))
 			die_to(errfd, 125, "cannot switch to user %u: %s", (unsigned)cfg->uid,
