@@ -97,8 +97,8 @@ static void hide_path(int errfd, const char *newroot, const char *path)
 	int ret;
 
 	snprintf(target, sizeof(target), "%s%s", newroot, path);
-	if (lstat(target, &st) < 0)
-		return; /* not there: nothing to hide */
+	if (lstat(target, &st) < 0 || S_ISLNK(st.st_mode))
+		return; /* not there (paths come resolved): nothing to hide */
 	if (S_ISDIR(st.st_mode))
 		ret = mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k");
 	else if ((ret = mount("/dev/null", target, NULL, MS_BIND, NULL)) == 0)
