@@ -182,12 +182,16 @@ int alog_for_each_digest(const char *path, int (*visit)(void *arg, const char *h
 int alog_mount_status(const char *path, const char *mountpoint, int64_t *finished_ns,
 		      int64_t *capture_errors);
 
-/* Whether the mount labelled label logged any access of dir (an absolute
- * path of the mount, without a trailing slash) or of a path under it,
- * other than those a search for commands in the n_skip directories skip
- * (absolute, without trailing slashes: PATH's) makes: any access of an
- * entry right in one of them, and lookups of them and of the directories
- * on the way.  1, 0, or -EACCES / -EBADMSG as alog_for_each_digest.  On
+/* Whether the mount labelled label logged a look-up (stat or probe) of
+ * dir (an absolute path of the mount, without a trailing slash) or of a
+ * path under it that may be the trace of a write a read-only mount
+ * refused (the daemon sees only the look-up): not of a path the build
+ * also read (opened, executed, listed, read as a link), not of a
+ * directory it reached another logged path through, and not those a
+ * search for commands in the n_skip directories skip (absolute, without
+ * trailing slashes: PATH's) makes: any access of an entry right in one of
+ * them, and lookups of them and of the directories on the way.  1, 0, or
+ * -EACCES / -EBADMSG / -ENOMEM as alog_for_each_digest.  On
  * 1, *last (if last is not NULL) gets a malloc'd copy of the last such
  * path the log holds (NULL on ENOMEM), and *last_id (if not NULL) its
  * record's id (later records have greater ids). */

@@ -613,12 +613,115 @@ static int is_path_search(const char *path, size_t len, const char *op,
 	return 0;
 }
 
+/* A path logged under the directory alog_touched_under looks at, and
+ * whether any record of it is a read that succeeded (open, exec, readdir,
+ * readlink): not the trace of a write the read-only root refused. */
+struct seen_path {
+	char *path;
+	size_t len;
+	int read;
+};
+
+static int cmp_bytes(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	return c ? c : (alen > blen) - (alen < blen);
+}
+
+static int cmp_seen(const void *a, const void *b)
+{
+	const struct seen_path *x = a, *y = b;
+
+	return cmp_bytes(x->path, x->len, y->path, y->len);
+}
+
+/* The first of the n sorted paths not below key (klen bytes). */
+static size_t seen_lower_bound(const struct seen_path *v, size_t n, const char *key, size_t klen)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cmp_bytes(v[mid].path, v[mid].len, key, klen) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void seen_free(struct seen_path *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].path);
+	free(v);
+}
+
+/* Reads the distinct paths st yields (path, whether read), sorted: 0, or
+ * -ENOMEM / -EBADMSG. */
+static int seen_load(sqlite3_stmt *st, struct seen_path **out, size_t *count)
+{
+	struct seen_path *v = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const void *p = sqlite3_column_blob(st, 0);
+		size_t len = (size_t)sqlite3_column_bytes(st, 0);
+
+		if (!p)
+			continue;
+		if (n == cap) {
+			struct seen_path *nv = realloc(v, (cap = cap ? 2 * cap : 256) * sizeof(*v));
+
+			if (!nv)
+				break;
+			v = nv;
+		}
+		v[n].path = malloc(len + 1);
+		if (!v[n].path)
+			break;
+		memcpy(v[n].path, p, len);
+		v[n].path[len] = '\0';
+		v[n].len = len;
+		v[n++].read = sqlite3_column_int(st, 1);
+	}
+	if (rc != SQLITE_DONE) {
+		seen_free(v, n);
+		return rc == SQLITE_ROW ? -ENOMEM : -EBADMSG;
+	}
+	qsort(v, n, sizeof(*v), cmp_seen);
+	*out = v;
+	*count = n;
+	return 0;
+}
+
+/* Whether a look-up of path (len bytes) can be the trace of a write the
+ * read-only root refused, which the daemon sees only as the look-up: not
+ * if the path was also read (the build found it and used it: a program,
+ * a library, a module) or if it is a directory something under it was
+ * reached through. */
+static int maybe_refused_write(const struct seen_path *v, size_t n, const char *path, size_t len)
+{
+	size_t i = seen_lower_bound(v, n, path, len);
+
+	if (i < n && v[i].len == len && !memcmp(v[i].path, path, len)) {
+		if (v[i].read)
+			return 0;
+		i++;
+	}
+	return !(i < n && v[i].len > len && !memcmp(v[i].path, path, len) && v[i].path[len] == '/');
+}
+
 int alog_touched_under(const char *path, const char *label, const char *dir,
 		       const char *const *skip, size_t n_skip, char **last, int64_t *last_id)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
-	size_t len = strlen(dir);
+	struct seen_path *seen = NULL;
+	size_t len = strlen(dir), n_seen = 0;
 	char *lo = malloc(len + 2), *hi = malloc(len + 2);
 	int rc, ret;
 
@@ -633,15 +736,34 @@ int alog_touched_under(const char *path, const char *label, const char *dir,
 	memcpy(hi, dir, len);
 	memcpy(lo + len, "/", 2);
 	memcpy(hi + len, "0", 2);
+	ret = query_open(path, "SELECT a.path, MAX(a.op IN ('" ALOG_OP_OPEN "', '" ALOG_OP_EXEC
+			       "', '" ALOG_OP_READDIR "', '" ALOG_OP_READLINK "') AND a.result = 0)"
+			       " FROM access a JOIN mount m ON a.mount = m.id WHERE m.label = ?1"
+			       " AND (a.path = ?4 OR (a.path >= ?2 AND a.path < ?3)) GROUP BY a.path",
+			 &db, &st);
+	if (ret < 0)
+		goto out;
+	sqlite3_bind_text(st, 1, label, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, lo, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, hi, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, dir, -1, SQLITE_STATIC);
+	ret = seen_load(st, &seen, &n_seen);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (ret < 0)
+		goto out;
 	/* Newest first: a build that failed writing there is likely to have
 	 * looked there last (stat and probe records are already one per
 	 * process and path). */
-	ret = query_open(path, "SELECT a.path, a.op, a.id FROM access a JOIN mount m"
-			       " ON a.mount = m.id WHERE m.label = ?1"
-			       " AND (a.path = ?4 OR (a.path >= ?2 AND a.path < ?3))"
-			       " ORDER BY a.id DESC", &db, &st);
-	if (ret < 0)
+	if (sqlite3_prepare_v2(db, "SELECT a.path, a.op, a.id FROM access a JOIN mount m"
+				   " ON a.mount = m.id WHERE m.label = ?1"
+				   " AND (a.path = ?4 OR (a.path >= ?2 AND a.path < ?3))"
+				   " AND a.op IN ('" ALOG_OP_STAT "', '" ALOG_OP_PROBE "')"
+				   " ORDER BY a.id DESC",
+			       -1, &st, NULL) != SQLITE_OK) {
+		ret = -EBADMSG;
 		goto out;
+	}
 	sqlite3_bind_text(st, 1, label, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, lo, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, hi, -1, SQLITE_STATIC);
@@ -650,8 +772,9 @@ int alog_touched_under(const char *path, const char *label, const char *dir,
 		const char *p = (const char *)sqlite3_column_blob(st, 0);
 		int n = sqlite3_column_bytes(st, 0);
 
-		if (!p || !is_path_search(p, (size_t)n, (const char *)sqlite3_column_text(st, 1),
-					  skip, n_skip))
+		if (p && !is_path_search(p, (size_t)n, (const char *)sqlite3_column_text(st, 1),
+					 skip, n_skip) &&
+		    maybe_refused_write(seen, n_seen, p, (size_t)n))
 			break;
 	}
 	ret = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -EBADMSG;
@@ -661,6 +784,7 @@ int alog_touched_under(const char *path, const char *label, const char *dir,
 	if (ret == 1 && last_id)
 		*last_id = sqlite3_column_int64(st, 2);
 out:
+	seen_free(seen, n_seen);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	free(lo);

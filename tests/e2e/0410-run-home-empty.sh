@@ -3,8 +3,9 @@
 # under the path the build used, gone after the build; the manifest says
 # so (internalParameters.slave.home), and provfs show prints it.  By
 # default HOME is the host's, read-only (EROFS), and the manifest says
-# home=host; a build that failed after looking under HOME ends with a hint
-# at --home empty (one that never looked there does not).  A
+# home=host; a build that failed after looking under HOME for something it
+# did not then read (a file to write, a directory to make) ends with a hint
+# at --home empty (one that never looked there, or only read there, does not).  A
 # workspace inside HOME still appears there.  A HOME that
 # cannot be replaced is a usage error (exit 2) before anything runs.
 . "$(dirname "$0")/lib.sh"
@@ -77,8 +78,15 @@ mkdir -p "$H/bin"
 HOME=$H PATH="$H/bin:$H/.cargo/bin:$PATH" "$PROVFS" run --store "$T/store" -- sh -c 'cat /dev/null; ls / >/dev/null; exit 5' 2>"$T/err7"
 assert_eq 5 "$?" "a build failing after searching PATH under HOME"
 ! grep -q "hint:" "$T/err7" || fail "a HOME hint for PATH searches: $(cat "$T/err7")"
-HOME=$H PATH="$H/bin:$PATH" "$PROVFS" run --store "$T/store" -- sh -c 'cat "$HOME/.config-file" >/dev/null; exit 5' 2>"$T/err8"
-grep -q "^provfs: hint: the slave's HOME" "$T/err8" || fail "no hint after reading under HOME: $(cat "$T/err8")"
+# Nor one that only read there (a toolchain kept in HOME: pyenv's python,
+# rustup's cargo): a read that succeeded is no write the root refused.
+mkdir -p "$H/.tool/bin"
+cp /bin/true "$H/.tool/bin/tool"
+HOME=$H PATH="$H/bin:$PATH" "$PROVFS" run --store "$T/store" -- sh -c '
+	cat "$HOME/.config-file" >/dev/null; ls "$HOME/.tool" >/dev/null
+	"$HOME/.tool/bin/tool"; exit 5' 2>"$T/err8"
+assert_eq 5 "$?" "a build failing after reading under HOME"
+! grep -q "hint:" "$T/err8" || fail "a HOME hint after reads under HOME: $(cat "$T/err8")"
 HOME=$H "$PROVFS" run --store "$T/store" -- sh -c 'ls "$HOME" >/dev/null; sleep 30' 2>"$T/err9" &
 pid=$!
 i=0

@@ -673,7 +673,8 @@ static void touched_under_is_by_path_prefix_and_label(void **state)
 
 		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u3", path3, 2, NULL, NULL), 0);
 		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u3", path3, 1, NULL, NULL), 1);
-		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u4", path4, 1, NULL, NULL), 1);
+		/* An open of /home/u4 is a read that succeeded. */
+		assert_int_equal(alog_touched_under(f->db, "workspace", "/home/u4", path4, 1, NULL, NULL), 0);
 	}
 	/* The last path that counted, for the hint to name. */
 	{
@@ -694,6 +695,53 @@ static void touched_under_is_by_path_prefix_and_label(void **state)
 	}
 	unlink(f->db);
 	assert_int_equal(alog_touched_under(f->db, "workspace", "/home", NULL, 0, NULL, NULL), -EACCES);
+}
+
+/* A toolchain kept in HOME (pyenv's python, rustup's cargo) is looked up
+ * and read there by every build: what the build read, and the
+ * directories it went through, are not a write the read-only root
+ * refused; a look-up of a file it never read (an append to ~/.profile)
+ * and a probe of a name that does not exist (a cache to create) may be. */
+static void touched_under_skips_what_was_read(void **state)
+{
+	struct fixture *f = *state;
+	char *last = NULL;
+	int64_t id = 0, id2 = 0;
+
+	open_log(f);
+	rec(f, ALOG_OP_STAT, "/home/h", NULL, 0, 0, NULL);
+	rec(f, ALOG_OP_STAT, "/home/h/.pyenv/bin/python3", NULL, 0, 0, NULL);
+	rec(f, ALOG_OP_EXEC, "/home/h/.pyenv/bin/python3", NULL, 0, 0, NULL);
+	rec(f, ALOG_OP_STAT, "/home/h/.pyenv/lib", NULL, 0, 0, NULL);
+	rec(f, ALOG_OP_STAT, "/home/h/.pyenv/lib/socket.py", NULL, 0, 0, NULL);
+	rec(f, ALOG_OP_OPEN, "/home/h/.pyenv/lib/socket.py", NULL, O_RDONLY, 0, NULL);
+	rec(f, ALOG_OP_STAT, "/home/h/.pyenv/share", NULL, 0, 0, NULL);
+	rec(f, ALOG_OP_READDIR, "/home/h/.pyenv/share", NULL, 0, 0, NULL);
+	rec(f, ALOG_OP_STAT, "/home/h/.pyenv/link", NULL, 0, 0, NULL);
+	rec(f, ALOG_OP_READLINK, "/home/h/.pyenv/link", NULL, 0, 0, NULL);
+	close_log(f);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/h", NULL, 0, &last, NULL), 0);
+	assert_null(last);
+
+	open_log(f);
+	rec(f, ALOG_OP_STAT, "/home/h/.profile", NULL, 0, 0, NULL);
+	rec(f, ALOG_OP_OPEN, "/home/h/.pyenv/lib/socket.py", NULL, O_RDONLY, 0, NULL);
+	close_log(f);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/h", NULL, 0, &last, &id), 1);
+	assert_string_equal(last, "/home/h/.profile");
+	free(last);
+	last = NULL;
+
+	/* A failed open is no read: the look-up still counts. */
+	open_log(f);
+	rec(f, ALOG_OP_PROBE, "/home/h/.cache/tool", NULL, 0, ENOENT, NULL);
+	rec(f, ALOG_OP_STAT, "/home/h/.netrc", NULL, 0, 0, NULL);
+	rec(f, ALOG_OP_OPEN, "/home/h/.netrc", NULL, O_RDONLY, EACCES, NULL);
+	close_log(f);
+	assert_int_equal(alog_touched_under(f->db, "workspace", "/home/h", NULL, 0, &last, &id2), 1);
+	assert_string_equal(last, "/home/h/.netrc");
+	assert_true(id2 > id);
+	free(last);
 }
 
 /* Appends to f's log as a read-only mount labelled root. */
@@ -1109,6 +1157,7 @@ int main(void)
 		T(unlinking_then_rewriting_makes_it_an_output_again),
 		T(probes_are_paths_found_missing),
 		T(touched_under_is_by_path_prefix_and_label),
+		T(touched_under_skips_what_was_read),
 		T(probed_above_skips_upward_searches),
 		T(missing_log_is_enoent),
 		T(text_file_is_not_a_log),
