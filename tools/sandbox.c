@@ -67,7 +67,7 @@ static void setup_dev(int errfd, const char *newroot)
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/dev", newroot);
-	if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=1m") < 0)
+	if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=1m") < 0)
 		die_to(errfd, 125, "cannot mount /dev in the sandbox: %s", strerror(errno));
 	for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++)
 		bind_dev(errfd, newroot, devs[i]);
@@ -185,7 +185,8 @@ static void mount_at(int errfd, const char *src, const char *newroot, const char
 	snprintf(target, sizeof(target), "%s%s", newroot, where);
 	if (stat(target, &st) < 0 || !S_ISDIR(st.st_mode))
 		die_to(errfd, 125, "the environment has no directory '%s' for the %s", where, what);
-	if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+	if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+	    mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_NODEV, NULL) < 0)
 		die_to(errfd, 125, "cannot mount the %s on '%s': %s", what, where, strerror(errno));
 }
 
@@ -314,6 +315,13 @@ static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *
 	snprintf(path, sizeof(path), "%s/proc", r);
 	if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		die_to(errfd, 125, "cannot mount /proc in the sandbox: %s", strerror(errno));
+	/* No device node the build reaches outside /dev opens (nodev on
+	 * every mount it can write to, and on the root): COMMAND keeps
+	 * CAP_MKNOD, as in a container, and root with a node for the host's
+	 * disk could read the signing key off it, or write anywhere.  The
+	 * nodes bound into /dev are mounts of their own. */
+	if (mount(NULL, r, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NODEV, NULL) < 0)
+		die_to(errfd, 125, "cannot protect the environment root: %s", strerror(errno));
 	protect_proc(errfd, r);
 	setup_dev(errfd, r);
 	if (cfg->tmp) {

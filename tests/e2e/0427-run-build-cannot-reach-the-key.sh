@@ -4,9 +4,10 @@
 # hides the store and read STORE/keys/provfs.key, read a --key file kept
 # anywhere on the host, set the host's clock and write sysctls.  Now:
 # COMMAND lacks CAP_SYS_ADMIN and CAP_SYS_TIME (a container's default
-# capabilities), /proc/sys is read-only, a --key file reads as empty, and
-# a --key inside the workspace is refused.  What builds need still works:
-# chown, mknod of a FIFO, chroot, a setuid change of user.
+# capabilities), /proc/sys is read-only, a --key file reads as empty, a
+# --key inside the workspace is refused, and no device node the build
+# makes opens (every mount it can write to is nodev).  What builds need
+# still works: chown, mknod, mkfifo, chroot, /dev/null.
 . "$(dirname "$0")/lib.sh"
 command -v capsh >/dev/null || exit 77
 D=$(mktemp -d /srv/provfs-e2e-key.XXXXXX 2>/dev/null) || exit 77
@@ -24,13 +25,20 @@ cd "$T/ws"
 	cat $D/ci.key >key2.txt 2>/dev/null
 	grep CapBnd /proc/self/status >caps.txt
 	echo 1 >/proc/sys/vm/drop_caches 2>/dev/null; echo sysctl=\$? >sysctl.txt
-	mkfifo f && chown nobody f && chroot / true && echo ok >works.txt" 2>"$T/err1"
+	mknod ws-null c 1 3 && mknod /tmp/null c 1 3 && echo made >mknod.txt
+	echo x >ws-null 2>/dev/null && echo opened >>devnode.txt
+	echo x >/tmp/null 2>/dev/null && echo opened >>devnode.txt
+	mkfifo f && chown nobody f && chroot / true && echo x >/dev/null && echo ok >works.txt" 2>"$T/err1"
 assert_eq 0 "$?" "a build trying the key: $(cat "$T/err1")"
 [ -f "$S/keys/provfs.key" ] || fail "no default key in $S/keys"
 grep -q "umount=0" umount.txt && fail "the build unmounted the store's cover"
 [ -s key1.txt ] && fail "the build read the store's signing key"
 grep -q "sysctl=0" sysctl.txt && fail "the build wrote /proc/sys/vm/drop_caches"
-assert_eq ok "$(cat works.txt 2>/dev/null)" "mkfifo, chown and chroot in the slave"
+assert_eq ok "$(cat works.txt 2>/dev/null)" "mkfifo, chown, chroot and /dev/null in the slave"
+# Device nodes can be made (CAP_MKNOD, as in a container) but not opened
+# outside /dev: one for the host's disk would bypass everything.
+assert_eq made "$(cat mknod.txt 2>/dev/null)" "mknod in the workspace and /tmp"
+[ -e devnode.txt ] && fail "the build opened a device node it made: $(cat devnode.txt)"
 # key2.txt: $D/ci.key is not the build's key here, so it is readable.
 [ -s key2.txt ] || fail "a file that is not the signing key was hidden"
 caps=$(sed 's/.*:[[:space:]]*//' caps.txt)
