@@ -138,22 +138,12 @@ static int open_outputs(struct fsd *fs, char *why, size_t whylen)
  * after INIT: the kernel sets the readahead while it processes INIT. */
 void fsd_tune_readahead(const char *mountpoint)
 {
-	char line[PATH_MAX + 512], path[128];
-	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char path[128], type[32];
 	unsigned int major = 0, minor = 0;
-	int found = 0;
+	FILE *f;
 
-	if (!f)
-		return;
-	while (!found && fgets(line, sizeof(line), f)) {
-		char mp[PATH_MAX];
-
-		if (sscanf(line, "%*d %*d %u:%u %*s %4095s", &major, &minor, mp) == 3 &&
-		    !strcmp(mp, mountpoint) && strstr(line, " - fuse"))
-			found = 1;
-	}
-	fclose(f);
-	if (!found)
+	if (mountinfo_find(mountpoint, &major, &minor, type, sizeof(type)) != 1 ||
+	    strncmp(type, "fuse", 4))
 		return;
 	snprintf(path, sizeof(path), "/sys/class/bdi/%u:%u/read_ahead_kb", major, minor);
 	f = fopen(path, "we");

@@ -246,6 +246,65 @@ int path_is_under(const char *path, const char *dir)
 	return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/');
 }
 
+/* Undoes mountinfo's escapes (\040 for a space, \011, \012, \134) in place. */
+static void mountinfo_unescape(char *s)
+{
+	char *out = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*out++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*out++ = *s;
+		}
+	}
+	*out = '\0';
+}
+
+int mountinfo_find(const char *mountpoint, unsigned int *major, unsigned int *minor,
+		   char *fstype, size_t len)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL;
+	size_t cap = 0;
+	int found = 0;
+
+	if (!f)
+		return -errno;
+	/* id parent major:minor root mountpoint options [optional...] - type source super */
+	while (getline(&line, &cap, f) > 0) {
+		char *save = NULL, *field[5], *sep, *type;
+		unsigned int ma, mi;
+		int n = 0;
+
+		for (char *t = strtok_r(line, " ", &save); t; t = n < 5 ? strtok_r(NULL, " ", &save) : NULL)
+			field[n++] = t;
+		if (n < 5 || sscanf(field[2], "%u:%u", &ma, &mi) != 2)
+			continue;
+		mountinfo_unescape(field[4]);
+		if (strcmp(field[4], mountpoint))
+			continue;
+		sep = save ? strstr(save, " - ") : NULL; /* after the optional fields */
+		type = sep ? sep + 3 : NULL;
+		found = 1;
+		*major = ma;
+		*minor = mi;
+		if (fstype && len) {
+			size_t tl = type ? strcspn(type, " \n") : 0;
+
+			if (tl >= len)
+				tl = len - 1;
+			memcpy(fstype, type ? type : "", tl);
+			fstype[tl] = '\0';
+		}
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
 int path_is_safe_relative(const char *path)
 {
 	const char *p = path;

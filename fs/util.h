@@ -76,6 +76,14 @@ int path_is_safe_relative(const char *path);
  * everything).  Compares the strings only: no symlink is followed. */
 int path_is_under(const char *path, const char *dir);
 
+/* Looks the absolute path mountpoint up in /proc/self/mountinfo, without
+ * touching the mount (a FUSE mount whose daemon is stopped would block a
+ * stat): 1 if something is mounted there, with the device of the topmost
+ * mount in *major:*minor and its filesystem type ("fuse.provfs") in
+ * fstype (len bytes, if not NULL); 0 if nothing is; -errno. */
+int mountinfo_find(const char *mountpoint, unsigned int *major, unsigned int *minor,
+		   char *fstype, size_t len);
+
 /* Reads a whole (small) file into a NUL-terminated malloc'd buffer; *len
  * gets its length.  Refuses files over max bytes with -EFBIG.
  * Returns 0 or -errno. */

@@ -12,8 +12,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
-#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,6 +23,7 @@
 #include "fsd.h"
 #include "json.h"
 #include "mountstate.h"
+#include "procinfo.h"
 #include "util.h"
 
 static const char mount_usage[] =
@@ -369,16 +368,28 @@ static const char umount_usage[] =
 #define ABORT_AFTER_SECONDS 4
 
 /* The FUSE connection serving mp, as fusectl names it (the superblock's
- * device number in the kernel's encoding); 0 if mp is no FUSE mount. */
+ * device number in the kernel's encoding); 0 if mp is no FUSE mount.
+ * From mountinfo: a stat of mp would wait on a stopped daemon. */
 static unsigned long fuse_connection(const char *mp)
 {
-	struct statfs sfs;
-	struct stat st;
+	unsigned int ma, mi;
+	char type[32];
 
-	if (statfs(mp, &sfs) < 0 || sfs.f_type != 0x65735546 /* FUSE_SUPER_MAGIC */ ||
-	    stat(mp, &st) < 0)
+	if (mountinfo_find(mp, &ma, &mi, type, sizeof(type)) != 1 || strncmp(type, "fuse", 4))
 		return 0;
-	return ((unsigned long)major(st.st_dev) << 20) | minor(st.st_dev);
+	return ((unsigned long)ma << 20) | mi;
+}
+
+/* A daemon stopped (SIGSTOP, Ctrl-Z of a foreground provfs mount) would
+ * never answer nor exit, and its unmount would wait for ever: it is
+ * continued, with a word why. */
+static void continue_if_stopped(pid_t pid, const char *mp)
+{
+	struct procinfo_stat st;
+
+	if (procinfo_stat(pid, &st) == 0 && st.state == 'T' && kill(pid, SIGCONT) == 0)
+		cli_warn("the daemon for '%s' (pid %d) was stopped: continued it, so that it "
+			 "can finish", mp, (int)pid);
 }
 
 /* Aborts connection conn if it still exists (fusectl is mounted first if
@@ -490,6 +501,8 @@ int cmd_umount(int argc, char **argv)
 	have_state = mountstate_read(mp, &pid, &log_path) == 0;
 	alive = have_state && pid > 0 && kill(pid, 0) == 0;
 	conn = alive ? fuse_connection(mp) : 0;
+	if (alive)
+		continue_if_stopped(pid, mp);
 	ret = do_unmount(mp, force);
 	if (ret == -EBUSY) {
 		free(mp);

@@ -34,10 +34,11 @@ char *mountstate_abspath(const char *mountpoint)
 {
 	char *copy1, *copy2, *parent, *out = NULL;
 	char resolved[PATH_MAX];
+	unsigned int ma, mi;
 
-	if (realpath(mountpoint, resolved))
-		return strdup(resolved);
-	/* A dead FUSE mount cannot be stat'ed (ENOTCONN): resolve its parent. */
+	/* The parent resolved, and the mount point's name: a FUSE mount
+	 * cannot be stat'ed when its daemon is dead (ENOTCONN), and a stat
+	 * waits for ever on one that is stopped. */
 	copy1 = strdup(mountpoint);
 	copy2 = strdup(mountpoint);
 	if (copy1 && copy2 && realpath(dirname(copy1), resolved)) {
@@ -47,6 +48,12 @@ char *mountstate_abspath(const char *mountpoint)
 	}
 	free(copy1);
 	free(copy2);
+	/* Unless that is no mount point (it is a symlink to one, or "."):
+	 * then the whole path, resolved. */
+	if (out && mountinfo_find(out, &ma, &mi, NULL, 0) != 1 && realpath(mountpoint, resolved)) {
+		free(out);
+		out = strdup(resolved);
+	}
 	return out;
 }
 

@@ -10,12 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "procinfo.h"
+#include "util.h"
 
 static int64_t now_ns(void)
 {
@@ -228,6 +231,28 @@ static void exe_is_the_path_a_mount_names(void **state)
 	assert_false(procinfo_exe_is(NULL, "st"));
 }
 
+/* mountinfo_find names what is mounted at a path, with its device as
+ * stat would give it, and its type read past the options; a directory
+ * that is no mount point is not found. */
+static void mountinfo_finds_proc(void **state)
+{
+	unsigned int ma = 99, mi = 99;
+	char type[32];
+	struct stat st;
+
+	(void)state;
+	assert_int_equal(mountinfo_find("/proc", &ma, &mi, type, sizeof(type)), 1);
+	assert_string_equal(type, "proc");
+	assert_int_equal(stat("/proc", &st), 0);
+	assert_int_equal(ma, major(st.st_dev));
+	assert_int_equal(mi, minor(st.st_dev));
+	assert_int_equal(mountinfo_find("/proc/self", &ma, &mi, NULL, 0), 0);
+	assert_int_equal(mountinfo_find("/no/such/mount", &ma, &mi, type, sizeof(type)), 0);
+	/* A short buffer gets as much of the type as fits. */
+	assert_int_equal(mountinfo_find("/proc", &ma, &mi, type, 3), 1);
+	assert_string_equal(type, "pr");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -238,6 +263,7 @@ int main(void)
 		cmocka_unit_test(zombie_is_gone),
 		cmocka_unit_test(stat_text_parses),
 		cmocka_unit_test(exe_is_the_path_a_mount_names),
+		cmocka_unit_test(mountinfo_finds_proc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
