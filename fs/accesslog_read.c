@@ -736,10 +736,11 @@ int alog_touched_under(const char *path, const char *label, const char *dir,
 	memcpy(hi, dir, len);
 	memcpy(lo + len, "/", 2);
 	memcpy(hi + len, "0", 2);
-	ret = query_open(path, "SELECT a.path, MAX(a.op IN ('" ALOG_OP_OPEN "', '" ALOG_OP_EXEC
-			       "', '" ALOG_OP_READDIR "', '" ALOG_OP_READLINK "') AND a.result = 0)"
-			       " FROM access a JOIN mount m ON a.mount = m.id WHERE m.label = ?1"
-			       " AND (a.path = ?4 OR (a.path >= ?2 AND a.path < ?3)) GROUP BY a.path",
+	ret = query_open(path,
+			 "SELECT a.path, MAX(a.op IN ('" ALOG_OP_OPEN "', '" ALOG_OP_EXEC
+			 "', '" ALOG_OP_READDIR "', '" ALOG_OP_READLINK "') AND a.result = 0)"
+			 " FROM access a JOIN mount m ON a.mount = m.id WHERE m.label = ?1"
+			 " AND (a.path = ?4 OR (a.path >= ?2 AND a.path < ?3)) GROUP BY a.path",
 			 &db, &st);
 	if (ret < 0)
 		goto out;
@@ -755,11 +756,12 @@ int alog_touched_under(const char *path, const char *label, const char *dir,
 	/* Newest first: a build that failed writing there is likely to have
 	 * looked there last (stat and probe records are already one per
 	 * process and path). */
-	if (sqlite3_prepare_v2(db, "SELECT a.path, a.op, a.id FROM access a JOIN mount m"
-				   " ON a.mount = m.id WHERE m.label = ?1"
-				   " AND (a.path = ?4 OR (a.path >= ?2 AND a.path < ?3))"
-				   " AND a.op IN ('" ALOG_OP_STAT "', '" ALOG_OP_PROBE "')"
-				   " ORDER BY a.id DESC",
+	if (sqlite3_prepare_v2(db,
+			       "SELECT a.path, a.op, a.id FROM access a JOIN mount m"
+			       " ON a.mount = m.id WHERE m.label = ?1"
+			       " AND (a.path = ?4 OR (a.path >= ?2 AND a.path < ?3))"
+			       " AND a.op IN ('" ALOG_OP_STAT "', '" ALOG_OP_PROBE "')"
+			       " ORDER BY a.id DESC",
 			       -1, &st, NULL) != SQLITE_OK) {
 		ret = -EBADMSG;
 		goto out;
@@ -772,8 +774,9 @@ int alog_touched_under(const char *path, const char *label, const char *dir,
 		const char *p = (const char *)sqlite3_column_blob(st, 0);
 		int n = sqlite3_column_bytes(st, 0);
 
-		if (p && !is_path_search(p, (size_t)n, (const char *)sqlite3_column_text(st, 1),
-					 skip, n_skip) &&
+		if (p &&
+		    !is_path_search(p, (size_t)n, (const char *)sqlite3_column_text(st, 1), skip,
+				    n_skip) &&
 		    maybe_refused_write(seen, n_seen, p, (size_t)n))
 			break;
 	}

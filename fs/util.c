@@ -263,8 +263,8 @@ static void mountinfo_unescape(char *s)
 	*out = '\0';
 }
 
-int mountinfo_find(const char *mountpoint, unsigned int *major, unsigned int *minor,
-		   char *fstype, size_t len)
+int mountinfo_find(const char *mountpoint, unsigned int *major, unsigned int *minor, char *fstype,
+		   size_t len)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	char *line = NULL;
@@ -279,7 +279,8 @@ int mountinfo_find(const char *mountpoint, unsigned int *major, unsigned int *mi
 		unsigned int ma, mi;
 		int n = 0;
 
-		for (char *t = strtok_r(line, " ", &save); t; t = n < 5 ? strtok_r(NULL, " ", &save) : NULL)
+		for (char *t = strtok_r(line, " ", &save); t;
+		     t = n < 5 ? strtok_r(NULL, " ", &save) : NULL)
 			field[n++] = t;
 		if (n < 5 || sscanf(field[2], "%u:%u", &ma, &mi) != 2)
 			continue;

@@ -120,9 +120,11 @@ static void protect_proc(int errfd, const char *newroot)
 		if (access(target, F_OK) < 0)
 			continue;
 		if (mount(target, target, NULL, MS_BIND | MS_REC, NULL) < 0 ||
-		    mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		    mount(NULL, target, NULL,
+			  MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
 			  NULL) < 0)
-			die_to(errfd, 125, "cannot make /proc/%s read-only: %s", ro[i], strerror(errno));
+			die_to(errfd, 125, "cannot make /proc/%s read-only: %s", ro[i],
+			       strerror(errno));
 	}
 }
 
