@@ -156,7 +156,10 @@ static void drop_capabilities(int errfd)
 		if (kept || ret == 0)
 			continue; /* kept, or not ours anyway (in a container) */
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
-			die_to(errfd, 125, "cannot drop capability %d: %s", cap, strerror(errno));
+			die_to(errfd, 125,
+			       "cannot drop capability %d from the build: %s (that needs "
+			       "CAP_SETPCAP)",
+			       cap, strerror(errno));
 	}
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 }
