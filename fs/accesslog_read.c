@@ -692,7 +692,8 @@ static int seen_load(sqlite3_stmt *st, struct seen_path **out, size_t *count)
 		seen_free(v, n);
 		return rc == SQLITE_ROW ? -ENOMEM : -EBADMSG;
 	}
-	qsort(v, n, sizeof(*v), cmp_seen);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_seen);
 	*out = v;
 	*count = n;
 	return 0;
