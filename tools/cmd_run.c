@@ -725,6 +725,11 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 				"PID and network namespaces and FUSE mounts for the slave");
 	if (cli_fuse_check() != 0)
 		return CLI_USAGE;
+	/* The sandbox drops the build's capabilities (see sandbox.c). */
+	if (!cli_has_effective_cap(CLI_CAP_SETPCAP))
+		return cli_fail(CLI_USAGE, "provfs run needs CAP_SETPCAP, which this process lacks, "
+				"to drop the build's capabilities: in a container, add it "
+				"(podman or docker run --cap-add SETPCAP)");
 	/* Reading /proc/PID/exe of another user's process takes it. */
 	if (o->user && !o->quiet && !cli_has_effective_cap(CLI_CAP_SYS_PTRACE))
 		cli_warn("this process lacks CAP_SYS_PTRACE: the daemons cannot read which "

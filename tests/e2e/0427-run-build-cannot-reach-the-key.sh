@@ -65,4 +65,13 @@ assert_eq 2 "$?" "a key inside the workspace"
 grep -q "inside the workspace" "$T/err3" || fail "no clear error: $(cat "$T/err3")"
 [ -e ran.txt ] && fail "the build ran with its key in the workspace"
 
+# Without CAP_SETPCAP (a container that lacks it) the build's capabilities
+# cannot be dropped: refused before anything is created.
+capsh --drop=cap_setpcap -- -c "'$PROVFS' run -q --store '$T/store2' -- touch ran2.txt" \
+	2>"$T/err4"
+assert_eq 2 "$?" "provfs run without CAP_SETPCAP"
+grep -q "needs CAP_SETPCAP" "$T/err4" || fail "no clear error: $(cat "$T/err4")"
+[ -e ran2.txt ] && fail "the build ran without CAP_SETPCAP"
+[ -e "$T/store2" ] && fail "a store was created before the refusal"
+
 exit 0
