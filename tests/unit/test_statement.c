@@ -42,6 +42,15 @@ static int fresh_log_path(char *path)
 	return unlink(path);
 }
 
+/* A new process record of log, filled from pr; its id. */
+static int64_t logged_process(struct alog *log, const struct alog_process *pr)
+{
+	int64_t h = alog_process_id(log);
+
+	alog_process(log, h, pr);
+	return h;
+}
+
 static int setup(void **state)
 {
 	struct alog_mount_info mi = { "workspace", "/backing", "/mnt", 0 };
@@ -53,8 +62,7 @@ static int setup(void **state)
 	(void)state;
 	if (fresh_log_path(logpath) < 0 || alog_open(logpath, &mi, &log))
 		return -1;
-	h = alog_process_id(log);
-	alog_process(log, h, &p);
+	h = logged_process(log, &p);
 	acc(log, h, ALOG_OP_OPEN, "/src/b.c", O_RDONLY, D1, 100);
 	acc(log, h, ALOG_OP_OPEN, "/src/a.c", O_RDONLY, D2, 101);
 	acc(log, h, ALOG_OP_PROBE, "/config.h", 0, NULL, 102);
@@ -233,8 +241,7 @@ static void non_utf8_text_is_percent_encoded_and_noted(void **state)
 	(void)state;
 	assert_int_equal(fresh_log_path(path), 0);
 	assert_int_equal(alog_open(path, &mi, &log), 0);
-	h = alog_process_id(log);
-	alog_process(log, h, &pr);
+	h = logged_process(log, &pr);
 	acc(log, h, ALOG_OP_PROBE, "/usr/include/caf\xe9.h", 0, NULL, 100);
 	assert_int_equal(alog_close(log, "clean"), 0);
 	assert_int_equal(alog_summary_load(path, &s8), 0);
@@ -302,12 +309,6 @@ static void non_utf8_text_is_percent_encoded_and_noted(void **state)
 	unlink(path);
 }
 
-/* The daemons of the root, workspace and tmp mounts each record the
- * processes they see: one process (same pid, start time, program,
- * arguments and directory) is one item of the tree, naming every mount
- * that saw it and the sum of their accesses.  Another exec of the pid,
- * another process that reused it, and records without a start time stay
- * apart. */
 /* Without --command, the command is the argv of the process that started
  * first, whichever mount logged it and whatever its id (the daemons open
  * the log in any order, and a mount the build never used may have logged
@@ -333,16 +334,13 @@ static void command_is_the_first_started_process(void **state)
 	(void)state;
 	assert_int_equal(fresh_log_path(path), 0);
 	assert_int_equal(alog_open(path, &a, &log), 0);
-	h = alog_process_id(log);
-	alog_process(log, h, &later);
+	h = logged_process(log, &later);
 	acc(log, h, ALOG_OP_STAT, "/", 0, NULL, 300);
-	h = alog_process_id(log);
-	alog_process(log, h, &gone);
+	h = logged_process(log, &gone);
 	acc(log, h, ALOG_OP_STAT, "/x", 0, NULL, 310);
 	assert_int_equal(alog_close(log, "clean"), 0);
 	assert_int_equal(alog_open(path, &b, &log), 0);
-	h = alog_process_id(log);
-	alog_process(log, h, &run);
+	h = logged_process(log, &run);
 	acc(log, h, ALOG_OP_OPEN, "/usr/bin/make", O_RDONLY, NULL, 150);
 	assert_int_equal(alog_close(log, "clean"), 0);
 	assert_int_equal(alog_summary_load(path, &s2), 0);
@@ -362,6 +360,12 @@ static void command_is_the_first_started_process(void **state)
 	unlink(path);
 }
 
+/* The daemons of the root, workspace and tmp mounts each record the
+ * processes they see: one process (same pid, start time, program,
+ * arguments and directory) is one item of the tree, naming every mount
+ * that saw it and the sum of their accesses.  Another exec of the pid,
+ * another process that reused it, and records without a start time stay
+ * apart. */
 static void processes_seen_by_several_mounts_are_one_item(void **state)
 {
 	struct alog_mount_info root = { "root", "/", "/r", 1 }, ws = { "workspace", "/w", "/m", 0 };
@@ -384,21 +388,17 @@ static void processes_seen_by_several_mounts_are_one_item(void **state)
 	assert_int_equal(fresh_log_path(path), 0);
 	for (int m = 0; m < 2; m++) {
 		assert_int_equal(alog_open(path, m ? &ws : &root, &log), 0);
-		h = alog_process_id(log);
-		alog_process(log, h, &make);
+		h = logged_process(log, &make);
 		acc(log, h, ALOG_OP_OPEN, m ? "/Makefile" : "/usr/bin/make", O_RDONLY, D1, t++);
 		if (!m) {
 			acc(log, h, ALOG_OP_OPEN, "/etc/ld.so.cache", O_RDONLY, D2, t++);
 			/* The same process logged twice by one mount. */
-			h = alog_process_id(log);
-			alog_process(log, h, &make);
+			h = logged_process(log, &make);
 			acc(log, h, ALOG_OP_OPEN, "/etc/passwd", O_RDONLY, D2, t++);
 		}
-		h = alog_process_id(log);
-		alog_process(log, h, m ? &reused : &cc);
+		h = logged_process(log, m ? &reused : &cc);
 		acc(log, h, ALOG_OP_OPEN, m ? "/a.c" : "/usr/bin/cc", O_RDONLY, D3, t++);
-		h = alog_process_id(log);
-		alog_process(log, h, &gone);
+		h = logged_process(log, &gone);
 		acc(log, h, ALOG_OP_PROBE, "/x", 0, NULL, t++);
 		assert_int_equal(alog_close(log, "clean"), 0);
 	}
