@@ -47,6 +47,7 @@ struct job {
 	char before[DIGEST_HEX_LEN + 1]; /* JOB_WRITTEN: digest at first open */
 	pid_t pid;             /* JOB_PROC */
 	pid_t ppid;            /* JOB_PROC: the parent when the record began */
+	int64_t start_ns;      /* JOB_PROC: the process's start time then */
 	int64_t due_ns;        /* JOB_PROC: not before (0: at once) */
 	int if_unread;         /* JOB_PROC: only if the record is still unread */
 	int tries;             /* JOB_PROC: reads that found the old image */
@@ -81,6 +82,7 @@ struct pid_entry {
 	char *exec;  /* the program its last exec on this mount opened, for a
 		      * record /proc cannot fill (the process gone): NULL if none */
 	pid_t ppid;  /* its parent when that exec began the record (0: unknown) */
+	int64_t start_ns; /* and its start time */
 };
 
 #define PID_BUCKETS 4096
@@ -239,12 +241,14 @@ static void push(struct fsd_work *w, struct job *j)
 
 /* Queues the /proc read that fills process record id of pid: at once, or
  * (after_exec) a little later and only if no request read it first.  The
- * parent is read now (/proc/PID/stat takes no lock the process may hold
- * while it waits on us, unlike cmdline): a short-lived process may be
- * gone by the time of the read, and its record should still say whose
- * child it was, and (exec, taken) what it ran. */
+ * parent and start time are read now (/proc/PID/stat takes no lock the
+ * process may hold while it waits on us, unlike cmdline): a short-lived
+ * process may be gone by the time of the read, and its record should
+ * still say whose child it was, which process it was (its start time, so
+ * that attest can tell it from another of its pid), and (exec, taken)
+ * what it ran. */
 static void push_proc_job(struct fsd_work *w, pid_t pid, int64_t id, int after_exec, char *exec,
-			  pid_t ppid)
+			  pid_t ppid, int64_t start_ns)
 {
 	struct job *j = calloc(1, sizeof(*j));
 
@@ -256,7 +260,8 @@ static void push_proc_job(struct fsd_work *w, pid_t pid, int64_t id, int after_e
 	j->pid = pid;
 	/* Read while the process waits on our reply, in case it is gone
 	 * before the job runs (some 20 us here: skipped when known). */
-	j->ppid = ppid > 0 ? ppid : procinfo_ppid(pid);
+	j->start_ns = start_ns;
+	j->ppid = ppid > 0 ? ppid : procinfo_ppid(pid, &j->start_ns);
 	j->path = exec;
 	j->process = id;
 	if (after_exec) {
@@ -821,7 +826,7 @@ static void add_parent(struct fsd *fs, pid_t pid, pid_t ppid)
 	e->stale = 0;
 	e->id = id = alog_process_id(fs->log);
 	pthread_mutex_unlock(&w->pid_lock);
-	push_proc_job(w, ppid, id, 0, NULL, 0);
+	push_proc_job(w, ppid, id, 0, NULL, 0, 0);
 }
 
 static void *proc_main(void *arg)
@@ -866,6 +871,11 @@ static void *proc_main(void *arg)
 			continue;
 		}
 		ok = procinfo_read(j->pid, &info) == 0;
+		if (ok && j->start_ns && info.start_ns && info.start_ns != j->start_ns) {
+			/* Another process of the pid: ours is gone. */
+			procinfo_free(&info);
+			ok = 0;
+		}
 		if (ok && j->if_unread && j->path && *info.exe && !procinfo_exe_is(info.exe, j->path) &&
 		    j->tries < EXEC_READ_TRIES) {
 			/* Still the old image: the exec has not switched yet
@@ -893,7 +903,8 @@ static void *proc_main(void *arg)
 			procinfo_free(&info);
 		} else {
 			alog_process(fs->log, j->process, &(struct alog_process){
-				.pid = j->pid, .ppid = j->ppid, .exe = j->path});
+				.pid = j->pid, .ppid = j->ppid, .exe = j->path,
+				.start_ns = j->start_ns});
 			add_parent(fs, j->pid, j->ppid);
 		}
 		free(j->path);
@@ -1019,7 +1030,7 @@ int64_t fsd_process_pid(struct fsd *fs, pid_t pid)
 	struct pid_entry *e;
 	char *exec = NULL;
 	int read_now;
-	int64_t id;
+	int64_t id, start_ns = 0;
 	pid_t ppid = 0;
 
 	if (pid <= 0)
@@ -1040,12 +1051,13 @@ int64_t fsd_process_pid(struct fsd *fs, pid_t pid)
 		exec = e->exec;
 		e->exec = NULL;
 		ppid = e->unread ? e->ppid : 0;
+		start_ns = e->unread ? e->start_ns : 0;
 	}
 	e->stale = e->unread = 0;
 	id = e->id;
 	pthread_mutex_unlock(&w->pid_lock);
 	if (read_now)
-		push_proc_job(w, pid, id, 0, exec, ppid);
+		push_proc_job(w, pid, id, 0, exec, ppid, start_ns);
 	return id;
 }
 
@@ -1054,7 +1066,7 @@ int64_t fsd_process_exec(struct fsd *fs, pid_t pid, struct fsd_inode *in)
 	struct fsd_work *w = fs->work;
 	struct pid_entry *e;
 	char *exec, *copy;
-	int64_t id, next;
+	int64_t id, next, start_ns;
 	pid_t ppid;
 
 	if (pid <= 0)
@@ -1088,17 +1100,20 @@ int64_t fsd_process_exec(struct fsd *fs, pid_t pid, struct fsd_inode *in)
 	free(e->exec);
 	e->exec = exec;
 	e->ppid = 0;
+	e->start_ns = 0;
 	copy = exec ? strdup(exec) : NULL;
 	pthread_mutex_unlock(&w->pid_lock);
-	ppid = procinfo_ppid(pid);
+	ppid = procinfo_ppid(pid, &start_ns);
 	/* Kept for the read at the pid's next request, unless another
 	 * exec began a record meanwhile. */
 	pthread_mutex_lock(&w->pid_lock);
 	e = pid_find_locked(w, pid);
-	if (e && e->id == next)
+	if (e && e->id == next) {
 		e->ppid = ppid;
+		e->start_ns = start_ns;
+	}
 	pthread_mutex_unlock(&w->pid_lock);
-	push_proc_job(w, pid, next, 1, copy, ppid);
+	push_proc_job(w, pid, next, 1, copy, ppid, start_ns);
 	return id;
 }
 

@@ -136,6 +136,23 @@ int procinfo_exe_is(const char *exe, const char *path)
 	return el > pl && exe[el - pl - 1] == '/' && !strcmp(exe + el - pl, path);
 }
 
+/* The start time in /proc/PID/stat's text after PPID (pgrp ... starttime,
+ * the 22nd field), as ns since the epoch; 0 if it does not parse. */
+static int64_t start_time_ns(const char *rest)
+{
+	unsigned long long ticks;
+	long hz;
+
+	if (sscanf(rest, "%*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+		   &ticks) != 1)
+		return 0;
+	hz = sysconf(_SC_CLK_TCK);
+	if (hz <= 0)
+		return 0;
+	return boot_time() * 1000000000LL +
+	       (int64_t)(ticks * (1000000000ULL / (unsigned long long)hz));
+}
+
 int procinfo_parse_stat(const char *text, struct procinfo_stat *st)
 {
 	const char *open = strchr(text, '(');
@@ -157,6 +174,7 @@ int procinfo_parse_stat(const char *text, struct procinfo_stat *st)
 	} else {
 		st->rest = close + 3;
 	}
+	st->start_ns = start_time_ns(st->rest);
 	return 0;
 }
 
@@ -195,17 +213,19 @@ int procinfo_stat(pid_t pid, struct procinfo_stat *st)
 	return ret;
 }
 
-pid_t procinfo_ppid(pid_t pid)
+pid_t procinfo_ppid(pid_t pid, int64_t *start_ns)
 {
 	struct procinfo_stat st;
+	int ok = procinfo_stat(pid, &st) == 0;
 
-	return procinfo_stat(pid, &st) == 0 ? st.ppid : 0;
+	if (start_ns)
+		*start_ns = ok ? st.start_ns : 0;
+	return ok ? st.ppid : 0;
 }
 
 int procinfo_read(pid_t pid, struct procinfo *out)
 {
 	char path[64], buf[1024];
-	unsigned long long start_ticks = 0;
 	struct procinfo_stat ps;
 	int dirfd, ret, parsed;
 	struct stat st;
@@ -234,16 +254,8 @@ int procinfo_read(pid_t pid, struct procinfo *out)
 		close(dirfd);
 		return -ESRCH;
 	}
-	/* After PPID: pgrp ... starttime, the 22nd field. */
-	if (parsed && ps.rest &&
-	    sscanf(ps.rest, "%*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
-			    "%*d %*d %*d %*d %llu", &start_ticks) == 1) {
-		long hz = sysconf(_SC_CLK_TCK);
-
-		if (hz > 0)
-			out->start_ns = boot_time() * 1000000000LL +
-					(int64_t)(start_ticks * (1000000000ULL / (unsigned long long)hz));
-	}
+	if (parsed)
+		out->start_ns = ps.start_ns;
 	/* An exec between the reads would mix two programs in one record:
 	 * the exe is read again after the rest, and a change starts over.
 	 * An exec also has a moment when the new program is the exe but its

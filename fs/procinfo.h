@@ -35,6 +35,7 @@ struct procinfo_stat {
 	char comm[64];
 	char state;       /* 'R', 'S', ...; 'Z' or 'X' for a process gone */
 	pid_t ppid;       /* 0 if it did not parse */
+	int64_t start_ns; /* start time, ns since the epoch; 0 if unknown */
 	const char *rest; /* in the text parsed: after PPID */
 };
 
@@ -50,8 +51,9 @@ int procinfo_parse_stat(const char *text, struct procinfo_stat *st);
 /* Reads and parses /proc/PID/stat (no lock the process may hold: safe on
  * a FUSE request path); 0, or -errno (-ESRCH for no such process). */
 int procinfo_stat(pid_t pid, struct procinfo_stat *st);
-/* The parent of pid from /proc/PID/stat alone; 0 if unknown. */
-pid_t procinfo_ppid(pid_t pid);
+/* The parent of pid from /proc/PID/stat alone; 0 if unknown.  With
+ * start_ns, also its start time there (0 if unknown). */
+pid_t procinfo_ppid(pid_t pid, int64_t *start_ns);
 
 /* Encodes argv-style NUL-separated bytes as a JSON array string: an
  * argument that is UTF-8 as a string, any other as {"percent": its

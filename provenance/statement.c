@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,6 +264,13 @@ static json_t *process_argv(const struct alog_proc_row *proc, int *cut, json_t *
 	return ret == -ENOMEM ? NULL : json_array();
 }
 
+/* Whether record r has no arguments: its process was gone when its
+ * daemon read /proc (or, rarely, ran with none). */
+static int no_argv(const struct alog_proc_row *r)
+{
+	return !r->argv_json || !*r->argv_json || !strcmp(r->argv_json, "[]");
+}
+
 /* The process that started first (the earliest start time; of those the
  * one logged first), of those /proc described: not the one of the lowest
  * id, which depends on which mount's daemon opened the log first, and may
@@ -274,7 +282,7 @@ static const struct alog_proc_row *first_process(const struct alog_summary *sum)
 	for (size_t i = 0; i < sum->n_procs; i++) {
 		const struct alog_proc_row *r = &sum->procs[i];
 
-		if (!r->argv_json)
+		if (no_argv(r))
 			continue;
 		if (!first || (r->start_ns && (!first->start_ns || r->start_ns < first->start_ns)))
 			first = r;
@@ -411,6 +419,50 @@ static int by_process(const void *pa, const void *pb, void *arg)
 	return ia < ib ? -1 : ia > ib;
 }
 
+/* Whether gone, a record with no arguments, may be of the program that
+ * full names: no program or the same, and no directory or the same. */
+static int may_be_of(const struct alog_proc_row *gone, const struct alog_proc_row *full)
+{
+	return (!gone->exe || !*gone->exe || (full->exe && procinfo_exe_is(full->exe, gone->exe))) &&
+	       (!gone->cwd || !*gone->cwd || !cmp_text(gone->cwd, full->cwd));
+}
+
+/* A mount whose daemon read /proc too late for a short-lived process
+ * (rm, tail: gone a few hundred microseconds after their last request)
+ * has a record of it with no arguments, beside another mount's full
+ * record of it.  The start time, read while the process waited on the
+ * daemon, tells which process it was: such a record joins the full
+ * record of its pid and start time if there is one only (a pid seen both
+ * before and after an exec has two: it is left alone), and may be of its
+ * program.  order sorts the records by pid and start time (by_process);
+ * first maps each to its group's first record, and is changed here. */
+static void join_gone_records(const struct alog_summary *s, const size_t *order, size_t *first)
+{
+	for (size_t a = 0, b; a < s->n_procs; a = b) {
+		const struct alog_proc_row *ra = &s->procs[order[a]];
+		size_t full = SIZE_MAX;
+		int several = 0;
+
+		for (b = a; b < s->n_procs && s->procs[order[b]].pid == ra->pid &&
+			    s->procs[order[b]].start_ns == ra->start_ns;
+		     b++) {
+			size_t f = first[order[b]];
+
+			if (no_argv(&s->procs[order[b]]))
+				continue;
+			if (full != SIZE_MAX && full != f)
+				several = 1;
+			full = f;
+		}
+		if (!ra->start_ns || full == SIZE_MAX || several)
+			continue;
+		for (size_t k = a; k < b; k++)
+			if (no_argv(&s->procs[order[k]]) &&
+			    may_be_of(&s->procs[order[k]], &s->procs[full]))
+				first[order[k]] = full;
+	}
+}
+
 /* For each record, the index of the first record of its process (itself
  * if it is the first), or NULL on allocation failure. */
 static size_t *process_firsts(const struct alog_summary *s)
@@ -431,6 +483,7 @@ static size_t *process_firsts(const struct alog_summary *s)
 			g = i;
 		first[order[i]] = order[g];
 	}
+	join_gone_records(s, order, first);
 	free(order);
 	return first;
 }
@@ -470,9 +523,38 @@ static int has_mount(json_t *item, const char *label)
 	return 0;
 }
 
+/* The manifest's item of the process of record r, with no accesses nor
+ * mounts yet; NULL on ENOMEM. */
+static json_t *process_item(const struct alog_proc_row *r)
+{
+	json_t *argv, *item, *enc = NULL;
+	int cut;
+
+	argv = process_argv(r, &cut, &enc, "/argv");
+	item = argv ? json_pack("{sI sI sI so sI s[]}", "id", (json_int_t)r->id, "pid",
+				(json_int_t)r->pid, "ppid", (json_int_t)r->ppid, "argv", argv,
+				"accesses", (json_int_t)0, "mounts") : NULL;
+	/* before exe and cwd: json_set_text adds to this array */
+	if (json_put_encoded(!item, item, enc)) {
+		json_decref(item);
+		return NULL;
+	}
+	/* Arguments past what provfs keeps of a command line are left out;
+	 * the record says so rather than pass argv off as whole. */
+	if (cut && json_object_set_new(item, "argvTruncated", json_integer(1))) {
+		json_decref(item);
+		return NULL;
+	}
+	/* A program or directory /proc did not give is "". */
+	return json_with_texts(item, "exe", r->exe ? r->exe : "", "cwd", r->cwd ? r->cwd : "",
+			       NULL);
+}
+
 /* One item per process: the records that the mounts' daemons each made
  * of it are one, naming every mount that saw it ("mounts") and the sum of
- * their accesses; in log order of each process's first record. */
+ * their accesses; in log order of each process's first record.  The item
+ * is made of the first record of its group (see process_firsts), which a
+ * gone record that joined it may precede in log order. */
 static json_t *process_tree(const struct alog_summary *s)
 {
 	json_t *procs = json_array(), **items = calloc(s->n_procs + 1, sizeof(*items));
@@ -480,35 +562,17 @@ static json_t *process_tree(const struct alog_summary *s)
 
 	for (size_t i = 0; procs && items && first && i < s->n_procs; i++) {
 		const struct alog_proc_row *r = &s->procs[i];
-		json_t *item = items[first[i]], *argv, *enc;
-		int cut;
+		json_t *item = items[first[i]];
 
-		if (item) {
-			if (json_object_set_new(item, "accesses",
-						json_integer(json_integer_value(json_object_get(
-								     item, "accesses")) +
-							     r->accesses)) ||
-			    (!has_mount(item, r->mount) && add_mount(item, r->mount)))
+		if (!item) {
+			item = items[first[i]] = process_item(&s->procs[first[i]]);
+			if (!item || append(procs, json_incref(item)))
 				goto fail;
-			continue;
 		}
-		enc = NULL;
-		argv = process_argv(r, &cut, &enc, "/argv");
-		item = argv ? json_pack("{sI sI sI so sI s[]}", "id", (json_int_t)r->id, "pid",
-					(json_int_t)r->pid, "ppid", (json_int_t)r->ppid, "argv", argv,
-					"accesses", (json_int_t)r->accesses, "mounts") : NULL;
-		/* before exe and cwd: json_set_text adds to this array */
-		if (json_put_encoded(!item, item, enc))
-			goto fail;
-		/* Arguments past what provfs keeps of a command line are left
-		 * out; the record says so rather than pass argv off as whole. */
-		if (item && cut && json_object_set_new(item, "argvTruncated", json_integer(1)))
-			goto fail;
-		/* A program or directory /proc did not give is "". */
-		item = json_with_texts(item, "exe", r->exe ? r->exe : "", "cwd", r->cwd ? r->cwd : "",
-				       NULL);
-		items[i] = item;
-		if (!item || add_mount(item, r->mount) || append(procs, json_incref(item)))
+		if (json_object_set_new(item, "accesses",
+					json_integer(json_integer_value(json_object_get(item, "accesses")) +
+						     r->accesses)) ||
+		    (!has_mount(item, r->mount) && add_mount(item, r->mount)))
 			goto fail;
 	}
 	if (!items || !first)

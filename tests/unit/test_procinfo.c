@@ -125,7 +125,10 @@ static void ppid_alone(void **state)
 	int st;
 
 	(void)state;
-	assert_int_equal(procinfo_ppid(getpid()), getppid());
+	int64_t start = -1;
+	struct procinfo info;
+
+	assert_int_equal(procinfo_ppid(getpid(), NULL), getppid());
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -148,10 +151,16 @@ static void ppid_alone(void **state)
 			fclose(f);
 		usleep(10000);
 	}
-	assert_int_equal(procinfo_ppid(pid), getpid());
+	/* The start time beside it is the one a full read gives. */
+	assert_int_equal(procinfo_ppid(pid, &start), getpid());
+	assert_int_equal(procinfo_read(pid, &info), 0);
+	assert_true(start > 0);
+	assert_true(start == info.start_ns);
+	procinfo_free(&info);
 	kill(pid, SIGKILL);
 	waitpid(pid, &st, 0);
-	assert_int_equal(procinfo_ppid(pid), 0);
+	assert_int_equal(procinfo_ppid(pid, &start), 0);
+	assert_true(start == 0);
 }
 
 /* A zombie (exited, not reaped) has nothing left to read: gone. */
@@ -197,6 +206,7 @@ static void stat_text_parses(void **state)
 	assert_false(procinfo_gone(&st));
 	assert_int_equal(st.ppid, 7);
 	assert_string_equal(st.rest, " 42 42 0 -1");
+	assert_true(st.start_ns == 0); /* too short to hold a start time */
 	assert_int_equal(procinfo_parse_stat("9 (sh) Z 1", &st), 0);
 	assert_int_equal(st.state, 'Z');
 	assert_true(procinfo_gone(&st));
@@ -212,6 +222,18 @@ static void stat_text_parses(void **state)
 			 0);
 	assert_int_equal(strlen(st.comm), sizeof(st.comm) - 1);
 	assert_int_equal(st.ppid, 3);
+	{
+		/* starttime, the 22nd field, in clock ticks since boot. */
+		const char *early = "7 (cc) S 1 7 7 0 -1 4194560 1 0 0 0 2 3 0 0 20 0 1 0 100 9 9";
+		const char *later = "8 (cc) S 1 8 8 0 -1 4194560 1 0 0 0 2 3 0 0 20 0 1 0 350 9 9";
+		int64_t t0;
+
+		assert_int_equal(procinfo_parse_stat(early, &st), 0);
+		t0 = st.start_ns;
+		assert_true(t0 > 0);
+		assert_int_equal(procinfo_parse_stat(later, &st), 0);
+		assert_true(st.start_ns - t0 == 250 * (1000000000LL / sysconf(_SC_CLK_TCK)));
+	}
 	/* Of this process, read from /proc. */
 	assert_int_equal(procinfo_stat(getpid(), &st), 0);
 	assert_int_equal(st.ppid, getppid());

@@ -436,6 +436,111 @@ static void processes_seen_by_several_mounts_are_one_item(void **state)
 	unlink(path);
 }
 
+/* The process-tree item of the i-th process of statement st. */
+static json_t *tree_item(json_t *st, size_t i)
+{
+	json_t *bp = json_object_get(json_object_get(json_object_get(st, "predicate"), "runDetails"),
+				     "byproducts");
+
+	return json_array_get(json_object_get(json_object_get(json_array_get(bp, 1), "annotations"),
+					      "processes"), i);
+}
+
+/* A record whose daemon read /proc after its short-lived process had
+ * gone (no arguments; the start time was read while the process waited on
+ * the daemon) joins the full record another mount made of the same pid
+ * and start time, even when it comes first in the log: the item is the
+ * full record's, naming both mounts.  It stays apart where that is not
+ * sure: two images of the pid at that start time (before and after an
+ * exec), another program, no start time, another start time.  Nor is
+ * such a record ever the command. */
+static void gone_records_join_their_process(void **state)
+{
+	struct alog_mount_info ws = { "workspace", "/w", "/m", 0 }, root = { "root", "/", "/r", 1 };
+	struct alog_process gone[] = {
+		{ .pid = 29, .ppid = 1, .argv_json = "[]", .start_ns = 10 }, /* earliest */
+		{ .pid = 30, .ppid = 2, .cwd = "/w", .start_ns = 50 },      /* rm's */
+		{ .pid = 31, .ppid = 2, .exe = "", .argv_json = "[]", .start_ns = 60 },
+		{ .pid = 32, .ppid = 2 },                                     /* no start time */
+		{ .pid = 33, .ppid = 2, .exe = "/usr/bin/cat", .start_ns = 70 },
+		{ .pid = 34, .ppid = 2, .start_ns = 80 },
+	};
+	struct alog_process full[] = {
+		{ .pid = 30, .ppid = 2, .exe = "/usr/bin/rm", .argv_json = "[\"rm\",\"-rf\",\"d\"]",
+		  .cwd = "/w", .start_ns = 50 },
+		{ .pid = 31, .ppid = 2, .exe = "/usr/bin/dash", .argv_json = "[\"sh\",\"t.sh\"]",
+		  .cwd = "/w", .start_ns = 60 },
+		{ .pid = 31, .ppid = 2, .exe = "/usr/bin/tail", .argv_json = "[\"tail\",\"f\"]",
+		  .cwd = "/w", .start_ns = 60 },
+		{ .pid = 32, .ppid = 2, .exe = "/usr/bin/echo", .argv_json = "[\"echo\"]",
+		  .cwd = "/w", .start_ns = 65 },
+		{ .pid = 33, .ppid = 2, .exe = "/usr/bin/tac", .argv_json = "[\"tac\"]",
+		  .cwd = "/w", .start_ns = 70 },
+		{ .pid = 34, .ppid = 2, .exe = "/usr/bin/tee", .argv_json = "[\"tee\"]",
+		  .cwd = "/w", .start_ns = 81 },
+	};
+	char path[] = "/tmp/test_statement_gone.XXXXXX";
+	struct alog_summary sm;
+	struct statement_params p;
+	struct alog *log;
+	json_t *st, *item, *cmd;
+	int64_t h, rm_id = 0;
+	int t = 100;
+
+	(void)state;
+	assert_int_equal(fresh_log_path(path), 0);
+	assert_int_equal(alog_open(path, &ws, &log), 0);
+	for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++)
+		acc(log, logged_process(log, &gone[i]), ALOG_OP_OPEN, "/f", O_RDONLY, D1, t++);
+	assert_int_equal(alog_close(log, "clean"), 0);
+	assert_int_equal(alog_open(path, &root, &log), 0);
+	for (size_t i = 0; i < sizeof(full) / sizeof(full[0]); i++) {
+		h = logged_process(log, &full[i]);
+		if (i == 0)
+			rm_id = h;
+		acc(log, h, ALOG_OP_OPEN, "/usr/lib/x", O_RDONLY, D2, t++);
+		acc(log, h, ALOG_OP_OPEN, "/usr/lib/y", O_RDONLY, D2, t++);
+	}
+	assert_int_equal(alog_close(log, "clean"), 0);
+	assert_int_equal(alog_summary_load(path, &sm), 0);
+	assert_int_equal(sm.n_procs, 12);
+	fill_params(&p, NULL);
+	p.summary = &sm;
+	assert_int_equal(statement_build(&p, &st, NULL), 0);
+	assert_int_equal(statement_check_shape(st, NULL, 0), 0);
+
+	/* 29 alone; rm's gone record first, in rm's item; 31, 32, 33, 34
+	 * gone records apart; then 31 (two), 32, 33, 34 full. */
+	assert_null(tree_item(st, 11));
+	assert_non_null(tree_item(st, 10));
+	item = tree_item(st, 1);
+	assert_int_equal(json_integer_value(json_object_get(item, "pid")), 30);
+	assert_true(json_integer_value(json_object_get(item, "id")) == rm_id);
+	assert_string_equal(json_get_string(item, "exe"), "/usr/bin/rm");
+	assert_int_equal(json_array_size(json_get_array(item, "argv")), 3);
+	assert_int_equal(json_integer_value(json_object_get(item, "accesses")), 3);
+	assert_string_equal(json_string_value(json_array_get(json_get_array(item, "mounts"), 0)),
+			    "workspace");
+	assert_string_equal(json_string_value(json_array_get(json_get_array(item, "mounts"), 1)),
+			    "root");
+	for (size_t i = 2; i < 6; i++) {
+		item = tree_item(st, i);
+		assert_int_equal(json_integer_value(json_object_get(item, "pid")), 29 + (int)i);
+		assert_int_equal(json_array_size(json_get_array(item, "argv")), 0);
+		assert_int_equal(json_array_size(json_get_array(item, "mounts")), 1);
+	}
+	/* The command: rm, the first started of the processes with arguments. */
+	cmd = json_object_get(json_object_get(json_object_get(json_object_get(st, "predicate"),
+							      "buildDefinition"),
+					      "externalParameters"),
+			      "command");
+	assert_int_equal(json_array_size(cmd), 3);
+	assert_string_equal(json_string_value(json_array_get(cmd, 0)), "rm");
+	json_decref(st);
+	alog_summary_free(&sm);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -447,6 +552,7 @@ int main(void)
 		cmocka_unit_test(non_utf8_text_is_percent_encoded_and_noted),
 		cmocka_unit_test(command_is_the_first_started_process),
 		cmocka_unit_test(processes_seen_by_several_mounts_are_one_item),
+		cmocka_unit_test(gone_records_join_their_process),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
