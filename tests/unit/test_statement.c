@@ -97,6 +97,32 @@ static void fill_params(struct statement_params *p, const struct envfacts *facts
 	p->exit_status = 3;
 }
 
+/* The statement of the log at path, whose summary (into *sm, which the
+ * caller frees) has n_procs process records; checked for shape. */
+static json_t *statement_of_log(const char *path, struct alog_summary *sm, size_t n_procs)
+{
+	struct statement_params p;
+	json_t *st = NULL;
+
+	assert_int_equal(alog_summary_load(path, sm), 0);
+	assert_int_equal(sm->n_procs, n_procs);
+	fill_params(&p, NULL);
+	p.summary = sm;
+	assert_int_equal(statement_build(&p, &st, NULL), 0);
+	assert_int_equal(statement_check_shape(st, NULL, 0), 0);
+	return st;
+}
+
+/* item's "mounts" are a, then b. */
+static void assert_two_mounts(json_t *item, const char *a, const char *b)
+{
+	json_t *mounts = json_get_array(item, "mounts");
+
+	assert_int_equal(json_array_size(mounts), 2);
+	assert_string_equal(json_string_value(json_array_get(mounts, 0)), a);
+	assert_string_equal(json_string_value(json_array_get(mounts, 1)), b);
+}
+
 static void builds_expected_statement(void **state)
 {
 	struct envfacts facts = { 0 };
@@ -326,7 +352,6 @@ static void command_is_the_first_started_process(void **state)
 				    .cwd = "/w", .start_ns = 100 };
 	char path[] = "/tmp/test_statement_first.XXXXXX";
 	struct alog_summary s2;
-	struct statement_params p;
 	struct alog *log;
 	json_t *st, *ext, *cmd;
 	int64_t h;
@@ -343,12 +368,7 @@ static void command_is_the_first_started_process(void **state)
 	h = logged_process(log, &run);
 	acc(log, h, ALOG_OP_OPEN, "/usr/bin/make", O_RDONLY, NULL, 150);
 	assert_int_equal(alog_close(log, "clean"), 0);
-	assert_int_equal(alog_summary_load(path, &s2), 0);
-	assert_int_equal(s2.n_procs, 3);
-
-	fill_params(&p, NULL);
-	p.summary = &s2;
-	assert_int_equal(statement_build(&p, &st, NULL), 0);
+	st = statement_of_log(path, &s2, 3);
 	ext = json_object_get(json_object_get(json_object_get(st, "predicate"), "buildDefinition"),
 			      "externalParameters");
 	cmd = json_object_get(ext, "command");
@@ -378,7 +398,6 @@ static void processes_seen_by_several_mounts_are_one_item(void **state)
 	struct alog_process gone = { .pid = 21, .ppid = 20, .exe = "/usr/bin/as" };
 	char path[] = "/tmp/test_statement_mt.XXXXXX";
 	struct alog_summary sm;
-	struct statement_params p;
 	struct alog *log;
 	json_t *st, *procs, *item;
 	int64_t h;
@@ -402,12 +421,7 @@ static void processes_seen_by_several_mounts_are_one_item(void **state)
 		acc(log, h, ALOG_OP_PROBE, "/x", 0, NULL, t++);
 		assert_int_equal(alog_close(log, "clean"), 0);
 	}
-	assert_int_equal(alog_summary_load(path, &sm), 0);
-	assert_int_equal(sm.n_procs, 7);
-	fill_params(&p, NULL);
-	p.summary = &sm;
-	assert_int_equal(statement_build(&p, &st, NULL), 0);
-	assert_int_equal(statement_check_shape(st, NULL, 0), 0);
+	st = statement_of_log(path, &sm, 7);
 	procs = json_object_get(json_object_get(json_array_get(json_object_get(json_object_get(
 		json_object_get(st, "predicate"), "runDetails"), "byproducts"), 1), "annotations"),
 		"processes");
@@ -416,11 +430,7 @@ static void processes_seen_by_several_mounts_are_one_item(void **state)
 	item = json_array_get(procs, 0);
 	assert_string_equal(json_get_string(item, "exe"), "/usr/bin/make");
 	assert_int_equal(json_integer_value(json_object_get(item, "accesses")), 4);
-	assert_int_equal(json_array_size(json_get_array(item, "mounts")), 2);
-	assert_string_equal(json_string_value(json_array_get(json_get_array(item, "mounts"), 0)),
-			    "root");
-	assert_string_equal(json_string_value(json_array_get(json_get_array(item, "mounts"), 1)),
-			    "workspace");
+	assert_two_mounts(item, "root", "workspace");
 	item = json_array_get(procs, 1);
 	assert_string_equal(json_get_string(item, "exe"), "/usr/bin/cc");
 	assert_int_equal(json_array_size(json_get_array(item, "mounts")), 1);
@@ -481,7 +491,6 @@ static void gone_records_join_their_process(void **state)
 	};
 	char path[] = "/tmp/test_statement_gone.XXXXXX";
 	struct alog_summary sm;
-	struct statement_params p;
 	struct alog *log;
 	json_t *st, *item, *cmd;
 	int64_t h, rm_id = 0;
@@ -502,12 +511,7 @@ static void gone_records_join_their_process(void **state)
 		acc(log, h, ALOG_OP_OPEN, "/usr/lib/y", O_RDONLY, D2, t++);
 	}
 	assert_int_equal(alog_close(log, "clean"), 0);
-	assert_int_equal(alog_summary_load(path, &sm), 0);
-	assert_int_equal(sm.n_procs, 12);
-	fill_params(&p, NULL);
-	p.summary = &sm;
-	assert_int_equal(statement_build(&p, &st, NULL), 0);
-	assert_int_equal(statement_check_shape(st, NULL, 0), 0);
+	st = statement_of_log(path, &sm, 12);
 
 	/* 29 alone; rm's gone record first, in rm's item; 31, 32, 33, 34
 	 * gone records apart; then 31 (two), 32, 33, 34 full. */
@@ -519,10 +523,7 @@ static void gone_records_join_their_process(void **state)
 	assert_string_equal(json_get_string(item, "exe"), "/usr/bin/rm");
 	assert_int_equal(json_array_size(json_get_array(item, "argv")), 3);
 	assert_int_equal(json_integer_value(json_object_get(item, "accesses")), 3);
-	assert_string_equal(json_string_value(json_array_get(json_get_array(item, "mounts"), 0)),
-			    "workspace");
-	assert_string_equal(json_string_value(json_array_get(json_get_array(item, "mounts"), 1)),
-			    "root");
+	assert_two_mounts(item, "workspace", "root");
 	for (size_t i = 2; i < 6; i++) {
 		item = tree_item(st, i);
 		assert_int_equal(json_integer_value(json_object_get(item, "pid")), 29 + (int)i);
