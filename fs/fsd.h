@@ -142,6 +142,7 @@ struct fsd {
 	int n_cached_fds;
 	int fd_cache_max;      /* see FSD_FD_CACHE_MAX */
 	struct fsd_work *work;
+	struct fsd_execw *execw; /* fsd_exec.c; NULL without the watch */
 	struct fsd_seen *seen; /* dedup of stat/probe/readdir records */
 	int dont_mask;         /* FUSE_CAP_DONT_MASK: we apply the caller's umask */
 	int no_opendir;        /* directories are read without OPENDIR (op_init) */
@@ -268,6 +269,19 @@ int64_t fsd_process_pid(struct fsd *fs, pid_t pid);
  * process we know logs the exec as the last act of its old record.  in is
  * the program: the record's exe if /proc cannot tell. */
 int64_t fsd_process_exec(struct fsd *fs, pid_t pid, struct fsd_inode *in);
+/* An exec by pid at when_ns (CLOCK_MONOTONIC) that this mount may not
+ * have seen (fsd_exec.c): if pid has a record here that no exec on this
+ * mount began, its next request starts a new one. */
+void fsd_process_foreign_exec(struct fsd *fs, pid_t pid, int64_t when_ns);
+
+/* The watch of execs this mount does not see (fsd_exec.c): 0, or
+ * -ENOTSUP where the kernel's process events connector cannot be had (the
+ * mount works without it). */
+int fsd_exec_watch_start(struct fsd *fs);
+void fsd_exec_watch_stop(struct fsd *fs);
+/* Takes the exec events queued so far (fsd_process_foreign_exec each):
+ * after it, every exec that happened before the call is known. */
+void fsd_exec_drain(struct fsd *fs);
 /* Before in's content changes or goes (a writer's open, a truncate, an
  * unlink or a rename over it): the reads of it queued for the workers are
  * hashed (and captured) now, and those being hashed are waited for, so

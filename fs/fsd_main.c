@@ -228,6 +228,8 @@ int fsd_serve(const struct fsd_config *cfg, int ready_fd)
 		if (ret < 0)
 			snprintf(why, sizeof(why), "cannot start worker threads: %s",
 				 strerror(-ret));
+		else
+			fsd_exec_watch_start(fs); /* optional: see fsd_exec.c */
 	}
 	if (ret == 0) {
 		fs->se = make_session(fs);
@@ -290,6 +292,7 @@ int fsd_serve(const struct fsd_config *cfg, int ready_fd)
 	/* Everything queued reaches the store and the log before we exit;
 	 * the workers go before the session, as freeing an inode may drop
 	 * its backing id (fsd_pt_forget). */
+	fsd_exec_watch_stop(fs);
 	capture_errors = fsd_work_stop(fs);
 	if (fs->se) {
 		fuse_remove_signal_handlers(fs->se);

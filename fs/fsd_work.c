@@ -48,6 +48,8 @@ struct job {
 	pid_t pid;             /* JOB_PROC */
 	pid_t ppid;            /* JOB_PROC: the parent when the record began */
 	int64_t start_ns;      /* JOB_PROC: the process's start time then */
+	int64_t begun_ns;      /* JOB_PROC: CLOCK_MONOTONIC when queued */
+	char comm[64];         /* JOB_PROC: its name then, if ppid was read */
 	int64_t due_ns;        /* JOB_PROC: not before (0: at once) */
 	int if_unread;         /* JOB_PROC: only if the record is still unread */
 	int tries;             /* JOB_PROC: reads that found the old image */
@@ -83,6 +85,9 @@ struct pid_entry {
 		      * record /proc cannot fill (the process gone): NULL if none */
 	pid_t ppid;  /* its parent when that exec began the record (0: unknown) */
 	int64_t start_ns; /* and its start time */
+	int exec_seen; /* an exec on this mount began the record, and the
+			* kernel's event of it has not come yet */
+	int64_t exec_ns; /* CLOCK_MONOTONIC of its last exec event; 0 none */
 };
 
 #define PID_BUCKETS 4096
@@ -239,6 +244,14 @@ static void push(struct fsd_work *w, struct job *j)
 	pthread_mutex_unlock(&w->lock);
 }
 
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 /* Queues the /proc read that fills process record id of pid: at once, or
  * (after_exec) a little later and only if no request read it first.  The
  * parent and start time are read now (/proc/PID/stat takes no lock the
@@ -261,7 +274,17 @@ static void push_proc_job(struct fsd_work *w, pid_t pid, int64_t id, int after_e
 	/* Read while the process waits on our reply, in case it is gone
 	 * before the job runs (some 20 us here: skipped when known). */
 	j->start_ns = start_ns;
-	j->ppid = ppid > 0 ? ppid : procinfo_ppid(pid, &j->start_ns);
+	j->begun_ns = mono_ns();
+	j->ppid = ppid;
+	if (ppid <= 0) {
+		struct procinfo_stat st;
+
+		if (procinfo_stat(pid, &st) == 0) {
+			j->ppid = st.ppid;
+			j->start_ns = st.start_ns;
+			memcpy(j->comm, st.comm, sizeof(j->comm));
+		}
+	}
 	j->path = exec;
 	j->process = id;
 	if (after_exec) {
@@ -829,6 +852,51 @@ static void add_parent(struct fsd *fs, pid_t pid, pid_t ppid)
 	push_proc_job(w, ppid, id, 0, NULL, 0, 0);
 }
 
+/* Whether the job's process ran an exec this mount did not see between
+ * the job's queueing and read_end_ns, when /proc had been read: then the
+ * read showed the new program, not the one the record is of. */
+static int exec_before_read(struct fsd *fs, const struct job *j, int64_t read_end_ns)
+{
+	struct fsd_work *w = fs->work;
+	struct pid_entry *e;
+	int64_t when;
+
+	if (!fs->execw || j->path || j->if_unread)
+		return 0; /* no watch, or an exec on this mount began the record */
+	fsd_exec_drain(fs);
+	pthread_mutex_lock(&w->pid_lock);
+	e = pid_find_locked(w, j->pid);
+	when = e ? e->exec_ns : 0;
+	pthread_mutex_unlock(&w->pid_lock);
+	return when > j->begun_ns && when < read_end_ns;
+}
+
+/* A record of a forked child before its exec, read after it (see
+ * exec_before_read): its program and arguments were those of its parent,
+ * if the parent has the name the child had then (comm: a fork keeps it,
+ * an exec changes it), and are read from the parent instead (cwd, owner
+ * and start time stay the child's); else, or if the parent is gone, they
+ * are unknown.  0, or -ENOMEM. */
+static int take_parent_image(struct procinfo *info, pid_t ppid, const char *comm)
+{
+	struct procinfo parent;
+	struct procinfo_stat pst;
+	char *exe = NULL, *argv = NULL;
+
+	if (ppid > 0 && *comm && procinfo_stat(ppid, &pst) == 0 && !strcmp(pst.comm, comm) &&
+	    procinfo_read(ppid, &parent) == 0) {
+		exe = parent.exe;
+		argv = parent.argv_json;
+		parent.exe = parent.argv_json = NULL;
+		procinfo_free(&parent);
+	}
+	free(info->exe);
+	free(info->argv_json);
+	info->exe = exe ? exe : strdup("");
+	info->argv_json = argv ? argv : strdup("[]");
+	return info->exe && info->argv_json ? 0 : -ENOMEM;
+}
+
 static void *proc_main(void *arg)
 {
 	struct fsd *fs = arg;
@@ -873,6 +941,11 @@ static void *proc_main(void *arg)
 		ok = procinfo_read(j->pid, &info) == 0;
 		if (ok && j->start_ns && info.start_ns && info.start_ns != j->start_ns) {
 			/* Another process of the pid: ours is gone. */
+			procinfo_free(&info);
+			ok = 0;
+		}
+		if (ok && exec_before_read(fs, j, mono_ns()) &&
+		    take_parent_image(&info, j->ppid, j->comm) < 0) {
 			procinfo_free(&info);
 			ok = 0;
 		}
@@ -1035,6 +1108,8 @@ int64_t fsd_process_pid(struct fsd *fs, pid_t pid)
 
 	if (pid <= 0)
 		return 0;
+	/* An exec of the pid off this mount ends its record here. */
+	fsd_exec_drain(fs);
 	pthread_mutex_lock(&w->pid_lock);
 	e = pid_entry_locked(w, pid);
 	if (!e) {
@@ -1101,6 +1176,7 @@ int64_t fsd_process_exec(struct fsd *fs, pid_t pid, struct fsd_inode *in)
 	e->exec = exec;
 	e->ppid = 0;
 	e->start_ns = 0;
+	e->exec_seen = 1;
 	copy = exec ? strdup(exec) : NULL;
 	pthread_mutex_unlock(&w->pid_lock);
 	ppid = procinfo_ppid(pid, &start_ns);
@@ -1115,6 +1191,32 @@ int64_t fsd_process_exec(struct fsd *fs, pid_t pid, struct fsd_inode *in)
 	pthread_mutex_unlock(&w->pid_lock);
 	push_proc_job(w, pid, next, 1, copy, ppid, start_ns);
 	return id;
+}
+
+void fsd_process_foreign_exec(struct fsd *fs, pid_t pid, int64_t when_ns)
+{
+	struct fsd_work *w = fs->work;
+	struct pid_entry *e;
+
+	if (!w || pid <= 0)
+		return;
+	pthread_mutex_lock(&w->pid_lock);
+	e = pid_find_locked(w, pid);
+	if (e)
+		e->exec_ns = when_ns;
+	if (e && e->exec_seen) {
+		/* The exec this mount saw (its open came first). */
+		e->exec_seen = 0;
+	} else if (e && !e->stale && !e->unread) {
+		/* Another program now: the old record ends here, and the
+		 * pid's next request starts one of the new program.  (A
+		 * record an exec began and no request read yet is read at
+		 * that request anyway.) */
+		e->stale = 1;
+		free(e->exec);
+		e->exec = NULL;
+	}
+	pthread_mutex_unlock(&w->pid_lock);
 }
 
 static struct job *new_job(struct fsd *fs, enum job_kind kind, struct fsd_inode *in,

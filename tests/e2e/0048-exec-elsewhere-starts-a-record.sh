@@ -1,0 +1,49 @@
+# An exec of a program that lies off the mount (sed from the host's /usr)
+# by a pid the mount has a record of starts a new record all the same, so
+# what the program does on the mount is logged under it: bash's forked
+# child opens the redirection's file (a record of bash), then runs sed,
+# whose read of the input is sed's, not bash's.  The kernel's process
+# events connector tells the daemon of the exec (the exec watch); so
+# does it for a pid that runs two programs off the mount in turn.  A
+# program on the mount (whose exec the mount sees itself) still gets one
+# record only.
+. "$(dirname "$0")/lib.sh"
+command -v bash >/dev/null || exit 77
+mkdir -p "$T/b" "$T/m"
+printf 'hello\n' >"$T/b/in"
+cp /usr/bin/cat "$T/b/cat"
+"$PROVFS" mount --store "$T/store" --log "$T/log.db" "$T/b" "$T/m" >/dev/null ||
+	fail "mount failed"
+MOUNTS="$T/m"
+m=$T/m
+bash -c "sed s/hello/bye/ $m/in >$m/out; true" || fail "bash and sed"
+# The child reads in.2 as bash (its redirection), then becomes cat (off
+# the mount), which reads in; then the same with a cat on the mount, which
+# reads in.3 (after bash read in.4).
+printf 'x\n' >"$m/in.2"
+printf 'y\n' >"$m/in.3"
+bash -c "exec <$m/in.2 /bin/cat $m/in >/dev/null; true" || fail "bash and cat"
+printf 'z\n' >"$m/in.4"
+bash -c "exec <$m/in.4 $m/cat $m/in.3 >/dev/null; true" || fail "bash and cat on the mount"
+umount_ws "$T/m"
+q() { sqlite3 "$T/log.db" "$1"; }
+owner() { # OP PATH: the exe of the record the access is logged under
+	q "SELECT p.exe FROM access a JOIN process p ON p.id = a.process
+		WHERE a.op = '$1' AND a.path = '$2' LIMIT 1"
+}
+assert_eq /usr/bin/bash "$(owner create /out)" "who created out"
+assert_eq /usr/bin/sed "$(owner open /in)" "who read in"
+assert_eq '["sed","s/hello/bye/","'"$m"'/in"]' \
+	"$(q "SELECT p.argv FROM access a JOIN process p ON p.id = a.process
+		WHERE a.op = 'open' AND a.path = '/in' LIMIT 1")" "the reader's arguments"
+assert_eq 1 "$(q "SELECT COUNT(DISTINCT p.pid) FROM access a JOIN process p ON p.id = a.process
+	WHERE (a.op = 'create' AND a.path = '/out') OR (a.op = 'open' AND a.path = '/in'
+	AND p.exe = '/usr/bin/sed')")" "bash's child and sed are one pid"
+assert_eq /usr/bin/bash "$(owner open /in.2)" "who opened in.2"
+assert_eq /usr/bin/cat "$(q "SELECT p.exe FROM access a JOIN process p ON p.id = a.process
+	WHERE a.op = 'open' AND a.path = '/in' AND p.exe != '/usr/bin/sed'")" "cat's read of in"
+assert_eq /usr/bin/bash "$(owner open /in.4)" "who opened in.4"
+assert_eq "$m/cat" "$(owner open /in.3)" "the program on the mount"
+assert_eq 0 "$(q "SELECT COUNT(*) FROM (SELECT pid, argv FROM process
+	GROUP BY pid, argv HAVING COUNT(*) > 1)")" "a pid with two records of one program"
+exit 0
