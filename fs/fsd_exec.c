@@ -15,7 +15,8 @@
  * namespaces (whose pids are the ones FUSE gives us there); elsewhere, or
  * where the socket cannot be opened, there is no watch and the mount
  * works as before.  Since Linux 6.6 the listener asks for exec events
- * only; an older kernel ignores that request and sends nothing.
+ * only (an older kernel would ignore that request and send nothing: there
+ * it takes every event, forks and exits too, and keeps the execs).
  *
  * The events are taken in the request path: each request of a pid that
  * has a record first takes what the socket holds (fsd_exec_drain, one
@@ -36,11 +37,13 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 /* PROC_CN_MCAST_LISTEN with an event filter (struct proc_input, Linux
@@ -61,19 +64,35 @@ struct fsd_execw {
 	pthread_mutex_t lock; /* one reader of sock at a time */
 };
 
+/* Whether the running kernel filters events for a listener (6.6+). */
+static int kernel_filters(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) < 0 || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return 0;
+	return major > 6 || (major == 6 && minor >= 6);
+}
+
 static int listen_for_execs(int sock)
 {
 	struct exec_listen m;
+	size_t len = sizeof(m);
 
 	memset(&m, 0, sizeof(m));
-	m.nl.nlmsg_len = sizeof(m);
 	m.nl.nlmsg_type = NLMSG_DONE;
 	m.cn.id.idx = CN_IDX_PROC;
 	m.cn.id.val = CN_VAL_PROC;
 	m.cn.len = 2 * sizeof(uint32_t);
 	m.op = PROC_CN_MCAST_LISTEN;
 	m.events = PROC_EVENT_EXEC;
-	return send(sock, &m, sizeof(m), 0) == (ssize_t)sizeof(m) ? 0 : -errno;
+	if (!kernel_filters()) {
+		m.cn.len = sizeof(uint32_t);
+		len -= sizeof(uint32_t);
+	}
+	m.nl.nlmsg_len = (uint32_t)len;
+	return send(sock, &m, len, 0) == (ssize_t)len ? 0 : -errno;
 }
 
 /* Each exec event of a datagram of n bytes in buf. */
