@@ -278,7 +278,10 @@ void fsd_process_foreign_exec(struct fsd *fs, pid_t pid, int64_t when_ns);
  * -ENOTSUP where the kernel's process events connector cannot be had (the
  * mount works without it). */
 int fsd_exec_watch_start(struct fsd *fs);
+/* Ends its thread; requests and the /proc reader may still drain it. */
 void fsd_exec_watch_stop(struct fsd *fs);
+/* Then, once nothing drains it any more (after fsd_work_stop): frees it. */
+void fsd_exec_watch_free(struct fsd *fs);
 /* Takes the exec events queued so far (fsd_process_foreign_exec each):
  * after it, every exec that happened before the call is known. */
 void fsd_exec_drain(struct fsd *fs);

@@ -194,14 +194,24 @@ void fsd_exec_watch_stop(struct fsd *fs)
 	struct fsd_execw *x = fs->execw;
 	uint64_t one = 1;
 
-	if (!x)
+	if (!x || x->stop < 0)
 		return;
 	if (write(x->stop, &one, sizeof(one)) != sizeof(one))
 		pthread_cancel(x->thread); /* it waits in poll(), a cancellation point */
 	pthread_join(x->thread, NULL);
-	close(x->sock);
 	close(x->stop);
+	x->stop = -1;
+}
+
+void fsd_exec_watch_free(struct fsd *fs)
+{
+	struct fsd_execw *x = fs->execw;
+
+	if (!x)
+		return;
+	fsd_exec_watch_stop(fs);
+	fs->execw = NULL;
+	close(x->sock);
 	pthread_mutex_destroy(&x->lock);
 	free(x);
-	fs->execw = NULL;
 }

@@ -294,6 +294,7 @@ int fsd_serve(const struct fsd_config *cfg, int ready_fd)
 	 * its backing id (fsd_pt_forget). */
 	fsd_exec_watch_stop(fs);
 	capture_errors = fsd_work_stop(fs);
+	fsd_exec_watch_free(fs);
 	if (fs->se) {
 		fuse_remove_signal_handlers(fs->se);
 		fuse_session_destroy(fs->se);
