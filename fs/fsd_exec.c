@@ -103,17 +103,19 @@ static void take_events(struct fsd *fs, const char *buf, ssize_t n)
 
 	for (nl = (const struct nlmsghdr *)buf; NLMSG_OK(nl, left); nl = NLMSG_NEXT(nl, left)) {
 		const struct cn_msg *cn = NLMSG_DATA(nl);
-		const struct proc_event *ev;
+		struct proc_event ev;
 
 		if (nl->nlmsg_type == NLMSG_ERROR || nl->nlmsg_type == NLMSG_NOOP)
 			continue;
-		if (nl->nlmsg_len < NLMSG_LENGTH(sizeof(*cn) + sizeof(*ev)) ||
+		if (nl->nlmsg_len < NLMSG_LENGTH(sizeof(*cn) + sizeof(ev)) ||
 		    cn->id.idx != CN_IDX_PROC || cn->id.val != CN_VAL_PROC)
 			continue;
-		ev = (const struct proc_event *)cn->data;
-		if (ev->what == PROC_EVENT_EXEC)
-			fsd_process_foreign_exec(fs, ev->event_data.exec.process_tgid,
-						 (int64_t)ev->timestamp_ns);
+		/* The event follows the 20-byte cn_msg: not aligned for its
+		 * 64-bit timestamp, so copied out. */
+		memcpy(&ev, cn->data, sizeof(ev));
+		if (ev.what == PROC_EVENT_EXEC)
+			fsd_process_foreign_exec(fs, ev.event_data.exec.process_tgid,
+						 (int64_t)ev.timestamp_ns);
 	}
 }
 
