@@ -260,9 +260,13 @@ int fsd_work_start(struct fsd *fs);
  * of capture errors seen. */
 int fsd_work_stop(struct fsd *fs);
 /* The log's process id for the caller of req, or for pid (reads /proc
- * off-thread). */
+ * off-thread).  walk: the request may be one the kernel makes inside an
+ * execve (a LOOKUP or READLINK of the path to the program's interpreter);
+ * any other request of a pid whose exec on this mount the kernel has not
+ * reported means that exec failed (fsd_process_exec). */
 int64_t fsd_process(struct fsd *fs, fuse_req_t req);
-int64_t fsd_process_pid(struct fsd *fs, pid_t pid);
+int64_t fsd_process_walk(struct fsd *fs, fuse_req_t req);
+int64_t fsd_process_pid(struct fsd *fs, pid_t pid, int walk);
 /* For an exec (an open with FMODE_EXEC) by pid: the log's process id to
  * record the exec under.  The exec starts the record of the program it
  * runs, read from /proc at the pid's next request (or a little later); a

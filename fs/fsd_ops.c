@@ -77,8 +77,12 @@ static void log_op_at(struct fsd *fs, fuse_req_t req, int64_t time_ns, const cha
 		      int result)
 {
 	char *path = fsd_inode_path(fs, in, name);
+	/* The path walks an execve makes to the program's interpreter. */
+	int walk = !strcmp(op, ALOG_OP_STAT) || !strcmp(op, ALOG_OP_PROBE) ||
+		   !strcmp(op, ALOG_OP_READLINK);
 
-	fsd_log_at(fs, time_ns, fsd_process(fs, req), op, path, path2, flags, result);
+	fsd_log_at(fs, time_ns, walk ? fsd_process_walk(fs, req) : fsd_process(fs, req), op,
+		   path, path2, flags, result);
 	free(path);
 }
 

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,7 @@ struct pid_entry {
 	int64_t start_ns; /* and its start time */
 	int exec_seen; /* an exec on this mount began the record, and the
 			* kernel's event of it has not come yet */
+	int64_t prev_id; /* then the record that exec ended (0: none) */
 	int64_t exec_ns; /* CLOCK_MONOTONIC of its last exec event; 0 none */
 };
 
@@ -1075,7 +1077,14 @@ int64_t fsd_process(struct fsd *fs, fuse_req_t req)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 
-	return ctx ? fsd_process_pid(fs, ctx->pid) : 0;
+	return ctx ? fsd_process_pid(fs, ctx->pid, 0) : 0;
+}
+
+int64_t fsd_process_walk(struct fsd *fs, fuse_req_t req)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+
+	return ctx ? fsd_process_pid(fs, ctx->pid, 1) : 0;
 }
 
 /* The entry of pid, made if new (with no record yet: stale); NULL on
@@ -1097,7 +1106,23 @@ static struct pid_entry *pid_entry_locked(struct fsd_work *w, pid_t pid)
 	return e;
 }
 
-int64_t fsd_process_pid(struct fsd *fs, pid_t pid)
+/* Whether pid, whose exec of the program at path on this mount has no
+ * event, runs another program: the exec failed (not only its event lost).
+ * /proc/PID/exe takes no lock the process, waiting on our reply, holds. */
+static int exec_failed(pid_t pid, const char *path)
+{
+	char link[64], exe[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	if (n <= 0 || !path)
+		return 0;
+	exe[n] = '\0';
+	return !procinfo_exe_is(exe, path);
+}
+
+int64_t fsd_process_pid(struct fsd *fs, pid_t pid, int walk)
 {
 	struct fsd_work *w = fs->work;
 	struct pid_entry *e;
@@ -1127,6 +1152,23 @@ int64_t fsd_process_pid(struct fsd *fs, pid_t pid)
 		e->exec = NULL;
 		ppid = e->unread ? e->ppid : 0;
 		start_ns = e->unread ? e->start_ns : 0;
+	}
+	/* An exec's event is queued before its program runs, and was taken
+	 * just above: a request no execve makes, from a pid whose exec on
+	 * this mount has no event yet, comes after that exec failed (a
+	 * script without #!, ENOEXEC; or its event was lost).  The next
+	 * event is another exec then, off this mount.  The record the exec
+	 * ended goes on if nothing was logged under the new one and the
+	 * process still runs another program (whose pending read then finds
+	 * the record no longer unread, and is dropped). */
+	if (!walk && e->exec_seen) {
+		e->exec_seen = 0;
+		if (e->unread && e->prev_id && exec_failed(pid, exec)) {
+			e->id = e->prev_id;
+			read_now = 0;
+			free(exec);
+			exec = NULL;
+		}
 	}
 	e->stale = e->unread = 0;
 	id = e->id;
@@ -1167,6 +1209,7 @@ int64_t fsd_process_exec(struct fsd *fs, pid_t pid, struct fsd_inode *in)
 	 * record it ends, or, for a pid new to us (a child forked to run this
 	 * program, as a shell's are), as the first of the new one. */
 	id = e->stale ? 0 : e->id;
+	e->prev_id = id;
 	e->stale = 0;
 	e->unread = 1;
 	e->id = next = alog_process_id(fs->log);
@@ -1176,7 +1219,7 @@ int64_t fsd_process_exec(struct fsd *fs, pid_t pid, struct fsd_inode *in)
 	e->exec = exec;
 	e->ppid = 0;
 	e->start_ns = 0;
-	e->exec_seen = 1;
+	e->exec_seen = fs->execw != NULL; /* else no event comes */
 	copy = exec ? strdup(exec) : NULL;
 	pthread_mutex_unlock(&w->pid_lock);
 	ppid = procinfo_ppid(pid, &start_ns);

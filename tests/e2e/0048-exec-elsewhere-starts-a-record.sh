@@ -6,12 +6,16 @@
 # events connector tells the daemon of the exec (the exec watch); so
 # does it for a pid that runs two programs off the mount in turn.  A
 # program on the mount (whose exec the mount sees itself) still gets one
-# record only.
+# record only.  An exec on the mount that fails (a script without #!,
+# which bash then runs itself) does not hide the pid's next exec off the
+# mount: cat's read of in.5 is cat's.
 . "$(dirname "$0")/lib.sh"
 command -v bash >/dev/null || exit 77
 mkdir -p "$T/b" "$T/m"
 printf 'hello\n' >"$T/b/in"
 cp /usr/bin/cat "$T/b/cat"
+printf 'exec /bin/cat %s >/dev/null\n' "$T/m/in.5" >"$T/b/noshebang"
+chmod +x "$T/b/noshebang"
 "$PROVFS" mount --store "$T/store" --log "$T/log.db" "$T/b" "$T/m" >/dev/null ||
 	fail "mount failed"
 MOUNTS="$T/m"
@@ -25,6 +29,8 @@ printf 'y\n' >"$m/in.3"
 bash -c "exec <$m/in.2 /bin/cat $m/in >/dev/null; true" || fail "bash and cat"
 printf 'z\n' >"$m/in.4"
 bash -c "exec <$m/in.4 $m/cat $m/in.3 >/dev/null; true" || fail "bash and cat on the mount"
+printf 'w\n' >"$m/in.5"
+bash -c "$m/noshebang; true" || fail "a script without #!"
 umount_ws "$T/m"
 q() { sqlite3 "$T/log.db" "$1"; }
 owner() { # OP PATH: the exe of the record the access is logged under
@@ -44,6 +50,7 @@ assert_eq /usr/bin/cat "$(q "SELECT p.exe FROM access a JOIN process p ON p.id =
 	WHERE a.op = 'open' AND a.path = '/in' AND p.exe != '/usr/bin/sed'")" "cat's read of in"
 assert_eq /usr/bin/bash "$(owner open /in.4)" "who opened in.4"
 assert_eq "$m/cat" "$(owner open /in.3)" "the program on the mount"
+assert_eq /usr/bin/cat "$(owner open /in.5)" "who read in.5 (after a failed exec)"
 assert_eq 0 "$(q "SELECT COUNT(*) FROM (SELECT pid, argv FROM process
 	GROUP BY pid, argv HAVING COUNT(*) > 1)")" "a pid with two records of one program"
 exit 0
