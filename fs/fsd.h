@@ -232,8 +232,10 @@ void fsd_shown_stat(const struct fsd *fs, struct stat *st);
 /* Before name under parent (its fd pfd) is unlinked or replaced: on a
  * filesystem without file handles, the inode there, if the kernel knows
  * it, gets an fd it keeps past the cache's budget, as it can no longer be
- * found by path but stays in use while open (or a process's cwd). */
-void fsd_inode_pin(struct fsd *fs, struct fsd_inode *parent, int pfd, const char *name);
+ * found by path but stays in use while open (or a process's cwd).  So
+ * does a directory (dir: name is one, being removed) on any filesystem:
+ * a file handle does not find a removed directory. */
+void fsd_inode_pin(struct fsd *fs, struct fsd_inode *parent, int pfd, const char *name, int dir);
 /* A real fd opened with flags (not O_PATH); caller closes. */
 int fsd_inode_open(struct fsd *fs, struct fsd_inode *in, int flags);
 /* Path of in (or of name under in if name != NULL) inside the mount,

@@ -444,20 +444,27 @@ static struct fsd_inode *find_at_fd(struct fsd *fs, int pfd, const char *name)
 	return in;
 }
 
-void fsd_inode_pin(struct fsd *fs, struct fsd_inode *parent, int pfd, const char *name)
+void fsd_inode_pin(struct fsd *fs, struct fsd_inode *parent, int pfd, const char *name, int dir)
 {
 	struct fsd_inode *in;
 	struct stat now;
 	int fd;
 
 	/* The root keeps no handle: whether its filesystem has them is
-	 * whether it has a mount fd. */
-	if (parent->fh || (parent == &fs->root && fs->root.mount_fd >= 0))
+	 * whether it has a mount fd.  A handle finds an unlinked file again,
+	 * but not a removed directory: open_by_handle_at connects a
+	 * directory to the tree, and fails (ESTALE) for one that left it, so
+	 * the stat of a removed working directory failed once its inode had
+	 * no cached fd (coreutils' ls/removed-directory test, in a build
+	 * that had filled the cache). */
+	if (!dir && (parent->fh || (parent == &fs->root && fs->root.mount_fd >= 0)))
 		return;
 	in = find_at_fd(fs, pfd, name);
 	if (!in || in == &fs->root)
 		return;
-	fd = in->fh || in->fd >= 0 ? -1 : openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	fd = (in->fh && in->type != S_IFDIR) || in->fd >= 0
+		     ? -1
+		     : openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0 && fstat(fd, &now) == 0 && now.st_dev == in->dev && now.st_ino == in->ino) {
 		pthread_mutex_lock(&fs->table_lock);
 		if (in->fd < 0) {

@@ -528,7 +528,7 @@ static int do_unlink(int pfd, const char *name, void *arg)
 
 	if (!a->dir)
 		fsd_work_settle_at(a->fs, a->pin, name);
-	fsd_inode_pin(a->fs, a->pin, pfd, name);
+	fsd_inode_pin(a->fs, a->pin, pfd, name, a->dir);
 	return unlinkat(pfd, name, a->dir ? AT_REMOVEDIR : 0);
 }
 
@@ -647,7 +647,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 			if (!(flags & RENAME_EXCHANGE)) {
 				/* It may be replaced. */
 				fsd_work_settle_at(fs, npin, newname);
-				fsd_inode_pin(fs, npin, npfd, newname);
+				fsd_inode_pin(fs, npin, npfd, newname, 0);
 			}
 			if (renameat2(pfd, name, npfd, newname, flags) < 0)
 				err = errno;

@@ -354,6 +354,9 @@ static int rmdir_cwd(void)
 {
 	char buf[PATH_MAX];
 	struct stat st;
+	struct dirent *e;
+	int entries = 0;
+	DIR *d;
 
 	CHECK_OK(mkdir("d", 0755));
 	CHECK_OK(chdir("d"));
@@ -362,6 +365,13 @@ static int rmdir_cwd(void)
 	CHECK_ERR(open("f", O_CREAT | O_WRONLY, 0644), ENOENT);
 	CHECK_OK(stat(".", &st));
 	CHECK_EQ(st.st_nlink, 0);
+	/* ls in it: empty (or . and .. alone), not ESTALE. */
+	d = opendir(".");
+	CHECK(d != NULL);
+	while ((e = readdir(d)) != NULL)
+		entries++;
+	closedir(d);
+	CHECK(entries <= 2);
 	return 0;
 }
 
