@@ -432,34 +432,45 @@ static int may_be_of(const struct alog_proc_row *gone, const struct alog_proc_ro
  * has a record of it with no arguments, beside another mount's full
  * record of it.  The start time, read while the process waited on the
  * daemon, tells which process it was: such a record joins the full
- * record of its pid and start time if there is one only (a pid seen both
- * before and after an exec has two: it is left alone), and may be of its
- * program.  order sorts the records by pid and start time (by_process);
- * first maps each to its group's first record, and is changed here. */
+ * record of its pid and start time that it may be of (its program and
+ * directory), if there is one only.  A pid seen both before and after an
+ * exec has two full records at one start time: a record that names its
+ * program (the one an exec on its mount opened) tells them apart (env,
+ * run from the workspace, which runs /bin/true: its workspace record,
+ * read after that exec, joins the root's record of env), one that names
+ * none is left alone.  order sorts the records by pid and start time
+ * (by_process); first maps each to its group's first record, and is
+ * changed here. */
 static void join_gone_records(const struct alog_summary *s, const size_t *order, size_t *first)
 {
 	for (size_t a = 0, b; a < s->n_procs; a = b) {
 		const struct alog_proc_row *ra = &s->procs[order[a]];
-		size_t full = SIZE_MAX;
-		int several = 0;
 
 		for (b = a; b < s->n_procs && s->procs[order[b]].pid == ra->pid &&
 			    s->procs[order[b]].start_ns == ra->start_ns;
-		     b++) {
-			size_t f = first[order[b]];
-
-			if (no_argv(&s->procs[order[b]]))
-				continue;
-			if (full != SIZE_MAX && full != f)
-				several = 1;
-			full = f;
-		}
-		if (!ra->start_ns || full == SIZE_MAX || several)
+		     b++)
+			;
+		if (!ra->start_ns)
 			continue;
-		for (size_t k = a; k < b; k++)
-			if (no_argv(&s->procs[order[k]]) &&
-			    may_be_of(&s->procs[order[k]], &s->procs[full]))
+		for (size_t k = a; k < b; k++) {
+			const struct alog_proc_row *gone = &s->procs[order[k]];
+			size_t full = SIZE_MAX;
+			int several = 0;
+
+			if (!no_argv(gone))
+				continue;
+			for (size_t c = a; c < b && !several; c++) {
+				size_t f = first[order[c]];
+
+				if (no_argv(&s->procs[order[c]]) || f == full ||
+				    !may_be_of(gone, &s->procs[f]))
+					continue;
+				several = full != SIZE_MAX;
+				full = f;
+			}
+			if (full != SIZE_MAX && !several)
 				first[order[k]] = full;
+		}
 	}
 }
 

@@ -474,6 +474,8 @@ static void gone_records_join_their_process(void **state)
 		{ .pid = 32, .ppid = 2 },                                     /* no start time */
 		{ .pid = 33, .ppid = 2, .exe = "/usr/bin/cat", .start_ns = 70 },
 		{ .pid = 34, .ppid = 2, .start_ns = 80 },
+		/* env run from the workspace, read after it ran /bin/true */
+		{ .pid = 35, .ppid = 2, .exe = "env", .start_ns = 90 },
 	};
 	struct alog_process full[] = {
 		{ .pid = 30, .ppid = 2, .exe = "/usr/bin/rm", .argv_json = "[\"rm\",\"-rf\",\"d\"]",
@@ -488,6 +490,10 @@ static void gone_records_join_their_process(void **state)
 		  .cwd = "/w", .start_ns = 70 },
 		{ .pid = 34, .ppid = 2, .exe = "/usr/bin/tee", .argv_json = "[\"tee\"]",
 		  .cwd = "/w", .start_ns = 81 },
+		{ .pid = 35, .ppid = 2, .exe = "/w/env", .argv_json = "[\"./env\",\"X=1\",\"/bin/true\"]",
+		  .cwd = "/w", .start_ns = 90 },
+		{ .pid = 35, .ppid = 2, .exe = "/usr/bin/true", .argv_json = "[\"/bin/true\"]",
+		  .cwd = "/w", .start_ns = 90 },
 	};
 	char path[] = "/tmp/test_statement_gone.XXXXXX";
 	struct alog_summary sm;
@@ -511,12 +517,13 @@ static void gone_records_join_their_process(void **state)
 		acc(log, h, ALOG_OP_OPEN, "/usr/lib/y", O_RDONLY, D2, t++);
 	}
 	assert_int_equal(alog_close(log, "clean"), 0);
-	st = statement_of_log(path, &sm, 12);
+	st = statement_of_log(path, &sm, 15);
 
 	/* 29 alone; rm's gone record first, in rm's item; 31, 32, 33, 34
-	 * gone records apart; then 31 (two), 32, 33, 34 full. */
-	assert_null(tree_item(st, 11));
-	assert_non_null(tree_item(st, 10));
+	 * gone records apart; 35's in env's item (its program tells env's
+	 * from true's); then 31 (two), 32, 33, 34 full, and true. */
+	assert_null(tree_item(st, 13));
+	assert_non_null(tree_item(st, 12));
 	item = tree_item(st, 1);
 	assert_int_equal(json_integer_value(json_object_get(item, "pid")), 30);
 	assert_true(json_integer_value(json_object_get(item, "id")) == rm_id);
@@ -530,6 +537,16 @@ static void gone_records_join_their_process(void **state)
 		assert_int_equal(json_array_size(json_get_array(item, "argv")), 0);
 		assert_int_equal(json_array_size(json_get_array(item, "mounts")), 1);
 	}
+	item = tree_item(st, 6);
+	assert_int_equal(json_integer_value(json_object_get(item, "pid")), 35);
+	assert_string_equal(json_get_string(item, "exe"), "/w/env");
+	assert_int_equal(json_array_size(json_get_array(item, "argv")), 3);
+	assert_int_equal(json_integer_value(json_object_get(item, "accesses")), 3);
+	assert_two_mounts(item, "workspace", "root");
+	item = tree_item(st, 12);
+	assert_int_equal(json_integer_value(json_object_get(item, "pid")), 35);
+	assert_string_equal(json_get_string(item, "exe"), "/usr/bin/true");
+	assert_int_equal(json_array_size(json_get_array(item, "mounts")), 1);
 	/* The command: rm, the first started of the processes with arguments. */
 	cmd = json_object_get(json_object_get(json_object_get(json_object_get(st, "predicate"),
 							      "buildDefinition"),
