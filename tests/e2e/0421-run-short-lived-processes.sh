@@ -63,4 +63,27 @@ bare = [p for p in procs if not p["argv"]]
 assert len(echo) >= 297 and len(cat) >= 297, (len(echo), len(cat))
 assert len(bare) <= len(procs) // 100, (len(bare), len(procs), bare[:5])
 PY
+
+# A program run from the workspace that runs another from the root before
+# the workspace's daemon reads it (env): its workspace record, which names
+# the program its exec opened but has no arguments, joins the root's item
+# of env, not of /bin/true, though both are of one pid and start time.
+# Before: 170-190 of 300 env items had no arguments.
+cp /usr/bin/env ./env
+"$PROVFS" run --store "$T/store" --quiet --out "$T/m3.json" -- sh -c '
+	i=0; while [ $i -lt 100 ]; do ./env X=1 /bin/true; i=$((i + 1)); done'
+assert_eq 0 "$?" "the env loop"
+python3 - "$T/m3.json" <<'PY' || fail "items of env without arguments"
+import base64, json, sys
+s = json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))
+procs = [b for b in s["predicate"]["runDetails"]["byproducts"]
+         if b["name"] == "process-tree"][0]["annotations"]["processes"]
+env = [p for p in procs if p["argv"] == ["./env", "X=1", "/bin/true"]]
+true = [p for p in procs if p["argv"] == ["/bin/true"]]
+bare = [p for p in procs if not p["argv"]]
+assert len(env) == 100 and len(true) == 100, (len(env), len(true))
+assert len(bare) <= 2, (len(bare), bare[:5])
+# env's item is the workspace's and the root's record of it
+assert sum("workspace" in p["mounts"] for p in env) >= 98, env[:3]
+PY
 exit 0
