@@ -48,6 +48,9 @@ struct fsd_config {
 	 * records the mount as "abandoned". */
 	int has_owner;
 	int owner_pidfd;
+	/* The exec ring shared with the slave's other mounts (provfs run),
+	 * or NULL: see fsd_ring.c. */
+	const char *exec_ring;
 };
 
 /* Mounts, then writes "ok\n" to ready_fd (or "error <errno> <text>\n" and
@@ -143,6 +146,7 @@ struct fsd {
 	int fd_cache_max;      /* see FSD_FD_CACHE_MAX */
 	struct fsd_work *work;
 	struct fsd_execw *execw; /* fsd_exec.c; NULL without the watch */
+	struct fsd_ring *ring;   /* fsd_ring.c; NULL without a ring */
 	struct fsd_seen *seen; /* dedup of stat/probe/readdir records */
 	int dont_mask;         /* FUSE_CAP_DONT_MASK: we apply the caller's umask */
 	int no_opendir;        /* directories are read without OPENDIR (op_init) */
@@ -288,9 +292,39 @@ int fsd_exec_watch_start(struct fsd *fs);
 void fsd_exec_watch_stop(struct fsd *fs);
 /* Then, once nothing drains it any more (after fsd_work_stop): frees it. */
 void fsd_exec_watch_free(struct fsd *fs);
-/* Takes the exec events queued so far (fsd_process_foreign_exec each):
- * after it, every exec that happened before the call is known. */
+/* Takes the exec events queued so far (fsd_process_foreign_exec each),
+ * and the sibling mounts' posts (fsd_ring.c): after it, every exec that
+ * happened before the call is known. */
 void fsd_exec_drain(struct fsd *fs);
+/* Whether this mount learns of execs it does not see itself (the watch,
+ * or a ring). */
+static inline int fsd_exec_known(const struct fsd *fs)
+{
+	return fs->execw != NULL || fs->ring != NULL;
+}
+
+/* The exec ring of provfs run's mounts (fsd_ring.c).  Makes its file
+ * (0, or -errno); opens it for this mount (cfg.exec_ring); posts pid's
+ * exec open, seen here; takes the other mounts' posts; closes it. */
+int fsd_exec_ring_create(const char *path);
+int fsd_exec_ring_open(struct fsd *fs, const char *path);
+void fsd_exec_ring_post(struct fsd *fs, pid_t pid);
+void fsd_exec_ring_drain(struct fsd *fs);
+void fsd_exec_ring_close(struct fsd *fs);
+/* The same for a ring apart from a mount: open (0, or -errno: -EINVAL for
+ * a file that is no ring), post, close; take calls fn for each post of
+ * another opener not taken yet, in order, and returns 1 if posts were
+ * lost (the reader fell a whole ring behind), else 0. */
+int exec_ring_open(const char *path, struct fsd_ring **out);
+void exec_ring_post(struct fsd_ring *r, pid_t pid);
+int exec_ring_take(struct fsd_ring *r, void (*fn)(void *arg, pid_t pid, int64_t when_ns),
+		   void *arg);
+void exec_ring_close(struct fsd_ring *r);
+/* Slots of a ring. */
+#define EXEC_RING_SLOTS 16384u
+/* Every record of this mount ends: each pid's next request starts a new
+ * one (posts of execs were lost). */
+void fsd_process_all_stale(struct fsd *fs);
 /* Before in's content changes or goes (a writer's open, a truncate, an
  * unlink or a rename over it): the reads of it queued for the workers are
  * hashed (and captured) now, and those being hashed are waited for, so

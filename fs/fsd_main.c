@@ -231,6 +231,12 @@ int fsd_serve(const struct fsd_config *cfg, int ready_fd)
 		else
 			fsd_exec_watch_start(fs); /* optional: see fsd_exec.c */
 	}
+	if (ret == 0 && cfg->exec_ring) {
+		ret = fsd_exec_ring_open(fs, cfg->exec_ring);
+		if (ret < 0)
+			snprintf(why, sizeof(why), "cannot open the exec ring '%s': %s",
+				 cfg->exec_ring, strerror(-ret));
+	}
 	if (ret == 0) {
 		fs->se = make_session(fs);
 		if (!fs->se) {
@@ -295,6 +301,7 @@ int fsd_serve(const struct fsd_config *cfg, int ready_fd)
 	fsd_exec_watch_stop(fs);
 	capture_errors = fsd_work_stop(fs);
 	fsd_exec_watch_free(fs);
+	fsd_exec_ring_close(fs);
 	if (fs->se) {
 		fuse_remove_signal_handlers(fs->se);
 		fuse_session_destroy(fs->se);

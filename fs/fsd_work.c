@@ -246,14 +246,6 @@ static void push(struct fsd_work *w, struct job *j)
 	pthread_mutex_unlock(&w->lock);
 }
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* Queues the /proc read that fills process record id of pid: at once, or
  * (after_exec) a little later and only if no request read it first.  The
  * parent and start time are read now (/proc/PID/stat takes no lock the
@@ -863,7 +855,7 @@ static int exec_before_read(struct fsd *fs, const struct job *j, int64_t read_en
 	struct pid_entry *e;
 	int64_t when;
 
-	if (!fs->execw || j->path || j->if_unread)
+	if (!fsd_exec_known(fs) || j->path || j->if_unread)
 		return 0; /* no watch, or an exec on this mount began the record */
 	fsd_exec_drain(fs);
 	pthread_mutex_lock(&w->pid_lock);
@@ -1188,6 +1180,9 @@ int64_t fsd_process_exec(struct fsd *fs, pid_t pid, struct fsd_inode *in)
 
 	if (pid <= 0)
 		return 0;
+	/* The slave's other mounts learn of it (before our reply, so before
+	 * the process can ask them anything more). */
+	fsd_exec_ring_post(fs, pid);
 	exec = exec_name(fs, in);
 	pthread_mutex_lock(&w->pid_lock);
 	e = pid_entry_locked(w, pid);
@@ -1219,7 +1214,7 @@ int64_t fsd_process_exec(struct fsd *fs, pid_t pid, struct fsd_inode *in)
 	e->exec = exec;
 	e->ppid = 0;
 	e->start_ns = 0;
-	e->exec_seen = fs->execw != NULL; /* else no event comes */
+	e->exec_seen = fsd_exec_known(fs); /* else no event comes */
 	copy = exec ? strdup(exec) : NULL;
 	pthread_mutex_unlock(&w->pid_lock);
 	ppid = procinfo_ppid(pid, &start_ns);
@@ -1259,6 +1254,23 @@ void fsd_process_foreign_exec(struct fsd *fs, pid_t pid, int64_t when_ns)
 		free(e->exec);
 		e->exec = NULL;
 	}
+	pthread_mutex_unlock(&w->pid_lock);
+}
+
+void fsd_process_all_stale(struct fsd *fs)
+{
+	struct fsd_work *w = fs->work;
+
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->pid_lock);
+	for (size_t b = 0; b < PID_BUCKETS; b++)
+		for (struct pid_entry *e = w->pids[b]; e; e = e->next)
+			if (!e->stale && !e->unread) {
+				e->stale = 1;
+				free(e->exec);
+				e->exec = NULL;
+			}
 	pthread_mutex_unlock(&w->pid_lock);
 }
 

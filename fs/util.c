@@ -91,6 +91,14 @@ int64_t time_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 void time_format_rfc3339(int64_t ns, char *out, size_t outlen)
 {
 	time_t secs = (time_t)(ns / 1000000000LL);

@@ -30,6 +30,9 @@ int hex_is_digest(const char *s);
 
 /* Nanoseconds since the Unix epoch, from CLOCK_REALTIME. */
 int64_t time_now_ns(void);
+/* Nanoseconds from CLOCK_MONOTONIC (the kernel's process events'
+ * clock). */
+int64_t mono_ns(void);
 
 /* Formats ns-since-epoch as RFC 3339 UTC with second precision
  * ("2026-01-02T03:04:05Z") into out (at least 21 bytes). */

@@ -59,6 +59,9 @@ static const char mount_usage[] =
 	"                   (lazily) and end the daemon; the log then says the mount\n"
 	"                   was 'abandoned' (provfs run uses it, so a killed run\n"
 	"                   leaves no mount behind)\n"
+	"  --exec-ring FILE share word of execs with the other mounts of one slave\n"
+	"                   through FILE, made by provfs run (each mount sees only the\n"
+	"                   execs of programs on it)\n"
 	"  -f, --foreground stay in the foreground\n"
 	"  -d, --debug      print every FUSE request (implies --foreground)\n"
 	"  --json           print the mount's details as JSON\n"
@@ -164,6 +167,7 @@ int cmd_mount(int argc, char **argv)
 		{"log", required_argument, NULL, 'l'},
 		{"label", required_argument, NULL, 'L'},
 		{"die-with-parent", no_argument, NULL, 'W'},
+		{"exec-ring", required_argument, NULL, 'X'},
 		{"foreground", no_argument, NULL, 'f'},
 		{"debug", no_argument, NULL, 'd'},
 		{"json", no_argument, NULL, 'j'},
@@ -189,6 +193,7 @@ int cmd_mount(int argc, char **argv)
 		case 'l': log_opt = optarg; break;
 		case 'L': cfg.label = optarg; break;
 		case 'W': cfg.has_owner = 1; break;
+		case 'X': cfg.exec_ring = optarg; break;
 		case 'f': foreground = 1; break;
 		case 'd': cfg.debug = 1; foreground = 1; break;
 		case 'j': json = 1; break;

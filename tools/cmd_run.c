@@ -26,6 +26,7 @@
 #include "cas.h"
 #include "cli.h"
 #include "envstore.h"
+#include "fsd.h"
 #include "json.h"
 #include "manifest.h"
 #include "mountstate.h"
@@ -97,6 +98,7 @@ struct run_state {
 	char builddir[PATH_MAX + 128];
 	char log[PATH_MAX + 160];
 	char mnt[3][PATH_MAX + 16]; /* root, workspace, tmp mount points */
+	char ring[PATH_MAX + 16];   /* the mounts' exec ring, "" if none */
 	int mounted[3];
 	char rootdir[PATH_MAX];   /* backing of the root mount */
 	char workspace[PATH_MAX]; /* backing of the workspace mount */
@@ -116,8 +118,10 @@ struct run_state {
 
 static const char *const mount_labels[3] = {ALOG_LABEL_ROOT, ALOG_LABEL_WORKSPACE, ALOG_LABEL_TMP};
 
-/* Where each run's mount points are made: RUN_DIR/run-ID/LABEL. */
+/* Where each run's mount points are made: RUN_DIR/run-ID/LABEL; and its
+ * mounts' exec ring, RUN_DIR/run-ID/RUN_RING. */
 #define RUN_DIR "/run/provfs"
+#define RUN_RING "execs"
 
 static void progress(const struct run_opts *o, const char *fmt, const char *arg)
 {
@@ -174,10 +178,21 @@ static int mount_all(struct run_state *s, const struct run_opts *o)
 {
 	const char *backing[3] = {s->rootdir, s->workspace, s->tmpdir};
 	pid_t pid[3] = {-1, -1, -1};
-	int failed = 0;
+	int failed = 0, err;
 
+	/* Each mount sees only the execs of programs on it, and tells the
+	 * others of them through the ring (fs/fsd_ring.c); without it, the
+	 * mounts learn of the others' execs where the kernel tells them. */
+	snprintf(s->ring, sizeof(s->ring), RUN_DIR "/run-%s/" RUN_RING, s->id);
+	err = mkdir_parent(s->ring, 0755);
+	if (!err)
+		err = fsd_exec_ring_create(s->ring);
+	if (err) {
+		cli_warn("cannot make the exec ring '%s': %s", s->ring, strerror(-err));
+		s->ring[0] = '\0';
+	}
 	for (int which = 0; which < 3; which++) {
-		char *args[16];
+		char *args[18];
 		int n = 0;
 
 		args[n++] = s->self;
@@ -197,6 +212,10 @@ static int mount_all(struct run_state *s, const struct run_opts *o)
 		 * and with --capture final attest stores the workspace's. */
 		if (which == 2 || (which == 1 && o->capture_final))
 			args[n++] = "--no-capture";
+		if (s->ring[0]) {
+			args[n++] = "--exec-ring";
+			args[n++] = s->ring;
+		}
 		args[n++] = (char *)backing[which];
 		args[n++] = s->mnt[which];
 		args[n] = NULL;
@@ -235,6 +254,8 @@ static void remove_mount_points(const char *name, int detach_dead)
 		if (rmdir(path) == 0 && detach_dead)
 			mountstate_remove(path);
 	}
+	snprintf(path, sizeof(path), RUN_DIR "/%s/" RUN_RING, name);
+	unlink(path);
 	snprintf(path, sizeof(path), RUN_DIR "/%s", name);
 	rmdir(path);
 }

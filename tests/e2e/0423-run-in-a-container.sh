@@ -56,6 +56,23 @@ grep -qx "rc=0" "$T/out4" || fail "provfs run in a container: $(cat "$T/out4" "$
 [ -x "$T/ws/main" ] || fail "the build's output is not in the workspace"
 "$PROVFS" verify --key "$T/store/keys/provfs.pub" --succeeded "$T/m.json" "$T/ws/main" >/dev/null ||
 	fail "the container's manifest does not verify here with its output"
+# In the container the kernel's process events go to no daemon: the
+# mounts learn of each other's execs through their exec ring, so sed's read
+# of in (the shell's child became sed, from the root, after it opened out
+# in the workspace) is sed's, not bash's.
+printf 'hello\n' >in
+in_container --device /dev/fuse --cap-add SYS_ADMIN -- \
+	'"$PROVFS" run --store "$T/store" --quiet --out "$T/m5.json" -- bash -c "bash -c \"sed s/hello/bye/ in >out; true\""; echo "rc=$?"' \
+	>"$T/out5" 2>"$T/err5"
+grep -qx "rc=0" "$T/out5" || fail "bash and sed in a container: $(cat "$T/out5" "$T/err5")"
+python3 - "$T/m5.json" <<'PY' || fail "who read in, in a container"
+import base64, json, sys
+st = json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))
+procs = [r for d in st["predicate"]["runDetails"]["byproducts"] if d.get("name") == "process-tree"
+         for r in d["annotations"]["processes"]]
+sed = [r for r in procs if r["argv"][:1] == ["sed"]]
+assert len(sed) == 1 and "workspace" in sed[0]["mounts"], sed
+PY
 # --user: without CAP_SYS_PTRACE the daemons cannot read another user's
 # /proc/PID/exe: a warning says so, and provfs show still lists each
 # program once (its records on other mounts have its arguments alone);

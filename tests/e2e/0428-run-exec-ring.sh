@@ -1,0 +1,41 @@
+# Where the kernel's process events connector cannot be had (provfs run in
+# a container; here PROVFS_NO_EXEC_WATCH stands in for that), the slave's
+# mounts still learn of each other's execs, through the exec ring that
+# provfs run shares among their daemons: bash's forked child opens the
+# redirection's file in the workspace (a record of bash), then runs sed
+# from the root, whose read of its input in the workspace is sed's; the
+# same with cat and a redirected stdin.  Before, both reads were logged as
+# bash's.  The ring's file goes with the run; a mount given a ring that
+# is no ring refuses to start, saying why.
+. "$(dirname "$0")/lib.sh"
+command -v bash >/dev/null || exit 77
+mkdir -p "$T/ws"
+cd "$T/ws"
+printf 'hello\n' >in
+printf 'x\n' >in.2
+PROVFS_NO_EXEC_WATCH=1 "$PROVFS" run --store "$T/store" --quiet --out "$T/m.json" -- bash -c '
+	bash -c "sed s/hello/bye/ in >out; true"
+	bash -c "exec <in.2 /bin/cat in >/dev/null; true"'
+assert_eq 0 "$?" "the build"
+assert_eq bye "$(cat out)" "sed's output"
+log=$(ls -d "$T"/store/builds/*/log.db)
+owner() { # OP PATH: the programs of the records the access is logged under
+	sqlite3 "$log" "SELECT DISTINCT p.exe FROM access a JOIN process p ON p.id = a.process
+		JOIN mount m ON m.id = a.mount WHERE m.label = 'workspace' AND a.op = '$1'
+		AND a.path = '$2' ORDER BY a.id"
+}
+assert_eq /usr/bin/bash "$(owner create /out)" "who created out"
+assert_eq "/usr/bin/sed
+/usr/bin/cat" "$(owner open /in)" "who read in"
+assert_eq /usr/bin/bash "$(owner open /in.2)" "who opened in.2"
+# The run's directory, with the ring's file, went with it.
+id=$(basename "$(dirname "$log")")
+[ ! -e "/run/provfs/run-$id" ] || fail "left: $(ls -la "/run/provfs/run-$id")"
+
+mkdir -p "$T/b" "$T/m"
+printf 'not a ring\n' >"$T/ring"
+"$PROVFS" mount --store "$T/store" --log "$T/log2.db" --exec-ring "$T/ring" "$T/b" "$T/m" 2>"$T/err"
+assert_eq 2 "$?" "a mount with a bad ring"
+grep -q "cannot open the exec ring '$T/ring'" "$T/err" || fail "message: $(cat "$T/err")"
+! grep -q " $T/m " /proc/mounts || fail "mounted with a bad ring"
+exit 0

@@ -1,0 +1,191 @@
+/*
+ * Unit tests for fs/fsd_ring.c, the exec ring the mounts of one provfs run
+ * share: each opener takes the others' posts in order, never its own; a
+ * reader a whole ring behind is told it lost posts and goes on with the
+ * newest; posts from another process (a real fork) arrive; a file that is
+ * not a ring is refused.  Real files in a mkdtemp directory.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "fsd.h"
+
+struct seen {
+	pid_t pids[64];
+	int n;
+	int64_t last_when;
+	int out_of_order;
+};
+
+static void note(void *arg, pid_t pid, int64_t when_ns)
+{
+	struct seen *s = arg;
+
+	if (when_ns < s->last_when)
+		s->out_of_order = 1;
+	s->last_when = when_ns;
+	if (s->n < 64)
+		s->pids[s->n] = pid;
+	s->n++;
+}
+
+struct fixture {
+	char dir[64];
+	char path[96];
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_execring.XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/execs", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	unlink(f->path);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static void others_posts_in_order(void **state)
+{
+	struct fixture *f = *state;
+	struct fsd_ring *a, *b, *c;
+	struct seen sa = {0}, sb = {0}, sc = {0};
+
+	assert_int_equal(fsd_exec_ring_create(f->path), 0);
+	assert_int_equal(fsd_exec_ring_create(f->path), -EEXIST);
+	assert_int_equal(exec_ring_open(f->path, &a), 0);
+	assert_int_equal(exec_ring_open(f->path, &b), 0);
+	exec_ring_post(a, 101);
+	exec_ring_post(b, 202);
+	exec_ring_post(a, 103);
+	/* c opened after those: it takes only what comes later. */
+	assert_int_equal(exec_ring_open(f->path, &c), 0);
+	exec_ring_post(b, 204);
+	exec_ring_post(a, 0); /* not a pid: not posted */
+
+	assert_int_equal(exec_ring_take(a, note, &sa), 0);
+	assert_int_equal(sa.n, 2);
+	assert_int_equal(sa.pids[0], 202);
+	assert_int_equal(sa.pids[1], 204);
+	assert_int_equal(exec_ring_take(b, note, &sb), 0);
+	assert_int_equal(sb.n, 2);
+	assert_int_equal(sb.pids[0], 101);
+	assert_int_equal(sb.pids[1], 103);
+	assert_int_equal(exec_ring_take(c, note, &sc), 0);
+	assert_int_equal(sc.n, 1);
+	assert_int_equal(sc.pids[0], 204);
+	assert_false(sa.out_of_order || sb.out_of_order);
+	/* Taken once only. */
+	assert_int_equal(exec_ring_take(a, note, &sa), 0);
+	assert_int_equal(sa.n, 2);
+	exec_ring_close(a);
+	exec_ring_close(b);
+	exec_ring_close(c);
+}
+
+static void a_reader_a_ring_behind_has_lost_posts(void **state)
+{
+	struct fixture *f = *state;
+	struct fsd_ring *w, *r;
+	struct seen s = {0};
+
+	assert_int_equal(fsd_exec_ring_create(f->path), 0);
+	assert_int_equal(exec_ring_open(f->path, &w), 0);
+	assert_int_equal(exec_ring_open(f->path, &r), 0);
+	for (unsigned i = 0; i < EXEC_RING_SLOTS + 10; i++)
+		exec_ring_post(w, (pid_t)(1000 + i));
+	assert_int_equal(exec_ring_take(r, note, &s), 1);
+	/* The newest ring's worth, from the first one not overwritten. */
+	assert_int_equal(s.n, (int)EXEC_RING_SLOTS);
+	assert_int_equal(s.pids[0], 1010);
+	assert_false(s.out_of_order);
+	/* Caught up: nothing more lost. */
+	exec_ring_post(w, 7);
+	s.n = 0;
+	assert_int_equal(exec_ring_take(r, note, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.pids[0], 7);
+	exec_ring_close(w);
+	exec_ring_close(r);
+}
+
+static void posts_of_another_process(void **state)
+{
+	struct fixture *f = *state;
+	struct fsd_ring *r;
+	struct seen s = {0};
+	pid_t child;
+	int status;
+
+	assert_int_equal(fsd_exec_ring_create(f->path), 0);
+	assert_int_equal(exec_ring_open(f->path, &r), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct fsd_ring *w;
+
+		if (exec_ring_open(f->path, &w) != 0)
+			_exit(1);
+		for (int i = 0; i < 50; i++)
+			exec_ring_post(w, getpid());
+		exec_ring_close(w);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(exec_ring_take(r, note, &s), 0);
+	assert_int_equal(s.n, 50);
+	assert_int_equal(s.pids[49], child);
+	exec_ring_close(r);
+}
+
+static void a_file_that_is_no_ring_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct fsd_ring *r = (struct fsd_ring *)1;
+	FILE *fp = fopen(f->path, "w");
+
+	assert_non_null(fp);
+	fputs("not a ring\n", fp);
+	fclose(fp);
+	assert_int_equal(exec_ring_open(f->path, &r), -EINVAL);
+	assert_null(r);
+	unlink(f->path);
+	assert_int_equal(exec_ring_open(f->path, &r), -ENOENT);
+	assert_null(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(others_posts_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_reader_a_ring_behind_has_lost_posts, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(posts_of_another_process, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_file_that_is_no_ring_is_refused, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
