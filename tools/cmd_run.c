@@ -199,6 +199,10 @@ static int mount_all(struct run_state *s, const struct run_opts *o)
 		args[n++] = "mount";
 		/* A run killed (SIGKILL: no teardown) leaves no mounts. */
 		args[n++] = "--die-with-parent";
+		if (s->ring[0]) {
+			args[n++] = "--exec-ring";
+			args[n++] = s->ring;
+		}
 		args[n++] = "--store";
 		args[n++] = s->store;
 		args[n++] = "--log";
@@ -212,10 +216,6 @@ static int mount_all(struct run_state *s, const struct run_opts *o)
 		 * and with --capture final attest stores the workspace's. */
 		if (which == 2 || (which == 1 && o->capture_final))
 			args[n++] = "--no-capture";
-		if (s->ring[0]) {
-			args[n++] = "--exec-ring";
-			args[n++] = s->ring;
-		}
 		args[n++] = (char *)backing[which];
 		args[n++] = s->mnt[which];
 		args[n] = NULL;

@@ -26,7 +26,8 @@ owner() { # OP PATH: the programs of the records the access is logged under
 }
 assert_eq /usr/bin/bash "$(owner create /out)" "who created out"
 assert_eq "/usr/bin/sed
-/usr/bin/cat" "$(owner open /in)" "who read in"
+/usr/bin/cat" "$(owner open /in)" "who read in ($(sqlite3 "$log" "SELECT a.op, a.path, p.pid,
+	p.exe, p.argv FROM access a JOIN process p ON p.id = a.process WHERE a.path LIKE '/in%'"))"
 assert_eq /usr/bin/bash "$(owner open /in.2)" "who opened in.2"
 # The run's directory, with the ring's file, went with it.
 id=$(basename "$(dirname "$log")")
