@@ -891,6 +891,33 @@ static int take_parent_image(struct procinfo *info, pid_t ppid, const char *comm
 	return info->exe && info->argv_json ? 0 : -ENOMEM;
 }
 
+/* A record of a forked child that ran another program after its first
+ * request and was gone before its read (a shell's child that opened a
+ * redirection's file here, then ran a short-lived program from
+ * elsewhere): its program and arguments were its parent's, as in
+ * take_parent_image, and its owner too; its directory is unknown.  0 if
+ * info is filled so, else -1. */
+static int gone_child_image(struct procinfo *info, const struct job *j)
+{
+	struct procinfo parent;
+
+	memset(info, 0, sizeof(*info));
+	if (j->ppid <= 0 || procinfo_read(j->ppid, &parent) != 0)
+		return -1;
+	info->pid = j->pid;
+	info->ppid = j->ppid;
+	info->uid = parent.uid;
+	info->gid = parent.gid;
+	info->start_ns = j->start_ns;
+	procinfo_free(&parent);
+	info->cwd = strdup("");
+	if (!info->cwd || take_parent_image(info, j->ppid, j->comm) < 0 || !*info->exe) {
+		procinfo_free(info);
+		return -1;
+	}
+	return 0;
+}
+
 static void *proc_main(void *arg)
 {
 	struct fsd *fs = arg;
@@ -943,6 +970,8 @@ static void *proc_main(void *arg)
 			procinfo_free(&info);
 			ok = 0;
 		}
+		if (!ok && exec_before_read(fs, j, mono_ns()))
+			ok = gone_child_image(&info, j) == 0;
 		if (ok && j->if_unread && j->path && *info.exe && !procinfo_exe_is(info.exe, j->path) &&
 		    j->tries < EXEC_READ_TRIES) {
 			/* Still the old image: the exec has not switched yet

@@ -37,25 +37,39 @@ owner() { # OP PATH: the exe of the record the access is logged under
 	q "SELECT p.exe FROM access a JOIN process p ON p.id = a.process
 		WHERE a.op = '$1' AND a.path = '$2' LIMIT 1"
 }
-assert_eq /usr/bin/bash "$(owner create /out)" "who created out"
-assert_eq /usr/bin/sed "$(owner open /in)" "who read in"
-assert_eq '["sed","s/hello/bye/","'"$m"'/in"]' \
-	"$(q "SELECT p.argv FROM access a JOIN process p ON p.id = a.process
-		WHERE a.op = 'open' AND a.path = '/in' LIMIT 1")" "the reader's arguments"
+# is_owner EXPECTED GOT WHAT.  On the ASan build a daemon may read /proc
+# after a short-lived process has gone: its record then names no program
+# (the test allows that there), never another one.
+is_owner() {
+	[ "$2" = "$1" ] && return 0
+	case "${BUILD:-}" in
+	*asan*) [ -z "$2" ] && note "$3: no program (gone before its read)" && return 0 ;;
+	esac
+	fail "$3: expected '$1', got '$2'"
+}
+is_owner /usr/bin/bash "$(owner create /out)" "who created out"
+is_owner /usr/bin/sed "$(owner open /in)" "who read in"
+args=$(q "SELECT p.argv FROM access a JOIN process p ON p.id = a.process
+	WHERE a.op = 'open' AND a.path = '/in' LIMIT 1")
+[ "$args" = "[]" ] && args=""
+is_owner '["sed","s/hello/bye/","'"$m"'/in"]' "$args" "the reader's arguments"
 assert_eq 1 "$(q "SELECT COUNT(DISTINCT p.pid) FROM access a JOIN process p ON p.id = a.process
 	WHERE (a.op = 'create' AND a.path = '/out') OR (a.op = 'open' AND a.path = '/in'
 	AND p.exe = '/usr/bin/sed')")" "bash's child and sed are one pid"
-assert_eq /usr/bin/bash "$(owner open /in.2)" "who opened in.2"
-assert_eq /usr/bin/cat "$(q "SELECT p.exe FROM access a JOIN process p ON p.id = a.process
-	WHERE a.op = 'open' AND a.path = '/in' AND p.exe != '/usr/bin/sed'")" "cat's read of in"
-assert_eq /usr/bin/bash "$(owner open /in.4)" "who opened in.4"
+is_owner /usr/bin/bash "$(owner open /in.2)" "who opened in.2"
+# cat is the pid that opened in.2 (its stdin) as bash.
+is_owner /usr/bin/cat "$(q "SELECT p.exe FROM access a JOIN process p ON p.id = a.process
+	WHERE a.op = 'open' AND a.path = '/in' AND p.pid = (SELECT p2.pid FROM access a2
+	JOIN process p2 ON p2.id = a2.process WHERE a2.op = 'open' AND a2.path = '/in.2')")" \
+	"cat's read of in"
+is_owner /usr/bin/bash "$(owner open /in.4)" "who opened in.4"
 # (by the path its exec opened, where cat was gone before /proc was read:
 # seen on the ASan build)
 case "$(owner open /in.3)" in
 "$m/cat" | cat) ;;
 *) fail "the program on the mount: expected $m/cat, got '$(owner open /in.3)'" ;;
 esac
-assert_eq /usr/bin/cat "$(owner open /in.5)" "who read in.5 (after a failed exec)"
-assert_eq 0 "$(q "SELECT COUNT(*) FROM (SELECT pid, argv FROM process
+is_owner /usr/bin/cat "$(owner open /in.5)" "who read in.5 (after a failed exec)"
+assert_eq 0 "$(q "SELECT COUNT(*) FROM (SELECT pid, argv FROM process WHERE argv != '[]'
 	GROUP BY pid, argv HAVING COUNT(*) > 1)")" "a pid with two records of one program"
 exit 0
