@@ -166,17 +166,21 @@ void fsd_exec_ring_post(struct fsd *fs, pid_t pid)
 void exec_ring_post(struct fsd_ring *r, pid_t pid)
 {
 	struct ring_slot *s;
+	int64_t when = mono_ns();
 	uint64_t i;
 
 	if (!r || pid <= 0)
 		return;
+	/* Few instructions from taking the slot to filling it: a reader
+	 * stops at a slot being filled (and takes it, and those after it,
+	 * at its next request). */
 	i = atomic_fetch_add(&r->f->head, 1);
 	s = &r->f->slot[i % RING_SLOTS];
 	atomic_store_explicit(&s->seq, 0, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
 	atomic_store_explicit(&s->pid, (int32_t)pid, memory_order_relaxed);
 	atomic_store_explicit(&s->from, r->self, memory_order_relaxed);
-	atomic_store_explicit(&s->when_ns, mono_ns(), memory_order_relaxed);
+	atomic_store_explicit(&s->when_ns, when, memory_order_relaxed);
 	atomic_store_explicit(&s->seq, i + 1, memory_order_release);
 }
 
