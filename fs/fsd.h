@@ -282,7 +282,7 @@ int64_t fsd_process_exec(struct fsd *fs, pid_t pid, struct fsd_inode *in);
 /* An exec by pid at when_ns (CLOCK_MONOTONIC) that this mount may not
  * have seen (fsd_exec.c): if pid has a record here that no exec on this
  * mount began, its next request starts a new one. */
-void fsd_process_foreign_exec(struct fsd *fs, pid_t pid, int64_t when_ns);
+void fsd_process_foreign_exec(struct fsd *fs, pid_t pid, int64_t when_ns, const char *exe);
 
 /* The watch of execs this mount does not see (fsd_exec.c): 0, or
  * -ENOTSUP where the kernel's process events connector cannot be had (the
@@ -308,7 +308,7 @@ static inline int fsd_exec_known(const struct fsd *fs)
  * exec open, seen here; takes the other mounts' posts; closes it. */
 int fsd_exec_ring_create(const char *path);
 int fsd_exec_ring_open(struct fsd *fs, const char *path);
-void fsd_exec_ring_post(struct fsd *fs, pid_t pid);
+void fsd_exec_ring_post(struct fsd *fs, pid_t pid, const char *exe);
 void fsd_exec_ring_drain(struct fsd *fs);
 void fsd_exec_ring_close(struct fsd *fs);
 /* The same for a ring apart from a mount: open (0, or -errno: -EINVAL for
@@ -316,12 +316,13 @@ void fsd_exec_ring_close(struct fsd *fs);
  * another opener not taken yet, in order, and returns 1 if posts were
  * lost (the reader fell a whole ring behind), else 0. */
 int exec_ring_open(const char *path, struct fsd_ring **out);
-void exec_ring_post(struct fsd_ring *r, pid_t pid);
-int exec_ring_take(struct fsd_ring *r, void (*fn)(void *arg, pid_t pid, int64_t when_ns),
-		   void *arg);
+void exec_ring_post(struct fsd_ring *r, pid_t pid, const char *exe);
+int exec_ring_take(struct fsd_ring *r,
+		   void (*fn)(void *arg, pid_t pid, int64_t when_ns, const char *exe), void *arg);
 void exec_ring_close(struct fsd_ring *r);
-/* Slots of a ring. */
-#define EXEC_RING_SLOTS 16384u
+/* Slots of a ring, and the room for a program's name in each. */
+#define EXEC_RING_SLOTS 8192u
+#define EXEC_RING_EXE 104
 /* Every record of this mount ends: each pid's next request starts a new
  * one (posts of execs were lost). */
 void fsd_process_all_stale(struct fsd *fs);

@@ -115,7 +115,7 @@ static void take_events(struct fsd *fs, const char *buf, ssize_t n)
 		memcpy(&ev, cn->data, sizeof(ev));
 		if (ev.what == PROC_EVENT_EXEC)
 			fsd_process_foreign_exec(fs, ev.event_data.exec.process_tgid,
-						 (int64_t)ev.timestamp_ns);
+						 (int64_t)ev.timestamp_ns, NULL);
 	}
 }
 

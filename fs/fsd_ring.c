@@ -9,14 +9,16 @@
  * root: sed's reads were logged as the shell's.  In a slave of provfs run
  * every program lies on one of its mounts (the root, the workspace, /tmp),
  * so each exec is an open with FMODE_EXEC that one of its daemons serves.
- * Each daemon posts the pid of every such open to a ring in a shared file
- * (provfs run makes it; `provfs mount --exec-ring FILE`), before it
- * replies, and takes the others' posts at each request of a pid it has a
- * record of (fsd_exec_drain), as it takes the connector's events: the
- * exec'ing process can make no request elsewhere before the reply, so the
- * post is there by then.  The ELF interpreter's open, on the root, posts
- * the exec of a program from the workspace too, so the workspace's daemon
- * knows that exec reached the kernel's point of no return.
+ * Each daemon posts the pid and program of every such open to a ring in
+ * a shared file (provfs run makes it; `provfs mount --exec-ring FILE`),
+ * before it replies, and takes the others' posts at each request of a pid
+ * it has a record of (fsd_exec_drain), as it takes the connector's
+ * events: the exec'ing process can make no request elsewhere before the
+ * reply, so the post is there by then.  The program named is the new
+ * record's name if the process is gone before its /proc read.  The ELF
+ * interpreter's open, on the root, posts the exec of a program from the
+ * workspace too, so the workspace's daemon knows that exec went on past
+ * the program's open.
  *
  * The ring is a header and RING_SLOTS slots in a file on /run (tmpfs):
  * a writer takes a slot with an atomic add to head, fills it and then
@@ -52,6 +54,8 @@ struct ring_slot {
 	_Atomic int32_t pid;
 	_Atomic uint32_t from;    /* the posting daemon's pid */
 	_Atomic int64_t when_ns;  /* CLOCK_MONOTONIC of the exec's open */
+	char exe[EXEC_RING_EXE];  /* the program as its mount names it, "" if
+				   * longer (read between two loads of seq) */
 };
 
 struct ring_file {
@@ -158,19 +162,22 @@ void exec_ring_close(struct fsd_ring *r)
 	free(r);
 }
 
-void fsd_exec_ring_post(struct fsd *fs, pid_t pid)
+void fsd_exec_ring_post(struct fsd *fs, pid_t pid, const char *exe)
 {
-	exec_ring_post(fs->ring, pid);
+	exec_ring_post(fs->ring, pid, exe);
 }
 
-void exec_ring_post(struct fsd_ring *r, pid_t pid)
+void exec_ring_post(struct fsd_ring *r, pid_t pid, const char *exe)
 {
 	struct ring_slot *s;
 	int64_t when = mono_ns();
+	size_t len = exe ? strlen(exe) : 0;
 	uint64_t i;
 
 	if (!r || pid <= 0)
 		return;
+	if (len >= EXEC_RING_EXE)
+		len = 0;
 	/* Few instructions from taking the slot to filling it: a reader
 	 * stops at a slot being filled (and takes it, and those after it,
 	 * at its next request). */
@@ -181,12 +188,13 @@ void exec_ring_post(struct fsd_ring *r, pid_t pid)
 	atomic_store_explicit(&s->pid, (int32_t)pid, memory_order_relaxed);
 	atomic_store_explicit(&s->from, r->self, memory_order_relaxed);
 	atomic_store_explicit(&s->when_ns, when, memory_order_relaxed);
+	memcpy(s->exe, len ? exe : "", len + 1);
 	atomic_store_explicit(&s->seq, i + 1, memory_order_release);
 }
 
-static void take_exec(void *arg, pid_t pid, int64_t when_ns)
+static void take_exec(void *arg, pid_t pid, int64_t when_ns, const char *exe)
 {
-	fsd_process_foreign_exec(arg, pid, when_ns);
+	fsd_process_foreign_exec(arg, pid, when_ns, exe);
 }
 
 void fsd_exec_ring_drain(struct fsd *fs)
@@ -195,8 +203,8 @@ void fsd_exec_ring_drain(struct fsd *fs)
 		fsd_process_all_stale(fs);
 }
 
-int exec_ring_take(struct fsd_ring *r, void (*fn)(void *arg, pid_t pid, int64_t when_ns),
-		   void *arg)
+int exec_ring_take(struct fsd_ring *r,
+		   void (*fn)(void *arg, pid_t pid, int64_t when_ns, const char *exe), void *arg)
 {
 	uint64_t head;
 	int lost = 0;
@@ -215,6 +223,7 @@ int exec_ring_take(struct fsd_ring *r, void (*fn)(void *arg, pid_t pid, int64_t 
 		pid_t pid = atomic_load_explicit(&s->pid, memory_order_relaxed);
 		uint32_t from = atomic_load_explicit(&s->from, memory_order_relaxed);
 		int64_t when = atomic_load_explicit(&s->when_ns, memory_order_relaxed);
+		char exe[EXEC_RING_EXE];
 
 		if (seq < r->next + 1) {
 			/* Being filled; or its writer died. */
@@ -225,6 +234,8 @@ int exec_ring_take(struct fsd_ring *r, void (*fn)(void *arg, pid_t pid, int64_t 
 		}
 		/* Filled, and not taken again while it was read (a seqlock:
 		 * a writer zeroes seq before it writes). */
+		memcpy(exe, s->exe, sizeof(exe));
+		exe[sizeof(exe) - 1] = '\0';
 		atomic_thread_fence(memory_order_acquire);
 		if (seq > r->next + 1 || atomic_load_explicit(&s->seq, memory_order_relaxed) != seq) {
 			lost = 1;
@@ -233,7 +244,7 @@ int exec_ring_take(struct fsd_ring *r, void (*fn)(void *arg, pid_t pid, int64_t 
 		}
 		r->next++;
 		if (from != r->self)
-			fn(arg, pid, when);
+			fn(arg, pid, when, exe);
 	}
 	pthread_mutex_unlock(&r->lock);
 	return lost;

@@ -53,6 +53,8 @@ struct job {
 	char comm[64];         /* JOB_PROC: its name then, if ppid was read */
 	int64_t due_ns;        /* JOB_PROC: not before (0: at once) */
 	int if_unread;         /* JOB_PROC: only if the record is still unread */
+	int named_elsewhere;   /* JOB_PROC: path is the program another mount
+				* saw exec'd (the exec ring), not this one */
 	int tries;             /* JOB_PROC: reads that found the old image */
 };
 
@@ -255,7 +257,7 @@ static void push(struct fsd_work *w, struct job *j)
  * that attest can tell it from another of its pid), and (exec, taken)
  * what it ran. */
 static void push_proc_job(struct fsd_work *w, pid_t pid, int64_t id, int after_exec, char *exec,
-			  pid_t ppid, int64_t start_ns)
+			  pid_t ppid, int64_t start_ns, int named_elsewhere)
 {
 	struct job *j = calloc(1, sizeof(*j));
 
@@ -280,6 +282,7 @@ static void push_proc_job(struct fsd_work *w, pid_t pid, int64_t id, int after_e
 		}
 	}
 	j->path = exec;
+	j->named_elsewhere = named_elsewhere;
 	j->process = id;
 	if (after_exec) {
 		j->due_ns = time_now_ns() + EXEC_READ_DELAY_NS;
@@ -843,7 +846,7 @@ static void add_parent(struct fsd *fs, pid_t pid, pid_t ppid)
 	e->stale = 0;
 	e->id = id = alog_process_id(fs->log);
 	pthread_mutex_unlock(&w->pid_lock);
-	push_proc_job(w, ppid, id, 0, NULL, 0, 0);
+	push_proc_job(w, ppid, id, 0, NULL, 0, 0, 0);
 }
 
 /* Whether the job's process ran an exec this mount did not see between
@@ -855,7 +858,7 @@ static int exec_before_read(struct fsd *fs, const struct job *j, int64_t read_en
 	struct pid_entry *e;
 	int64_t when;
 
-	if (!fsd_exec_known(fs) || j->path || j->if_unread)
+	if (!fsd_exec_known(fs) || (j->path && !j->named_elsewhere) || j->if_unread)
 		return 0; /* no watch, or an exec on this mount began the record */
 	fsd_exec_drain(fs);
 	pthread_mutex_lock(&w->pid_lock);
@@ -1148,7 +1151,7 @@ int64_t fsd_process_pid(struct fsd *fs, pid_t pid, int walk)
 	struct fsd_work *w = fs->work;
 	struct pid_entry *e;
 	char *exec = NULL;
-	int read_now;
+	int read_now, unread;
 	int64_t id, start_ns = 0;
 	pid_t ppid = 0;
 
@@ -1166,6 +1169,7 @@ int64_t fsd_process_pid(struct fsd *fs, pid_t pid, int walk)
 	 * program now, so /proc describes it.  After an exec its parent is
 	 * the one read then. */
 	read_now = e->stale || e->unread;
+	unread = e->unread; /* else a record's program is one the ring named */
 	if (e->stale)
 		e->id = alog_process_id(fs->log);
 	if (read_now) {
@@ -1195,7 +1199,7 @@ int64_t fsd_process_pid(struct fsd *fs, pid_t pid, int walk)
 	id = e->id;
 	pthread_mutex_unlock(&w->pid_lock);
 	if (read_now)
-		push_proc_job(w, pid, id, 0, exec, ppid, start_ns);
+		push_proc_job(w, pid, id, 0, exec, ppid, start_ns, !unread);
 	return id;
 }
 
@@ -1209,10 +1213,10 @@ int64_t fsd_process_exec(struct fsd *fs, pid_t pid, struct fsd_inode *in)
 
 	if (pid <= 0)
 		return 0;
+	exec = exec_name(fs, in);
 	/* The slave's other mounts learn of it (before our reply, so before
 	 * the process can ask them anything more). */
-	fsd_exec_ring_post(fs, pid);
-	exec = exec_name(fs, in);
+	fsd_exec_ring_post(fs, pid, exec);
 	pthread_mutex_lock(&w->pid_lock);
 	e = pid_entry_locked(w, pid);
 	if (!e || e->unread) {
@@ -1256,11 +1260,11 @@ int64_t fsd_process_exec(struct fsd *fs, pid_t pid, struct fsd_inode *in)
 		e->start_ns = start_ns;
 	}
 	pthread_mutex_unlock(&w->pid_lock);
-	push_proc_job(w, pid, next, 1, copy, ppid, start_ns);
+	push_proc_job(w, pid, next, 1, copy, ppid, start_ns, 0);
 	return id;
 }
 
-void fsd_process_foreign_exec(struct fsd *fs, pid_t pid, int64_t when_ns)
+void fsd_process_foreign_exec(struct fsd *fs, pid_t pid, int64_t when_ns, const char *exe)
 {
 	struct fsd_work *w = fs->work;
 	struct pid_entry *e;
@@ -1281,7 +1285,9 @@ void fsd_process_foreign_exec(struct fsd *fs, pid_t pid, int64_t when_ns)
 		 * that request anyway.) */
 		e->stale = 1;
 		free(e->exec);
-		e->exec = NULL;
+		/* The program, where the ring names it: the new record's
+		 * name if the process is gone before its read. */
+		e->exec = exe && *exe ? strdup(exe) : NULL;
 	}
 	pthread_mutex_unlock(&w->pid_lock);
 }

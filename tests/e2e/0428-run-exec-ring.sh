@@ -5,7 +5,8 @@
 # redirection's file in the workspace (a record of bash), then runs sed
 # from the root, whose read of its input in the workspace is sed's; the
 # same with cat and a redirected stdin.  Before, both reads were logged as
-# bash's.  The ring's file goes with the run; a mount given a ring that
+# bash's.  A post names the program, the name of a record whose process
+# was gone before its read.  The ring's file goes with the run; a mount given a ring that
 # is no ring refuses to start, saying why.
 . "$(dirname "$0")/lib.sh"
 command -v bash >/dev/null || exit 77
@@ -29,6 +30,18 @@ assert_eq "/usr/bin/sed
 /usr/bin/cat" "$(owner open /in)" "who read in ($(sqlite3 "$log" "SELECT a.op, a.path, p.pid,
 	p.exe, p.argv FROM access a JOIN process p ON p.id = a.process WHERE a.path LIKE '/in%'"))"
 assert_eq /usr/bin/bash "$(owner open /in.2)" "who opened in.2"
+# The ring names the program, so a record of it whose process was gone
+# before its read still names it, and joins its item in the manifest.
+python3 - "$T/m.json" <<'PY' || fail "the manifest's items of sed and cat"
+import base64, json, sys
+st = json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))
+procs = [r for d in st["predicate"]["runDetails"]["byproducts"] if d.get("name") == "process-tree"
+         for r in d["annotations"]["processes"]]
+for prog in ("sed", "/bin/cat"):
+    items = [r for r in procs if r["argv"][:1] == [prog]]
+    assert len(items) == 1 and "workspace" in items[0]["mounts"], (prog, items)
+assert not [r for r in procs if not r["argv"] and "workspace" in r["mounts"]], procs
+PY
 # The run's directory, with the ring's file, went with it.
 id=$(basename "$(dirname "$log")")
 [ ! -e "/run/provfs/run-$id" ] || fail "left: $(ls -la "/run/provfs/run-$id")"

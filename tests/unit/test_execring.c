@@ -1,6 +1,7 @@
 /*
  * Unit tests for fs/fsd_ring.c, the exec ring the mounts of one provfs run
- * share: each opener takes the others' posts in order, never its own; a
+ * share: each opener takes the others' posts (pid and program, none for a
+ * name too long for a slot) in order, never its own; a
  * reader a whole ring behind is told it lost posts and goes on with the
  * newest; posts from another process (a real fork) arrive; a file that is
  * not a ring is refused.  Real files in a mkdtemp directory.
@@ -21,20 +22,23 @@
 
 struct seen {
 	pid_t pids[64];
+	char exes[64][EXEC_RING_EXE];
 	int n;
 	int64_t last_when;
 	int out_of_order;
 };
 
-static void note(void *arg, pid_t pid, int64_t when_ns)
+static void note(void *arg, pid_t pid, int64_t when_ns, const char *exe)
 {
 	struct seen *s = arg;
 
 	if (when_ns < s->last_when)
 		s->out_of_order = 1;
 	s->last_when = when_ns;
-	if (s->n < 64)
+	if (s->n < 64) {
 		s->pids[s->n] = pid;
+		snprintf(s->exes[s->n], sizeof(s->exes[s->n]), "%s", exe);
+	}
 	s->n++;
 }
 
@@ -72,27 +76,35 @@ static void others_posts_in_order(void **state)
 	struct fixture *f = *state;
 	struct fsd_ring *a, *b, *c;
 	struct seen sa = {0}, sb = {0}, sc = {0};
+	char longname[EXEC_RING_EXE + 8];
 
 	assert_int_equal(fsd_exec_ring_create(f->path), 0);
 	assert_int_equal(fsd_exec_ring_create(f->path), -EEXIST);
 	assert_int_equal(exec_ring_open(f->path, &a), 0);
 	assert_int_equal(exec_ring_open(f->path, &b), 0);
-	exec_ring_post(a, 101);
-	exec_ring_post(b, 202);
-	exec_ring_post(a, 103);
+	exec_ring_post(a, 101, "/usr/bin/sed");
+	exec_ring_post(b, 202, "build/st");
+	exec_ring_post(a, 103, NULL);
 	/* c opened after those: it takes only what comes later. */
 	assert_int_equal(exec_ring_open(f->path, &c), 0);
-	exec_ring_post(b, 204);
-	exec_ring_post(a, 0); /* not a pid: not posted */
+	/* A name with no room in a slot: none. */
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	exec_ring_post(b, 204, longname);
+	exec_ring_post(a, 0, "/bin/true"); /* not a pid: not posted */
 
 	assert_int_equal(exec_ring_take(a, note, &sa), 0);
 	assert_int_equal(sa.n, 2);
 	assert_int_equal(sa.pids[0], 202);
+	assert_string_equal(sa.exes[0], "build/st");
 	assert_int_equal(sa.pids[1], 204);
+	assert_string_equal(sa.exes[1], "");
 	assert_int_equal(exec_ring_take(b, note, &sb), 0);
 	assert_int_equal(sb.n, 2);
 	assert_int_equal(sb.pids[0], 101);
+	assert_string_equal(sb.exes[0], "/usr/bin/sed");
 	assert_int_equal(sb.pids[1], 103);
+	assert_string_equal(sb.exes[1], "");
 	assert_int_equal(exec_ring_take(c, note, &sc), 0);
 	assert_int_equal(sc.n, 1);
 	assert_int_equal(sc.pids[0], 204);
@@ -115,18 +127,19 @@ static void a_reader_a_ring_behind_has_lost_posts(void **state)
 	assert_int_equal(exec_ring_open(f->path, &w), 0);
 	assert_int_equal(exec_ring_open(f->path, &r), 0);
 	for (unsigned i = 0; i < EXEC_RING_SLOTS + 10; i++)
-		exec_ring_post(w, (pid_t)(1000 + i));
+		exec_ring_post(w, (pid_t)(1000 + i), "/bin/true");
 	assert_int_equal(exec_ring_take(r, note, &s), 1);
 	/* The newest ring's worth, from the first one not overwritten. */
 	assert_int_equal(s.n, (int)EXEC_RING_SLOTS);
 	assert_int_equal(s.pids[0], 1010);
 	assert_false(s.out_of_order);
 	/* Caught up: nothing more lost. */
-	exec_ring_post(w, 7);
+	exec_ring_post(w, 7, "/bin/false");
 	s.n = 0;
 	assert_int_equal(exec_ring_take(r, note, &s), 0);
 	assert_int_equal(s.n, 1);
 	assert_int_equal(s.pids[0], 7);
+	assert_string_equal(s.exes[0], "/bin/false");
 	exec_ring_close(w);
 	exec_ring_close(r);
 }
@@ -149,7 +162,7 @@ static void posts_of_another_process(void **state)
 		if (exec_ring_open(f->path, &w) != 0)
 			_exit(1);
 		for (int i = 0; i < 50; i++)
-			exec_ring_post(w, getpid());
+			exec_ring_post(w, getpid(), "/usr/bin/cat");
 		exec_ring_close(w);
 		_exit(0);
 	}
@@ -158,6 +171,7 @@ static void posts_of_another_process(void **state)
 	assert_int_equal(exec_ring_take(r, note, &s), 0);
 	assert_int_equal(s.n, 50);
 	assert_int_equal(s.pids[49], child);
+	assert_string_equal(s.exes[49], "/usr/bin/cat");
 	exec_ring_close(r);
 }
 
