@@ -242,6 +242,7 @@ static int mount_all(struct run_state *s, const struct run_opts *o)
 static void remove_mount_points(const char *name, int detach_dead)
 {
 	char path[sizeof(RUN_DIR) + 2 * NAME_MAX + 8];
+	int left = 0;
 
 	for (int i = 0; i < 3; i++) {
 		struct stat st;
@@ -251,11 +252,18 @@ static void remove_mount_points(const char *name, int detach_dead)
 			umount2(path, MNT_DETACH);
 		/* A daemon killed with its run left the state file that
 		 * provfs umount would have removed. */
-		if (rmdir(path) == 0 && detach_dead)
-			mountstate_remove(path);
+		if (rmdir(path) == 0) {
+			if (detach_dead)
+				mountstate_remove(path);
+		} else if (errno != ENOENT) {
+			left = 1;
+		}
 	}
+	/* The exec ring goes with the last mount point (a live run's
+	 * daemons have it mapped, and it is no use to anyone else). */
 	snprintf(path, sizeof(path), RUN_DIR "/%s/" RUN_RING, name);
-	unlink(path);
+	if (!left)
+		unlink(path);
 	snprintf(path, sizeof(path), RUN_DIR "/%s", name);
 	rmdir(path);
 }

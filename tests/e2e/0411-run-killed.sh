@@ -55,8 +55,16 @@ wait_for 30 status_is abandoned || fail "status: '$(sqlite3 "$T/m.db" "select st
 # A later run sweeps old empty mount points, and keeps recent ones; an
 # old mount whose daemon was killed with -9 (ENOTCONN) is detached first.
 # A recent one stays: its run may still be starting.
+# Each run's exec ring goes with its last mount point: an old live run
+# (still mounted) keeps its ring.
 old=/run/provfs/run-e2e-old-$$ new=/run/provfs/run-e2e-new-$$ dead=/run/provfs/run-e2e-dead-$$
-mkdir -p "$old/root" "$old/workspace" "$old/tmp" "$new/root" "$T/b2"
+live=/run/provfs/run-e2e-live-$$
+mkdir -p "$old/root" "$old/workspace" "$old/tmp" "$new/root" "$T/b2" "$live/tmp"
+touch "$old/execs" "$live/execs"
+"$PROVFS" mount --store "$T/store" --log "$T/live.db" "$T/b2" "$live/tmp" >/dev/null ||
+	fail "mount on $live/tmp"
+MOUNTS="$MOUNTS $live/tmp"
+touch -d '1 hour ago' "$live"
 for d in "$dead" "$new"; do
 	mkdir -p "$d/tmp"
 	"$PROVFS" mount --store "$T/store" --log "$T/$(basename "$d").db" "$T/b2" "$d/tmp" >/dev/null ||
@@ -77,6 +85,10 @@ grep -q " $dead/tmp " /proc/mounts && fail "an old dead mount was left mounted"
 [ ! -e "$dead" ] || fail "an old dead mount's run directory was left"
 grep -q " $new/tmp " /proc/mounts || fail "a recent run's dead mount was detached"
 [ -d "$new/root" ] || fail "a recent run's mount point was removed"
+[ -f "$live/execs" ] || fail "a live run's exec ring was removed"
+umount_ws "$live/tmp"
+rm -f "$live/execs"
+rmdir "$live/tmp" "$live"
 umount -l "$new/tmp"
 rm -rf "$new" "$(state "$new/tmp")"
 exit 0
