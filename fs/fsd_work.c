@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -874,24 +873,42 @@ static int exec_before_read(struct fsd *fs, const struct job *j, int64_t read_en
  * an exec changes it), and are read from the parent instead (cwd, owner
  * and start time stay the child's); else, or if the parent is gone, they
  * are unknown.  0, or -ENOMEM. */
-static int take_parent_image(struct procinfo *info, pid_t ppid, const char *comm)
+/* The facts of ppid, into parent, if it has the name comm (a forked
+ * child's at its first request): 0, else -1. */
+static int read_fork_parent(pid_t ppid, const char *comm, struct procinfo *parent)
 {
-	struct procinfo parent;
 	struct procinfo_stat pst;
-	char *exe = NULL, *argv = NULL;
 
-	if (ppid > 0 && *comm && procinfo_stat(ppid, &pst) == 0 && !strcmp(pst.comm, comm) &&
-	    procinfo_read(ppid, &parent) == 0) {
-		exe = parent.exe;
-		argv = parent.argv_json;
-		parent.exe = parent.argv_json = NULL;
-		procinfo_free(&parent);
-	}
+	return ppid > 0 && *comm && procinfo_stat(ppid, &pst) == 0 && !strcmp(pst.comm, comm) &&
+			       procinfo_read(ppid, parent) == 0
+		       ? 0
+		       : -1;
+}
+
+/* info's program and arguments become parent's (taken from it), or none
+ * (parent NULL).  0, or -ENOMEM. */
+static int take_image(struct procinfo *info, struct procinfo *parent)
+{
+	char *exe = parent ? parent->exe : NULL, *argv = parent ? parent->argv_json : NULL;
+
+	if (parent)
+		parent->exe = parent->argv_json = NULL;
 	free(info->exe);
 	free(info->argv_json);
 	info->exe = exe ? exe : strdup("");
 	info->argv_json = argv ? argv : strdup("[]");
 	return info->exe && info->argv_json ? 0 : -ENOMEM;
+}
+
+static int take_parent_image(struct procinfo *info, pid_t ppid, const char *comm)
+{
+	struct procinfo parent;
+	int have = read_fork_parent(ppid, comm, &parent) == 0;
+	int ret = take_image(info, have ? &parent : NULL);
+
+	if (have)
+		procinfo_free(&parent);
+	return ret;
 }
 
 /* A record of a forked child that ran another program after its first
@@ -903,18 +920,20 @@ static int take_parent_image(struct procinfo *info, pid_t ppid, const char *comm
 static int gone_child_image(struct procinfo *info, const struct job *j)
 {
 	struct procinfo parent;
+	int ret;
 
 	memset(info, 0, sizeof(*info));
-	if (j->ppid <= 0 || procinfo_read(j->ppid, &parent) != 0)
+	if (read_fork_parent(j->ppid, j->comm, &parent) < 0)
 		return -1;
 	info->pid = j->pid;
 	info->ppid = j->ppid;
 	info->uid = parent.uid;
 	info->gid = parent.gid;
 	info->start_ns = j->start_ns;
-	procinfo_free(&parent);
 	info->cwd = strdup("");
-	if (!info->cwd || take_parent_image(info, j->ppid, j->comm) < 0 || !*info->exe) {
+	ret = info->cwd ? take_image(info, &parent) : -ENOMEM;
+	procinfo_free(&parent);
+	if (ret < 0 || !*info->exe) {
 		procinfo_free(info);
 		return -1;
 	}
@@ -1135,15 +1154,11 @@ static struct pid_entry *pid_entry_locked(struct fsd_work *w, pid_t pid)
  * /proc/PID/exe takes no lock the process, waiting on our reply, holds. */
 static int exec_failed(pid_t pid, const char *path)
 {
-	char link[64], exe[PATH_MAX];
-	ssize_t n;
+	char *exe = path ? procinfo_exe(pid) : NULL;
+	int failed = exe && *exe && !procinfo_exe_is(exe, path);
 
-	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
-	n = readlink(link, exe, sizeof(exe) - 1);
-	if (n <= 0 || !path)
-		return 0;
-	exe[n] = '\0';
-	return !procinfo_exe_is(exe, path);
+	free(exe);
+	return failed;
 }
 
 int64_t fsd_process_pid(struct fsd *fs, pid_t pid, int walk)

@@ -29,6 +29,14 @@ static char *read_link(int dirfd, const char *what)
 	return strdup(buf);
 }
 
+char *procinfo_exe(pid_t pid)
+{
+	char link[32];
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	return read_link(AT_FDCWD, link);
+}
+
 /* Boot time in seconds since the epoch, from /proc/stat's btime. */
 static int64_t boot_time(void)
 {

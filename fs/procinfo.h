@@ -29,6 +29,9 @@ void procinfo_free(struct procinfo *info);
  * names it: the same absolute path, or, for a path relative to a mount
  * (the workspace's "build/st"), one that ends in "/" and it. */
 int procinfo_exe_is(const char *exe, const char *path);
+/* readlink of /proc/PID/exe alone ("" if unreadable), malloc'd; NULL on
+ * ENOMEM. */
+char *procinfo_exe(pid_t pid);
 
 /* What /proc/PID/stat says first: "PID (COMM) STATE PPID ...". */
 struct procinfo_stat {
