@@ -42,6 +42,13 @@ static void note(void *arg, pid_t pid, int64_t when_ns, const char *exe)
 	s->n++;
 }
 
+/* Post i that s took was of pid and named exe. */
+static void assert_took(const struct seen *s, int i, pid_t pid, const char *exe)
+{
+	assert_int_equal(s->pids[i], pid);
+	assert_string_equal(s->exes[i], exe);
+}
+
 struct fixture {
 	char dir[64];
 	char path[96];
@@ -95,19 +102,15 @@ static void others_posts_in_order(void **state)
 
 	assert_int_equal(exec_ring_take(a, note, &sa), 0);
 	assert_int_equal(sa.n, 2);
-	assert_int_equal(sa.pids[0], 202);
-	assert_string_equal(sa.exes[0], "build/st");
-	assert_int_equal(sa.pids[1], 204);
-	assert_string_equal(sa.exes[1], "");
+	assert_took(&sa, 0, 202, "build/st");
+	assert_took(&sa, 1, 204, "");
 	assert_int_equal(exec_ring_take(b, note, &sb), 0);
 	assert_int_equal(sb.n, 2);
-	assert_int_equal(sb.pids[0], 101);
-	assert_string_equal(sb.exes[0], "/usr/bin/sed");
-	assert_int_equal(sb.pids[1], 103);
-	assert_string_equal(sb.exes[1], "");
+	assert_took(&sb, 0, 101, "/usr/bin/sed");
+	assert_took(&sb, 1, 103, "");
 	assert_int_equal(exec_ring_take(c, note, &sc), 0);
 	assert_int_equal(sc.n, 1);
-	assert_int_equal(sc.pids[0], 204);
+	assert_took(&sc, 0, 204, "");
 	assert_false(sa.out_of_order || sb.out_of_order);
 	/* Taken once only. */
 	assert_int_equal(exec_ring_take(a, note, &sa), 0);
@@ -131,15 +134,14 @@ static void a_reader_a_ring_behind_has_lost_posts(void **state)
 	assert_int_equal(exec_ring_take(r, note, &s), 1);
 	/* The newest ring's worth, from the first one not overwritten. */
 	assert_int_equal(s.n, (int)EXEC_RING_SLOTS);
-	assert_int_equal(s.pids[0], 1010);
+	assert_took(&s, 0, 1010, "/bin/true");
 	assert_false(s.out_of_order);
 	/* Caught up: nothing more lost. */
 	exec_ring_post(w, 7, "/bin/false");
 	s.n = 0;
 	assert_int_equal(exec_ring_take(r, note, &s), 0);
 	assert_int_equal(s.n, 1);
-	assert_int_equal(s.pids[0], 7);
-	assert_string_equal(s.exes[0], "/bin/false");
+	assert_took(&s, 0, 7, "/bin/false");
 	exec_ring_close(w);
 	exec_ring_close(r);
 }
@@ -170,8 +172,7 @@ static void posts_of_another_process(void **state)
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	assert_int_equal(exec_ring_take(r, note, &s), 0);
 	assert_int_equal(s.n, 50);
-	assert_int_equal(s.pids[49], child);
-	assert_string_equal(s.exes[49], "/usr/bin/cat");
+	assert_took(&s, 49, child, "/usr/bin/cat");
 	exec_ring_close(r);
 }
 
