@@ -83,7 +83,8 @@ struct pid_entry {
 	int stale;   /* no record yet: its next request starts one */
 	int unread;  /* the record was started by an exec: /proc is read at
 		      * the pid's next request, when the new image runs */
-	char *exec;  /* the program its last exec on this mount opened, for a
+	char *exec;  /* the program its last exec on this mount opened (or the
+		      * ring named, while stale), for a
 		      * record /proc cannot fill (the process gone): NULL if none */
 	pid_t ppid;  /* its parent when that exec began the record (0: unknown) */
 	int64_t start_ns; /* and its start time */
@@ -1161,6 +1162,16 @@ static int exec_failed(pid_t pid, const char *path)
 	return failed;
 }
 
+/* Whether pid runs the program at path now (0 if /proc does not say). */
+static int runs_program(pid_t pid, const char *path)
+{
+	char *exe = procinfo_exe(pid);
+	int runs = exe && procinfo_exe_is(exe, path);
+
+	free(exe);
+	return runs;
+}
+
 int64_t fsd_process_pid(struct fsd *fs, pid_t pid, int walk)
 {
 	struct fsd_work *w = fs->work;
@@ -1225,13 +1236,13 @@ int64_t fsd_process_exec(struct fsd *fs, pid_t pid, struct fsd_inode *in)
 	char *exec, *copy;
 	int64_t id, next, start_ns;
 	pid_t ppid;
+	int foreign;
 
 	if (pid <= 0)
 		return 0;
 	exec = exec_name(fs, in);
-	/* The slave's other mounts learn of it (before our reply, so before
-	 * the process can ask them anything more). */
-	fsd_exec_ring_post(fs, pid, exec);
+	/* The ring's posts: an exec another mount served ends the record. */
+	fsd_exec_drain(fs);
 	pthread_mutex_lock(&w->pid_lock);
 	e = pid_entry_locked(w, pid);
 	if (!e || e->unread) {
@@ -1243,6 +1254,21 @@ int64_t fsd_process_exec(struct fsd *fs, pid_t pid, struct fsd_inode *in)
 		free(exec);
 		return id;
 	}
+	/* A program another mount served, and named, with no request here
+	 * since, that the process does not run yet (an interpreter is
+	 * opened before the exec replaces the old image): this open is its
+	 * ELF (or script) interpreter's, and the record is of that program.
+	 * The slave's other mounts learn of this exec (before our reply, so
+	 * before the process can ask them anything more), by that program's
+	 * name: the mount that served it so learns its exec went on (it was
+	 * not ENOEXEC). */
+	foreign = e->stale && e->exec && !runs_program(pid, e->exec);
+	if (foreign) {
+		free(exec);
+		exec = e->exec;
+		e->exec = NULL;
+	}
+	fsd_exec_ring_post(fs, pid, exec);
 	/* The exec starts the record of the program it runs, at once, so a
 	 * program that asks nothing more of this mount (a static binary, one
 	 * whose libraries lie elsewhere) still has a record naming it and
@@ -1262,7 +1288,7 @@ int64_t fsd_process_exec(struct fsd *fs, pid_t pid, struct fsd_inode *in)
 	e->exec = exec;
 	e->ppid = 0;
 	e->start_ns = 0;
-	e->exec_seen = fsd_exec_known(fs); /* else no event comes */
+	e->exec_seen = fsd_exec_known(fs) && !foreign; /* else no event comes */
 	copy = exec ? strdup(exec) : NULL;
 	pthread_mutex_unlock(&w->pid_lock);
 	ppid = procinfo_ppid(pid, &start_ns);
@@ -1287,12 +1313,20 @@ void fsd_process_foreign_exec(struct fsd *fs, pid_t pid, int64_t when_ns, const 
 	if (!w || pid <= 0)
 		return;
 	pthread_mutex_lock(&w->pid_lock);
-	e = pid_find_locked(w, pid);
+	/* A program the ring names, of a pid this mount has no record of
+	 * yet: kept for the pid's first request here, whose record it names
+	 * if the process is gone before its read (mkdir run by make's shell,
+	 * whose one request here is a stat). */
+	e = exe && *exe ? pid_entry_locked(w, pid) : pid_find_locked(w, pid);
 	if (e)
 		e->exec_ns = when_ns;
 	if (e && e->exec_seen) {
 		/* The exec this mount saw (its open came first). */
 		e->exec_seen = 0;
+	} else if (e && e->stale && exe && *exe) {
+		/* No record yet: the latest program is the one to name. */
+		free(e->exec);
+		e->exec = strdup(exe);
 	} else if (e && !e->stale && !e->unread) {
 		/* Another program now: the old record ends here, and the
 		 * pid's next request starts one of the new program.  (A

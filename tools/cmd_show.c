@@ -268,13 +268,16 @@ static int covered_by(const json_t *x, const json_t *y)
 
 /* Whether node x of nodes (m, sorted by pid) runs what a record of its
  * parent runs: a child forked and not yet exec'd (a shell's child looks up
- * its program along PATH before its exec). */
+ * its program along PATH before its exec).  Its record may lack the
+ * program where the parent's names it (no CAP_SYS_PTRACE; the parent's
+ * named by the exec ring). */
 static int as_parent(const struct tree_node *nodes, size_t m, const struct tree_node *x)
 {
 	size_t lo = lower_bound(nodes, m, x->ppid, 0);
+	int has_argv = json_array_size(json_get_array(x->rec, "argv")) > 0;
 
 	for (; lo < m && nodes[lo].pid == x->ppid; lo++)
-		if (!strcmp(nodes[lo].key, x->key))
+		if (!strcmp(nodes[lo].key, x->key) || (has_argv && covered_by(x->rec, nodes[lo].rec)))
 			return 1;
 	return 0;
 }

@@ -75,8 +75,10 @@ assert len(sed) == 1 and "workspace" in sed[0]["mounts"], sed
 PY
 # --user: without CAP_SYS_PTRACE the daemons cannot read another user's
 # /proc/PID/exe: a warning says so, and provfs show still lists each
-# program once (its records on other mounts have its arguments alone);
-# with it, the records name the programs.
+# program once (its records on other mounts have its arguments, and the
+# program the exec ring named, or none; a forked child's record before
+# its exec has no program where its parent's names one); with it, the
+# records name the programs.
 mkdir -p "$T/ws2"
 cp main.c "$T/ws2/"
 chown -R 65534:65534 "$T/ws2"

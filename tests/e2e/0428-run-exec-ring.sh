@@ -42,6 +42,24 @@ for prog in ("sed", "/bin/cat"):
     assert len(items) == 1 and "workspace" in items[0]["mounts"], (prog, items)
 assert not [r for r in procs if not r["argv"] and "workspace" in r["mounts"]], procs
 PY
+# A script in the workspace: the root's daemon serves its interpreter's
+# exec open (/bin/sh), names that record by the script, and posts it, so
+# the workspace's daemon learns the exec went on past the script's open
+# (it was no failed exec): the script's write is the script's, not its
+# parent shell's.  A program from the workspace: its root record, gone
+# before the root's daemon read it or not, is never ld.so's.
+printf '#!/bin/sh\necho hi >out2\n' >s.sh
+chmod +x s.sh
+cp /usr/bin/true ./mytrue
+PROVFS_NO_EXEC_WATCH=1 "$PROVFS" run --store "$T/store" --quiet --out "$T/m2.json" -- sh -c '
+	./s.sh; i=0; while [ $i -lt 20 ]; do ./mytrue; i=$((i + 1)); done'
+assert_eq 0 "$?" "the script's build"
+log2=$(ls -td "$T"/store/builds/*/ | head -1)log.db
+assert_eq '["/bin/sh","./s.sh"]' "$(sqlite3 "$log2" "SELECT p.argv FROM access a JOIN process p
+	ON p.id = a.process WHERE a.op = 'create' AND a.path = '/out2'")" "who created out2"
+assert_eq 0 "$(sqlite3 "$log2" "SELECT count(*) FROM process WHERE exe LIKE '%ld-linux%'")" \
+	"records named ld.so ($(sqlite3 "$log2" "SELECT pid, exe, argv FROM process WHERE exe LIKE '%ld-linux%'"))"
+
 # The run's directory, with the ring's file, went with it.
 id=$(basename "$(dirname "$log")")
 [ ! -e "/run/provfs/run-$id" ] || fail "left: $(ls -la "/run/provfs/run-$id")"
