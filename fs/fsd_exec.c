@@ -124,6 +124,7 @@ void fsd_exec_drain(struct fsd *fs)
 	struct fsd_execw *x = fs->execw;
 	char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
 	ssize_t n;
+	int lost = 0;
 
 	fsd_exec_ring_drain(fs);
 	if (!x)
@@ -131,10 +132,18 @@ void fsd_exec_drain(struct fsd *fs)
 	pthread_mutex_lock(&x->lock);
 	/* ENOBUFS: events lost to a full buffer; the rest still come. */
 	while ((n = recv(x->sock, buf, sizeof(buf), MSG_DONTWAIT)) > 0 ||
-	       (n < 0 && (errno == EINTR || errno == ENOBUFS)))
+	       (n < 0 && (errno == EINTR || errno == ENOBUFS))) {
 		if (n > 0)
 			take_events(fs, buf, n);
+		else if (errno == ENOBUFS)
+			lost = 1;
+	}
 	pthread_mutex_unlock(&x->lock);
+	/* Some process may have run another program unseen: as for posts
+	 * lost from the ring, every record starts afresh at its pid's next
+	 * request. */
+	if (lost)
+		fsd_process_all_stale(fs);
 }
 
 static void *exec_main(void *arg)
