@@ -13,12 +13,7 @@ trap '[ -n "${DAEMON_PID:-}" ] && kill -CONT "$DAEMON_PID" 2>/dev/null
 mount_daemon "$T/b" "$M"
 MOUNTS=""
 echo written >"$M/out.txt"
-kill -STOP "$DAEMON_PID"
-i=0
-while [ "$(sed 's/^.*) \(.\).*/\1/' "/proc/$DAEMON_PID/stat")" != T ] && [ $i -lt 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+stop_daemon "$DAEMON_PID"
 timeout -s KILL 60 "$PROVFS" umount "$M" 2>"$T/err"
 assert_eq 0 "$?" "umount of a stopped daemon's mount ($(cat "$T/err"))"
 grep -q "was stopped: continued it" "$T/err" || fail "no word of the stopped daemon: $(cat "$T/err")"

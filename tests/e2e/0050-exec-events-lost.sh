@@ -23,12 +23,7 @@ while [ ! -e "$T/ready" ] && [ $i -lt 100 ]; do
 	i=$((i + 1))
 done
 [ -e "$T/ready" ] || fail "bash did not read in.1"
-kill -STOP "$DAEMON_PID"
-i=0
-while [ "$(sed 's/^.*) \(.\).*/\1/' "/proc/$DAEMON_PID/stat")" != T ] && [ $i -lt 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+stop_daemon "$DAEMON_PID"
 python3 - <<'PY' || fail "the programs run while the daemon is stopped"
 import os
 for _ in range(6000):

@@ -44,6 +44,16 @@ mount_daemon() {
 	[ -n "$DAEMON_PID" ] && [ -d "/proc/$DAEMON_PID" ] || fail "no daemon pid from mount --json"
 }
 
+# stop_daemon PID: SIGSTOP, and wait (5 s at most) until it is stopped.
+stop_daemon() {
+	kill -STOP "$1"
+	_i=0
+	while [ "$(sed 's/^.*) \(.\).*/\1/' "/proc/$1/stat")" != T ] && [ $_i -lt 50 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+
 # hold_opens FILE: after one open of FILE (which registers its backing
 # file), opens it 1000 times at once and prints the fd counts of the
 # daemon of mount_daemon before and while they are open, how many
