@@ -114,23 +114,11 @@ int fsd_inode_init(struct fsd *fs)
 	fs->root.name = strdup("");
 	fs->root.mount_fd = -1;
 	{
-		int mnt, probe;
+		int mnt;
 		struct file_handle *fh = make_handle(fd, &mnt);
 
 		if (fh)
 			fs->root.mount_fd = mount_fd_for(fs, mnt, fd, S_IFDIR);
-		/* name_to_handle_at needs no privilege, open_by_handle_at
-		 * needs CAP_DAC_READ_SEARCH, which containers withhold by
-		 * default: without it, every handle would open as EPERM. */
-		if (fs->root.mount_fd >= 0) {
-			probe = open_by_handle_at(fs->root.mount_fd, fh, O_PATH | O_CLOEXEC);
-			if (probe >= 0) {
-				close(probe);
-			} else if (errno == EPERM) {
-				fs->no_handles = 1;
-				fs->root.mount_fd = -1;
-			}
-		}
 		free(fh);
 	}
 	pthread_mutex_init(&fs->root.wlock, NULL);
@@ -168,7 +156,8 @@ void fsd_inode_destroy(struct fsd *fs)
 	}
 	free(fs->table);
 	for (int i = 0; i < fs->n_mounts; i++)
-		close(fs->mount_fds[i]);
+		if (fs->mount_fds[i] >= 0)
+			close(fs->mount_fds[i]);
 	close(fs->root.fd);
 	free(fs->root.name);
 	pthread_mutex_destroy(&fs->table_lock);
@@ -572,14 +561,31 @@ int fsd_inode_open(struct fsd *fs, struct fsd_inode *in, int flags)
 	return fd;
 }
 
-/* The mount fd for mount id mnt, registering fd's filesystem if new.
- * open_by_handle_at() refuses O_PATH fds as its mount fd, so a real
- * directory fd is opened; only directories register a new mount (opening
- * a device or fifo could have side effects).  -1 if none. */
+/* Whether a handle of directory fd opens again: 0, or -errno. */
+static int handles_open(int fd)
+{
+	int mnt, probe, ret;
+	struct file_handle *fh = make_handle(fd, &mnt);
+
+	if (!fh)
+		return -EOPNOTSUPP;
+	probe = open_by_handle_at(fd, fh, O_PATH | O_CLOEXEC);
+	ret = probe < 0 ? -errno : 0;
+	if (probe >= 0)
+		close(probe);
+	free(fh);
+	return ret;
+}
+
+/* The mount fd for mount id mnt, registering fd's filesystem if new; -1
+ * if its handles are not to be used.  open_by_handle_at() refuses O_PATH
+ * fds as its mount fd, so a real directory fd is opened; only
+ * directories register a new mount (opening a device or fifo could have
+ * side effects). */
 static int mount_fd_for(struct fsd *fs, int mnt, int fd, mode_t type)
 {
 	char proc[64];
-	int i, mfd;
+	int i, mfd, err;
 
 	for (i = 0; i < fs->n_mounts; i++)
 		if (fs->mount_ids[i] == mnt)
@@ -590,6 +596,19 @@ static int mount_fd_for(struct fsd *fs, int mnt, int fd, mode_t type)
 	mfd = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (mfd < 0)
 		return -1;
+	/* name_to_handle_at needs no privilege, open_by_handle_at needs
+	 * CAP_DAC_READ_SEARCH, which containers withhold by default: each
+	 * filesystem is tried as it is met (a container's root, an overlay,
+	 * may have no handles at all, and a bind mount under it handles that
+	 * open as EPERM).  Where they do not open, its files are reached by
+	 * path; without the capability, no handle is made again. */
+	err = handles_open(mfd);
+	if (err) {
+		close(mfd);
+		mfd = -1;
+		if (err == -EPERM)
+			fs->no_handles = 1;
+	}
 	fs->mount_ids[i] = mnt;
 	fs->mount_fds[i] = mfd;
 	fs->n_mounts++;

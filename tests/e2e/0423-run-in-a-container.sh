@@ -56,6 +56,20 @@ grep -qx "rc=0" "$T/out4" || fail "provfs run in a container: $(cat "$T/out4" "$
 [ -x "$T/ws/main" ] || fail "the build's output is not in the workspace"
 "$PROVFS" verify --key "$T/store/keys/provfs.pub" --succeeded "$T/m.json" "$T/ws/main" >/dev/null ||
 	fail "the container's manifest does not verify here with its output"
+# A file and a directory beside the workspace, on a bind mount under the
+# container's root (an overlay, with no file handles), read through the
+# slave's root: that filesystem's handles open as EPERM without
+# CAP_DAC_READ_SEARCH, so the root's daemon reaches its files by path.
+# Before: "Operation not permitted" (and gnulib's getcwd, which reads each
+# directory up to /, failed the same way).
+# (Not $T itself, which may lie under /tmp: the slave has its own.)
+mkdir -p "$T/vol"
+printf 'beside\n' >"$T/vol/beside"
+in_container --device /dev/fuse --cap-add SYS_ADMIN -v "$T/vol:/opt/provfs-e2e-vol" -- \
+	'"$PROVFS" run --store "$T/store" --quiet --out "$T/m7.json" -- sh -c "cat /opt/provfs-e2e-vol/beside && ls /opt/provfs-e2e-vol >/dev/null"; echo "rc=$?"' \
+	>"$T/out8" 2>"$T/err8"
+grep -qx beside "$T/out8" && grep -qx "rc=0" "$T/out8" ||
+	fail "a file beside the workspace, in a container: $(cat "$T/out8" "$T/err8")"
 # In the container the kernel's process events go to no daemon: the
 # mounts learn of each other's execs through their exec ring, so sed's read
 # of in (the shell's child became sed, from the root, after it opened out
