@@ -257,7 +257,7 @@ static void push(struct fsd_work *w, struct job *j)
  * that attest can tell it from another of its pid), and (exec, taken)
  * what it ran. */
 static void push_proc_job(struct fsd_work *w, pid_t pid, int64_t id, int after_exec, char *exec,
-			  pid_t ppid, int64_t start_ns, int named_elsewhere)
+			  pid_t ppid, int64_t start_ns, int named_elsewhere, const char *comm)
 {
 	struct job *j = calloc(1, sizeof(*j));
 
@@ -281,6 +281,8 @@ static void push_proc_job(struct fsd_work *w, pid_t pid, int64_t id, int after_e
 			memcpy(j->comm, st.comm, sizeof(j->comm));
 		}
 	}
+	if (comm)
+		snprintf(j->comm, sizeof(j->comm), "%s", comm);
 	j->path = exec;
 	j->named_elsewhere = named_elsewhere;
 	j->process = id;
@@ -846,7 +848,7 @@ static void add_parent(struct fsd *fs, pid_t pid, pid_t ppid)
 	e->stale = 0;
 	e->id = id = alog_process_id(fs->log);
 	pthread_mutex_unlock(&w->pid_lock);
-	push_proc_job(w, ppid, id, 0, NULL, 0, 0, 0);
+	push_proc_job(w, ppid, id, 0, NULL, 0, 0, 0, NULL);
 }
 
 /* Whether the job's process ran an exec this mount did not see between
@@ -995,9 +997,13 @@ static void *proc_main(void *arg)
 		}
 		if (!ok && exec_before_read(fs, j, mono_ns()))
 			ok = gone_child_image(&info, j) == 0;
-		if (ok && j->if_unread && j->path && *info.exe && !procinfo_exe_is(info.exe, j->path) &&
+		if (ok && j->if_unread && j->path &&
+		    (*info.exe ? !procinfo_exe_is(info.exe, j->path)
+			       : *j->comm && !strcmp(info.comm, j->comm)) &&
 		    j->tries < EXEC_READ_TRIES) {
-			/* Still the old image: the exec has not switched yet
+			/* Still the old image (its program, or where that
+			 * cannot be read its name, is the one before the
+			 * exec): the exec has not switched yet
 			 * (its open waits on our reply, and a slow daemon
 			 * takes longer than the delay).  Again a little later,
 			 * with the record unread again, so that the pid's
@@ -1225,7 +1231,7 @@ int64_t fsd_process_pid(struct fsd *fs, pid_t pid, int walk)
 	id = e->id;
 	pthread_mutex_unlock(&w->pid_lock);
 	if (read_now)
-		push_proc_job(w, pid, id, 0, exec, ppid, start_ns, !unread);
+		push_proc_job(w, pid, id, 0, exec, ppid, start_ns, !unread, NULL);
 	return id;
 }
 
@@ -1237,6 +1243,7 @@ int64_t fsd_process_exec(struct fsd *fs, pid_t pid, struct fsd_inode *in)
 	int64_t id, next, start_ns;
 	pid_t ppid;
 	int foreign;
+	struct procinfo_stat pst;
 
 	if (pid <= 0)
 		return 0;
@@ -1291,7 +1298,17 @@ int64_t fsd_process_exec(struct fsd *fs, pid_t pid, struct fsd_inode *in)
 	e->exec_seen = fsd_exec_known(fs) && !foreign; /* else no event comes */
 	copy = exec ? strdup(exec) : NULL;
 	pthread_mutex_unlock(&w->pid_lock);
-	ppid = procinfo_ppid(pid, &start_ns);
+	/* The process's name before the exec: where its program cannot be
+	 * read (another user's, without CAP_SYS_PTRACE), a read that still
+	 * finds it has the old image (the exec changes the name). */
+	if (procinfo_stat(pid, &pst) == 0) {
+		ppid = pst.ppid;
+		start_ns = pst.start_ns;
+	} else {
+		ppid = 0;
+		start_ns = 0;
+		pst.comm[0] = '\0';
+	}
 	/* Kept for the read at the pid's next request, unless another
 	 * exec began a record meanwhile. */
 	pthread_mutex_lock(&w->pid_lock);
@@ -1301,7 +1318,7 @@ int64_t fsd_process_exec(struct fsd *fs, pid_t pid, struct fsd_inode *in)
 		e->start_ns = start_ns;
 	}
 	pthread_mutex_unlock(&w->pid_lock);
-	push_proc_job(w, pid, next, 1, copy, ppid, start_ns, 0);
+	push_proc_job(w, pid, next, 1, copy, ppid, start_ns, 0, pst.comm);
 	return id;
 }
 

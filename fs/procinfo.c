@@ -262,8 +262,10 @@ int procinfo_read(pid_t pid, struct procinfo *out)
 		close(dirfd);
 		return -ESRCH;
 	}
-	if (parsed)
+	if (parsed) {
 		out->start_ns = ps.start_ns;
+		memcpy(out->comm, ps.comm, sizeof(out->comm));
+	}
 	/* An exec between the reads would mix two programs in one record:
 	 * the exe is read again after the rest, and a change starts over.
 	 * An exec also has a moment when the new program is the exe but its

@@ -20,6 +20,7 @@ struct procinfo {
 	char *argv_json; /* JSON array of the arguments, "[]" if unreadable */
 	char *cwd;       /* readlink of /proc/PID/cwd; "" if unreadable */
 	int64_t start_ns; /* start time, ns since the epoch; 0 if unknown */
+	char comm[64];   /* its name (an exec changes it); "" if unknown */
 };
 
 /* Returns 0, or -ESRCH if the process is gone (or a zombie), or -errno. */

@@ -56,6 +56,7 @@ int cli_bad_option(const char *cmd);
 /* Capability numbers from <linux/capability.h>, whose other names clash
  * with libc's. */
 #define CLI_CAP_SETPCAP 8
+#define CLI_CAP_NET_ADMIN 12
 #define CLI_CAP_SYS_PTRACE 19
 #define CLI_CAP_SYS_ADMIN 21
 

@@ -763,8 +763,13 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 	if (o->user && !o->quiet && !cli_has_effective_cap(CLI_CAP_SYS_PTRACE))
 		cli_warn("this process lacks CAP_SYS_PTRACE: the daemons cannot read which "
 			 "program each of the build's processes (as --user %s) runs, and the "
-			 "manifest may name some by the ELF interpreter their exec opened; in a "
+			 "manifest names each only by the file its exec opened; in a "
 			 "container, add it (--cap-add SYS_PTRACE)", o->user);
+	/* Bringing up the slave's loopback interface takes it. */
+	if (!o->net && !o->quiet && !cli_has_effective_cap(CLI_CAP_NET_ADMIN))
+		cli_warn("this process lacks CAP_NET_ADMIN: the slave's loopback interface "
+			 "stays down, so the build cannot reach even 127.0.0.1; in a "
+			 "container, add it (--cap-add NET_ADMIN)");
 	n = readlink("/proc/self/exe", s->self, sizeof(s->self) - 1);
 	if (n < 0)
 		return cli_fail(CLI_USAGE, "cannot find the provfs binary: %s", strerror(errno));

@@ -23,6 +23,14 @@ while [ ! -e "$T/ready" ] && [ $i -lt 100 ]; do
 	i=$((i + 1))
 done
 [ -e "$T/ready" ] || fail "bash did not read in.1"
+# and the daemon has read bash's /proc (its record in the log), else that
+# read, made after the stop, would find cat
+i=0
+while [ "$(sql "SELECT count(*) FROM process WHERE exe = '/usr/bin/bash'" 2>/dev/null)" != 1 ] &&
+	[ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
 stop_daemon "$DAEMON_PID"
 python3 - <<'PY' || fail "the programs run while the daemon is stopped"
 import os
