@@ -11,14 +11,15 @@
  * so each exec is an open with FMODE_EXEC that one of its daemons serves.
  * Each daemon posts the pid and program of every such open to a ring in
  * a shared file (provfs run makes it; `provfs mount --exec-ring FILE`),
- * before it replies, and takes the others' posts at each request of a pid
- * it has a record of (fsd_exec_drain), as it takes the connector's
- * events: the exec'ing process can make no request elsewhere before the
- * reply, so the post is there by then.  The program named is the new
- * record's name if the process is gone before its /proc read.  The ELF
- * interpreter's open, on the root, posts the exec of a program from the
- * workspace too, so the workspace's daemon knows that exec went on past
- * the program's open.
+ * before it replies, and takes the others' posts at each request and
+ * each exec open (fsd_exec_drain), as it takes the connector's events:
+ * the exec'ing process can make no request elsewhere before the reply,
+ * so the post is there by then.  The program named is the new record's
+ * name if the process is gone before its /proc read, also for a pid the
+ * daemon had no record of.  The ELF interpreter's open, on the root,
+ * after the exec of a program from the workspace, belongs to that
+ * program's record, and posts it again by its name, so the workspace's
+ * daemon knows that exec went on past the program's open.
  *
  * The ring is a header and RING_SLOTS slots in a file on /run (tmpfs):
  * a writer takes a slot with an atomic add to head, fills it and then

@@ -53,7 +53,8 @@ struct job {
 	int64_t due_ns;        /* JOB_PROC: not before (0: at once) */
 	int if_unread;         /* JOB_PROC: only if the record is still unread */
 	int named_elsewhere;   /* JOB_PROC: path is the program another mount
-				* saw exec'd (the exec ring), not this one */
+				* saw exec'd (the exec ring), or the one read
+				* at the first request, not an exec here */
 	int tries;             /* JOB_PROC: reads that found the old image */
 };
 
@@ -279,6 +280,13 @@ static void push_proc_job(struct fsd_work *w, pid_t pid, int64_t id, int after_e
 			j->ppid = st.ppid;
 			j->start_ns = st.start_ns;
 			memcpy(j->comm, st.comm, sizeof(j->comm));
+			/* and its program, the name of the record if the
+			 * process runs another (an exec elsewhere: bash's
+			 * `exec <in /bin/cat`) or is gone by the read */
+			if (!exec) {
+				exec = procinfo_exe(pid);
+				named_elsewhere = 1;
+			}
 		}
 	}
 	if (comm)

@@ -49,6 +49,15 @@ in_container() { # PODMAN-OPTIONS... -- SHELL-COMMAND
 		--ulimit "nofile=$(ulimit -Hn):$(ulimit -Hn)" --ulimit nproc=4096:4096 \
 		-v "$T:$T" -w "$T/ws" -e "PROVFS=$PROVFS" -e "T=$T" $opts --rootfs /:O sh -c "$1"
 }
+# with_cap CAP|none SHELL-COMMAND: in_container with the FUSE device,
+# CAP_SYS_ADMIN, and CAP unless none
+with_cap() {
+	if [ "$1" = none ]; then
+		in_container --device /dev/fuse --cap-add SYS_ADMIN -- "$2"
+	else
+		in_container --device /dev/fuse --cap-add SYS_ADMIN --cap-add "$1" -- "$2"
+	fi
+}
 in_container --device /dev/fuse --cap-add SYS_ADMIN -- \
 	'"$PROVFS" run --store "$T/store" --quiet --out "$T/m.json" -- cc -o main main.c; echo "rc=$?"' \
 	>"$T/out4" 2>"$T/err4"
@@ -80,11 +89,7 @@ s = socket.create_server(("127.0.0.1", 0))
 socket.create_connection(s.getsockname(), timeout=5).close()
 PY
 for cap in none NET_ADMIN; do
-	extra=""
-	[ $cap = none ] || extra="--cap-add $cap"
-	# shellcheck disable=SC2086
-	in_container --device /dev/fuse --cap-add SYS_ADMIN $extra -- \
-		'"$PROVFS" run --store "$T/store" --out "$T/m9.json" -- python3 lo.py; echo "rc=$?"' \
+	with_cap $cap '"$PROVFS" run --store "$T/store" --out "$T/m9.json" -- python3 lo.py; echo "rc=$?"' \
 		>"$T/out9" 2>"$T/err9"
 	if [ $cap = none ]; then
 		grep -q "warning: this process lacks CAP_NET_ADMIN" "$T/err9" ||
@@ -122,11 +127,7 @@ mkdir -p "$T/ws2"
 cp main.c "$T/ws2/"
 chown -R 65534:65534 "$T/ws2"
 for cap in none SYS_PTRACE; do
-	extra=""
-	[ $cap = none ] || extra="--cap-add $cap"
-	# shellcheck disable=SC2086
-	in_container --device /dev/fuse --cap-add SYS_ADMIN $extra -- \
-		'cd ../ws2 && "$PROVFS" run --user nobody --store "$T/store" --out "$T/u.json" -- sh -c "cc -o main main.c && cat main.c"; echo "rc=$?"' \
+	with_cap $cap 'cd ../ws2 && "$PROVFS" run --user nobody --store "$T/store" --out "$T/u.json" -- sh -c "cc -o main main.c && cat main.c"; echo "rc=$?"' \
 		>"$T/out7" 2>"$T/err7"
 	grep -qx "rc=0" "$T/out7" || fail "--user in a container ($cap): $(cat "$T/out7" "$T/err7")"
 	if [ $cap = none ]; then
