@@ -1164,23 +1164,13 @@ static struct pid_entry *pid_entry_locked(struct fsd_work *w, pid_t pid)
 	return e;
 }
 
-/* Whether pid, whose exec of the program at path on this mount has no
- * event, runs another program: the exec failed (not only its event lost).
+/* Whether pid runs the program at path now: 1, 0, or -1 where /proc
+ * does not say (the process gone, or its program unreadable).
  * /proc/PID/exe takes no lock the process, waiting on our reply, holds. */
-static int exec_failed(pid_t pid, const char *path)
-{
-	char *exe = path ? procinfo_exe(pid) : NULL;
-	int failed = exe && *exe && !procinfo_exe_is(exe, path);
-
-	free(exe);
-	return failed;
-}
-
-/* Whether pid runs the program at path now (0 if /proc does not say). */
 static int runs_program(pid_t pid, const char *path)
 {
-	char *exe = procinfo_exe(pid);
-	int runs = exe && procinfo_exe_is(exe, path);
+	char *exe = path ? procinfo_exe(pid) : NULL;
+	int runs = exe && *exe ? procinfo_exe_is(exe, path) : -1;
 
 	free(exe);
 	return runs;
@@ -1228,7 +1218,9 @@ int64_t fsd_process_pid(struct fsd *fs, pid_t pid, int walk)
 	 * the record no longer unread, and is dropped). */
 	if (!walk && e->exec_seen) {
 		e->exec_seen = 0;
-		if (e->unread && e->prev_id && exec_failed(pid, exec)) {
+		/* It runs another program than the exec's: the exec failed
+		 * (not only its event lost). */
+		if (e->unread && e->prev_id && runs_program(pid, exec) == 0) {
 			e->id = e->prev_id;
 			read_now = 0;
 			free(exec);
@@ -1277,7 +1269,7 @@ int64_t fsd_process_exec(struct fsd *fs, pid_t pid, struct fsd_inode *in)
 	 * before the process can ask them anything more), by that program's
 	 * name: the mount that served it so learns its exec went on (it was
 	 * not ENOEXEC). */
-	foreign = e->stale && e->exec && !runs_program(pid, e->exec);
+	foreign = e->stale && e->exec && runs_program(pid, e->exec) != 1;
 	if (foreign) {
 		free(exec);
 		exec = e->exec;
