@@ -1243,6 +1243,15 @@ int cmd_run(int argc, char **argv)
 					"packet%s found no route: the slave has only its own "
 					"loopback); if it failed for that, run it with --net",
 			     left.no_route, left.no_route == 1 ? "" : "s");
+		if (!o.net && left.nameserver[0] && left.udp_no_port > 0)
+			hint(&hints, "name lookups may have failed: the slave's resolver asks "
+					"%s (%s), on a loopback the slave does not share with the "
+					"host, and %ld UDP datagram%s found no listener there; if "
+					"the build failed for that, run it with --net",
+			     left.nameserver,
+			     left.nameserver_default ? "/etc/resolv.conf names no nameserver"
+						     : "the nameserver of /etc/resolv.conf",
+			     left.udp_no_port, left.udp_no_port == 1 ? "" : "s");
 		if (!hint_missing_arguments(s, o.argv, &hints))
 			hint_read_only(s, &o, &hints);
 	}

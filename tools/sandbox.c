@@ -107,6 +107,73 @@ static void hide_path(int errfd, const char *newroot, const char *path)
 		die_to(errfd, 125, "cannot hide '%s' from the build: %s", path, strerror(errno));
 }
 
+/* The slave's /etc/resolv.conf where it is a symlink, as an absolute
+ * path of the slave rid of "." and ".." (a link "../run/x" is "/run/x"),
+ * in out; "" where it is none. */
+static void resolv_link(const char *newroot, char *out, size_t len)
+{
+	char path[PATH_MAX], text[PATH_MAX], abs[2 * PATH_MAX + 8], *save = NULL, *c;
+	size_t n = 0;
+	ssize_t l;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "%s/etc/resolv.conf", newroot);
+	l = readlink(path, text, sizeof(text) - 1);
+	if (l <= 0)
+		return;
+	text[l] = '\0';
+	snprintf(abs, sizeof(abs), "%s%s", text[0] == '/' ? "" : "/etc/", text);
+	for (c = strtok_r(abs, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(c, "."))
+			continue;
+		if (!strcmp(c, "..")) {
+			while (n > 0 && out[--n] != '/')
+				;
+			out[n] = '\0';
+			continue;
+		}
+		if (n + strlen(c) + 2 > len) {
+			out[0] = '\0';
+			return;
+		}
+		n += (size_t)sprintf(out + n, "/%s", c);
+	}
+}
+
+/* With --net the slave resolves names as the host does.  Where its
+ * /etc/resolv.conf leads into /run (systemd-resolved's stub file, as on
+ * Ubuntu: "../run/systemd/resolve/stub-resolv.conf"), the empty /run
+ * that hides the host's would leave it dangling, and the resolver would
+ * ask 127.0.0.1, where nobody answers: the file is made there, in the
+ * slave's /run, with the host's /etc/resolv.conf.  Not fatal: a build
+ * that looks no names up needs none. */
+static void give_host_resolv(const char *newroot)
+{
+	char link[PATH_MAX], path[PATH_MAX + 16], text[8192];
+	ssize_t n;
+	int fd;
+
+	resolv_link(newroot, link, sizeof(link));
+	if (strncmp(link, "/run/", 5))
+		return;
+	fd = open("/etc/resolv.conf", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read_full(fd, text, sizeof(text));
+	close(fd);
+	snprintf(path, sizeof(path), "%s/run", newroot);
+	if (n <= 0 || mount(NULL, path, NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV, "size=64k") < 0)
+		return;
+	snprintf(path, sizeof(path), "%s%s", newroot, link);
+	if (mkdir_parent(path, 0755) == 0 &&
+	    (fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) >= 0) {
+		write_full(fd, text, (size_t)n);
+		close(fd);
+	}
+	snprintf(path, sizeof(path), "%s/run", newroot);
+	mount(NULL, path, NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_RDONLY, "size=64k");
+}
+
 /* The parts of /proc that change the host's kernel rather than the slave
  * (sysctls, SysRq, IRQ affinity) become read-only, as in a container: root
  * in the slave could write them otherwise. */
@@ -273,6 +340,31 @@ static long net_counter(const char *file, const char *prefix, const char *name)
 	return v;
 }
 
+/* The loopback nameserver the slave's resolver asks, in out: the first
+ * "nameserver" of /etc/resolv.conf if it is on loopback (127.0.0.53 of
+ * systemd-resolved, a local dnsmasq), or 127.0.0.1 where the file names
+ * none or is missing (glibc's default); "" where it names another one,
+ * whose queries count as unrouted.  *by_default says which. */
+static void loopback_nameserver(char *out, size_t len, int *by_default)
+{
+	FILE *f = fopen("/etc/resolv.conf", "re");
+	char line[512], addr[48];
+
+	out[0] = '\0';
+	*by_default = 0;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, " nameserver %47s", addr) == 1) {
+			if (!strncmp(addr, "127.", 4) || !strcmp(addr, "::1"))
+				snprintf(out, len, "%s", addr);
+			fclose(f);
+			return;
+		}
+	if (f)
+		fclose(f);
+	snprintf(out, len, "127.0.0.1");
+	*by_default = 1;
+}
+
 /* COMMAND has ended: what it left running gets SANDBOX_SETTLE_MS to end
  * by itself (a helper that exits when its parent's pipe closes, as
  * Python's multiprocessing resource tracker does, is no leftover); then
@@ -284,16 +376,24 @@ static long net_counter(const char *file, const char *prefix, const char *name)
 static void end_left_running(const struct sandbox_config *cfg, int repfd)
 {
 	struct sandbox_left left = {0};
-	char head[48];
+	char head[128];
 
 	if (!others_end_within(SANDBOX_SETTLE_MS))
 		left.n = list_others(left.names, sizeof(left.names));
 	/* The slave's own network (pid 1 is in it): with only loopback, a
 	 * packet for anywhere else has no route. */
-	if (!cfg->net)
+	if (!cfg->net) {
 		left.no_route = net_counter("/proc/net/snmp", "Ip:", "OutNoRoutes") +
 				net_counter("/proc/net/snmp6", NULL, "Ip6OutNoRoutes");
-	snprintf(head, sizeof(head), "%d %ld\n", left.n, left.no_route);
+		/* Datagrams to a loopback port nobody listened on: among
+		 * them, name lookups where the nameserver is on loopback. */
+		left.udp_no_port = net_counter("/proc/net/snmp", "Udp:", "NoPorts") +
+				   net_counter("/proc/net/snmp6", NULL, "Udp6NoPorts");
+		loopback_nameserver(left.nameserver, sizeof(left.nameserver),
+				    &left.nameserver_default);
+	}
+	snprintf(head, sizeof(head), "%d %ld %ld %d %s\n", left.n, left.no_route, left.udp_no_port,
+		 left.nameserver_default, left.nameserver[0] ? left.nameserver : "-");
 	write_full(repfd, head, strlen(head));
 	write_full(repfd, left.names, strlen(left.names));
 	close(repfd);
@@ -352,6 +452,8 @@ static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *
 	}
 	for (const char *const *h = cfg->hide; h && *h; h++)
 		hide_path(errfd, r, *h);
+	if (cfg->net)
+		give_host_resolv(r);
 	/* The workspace goes last: its path may lie under /tmp. */
 	snprintf(path, sizeof(path), "%s%s", r, cfg->workdir);
 	mkdir_p(path, 0755);
@@ -433,15 +535,18 @@ static void outer_term(int sig)
 /* Reads init's report (see end_left_running) into *left. */
 static void read_left(int fd, struct sandbox_left *left)
 {
-	char buf[sizeof(left->names) + 16], *nl;
+	char buf[sizeof(left->names) + 128], *nl;
 	ssize_t n = read_full(fd, buf, sizeof(buf) - 1);
 
 	memset(left, 0, sizeof(*left));
 	if (n <= 0)
 		return;
 	buf[n] = '\0';
-	if (sscanf(buf, "%d %ld", &left->n, &left->no_route) < 1)
+	if (sscanf(buf, "%d %ld %ld %d %47s", &left->n, &left->no_route, &left->udp_no_port,
+		   &left->nameserver_default, left->nameserver) < 1)
 		left->n = 0;
+	if (!strcmp(left->nameserver, "-"))
+		left->nameserver[0] = '\0';
 	nl = strchr(buf, '\n');
 	if (nl)
 		snprintf(left->names, sizeof(left->names), "%s", nl + 1);

@@ -7,7 +7,8 @@
  *   /tmp         a provfs mount too, so temporary files are logged
  *   /proc        a new procfs for the new pid namespace
  *   /dev         a small tmpfs with null, zero, full, random, urandom, tty
- *   /run         an empty tmpfs (hides the host's daemons and our mounts)
+ *   /run         an empty tmpfs (hides the host's daemons and our mounts;
+ *                with net, the host's resolv.conf where the root links there)
  * The sandbox's init (pid 1) reaps every process and returns the command's
  * status; what the build left running gets SIGTERM, and when init exits
  * the kernel kills whatever is still there.
@@ -49,6 +50,11 @@ struct sandbox_left {
 	char names[512]; /* their programs (comm), one a line, cut short */
 	long no_route;   /* without --net: packets the slave's network could not
 			  * route (a connection or DNS query beyond loopback) */
+	long udp_no_port; /* without --net: UDP datagrams to a loopback port
+			   * nobody listened on */
+	char nameserver[48]; /* without --net: the loopback nameserver the
+			      * slave's resolver asks, or "" */
+	int nameserver_default; /* it is glibc's default: resolv.conf names none */
 };
 
 /* Runs cfg->argv and returns its exit status (0..255, or 128 + signal).
