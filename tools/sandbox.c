@@ -150,18 +150,23 @@ static void resolv_link(const char *newroot, char *out, size_t len)
 static void give_host_resolv(const char *newroot)
 {
 	char link[PATH_MAX], path[PATH_MAX + 16], text[8192];
+	struct stat st;
 	ssize_t n;
 	int fd;
 
 	resolv_link(newroot, link, sizeof(link));
 	if (strncmp(link, "/run/", 5))
 		return;
+	/* Only into the empty tmpfs that hides the root's /run directory: a
+	 * /run that is a symlink was not hidden, and may lead to the host's. */
+	snprintf(path, sizeof(path), "%s/run", newroot);
+	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return;
 	fd = open("/etc/resolv.conf", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
 	n = read_full(fd, text, sizeof(text));
 	close(fd);
-	snprintf(path, sizeof(path), "%s/run", newroot);
 	if (n <= 0 || mount(NULL, path, NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV, "size=64k") < 0)
 		return;
 	snprintf(path, sizeof(path), "%s%s", newroot, link);

@@ -28,6 +28,19 @@ cd "$T/ws"
 	cat /etc/resolv.conf >"$T/net.out" 2>"$T/net.err" ||
 	fail "--net: no /etc/resolv.conf in the slave: $(cat "$T/net.err")"
 cmp -s "$T/net.out" /etc/resolv.conf || fail "--net: not the host's resolv.conf: $(cat "$T/net.out")"
+# A root whose /run is itself a link to /run (not hidden: it leads to the
+# slave's own /run, empty) gets no file made through it: the host's /run
+# is not written.
+R3=$T/runlink
+tiny_root "$R3" /bin/sh /bin/cat
+rmdir "$R3/run"
+ln -s /run "$R3/run"
+name=provfs-e2e-0429-$$
+ln -s "../run/$name/resolv.conf" "$R3/etc/resolv.conf"
+"$PROVFS" env --store "$S" --quiet import --name runlink "$R3" >/dev/null || fail "import runlink"
+"$PROVFS" run --store "$S" --env runlink --net --quiet --out "$T/m0.json" -- sh -c 'exit 0' ||
+	fail "--net with /run a link"
+[ -e "/run/$name" ] && { rm -rf "/run/$name"; fail "the host's /run was written"; }
 # Without --net the link dangles (the slave's /run is empty), and nothing
 # is left in the environment.
 "$PROVFS" run --store "$S" --env stub --quiet --out "$T/m2.json" -- \
