@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -397,11 +398,29 @@ static int env_name_cmp(const void *a, const void *b)
 
 static int write_output(const char *out, const char *text, size_t len)
 {
-	char *tmp;
+	char *tmp, real[PATH_MAX];
+	struct stat st, lst;
 	int fd, ret;
 
 	if (!out || !strcmp(out, "-"))
 		return fwrite(text, 1, len, stdout) == len && fflush(stdout) == 0 ? 0 : -EIO;
+	/* What is there and no regular file (/dev/null, /dev/stdout, a FIFO)
+	 * is written in place: a rename would put a file where the device
+	 * was (--out /dev/null replaced the host's null device). */
+	if (stat(out, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if (S_ISDIR(st.st_mode))
+			return -EISDIR;
+		fd = open(out, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		ret = write_full(fd, text, len);
+		if (close(fd) < 0 && !ret)
+			ret = -errno;
+		return ret;
+	}
+	/* A symlink to a file stays a symlink: its target is replaced. */
+	if (lstat(out, &lst) == 0 && S_ISLNK(lst.st_mode) && realpath(out, real))
+		out = real;
 	if (asprintf(&tmp, "%s.tmp.%d", out, (int)getpid()) < 0)
 		return -ENOMEM;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);

@@ -93,13 +93,26 @@ static void setup_dev(int errfd, const char *newroot)
 static void hide_path(int errfd, const char *newroot, const char *path)
 {
 	char target[PATH_MAX];
-	struct stat st;
+	struct stat st, nul;
 	int ret;
 
 	snprintf(target, sizeof(target), "%s%s", newroot, path);
-	if (lstat(target, &st) < 0 || S_ISLNK(st.st_mode))
-		return; /* not there (paths come resolved): nothing to hide */
-	if (S_ISDIR(st.st_mode))
+	while ((ret = lstat(target, &st)) < 0 && errno == EINTR)
+		;
+	/* Not there (paths come resolved): nothing to hide.  Any other
+	 * failure to look is no proof of that: the build does not start. */
+	if ((ret < 0 && (errno == ENOENT || errno == ENOTDIR)) || (ret == 0 && S_ISLNK(st.st_mode)))
+		return;
+	if (ret < 0)
+		die_to(errfd, 125, "cannot hide '%s' from the build: %s", path, strerror(errno));
+	/* A file is covered by the null device, which must be one (a
+	 * regular file in its place would be shown instead). */
+	if (!S_ISDIR(st.st_mode) && (stat("/dev/null", &nul) < 0 || !S_ISCHR(nul.st_mode)))
+		die_to(errfd, 125,
+		       "cannot hide '%s' from the build: the host's /dev/null is not the null "
+		       "device (restore it: rm /dev/null; mknod -m 666 /dev/null c 1 3)",
+		       path);
+	else if (S_ISDIR(st.st_mode))
 		ret = mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k");
 	else if ((ret = mount("/dev/null", target, NULL, MS_BIND, NULL)) == 0)
 		ret = mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL);
