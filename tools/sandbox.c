@@ -387,14 +387,14 @@ static void loopback_nameserver(char *out, size_t len, int *by_default)
  * by itself (a helper that exits when its parent's pipe closes, as
  * Python's multiprocessing resource tracker does, is no leftover); then
  * tells repfd what remains and, without --net, what the slave could not
- * route ("N UNROUTED\nNAMES"), sends those SIGTERM and waits up
+ * route (a struct sandbox_left: init is a fork of the reader, one pipe
+ * write of it is atomic), sends those SIGTERM and waits up
  * to SANDBOX_GRACE_MS for them to end (reaping the ones that become
  * init's), so a background job can clean up as it would on a shutdown.
  * What remains dies with the namespace. */
 static void end_left_running(const struct sandbox_config *cfg, int repfd)
 {
 	struct sandbox_left left = {0};
-	char head[128];
 
 	if (!others_end_within(SANDBOX_SETTLE_MS))
 		left.n = list_others(left.names, sizeof(left.names));
@@ -410,10 +410,7 @@ static void end_left_running(const struct sandbox_config *cfg, int repfd)
 		loopback_nameserver(left.nameserver, sizeof(left.nameserver),
 				    &left.nameserver_default);
 	}
-	snprintf(head, sizeof(head), "%d %ld %ld %d %s\n", left.n, left.no_route, left.udp_no_port,
-		 left.nameserver_default, left.nameserver[0] ? left.nameserver : "-");
-	write_full(repfd, head, strlen(head));
-	write_full(repfd, left.names, strlen(left.names));
+	write_full(repfd, &left, sizeof(left));
 	close(repfd);
 	if (!left.n)
 		return;
@@ -550,24 +547,14 @@ static void outer_term(int sig)
 		kill(outer_init, SIGKILL);
 }
 
-/* Reads init's report (see end_left_running) into *left. */
+/* Reads init's report (see end_left_running) into *left: all zero if
+ * init ended without one. */
 static void read_left(int fd, struct sandbox_left *left)
 {
-	char buf[sizeof(left->names) + 128], *nl;
-	ssize_t n = read_full(fd, buf, sizeof(buf) - 1);
-
-	memset(left, 0, sizeof(*left));
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
-	if (sscanf(buf, "%d %ld %ld %d %47s", &left->n, &left->no_route, &left->udp_no_port,
-		   &left->nameserver_default, left->nameserver) < 1)
-		left->n = 0;
-	if (!strcmp(left->nameserver, "-"))
-		left->nameserver[0] = '\0';
-	nl = strchr(buf, '\n');
-	if (nl)
-		snprintf(left->names, sizeof(left->names), "%s", nl + 1);
+	if (read_full(fd, left, sizeof(*left)) != (ssize_t)sizeof(*left))
+		memset(left, 0, sizeof(*left));
+	left->names[sizeof(left->names) - 1] = '\0';
+	left->nameserver[sizeof(left->nameserver) - 1] = '\0';
 }
 
 int sandbox_run(const struct sandbox_config *cfg, int *status, struct sandbox_left *left,
