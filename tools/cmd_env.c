@@ -16,6 +16,7 @@
 
 #include "cas.h"
 #include "cli.h"
+#include "envclean.h"
 #include "envfacts.h"
 #include "envstore.h"
 #include "util.h"
@@ -277,28 +278,12 @@ static int chroot_sh(const char *root, const char *cmd)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
 }
 
-/* Removes what changes from one build to the next without meaning
- * anything (caches, logs, ids), so the same definition with the same
- * package versions gives the same tree. */
-static int normalise(const char *root)
-{
-	static const char cmd[] =
-		"cd \"$1\" && rm -rf var/cache/apt/*.bin var/cache/apt/archives/*.deb "
-		"var/cache/apt/archives/partial/* var/lib/apt/lists/* var/log/* "
-		"var/cache/ldconfig/aux-cache var/cache/debconf/*-old var/lib/dpkg/*-old "
-		"etc/*- var/lib/systemd/random-seed tmp/* var/tmp/* root/.bash_history "
-		"debootstrap && : >etc/machine-id 2>/dev/null; "
-		"find . -xdev -name __pycache__ -type d -prune -exec rm -rf {} + ; exit 0";
-	char *argv[] = {"sh", "-c", (char *)cmd, "normalise", (char *)root, NULL};
-
-	return run_argv(argv, "cleaning the environment");
-}
-
 static int do_build(const struct env_opts *o, const char *file)
 {
 	struct env_def d;
 	struct tree_stats st;
 	char staging[PATH_MAX + 32], cache[PATH_MAX + 64], hex[DIGEST_HEX_LEN + 1];
+	long first_day = envclean_today();
 	int ret, ret2;
 
 	ret = def_parse(file, &d);
@@ -369,7 +354,7 @@ static int do_build(const struct env_opts *o, const char *file)
 			cli_warn("setup command failed: %s", d.run[i]);
 	}
 	if (ret == 0)
-		ret = normalise(staging);
+		ret = envclean_run(staging, first_day, envclean_today());
 	if (ret == 0) {
 		struct tree_options topt = {.store_files = 1, .one_fs = 1};
 		struct cas *cas;

@@ -1,0 +1,103 @@
+# provfs env build from a directory base with setup commands: the same
+# definition gives the same digest, and so does the same root as a
+# tarball.  The build's own date in /etc/shadow (written by the tools that
+# make accounts: a build crossing midnight gave another digest) becomes
+# the date of the package lists it used, or is emptied without them;
+# other dates stay.  Cleaning runs chrooted into the new root: a symlink
+# in it to an absolute path (tmp -> /somewhere) does not lead to the
+# host's files.  A definition with errors, a missing base or a failing
+# setup command is a clear error that leaves no staging directory.
+. "$(dirname "$0")/lib.sh"
+S=$T/store
+R=$T/base
+tiny_root "$R" /bin/sh /bin/cat /bin/ls
+today=$(($(date +%s) / 86400))
+lists_day=$(($(date -u -d 2026-07-11 +%s) / 86400))
+mkdir -p "$R/var/lib/apt/lists" "$R/var/log" "$R/var/tmp" "$R/usr/lib/python3/__pycache__"
+printf 'root:*:%s:0:99999:7:::\nold:*:12345:0:99999:7:::\nnone:!::0:99999:7:::\n' "$today" >"$R/etc/shadow"
+chmod 640 "$R/etc/shadow"
+printf 'Origin: Debian\nDate: Sat, 11 Jul 2026 10:16:37 UTC\n' >"$R/var/lib/apt/lists/m_dists_s_Release"
+echo log >"$R/var/log/dpkg.log"
+echo old >"$R/etc/passwd-"
+echo junk >"$R/tmp/.hidden"
+echo pyc >"$R/usr/lib/python3/__pycache__/m.cpython-311.pyc"
+echo 0123456789abcdef >"$R/etc/machine-id"
+cat >"$T/env.def" <<EOT
+name = tiny-built
+base = dir $R
+run = echo built >/etc/built
+EOT
+D1=$("$PROVFS" env --store "$S" --quiet build "$T/env.def") || fail "env build 1"
+D2=$("$PROVFS" env --store "$S" --quiet build "$T/env.def") || fail "env build 2"
+assert_eq "$D1" "$D2" "digest of the same definition built twice"
+tar -C "$R" -cf "$T/base.tar" .
+sed "s|^base = .*|base = tarball $T/base.tar|" "$T/env.def" >"$T/tar.def"
+D3=$("$PROVFS" env --store "$S" --quiet build "$T/tar.def") || fail "env build from the tarball"
+assert_eq "$D1" "$D3" "digest of the same root from a tarball"
+mkdir -p "$T/ws"
+(cd "$T/ws" && "$PROVFS" run --store "$S" --env "$D1" --quiet -- sh -c \
+	'cat /etc/shadow >shadow; cat /etc/built /etc/machine-id >built; ls -A /var/log /var/lib/apt/lists /tmp /usr/lib/python3 /etc >ls') ||
+	fail "run in the built environment"
+grep -qx "root:\*:$lists_day:0:99999:7:::" "$T/ws/shadow" || fail "the build's date: $(cat "$T/ws/shadow")"
+grep -qx "old:\*:12345:0:99999:7:::" "$T/ws/shadow" || fail "an older date: $(cat "$T/ws/shadow")"
+grep -qx "none:!::0:99999:7:::" "$T/ws/shadow" || fail "an empty date: $(cat "$T/ws/shadow")"
+assert_eq "built" "$(cat "$T/ws/built")" "the setup command's file, and an empty machine-id"
+for gone in dpkg.log m_dists_s_Release .hidden __pycache__ passwd-; do
+	grep -qx "$gone" "$T/ws/ls" && fail "$gone is still in the environment"
+done
+grep -qx "machine-id" "$T/ws/ls" || fail "machine-id is gone"
+
+# without package lists the build's date is emptied
+rm "$R/var/lib/apt/lists/m_dists_s_Release"
+D4=$("$PROVFS" env --store "$S" --quiet build "$T/env.def") || fail "env build without lists"
+(cd "$T/ws" && "$PROVFS" run --store "$S" --env "$D4" --quiet -- sh -c 'cat /etc/shadow >shadow4') ||
+	fail "run in the environment without lists"
+grep -qx "root:\*::0:99999:7:::" "$T/ws/shadow4" || fail "no lists: $(cat "$T/ws/shadow4")"
+
+# symlinks in the root that name host paths
+O=$T/outside
+mkdir -p "$O/tmp" "$O/vartmp" "$O/log"
+echo keep >"$O/tmp/keep"
+echo keep >"$O/vartmp/.keep"
+echo keep >"$O/log/keep.log"
+echo host-id >"$O/machine-id"
+printf 'root:*:%s:0:99999:7:::\n' "$today" >"$O/shadow"
+H=$T/hostile
+tiny_root "$H" /bin/sh
+rm -rf "$H/tmp"
+mkdir -p "$H/var"
+ln -s "$O/tmp" "$H/tmp"
+ln -s "$O/vartmp" "$H/var/tmp"
+ln -s "$O/log" "$H/var/log"
+ln -s "$O/machine-id" "$H/etc/machine-id"
+ln -s "$O/shadow" "$H/etc/shadow"
+printf 'base = dir %s\n' "$H" >"$T/hostile.def"
+"$PROVFS" env --store "$S" --quiet build "$T/hostile.def" >/dev/null || fail "env build with outward symlinks"
+[ -f "$O/tmp/keep" ] && [ -f "$O/vartmp/.keep" ] && [ -f "$O/log/keep.log" ] ||
+	fail "files the root's symlinks lead to on the host were removed: $(ls -AR "$O")"
+assert_eq "host-id" "$(cat "$O/machine-id")" "the host file the root's machine-id links to"
+grep -qx "root:\*:$today:0:99999:7:::" "$O/shadow" || fail "the host file the root's shadow links to was changed"
+
+# definitions with errors: exit 2, the file and line, no staging left
+before=$(grep -c provfs /proc/mounts)
+bad() { # NAME EXPECTED-MESSAGE DEFINITION-TEXT
+	printf '%s\n' "$3" >"$T/$1.def"
+	"$PROVFS" env --store "$S" --quiet build "$T/$1.def" >"$T/$1.out" 2>"$T/$1.err"
+	assert_eq 2 "$?" "env build of $1.def"
+	grep -qF "$2" "$T/$1.err" || fail "message for $1.def: $(cat "$T/$1.err")"
+	[ -s "$T/$1.out" ] && fail "$1.def printed a digest: $(cat "$T/$1.out")"
+	[ -z "$(ls -A "$S/tmp" 2>/dev/null)" ] || fail "staging left by $1.def: $(ls -A "$S/tmp")"
+}
+bad unknown-key "unknown-key.def:2: unknown key 'frobnicate'" "$(printf 'base = dir %s\nfrobnicate = 1' "$R")"
+bad no-equals "no-equals.def:1: expected 'key = value'" "base dir $R"
+bad base-kind "base-kind.def:1: base must be 'debootstrap SUITE', 'dir PATH' or 'tarball PATH'" "base = docker alpine"
+bad no-base "no-base.def: no 'base' given" "name = x"
+bad variant "variant.def: 'variant' and 'mirror' only go with a debootstrap base" \
+	"$(printf 'base = dir %s\nvariant = minbase' "$R")"
+bad missing-dir "cannot build the environment from" "base = dir $T/no-such-dir"
+bad failing-run "setup command failed: exit 3" "$(printf 'base = dir %s\nrun = exit 3' "$R")"
+"$PROVFS" env --store "$S" --quiet build "$T/no-such.def" 2>"$T/nofile.err"
+assert_eq 2 "$?" "env build of a missing definition"
+grep -q "cannot read definition '$T/no-such.def'" "$T/nofile.err" || fail "message: $(cat "$T/nofile.err")"
+assert_eq "$before" "$(grep -c provfs /proc/mounts)" "mounts left behind"
+exit 0
