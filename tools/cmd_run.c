@@ -1160,6 +1160,7 @@ int cmd_run(int argc, char **argv)
 			.home = s->home[0] ? s->home : NULL,
 			.hide = hide,
 			.net = o.net,
+			.root_is_host = !strcmp(s->rootdir, "/"),
 			.set_ids = o.user != NULL,
 			.uid = s->user.uid,
 			.gid = s->user.gid,

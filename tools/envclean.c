@@ -37,6 +37,21 @@ static const char *const scratch[] = {
     "/debootstrap",
 };
 
+/* Files debootstrap copies from the machine that builds the root (its
+ * resolver, its name): emptied where they hold that copy, so that the
+ * digest does not depend on the machine.  With --net the slave gets the
+ * host's resolver (sandbox.c). */
+static const char *const host_copies[] = {"/etc/resolv.conf", "/etc/hostname"};
+#define N_HOST_COPIES (sizeof(host_copies) / sizeof(host_copies[0]))
+
+/* What a root without /etc/hosts gets (debootstrap makes none): without
+ * it "localhost", and the slave's own name, resolve to nothing. */
+static const char default_hosts[] = "127.0.0.1\tlocalhost\n"
+				    "127.0.1.1\tprovfs\n"
+				    "::1\t\tlocalhost ip6-localhost ip6-loopback\n"
+				    "ff02::1\t\tip6-allnodes\n"
+				    "ff02::2\t\tip6-allrouters\n";
+
 long envclean_today(void)
 {
 	return (long)(time(NULL) / 86400);
@@ -175,11 +190,68 @@ static int drop_pycache(const char *path, const struct stat *sb, int type, struc
 	return FTW_SKIP_SUBTREE;
 }
 
-/* In the child, chrooted into the root. */
-static int clean_here(long first, long last)
+/* Empties path, a regular file, if it holds exactly text (len bytes). */
+static int empty_if_copy(const char *path, const char *text, size_t len)
+{
+	struct stat st;
+	char *mine;
+	size_t n;
+	int fd, ret;
+
+	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size != len)
+		return 0;
+	ret = file_read_all(path, len, &mine, &n);
+	if (ret < 0)
+		return ret;
+	ret = n == len && !memcmp(mine, text, len);
+	free(mine);
+	if (!ret)
+		return 0;
+	fd = open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+/* Makes /etc/hosts where /etc is a directory without one. */
+static int make_hosts(void)
+{
+	struct stat st;
+	int fd, ret;
+
+	if (lstat("/etc", &st) < 0 || !S_ISDIR(st.st_mode) || lstat("/etc/hosts", &st) == 0)
+		return 0;
+	fd = open("/etc/hosts", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	ret = write_full(fd, default_hosts, sizeof(default_hosts) - 1);
+	if (close(fd) < 0 && ret == 0)
+		ret = -errno;
+	return ret;
+}
+
+/* In the child, chrooted into the root; host[i] is the host's copy of
+ * host_copies[i] (NULL where it has none). */
+static int clean_here(long first, long last, char *const host[], const size_t host_len[])
 {
 	long ref = lists_day();
 	int ret, fd;
+
+	for (size_t i = 0; i < N_HOST_COPIES; i++) {
+		ret = host[i] ? empty_if_copy(host_copies[i], host[i], host_len[i]) : 0;
+		if (ret < 0) {
+			fprintf(stderr, "provfs: cannot empty the environment's %s: %s\n",
+				host_copies[i], strerror(-ret));
+			return ret;
+		}
+	}
+	ret = make_hosts();
+	if (ret < 0) {
+		fprintf(stderr, "provfs: cannot make the environment's /etc/hosts: %s\n",
+			strerror(-ret));
+		return ret;
+	}
 
 	ret = fix_shadow(first, last, ref);
 	if (ret < 0) {
@@ -230,11 +302,17 @@ int envclean_run(const char *root, long first_day, long last_day)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
+		char *host[N_HOST_COPIES] = {NULL};
+		size_t host_len[N_HOST_COPIES] = {0};
+
+		for (size_t i = 0; i < N_HOST_COPIES; i++)
+			if (file_read_all(host_copies[i], 1 << 20, &host[i], &host_len[i]) < 0)
+				host[i] = NULL;
 		if (chroot(root) < 0 || chdir("/") < 0) {
 			fprintf(stderr, "provfs: cannot enter '%s': %s\n", root, strerror(errno));
 			_exit(1);
 		}
-		_exit(clean_here(first_day, last_day) < 0 ? 1 : 0);
+		_exit(clean_here(first_day, last_day, host, host_len) < 0 ? 1 : 0);
 	}
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)

@@ -192,6 +192,26 @@ static void give_host_resolv(const char *newroot)
 	mount(NULL, path, NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_RDONLY, "size=64k");
 }
 
+/* With --net, an environment's own /etc/resolv.conf (a file: empty, or
+ * what the machine that built it had) is covered by the host's, as
+ * container engines do: the slave is on the host's network and asks the
+ * host's nameservers.  Not fatal, as above. */
+static void cover_resolv(const char *newroot)
+{
+	char path[PATH_MAX + 32];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/etc", newroot);
+	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return;
+	snprintf(path, sizeof(path), "%s/etc/resolv.conf", newroot);
+	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || stat("/etc/resolv.conf", &st) < 0 ||
+	    !S_ISREG(st.st_mode))
+		return;
+	if (mount("/etc/resolv.conf", path, NULL, MS_BIND, NULL) == 0)
+		mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL);
+}
+
 /* The parts of /proc that change the host's kernel rather than the slave
  * (sysctls, SysRq, IRQ affinity) become read-only, as in a container: root
  * in the slave could write them otherwise. */
@@ -467,8 +487,11 @@ static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *
 	}
 	for (const char *const *h = cfg->hide; h && *h; h++)
 		hide_path(errfd, r, *h);
-	if (cfg->net)
+	if (cfg->net) {
 		give_host_resolv(r);
+		if (!cfg->root_is_host)
+			cover_resolv(r);
+	}
 	/* The workspace goes last: its path may lie under /tmp. */
 	snprintf(path, sizeof(path), "%s%s", r, cfg->workdir);
 	mkdir_p(path, 0755);

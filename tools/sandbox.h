@@ -9,6 +9,7 @@
  *   /dev         a small tmpfs with null, zero, full, random, urandom, tty
  *   /run         an empty tmpfs (hides the host's daemons and our mounts;
  *                with net, the host's resolv.conf where the root links there)
+ *   /etc/resolv.conf  with net, the host's, where an environment has a file
  * The sandbox's init (pid 1) reaps every process and returns the command's
  * status; what the build left running gets SIGTERM, and when init exits
  * the kernel kills whatever is still there.
@@ -30,6 +31,9 @@ struct sandbox_config {
 				* mounted over it (--home empty); NULL: none */
 	const char *const *hide; /* absolute paths to cover with an empty tmpfs */
 	int net;               /* share the host's network */
+	int root_is_host;      /* root is the host's own '/' (its resolv.conf is
+				* the host's; with net, an environment's own
+				* is covered by the host's) */
 	int set_ids;           /* run argv as uid/gid/groups, not as root */
 	uid_t uid;
 	gid_t gid;

@@ -2,7 +2,8 @@
 # the host does, also where its /etc/resolv.conf leads into /run (as
 # systemd-resolved's "../run/systemd/resolve/stub-resolv.conf" does on
 # Ubuntu), which the slave's empty /run would leave dangling: the file is
-# made there with the host's /etc/resolv.conf.  Without --net, a lookup
+# made there with the host's /etc/resolv.conf; where it is a file, the
+# host's covers it.  Without --net, a lookup
 # that asks a nameserver on loopback (127.0.0.53, or 127.0.0.1 where
 # resolv.conf names none) gets no answer in the slave's own loopback and
 # counts as no unrouted packet: a failed build that tried one ends with a
@@ -28,6 +29,12 @@ cd "$T/ws"
 	cat /etc/resolv.conf >"$T/net.out" 2>"$T/net.err" ||
 	fail "--net: no /etc/resolv.conf in the slave: $(cat "$T/net.err")"
 cmp -s "$T/net.out" /etc/resolv.conf || fail "--net: not the host's resolv.conf: $(cat "$T/net.out")"
+# An environment's own resolv.conf file (of the machine that built it, or
+# emptied by env build) is covered by the host's with --net, not changed.
+"$PROVFS" run --store "$S" --env local --net --quiet --out "$T/m1b.json" -- \
+	cat /etc/resolv.conf >"$T/net2.out" 2>"$T/net2.err" || fail "--net with a file: $(cat "$T/net2.err")"
+cmp -s "$T/net2.out" /etc/resolv.conf || fail "--net: the environment's resolv.conf: $(cat "$T/net2.out")"
+assert_eq "nameserver 127.0.0.53" "$(cat "$R2/etc/resolv.conf")" "the environment's source resolv.conf"
 # A root whose /run is itself a link to /run (not hidden: it leads to the
 # slave's own /run, empty) gets no file made through it: the host's /run
 # is not written.

@@ -3,14 +3,17 @@
 # tarball.  The build's own date in /etc/shadow (written by the tools that
 # make accounts: a build crossing midnight gave another digest) becomes
 # the date of the package lists it used, or is emptied without them;
-# other dates stay.  Cleaning runs chrooted into the new root: a symlink
+# other dates stay.  The host's resolv.conf and hostname, which
+# debootstrap copies in, are emptied (another machine gave another digest);
+# a root without /etc/hosts gets one (localhost resolved to nothing in a
+# debootstrap root).  Cleaning runs chrooted into the new root: a symlink
 # in it to an absolute path (tmp -> /somewhere) does not lead to the
 # host's files.  A definition with errors, a missing base or a failing
 # setup command is a clear error that leaves no staging directory.
 . "$(dirname "$0")/lib.sh"
 S=$T/store
 R=$T/base
-tiny_root "$R" /bin/sh /bin/cat /bin/ls
+tiny_root "$R" /bin/sh /bin/cat /bin/ls /usr/bin/getent
 today=$(($(date +%s) / 86400))
 lists_day=$(($(date -u -d 2026-07-11 +%s) / 86400))
 mkdir -p "$R/var/lib/apt/lists" "$R/var/log" "$R/var/tmp" "$R/usr/lib/python3/__pycache__"
@@ -22,6 +25,9 @@ echo old >"$R/etc/passwd-"
 echo junk >"$R/tmp/.hidden"
 echo pyc >"$R/usr/lib/python3/__pycache__/m.cpython-311.pyc"
 echo 0123456789abcdef >"$R/etc/machine-id"
+[ -s /etc/resolv.conf ] || exit 77
+cp /etc/resolv.conf "$R/etc/resolv.conf"
+echo builder >"$R/etc/hostname"
 cat >"$T/env.def" <<EOT
 name = tiny-built
 base = dir $R
@@ -36,16 +42,22 @@ D3=$("$PROVFS" env --store "$S" --quiet build "$T/tar.def") || fail "env build f
 assert_eq "$D1" "$D3" "digest of the same root from a tarball"
 mkdir -p "$T/ws"
 (cd "$T/ws" && "$PROVFS" run --store "$S" --env "$D1" --quiet -- sh -c \
-	'cat /etc/shadow >shadow; cat /etc/built /etc/machine-id >built; ls -A /var/log /var/lib/apt/lists /tmp /usr/lib/python3 /etc >ls') ||
+	'cat /etc/shadow >shadow; cat /etc/built /etc/machine-id /etc/resolv.conf >built; ls -A /var/log /var/lib/apt/lists /tmp /usr/lib/python3 /etc >ls
+	cat /etc/hostname >hostname; getent hosts localhost provfs >hosts') ||
 	fail "run in the built environment"
 grep -qx "root:\*:$lists_day:0:99999:7:::" "$T/ws/shadow" || fail "the build's date: $(cat "$T/ws/shadow")"
 grep -qx "old:\*:12345:0:99999:7:::" "$T/ws/shadow" || fail "an older date: $(cat "$T/ws/shadow")"
 grep -qx "none:!::0:99999:7:::" "$T/ws/shadow" || fail "an empty date: $(cat "$T/ws/shadow")"
-assert_eq "built" "$(cat "$T/ws/built")" "the setup command's file, and an empty machine-id"
+assert_eq "built" "$(cat "$T/ws/built")" "the setup command's file, an empty machine-id and resolv.conf"
+assert_eq "builder" "$(cat "$T/ws/hostname")" "a hostname that is not the host's"
+grep -q " localhost" "$T/ws/hosts" && grep -q "^127.0.1.1 *provfs" "$T/ws/hosts" ||
+	fail "localhost and provfs do not resolve: $(cat "$T/ws/hosts")"
 for gone in dpkg.log m_dists_s_Release .hidden __pycache__ passwd-; do
 	grep -qx "$gone" "$T/ws/ls" && fail "$gone is still in the environment"
 done
-grep -qx "machine-id" "$T/ws/ls" || fail "machine-id is gone"
+for kept in machine-id resolv.conf hostname hosts; do
+	grep -qx "$kept" "$T/ws/ls" || fail "$kept is not in the environment"
+done
 
 # without package lists the build's date is emptied
 rm "$R/var/lib/apt/lists/m_dists_s_Release"
