@@ -136,6 +136,7 @@ struct alog_proc_row {
 	int64_t start_ns;
 	char *mount;
 	int64_t accesses; /* number of access rows naming it */
+	int64_t first_ns; /* time of the first of them; 0: none */
 };
 
 struct alog_mount_row {

@@ -111,8 +111,9 @@ static const char failed_captures_sql[] =
 
 static const char procs_sql[] =
 	"SELECT p.id, p.pid, p.ppid, p.exe, p.argv, p.cwd, p.start_ns, m.label,"
-	" COALESCE(c.n, 0) FROM process p JOIN mount m ON m.id = p.mount"
-	" LEFT JOIN (SELECT process, COUNT(*) AS n FROM access GROUP BY process) c"
+	" COALESCE(c.n, 0), COALESCE(c.t, 0) FROM process p JOIN mount m ON m.id = p.mount"
+	" LEFT JOIN (SELECT process, COUNT(*) AS n, MIN(time_ns) AS t FROM access"
+	"   GROUP BY process) c"
 	"   ON c.process = p.id ORDER BY p.id";
 
 static const char mounts_sql[] =
@@ -406,6 +407,7 @@ static int load_procs(sqlite3 *db, struct alog_summary *sum)
 		p->start_ns = sqlite3_column_int64(st, 6);
 		p->mount = dup_col(st, 7);
 		p->accesses = sqlite3_column_int64(st, 8);
+		p->first_ns = sqlite3_column_int64(st, 9);
 	}
 	sqlite3_finalize(st);
 	return 0;

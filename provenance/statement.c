@@ -427,6 +427,60 @@ static int may_be_of(const struct alog_proc_row *gone, const struct alog_proc_ro
 	       (!gone->cwd || !*gone->cwd || !cmp_text(gone->cwd, full->cwd));
 }
 
+/* The time of the first access of the records in order[a..b) whose
+ * group (first record) is f and that have arguments; 0 if none. */
+static int64_t group_first_ns(const struct alog_summary *s, const size_t *order,
+			      const size_t *first, size_t a, size_t b, size_t f)
+{
+	int64_t t = 0;
+
+	for (size_t c = a; c < b; c++) {
+		const struct alog_proc_row *r = &s->procs[order[c]];
+
+		if (first[order[c]] == f && !no_argv(r) && r->first_ns > 0 &&
+		    (!t || r->first_ns < t))
+			t = r->first_ns;
+	}
+	return t;
+}
+
+/* Where several full records of one pid and start time may be gone's
+ * (bash running bash as its last command: one pid, two images of one
+ * program), the group of the image that began last before gone's first
+ * access: a process waits on each request's reply, so whatever an image
+ * asked of any mount was timed after its first request, and before those
+ * of the image its exec made.  Only for a gone record that names its
+ * program (the exec ring's name); SIZE_MAX where that does not tell. */
+static size_t latest_image_before(const struct alog_summary *s, const size_t *order,
+				  const size_t *first, size_t a, size_t b,
+				  const struct alog_proc_row *gone)
+{
+	size_t pick = SIZE_MAX;
+	int64_t pick_ns = 0;
+	int tie = 0;
+
+	if (!gone->exe || !*gone->exe || gone->first_ns <= 0)
+		return SIZE_MAX;
+	for (size_t c = a; c < b; c++) {
+		size_t f = first[order[c]];
+		int64_t t;
+
+		if (no_argv(&s->procs[order[c]]) || f == pick || !may_be_of(gone, &s->procs[f]))
+			continue;
+		t = group_first_ns(s, order, first, a, b, f);
+		if (t <= 0 || t > gone->first_ns)
+			continue;
+		if (t > pick_ns) {
+			pick = f;
+			pick_ns = t;
+			tie = 0;
+		} else if (t == pick_ns) {
+			tie = 1;
+		}
+	}
+	return tie ? SIZE_MAX : pick;
+}
+
 /* A mount whose daemon read /proc too late for a short-lived process
  * (rm, tail: gone a few hundred microseconds after their last request)
  * has a record of it with no arguments, beside another mount's full
@@ -437,8 +491,9 @@ static int may_be_of(const struct alog_proc_row *gone, const struct alog_proc_ro
  * exec has two full records at one start time: a record that names its
  * program (the one an exec on its mount opened) tells them apart (env,
  * run from the workspace, which runs /bin/true: its workspace record,
- * read after that exec, joins the root's record of env), one that names
- * none is left alone.  order sorts the records by pid and start time
+ * read after that exec, joins the root's record of env), and where both
+ * images are of that program, the times of their accesses do
+ * (latest_image_before); one that names none is left alone.  order sorts the records by pid and start time
  * (by_process); first maps each to its group's first record, and is
  * changed here. */
 static void join_gone_records(const struct alog_summary *s, const size_t *order, size_t *first)
@@ -468,7 +523,9 @@ static void join_gone_records(const struct alog_summary *s, const size_t *order,
 				several = full != SIZE_MAX;
 				full = f;
 			}
-			if (full != SIZE_MAX && !several)
+			if (several)
+				full = latest_image_before(s, order, first, a, b, gone);
+			if (full != SIZE_MAX)
 				first[order[k]] = full;
 		}
 	}

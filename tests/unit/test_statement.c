@@ -559,6 +559,71 @@ static void gone_records_join_their_process(void **state)
 	unlink(path);
 }
 
+/* bash running bash as its last command: one pid and start time, two
+ * images of one program.  A gone record that names bash joins the image
+ * that began last before its first access (the times of the requests
+ * tell the images apart); one older than both stays apart. */
+static void gone_record_joins_the_image_of_its_time(void **state)
+{
+	struct alog_mount_info ws = { "workspace", "/w", "/m", 0 }, root = { "root", "/", "/r", 1 };
+	char path[] = "/tmp/test_statement_images.XXXXXX";
+	struct alog_summary sm;
+	struct alog *log;
+	json_t *st, *item;
+
+	(void)state;
+	assert_int_equal(fresh_log_path(path), 0);
+	assert_int_equal(alog_open(path, &root, &log), 0);
+	for (int pid = 40; pid < 43; pid++) {
+		struct alog_process outer = { .pid = pid, .ppid = 2, .exe = "/usr/bin/bash",
+					      .argv_json = "[\"bash\",\"-c\",\"a; bash -c b\"]",
+					      .cwd = "/m", .start_ns = pid * 10 };
+		struct alog_process inner = outer;
+		int64_t h;
+
+		inner.argv_json = "[\"bash\",\"-c\",\"b\"]";
+		h = logged_process(log, &outer);
+		acc(log, h, ALOG_OP_OPEN, "/usr/lib/x", O_RDONLY, D2, 1000);
+		acc(log, h, ALOG_OP_OPEN, "/usr/lib/y", O_RDONLY, D2, 1001);
+		h = logged_process(log, &inner);
+		acc(log, h, ALOG_OP_OPEN, "/usr/lib/x", O_RDONLY, D2, 2000);
+		acc(log, h, ALOG_OP_OPEN, "/usr/lib/y", O_RDONLY, D2, 2001);
+	}
+	assert_int_equal(alog_close(log, "clean"), 0);
+	assert_int_equal(alog_open(path, &ws, &log), 0);
+	for (int pid = 40; pid < 43; pid++) {
+		struct alog_process gone = { .pid = pid, .ppid = 2, .exe = "/usr/bin/bash",
+					     .start_ns = pid * 10 };
+		static const int64_t when[] = { 2500, 1500, 500 };
+
+		acc(log, logged_process(log, &gone), ALOG_OP_OPEN, "/in", O_RDONLY, D1,
+		    when[pid - 40]);
+	}
+	assert_int_equal(alog_close(log, "clean"), 0);
+	st = statement_of_log(path, &sm, 9);
+
+	/* 40: the inner image's; 41: the outer's; 42: apart, last */
+	for (size_t i = 0; i < 6; i++) {
+		int joined = i == 1 || i == 2;
+
+		item = tree_item(st, i);
+		assert_int_equal(json_integer_value(json_object_get(item, "pid")), 40 + (int)i / 2);
+		assert_int_equal(json_array_size(json_get_array(item, "argv")), 3);
+		assert_int_equal(json_integer_value(json_object_get(item, "accesses")), 2 + joined);
+		if (joined)
+			assert_two_mounts(item, "root", "workspace");
+		else
+			assert_int_equal(json_array_size(json_get_array(item, "mounts")), 1);
+	}
+	item = tree_item(st, 6);
+	assert_int_equal(json_integer_value(json_object_get(item, "pid")), 42);
+	assert_int_equal(json_array_size(json_get_array(item, "argv")), 0);
+	assert_null(tree_item(st, 7));
+	json_decref(st);
+	alog_summary_free(&sm);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -571,6 +636,7 @@ int main(void)
 		cmocka_unit_test(command_is_the_first_started_process),
 		cmocka_unit_test(processes_seen_by_several_mounts_are_one_item),
 		cmocka_unit_test(gone_records_join_their_process),
+		cmocka_unit_test(gone_record_joins_the_image_of_its_time),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
