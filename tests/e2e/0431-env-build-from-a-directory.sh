@@ -6,7 +6,8 @@
 # other dates stay.  The host's resolv.conf and hostname, which
 # debootstrap copies in, are emptied (another machine gave another digest);
 # a root without /etc/hosts gets one (localhost resolved to nothing in a
-# debootstrap root).  Cleaning runs chrooted into the new root: a symlink
+# debootstrap root).  Setup commands resolve names with the host's
+# resolv.conf.  Cleaning runs chrooted into the new root: a symlink
 # in it to an absolute path (tmp -> /somewhere) does not lead to the
 # host's files.  A definition with errors, a missing base or a failing
 # setup command is a clear error that leaves no staging directory.
@@ -32,6 +33,7 @@ cat >"$T/env.def" <<EOT
 name = tiny-built
 base = dir $R
 run = echo built >/etc/built
+run = cat /etc/resolv.conf >/etc/seen-resolv
 EOT
 D1=$("$PROVFS" env --store "$S" --quiet build "$T/env.def") || fail "env build 1"
 D2=$("$PROVFS" env --store "$S" --quiet build "$T/env.def") || fail "env build 2"
@@ -59,12 +61,16 @@ for kept in machine-id resolv.conf hostname hosts; do
 	grep -qx "$kept" "$T/ws/ls" || fail "$kept is not in the environment"
 done
 
-# without package lists the build's date is emptied
-rm "$R/var/lib/apt/lists/m_dists_s_Release"
+# without package lists the build's date is emptied; without a
+# resolv.conf, setup commands have the host's, and the root an empty one
+rm "$R/var/lib/apt/lists/m_dists_s_Release" "$R/etc/resolv.conf"
 D4=$("$PROVFS" env --store "$S" --quiet build "$T/env.def") || fail "env build without lists"
-(cd "$T/ws" && "$PROVFS" run --store "$S" --env "$D4" --quiet -- sh -c 'cat /etc/shadow >shadow4') ||
+(cd "$T/ws" && "$PROVFS" run --store "$S" --env "$D4" --quiet -- sh -c \
+	'cat /etc/shadow >shadow4; cat /etc/seen-resolv >seen4; cat /etc/resolv.conf >resolv4') ||
 	fail "run in the environment without lists"
 grep -qx "root:\*::0:99999:7:::" "$T/ws/shadow4" || fail "no lists: $(cat "$T/ws/shadow4")"
+cmp -s "$T/ws/seen4" /etc/resolv.conf || fail "setup commands' resolv.conf: $(cat "$T/ws/seen4")"
+[ -f "$T/ws/resolv4" ] && [ ! -s "$T/ws/resolv4" ] || fail "the root's resolv.conf: $(cat "$T/ws/resolv4")"
 
 # symlinks in the root that name host paths
 O=$T/outside
