@@ -44,10 +44,10 @@ static const char *const scratch[] = {
 static const char *const host_copies[] = {"/etc/resolv.conf", "/etc/hostname"};
 #define N_HOST_COPIES (sizeof(host_copies) / sizeof(host_copies[0]))
 
-/* What a root without /etc/hosts gets (debootstrap makes none): without
- * it "localhost", and the slave's own name, resolve to nothing. */
+/* What a root without /etc/hosts gets (debootstrap makes none, netbase
+ * the same as this): without it "localhost", the slave's host name too,
+ * resolves to nothing. */
 static const char default_hosts[] = "127.0.0.1\tlocalhost\n"
-				    "127.0.1.1\tprovfs\n"
 				    "::1\t\tlocalhost ip6-localhost ip6-loopback\n"
 				    "ff02::1\t\tip6-allnodes\n"
 				    "ff02::2\t\tip6-allrouters\n";

@@ -451,7 +451,10 @@ static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *
 		die_to(errfd, 125, "cannot make mounts private: %s", strerror(errno));
 	if (!cfg->net)
 		loopback_up();
-	sethostname("provfs", 6);
+	/* A name every /etc/hosts has, as the Nix build sandbox does: tests
+	 * that look up their own host name (gethostbyname(gethostname()),
+	 * Java's getLocalHost) find 127.0.0.1 without DNS. */
+	sethostname("localhost", 9);
 	snprintf(path, sizeof(path), "%s/proc", r);
 	if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		die_to(errfd, 125, "cannot mount /proc in the sandbox: %s", strerror(errno));

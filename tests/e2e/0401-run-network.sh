@@ -4,6 +4,7 @@
 # IPv4 and IPv6) is counted: in the manifest (slave unrouted=N), in the
 # --json summary, and a failed build that sent any ends with a hint at
 # --net; a build that only used loopback counts 0 and gets no such hint.
+# The slave's own host name resolves, to loopback, without DNS.
 . "$(dirname "$0")/lib.sh"
 command -v python3 >/dev/null || exit 77
 mkdir -p "$T/ws" "$T/www"
@@ -36,6 +37,11 @@ grep -q unreachable "$T/off" || fail "without --net: $(cat "$T/off")"
 "$PROVFS" run --store "$T/store" --quiet --net -- python3 -c "$probe" >"$T/on" 2>&1 ||
 	fail "with --net: $(cat "$T/on")"
 grep -q "hello from the host" "$T/on" || fail "with --net: $(cat "$T/on")"
+"$PROVFS" run --store "$T/store" --quiet -- python3 -c '
+import socket
+print(socket.gethostbyname(socket.gethostname()))' >"$T/self" 2>&1 ||
+	fail "the slave's own host name: $(cat "$T/self")"
+assert_eq 127.0.0.1 "$(cat "$T/self")" "the slave's own host name's address"
 slave_param() { # MANIFEST KEY
 	python3 -c 'import base64, json, sys
 s = json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))
