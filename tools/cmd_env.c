@@ -3,7 +3,6 @@
 #include <sched.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
@@ -20,6 +19,7 @@
 #include "envclean.h"
 #include "envfacts.h"
 #include "envstore.h"
+#include "sandbox.h"
 #include "util.h"
 
 static const char env_usage[] =
@@ -246,29 +246,6 @@ static char *host_mirror(void)
 	return strdup("http://deb.debian.org/debian");
 }
 
-/* In chroot_sh's own mount namespace: the host's /etc/resolv.conf over
- * the root's, so that apt and setup commands resolve names (a rootfs
- * tarball often has none, or an empty one); where the root has none, an
- * empty file is made to mount on, and stays.  The root's own content is
- * not changed.  Not fatal: a build that looks no names up needs none. */
-static void lend_host_resolv(const char *root)
-{
-	char path[PATH_MAX + 32];
-	struct stat st;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/etc", root);
-	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || stat("/etc/resolv.conf", &st) < 0 ||
-	    !S_ISREG(st.st_mode))
-		return;
-	snprintf(path, sizeof(path), "%s/etc/resolv.conf", root);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd >= 0)
-		close(fd);
-	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
-		mount("/etc/resolv.conf", path, NULL, MS_BIND, NULL);
-}
-
 /* Runs a shell command chrooted into root with /proc and /dev available. */
 static int chroot_sh(const char *root, const char *cmd)
 {
@@ -290,7 +267,7 @@ static int chroot_sh(const char *root, const char *cmd)
 			fprintf(stderr, "provfs: cannot enter '%s': %s\n", root, strerror(errno));
 			_exit(125);
 		}
-		lend_host_resolv(root);
+		sandbox_lend_resolv(root, 1);
 		if (chroot(root) < 0 || chdir("/") < 0) {
 			fprintf(stderr, "provfs: cannot enter '%s': %s\n", root, strerror(errno));
 			_exit(125);

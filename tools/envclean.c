@@ -13,7 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
 #include "util.h"
 
 /* What a build leaves that differs from one build to the next without

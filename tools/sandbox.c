@@ -192,23 +192,24 @@ static void give_host_resolv(const char *newroot)
 	mount(NULL, path, NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_RDONLY, "size=64k");
 }
 
-/* With --net, an environment's own /etc/resolv.conf (a file: empty, or
- * what the machine that built it had) is covered by the host's, as
- * container engines do: the slave is on the host's network and asks the
- * host's nameservers.  Not fatal, as above. */
-static void cover_resolv(const char *newroot)
+void sandbox_lend_resolv(const char *root, int make)
 {
 	char path[PATH_MAX + 32];
 	struct stat st;
+	int fd;
 
-	snprintf(path, sizeof(path), "%s/etc", newroot);
-	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
-		return;
-	snprintf(path, sizeof(path), "%s/etc/resolv.conf", newroot);
-	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || stat("/etc/resolv.conf", &st) < 0 ||
+	snprintf(path, sizeof(path), "%s/etc", root);
+	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || stat("/etc/resolv.conf", &st) < 0 ||
 	    !S_ISREG(st.st_mode))
 		return;
-	if (mount("/etc/resolv.conf", path, NULL, MS_BIND, NULL) == 0)
+	snprintf(path, sizeof(path), "%s/etc/resolv.conf", root);
+	if (make) {
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    mount("/etc/resolv.conf", path, NULL, MS_BIND, NULL) == 0)
 		mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL);
 }
 
@@ -493,7 +494,7 @@ static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *
 	if (cfg->net) {
 		give_host_resolv(r);
 		if (!cfg->root_is_host)
-			cover_resolv(r);
+			sandbox_lend_resolv(r, 0);
 	}
 	/* The workspace goes last: its path may lie under /tmp. */
 	snprintf(path, sizeof(path), "%s%s", r, cfg->workdir);

@@ -68,6 +68,16 @@ struct sandbox_left {
 int sandbox_run(const struct sandbox_config *cfg, int *status, struct sandbox_left *left,
 		char *err, size_t errlen);
 
+/* In the caller's own mount namespace: the host's /etc/resolv.conf
+ * bind-mounted, read-only, over root's, where that is a regular file (and
+ * root's /etc a directory), as container engines do: a slave on the
+ * host's network (--net) asks the host's nameservers, and so do env
+ * build's setup commands; an environment's own file is empty after env
+ * build, or the resolver of the machine it was imported from.  With make,
+ * an empty file is made to mount on where root has none, and stays.  Not
+ * fatal: a build that looks no names up needs none. */
+void sandbox_lend_resolv(const char *root, int make);
+
 /* Kills the slave sandbox_run is running, if any: every process in it.
  * Async-signal-safe, for a SIGTERM handler. */
 void sandbox_kill(void);
