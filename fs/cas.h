@@ -142,8 +142,10 @@ int cas_object_disk_usage(const struct cas *cas, const char *hex, uint64_t *byte
 int cas_remove_object(struct cas *cas, const char *hex, uint64_t *bytes);
 
 /* Deletes everything in tmp/ (a crashed writer's objects, an import's
- * unpacked tree); *removed gets how many entries.  Only under the store's
- * lock held exclusively. */
+ * unpacked tree) but what someone holds an flock on (the staging
+ * directory of an env build still running, which takes no store lock
+ * until it stores); *removed gets how many entries.  Only under the
+ * store's lock held exclusively. */
 int cas_clear_tmp(struct cas *cas, size_t *removed);
 
 /* Called by cas_fsck after each object it hashed: how many so far, and

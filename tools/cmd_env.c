@@ -289,20 +289,20 @@ static int do_build(const struct env_opts *o, const char *file)
 	struct tree_stats st;
 	char staging[PATH_MAX + 32], cache[PATH_MAX + 64], hex[DIGEST_HEX_LEN + 1];
 	long first_day = envclean_today();
-	int ret, ret2;
+	int ret, ret2, held;
 
 	ret = def_parse(file, &d);
 	if (ret != 0)
 		return ret;
-	snprintf(staging, sizeof(staging), "%s/tmp/envbuild.XXXXXX", o->store);
-	if (mkdir_p(o->store, 0755) < 0 || mkdir_p(staging, 0755) < 0) {
+	if (mkdir_p(o->store, 0755) < 0) {
 		def_free(&d);
 		return cli_fail(CLI_USAGE, "cannot use store '%s': %s", o->store, strerror(errno));
 	}
-	rmdir(staging);
-	if (!mkdtemp(staging)) {
+	ret = envstore_staging_make(o->store, "envbuild", staging, sizeof(staging), &held);
+	if (ret < 0) {
 		def_free(&d);
-		return cli_fail(CLI_USAGE, "cannot create a staging directory: %s", strerror(errno));
+		return cli_fail(CLI_USAGE, "cannot create a staging directory in '%s/tmp': %s",
+				o->store, strerror(-ret));
 	}
 	chmod(staging, 0755);
 	if (!strcmp(d.base_kind, "debootstrap")) {
@@ -372,7 +372,7 @@ static int do_build(const struct env_opts *o, const char *file)
 		if (ret == 0)
 			ret = envstore_write_meta(o->store, hex, d.name, file, &st);
 	}
-	ret2 = remove_tree_at(AT_FDCWD, staging);
+	ret2 = envstore_staging_drop(staging, held);
 	if (ret2 < 0)
 		cli_warn("cannot remove the staging directory '%s': %s", staging, strerror(-ret2));
 	def_free(&d);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -67,6 +68,98 @@ int envstore_write_meta(const char *store, const char *hex, const char *name, co
 	return ret;
 }
 
+/* Makers take this file's lock shared until their new directory is held,
+ * the sweep exclusive: it never takes a directory made but not yet held
+ * for a left one. */
+#define STAGING_LOCK "staging.lock"
+
+static int lock_staging(const char *store, int how)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/tmp/" STAGING_LOCK, store);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	while (flock(fd, how) < 0) {
+		if (errno != EINTR) {
+			int err = -errno;
+
+			close(fd);
+			return err;
+		}
+	}
+	return fd;
+}
+
+/* Removes the staging directories nobody holds. */
+static void sweep_staging(const char *store)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	int lock = lock_staging(store, LOCK_EX);
+	DIR *d;
+
+	if (lock < 0)
+		return;
+	snprintf(path, sizeof(path), "%s/tmp", store);
+	d = opendir(path);
+	while (d && (de = readdir(d)) != NULL) {
+		int fd;
+
+		if (strncmp(de->d_name, "envbuild.", 9) && strncmp(de->d_name, "import.", 7))
+			continue;
+		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			remove_tree_at(dirfd(d), de->d_name);
+		close(fd);
+	}
+	if (d)
+		closedir(d);
+	close(lock);
+}
+
+int envstore_staging_make(const char *store, const char *kind, char *path, size_t len,
+			  int *held)
+{
+	int lock, fd, ret = 0;
+
+	snprintf(path, len, "%s/tmp", store);
+	if (mkdir_p(path, 0755) < 0)
+		return -errno;
+	sweep_staging(store);
+	lock = lock_staging(store, LOCK_SH);
+	if (lock < 0)
+		return lock;
+	snprintf(path, len, "%s/tmp/%s.XXXXXX", store, kind);
+	if (!mkdtemp(path)) {
+		ret = -errno;
+	} else {
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+			ret = -errno;
+			if (fd >= 0)
+				close(fd);
+			rmdir(path);
+		} else {
+			*held = fd;
+		}
+	}
+	close(lock);
+	return ret;
+}
+
+int envstore_staging_drop(const char *path, int held)
+{
+	int ret = remove_tree_at(AT_FDCWD, path);
+
+	close(held);
+	return ret == -ENOENT ? 0 : ret;
+}
+
 int envstore_import(const char *store, const char *source, int tarball, const char *name,
 		    int quiet, char hex[DIGEST_HEX_LEN + 1], struct tree_stats *stats)
 {
@@ -74,17 +167,17 @@ int envstore_import(const char *store, const char *source, int tarball, const ch
 	char tmpl[PATH_MAX];
 	const char *dir = source;
 	struct cas *cas;
-	int ret;
+	int ret, held = -1;
 
 	(void)quiet;
 	ret = cas_open(store, 1, &cas);
 	if (ret < 0)
 		return ret;
 	if (tarball) {
-		snprintf(tmpl, sizeof(tmpl), "%s/tmp/import.XXXXXX", store);
-		if (!mkdtemp(tmpl)) {
+		ret = envstore_staging_make(store, "import", tmpl, sizeof(tmpl), &held);
+		if (ret < 0) {
 			cas_close(cas);
-			return -errno;
+			return ret;
 		}
 		{
 			char *argv[] = {"tar", "-xpf", (char *)source, "-C", tmpl, "--numeric-owner",
@@ -99,7 +192,7 @@ int envstore_import(const char *store, const char *source, int tarball, const ch
 	if (ret == 0)
 		ret = tree_snapshot(cas, dir, &opt, hex, stats);
 	if (tarball)
-		remove_tree_at(AT_FDCWD, tmpl);
+		envstore_staging_drop(tmpl, held);
 	cas_close(cas);
 	if (ret == 0)
 		ret = envstore_write_meta(store, hex, name, source, stats);

@@ -37,6 +37,16 @@ int envstore_resolve(const char *store, const char *what, char hex[DIGEST_HEX_LE
 int envstore_materialize(const char *store, const char *what, char *rootdir, size_t rootlen,
 			 char hex[DIGEST_HEX_LEN + 1], int quiet);
 
+/* Staging directories, STORE/tmp/KIND.XXXXXX, where env build and import
+ * make a root before it is stored.  Each is held (an flock on it) while
+ * in use, so one whose maker was killed (Ctrl-C during debootstrap) is
+ * told from one in use: envstore_staging_make removes those first.
+ * Makes one in path, held through *held; 0 or -errno. */
+int envstore_staging_make(const char *store, const char *kind, char *path, size_t len,
+			  int *held);
+/* Removes it and lets it go; 0 or -errno of the removal. */
+int envstore_staging_drop(const char *path, int held);
+
 /* Writes the metadata file for an imported environment. */
 int envstore_write_meta(const char *store, const char *hex, const char *name, const char *source,
 			const struct tree_stats *stats);

@@ -9,7 +9,8 @@
 # resolved to nothing in a debootstrap root).  Setup commands resolve names with the host's
 # resolv.conf.  Cleaning runs chrooted into the new root: a symlink
 # in it to an absolute path (tmp -> /somewhere) does not lead to the
-# host's files.  A definition with errors, a missing base or a failing
+# host's files.  A staging directory a killed build left is removed by
+# the next.  A definition with errors, a missing base or a failing
 # setup command is a clear error that leaves no staging directory.
 . "$(dirname "$0")/lib.sh"
 S=$T/store
@@ -96,6 +97,25 @@ printf 'base = dir %s\n' "$H" >"$T/hostile.def"
 assert_eq "host-id" "$(cat "$O/machine-id")" "the host file the root's machine-id links to"
 grep -qx "root:\*:$today:0:99999:7:::" "$O/shadow" || fail "the host file the root's shadow links to was changed"
 
+# A staging directory left by a build that was killed is removed by the
+# next build, and by store gc; one held by a build still running is not.
+mkdir -p "$S/tmp/envbuild.left/usr" "$S/tmp/import.left" "$S/tmp/envbuild.held"
+echo x >"$S/tmp/envbuild.left/usr/file"
+flock "$S/tmp/envbuild.held" sleep 60 &
+holder=$!
+sleep 0.3
+"$PROVFS" env --store "$S" --quiet build "$T/env.def" >/dev/null || fail "env build beside left staging"
+[ ! -e "$S/tmp/envbuild.left" ] && [ ! -e "$S/tmp/import.left" ] ||
+	fail "left staging directories were kept: $(ls -A "$S/tmp")"
+[ -d "$S/tmp/envbuild.held" ] || fail "a held staging directory was removed"
+mkdir "$S/tmp/envbuild.left2"
+"$PROVFS" store --store "$S" gc >/dev/null || fail "store gc"
+[ -d "$S/tmp/envbuild.held" ] || fail "store gc removed a held staging directory"
+[ ! -e "$S/tmp/envbuild.left2" ] || fail "store gc kept a left staging directory"
+kill $holder
+wait $holder 2>/dev/null
+rmdir "$S/tmp/envbuild.held"
+
 # definitions with errors: exit 2, the file and line, no staging left
 before=$(grep -c provfs /proc/mounts)
 bad() { # NAME EXPECTED-MESSAGE DEFINITION-TEXT
@@ -104,7 +124,8 @@ bad() { # NAME EXPECTED-MESSAGE DEFINITION-TEXT
 	assert_eq 2 "$?" "env build of $1.def"
 	grep -qF "$2" "$T/$1.err" || fail "message for $1.def: $(cat "$T/$1.err")"
 	[ -s "$T/$1.out" ] && fail "$1.def printed a digest: $(cat "$T/$1.out")"
-	[ -z "$(ls -A "$S/tmp" 2>/dev/null)" ] || fail "staging left by $1.def: $(ls -A "$S/tmp")"
+	[ -z "$(ls -A "$S/tmp" 2>/dev/null | grep -v '^staging.lock$')" ] ||
+		fail "staging left by $1.def: $(ls -A "$S/tmp")"
 }
 bad unknown-key "unknown-key.def:2: unknown key 'frobnicate'" "$(printf 'base = dir %s\nfrobnicate = 1' "$R")"
 bad no-equals "no-equals.def:1: expected 'key = value'" "base dir $R"
