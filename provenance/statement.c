@@ -493,9 +493,9 @@ static size_t latest_image_before(const struct alog_summary *s, const size_t *or
  * run from the workspace, which runs /bin/true: its workspace record,
  * read after that exec, joins the root's record of env), and where both
  * images are of that program, the times of their accesses do
- * (latest_image_before); one that names none is left alone.  order sorts the records by pid and start time
- * (by_process); first maps each to its group's first record, and is
- * changed here. */
+ * (latest_image_before); one that names none is left alone.  order
+ * sorts the records by pid and start time (by_process); first maps each
+ * to its group's first record, and is changed here. */
 static void join_gone_records(const struct alog_summary *s, const size_t *order, size_t *first)
 {
 	for (size_t a = 0, b; a < s->n_procs; a = b) {
