@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cas.h"
@@ -277,10 +276,8 @@ static int chroot_sh(const char *root, const char *cmd)
 		execl("/bin/sh", "sh", "-ec", cmd, (char *)NULL);
 		_exit(127);
 	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
+	st = cli_spawn_wait(pid);
+	return st < 0 ? st : st == 0 ? 0 : -EIO;
 }
 
 static int do_build(const struct env_opts *o, const char *file)

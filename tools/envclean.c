@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "util.h"
 
 /* What a build leaves that differs from one build to the next without
@@ -313,8 +313,6 @@ int envclean_run(const char *root, long first_day, long last_day)
 		}
 		_exit(clean_here(first_day, last_day, host, host_len) < 0 ? 1 : 0);
 	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
+	st = cli_spawn_wait(pid);
+	return st < 0 ? st : st == 0 ? 0 : -EIO;
 }
