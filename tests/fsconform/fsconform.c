@@ -345,17 +345,20 @@ static void usage(FILE *out)
 		     "  runs POSIX filesystem conformance checks inside DIR (as root), prints TAP\n"
 		     "  -k          keep the directories of failed checks\n"
 		     "  -l          list the checks and exit\n"
-		     "  -t PATTERN  run only checks whose name matches (fnmatch), repeatable\n");
+		     "  -t PATTERN  run only checks whose name matches (fnmatch), repeatable\n"
+		     "  -T          if uid 65534 cannot reach DIR, run in a new directory under\n"
+		     "              $TMPDIR (or /tmp) instead (the build tree's own check: a\n"
+		     "              clone under root's 0700 home)\n");
 }
 
 int main(int argc, char **argv)
 {
 	char *patterns[64];
-	int npatterns = 0, keep = 0, list = 0, opt;
+	int npatterns = 0, keep = 0, list = 0, fall_back = 0, opt;
 	int total = 0, failed = 0, n = 0;
 	char top[4096];
 
-	while ((opt = getopt(argc, argv, "klt:h")) != -1) {
+	while ((opt = getopt(argc, argv, "klt:Th")) != -1) {
 		switch (opt) {
 		case 'k':
 			keep = 1;
@@ -366,6 +369,9 @@ int main(int argc, char **argv)
 		case 't':
 			if (npatterns < 64)
 				patterns[npatterns++] = optarg;
+			break;
+		case 'T':
+			fall_back = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -405,6 +411,17 @@ int main(int argc, char **argv)
 	if (mkdir(top, 0755) || chmod(top, 0755)) {
 		fprintf(stderr, "fsconform: cannot create '%s': %s\n", top, strerror(errno));
 		return 2;
+	}
+	if (!nobody_can_reach(top) && fall_back) {
+		const char *tmp = getenv("TMPDIR");
+
+		fsc_rmtree(top);
+		snprintf(top, sizeof(top), "%s/fsconform.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+		if (!mkdtemp(top) || chmod(top, 0755)) {
+			fprintf(stderr, "fsconform: cannot create '%s': %s\n", top, strerror(errno));
+			return 2;
+		}
+		printf("# uid %d cannot reach '%s': running in '%s'\n", NOBODY, argv[optind], top);
 	}
 	if (!nobody_can_reach(top)) {
 		fprintf(stderr,
