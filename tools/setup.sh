@@ -12,7 +12,7 @@ PACKAGES="build-essential pkg-config meson ninja-build
 libfuse3-dev fuse3 libssl-dev libsqlite3-dev libcurl4-openssl-dev libjansson-dev
 libcmocka-dev sqlite3 clang python3 python3-cryptography attr acl libcap2-bin make
 procps psmisc util-linux
-dpkg-dev xz-utils autoconf automake libtool libtool-bin libreadline-dev
+git dpkg-dev xz-utils autoconf automake libtool libtool-bin libreadline-dev
 debootstrap strace reprozip gdb podman runc netavark"
 
 missing=""

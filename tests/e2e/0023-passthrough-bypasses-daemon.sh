@@ -16,8 +16,7 @@ TR=/sys/kernel/tracing
 echo 1 >"$TR/tracing_on"
 
 # count_ops MOUNTPOINT: runs the workload on it, prints "READS WRITES OPENS"
-# seen by the tracepoint (every fuse connection: the test's own mount is
-# the only busy one).
+# the tracepoint saw for that mount.
 count_ops() {
 	echo >"$TR/trace"
 	echo 1 >"$TR/events/fuse/fuse_request_send/enable"
@@ -26,8 +25,9 @@ count_ops() {
 	echo 3 >/proc/sys/vm/drop_caches
 	cat "$1/data" >/dev/null
 	echo 0 >"$TR/events/fuse/fuse_request_send/enable"
-	echo "$(grep -c '(FUSE_READ)' "$TR/trace") $(grep -c '(FUSE_WRITE)' "$TR/trace")" \
-		"$(grep -c -E '\(FUSE_(OPEN|CREATE)\)' "$TR/trace")"
+	fuse_trace "$1" >"$T/trace"
+	echo "$(grep -c '(FUSE_READ)' "$T/trace") $(grep -c '(FUSE_WRITE)' "$T/trace")" \
+		"$(grep -c -E '\(FUSE_(OPEN|CREATE)\)' "$T/trace")"
 }
 
 mount_ws "$T/b" "$T/m"

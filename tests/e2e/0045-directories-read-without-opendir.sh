@@ -27,11 +27,11 @@ trace_on() {
 trace_off() {
 	echo 0 >"$TR/events/fuse/fuse_request_send/enable"
 }
-# trace_count OP...: how many requests of these opcodes were sent between
-# trace_on and trace_off
+# trace_count OP...: how many requests of these opcodes were sent to the
+# mount at $TM between trace_on and trace_off
 trace_count() {
 	pat=$(printf '|FUSE_%s' "$@")
-	grep -c -E "\\((${pat#|})\\)" "$TR/trace"
+	fuse_trace "$TM" | grep -c -E "\\((${pat#|})\\)"
 }
 
 # listing DIR: the names in DIR, sorted, one per line (python's listdir
@@ -52,6 +52,7 @@ want=$(listing "$T/tb/d")
 assert_eq 700 "$(echo "$want" | wc -l)" "names made"
 
 mount_ws "$T/tb" "$T/tm"
+TM=$T/tm
 # the first OPENDIR reaches the daemon, which answers ENOSYS: none follow
 ls "$T/tm" >/dev/null || fail "listing the mount's top"
 trace_on
@@ -106,6 +107,7 @@ umount_ws "$T/tm"
 
 rm -f "$T/log.db"
 mount_ws "$T/ob" "$T/om"
+TM=$T/om
 trace_on
 assert_eq "$want" "$(listing "$T/om/d")" "listing through a mount of overlayfs"
 trace_off

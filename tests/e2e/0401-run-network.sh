@@ -37,11 +37,15 @@ grep -q unreachable "$T/off" || fail "without --net: $(cat "$T/off")"
 "$PROVFS" run --store "$T/store" --quiet --net -- python3 -c "$probe" >"$T/on" 2>&1 ||
 	fail "with --net: $(cat "$T/on")"
 grep -q "hello from the host" "$T/on" || fail "with --net: $(cat "$T/on")"
-"$PROVFS" run --store "$T/store" --quiet -- python3 -c '
+# (Where the host's root resolves "localhost", as its /etc/hosts does on
+# any installed system; a bare debootstrap chroot has no /etc/hosts.)
+if getent hosts localhost | grep -q '^127\.0\.0\.1 '; then
+	"$PROVFS" run --store "$T/store" --quiet -- python3 -c '
 import socket
 print(socket.gethostbyname(socket.gethostname()))' >"$T/self" 2>&1 ||
-	fail "the slave's own host name: $(cat "$T/self")"
-assert_eq 127.0.0.1 "$(cat "$T/self")" "the slave's own host name's address"
+		fail "the slave's own host name: $(cat "$T/self")"
+	assert_eq 127.0.0.1 "$(cat "$T/self")" "the slave's own host name's address"
+fi
 slave_param() { # MANIFEST KEY
 	python3 -c 'import base64, json, sys
 s = json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))

@@ -72,6 +72,13 @@ print(before, during, len(digests), digests.pop())
 PY
 }
 
+# fuse_trace MOUNTPOINT: the fuse tracepoint's lines in $TR/trace for that
+# mount's connection alone (its device minor): other FUSE mounts busy on
+# the machine meanwhile are not counted.
+fuse_trace() {
+	grep "connection $(stat -c %Ld "$1") " "${TR:-/sys/kernel/tracing}/trace"
+}
+
 umount_ws() {
 	"$PROVFS" umount "$1" || fail "umount of $1 failed"
 	MOUNTS=$(echo "$MOUNTS" | sed "s# $1 # #; s#^$1 ##")
