@@ -64,8 +64,10 @@ static const char run_usage[] =
 	"  --out MANIFEST     manifest path (default STORE/builds/ID/manifest.intoto.json)\n"
 	"  --net              give the slave the host's network (default: loopback only)\n"
 	"  --home WHAT        the slave's $HOME: 'host' (default: as in the environment,\n"
-	"                     read-only) or 'empty' (a new, empty, writable directory at\n"
-	"                     the same path, logged with /tmp, private to this build)\n"
+	"                     read-only), 'overlay' (its files, writable: what the build\n"
+	"                     changes goes to a layer of its own, logged with /tmp,\n"
+	"                     private to this build) or 'empty' (a new, empty, writable\n"
+	"                     directory at the same path, logged and private alike)\n"
 	"  --user USER[:GROUP] run COMMAND as USER (a name from the environment's\n"
 	"                     /etc/passwd, or a number), with USER's groups, or GROUP\n"
 	"                     alone; HOME, USER and LOGNAME follow (default: root)\n"
@@ -87,7 +89,7 @@ struct run_opts {
 	const char *env, *workspace, *workdir, *key, *out, *store_opt, *user;
 	int net, json, quiet;
 	int capture_final; /* --capture final */
-	int home_empty;    /* --home empty */
+	enum { HOME_HOST, HOME_EMPTY, HOME_OVERLAY } home; /* --home */
 	char **argv;
 };
 
@@ -105,7 +107,9 @@ struct run_state {
 	char tmpdir[PATH_MAX + 160];
 	char workdir[PATH_MAX];
 	char cwd[2 * PATH_MAX]; /* where COMMAND starts: workdir, or below it */
-	char home[PATH_MAX]; /* --home empty: $HOME, made anew in the tmp mount */
+	char home[PATH_MAX]; /* --home empty or overlay: $HOME, made anew in the
+			      * tmp mount ("": --home host) */
+	int home_overlay;    /* home is an overlay's upper layer, not all of it */
 	char key[PATH_MAX + 32];
 	char manifest[PATH_MAX + 192];
 	char env_digest[DIGEST_HEX_LEN + 1];
@@ -508,8 +512,8 @@ static void hint_beside(const struct run_state *s, const char *path, struct hint
 }
 
 /* After a failed build: a hint for a place it may have failed to write,
- * read-only in the slave, as the root's log suggests: HOME (when not
- * --home empty) or beside the workspace (dpkg-buildpackage writes its
+ * read-only in the slave, as the root's log suggests: HOME (with --home
+ * host) or beside the workspace (dpkg-buildpackage writes its
  * .deb files in the parent).  The kernel refuses such a write without
  * asking the daemon, which only sees the look-up before it; so when both
  * show, the later one is named. */
@@ -550,7 +554,7 @@ static void hint_read_only(const struct run_state *s, const struct run_opts *o,
 	else
 		hint(h, "the slave's HOME (%s) is read-only, as is all of "
 				"its root but the workspace and /tmp; if the build failed writing "
-				"there ('Read-only file system'%s%s), run it with --home empty",
+				"there ('Read-only file system'%s%s), run it with --home overlay",
 			home, seen ? "; it looked at " : "", seen ? seen : "");
 	free(seen);
 }
@@ -567,7 +571,7 @@ static const char *slave_lacks(const struct run_state *s, const char *path)
 		return "its /tmp and /var/tmp are its own";
 	if (path_is_under(path, "/run") || path_is_under(path, s->store))
 		return "it hides /run and the store";
-	if (s->home[0] && path_is_under(path, s->home))
+	if (s->home[0] && path_is_under(path, s->home) && !s->home_overlay)
 		return "its HOME is new and empty (--home empty)";
 	return NULL;
 }
@@ -604,34 +608,39 @@ static int hint_missing_arguments(const struct run_state *s, char **argv, struct
 	return said;
 }
 
-/* --home empty: $HOME into s->home, checked: an absolute path to a
- * directory of the environment (its owner and mode into *st), outside what
- * the slave gets anyway.  0, or the usage error's exit code. */
+/* --home empty or overlay: $HOME into s->home, checked: an absolute path
+ * to a directory of the environment (its owner and mode into *st), outside
+ * what the slave gets anyway.  0, or the usage error's exit code. */
 static int check_home(struct run_state *s, const struct run_opts *o, struct stat *st)
 {
 	static const char *const own[] = {"/tmp", "/var/tmp", "/proc", "/dev", "/run"};
 	const char *home = slave_home(s, o);
+	const char *opt = o->home == HOME_OVERLAY ? "--home overlay" : "--home empty";
 	size_t n = home_dir(home, s->home, sizeof(s->home));
 
 	if (!n)
-		return cli_fail(CLI_USAGE, "--home empty needs HOME set to an absolute path, not '%s'",
+		return cli_fail(CLI_USAGE, "%s needs HOME set to an absolute path, not '%s'", opt,
 				home ? home : "");
 	if (n == 1)
-		return cli_fail(CLI_USAGE, "--home empty cannot replace '/' (HOME)");
+		return cli_fail(CLI_USAGE, "%s cannot replace '/' (HOME)", opt);
 	if (!path_is_safe_relative(s->home + 1))
-		return cli_fail(CLI_USAGE, "--home empty: HOME '%s' has an empty, '.' or '..' part",
+		return cli_fail(CLI_USAGE, "%s: HOME '%s' has an empty, '.' or '..' part", opt,
 				s->home);
 	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
 		if (path_is_under(s->home, own[i]))
-			return cli_fail(CLI_USAGE, "--home empty: HOME '%s' lies in %s, which the "
-					"slave has of its own", s->home, own[i]);
+			return cli_fail(CLI_USAGE, "%s: HOME '%s' lies in %s, which the slave has "
+					"of its own", opt, s->home, own[i]);
 	}
 	if (path_is_under(s->home, s->workdir))
-		return cli_fail(CLI_USAGE, "--home empty: HOME '%s' lies in the workspace ('%s' "
-				"in the slave)", s->home, s->workdir);
+		return cli_fail(CLI_USAGE, "%s: HOME '%s' lies in the workspace ('%s' in the "
+				"slave)", opt, s->home, s->workdir);
+	/* The overlay's options separate paths with ',' and ':'. */
+	if (o->home == HOME_OVERLAY && strpbrk(s->home, ",:\\"))
+		return cli_fail(CLI_USAGE, "%s: HOME '%s' has a ',', ':' or '\\', which an overlay "
+				"cannot take: use --home empty", opt, s->home);
 	if (env_lstat(s, s->home, st) < 0 || !S_ISDIR(st->st_mode))
-		return cli_fail(CLI_USAGE, "--home empty: HOME '%s' is not a directory in the "
-				"environment (a symlink is not followed)", s->home);
+		return cli_fail(CLI_USAGE, "%s: HOME '%s' is not a directory in the environment (a "
+				"symlink is not followed)", opt, s->home);
 	return 0;
 }
 
@@ -872,8 +881,9 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 	snprintf(s->user_slave, sizeof(s->user_slave), "user=0:0");
 	if (o->user && resolve_user(s, o) != 0)
 		return CLI_USAGE;
-	if (o->home_empty && check_home(s, o, &home_st) != 0)
+	if (o->home != HOME_HOST && check_home(s, o, &home_st) != 0)
 		return CLI_USAGE;
+	s->home_overlay = o->home == HOME_OVERLAY;
 	if (ensure_key(s, o) < 0)
 		return cli_fail(CLI_USAGE, "cannot use signing key '%s': %s", s->key, strerror(errno));
 	if (path_is_under(s->key, s->workspace))
@@ -897,7 +907,16 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 	if (slave_tmpdir(s, o) != 0)
 		return CLI_USAGE;
 	/* --home empty: the new home, owned and protected as the one it
-	 * hides, but owned by the --user, whose home it is. */
+	 * hides, but owned by the --user, whose home it is; --home overlay:
+	 * the overlay's upper layer, so (the overlay shows the upper layer's
+	 * owner and mode on its top directory), and its work directory. */
+	if (s->home_overlay) {
+		char dir[sizeof(s->tmpdir) + sizeof(SANDBOX_HOME_WORK)];
+
+		snprintf(dir, sizeof(dir), "%s%s", s->tmpdir, SANDBOX_HOME_WORK);
+		if (mkdir(dir, 0700) < 0)
+			return cli_fail(CLI_USAGE, "cannot create '%s': %s", dir, strerror(errno));
+	}
 	if (s->home[0]) {
 		char dir[sizeof(s->tmpdir) + sizeof(s->home)];
 
@@ -960,7 +979,7 @@ static int attest(struct run_state *s, const struct run_opts *o, int status,
 	args[n++] = "--slave";
 	args[n++] = o->net ? "network=host" : "network=loopback";
 	args[n++] = "--slave";
-	args[n++] = s->home[0] ? "home=empty" : "home=host";
+	args[n++] = !s->home[0] ? "home=host" : s->home_overlay ? "home=overlay" : "home=empty";
 	args[n++] = "--slave";
 	args[n++] = o->capture_final ? "capture=final" : "capture=all";
 	args[n++] = "--slave";
@@ -1025,9 +1044,14 @@ static int parse(int argc, char **argv, struct run_opts *o)
 			o->capture_final = !strcmp(optarg, "final");
 			break;
 		case 'H':
-			if (strcmp(optarg, "host") && strcmp(optarg, "empty"))
-				return cli_usage_error("run", "--home takes 'host' or 'empty'");
-			o->home_empty = !strcmp(optarg, "empty");
+			if (!strcmp(optarg, "host"))
+				o->home = HOME_HOST;
+			else if (!strcmp(optarg, "empty"))
+				o->home = HOME_EMPTY;
+			else if (!strcmp(optarg, "overlay"))
+				o->home = HOME_OVERLAY;
+			else
+				return cli_usage_error("run", "--home takes 'host', 'overlay' or 'empty'");
 			break;
 		case 'u': o->user = optarg; break;
 		case 's': o->store_opt = optarg; break;
@@ -1158,6 +1182,7 @@ int cmd_run(int argc, char **argv)
 			.cwd = s->cwd,
 			.tmp = s->mnt[2],
 			.home = s->home[0] ? s->home : NULL,
+			.home_overlay = s->home_overlay,
 			.hide = hide,
 			.net = o.net,
 			.root_is_host = !strcmp(s->rootdir, "/"),

@@ -301,6 +301,31 @@ static void mount_at(int errfd, const char *src, const char *newroot, const char
 		die_to(errfd, 125, "cannot mount the %s on '%s': %s", what, where, strerror(errno));
 }
 
+/* --home overlay: an overlay on the environment's HOME (read-only, through
+ * the root mount, so reads are logged there), its copy in the tmp mount
+ * as the writable upper layer (writes are logged there, under the paths
+ * the build used), and the work directory beside it.  The caller checked
+ * that the paths hold no ',' or ':' (the option's separators). */
+static void mount_home_overlay(int errfd, const struct sandbox_config *cfg)
+{
+	char target[PATH_MAX], opts[3 * PATH_MAX + 64];
+	struct stat st;
+
+	snprintf(target, sizeof(target), "%s%s", cfg->root, cfg->home);
+	if (stat(target, &st) < 0 || !S_ISDIR(st.st_mode))
+		die_to(errfd, 125, "the environment has no directory '%s' for the home overlay",
+		       cfg->home);
+	if ((size_t)snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s%s,workdir=%s%s", target,
+			     cfg->tmp, cfg->home, cfg->tmp, SANDBOX_HOME_WORK) >= sizeof(opts))
+		die_to(errfd, 125, "the home overlay's paths are too long");
+	if (mount("overlay", target, "overlay", MS_NODEV, opts) < 0)
+		die_to(errfd, 125,
+		       "cannot mount an overlay on '%s' for --home overlay: %s%s", cfg->home,
+		       strerror(errno),
+		       errno == ENODEV ? " (the kernel has no overlay filesystem: modprobe overlay)"
+				       : "");
+}
+
 /* Lists the live processes of the namespace other than init (its own
  * /proc) into names (comm, a line each, as many as fit); returns how many. */
 static int list_others(char *names, size_t cap)
@@ -449,7 +474,9 @@ static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *
 	int status = 0;
 
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		die_to(errfd, 125, "cannot make mounts private: %s", strerror(errno));
+		die_to(errfd, 125, "cannot make mounts private: %s%s", strerror(errno),
+		       errno == EINVAL ? " ('/' is no mount point here: in a chroot, bind-mount its "
+					 "directory on itself before entering it)" : "");
 	if (!cfg->net)
 		loopback_up();
 	/* A name every /etc/hosts has, as the Nix build sandbox does: tests
@@ -480,7 +507,9 @@ static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *
 			snprintf(path, sizeof(path), "%s/var/tmp", cfg->tmp);
 			mount_at(errfd, path, r, "/var/tmp", "temporary directory");
 		}
-		if (cfg->home) {
+		if (cfg->home && cfg->home_overlay)
+			mount_home_overlay(errfd, cfg);
+		else if (cfg->home) {
 			snprintf(path, sizeof(path), "%s%s", cfg->tmp, cfg->home);
 			mount_at(errfd, path, r, cfg->home, "home directory");
 		}

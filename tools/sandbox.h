@@ -10,6 +10,8 @@
  *   /run         an empty tmpfs (hides the host's daemons and our mounts;
  *                with net, the host's resolv.conf where the root links there)
  *   /etc/resolv.conf  with net, the host's, where an environment has a file
+ *   HOME         optionally, a new directory of the tmp mount, empty or as
+ *                the upper layer of an overlay on the environment's own
  * The sandbox's init (pid 1) reaps every process and returns the command's
  * status; what the build left running gets SIGTERM, and when init exits
  * the kernel kills whatever is still there.
@@ -20,6 +22,10 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* The overlay's work directory in the tmp mount (--home overlay), which
+ * the caller makes, empty; the build never sees it. */
+#define SANDBOX_HOME_WORK "/.home-work"
+
 struct sandbox_config {
 	const char *root;      /* new root: a mount point */
 	const char *workspace; /* host path of the workspace mount */
@@ -28,7 +34,13 @@ struct sandbox_config {
 	const char *tmp;       /* host path of the tmp mount, whose tmp/ becomes
 				* /tmp and var/tmp/ /var/tmp; NULL: a tmpfs /tmp */
 	const char *home;      /* absolute path whose copy in the tmp mount is
-				* mounted over it (--home empty); NULL: none */
+				* mounted over it (--home empty), or is the
+				* upper layer of an overlay on it (--home
+				* overlay); NULL: none */
+	int home_overlay;      /* home: an overlay, the environment's directory
+				* below, read-only, and its copy in the tmp mount
+				* above, with SANDBOX_HOME_WORK there as the
+				* overlay's work directory */
 	const char *const *hide; /* absolute paths to cover with an empty tmpfs */
 	int net;               /* share the host's network */
 	int root_is_host;      /* root is the host's own '/' (its resolv.conf is

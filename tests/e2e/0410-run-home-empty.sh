@@ -5,7 +5,7 @@
 # default HOME is the host's, read-only (EROFS), and the manifest says
 # home=host; a build that failed after looking under HOME for something it
 # did not then read (a file to write, a directory to make) ends with a hint
-# at --home empty (one that never looked there, or only read there, does not).  A
+# at --home overlay (one that never looked there, or only read there, does not).  A
 # workspace inside HOME still appears there.  A HOME that
 # cannot be replaced is a usage error (exit 2) before anything runs.
 . "$(dirname "$0")/lib.sh"
@@ -56,7 +56,7 @@ assert_eq 0 "$?" "default HOME: readable, not writable"
 [ ! -e "$H/new" ] || fail "default HOME was writable"
 assert_eq host "$(slave_param "$T/m2.json" home)" "manifest's slave.home by default"
 
-# A failed build with the host's HOME ends with a hint at --home empty,
+# A failed build with the host's HOME ends with a hint at --home overlay,
 # whether it made a directory, created a file or wrote to one there;
 # with --home empty, one that succeeded, or one that failed without
 # looking under HOME (a compile error), without.
@@ -65,7 +65,7 @@ for write in '.cache mkdir "$HOME/.cache"' 'new echo x >"$HOME/new"' \
 	'.config-file echo x >>"$HOME/.config-file"'; do
 	HOME=$H "$PROVFS" run --store "$T/store" -- sh -c "${write#* }" 2>"$T/err4"
 	[ $? -ne 0 ] || fail "a build writing in HOME ($write) succeeded"
-	grep -q "^provfs: hint: the slave's HOME ($H) is read-only.*; it looked at $H/${write%% *}), run it with --home empty\$" "$T/err4" ||
+	grep -q "^provfs: hint: the slave's HOME ($H) is read-only.*; it looked at $H/${write%% *}), run it with --home overlay\$" "$T/err4" ||
 		fail "no hint naming $H/${write%% *} after a failed build ($write): $(cat "$T/err4")"
 done
 HOME=$H "$PROVFS" run --store "$T/store" -- sh -c 'exit 4' 2>"$T/err6"

@@ -59,7 +59,7 @@ cd "$T/rootws"
 grep -q "user 65534 cannot write the workspace" "$T/err" || fail "no warning: $(cat "$T/err")"
 
 # nobody's HOME (/nonexistent on Debian) is no directory: a build that
-# failed writing there is told to set HOME, not to use --home empty
+# failed writing there is told to set HOME, not to use --home overlay or empty
 # (which has nothing to replace there).
 nhome=$(getent passwd nobody | cut -d: -f6)
 if [ -n "$nhome" ] && [ ! -e "$nhome" ]; then
@@ -67,7 +67,7 @@ if [ -n "$nhome" ] && [ ! -e "$nhome" ]; then
 	[ $? -ne 0 ] || fail "mkdir in a HOME that does not exist succeeded"
 	grep -q "hint: the slave's HOME ($nhome) is not a directory of its environment.*env HOME=" \
 		"$T/err" || fail "no hint at setting HOME: $(cat "$T/err")"
-	! grep -q -- "--home empty" "$T/err" || fail "a hint at --home empty: $(cat "$T/err")"
+	! grep -q -- "--home \(empty\|overlay\)" "$T/err" || fail "a hint at --home: $(cat "$T/err")"
 fi
 
 # Usage errors: nothing mounted, nothing run.
