@@ -153,6 +153,28 @@ static void resolv_link(const char *newroot, char *out, size_t len)
 	}
 }
 
+/* The host's /etc/resolv.conf, written at newroot's link (an absolute path
+ * in it, from resolv_link), whose directories are made.  Not fatal. */
+static void write_host_resolv(const char *newroot, const char *link)
+{
+	char path[2 * PATH_MAX], text[8192];
+	ssize_t n;
+	int fd = open("/etc/resolv.conf", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	n = read_full(fd, text, sizeof(text));
+	close(fd);
+	if (n <= 0)
+		return;
+	snprintf(path, sizeof(path), "%s%s", newroot, link);
+	if (mkdir_parent(path, 0755) == 0 &&
+	    (fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644)) >= 0) {
+		write_full(fd, text, (size_t)n);
+		close(fd);
+	}
+}
+
 /* With --net the slave resolves names as the host does.  Where its
  * /etc/resolv.conf leads into /run (systemd-resolved's stub file, as on
  * Ubuntu: "../run/systemd/resolve/stub-resolv.conf"), the empty /run
@@ -162,10 +184,8 @@ static void resolv_link(const char *newroot, char *out, size_t len)
  * that looks no names up needs none. */
 static void give_host_resolv(const char *newroot)
 {
-	char link[PATH_MAX], path[PATH_MAX + 16], text[8192];
+	char link[PATH_MAX], path[PATH_MAX + 16];
 	struct stat st;
-	ssize_t n;
-	int fd;
 
 	resolv_link(newroot, link, sizeof(link));
 	if (strncmp(link, "/run/", 5))
@@ -173,22 +193,10 @@ static void give_host_resolv(const char *newroot)
 	/* Only into the empty tmpfs that hides the root's /run directory: a
 	 * /run that is a symlink was not hidden, and may lead to the host's. */
 	snprintf(path, sizeof(path), "%s/run", newroot);
-	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) ||
+	    mount(NULL, path, NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV, "size=64k") < 0)
 		return;
-	fd = open("/etc/resolv.conf", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = read_full(fd, text, sizeof(text));
-	close(fd);
-	if (n <= 0 || mount(NULL, path, NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV, "size=64k") < 0)
-		return;
-	snprintf(path, sizeof(path), "%s%s", newroot, link);
-	if (mkdir_parent(path, 0755) == 0 &&
-	    (fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) >= 0) {
-		write_full(fd, text, (size_t)n);
-		close(fd);
-	}
-	snprintf(path, sizeof(path), "%s/run", newroot);
+	write_host_resolv(newroot, link);
 	mount(NULL, path, NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_RDONLY, "size=64k");
 }
 
@@ -211,6 +219,19 @@ void sandbox_lend_resolv(const char *root, int make)
 	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
 	    mount("/etc/resolv.conf", path, NULL, MS_BIND, NULL) == 0)
 		mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL);
+	/* A link into the root's /run (a base from a systemd-resolved system)
+	 * leads nowhere in a chroot: a tmpfs of its own covers that /run
+	 * (it is the running system's, not the image's: what setup writes
+	 * there is not kept) and gets the host's file at the link. */
+	else if (make) {
+		char link[PATH_MAX], run[PATH_MAX + 8];
+
+		resolv_link(root, link, sizeof(link));
+		snprintf(run, sizeof(run), "%s/run", root);
+		if (!strncmp(link, "/run/", 5) && lstat(run, &st) == 0 && S_ISDIR(st.st_mode) &&
+		    mount("tmpfs", run, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") == 0)
+			write_host_resolv(root, link);
+	}
 }
 
 /* The parts of /proc that change the host's kernel rather than the slave

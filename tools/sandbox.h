@@ -86,8 +86,10 @@ int sandbox_run(const struct sandbox_config *cfg, int *status, struct sandbox_le
  * host's network (--net) asks the host's nameservers, and so do env
  * build's setup commands; an environment's own file is empty after env
  * build, or the resolver of the machine it was imported from.  With make,
- * an empty file is made to mount on where root has none, and stays.  Not
- * fatal: a build that looks no names up needs none. */
+ * an empty file is made to mount on where root has none, and stays; and
+ * where root's is a link into its /run (systemd-resolved's stub), a tmpfs
+ * covers that /run and holds the host's file at the link.  Not fatal: a
+ * build that looks no names up needs none. */
 void sandbox_lend_resolv(const char *root, int make);
 
 /* Kills the slave sandbox_run is running, if any: every process in it.

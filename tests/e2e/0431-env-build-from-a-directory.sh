@@ -7,7 +7,7 @@
 # debootstrap copies in, are emptied (another machine gave another digest);
 # a root without /etc/hosts gets one (localhost, the slave's host name,
 # resolved to nothing in a debootstrap root).  Setup commands resolve names with the host's
-# resolv.conf.  Cleaning runs chrooted into the new root: a symlink
+# resolv.conf, also where the root's links into its /run.  Cleaning runs chrooted into the new root: a symlink
 # in it to an absolute path (tmp -> /somewhere) does not lead to the
 # host's files.  A staging directory a killed build left is removed by
 # the next.  A definition with errors, a missing base or a failing
@@ -72,6 +72,23 @@ D4=$("$PROVFS" env --store "$S" --quiet build "$T/env.def") || fail "env build w
 grep -qx "root:\*::0:99999:7:::" "$T/ws/shadow4" || fail "no lists: $(cat "$T/ws/shadow4")"
 cmp -s "$T/ws/seen4" /etc/resolv.conf || fail "setup commands' resolv.conf: $(cat "$T/ws/seen4")"
 [ -f "$T/ws/resolv4" ] && [ ! -s "$T/ws/resolv4" ] || fail "the root's resolv.conf: $(cat "$T/ws/resolv4")"
+
+# a resolv.conf that links into /run (systemd-resolved's stub, a base from
+# Ubuntu): setup commands find the host's there, in a /run of their own,
+# whose files are not kept
+mkdir -p "$R/run"
+ln -s ../run/systemd/resolve/stub-resolv.conf "$R/etc/resolv.conf"
+printf 'base = dir %s\nrun = cat /etc/resolv.conf >/etc/seen-resolv\nrun = echo x >/run/left\n' "$R" >"$T/link.def"
+D5=$("$PROVFS" env --store "$S" --quiet build "$T/link.def") || fail "env build, resolv.conf linked into /run"
+(cd "$T/ws" && "$PROVFS" run --store "$S" --env "$D5" --quiet -- sh -c \
+	'cat /etc/seen-resolv >seen5; ls -A /run >run5; ls -l /etc/resolv.conf >link5') ||
+	fail "run in the environment with a linked resolv.conf"
+cmp -s "$T/ws/seen5" /etc/resolv.conf || fail "setup commands' linked resolv.conf: $(cat "$T/ws/seen5")"
+grep -q "left" "$T/ws/run5" && fail "what a setup command wrote in /run was kept"
+grep -q -- "-> ../run/systemd/resolve/stub-resolv.conf" "$T/ws/link5" ||
+	fail "the link is not kept: $(cat "$T/ws/link5")"
+[ -z "$(ls -A "$R/run")" ] || fail "the base's /run changed: $(ls -A "$R/run")"
+rm "$R/etc/resolv.conf"
 
 # symlinks in the root that name host paths
 O=$T/outside
