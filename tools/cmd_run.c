@@ -63,11 +63,12 @@ static const char run_usage[] =
 	"                     first use); hidden from the build, never in the workspace\n"
 	"  --out MANIFEST     manifest path (default STORE/builds/ID/manifest.intoto.json)\n"
 	"  --net              give the slave the host's network (default: loopback only)\n"
-	"  --home WHAT        the slave's $HOME: 'host' (default: as in the environment,\n"
-	"                     read-only), 'overlay' (its files, writable: what the build\n"
-	"                     changes goes to a layer of its own, logged with /tmp,\n"
-	"                     private to this build) or 'empty' (a new, empty, writable\n"
-	"                     directory at the same path, logged and private alike)\n"
+	"  --home WHAT        the slave's $HOME: 'overlay' (default: the environment's,\n"
+	"                     with its files, writable: what the build changes goes\n"
+	"                     to a layer of its own, logged with /tmp, private to this\n"
+	"                     build; read-only where HOME can take no overlay), 'host'\n"
+	"                     (the environment's, read-only) or 'empty' (a new, empty,\n"
+	"                     writable directory at the same path, logged and private)\n"
 	"  --user USER[:GROUP] run COMMAND as USER (a name from the environment's\n"
 	"                     /etc/passwd, or a number), with USER's groups, or GROUP\n"
 	"                     alone; HOME, USER and LOGNAME follow (default: root)\n"
@@ -89,7 +90,7 @@ struct run_opts {
 	const char *env, *workspace, *workdir, *key, *out, *store_opt, *user;
 	int net, json, quiet;
 	int capture_final; /* --capture final */
-	enum { HOME_HOST, HOME_EMPTY, HOME_OVERLAY } home; /* --home */
+	enum { HOME_DEFAULT, HOME_HOST, HOME_EMPTY, HOME_OVERLAY } home; /* --home */
 	char **argv;
 };
 
@@ -554,8 +555,10 @@ static void hint_read_only(const struct run_state *s, const struct run_opts *o,
 	else
 		hint(h, "the slave's HOME (%s) is read-only, as is all of "
 				"its root but the workspace and /tmp; if the build failed writing "
-				"there ('Read-only file system'%s%s), run it with --home overlay",
-			home, seen ? "; it looked at " : "", seen ? seen : "");
+				"there ('Read-only file system'%s%s), run it with --home %s",
+			home, seen ? "; it looked at " : "", seen ? seen : "",
+			/* --home host, or the default where no overlay could be */
+			o->home == HOME_HOST ? "overlay (the default)" : "empty");
 	free(seen);
 }
 
@@ -608,40 +611,59 @@ static int hint_missing_arguments(const struct run_state *s, char **argv, struct
 	return said;
 }
 
-/* --home empty or overlay: $HOME into s->home, checked: an absolute path
+/* A usage error (exit 2) for --home, or with quiet (the default overlay,
+ * which falls back to a read-only HOME), none. */
+static int __attribute__((format(printf, 2, 3))) home_refused(int quiet, const char *fmt, ...)
+{
+	char msg[2 * PATH_MAX + 256];
+	va_list ap;
+
+	if (quiet)
+		return CLI_USAGE;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return cli_fail(CLI_USAGE, "%s", msg);
+}
+
+/* --home overlay or empty: $HOME into s->home, checked: an absolute path
  * to a directory of the environment (its owner and mode into *st), outside
- * what the slave gets anyway.  0, or the usage error's exit code. */
-static int check_home(struct run_state *s, const struct run_opts *o, struct stat *st)
+ * what the slave gets anyway.  0, or the usage error's exit code (said
+ * unless quiet). */
+static int check_home(struct run_state *s, const struct run_opts *o, struct stat *st, int quiet)
 {
 	static const char *const own[] = {"/tmp", "/var/tmp", "/proc", "/dev", "/run"};
 	const char *home = slave_home(s, o);
-	const char *opt = o->home == HOME_OVERLAY ? "--home overlay" : "--home empty";
+	const char *opt = o->home == HOME_EMPTY ? "--home empty" : "--home overlay";
 	size_t n = home_dir(home, s->home, sizeof(s->home));
+	int ret = 0;
 
 	if (!n)
-		return cli_fail(CLI_USAGE, "%s needs HOME set to an absolute path, not '%s'", opt,
-				home ? home : "");
+		return home_refused(quiet, "%s needs HOME set to an absolute path, not '%s'", opt,
+				    home ? home : "");
 	if (n == 1)
-		return cli_fail(CLI_USAGE, "%s cannot replace '/' (HOME)", opt);
-	if (!path_is_safe_relative(s->home + 1))
-		return cli_fail(CLI_USAGE, "%s: HOME '%s' has an empty, '.' or '..' part", opt,
-				s->home);
-	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+		ret = home_refused(quiet, "%s cannot replace '/' (HOME)", opt);
+	else if (!path_is_safe_relative(s->home + 1))
+		ret = home_refused(quiet, "%s: HOME '%s' has an empty, '.' or '..' part", opt,
+				   s->home);
+	for (size_t i = 0; !ret && i < sizeof(own) / sizeof(own[0]); i++) {
 		if (path_is_under(s->home, own[i]))
-			return cli_fail(CLI_USAGE, "%s: HOME '%s' lies in %s, which the slave has "
-					"of its own", opt, s->home, own[i]);
+			ret = home_refused(quiet, "%s: HOME '%s' lies in %s, which the slave has "
+					   "of its own", opt, s->home, own[i]);
 	}
-	if (path_is_under(s->home, s->workdir))
-		return cli_fail(CLI_USAGE, "%s: HOME '%s' lies in the workspace ('%s' in the "
-				"slave)", opt, s->home, s->workdir);
+	if (!ret && path_is_under(s->home, s->workdir))
+		ret = home_refused(quiet, "%s: HOME '%s' lies in the workspace ('%s' in the "
+				   "slave)", opt, s->home, s->workdir);
 	/* The overlay's options separate paths with ',' and ':'. */
-	if (o->home == HOME_OVERLAY && strpbrk(s->home, ",:\\"))
-		return cli_fail(CLI_USAGE, "%s: HOME '%s' has a ',', ':' or '\\', which an overlay "
-				"cannot take: use --home empty", opt, s->home);
-	if (env_lstat(s, s->home, st) < 0 || !S_ISDIR(st->st_mode))
-		return cli_fail(CLI_USAGE, "%s: HOME '%s' is not a directory in the environment (a "
-				"symlink is not followed)", opt, s->home);
-	return 0;
+	if (!ret && o->home != HOME_EMPTY && strpbrk(s->home, ",:\\"))
+		ret = home_refused(quiet, "%s: HOME '%s' has a ',', ':' or '\\', which an overlay "
+				   "cannot take: use --home empty", opt, s->home);
+	if (!ret && (env_lstat(s, s->home, st) < 0 || !S_ISDIR(st->st_mode)))
+		ret = home_refused(quiet, "%s: HOME '%s' is not a directory in the environment (a "
+				   "symlink is not followed)", opt, s->home);
+	if (ret)
+		s->home[0] = '\0';
+	return ret;
 }
 
 /* COMMAND's environment as --user USER gets it: HOME, USER and LOGNAME
@@ -881,9 +903,11 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 	snprintf(s->user_slave, sizeof(s->user_slave), "user=0:0");
 	if (o->user && resolve_user(s, o) != 0)
 		return CLI_USAGE;
-	if (o->home != HOME_HOST && check_home(s, o, &home_st) != 0)
+	/* By default an overlay where HOME can take one, else read-only. */
+	if (o->home != HOME_HOST && check_home(s, o, &home_st, o->home == HOME_DEFAULT) != 0 &&
+	    o->home != HOME_DEFAULT)
 		return CLI_USAGE;
-	s->home_overlay = o->home == HOME_OVERLAY;
+	s->home_overlay = s->home[0] && o->home != HOME_EMPTY;
 	if (ensure_key(s, o) < 0)
 		return cli_fail(CLI_USAGE, "cannot use signing key '%s': %s", s->key, strerror(errno));
 	if (path_is_under(s->key, s->workspace))
@@ -1183,6 +1207,7 @@ int cmd_run(int argc, char **argv)
 			.tmp = s->mnt[2],
 			.home = s->home[0] ? s->home : NULL,
 			.home_overlay = s->home_overlay,
+			.home_optional = o.home == HOME_DEFAULT,
 			.hide = hide,
 			.net = o.net,
 			.root_is_host = !strcmp(s->rootdir, "/"),
@@ -1217,6 +1242,11 @@ int cmd_run(int argc, char **argv)
 		cli_phase("run", "build");
 	}
 	warn_left_running(&left);
+	/* The default overlay could not be mounted: HOME was the host's. */
+	if (left.home_read_only) {
+		s->home[0] = '\0';
+		s->home_overlay = 0;
+	}
 	if (run_terminated) {
 		status = 128 + run_terminated;
 		cli_warn("terminated by signal %d: the build was stopped; unmounting and writing "

@@ -327,24 +327,32 @@ static void mount_at(int errfd, const char *src, const char *newroot, const char
  * as the writable upper layer (writes are logged there, under the paths
  * the build used), and the work directory beside it.  The caller checked
  * that the paths hold no ',' or ':' (the option's separators). */
-static void mount_home_overlay(int errfd, const struct sandbox_config *cfg)
+static int mount_home_overlay(int errfd, const struct sandbox_config *cfg)
 {
 	char target[PATH_MAX], opts[3 * PATH_MAX + 64];
 	struct stat st;
+	int err = 0;
 
 	snprintf(target, sizeof(target), "%s%s", cfg->root, cfg->home);
 	if (stat(target, &st) < 0 || !S_ISDIR(st.st_mode))
 		die_to(errfd, 125, "the environment has no directory '%s' for the home overlay",
 		       cfg->home);
+	/* mount(2) takes at most a page of options. */
 	if ((size_t)snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s%s,workdir=%s%s", target,
-			     cfg->tmp, cfg->home, cfg->tmp, SANDBOX_HOME_WORK) >= sizeof(opts))
-		die_to(errfd, 125, "the home overlay's paths are too long");
-	if (mount("overlay", target, "overlay", MS_NODEV, opts) < 0)
-		die_to(errfd, 125,
-		       "cannot mount an overlay on '%s' for --home overlay: %s%s", cfg->home,
-		       strerror(errno),
-		       errno == ENODEV ? " (the kernel has no overlay filesystem: modprobe overlay)"
-				       : "");
+			     cfg->tmp, cfg->home, cfg->tmp, SANDBOX_HOME_WORK) >= 4096)
+		err = ENAMETOOLONG;
+	else if (mount("overlay", target, "overlay", MS_NODEV, opts) < 0)
+		err = errno;
+	if (!err)
+		return 0;
+	if (!cfg->home_optional)
+		die_to(errfd, 125, "cannot mount an overlay on '%s' for --home overlay: %s%s",
+		       cfg->home, strerror(err),
+		       err == ENODEV ? " (the kernel has no overlay filesystem: modprobe overlay)"
+				     : "");
+	fprintf(stderr, "provfs: warning: cannot mount an overlay on HOME '%s' (%s): it stays "
+		"read-only, as with --home host\n", cfg->home, strerror(err));
+	return -1;
 }
 
 /* Lists the live processes of the namespace other than init (its own
@@ -490,7 +498,7 @@ static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *
 						   int repfd)
 {
 	const char *r = cfg->root;
-	char path[PATH_MAX];
+	char path[PATH_MAX], home_read_only = 0;
 	pid_t child;
 	int status = 0;
 
@@ -529,7 +537,7 @@ static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *
 			mount_at(errfd, path, r, "/var/tmp", "temporary directory");
 		}
 		if (cfg->home && cfg->home_overlay)
-			mount_home_overlay(errfd, cfg);
+			home_read_only = mount_home_overlay(errfd, cfg) < 0;
 		else if (cfg->home) {
 			snprintf(path, sizeof(path), "%s%s", cfg->tmp, cfg->home);
 			mount_at(errfd, path, r, cfg->home, "home directory");
@@ -546,6 +554,10 @@ static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *
 		if (!cfg->root_is_host)
 			sandbox_lend_resolv(r, 0);
 	}
+	/* The report's first byte, before anything runs (the rest comes at
+	 * the end, which a killed slave never reaches): whether the home
+	 * overlay fell back to a read-only HOME. */
+	write_full(repfd, &home_read_only, 1);
 	/* The workspace goes last: its path may lie under /tmp. */
 	snprintf(path, sizeof(path), "%s%s", r, cfg->workdir);
 	mkdir_p(path, 0755);
@@ -624,12 +636,16 @@ static void outer_term(int sig)
 		kill(outer_init, SIGKILL);
 }
 
-/* Reads init's report (see end_left_running) into *left: all zero if
- * init ended without one. */
+/* Reads init's report (its first byte, see sandbox_init, then
+ * end_left_running's) into *left: all zero if init ended without one. */
 static void read_left(int fd, struct sandbox_left *left)
 {
-	if (read_full(fd, left, sizeof(*left)) != (ssize_t)sizeof(*left))
+	char home_read_only = 0;
+
+	if (read_full(fd, &home_read_only, 1) != 1 ||
+	    read_full(fd, left, sizeof(*left)) != (ssize_t)sizeof(*left))
 		memset(left, 0, sizeof(*left));
+	left->home_read_only = home_read_only;
 	left->names[sizeof(left->names) - 1] = '\0';
 	left->nameserver[sizeof(left->nameserver) - 1] = '\0';
 }

@@ -41,6 +41,9 @@ struct sandbox_config {
 				* below, read-only, and its copy in the tmp mount
 				* above, with SANDBOX_HOME_WORK there as the
 				* overlay's work directory */
+	int home_optional;     /* an overlay that cannot be mounted leaves HOME
+				* as it is, read-only, with a warning (the
+				* default), rather than stopping the slave */
 	const char *const *hide; /* absolute paths to cover with an empty tmpfs */
 	int net;               /* share the host's network */
 	int root_is_host;      /* root is the host's own '/' (its resolv.conf is
@@ -71,6 +74,7 @@ struct sandbox_left {
 	char nameserver[48]; /* without --net: the loopback nameserver the
 			      * slave's resolver asks, or "" */
 	int nameserver_default; /* it is glibc's default: resolv.conf names none */
+	int home_read_only; /* the optional home overlay could not be mounted */
 };
 
 /* Runs cfg->argv and returns its exit status (0..255, or 128 + signal).

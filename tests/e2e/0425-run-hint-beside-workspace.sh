@@ -6,7 +6,7 @@
 # looked up in several directories on the way up, as git and autoconf
 # do), look-ups in "/" and failed builds that never looked beside the
 # workspace get no such hint.  Of a HOME and a beside-the-workspace
-# look-up, the later is named.
+# look-up (with --home host), the later is named.
 . "$(dirname "$0")/lib.sh"
 # Not under /tmp: there the workspace's parent is the slave's own /tmp.
 P=$(mktemp -d /srv/provfs-e2e-beside.XXXXXX 2>/dev/null) || exit 77
@@ -61,11 +61,11 @@ assert_eq 4 "$?" "a build failing without looking beside the workspace"
 ! grep -q "hint:" "$T/err4" || fail "a hint for a build that looked nowhere: $(cat "$T/err4")"
 
 # The later of a look-up under HOME and one beside the workspace.
-HOME=$H "$PROVFS" run --store "$T/store" -- sh -c '[ -e "$HOME/.toolrc" ]; [ -e ../out.tar ]; exit 5' 2>"$T/err5"
+HOME=$H "$PROVFS" run --store "$T/store" --home host -- sh -c '[ -e "$HOME/.toolrc" ]; [ -e ../out.tar ]; exit 5' 2>"$T/err5"
 assert_eq 5 "$?" "HOME, then beside"
 grep -q "^provfs: hint: only the workspace.*looked for $P/out.tar, outside it" "$T/err5" ||
 	fail "HOME then beside: $(cat "$T/err5")"
-HOME=$H "$PROVFS" run --store "$T/store" -- sh -c '[ -e ../out2.tar ]; [ -e "$HOME/.toolrc2" ]; exit 6' 2>"$T/err6"
+HOME=$H "$PROVFS" run --store "$T/store" --home host -- sh -c '[ -e ../out2.tar ]; [ -e "$HOME/.toolrc2" ]; exit 6' 2>"$T/err6"
 assert_eq 6 "$?" "beside, then HOME"
 grep -q "^provfs: hint: the slave's HOME ($H) is read-only.*it looked at $H/.toolrc2)" "$T/err6" ||
 	fail "beside then HOME: $(cat "$T/err6")"
