@@ -141,6 +141,18 @@ int dsse_pae(const char *type, const uint8_t *body, size_t body_len, uint8_t **o
 	return 0;
 }
 
+static size_t max_envelope = DSSE_MAX_ENVELOPE_BYTES;
+
+size_t dsse_max_envelope(void)
+{
+	return max_envelope;
+}
+
+void dsse_set_max_envelope(size_t bytes)
+{
+	max_envelope = bytes;
+}
+
 static int fail(char *err, size_t errlen, int code, const char *msg)
 {
 	if (err && errlen)
@@ -446,7 +458,7 @@ int dsse_parse(const char *buf, size_t len, struct dsse_envelope *env, char *err
 	int ret = 0;
 
 	memset(env, 0, sizeof(*env));
-	if (len > DSSE_MAX_ENVELOPE_BYTES)
+	if (len > max_envelope)
 		return fail(err, errlen, -EFBIG, "input too large");
 	scan_ws(&s);
 	if (s.p >= s.end || *s.p != '{')

@@ -21,10 +21,17 @@
 
 #define DSSE_PAYLOAD_TYPE_INTOTO "application/vnd.in-toto+json"
 
-/* Largest envelope file and deepest JSON nesting the parser accepts. */
+/* Largest envelope file (by default: see dsse_set_max_envelope) and
+ * deepest JSON nesting the parser accepts. */
 #define DSSE_MAX_ENVELOPE_BYTES ((size_t)256 << 20)
 #define DSSE_MAX_DEPTH 32
 #define DSSE_MAX_SIGNATURES 64
+
+/* The largest envelope (and payload) the readers take: dsse_parse, and
+ * verify_manifest's statement; DSSE_MAX_ENVELOPE_BYTES until set (a
+ * reader asked to take a bigger manifest: provfs verify --max-size). */
+size_t dsse_max_envelope(void);
+void dsse_set_max_envelope(size_t bytes);
 
 struct dsse_signature {
 	char *keyid;   /* as found; "" when the envelope has none */

@@ -314,7 +314,7 @@ int verify_manifest(const char *buf, size_t len, const struct verify_options *op
 	if (ret || r->n_problems)
 		goto out;
 	r->reached = VERIFY_STAGE_STATEMENT;
-	ret = json_parse_bounded((const char *)env.payload, env.payload_len, DSSE_MAX_ENVELOPE_BYTES,
+	ret = json_parse_bounded((const char *)env.payload, env.payload_len, dsse_max_envelope(),
 				 DSSE_MAX_DEPTH, &r->statement, err, sizeof(err));
 	if (ret) {
 		ret = add_problem(r, "payload is not valid JSON: %s", err);

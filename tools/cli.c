@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cas.h"
+#include "dsse.h"
 #include "util.h"
 
 int cli_fail(int code, const char *fmt, ...)
@@ -65,6 +66,27 @@ int cli_bad_option(const char *cmd)
 	/* getopt has said what was wrong, naming the option. */
 	fprintf(stderr, "Try 'provfs %s --help'.\n", cmd);
 	return CLI_USAGE;
+}
+
+int cli_max_size(const char *cmd, const char *arg)
+{
+	unsigned long long v;
+	char *end;
+	int shift = 0;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (*end && !end[1])
+		shift = *end == 'K' || *end == 'k' ? 10 : *end == 'M' || *end == 'm' ? 20
+			: *end == 'G' || *end == 'g' ? 30 : -1;
+	else if (*end)
+		shift = -1;
+	if (errno || end == arg || arg[0] == '-' || shift < 0 || v > (64ULL << 30) >> shift ||
+	    (v << shift) < (1ULL << 20))
+		return cli_usage_error(cmd, "--max-size wants a size from 1M to 64G (bytes, or with "
+				       "a K, M or G suffix), not '%s'", arg);
+	dsse_set_max_envelope((size_t)(v << shift));
+	return 0;
 }
 
 int cli_has_effective_cap(int cap)

@@ -53,6 +53,13 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
  * --help; returns CLI_USAGE. */
 int cli_bad_option(const char *cmd);
 
+/* --max-size SIZE of the manifest readers (verify, show): bytes, or with a
+ * K, M or G suffix (powers of 1024), from 1M to 64G; sets
+ * dsse_set_max_envelope.  0, or a usage error's exit code (said). */
+int cli_max_size(const char *cmd, const char *arg);
+/* The hint for a manifest over the readers' limit: "... (see --max-size)". */
+#define CLI_MAX_SIZE_HINT "larger than %zu MiB (read it with --max-size SIZE, e.g. --max-size 2G)"
+
 /* Capability numbers from <linux/capability.h>, whose other names clash
  * with libc's. */
 #define CLI_CAP_SETPCAP 8

@@ -709,8 +709,9 @@ static int attest_run(struct attest_state *st)
 	/* Written and signed, but past what our own readers take. */
 	if (len > DSSE_MAX_ENVELOPE_BYTES)
 		cli_warn("the manifest is %zu MiB, more than the %zu MiB that provfs verify and "
-			 "provfs show read (%zu process records; see docs/manifest.md)",
-			 len >> 20, DSSE_MAX_ENVELOPE_BYTES >> 20, st->sum.n_procs);
+			 "provfs show read by default (%zu process records): read it with "
+			 "--max-size %zuM",
+			 len >> 20, DSSE_MAX_ENVELOPE_BYTES >> 20, st->sum.n_procs, (len >> 20) + 1);
 	ret = print_summary(st, log_hex, json_array_size(json_object_get(st->stmt, "subject")),
 			    stored, missing);
 	/* The manifest is written, but names outputs nobody can fetch. */

@@ -23,7 +23,7 @@
 static void show_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: provfs show [--key PUB]... [--all] [--json] MANIFEST\n"
+		"usage: provfs show [--key PUB]... [--all] [--max-size SIZE] [--json] MANIFEST\n"
 		"\n"
 		"Summarises a manifest: environment, packages, inputs, outputs, process\n"
 		"tree, exit status and signature status.  Without --key the signatures\n"
@@ -31,6 +31,8 @@ static void show_usage(FILE *out)
 		"\n"
 		"  -k, --key PUB  check signatures against this public key (repeat)\n"
 		"  -a, --all      list every input, output, process and missing path\n"
+		"      --max-size SIZE\n"
+		"                 read a manifest up to SIZE (K, M, G suffixes; default 256M)\n"
 		"      --json     print {\"manifest\", \"signatures\", \"verified\", \"statement\"}\n"
 		"  -h, --help     show this help\n"
 		"\n"
@@ -533,6 +535,7 @@ static int show_run(int argc, char **argv, struct show_cli *s)
 		{ "key", required_argument, NULL, 'k' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "max-size", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -562,6 +565,10 @@ static int show_run(int argc, char **argv, struct show_cli *s)
 		case 'j':
 			json = 1;
 			break;
+		case 'M':
+			if (cli_max_size("show", optarg))
+				return CLI_USAGE;
+			break;
 		case 'h':
 			show_usage(stdout);
 			return CLI_OK;
@@ -572,10 +579,10 @@ static int show_run(int argc, char **argv, struct show_cli *s)
 	if (optind != argc - 1)
 		return cli_usage_error("show", "give exactly one MANIFEST");
 	manifest = argv[optind];
-	ret = file_read_all(manifest, DSSE_MAX_ENVELOPE_BYTES, &s->text, &len);
+	ret = file_read_all(manifest, dsse_max_envelope(), &s->text, &len);
 	if (ret == -EFBIG)
-		return cli_fail(CLI_FAILED, "manifest '%s' is larger than %zu MiB", manifest,
-				DSSE_MAX_ENVELOPE_BYTES >> 20);
+		return cli_fail(CLI_FAILED, "manifest '%s' is " CLI_MAX_SIZE_HINT, manifest,
+				dsse_max_envelope() >> 20);
 	if (ret)
 		return cli_fail(CLI_USAGE, "cannot read manifest '%s': %s", manifest, strerror(-ret));
 	ret = dsse_parse(s->text, len, &s->env, err, sizeof(err));
@@ -585,7 +592,7 @@ static int show_run(int argc, char **argv, struct show_cli *s)
 		return cli_fail(CLI_FAILED, "'%s' is not a provfs manifest: payloadType is not '%s'",
 				manifest, DSSE_PAYLOAD_TYPE_INTOTO);
 	ret = json_parse_bounded((const char *)s->env.payload, s->env.payload_len,
-				 DSSE_MAX_ENVELOPE_BYTES, DSSE_MAX_DEPTH, &s->stmt, err, sizeof(err));
+				 dsse_max_envelope(), DSSE_MAX_DEPTH, &s->stmt, err, sizeof(err));
 	if (!ret)
 		ret = statement_check_shape(s->stmt, err, sizeof(err));
 	if (ret)

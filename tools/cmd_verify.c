@@ -24,7 +24,8 @@ static void verify_usage(FILE *out)
 	fprintf(out,
 		"usage: provfs verify --key PUB [--key PUB]... [--threshold N] [--store DIR]\n"
 		"                     [--env DIGEST]... [--builder ID]... [--no-network]\n"
-		"                     [--offline] [--succeeded] [--json] MANIFEST [ARTIFACT]...\n"
+		"                     [--offline] [--succeeded] [--max-size SIZE] [--json]\n"
+		"                     MANIFEST [ARTIFACT]...\n"
 		"\n"
 		"Checks that at least N distinct trusted keys signed MANIFEST (a DSSE\n"
 		"envelope), that its payload is an in-toto Statement v1 with a SLSA\n"
@@ -42,6 +43,8 @@ static void verify_usage(FILE *out)
 		"      --no-network     the build had loopback only (provfs run without --net)\n"
 		"      --offline        that, and it sent nothing beyond loopback (unrouted=0)\n"
 		"      --succeeded      the build exited 0\n"
+		"      --max-size SIZE  read a manifest up to SIZE (K, M, G suffixes; default\n"
+		"                       256M: a bigger one is refused unread)\n"
 		"      --json           print the result as a JSON object on stdout\n"
 		"  -h, --help           show this help\n"
 		"\n"
@@ -187,6 +190,7 @@ static int verify_run(int argc, char **argv, struct verify_cli *v)
 		{ "no-network", no_argument, NULL, 'n' },
 		{ "offline", no_argument, NULL, 'O' },
 		{ "succeeded", no_argument, NULL, 'S' },
+		{ "max-size", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -242,6 +246,10 @@ static int verify_run(int argc, char **argv, struct verify_cli *v)
 		case 'S':
 			policy.succeeded = 1;
 			break;
+		case 'M':
+			if (cli_max_size("verify", optarg))
+				return CLI_USAGE;
+			break;
 		case 'h':
 			verify_usage(stdout);
 			return CLI_OK;
@@ -265,10 +273,10 @@ static int verify_run(int argc, char **argv, struct verify_cli *v)
 		if (!S_ISREG(st.st_mode))
 			return cli_fail(CLI_USAGE, "artifact '%s' is not a regular file", argv[i]);
 	}
-	ret = file_read_all(manifest, DSSE_MAX_ENVELOPE_BYTES, &v->text, &len);
+	ret = file_read_all(manifest, dsse_max_envelope(), &v->text, &len);
 	if (ret == -EFBIG)
-		return cli_fail(CLI_FAILED, "manifest '%s' not verified: larger than %zu MiB",
-				manifest, DSSE_MAX_ENVELOPE_BYTES >> 20);
+		return cli_fail(CLI_FAILED, "manifest '%s' not verified: " CLI_MAX_SIZE_HINT,
+				manifest, dsse_max_envelope() >> 20);
 	if (ret)
 		return cli_fail(CLI_USAGE, "cannot read manifest '%s': %s", manifest, strerror(-ret));
 	if (store) {

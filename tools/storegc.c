@@ -132,23 +132,30 @@ static int fail_on(struct gc *gc, const char *path, int ret)
 	return ret == -EACCES || ret == -EIO ? -EBADMSG : ret;
 }
 
+/* The largest JSON file gc reads whole: a manifest past what verify reads
+ * by default (a build of hundreds of thousands of processes) still keeps
+ * what it names; one larger than this stops gc. */
+#define GC_MAX_JSON ((size_t)16 << 30)
+
 /* A JSON file (a manifest, an environment's record): the digests in it,
  * in a DSSE envelope's decoded payload as well. */
 static int mark_json_file(struct gc *gc, const char *path)
 {
 	struct dsse_envelope env;
 	char err[128], *text;
-	size_t len;
-	int ret = file_read_all(path, DSSE_MAX_ENVELOPE_BYTES, &text, &len);
+	size_t len, max = dsse_max_envelope();
+	int ret = file_read_all(path, GC_MAX_JSON, &text, &len);
 
 	if (ret)
 		return fail_on(gc, path, ret == -EFBIG ? -EBADMSG : ret);
 	ret = mark_tokens(gc, text, len);
 	memset(&env, 0, sizeof(env));
+	dsse_set_max_envelope(GC_MAX_JSON);
 	if (ret == 0 && dsse_parse(text, len, &env, err, sizeof(err)) == 0) {
 		ret = mark_tokens(gc, (const char *)env.payload, env.payload_len);
 		dsse_envelope_free(&env);
 	}
+	dsse_set_max_envelope(max);
 	free(text);
 	return ret;
 }
