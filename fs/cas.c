@@ -878,37 +878,5 @@ int cas_remove_object(struct cas *cas, const char *hex, uint64_t *bytes)
 
 int cas_clear_tmp(struct cas *cas, size_t *removed)
 {
-	int fd = openat(cas->tmp_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret = 0;
-	struct dirent *de;
-	DIR *d;
-
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -ENOMEM;
-	}
-	if (removed)
-		*removed = 0;
-	while ((de = readdir(d)) != NULL) {
-		int held, err;
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		held = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-		if (held >= 0 && flock(held, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
-			close(held);
-			continue;
-		}
-		err = remove_tree_at(dirfd(d), de->d_name);
-		if (held >= 0)
-			close(held);
-		if (err == 0 && removed)
-			(*removed)++;
-		else if (err < 0 && err != -ENOENT && !ret)
-			ret = err;
-	}
-	closedir(d);
-	return ret;
+	return remove_unheld_at(cas->tmp_fd, "", removed);
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -439,6 +440,45 @@ int remove_contents_at(int dirfd, const char *name, size_t *removed)
 		return err;
 	}
 	return remove_below(fd, st.st_dev, removed);
+}
+
+int remove_unheld_at(int parent, const char *prefix, size_t *removed)
+{
+	int fd = openat(parent, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret = 0;
+	size_t plen = strlen(prefix);
+	struct dirent *de;
+	DIR *d;
+
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -ENOMEM;
+	}
+	if (removed)
+		*removed = 0;
+	while ((de = readdir(d)) != NULL) {
+		int held, err;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    strncmp(de->d_name, prefix, plen))
+			continue;
+		held = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (held >= 0 && flock(held, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
+			close(held);
+			continue;
+		}
+		err = remove_tree_at(dirfd(d), de->d_name);
+		if (held >= 0)
+			close(held);
+		if (err == 0 && removed)
+			(*removed)++;
+		else if (err < 0 && err != -ENOENT && !ret)
+			ret = err;
+	}
+	closedir(d);
+	return ret;
 }
 
 int remove_tree_at(int dirfd, const char *name)

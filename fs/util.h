@@ -106,4 +106,12 @@ int remove_tree_at(int dirfd, const char *name);
  * (if non-NULL) gets how many of its entries went. */
 int remove_contents_at(int dirfd, const char *name, size_t *removed);
 
+/* Deletes, as remove_tree_at, each entry of the directory parent whose name
+ * begins with prefix ("": every one) unless someone holds an flock on it
+ * (a directory its maker still uses holds it from when it is made: see
+ * envstore_staging_make); the lock taken to find out is kept until the
+ * entry is gone, so a maker that took it meanwhile finds its entry gone.
+ * *removed (if non-NULL) gets how many went.  0 or the first -errno. */
+int remove_unheld_at(int parent, const char *prefix, size_t *removed);
+
 #endif

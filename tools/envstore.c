@@ -68,88 +68,59 @@ int envstore_write_meta(const char *store, const char *hex, const char *name, co
 	return ret;
 }
 
-/* Makers take this file's lock shared until their new directory is held,
- * the sweep exclusive: it never takes a directory made but not yet held
- * for a left one. */
-#define STAGING_LOCK "staging.lock"
-
-static int lock_staging(const char *store, int how)
-{
-	char path[PATH_MAX];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/tmp/" STAGING_LOCK, store);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	while (flock(fd, how) < 0) {
-		if (errno != EINTR) {
-			int err = -errno;
-
-			close(fd);
-			return err;
-		}
-	}
-	return fd;
-}
-
 /* Removes the staging directories nobody holds. */
 static void sweep_staging(const char *store)
 {
 	char path[PATH_MAX];
-	struct dirent *de;
-	int lock = lock_staging(store, LOCK_EX);
-	DIR *d;
+	int fd;
 
-	if (lock < 0)
-		return;
 	snprintf(path, sizeof(path), "%s/tmp", store);
-	d = opendir(path);
-	while (d && (de = readdir(d)) != NULL) {
-		int fd;
-
-		if (strncmp(de->d_name, "envbuild.", 9) && strncmp(de->d_name, "import.", 7))
-			continue;
-		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-			remove_tree_at(dirfd(d), de->d_name);
-		close(fd);
-	}
-	if (d)
-		closedir(d);
-	close(lock);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	remove_unheld_at(fd, "envbuild.", NULL);
+	remove_unheld_at(fd, "import.", NULL);
+	close(fd);
 }
+
+/* Tries to make a staging directory again where a sweep (ours, another
+ * build's, store gc's) took the new one before its flock. */
+#define STAGING_TRIES 100
 
 int envstore_staging_make(const char *store, const char *kind, char *path, size_t len,
 			  int *held)
 {
-	int lock, fd, ret = 0;
-
 	snprintf(path, len, "%s/tmp", store);
 	if (mkdir_p(path, 0755) < 0)
 		return -errno;
 	sweep_staging(store);
-	lock = lock_staging(store, LOCK_SH);
-	if (lock < 0)
-		return lock;
-	snprintf(path, len, "%s/tmp/%s.XXXXXX", store, kind);
-	if (!mkdtemp(path)) {
-		ret = -errno;
-	} else {
+	for (int i = 0; i < STAGING_TRIES; i++) {
+		struct stat held_st, now_st;
+		int fd;
+
+		snprintf(path, len, "%s/tmp/%s.XXXXXX", store, kind);
+		if (!mkdtemp(path))
+			return -errno;
 		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0 || flock(fd, LOCK_EX) < 0) {
-			ret = -errno;
-			if (fd >= 0)
-				close(fd);
+		if (fd < 0)
+			continue; /* swept before it could be opened */
+		if (flock(fd, LOCK_EX) < 0) {
+			int err = -errno;
+
+			close(fd);
 			rmdir(path);
-		} else {
-			*held = fd;
+			return err;
 		}
+		/* A sweep that found it unheld holds it until it is removed:
+		 * held now, it is ours if it is still there. */
+		if (fstat(fd, &held_st) == 0 && stat(path, &now_st) == 0 &&
+		    held_st.st_dev == now_st.st_dev && held_st.st_ino == now_st.st_ino) {
+			*held = fd;
+			return 0;
+		}
+		close(fd);
 	}
-	close(lock);
-	return ret;
+	return -EAGAIN;
 }
 
 int envstore_staging_drop(const char *path, int held)
