@@ -89,6 +89,26 @@ int cli_max_size(const char *cmd, const char *arg)
 	return 0;
 }
 
+unsigned cli_closed_std_fds;
+
+void cli_hold_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* The lowest free number: fd itself, as those below are open. */
+		int null = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+
+		if (null < 0)
+			continue;
+		if (null != fd) {
+			dup2(null, fd);
+			close(null);
+		}
+		cli_closed_std_fds |= 1u << fd;
+	}
+}
+
 int cli_has_effective_cap(int cap)
 {
 	FILE *f = fopen("/proc/self/status", "re");

@@ -24,6 +24,14 @@ struct cli_command {
 	const char *summary;
 };
 
+/* Makes sure descriptors 0, 1 and 2 are open, holding each closed one on
+ * /dev/null: else the next file opened (a store object, the exec ring)
+ * would take its number, and a message to stderr would be written into
+ * it.  Records in cli_closed_std_fds which were closed (bit N: descriptor
+ * N), for the build, which sees them closed again.  Call first in main. */
+void cli_hold_std_fds(void);
+extern unsigned cli_closed_std_fds;
+
 /* Prints "provfs: <message>\n" to stderr and returns code. */
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -1218,6 +1218,7 @@ int cmd_run(int argc, char **argv)
 			.ngroups = s->user.ngroups,
 			.argv = o.argv,
 			.envp = s->envp ? s->envp : environ,
+			.closed_std = cli_closed_std_fds,
 		};
 
 		int json_fd = -1;

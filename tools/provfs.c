@@ -32,6 +32,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+	cli_hold_std_fds();
 	if (argc < 2) {
 		usage(stderr);
 		return CLI_USAGE;

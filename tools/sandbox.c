@@ -579,6 +579,9 @@ static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *
 				     setgid(cfg->gid) < 0 || setuid(cfg->uid) < 0))
 			die_to(errfd, 125, "cannot switch to user %u: %s", (unsigned)cfg->uid,
 			       strerror(errno));
+		for (int fd = 0; fd <= 2; fd++)
+			if (cfg->closed_std & (1u << fd))
+				close(fd);
 		execvpe(cfg->argv[0], cfg->argv, cfg->envp);
 		/* A path the host has may not be in the slave: a script
 		 * beside the workspace, or under the host's /tmp. */

@@ -56,6 +56,8 @@ struct sandbox_config {
 	int ngroups;
 	char *const *argv;
 	char *const *envp;
+	unsigned closed_std;   /* bit N: descriptor N (0-2) closed for argv, as
+				* it was when provfs started */
 };
 
 /* Processes still running in the slave when COMMAND ended (background
