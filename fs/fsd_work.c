@@ -56,6 +56,7 @@ struct job {
 				* saw exec'd (the exec ring), or the one read
 				* at the first request, not an exec here */
 	int tries;             /* JOB_PROC: reads that found the old image */
+	int waited;            /* JOB_PROC: a request waits for the read */
 };
 
 /* How long after an exec that starts a record its /proc is read, unless
@@ -65,6 +66,11 @@ struct job {
  * made again, EXEC_READ_DELAY_NS apart (an exec that failed, as of a
  * script with no #! line, keeps the old image). */
 #define EXEC_READ_TRIES 4
+/* How long the first request of a process after its exec here waits for
+ * the reader to read its /proc (see fsd_process_pid). */
+#define EXEC_READ_WAIT_NS 1000000LL
+/* Recent records whose waited-for read is done. */
+#define READ_DONE_RING 32
 
 /* Digest cache entry: valid while (size, mtime, ctime) are unchanged. */
 struct dcache_entry {
@@ -103,6 +109,9 @@ struct fsd_work {
 	pthread_cond_t wake;         /* digest/capture threads */
 	pthread_cond_t pwake;        /* the /proc reader */
 	pthread_cond_t settled;      /* an inode's reads_pending fell to 0 */
+	pthread_cond_t read_done;    /* a waited-for /proc read is done */
+	int64_t done_ids[READ_DONE_RING]; /* their records, the last ones */
+	unsigned done_next;
 	int reads_pending;           /* JOB_READs queued or running, in all */
 	struct job *head, *tail;     /* digest/capture jobs */
 	struct job *phead, *ptail;   /* /proc jobs */
@@ -249,6 +258,42 @@ static void push(struct fsd_work *w, struct job *j)
 	pthread_mutex_unlock(&w->lock);
 }
 
+/* Whether the waited-for read of record id is done.  Under w->lock. */
+static int read_done_locked(const struct fsd_work *w, int64_t id)
+{
+	for (unsigned i = 0; i < READ_DONE_RING; i++)
+		if (w->done_ids[i] == id)
+			return 1;
+	return 0;
+}
+
+/* Waits, at most EXEC_READ_WAIT_NS, until the reader has read the /proc
+ * of record id's process. */
+static void wait_read(struct fsd_work *w, int64_t id)
+{
+	int64_t until_ns = time_now_ns() + EXEC_READ_WAIT_NS;
+	struct timespec until = {.tv_sec = (time_t)(until_ns / 1000000000LL),
+				 .tv_nsec = (long)(until_ns % 1000000000LL)};
+
+	pthread_mutex_lock(&w->lock);
+	while (!read_done_locked(w, id) &&
+	       pthread_cond_timedwait(&w->read_done, &w->lock, &until) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* The reader has read the /proc of job j's process: a request waiting
+ * for it goes on. */
+static void read_is_done(struct fsd_work *w, const struct job *j)
+{
+	if (!j->waited)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->done_ids[w->done_next++ % READ_DONE_RING] = j->process;
+	pthread_cond_broadcast(&w->read_done);
+	pthread_mutex_unlock(&w->lock);
+}
+
 /* Queues the /proc read that fills process record id of pid: at once, or
  * (after_exec) a little later and only if no request read it first.  The
  * parent and start time are read now (/proc/PID/stat takes no lock the
@@ -258,7 +303,8 @@ static void push(struct fsd_work *w, struct job *j)
  * that attest can tell it from another of its pid), and (exec, taken)
  * what it ran. */
 static void push_proc_job(struct fsd_work *w, pid_t pid, int64_t id, int after_exec, char *exec,
-			  pid_t ppid, int64_t start_ns, int named_elsewhere, const char *comm)
+			  pid_t ppid, int64_t start_ns, int named_elsewhere, const char *comm,
+			  int wait)
 {
 	struct job *j = calloc(1, sizeof(*j));
 
@@ -298,7 +344,10 @@ static void push_proc_job(struct fsd_work *w, pid_t pid, int64_t id, int after_e
 		j->due_ns = time_now_ns() + EXEC_READ_DELAY_NS;
 		j->if_unread = 1;
 	}
+	j->waited = wait;
 	push(w, j);
+	if (wait)
+		wait_read(w, id);
 }
 
 static uint64_t gen_of(struct fsd_inode *in);
@@ -856,7 +905,7 @@ static void add_parent(struct fsd *fs, pid_t pid, pid_t ppid)
 	e->stale = 0;
 	e->id = id = alog_process_id(fs->log);
 	pthread_mutex_unlock(&w->pid_lock);
-	push_proc_job(w, ppid, id, 0, NULL, 0, 0, 0, NULL);
+	push_proc_job(w, ppid, id, 0, NULL, 0, 0, 0, NULL, 0);
 }
 
 /* Whether the job's process ran an exec this mount did not see between
@@ -993,6 +1042,7 @@ static void *proc_main(void *arg)
 			continue;
 		}
 		ok = procinfo_read(j->pid, &info) == 0;
+		read_is_done(w, j);
 		if (ok && j->start_ns && info.start_ns && info.start_ns != j->start_ns) {
 			/* Another process of the pid: ours is gone. */
 			procinfo_free(&info);
@@ -1057,6 +1107,7 @@ int fsd_work_start(struct fsd *fs)
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->wake, NULL);
 	pthread_cond_init(&w->pwake, NULL);
+	pthread_cond_init(&w->read_done, NULL);
 	pthread_cond_init(&w->settled, NULL);
 	pthread_mutex_init(&w->pid_lock, NULL);
 	pthread_mutex_init(&w->dcache_lock, NULL);
@@ -1230,8 +1281,14 @@ int64_t fsd_process_pid(struct fsd *fs, pid_t pid, int walk)
 	e->stale = e->unread = 0;
 	id = e->id;
 	pthread_mutex_unlock(&w->pid_lock);
+	/* The first request after an exec here waits for the read (as long
+	 * as EXEC_READ_WAIT_NS): a program that ends a few hundred
+	 * microseconds later (echo, after loading libc) is gone before a
+	 * read behind the build's processes, and its record had no
+	 * arguments.  Its /proc can be read: it is one thread, just exec'd,
+	 * and waits on this request. */
 	if (read_now)
-		push_proc_job(w, pid, id, 0, exec, ppid, start_ns, !unread, NULL);
+		push_proc_job(w, pid, id, 0, exec, ppid, start_ns, !unread, NULL, unread);
 	return id;
 }
 
@@ -1318,7 +1375,7 @@ int64_t fsd_process_exec(struct fsd *fs, pid_t pid, struct fsd_inode *in)
 		e->start_ns = start_ns;
 	}
 	pthread_mutex_unlock(&w->pid_lock);
-	push_proc_job(w, pid, next, 1, copy, ppid, start_ns, 0, pst.comm);
+	push_proc_job(w, pid, next, 1, copy, ppid, start_ns, 0, pst.comm, 0);
 	return id;
 }
 
