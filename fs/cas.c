@@ -736,20 +736,14 @@ int cas_walk(const struct cas *cas, cas_walk_visit visit, cas_fsck_report report
 {
 	DIR *top;
 	struct dirent *de;
-	int problems = 0, ret = 0;
-	int dupfd = openat(cas->objects_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int problems = 0, ret = opendir_at(cas->objects_fd, ".", 0, &top);
 
-	if (dupfd < 0)
-		return -errno;
-	top = fdopendir(dupfd);
-	if (!top) {
-		close(dupfd);
-		return -errno;
-	}
+	if (ret < 0)
+		return ret;
 	while (ret == 0 && (de = readdir(top)) != NULL) {
 		DIR *sub;
 		struct dirent *se;
-		int subfd;
+		int suberr;
 
 		if (de->d_name[0] == '.')
 			continue;
@@ -760,16 +754,13 @@ int cas_walk(const struct cas *cas, cas_walk_visit visit, cas_fsck_report report
 		}
 		/* A fan-out directory replaced by a symlink is not followed:
 		 * gc would remove files wherever it points. */
-		subfd = openat(cas->objects_fd, de->d_name,
-			       O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-		if (subfd < 0 && (errno == ELOOP || errno == ENOTDIR)) {
+		suberr = opendir_at(cas->objects_fd, de->d_name, O_NOFOLLOW, &sub);
+		if (suberr == -ELOOP || suberr == -ENOTDIR) {
 			report(arg, "misplaced", de->d_name);
 			problems++;
 			continue;
 		}
-		if (subfd < 0 || !(sub = fdopendir(subfd))) {
-			if (subfd >= 0)
-				close(subfd);
+		if (suberr < 0) {
 			report(arg, "unreadable", de->d_name);
 			problems++;
 			continue;

@@ -152,18 +152,12 @@ static int file_digest(struct walk *w, int dirfd, const char *name, char hex[DIG
 
 static int walk_dir(struct walk *w, int dirfd, const char *rel)
 {
-	int dupfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *dp;
 	struct dirent *de;
-	int ret = 0;
+	int ret = opendir_at(dirfd, ".", 0, &dp);
 
-	if (dupfd < 0)
-		return -errno;
-	dp = fdopendir(dupfd);
-	if (!dp) {
-		close(dupfd);
-		return -errno;
-	}
+	if (ret < 0)
+		return ret;
 	while (ret == 0 && (errno = 0, de = readdir(dp)) != NULL) {
 		char path[PATH_MAX], hex[DIGEST_HEX_LEN + 1], target[PATH_MAX];
 		struct stat st;

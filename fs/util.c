@@ -442,20 +442,32 @@ int remove_contents_at(int dirfd, const char *name, size_t *removed)
 	return remove_below(fd, st.st_dev, removed);
 }
 
+int opendir_at(int dirfd, const char *name, int extra_flags, DIR **out)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | extra_flags);
+
+	*out = NULL;
+	if (fd < 0)
+		return -errno;
+	*out = fdopendir(fd);
+	if (!*out) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return 0;
+}
+
 int remove_unheld_at(int parent, const char *prefix, size_t *removed)
 {
-	int fd = openat(parent, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret = 0;
 	size_t plen = strlen(prefix);
 	struct dirent *de;
 	DIR *d;
+	int ret = opendir_at(parent, ".", 0, &d);
 
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -ENOMEM;
-	}
+	if (ret < 0)
+		return ret;
 	if (removed)
 		*removed = 0;
 	while ((de = readdir(d)) != NULL) {

@@ -6,6 +6,7 @@
 #ifndef PROVFS_UTIL_H
 #define PROVFS_UTIL_H
 
+#include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -94,6 +95,11 @@ int file_read_all(const char *path, size_t max, char **out, size_t *len);
 
 /* The same for an open file (read from its current position). */
 int fd_read_all(int fd, size_t max, char **out, size_t *len);
+
+/* Opens the directory name (relative to dirfd; "." for dirfd itself, on
+ * a descriptor of its own) for readdir with O_CLOEXEC and extra_flags
+ * (O_NOFOLLOW, say) into *out: 0 or -errno, nothing left open. */
+int opendir_at(int dirfd, const char *name, int extra_flags, DIR **out);
 
 /* Deletes name (relative to dirfd) and, if it is a directory, everything
  * below it, like rm -r --one-file-system: symlinks are removed, never
