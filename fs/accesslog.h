@@ -212,4 +212,12 @@ int alog_touched_under(const char *path, const char *label, const char *dir,
 int alog_probed_above(const char *path, const char *label, const char *top, const char *dir,
 		      char **last, int64_t *last_id);
 
+/* Calls fn(link, target, arg) for each path where the mount labelled
+ * label made a symlink (a symlink operation that succeeded), with the
+ * target text of the newest one made there, oldest path first.  0, fn's
+ * first non-zero return, -ENOMEM, or -EACCES / -EBADMSG as
+ * alog_for_each_digest.  The link may have gone or changed since. */
+int alog_for_each_symlink(const char *path, const char *label,
+			  int (*fn)(const char *link, const char *target, void *arg), void *arg);
+
 #endif

@@ -937,3 +937,45 @@ int alog_for_each_digest(const char *path, int (*visit)(void *arg, const char *h
 	sqlite3_close(db);
 	return ret;
 }
+
+/* Column i of st's row as a malloc'd string ("" for NULL or empty). */
+static char *column_dup(sqlite3_stmt *st, int i)
+{
+	const char *p = (const char *)sqlite3_column_blob(st, i);
+
+	return p ? strndup(p, (size_t)sqlite3_column_bytes(st, i)) : strdup("");
+}
+
+int alog_for_each_symlink(const char *path, const char *label,
+			  int (*fn)(const char *link, const char *target, void *arg), void *arg)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc, ret;
+
+	/* The newest symlink made at each path (SQLite takes the bare
+	 * columns of a MAX() aggregate from the row with the maximum). */
+	ret = query_open(path,
+			 "SELECT a.path, a.path2, MAX(a.id) FROM access a JOIN mount m"
+			 " ON a.mount = m.id WHERE m.label = ?1 AND a.op = '" ALOG_OP_SYMLINK
+			 "' AND a.result = 0 AND a.path2 IS NOT NULL GROUP BY a.path"
+			 " ORDER BY MAX(a.id)",
+			 &db, &st);
+	if (ret < 0)
+		return ret;
+	sqlite3_bind_text(st, 1, label, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char *link = column_dup(st, 0), *target = column_dup(st, 1);
+
+		ret = link && target ? fn(link, target, arg) : -ENOMEM;
+		free(link);
+		free(target);
+		if (ret != 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = -EBADMSG;
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return ret;
+}

@@ -1152,6 +1152,107 @@ static void warn_left_running(const struct sandbox_left *left)
 	json_decref(list);
 }
 
+/* What provfs run found of the symlinks the build left in the workspace
+ * pointing into what only the slave had: its /tmp, /var/tmp, /dev/shm or
+ * (--home overlay or empty) HOME. */
+struct private_links {
+	const struct run_state *s;
+	json_t *list;   /* [{link, target}], for --json */
+	int n;
+	char *shown[3]; /* the first ones, "LINK -> TARGET", escaped */
+	int bazel;      /* one is Bazel's bazel-bin, bazel-out, ... */
+};
+
+/* Which of the slave's own directories target (absolute) is in, or NULL. */
+static const char *private_area(const struct run_state *s, const char *target)
+{
+	if (target[0] != '/' || path_is_under(target, s->workdir))
+		return NULL;
+	if (s->home[0] && path_is_under(target, s->home))
+		return "HOME";
+	if (path_is_under(target, "/tmp"))
+		return "/tmp";
+	if (path_is_under(target, "/var/tmp"))
+		return "/var/tmp";
+	if (path_is_under(target, "/dev/shm"))
+		return "/dev/shm";
+	return NULL;
+}
+
+static int note_private_link(const char *link, const char *target, void *arg)
+{
+	struct private_links *p = arg;
+	const char *base;
+	char host[2 * PATH_MAX], now[PATH_MAX];
+	ssize_t len;
+
+	if (!private_area(p->s, target))
+		return 0;
+	while (*link == '/') /* the log's paths are from the mount's top */
+		link++;
+	/* Only one still there as the build made it. */
+	snprintf(host, sizeof(host), "%s/%s", p->s->workspace, link);
+	len = readlink(host, now, sizeof(now) - 1);
+	if (len < 0)
+		return 0;
+	now[len] = '\0';
+	if (strcmp(now, target))
+		return 0;
+	if (p->list)
+		json_array_append_new(p->list, json_with_texts(json_object(), "link", link,
+							       "target", target, NULL));
+	if (p->n < 3) {
+		char *l = manifest_printable(link), *t = manifest_printable(target);
+
+		if (l && t && asprintf(&p->shown[p->n], "%s -> %s", l, t) < 0)
+			p->shown[p->n] = NULL;
+		free(l);
+		free(t);
+	}
+	p->n++;
+	base = strrchr(link, '/');
+	if (!strncmp(base ? base + 1 : link, "bazel-", 6))
+		p->bazel = 1;
+	return 0;
+}
+
+/* Warns of the symlinks the build left in the workspace that point into
+ * the slave's own directories, which end with it (Bazel's bazel-bin into
+ * its output base in HOME): what they point to is no output, and on the
+ * host they dangle, or point at the host's own files of that path.
+ * Returns them for --json (an empty array if none, NULL if the log could
+ * not be read). */
+static json_t *warn_private_links(const struct run_state *s, const struct run_opts *o)
+{
+	struct private_links p = {.s = s, .list = json_array()};
+	int ret = alog_for_each_symlink(s->log, ALOG_LABEL_WORKSPACE, note_private_link, &p);
+
+	if (ret < 0) {
+		json_decref(p.list);
+		p.list = NULL;
+	}
+	if (p.n > 0 && !o->quiet) {
+		char *kept = manifest_printable(s->tmpdir);
+
+		cli_warn("the build left %d symlink%s in the workspace pointing into the slave's "
+			 "own HOME, /tmp, /var/tmp or /dev/shm, which end with it: %s%s%s%s%s%s; "
+			 "what %s to is not among the build's outputs (what the build left in "
+			 "HOME, /tmp and /var/tmp is kept under %s)%s",
+			 p.n, p.n == 1 ? "" : "s", p.shown[0] ? p.shown[0] : "?",
+			 p.shown[1] ? ", " : "", p.shown[1] ? p.shown[1] : "",
+			 p.shown[2] ? ", " : "", p.shown[2] ? p.shown[2] : "", p.n > 3 ? ", ..." : "",
+			 p.n == 1 ? "it points" : "they point", kept ? kept : s->tmpdir,
+			 p.bazel ? "; Bazel keeps its outputs in HOME unless given an output "
+				   "root: bazel --output_user_root=DIR ..., with DIR in the "
+				   "workspace, makes them outputs"
+				 : "");
+		free(kept);
+	}
+	for (int i = 0; i < 3; i++)
+		free(p.shown[i]);
+	return p.list;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o = {0};
@@ -1161,6 +1262,7 @@ int cmd_run(int argc, char **argv)
 	struct sandbox_left left = {0};
 	struct hints hints = {0};
 	int ret, status = 0, attest_rc, died = 0, manifest_ok, outputs_missing;
+	json_t *private_links = NULL;
 
 	if (!s)
 		return cli_fail(CLI_USAGE, "out of memory");
@@ -1278,6 +1380,7 @@ int cmd_run(int argc, char **argv)
 	}
 	if (ret < 0)
 		cli_fail(status, "%s", err);
+	private_links = ret == 0 ? warn_private_links(s, &o) : NULL;
 	progress(&o, "writing the manifest %s", s->manifest);
 	attest_rc = attest(s, &o, status, &left);
 	cli_phase("run", "attest");
@@ -1322,6 +1425,9 @@ int cmd_run(int argc, char **argv)
 			json_object_set_new(j, "left_running", left_programs(&left));
 		if (j && !o.net)
 			json_object_set_new(j, "unrouted", json_integer(left.no_route));
+		if (j)
+			json_object_set_new(j, "private_links",
+					    private_links ? json_incref(private_links) : json_null());
 		if (j) {
 			json_t *list = json_array();
 
@@ -1341,6 +1447,7 @@ int cmd_run(int argc, char **argv)
 	for (int i = 0; i < hints.n; i++)
 		free(hints.text[i]);
 	free(hints.text);
+	json_decref(private_links);
 	run_state_free(s);
 	/* A build that succeeded but whose record is incomplete (no
 	 * manifest, a daemon died, outputs missing from the store) is no
