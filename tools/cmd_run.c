@@ -1163,20 +1163,14 @@ struct private_links {
 	int bazel;      /* one is Bazel's bazel-bin, bazel-out, ... */
 };
 
-/* Which of the slave's own directories target (absolute) is in, or NULL. */
-static const char *private_area(const struct run_state *s, const char *target)
+/* Whether target (absolute) is in one of the slave's own directories,
+ * outside the workspace. */
+static int in_slave_only(const struct run_state *s, const char *target)
 {
 	if (target[0] != '/' || path_is_under(target, s->workdir))
-		return NULL;
-	if (s->home[0] && path_is_under(target, s->home))
-		return "HOME";
-	if (path_is_under(target, "/tmp"))
-		return "/tmp";
-	if (path_is_under(target, "/var/tmp"))
-		return "/var/tmp";
-	if (path_is_under(target, "/dev/shm"))
-		return "/dev/shm";
-	return NULL;
+		return 0;
+	return (s->home[0] && path_is_under(target, s->home)) || path_is_under(target, "/tmp") ||
+	       path_is_under(target, "/var/tmp") || path_is_under(target, "/dev/shm");
 }
 
 static int note_private_link(const char *link, const char *target, void *arg)
@@ -1186,7 +1180,7 @@ static int note_private_link(const char *link, const char *target, void *arg)
 	char host[2 * PATH_MAX], now[PATH_MAX];
 	ssize_t len;
 
-	if (!private_area(p->s, target))
+	if (!in_slave_only(p->s, target))
 		return 0;
 	while (*link == '/') /* the log's paths are from the mount's top */
 		link++;
