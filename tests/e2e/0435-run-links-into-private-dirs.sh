@@ -7,10 +7,14 @@
 # under /tmp when TMPDIR is), to HOME with --home host, or for a link the
 # build removed or pointed elsewhere again.
 . "$(dirname "$0")/lib.sh"
+# A HOME of its own, which takes an overlay whatever the caller's is (not
+# under /tmp, where it could not).
+H=$(mktemp -d /srv/provfs-e2e-home.XXXXXX 2>/dev/null) || exit 77
+trap 'rm -rf "$H"; cleanup' EXIT
 mkdir -p "$T/ws"
 cd "$T/ws"
 
-"$PROVFS" run --store "$T/store" --json --out "$T/m.json" -- sh -c '
+HOME=$H "$PROVFS" run --store "$T/store" --json --out "$T/m.json" -- sh -c '
 	mkdir -p "$HOME/out" && echo kept >"$HOME/out/f" && ln -s "$HOME/out" homelink
 	mkdir sub && echo t >/tmp/t && ln -s /tmp/t sub/tmplink
 	ln -s /var/tmp/b bazel-bin
@@ -27,13 +31,14 @@ grep -q "bazel --output_user_root=DIR" "$T/err" || fail "no word for Bazel: $(ca
 for l in sys inws gone again; do
 	! grep -q " $l -> " "$T/err" || fail "$l named: $(cat "$T/err")"
 done
-python3 - "$T/run.json" "$T/store" <<'PY' || fail "private_links in --json, or what was kept"
+H=$H python3 - "$T/run.json" "$T/store" <<'PY' || fail "private_links in --json, or what was kept"
 import json, os, sys
 run = json.load(open(sys.argv[1]))
 links = run["private_links"]
 assert [l["link"] for l in links] == ["homelink", "sub/tmplink", "bazel-bin"], links
 assert links[1]["target"] == "/tmp/t" and links[2]["target"] == "/var/tmp/b", links
 home = links[0]["target"][:-len("/out")]
+assert home == os.environ["H"], (home, os.environ["H"])
 kept = os.path.join(sys.argv[2], "builds", run["build"], "tmp" + home, "out", "f")
 assert open(kept).read() == "kept\n", kept
 assert open(os.path.join(sys.argv[2], "builds", run["build"], "tmp", "tmp", "t")).read() == "t\n"
@@ -43,7 +48,7 @@ PY
 [ -L homelink ] && [ "$(readlink sub/tmplink)" = /tmp/t ] || fail "the links are not in the workspace"
 
 # No such link: no warning, an empty list.
-"$PROVFS" run --store "$T/store" --json --out "$T/m2.json" -- sh -c '
+HOME=$H "$PROVFS" run --store "$T/store" --json --out "$T/m2.json" -- sh -c '
 	ln -s /usr/lib lib2; ln -s "$HOME" h2 && rm h2' >"$T/run2.json" 2>"$T/err2"
 assert_eq 0 "$?" "the second build"
 ! grep -q "symlink" "$T/err2" || fail "a warning without such links: $(cat "$T/err2")"
@@ -51,7 +56,7 @@ assert_eq "[]" "$(python3 -c 'import json,sys; print(json.dumps(json.load(open(s
 
 # With --home host, HOME is the environment's own (read-only): a link to
 # it points where the host has the same directory.
-"$PROVFS" run --store "$T/store" --home host --out "$T/m3.json" -- sh -c 'ln -s "$HOME" h3' 2>"$T/err3"
+HOME=$H "$PROVFS" run --store "$T/store" --home host --out "$T/m3.json" -- sh -c 'ln -s "$HOME" h3' 2>"$T/err3"
 assert_eq 0 "$?" "the --home host build"
 ! grep -q "symlink" "$T/err3" || fail "a warning for a link to the host's HOME: $(cat "$T/err3")"
 exit 0
