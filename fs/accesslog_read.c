@@ -592,6 +592,14 @@ static int query_open(const char *path, const char *sql, sqlite3 **db, sqlite3_s
 	return 0;
 }
 
+/* Column i of st's row as a malloc'd string ("" for NULL or empty). */
+static char *column_dup(sqlite3_stmt *st, int i)
+{
+	const char *p = (const char *)sqlite3_column_blob(st, i);
+
+	return p ? strndup(p, (size_t)sqlite3_column_bytes(st, i)) : strdup("");
+}
+
 /* Whether a logged access of path (len bytes) by op is one a command
  * search of the skip directories makes: any of an entry right in one of
  * them, and a lookup (stat, probe) of one of them or of a directory on
@@ -785,8 +793,7 @@ int alog_touched_under(const char *path, const char *label, const char *dir,
 	}
 	ret = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -EBADMSG;
 	if (ret == 1 && last)
-		*last = strndup((const char *)sqlite3_column_blob(st, 0),
-				 (size_t)sqlite3_column_bytes(st, 0));
+		*last = column_dup(st, 0);
 	if (ret == 1 && last_id)
 		*last_id = sqlite3_column_int64(st, 2);
 out:
@@ -936,14 +943,6 @@ int alog_for_each_digest(const char *path, int (*visit)(void *arg, const char *h
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	return ret;
-}
-
-/* Column i of st's row as a malloc'd string ("" for NULL or empty). */
-static char *column_dup(sqlite3_stmt *st, int i)
-{
-	const char *p = (const char *)sqlite3_column_blob(st, i);
-
-	return p ? strndup(p, (size_t)sqlite3_column_bytes(st, i)) : strdup("");
 }
 
 int alog_for_each_symlink(const char *path, const char *label,
