@@ -702,6 +702,57 @@ static void touched_under_is_by_path_prefix_and_label(void **state)
  * directories it went through, are not a write the read-only root
  * refused; a look-up of a file it never read (an append to ~/.profile)
  * and a probe of a name that does not exist (a cache to create) may be. */
+struct links_seen {
+	int n;
+	char text[4][64];
+};
+
+static int collect_link(const char *link, const char *target, void *arg)
+{
+	struct links_seen *seen = arg;
+
+	if (seen->n < 4)
+		snprintf(seen->text[seen->n], sizeof(seen->text[0]), "%s>%s", link, target);
+	seen->n++;
+	return 0;
+}
+
+static int stop_at_first(const char *link, const char *target, void *arg)
+{
+	(void)link;
+	(void)target;
+	(void)arg;
+	return 7;
+}
+
+/* alog_for_each_symlink: one call per link path, with the newest target
+ * made there, oldest path first; failed symlink ops and other mounts'
+ * are not links; a callback's non-zero return stops the walk. */
+static void symlinks_newest_per_path(void **state)
+{
+	struct fixture *f = *state;
+	struct links_seen seen = {0};
+
+	open_log(f);
+	rec(f, ALOG_OP_SYMLINK, "/a", "/tmp/x", 0, 0, NULL);
+	rec(f, ALOG_OP_SYMLINK, "/b", "/tmp/y", 0, EEXIST, NULL);
+	rec(f, ALOG_OP_SYMLINK, "/c\xff", "rel", 0, 0, NULL);
+	rec(f, ALOG_OP_UNLINK, "/a", NULL, 0, 0, NULL);
+	rec(f, ALOG_OP_SYMLINK, "/a", "/usr", 0, 0, NULL);
+	close_log(f);
+	assert_int_equal(alog_for_each_symlink(f->db, "workspace", collect_link, &seen), 0);
+	assert_int_equal(seen.n, 2);
+	assert_string_equal(seen.text[0], "/c\xff>rel");
+	assert_string_equal(seen.text[1], "/a>/usr");
+	seen.n = 0;
+	assert_int_equal(alog_for_each_symlink(f->db, "root", collect_link, &seen), 0);
+	assert_int_equal(seen.n, 0);
+	assert_int_equal(alog_for_each_symlink(f->db, "workspace", stop_at_first, NULL), 7);
+	assert_int_equal(alog_for_each_symlink("/nonexistent/log.db", "workspace", collect_link,
+					       &seen),
+			 -EACCES);
+}
+
 static void touched_under_skips_what_was_read(void **state)
 {
 	struct fixture *f = *state;
@@ -1158,6 +1209,7 @@ int main(void)
 		T(probes_are_paths_found_missing),
 		T(touched_under_is_by_path_prefix_and_label),
 		T(touched_under_skips_what_was_read),
+		T(symlinks_newest_per_path),
 		T(probed_above_skips_upward_searches),
 		T(missing_log_is_enoent),
 		T(text_file_is_not_a_log),
