@@ -150,7 +150,8 @@ static size_t dcache_bucket(dev_t dev, ino_t ino)
 /* A hit needs the same (size, mtime, ctime) as when the digest was
  * taken, or, for a file whose every change went through this daemon, the
  * same change generation and size: then only metadata changed (tar's
- * chmod/chown/utimens after writing), and the entry is re-keyed. */
+ * chmod/chown/utimens after writing), and the entry is re-keyed.  Never
+ * when both generations are known and differ. */
 static int dcache_get(struct fsd_work *w, const struct stat *st, uint64_t gen,
 		      char hex[DIGEST_HEX_LEN + 1])
 {
@@ -160,6 +161,11 @@ static int dcache_get(struct fsd_work *w, const struct stat *st, uint64_t gen,
 	pthread_mutex_lock(&w->dcache_lock);
 	for (e = w->dcache[dcache_bucket(st->st_dev, st->st_ino)]; e; e = e->next) {
 		if (e->dev == st->st_dev && e->ino == st->st_ino) {
+			/* Written through this mount since (another generation):
+			 * changed, whatever the times say, which a write in the
+			 * same clock tick leaves as they were. */
+			if (gen && e->gen && e->gen != gen)
+				break;
 			if (e->size == st->st_size && e->mtime_ns == ts_ns(&st->st_mtim) &&
 			    e->ctime_ns == ts_ns(&st->st_ctim)) {
 				hit = 1;
@@ -595,9 +601,14 @@ static int do_written(struct fsd *fs, struct job *j, struct cas_batch *batch,
 			ret = cached_digest(fs->work, j->in, fd, hex, &size);
 		}
 		/* Remember the digest for this generation, if nothing changed
-		 * the file since its writer closed. */
-		if (ret == 0)
-			dcache_put(fs->work, &st, gen_of(j->in) == j->gen ? j->gen : 0, hex);
+		 * the file since its writer closed.  Not otherwise: st is the
+		 * file as it is now, and the digest may be the inline one of
+		 * that close, of the bytes before a later writer's (which, in
+		 * the same clock tick, leaves size and times as they were: a
+		 * configure test's file rewritten with dd, and then deleted,
+		 * got the first write's digest for the second's close). */
+		if (ret == 0 && gen_of(j->in) == j->gen)
+			dcache_put(fs->work, &st, j->gen, hex);
 	}
 	if (fd >= 0)
 		close(fd);
