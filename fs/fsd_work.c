@@ -603,10 +603,10 @@ static int do_written(struct fsd *fs, struct job *j, struct cas_batch *batch,
 		/* Remember the digest for this generation, if nothing changed
 		 * the file since its writer closed.  Not otherwise: st is the
 		 * file as it is now, and the digest may be the inline one of
-		 * that close, of the bytes before a later writer's (which, in
-		 * the same clock tick, leaves size and times as they were: a
-		 * configure test's file rewritten with dd, and then deleted,
-		 * got the first write's digest for the second's close). */
+		 * that close, naming the bytes before a later writer's; filed
+		 * under st, it was found for that writer's close (a configure
+		 * test's file rewritten with dd and deleted, both closes' jobs
+		 * run after the rm, got the first write's digest for both). */
 		if (ret == 0 && gen_of(j->in) == j->gen)
 			dcache_put(fs->work, &st, j->gen, hex);
 	}
