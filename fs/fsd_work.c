@@ -64,8 +64,14 @@ struct job {
 #define EXEC_READ_DELAY_NS 5000000LL
 /* How many times such a read that finds the image before the exec is
  * made again, EXEC_READ_DELAY_NS apart (an exec that failed, as of a
- * script with no #! line, keeps the old image). */
-#define EXEC_READ_TRIES 4
+ * script with no #! line, keeps the old image): until the process's next
+ * request, which sees the exec failed and goes on with its old record,
+ * so the pending read is dropped.  A record read after the last try gets
+ * the old program's arguments, a second record of it: with 4 tries (20
+ * ms) a host that stalled bash that long after a failed exec failed e2e
+ * 0048 in CI, and a program that waits 40 ms after one always made two.
+ * Now 200 ms. */
+#define EXEC_READ_TRIES 40
 /* How long the first request of a process after its exec here waits for
  * the reader to read its /proc (see fsd_process_pid).  The read is done
  * in some 50 us, but on a busy VM now and then only after several ms
@@ -1070,8 +1076,12 @@ static void *proc_main(void *arg)
 		}
 		if (!ok && exec_before_read(fs, j, mono_ns()))
 			ok = gone_child_image(&info, j) == 0;
+		/* (The exec's path as the mount names it, taken as relative
+		 * to wherever it is mounted: a read-only mount's paths are
+		 * absolute, as of provfs run's root, but `provfs mount --ro`
+		 * may be anywhere.) */
 		if (ok && j->if_unread && j->path &&
-		    (*info.exe ? !procinfo_exe_is(info.exe, j->path)
+		    (*info.exe ? !procinfo_exe_is(info.exe, j->path + strspn(j->path, "/"))
 			       : *j->comm && !strcmp(info.comm, j->comm)) &&
 		    j->tries < EXEC_READ_TRIES) {
 			/* Still the old image (its program, or where that
