@@ -72,6 +72,10 @@ struct job {
  * 0048 in CI, and a program that waits 40 ms after one always made two.
  * Now 200 ms. */
 #define EXEC_READ_TRIES 40
+/* The tries made whatever the process's name: after them only while it
+ * still has the name it had before the exec (a failed exec), not where
+ * its program merely has another path than the exec's (a hard link). */
+#define EXEC_READ_TRIES_ANY 4
 /* How long the first request of a process after its exec here waits for
  * the reader to read its /proc (see fsd_process_pid).  The read is done
  * in some 50 us, but on a busy VM now and then only after several ms
@@ -1083,7 +1087,8 @@ static void *proc_main(void *arg)
 		if (ok && j->if_unread && j->path &&
 		    (*info.exe ? !procinfo_exe_is(info.exe, j->path + strspn(j->path, "/"))
 			       : *j->comm && !strcmp(info.comm, j->comm)) &&
-		    j->tries < EXEC_READ_TRIES) {
+		    (j->tries < EXEC_READ_TRIES_ANY ||
+		     (j->tries < EXEC_READ_TRIES && *j->comm && !strcmp(info.comm, j->comm)))) {
 			/* Still the old image (its program, or where that
 			 * cannot be read its name, is the one before the
 			 * exec): the exec has not switched yet
