@@ -1054,7 +1054,7 @@ static void *proc_main(void *arg)
 	for (;;) {
 		struct job *j;
 		struct procinfo info;
-		int ok;
+		int ok, old_name;
 
 		j = next_proc_job(w);
 		if (!j)
@@ -1084,11 +1084,11 @@ static void *proc_main(void *arg)
 		 * to wherever it is mounted: a read-only mount's paths are
 		 * absolute, as of provfs run's root, but `provfs mount --ro`
 		 * may be anywhere.) */
+		old_name = ok && *j->comm && !strcmp(info.comm, j->comm);
 		if (ok && j->if_unread && j->path &&
 		    (*info.exe ? !procinfo_exe_is(info.exe, j->path + strspn(j->path, "/"))
-			       : *j->comm && !strcmp(info.comm, j->comm)) &&
-		    (j->tries < EXEC_READ_TRIES_ANY ||
-		     (j->tries < EXEC_READ_TRIES && *j->comm && !strcmp(info.comm, j->comm)))) {
+			       : old_name) &&
+		    (j->tries < EXEC_READ_TRIES_ANY || (j->tries < EXEC_READ_TRIES && old_name))) {
 			/* Still the old image (its program, or where that
 			 * cannot be read its name, is the one before the
 			 * exec): the exec has not switched yet
