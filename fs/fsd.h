@@ -314,11 +314,13 @@ void fsd_exec_ring_close(struct fsd *fs);
 /* The same for a ring apart from a mount: open (0, or -errno: -EINVAL for
  * a file that is no ring), post, close; take calls fn for each post of
  * another opener not taken yet, in order, and returns 1 if posts were
- * lost (the reader fell a whole ring behind), else 0. */
+ * lost (the reader fell a whole ring behind), else 0; then it calls lost
+ * (if not NULL) before another take can begin. */
 int exec_ring_open(const char *path, struct fsd_ring **out);
 void exec_ring_post(struct fsd_ring *r, pid_t pid, const char *exe);
 int exec_ring_take(struct fsd_ring *r,
-		   void (*fn)(void *arg, pid_t pid, int64_t when_ns, const char *exe), void *arg);
+		   void (*fn)(void *arg, pid_t pid, int64_t when_ns, const char *exe),
+		   void (*lost_fn)(void *arg), void *arg);
 void exec_ring_close(struct fsd_ring *r);
 /* Slots of a ring, and the room for a program's name in each. */
 #define EXEC_RING_SLOTS 8192u

@@ -138,12 +138,15 @@ void fsd_exec_drain(struct fsd *fs)
 		else if (errno == ENOBUFS)
 			lost = 1;
 	}
-	pthread_mutex_unlock(&x->lock);
 	/* Some process may have run another program unseen: as for posts
 	 * lost from the ring, every record starts afresh at its pid's next
-	 * request. */
+	 * request.  Before the lock is let go: a request that drains next,
+	 * finding the socket empty, must not log under a record one of the
+	 * lost execs ended (e2e 0050 failed 1 of 7: cat's read of in.2
+	 * logged as bash's). */
 	if (lost)
 		fsd_process_all_stale(fs);
+	pthread_mutex_unlock(&x->lock);
 }
 
 static void *exec_main(void *arg)

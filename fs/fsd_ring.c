@@ -198,14 +198,22 @@ static void take_exec(void *arg, pid_t pid, int64_t when_ns, const char *exe)
 	fsd_process_foreign_exec(arg, pid, when_ns, exe);
 }
 
+static void take_lost(void *arg)
+{
+	fsd_process_all_stale(arg);
+}
+
+/* Posts lost: every record starts afresh, before any other request can
+ * take the ring (and, finding it empty, log under a record that an exec
+ * among the lost posts ended). */
 void fsd_exec_ring_drain(struct fsd *fs)
 {
-	if (exec_ring_take(fs->ring, take_exec, fs) > 0)
-		fsd_process_all_stale(fs);
+	exec_ring_take(fs->ring, take_exec, take_lost, fs);
 }
 
 int exec_ring_take(struct fsd_ring *r,
-		   void (*fn)(void *arg, pid_t pid, int64_t when_ns, const char *exe), void *arg)
+		   void (*fn)(void *arg, pid_t pid, int64_t when_ns, const char *exe),
+		   void (*lost_fn)(void *arg), void *arg)
 {
 	uint64_t head;
 	int lost = 0;
@@ -247,6 +255,8 @@ int exec_ring_take(struct fsd_ring *r,
 		if (from != r->self)
 			fn(arg, pid, when, exe);
 	}
+	if (lost && lost_fn)
+		lost_fn(arg);
 	pthread_mutex_unlock(&r->lock);
 	return lost;
 }

@@ -26,6 +26,8 @@ struct seen {
 	int n;
 	int64_t last_when;
 	int out_of_order;
+	int lost;     /* times lost_posts was called */
+	int n_lost;   /* posts taken before its (first) call */
 };
 
 static void note(void *arg, pid_t pid, int64_t when_ns, const char *exe)
@@ -40,6 +42,14 @@ static void note(void *arg, pid_t pid, int64_t when_ns, const char *exe)
 		snprintf(s->exes[s->n], sizeof(s->exes[s->n]), "%s", exe);
 	}
 	s->n++;
+}
+
+static void lost_posts(void *arg)
+{
+	struct seen *s = arg;
+
+	if (!s->lost++)
+		s->n_lost = s->n;
 }
 
 /* Post i that s took was of pid and named exe. */
@@ -100,20 +110,20 @@ static void others_posts_in_order(void **state)
 	exec_ring_post(b, 204, longname);
 	exec_ring_post(a, 0, "/bin/true"); /* not a pid: not posted */
 
-	assert_int_equal(exec_ring_take(a, note, &sa), 0);
+	assert_int_equal(exec_ring_take(a, note, NULL, &sa), 0);
 	assert_int_equal(sa.n, 2);
 	assert_took(&sa, 0, 202, "build/st");
 	assert_took(&sa, 1, 204, "");
-	assert_int_equal(exec_ring_take(b, note, &sb), 0);
+	assert_int_equal(exec_ring_take(b, note, NULL, &sb), 0);
 	assert_int_equal(sb.n, 2);
 	assert_took(&sb, 0, 101, "/usr/bin/sed");
 	assert_took(&sb, 1, 103, "");
-	assert_int_equal(exec_ring_take(c, note, &sc), 0);
+	assert_int_equal(exec_ring_take(c, note, NULL, &sc), 0);
 	assert_int_equal(sc.n, 1);
 	assert_took(&sc, 0, 204, "");
 	assert_false(sa.out_of_order || sb.out_of_order);
 	/* Taken once only. */
-	assert_int_equal(exec_ring_take(a, note, &sa), 0);
+	assert_int_equal(exec_ring_take(a, note, NULL, &sa), 0);
 	assert_int_equal(sa.n, 2);
 	exec_ring_close(a);
 	exec_ring_close(b);
@@ -131,16 +141,20 @@ static void a_reader_a_ring_behind_has_lost_posts(void **state)
 	assert_int_equal(exec_ring_open(f->path, &r), 0);
 	for (unsigned i = 0; i < EXEC_RING_SLOTS + 10; i++)
 		exec_ring_post(w, (pid_t)(1000 + i), "/bin/true");
-	assert_int_equal(exec_ring_take(r, note, &s), 1);
-	/* The newest ring's worth, from the first one not overwritten. */
+	assert_int_equal(exec_ring_take(r, note, lost_posts, &s), 1);
+	/* The newest ring's worth, from the first one not overwritten; the
+	 * loss told once, after them. */
 	assert_int_equal(s.n, (int)EXEC_RING_SLOTS);
+	assert_int_equal(s.lost, 1);
+	assert_int_equal(s.n_lost, (int)EXEC_RING_SLOTS);
 	assert_took(&s, 0, 1010, "/bin/true");
 	assert_false(s.out_of_order);
 	/* Caught up: nothing more lost. */
 	exec_ring_post(w, 7, "/bin/false");
 	s.n = 0;
-	assert_int_equal(exec_ring_take(r, note, &s), 0);
+	assert_int_equal(exec_ring_take(r, note, lost_posts, &s), 0);
 	assert_int_equal(s.n, 1);
+	assert_int_equal(s.lost, 1);
 	assert_took(&s, 0, 7, "/bin/false");
 	exec_ring_close(w);
 	exec_ring_close(r);
@@ -170,7 +184,7 @@ static void posts_of_another_process(void **state)
 	}
 	assert_int_equal(waitpid(child, &status, 0), child);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	assert_int_equal(exec_ring_take(r, note, &s), 0);
+	assert_int_equal(exec_ring_take(r, note, NULL, &s), 0);
 	assert_int_equal(s.n, 50);
 	assert_took(&s, 49, child, "/usr/bin/cat");
 	exec_ring_close(r);
