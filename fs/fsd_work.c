@@ -1083,7 +1083,6 @@ static void *proc_main(void *arg)
 			pthread_mutex_lock(&w->lock);
 			continue;
 		}
-		if (getenv("STALL") && j->if_unread) nanosleep(&(struct timespec){.tv_nsec = 3000000}, NULL);
 		ok = procinfo_read(j->pid, &info) == 0;
 		read_is_done(w, j);
 		if (ok && j->start_ns && info.start_ns && info.start_ns != j->start_ns) {
@@ -1442,7 +1441,6 @@ int64_t fsd_process_exec(struct fsd *fs, pid_t pid, struct fsd_inode *in)
 	}
 	pthread_mutex_unlock(&w->pid_lock);
 	push_proc_job(w, pid, next, 1, copy, ppid, start_ns, 0, pst.comm, 0);
-	if (getenv("STALL")) nanosleep(&(struct timespec){.tv_nsec = 4000000}, NULL);
 	return id;
 }
 
