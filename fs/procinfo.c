@@ -183,6 +183,9 @@ int procinfo_parse_stat(const char *text, struct procinfo_stat *st)
 		st->rest = close + 3;
 	}
 	st->start_ns = start_time_ns(st->rest);
+	if (sscanf(st->rest, "%*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %d",
+		   &st->threads) != 1)
+		st->threads = 0;
 	return 0;
 }
 
@@ -231,6 +234,31 @@ pid_t procinfo_ppid(pid_t pid, int64_t *start_ns)
 	return ok ? st.ppid : 0;
 }
 
+/* The process (thread group) of thread pid, whose /proc is dirfd, where
+ * it is not the thread itself: its pid (Tgid in status), start time and
+ * parent into out.  Only where the process has other threads: a thread's
+ * own start time differs from its process's, and a record under it was
+ * taken for a process of its own (a Go or Java program's threads, each a
+ * "process" with the same arguments). */
+static void read_thread_group(int dirfd, struct procinfo *out)
+{
+	char buf[4096];
+	const char *line;
+	struct procinfo_stat ls;
+	int tgid;
+
+	if (read_stat_text(dirfd, "status", buf, sizeof(buf), NULL) < 0)
+		return;
+	line = strstr(buf, "\nTgid:");
+	if (!line || sscanf(line + 6, "%d", &tgid) != 1 || tgid <= 0 || tgid == out->pid)
+		return;
+	if (procinfo_stat(tgid, &ls) < 0)
+		return;
+	out->tgid = tgid;
+	out->tgid_ppid = ls.ppid;
+	out->tgid_start_ns = ls.start_ns;
+}
+
 int procinfo_read(pid_t pid, struct procinfo *out)
 {
 	char path[64], buf[1024];
@@ -265,6 +293,8 @@ int procinfo_read(pid_t pid, struct procinfo *out)
 	if (parsed) {
 		out->start_ns = ps.start_ns;
 		memcpy(out->comm, ps.comm, sizeof(out->comm));
+		if (ps.threads > 1)
+			read_thread_group(dirfd, out);
 	}
 	/* An exec between the reads would mix two programs in one record:
 	 * the exe is read again after the rest, and a change starts over.

@@ -21,6 +21,11 @@ struct procinfo {
 	char *cwd;       /* readlink of /proc/PID/cwd; "" if unreadable */
 	int64_t start_ns; /* start time, ns since the epoch; 0 if unknown */
 	char comm[64];   /* its name (an exec changes it); "" if unknown */
+	/* Where pid is a thread other than its process's first (a FUSE
+	 * request names the calling thread): the process's pid, and its
+	 * start time and parent; else tgid is 0. */
+	pid_t tgid, tgid_ppid;
+	int64_t tgid_start_ns;
 };
 
 /* Returns 0, or -ESRCH if the process is gone (or a zombie), or -errno. */
@@ -40,6 +45,7 @@ struct procinfo_stat {
 	char state;       /* 'R', 'S', ...; 'Z' or 'X' for a process gone */
 	pid_t ppid;       /* 0 if it did not parse */
 	int64_t start_ns; /* start time, ns since the epoch; 0 if unknown */
+	int threads;      /* threads of its process; 0 if unknown */
 	const char *rest; /* in the text parsed: after PPID */
 };
 

@@ -1,6 +1,7 @@
 /* Unit tests for fs/procinfo: what a process record holds, read from /proc. */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -193,6 +194,65 @@ static void zombie_is_gone(void **state)
 	waitpid(pid, &st, 0);
 }
 
+struct other_thread {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pid_t tid;
+	int go;
+};
+
+static void *other_thread_main(void *arg)
+{
+	struct other_thread *t = arg;
+
+	pthread_mutex_lock(&t->lock);
+	t->tid = gettid();
+	pthread_cond_broadcast(&t->cond);
+	while (!t->go)
+		pthread_cond_wait(&t->cond, &t->lock);
+	pthread_mutex_unlock(&t->lock);
+	return NULL;
+}
+
+/* A thread other than the first is read as a thread of its process: the
+ * process's pid, start time and parent are in tgid, tgid_start_ns and
+ * tgid_ppid.  The first thread (the process) has none. */
+static void reads_a_thread_as_its_process(void **state)
+{
+	struct other_thread t = {.lock = PTHREAD_MUTEX_INITIALIZER,
+				 .cond = PTHREAD_COND_INITIALIZER};
+	struct procinfo_stat self;
+	struct procinfo info;
+	pthread_t th;
+
+	(void)state;
+	assert_int_equal(procinfo_stat(getpid(), &self), 0);
+	assert_int_equal(procinfo_read(getpid(), &info), 0);
+	assert_int_equal(info.tgid, 0); /* one thread so far */
+	procinfo_free(&info);
+	assert_int_equal(pthread_create(&th, NULL, other_thread_main, &t), 0);
+	pthread_mutex_lock(&t.lock);
+	while (!t.tid)
+		pthread_cond_wait(&t.cond, &t.lock);
+	pthread_mutex_unlock(&t.lock);
+	assert_true(t.tid != getpid());
+	assert_int_equal(procinfo_read(t.tid, &info), 0);
+	assert_int_equal(info.pid, t.tid);
+	assert_int_equal(info.tgid, getpid());
+	assert_int_equal(info.tgid_ppid, getppid());
+	assert_true(info.tgid_start_ns == self.start_ns);
+	procinfo_free(&info);
+	/* and the first thread, with another beside it, is its process */
+	assert_int_equal(procinfo_read(getpid(), &info), 0);
+	assert_int_equal(info.tgid, 0);
+	procinfo_free(&info);
+	pthread_mutex_lock(&t.lock);
+	t.go = 1;
+	pthread_cond_broadcast(&t.cond);
+	pthread_mutex_unlock(&t.lock);
+	assert_int_equal(pthread_join(th, NULL), 0);
+}
+
 /* COMM may hold spaces and parens; the fields after it are found from the
  * last ')'. */
 static void stat_text_parses(void **state)
@@ -207,6 +267,13 @@ static void stat_text_parses(void **state)
 	assert_int_equal(st.ppid, 7);
 	assert_string_equal(st.rest, " 42 42 0 -1");
 	assert_true(st.start_ns == 0); /* too short to hold a start time */
+	assert_int_equal(st.threads, 0);
+	/* num_threads, the 20th field */
+	assert_int_equal(procinfo_parse_stat("5 (go) S 1 5 5 0 -1 4194560 10 0 0 0 3 4 0 0 20 0 7 0 "
+					     "123 4096 100",
+					     &st),
+			 0);
+	assert_int_equal(st.threads, 7);
 	assert_int_equal(procinfo_parse_stat("9 (sh) Z 1", &st), 0);
 	assert_int_equal(st.state, 'Z');
 	assert_true(procinfo_gone(&st));
@@ -284,6 +351,7 @@ int main(void)
 		cmocka_unit_test(ppid_alone),
 		cmocka_unit_test(zombie_is_gone),
 		cmocka_unit_test(stat_text_parses),
+		cmocka_unit_test(reads_a_thread_as_its_process),
 		cmocka_unit_test(exe_is_the_path_a_mount_names),
 		cmocka_unit_test(mountinfo_finds_proc),
 	};
