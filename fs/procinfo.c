@@ -144,21 +144,25 @@ int procinfo_exe_is(const char *exe, const char *path)
 	return el > pl && exe[el - pl - 1] == '/' && !strcmp(exe + el - pl, path);
 }
 
-/* The start time in /proc/PID/stat's text after PPID (pgrp ... starttime,
- * the 22nd field), as ns since the epoch; 0 if it does not parse. */
-static int64_t start_time_ns(const char *rest)
+/* From /proc/PID/stat's text after PPID (pgrp ... starttime): the
+ * threads of the process (num_threads, the 20th field) and its start time
+ * (the 22nd) as ns since the epoch, each 0 if it does not parse. */
+static void threads_and_start(const char *rest, int *threads, int64_t *start_ns)
 {
 	unsigned long long ticks;
 	long hz;
+	int n = sscanf(rest, "%*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %d %*d %llu",
+		       threads, &ticks);
 
-	if (sscanf(rest, "%*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-		   &ticks) != 1)
-		return 0;
+	if (n < 1)
+		*threads = 0;
+	*start_ns = 0;
+	if (n < 2)
+		return;
 	hz = sysconf(_SC_CLK_TCK);
-	if (hz <= 0)
-		return 0;
-	return boot_time() * 1000000000LL +
-	       (int64_t)(ticks * (1000000000ULL / (unsigned long long)hz));
+	if (hz > 0)
+		*start_ns = boot_time() * 1000000000LL +
+			    (int64_t)(ticks * (1000000000ULL / (unsigned long long)hz));
 }
 
 int procinfo_parse_stat(const char *text, struct procinfo_stat *st)
@@ -182,10 +186,7 @@ int procinfo_parse_stat(const char *text, struct procinfo_stat *st)
 	} else {
 		st->rest = close + 3;
 	}
-	st->start_ns = start_time_ns(st->rest);
-	if (sscanf(st->rest, "%*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %d",
-		   &st->threads) != 1)
-		st->threads = 0;
+	threads_and_start(st->rest, &st->threads, &st->start_ns);
 	return 0;
 }
 
