@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "procinfo.h"
+#include "slavetty.h"
 #include "util.h"
 
 /* Reports a setup failure to the parent through fd and exits. */
@@ -494,13 +495,29 @@ static void end_left_running(const struct sandbox_config *cfg, int repfd)
 }
 
 /* pid 1 of the sandbox: set up the mounts, start the command, reap. */
+/* In init: COMMAND's process, to which it passes SIGINT and SIGQUIT. */
+static volatile pid_t init_command;
+
+/* COMMAND runs in a session of its own (see slavetty.h), out of reach of
+ * the terminal's signals: init, still in the caller's foreground group,
+ * passes them on to COMMAND's process group, where the terminal would
+ * have sent them. */
+static void init_forward(int sig)
+{
+	int saved = errno;
+
+	if (kill(-init_command, sig) < 0)
+		kill(init_command, sig);
+	errno = saved;
+}
+
 static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *cfg, int errfd,
-						   int repfd)
+						   int repfd, struct slavetty *tty)
 {
 	const char *r = cfg->root;
 	char path[PATH_MAX], home_read_only = 0;
 	pid_t child;
-	int status = 0;
+	int status = 0, slave;
 
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		die_to(errfd, 125, "cannot make mounts private: %s%s", strerror(errno),
@@ -567,11 +584,13 @@ static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *
 	if (chdir(cfg->cwd ? cfg->cwd : cfg->workdir) < 0)
 		die_to(errfd, 125, "cannot enter '%s': %s", cfg->cwd ? cfg->cwd : cfg->workdir,
 		       strerror(errno));
+	slave = slavetty_open(tty, cfg->set_ids ? (long)cfg->uid : -1);
 
 	child = fork();
 	if (child < 0)
 		die_to(errfd, 125, "cannot fork: %s", strerror(errno));
 	if (child == 0) {
+		slavetty_attach(tty, slave);
 		/* Only COMMAND changes user: PID 1 stays root, to reap and to
 		 * be killed with the namespace. */
 		drop_capabilities(errfd);
@@ -594,6 +613,18 @@ static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *
 		       strerror(errno));
 	}
 	close(errfd);
+	if (slave >= 0)
+		close(slave);
+	init_command = child;
+	for (int sig = SIGINT; sig <= SIGQUIT; sig++) {
+		struct sigaction cur, fwd = {.sa_handler = init_forward, .sa_flags = SA_RESTART};
+
+		/* Ignored when provfs started (a background job of a script):
+		 * the build ignores it too, and gets nothing to ignore. */
+		sigemptyset(&fwd.sa_mask);
+		if (sigaction(sig, NULL, &cur) == 0 && cur.sa_handler != SIG_IGN)
+			sigaction(sig, &fwd, NULL);
+	}
 	for (;;) {
 		int st;
 		pid_t p = wait(&st);
@@ -657,6 +688,7 @@ int sandbox_run(const struct sandbox_config *cfg, int *status, struct sandbox_le
 		char *err, size_t errlen)
 {
 	struct sigaction orig_int, orig_quit;
+	struct slavetty tty;
 	int pipefd[2], rep[2], flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
 	pid_t outer;
 	ssize_t n;
@@ -682,10 +714,12 @@ int sandbox_run(const struct sandbox_config *cfg, int *status, struct sandbox_le
 	 * gets the dispositions we were started with. */
 	sigaction(SIGINT, NULL, &orig_int);
 	sigaction(SIGQUIT, NULL, &orig_quit);
+	slavetty_probe(&tty, cfg->closed_std);
 	fflush(NULL);
 	outer = fork();
 	if (outer < 0) {
 		snprintf(err, errlen, "cannot fork: %s", strerror(errno));
+		slavetty_close(&tty);
 		close(pipefd[0]);
 		close(pipefd[1]);
 		close(rep[0]);
@@ -716,19 +750,21 @@ int sandbox_run(const struct sandbox_config *cfg, int *status, struct sandbox_le
 			sigaction(SIGINT, &orig_int, NULL);
 			sigaction(SIGQUIT, &orig_quit, NULL);
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			sandbox_init(cfg, pipefd[1], rep[1]);
+			sandbox_init(cfg, pipefd[1], rep[1], &tty);
 		}
 		outer_init = init;
 		if (outer_killed)
 			kill(init, SIGKILL);
 		close(pipefd[1]);
 		close(rep[1]);
+		slavetty_relay(&tty, init);
 		while (waitpid(init, &st, 0) < 0 && errno == EINTR)
 			;
 		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 	}
 	close(pipefd[1]);
 	close(rep[1]);
+	slavetty_close(&tty);
 	running_outer = outer;
 	{
 		/* Ignore terminal signals while the build runs: it gets them. */
@@ -740,6 +776,7 @@ int sandbox_run(const struct sandbox_config *cfg, int *status, struct sandbox_le
 		read_left(rep[0], left);
 		while (waitpid(outer, &st, 0) < 0 && errno == EINTR)
 			;
+		slavetty_restore(&tty);
 		sigaction(SIGINT, &old_int, NULL);
 		sigaction(SIGQUIT, &old_quit, NULL);
 	}
