@@ -51,6 +51,8 @@ static const char run_usage[] =
 	"manifest that says so.  What COMMAND leaves running gets SIGTERM when it\n"
 	"ends, and SIGKILL 2 s later.  COMMAND has a container's default\n"
 	"capabilities: it cannot mount, set the clock or reach the signing key.\n"
+	"In a terminal's foreground, COMMAND gets a terminal of its own (a pty of\n"
+	"the slave's /dev/pts); it never has the caller's as its controlling one.\n"
 	"After a failed build, a hint may name a likely cause: a write the\n"
 	"read-only root refused (HOME, beside the workspace), the network.\n"
 	"\n"

@@ -14,13 +14,19 @@
 
 void slavetty_probe(struct slavetty *t, unsigned closed_std)
 {
+	pid_t fg;
+
 	memset(t, 0, sizeof(*t));
 	t->sock[0] = t->sock[1] = -1;
 	for (int fd = 0; fd <= 2; fd++)
 		if (!(closed_std & (1u << fd)) && isatty(fd))
 			t->mask |= 1u << fd;
-	/* In the background, reading the terminal would stop us (SIGTTIN). */
-	if ((t->mask & 3) != 3 || tcgetpgrp(0) != getpgrp() || tcgetattr(0, &t->saved) < 0)
+	fg = t->mask & 1 ? tcgetpgrp(0) : -1;
+	/* A background job of the caller's shell (`provfs run ... &`): its
+	 * reads of the terminal stopped it (SIGTTIN); out of the terminal's
+	 * session, they would take the shell's input. */
+	t->background = fg > 0 && fg != getpgrp();
+	if ((t->mask & 3) != 3 || fg != getpgrp() || tcgetattr(0, &t->saved) < 0)
 		return;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, t->sock) < 0)
 		return;
@@ -106,6 +112,14 @@ int slavetty_open(struct slavetty *t, long uid)
 void slavetty_attach(const struct slavetty *t, int slave)
 {
 	setsid();
+	if (t->background) {
+		int null = open("/dev/null", O_RDONLY);
+
+		if (null > 0) {
+			dup2(null, 0);
+			close(null);
+		}
+	}
 	if (slave < 0)
 		return;
 	if (ioctl(slave, TIOCSCTTY, 0) < 0)

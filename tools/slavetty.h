@@ -1,6 +1,7 @@
 /*
- * slavetty: the slave's terminal.  COMMAND always runs in a session of its own, so
- * the caller's terminal is never its controlling terminal: it cannot open
+ * slavetty: the slave's terminal.  COMMAND always runs in a session of
+ * its own, so the caller's terminal is never its controlling terminal
+ * (see sandbox.c, init_forward, for the signals it sent): it cannot open
  * it as /dev/tty, nor push input into it (TIOCSTI) for the caller's shell
  * to run once provfs has ended.  Where provfs runs in the foreground of a
  * terminal (its stdin and stdout one), COMMAND gets a terminal of its own
@@ -9,7 +10,9 @@
  * was the caller's terminal; the sandbox's outer process copies between
  * the two, the caller's terminal in raw mode meanwhile (Ctrl-C and Ctrl-Z
  * reach the build through its own terminal), and passes on size changes.
- * Then `tty` in the slave names /dev/pts/N, and job control works. */
+ * Then `tty` in the slave names /dev/pts/N, and job control works.  In
+ * the background of a terminal, COMMAND reads /dev/null, not the
+ * terminal, whose input is the caller's shell's. */
 #ifndef PROVFS_SLAVETTY_H
 #define PROVFS_SLAVETTY_H
 
@@ -19,6 +22,8 @@
 struct slavetty {
 	int want;              /* a pseudo-terminal for COMMAND */
 	unsigned mask;         /* bit N: descriptor N is the caller's terminal */
+	int background;        /* stdin is the terminal, provfs not in its
+				* foreground: COMMAND's stdin is /dev/null */
 	struct termios saved;  /* the caller's terminal's settings */
 	int sock[2];           /* init sends the master to the outer process */
 };

@@ -4,7 +4,8 @@
 # of a terminal, the build gets a terminal of its own (a pty of the
 # slave's devpts, as `podman run -t` gives): `tty` names it, the build is
 # its foreground, the caller's size is passed on, and the caller's
-# terminal is as it was afterwards.  Before, a build's TIOCSTI landed in
+# terminal is as it was afterwards; in the background of a terminal, it
+# reads /dev/null.  Before, a build's TIOCSTI landed in
 # the caller's input, and `tty` said "not a tty".  The terminal here is
 # script(1)'s.
 . "$(dirname "$0")/lib.sh"
@@ -40,6 +41,9 @@ echo "status=\$?"
 stty -g >"$T/after"
 read -r -t 2 line; echo "caller-read=[\$line]"
 "$PROVFS" run --store "$T/store" --quiet -- python3 inj.py | sed 's/^/piped-/'
+set -m
+timeout 20 "$PROVFS" run --store "$T/store" --quiet -- sh -c 'read -r x; echo "bg-read=\$?"' &
+wait \$!
 EOF
 mkfifo in
 sleep 60 >in &
@@ -60,4 +64,7 @@ grep -q '^piped-sti=' out || fail "the piped run did not try TIOCSTI"
 grep -q '^piped-devtty=' out || fail "the piped run did not try /dev/tty"
 grep -q '^piped-sti=ok' out && fail "the build pushed input into the caller's terminal"
 grep -q '^piped-devtty=ok' out && fail "the build opened the caller's terminal as /dev/tty"
+# A background job (of a shell with job control) reads /dev/null, not the
+# terminal, whose input is the shell's.
+grep -q '^bg-read=1$' out || fail "a background build's read of stdin did not end at once"
 exit 0
