@@ -495,17 +495,22 @@ static void end_left_running(const struct sandbox_config *cfg, int repfd)
 }
 
 /* pid 1 of the sandbox: set up the mounts, start the command, reap. */
-/* In init: COMMAND's process, to which it passes SIGINT and SIGQUIT. */
+/* In init: COMMAND's process, to which it passes the terminal's signals. */
 static volatile pid_t init_command;
 
 /* COMMAND runs in a session of its own (see slavetty.h), out of reach of
- * the terminal's signals: init, still in the caller's foreground group,
- * passes them on to COMMAND's process group, where the terminal would
- * have sent them. */
+ * the caller's terminal's signals: init, still in the caller's foreground
+ * group, passes them on to COMMAND's process group, where the terminal
+ * would have sent them.  Ctrl-Z stops provfs and the build alike, and the
+ * shell's fg continues both: SIGTSTP goes on as SIGSTOP, as the kernel
+ * ignores SIGTSTP in COMMAND's group (an orphaned one: its parent, init,
+ * is in another session). */
 static void init_forward(int sig)
 {
 	int saved = errno;
 
+	if (sig == SIGTSTP)
+		sig = SIGSTOP;
 	if (kill(-init_command, sig) < 0)
 		kill(init_command, sig);
 	errno = saved;
@@ -514,6 +519,7 @@ static void init_forward(int sig)
 static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *cfg, int errfd,
 						   int repfd, struct slavetty *tty)
 {
+	static const int forwarded[] = {SIGINT, SIGQUIT, SIGTSTP, SIGCONT};
 	const char *r = cfg->root;
 	char path[PATH_MAX], home_read_only = 0;
 	pid_t child;
@@ -616,14 +622,14 @@ static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *
 	if (slave >= 0)
 		close(slave);
 	init_command = child;
-	for (int sig = SIGINT; sig <= SIGQUIT; sig++) {
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++) {
 		struct sigaction cur, fwd = {.sa_handler = init_forward, .sa_flags = SA_RESTART};
 
 		/* Ignored when provfs started (a background job of a script):
 		 * the build ignores it too, and gets nothing to ignore. */
 		sigemptyset(&fwd.sa_mask);
-		if (sigaction(sig, NULL, &cur) == 0 && cur.sa_handler != SIG_IGN)
-			sigaction(sig, &fwd, NULL);
+		if (sigaction(forwarded[i], NULL, &cur) == 0 && cur.sa_handler != SIG_IGN)
+			sigaction(forwarded[i], &fwd, NULL);
 	}
 	for (;;) {
 		int st;

@@ -8,8 +8,8 @@
  * instead, as `podman run -t` does: a pseudo-terminal of the slave's
  * devpts, its controlling terminal, on each of its descriptors 0 to 2 that
  * was the caller's terminal; the sandbox's outer process copies between
- * the two, the caller's terminal in raw mode meanwhile (Ctrl-C and Ctrl-Z
- * reach the build through its own terminal), and passes on size changes.
+ * the two, the caller's terminal in raw mode meanwhile (Ctrl-C reaches
+ * the build through its own terminal), and passes on size changes.
  * Then `tty` in the slave names /dev/pts/N, and job control works.  In
  * the background of a terminal, COMMAND reads /dev/null, not the
  * terminal, whose input is the caller's shell's. */

@@ -55,4 +55,41 @@ python3 "$T/ctrlc.py" "$PROVFS" run --store "$T/store" --quiet -- sh c.sh 2>"$T/
 assert_eq 5 "$?" "exit status after Ctrl-C: $(cat "$T/err2")"
 [ -s cleaned.txt ] || fail "the build's SIGINT handler did not finish"
 assert_eq "$before" "$(grep -c ' fuse' /proc/mounts)" "mounts after Ctrl-C"
+
+# Ctrl-Z (SIGTSTP to the whole foreground group) stops the build with
+# provfs, and fg (SIGCONT) continues both.  The build runs in a session of
+# its own, where the kernel ignores SIGTSTP, so the slave's PID 1 passes it
+# on as SIGSTOP; without that the build ran on while provfs was stopped.
+mkdir -p "$T/ws3" && cd "$T/ws3"
+cat >tick.sh <<'EOF'
+i=0
+while [ $i -lt 30 ]; do i=$((i + 1)); echo $i >tick; sleep 0.1; done
+echo done >done.txt
+EOF
+cat >"$T/ctrlz.py" <<'EOF'
+import os, signal, subprocess, sys, time
+p = subprocess.Popen(sys.argv[1:], start_new_session=True)
+def tick():
+    try:
+        return open("tick").read()
+    except OSError:
+        return ""
+for _ in range(100):
+    if tick():
+        break
+    time.sleep(0.1)
+os.killpg(p.pid, signal.SIGTSTP)
+time.sleep(0.5)
+a = tick()
+time.sleep(1)
+b = tick()
+print("frozen" if a == b else "ran on from %s to %s" % (a.strip(), b.strip()))
+os.killpg(p.pid, signal.SIGCONT)
+sys.exit(p.wait())
+EOF
+python3 "$T/ctrlz.py" "$PROVFS" run --store "$T/store" --quiet -- sh tick.sh >"$T/out3" 2>"$T/err3"
+assert_eq 0 "$?" "exit status after Ctrl-Z and fg: $(cat "$T/err3")"
+assert_eq frozen "$(cat "$T/out3")" "the build while provfs was stopped"
+[ -s done.txt ] || fail "the build did not go on after fg"
+assert_eq "$before" "$(grep -c ' fuse' /proc/mounts)" "mounts after Ctrl-Z"
 exit 0
