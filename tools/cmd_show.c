@@ -1,4 +1,5 @@
 /* provfs show: a readable summary of a manifest for a person. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -49,6 +50,33 @@ static void put_safe(const char *s)
 	free(safe);
 }
 
+/* Prints one word of a command line as a shell reads it: quoted ('...')
+ * when empty or holding anything a shell would split or expand, so that
+ * the words can be told apart: sh -c 'make && make check'. */
+static void put_word(const char *s)
+{
+	char *safe = manifest_printable(s ? s : "");
+	const char *w = safe ? safe : "?";
+	int plain = *w != '\0';
+
+	for (const char *c = w; *c && plain; c++)
+		plain = isalnum((unsigned char)*c) || (unsigned char)*c >= 0x80 ||
+			strchr("_@%+=:,./-", *c);
+	if (plain) {
+		fputs(w, stdout);
+	} else {
+		putchar('\'');
+		for (const char *c = w; *c; c++) {
+			if (*c == '\'')
+				fputs("'\\''", stdout); /* end, quoted quote, start again */
+			else
+				putchar(*c);
+		}
+		putchar('\'');
+	}
+	free(safe);
+}
+
 static void field(const char *label, const char *value)
 {
 	printf("%-14s ", label);
@@ -66,7 +94,7 @@ static void print_command(const json_t *ext)
 	json_array_foreach(cmd, i, w) {
 		if (i)
 			putchar(' ');
-		put_safe(json_is_string(w) ? json_string_value(w) : "?");
+		put_word(json_is_string(w) ? json_string_value(w) : "?");
 	}
 	if (json_integer_value(json_object_get(ext, "commandTruncated")) == 1)
 		fputs(" ...", stdout);
@@ -334,7 +362,7 @@ static void print_node(struct tree_node *kids, size_t n, struct tree_node *p, in
 	json_array_foreach(argv, j, w) {
 		if (j)
 			putchar(' ');
-		put_safe(json_is_string(w) ? json_string_value(w) : "?");
+		put_word(json_is_string(w) ? json_string_value(w) : "?");
 	}
 	if (json_integer_value(json_object_get(p->rec, "argvTruncated")) == 1)
 		fputs(" ...", stdout); /* the rest of the command line is not recorded */

@@ -63,7 +63,7 @@ assert c[i - 4:i] == ["sh", "-c", "exit 0", "sh"] and 5000 < len(c) < 12000, c[:
 assert c[i:] == [str(100000 + k) for k in range(len(c) - i)], c[-1]
 assert ext.get("commandTruncated") == 1, ext.keys()
 PY
-"$PROVFS" show "$T/m2.json" | grep -q "^command  .* sh -c exit 0 sh 100000 .* \.\.\.\$" ||
+"$PROVFS" show "$T/m2.json" | grep -q "^command  .* sh -c 'exit 0' sh 100000 .* \.\.\.\$" ||
 	fail "show: the cut command: $("$PROVFS" show "$T/m2.json" | grep ^command | cut -c1-100)"
 "$PROVFS" show "$T/m.json" | grep "^command" | grep -q "\.\.\.\$" &&
 	fail "show: provfs run's own command marked cut"
