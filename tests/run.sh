@@ -61,7 +61,7 @@ for v in $variants; do
 
 	echo "== $v: unit tests"
 	if [ -z "$patterns" ]; then
-		meson test -C "$v" --num-processes 2 --print-errorlogs >"$v/unit.out" 2>&1
+		meson test -C "$v" --num-processes 2 --print-errorlogs </dev/null >"$v/unit.out" 2>&1
 		# One result per test program, from meson's machine-readable log.
 		# The output of each failed one goes to unit.failed-output.
 		python3 - "$v/meson-logs/testlog.json" "$v/unit.failed-output" \
@@ -98,9 +98,12 @@ PY
 			[ $match = 1 ] || continue
 		fi
 		tmp=$(mktemp -d "/tmp/provfs-test.$name.XXXXXX")
+		# stdin from /dev/null, as in CI: run from a terminal, a test
+		# would share it from timeout's own process group, in the
+		# background, where script(1) setting it raw stops (SIGTTOU).
 		PROVFS="$ROOT/$v/tools/provfs" BUILD="$ROOT/$v" SRCROOT="$ROOT" TMPDIR="$tmp" \
 			FSCONFORM="$ROOT/$v/tests/fsconform/fsconform" VARIANT="$v" \
-			timeout -k 10 600 sh "$t" >"$tmp.log" 2>&1
+			timeout -k 10 600 sh "$t" </dev/null >"$tmp.log" 2>&1
 		st=$?
 		record "$v/e2e/$name" $st
 		if [ $st != 0 ] && [ $st != 77 ]; then

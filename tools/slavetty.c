@@ -131,6 +131,20 @@ void slavetty_attach(const struct slavetty *t, int slave)
 		close(slave);
 }
 
+/* The caller's terminal as it was.  SIGTTOU blocked: should provfs be in
+ * the background by now (stopped with kill -TSTP, then bg), the settings
+ * are put back all the same, rather than the process stopped for it. */
+static void restore_terminal(const struct termios *saved)
+{
+	sigset_t ttou, old;
+
+	sigemptyset(&ttou);
+	sigaddset(&ttou, SIGTTOU);
+	sigprocmask(SIG_BLOCK, &ttou, &old);
+	tcsetattr(0, TCSADRAIN, saved);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
 static volatile sig_atomic_t relay_winch;
 
 static void on_winch(int sig)
@@ -246,7 +260,7 @@ void slavetty_relay(struct slavetty *t, pid_t init)
 	if (master_open)
 		relay_out(master, 1);
 	close(master);
-	tcsetattr(0, TCSADRAIN, &t->saved);
+	restore_terminal(&t->saved);
 	signal(SIGWINCH, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
 	sigprocmask(SIG_SETMASK, &unblocked, NULL);
@@ -264,5 +278,5 @@ void slavetty_close(struct slavetty *t)
 void slavetty_restore(const struct slavetty *t)
 {
 	if (t->want)
-		tcsetattr(0, TCSADRAIN, &t->saved);
+		restore_terminal(&t->saved);
 }
