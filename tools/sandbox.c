@@ -494,7 +494,6 @@ static void end_left_running(const struct sandbox_config *cfg, int repfd)
 	others_end_within(SANDBOX_GRACE_MS);
 }
 
-/* pid 1 of the sandbox: set up the mounts, start the command, reap. */
 /* In init: COMMAND's process, to which it passes the terminal's signals. */
 static volatile pid_t init_command;
 
@@ -516,6 +515,7 @@ static void init_forward(int sig)
 	errno = saved;
 }
 
+/* pid 1 of the sandbox: set up the mounts, start the command, reap. */
 static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *cfg, int errfd,
 						   int repfd, struct slavetty *tty)
 {
