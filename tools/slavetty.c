@@ -122,8 +122,9 @@ void slavetty_attach(const struct slavetty *t, int slave)
 	}
 	if (slave < 0)
 		return;
-	if (ioctl(slave, TIOCSCTTY, 0) < 0)
-		return; /* the caller's descriptors, without a terminal */
+	/* Should that fail, the pty serves all the same, without job control:
+	 * the relay has set the caller's terminal raw. */
+	ioctl(slave, TIOCSCTTY, 0);
 	for (int fd = 0; fd <= 2; fd++)
 		if (t->mask & (1u << fd))
 			dup2(slave, fd);
