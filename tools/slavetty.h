@@ -1,7 +1,7 @@
 /*
  * slavetty: the slave's terminal.  COMMAND always runs in a session of
  * its own, so the caller's terminal is never its controlling terminal
- * (see sandbox.c, init_forward, for the signals it sent): it cannot open
+ * (sandbox.c's init_forward passes its signals on): it cannot open
  * it as /dev/tty, nor push input into it (TIOCSTI) for the caller's shell
  * to run once provfs has ended.  Where provfs runs in the foreground of a
  * terminal (its stdin and stdout one), COMMAND gets a terminal of its own
@@ -38,8 +38,9 @@ void slavetty_probe(struct slavetty *t, unsigned closed_std);
  * descriptors).  uid >= 0: the terminal becomes that user's. */
 int slavetty_open(struct slavetty *t, long uid);
 
-/* In COMMAND's process: a new session, and with slave >= 0, that as its
- * controlling terminal and on the descriptors of t->mask. */
+/* In COMMAND's process: a new session, and with slave >= 0, that on the
+ * descriptors of t->mask and, where the kernel allows, as its controlling
+ * terminal.  In the background, stdin becomes /dev/null. */
 void slavetty_attach(const struct slavetty *t, int slave);
 
 /* In the outer process, once init is forked: copies between the caller's
