@@ -3,11 +3,11 @@
 # once provfs has ended, nor open it as /dev/tty.  Run in the foreground
 # of a terminal, the build gets a terminal of its own (a pty of the
 # slave's devpts, as `podman run -t` gives): `tty` names it, the build is
-# its foreground, the caller's size is passed on, and the caller's
-# terminal is as it was afterwards; in the background of a terminal, it
-# reads /dev/null.  Before, a build's TIOCSTI landed in
-# the caller's input, and `tty` said "not a tty".  The terminal here is
-# script(1)'s.
+# its foreground, the caller's size is passed on, and so is a change of
+# it, and the caller's terminal is as it was afterwards; in the
+# background of a terminal, the build reads /dev/null.  Before, a build's
+# TIOCSTI landed in the caller's input, and `tty` said "not a tty".  The
+# terminal here is script(1)'s.
 . "$(dirname "$0")/lib.sh"
 command -v script >/dev/null || exit 77
 command -v python3 >/dev/null || exit 77
@@ -40,6 +40,8 @@ stty -g >"$T/before"
 echo "status=\$?"
 stty -g >"$T/after"
 read -r -t 2 line; echo "caller-read=[\$line]"
+(sleep 2; stty -F /dev/tty rows 41 cols 123) &
+"$PROVFS" run --store "$T/store" --quiet -- sh -c 'sleep 4; echo "resized=\$(stty size)"'
 "$PROVFS" run --store "$T/store" --quiet -- python3 inj.py | sed 's/^/piped-/'
 set -m
 timeout 20 "$PROVFS" run --store "$T/store" --quiet -- sh -c 'read -r x; echo "bg-read=\$?"' &
@@ -57,6 +59,7 @@ grep -q '^fg=True' out || fail "the build is not its terminal's foreground"
 grep -q '^sti=ok' out || fail "the build could not use its own terminal"
 grep -q '^31 101$' out || fail "the caller's terminal size was not passed on"
 grep -q '^status=7$' out || fail "exit status through the terminal"
+grep -q '^resized=41 123$' out || fail "the caller's new terminal size was not passed on"
 grep -q '^caller-read=\[\]$' out || fail "the build's TIOCSTI reached the caller's terminal"
 cmp -s "$T/before" "$T/after" || fail "the caller's terminal settings changed"
 # Output piped: no terminal of its own, and none to reach.
