@@ -1131,16 +1131,16 @@ static void *proc_main(void *arg)
 				procinfo_free(&info);
 		} else if (ok) {
 			/* A thread other than its process's first is logged
-			 * as its process (the same pid, start time and parent),
-			 * so that attest makes one item of the records of its
-			 * threads. */
-			int thread = info.tgid > 0 && info.tgid != info.pid;
+			 * as its process (its pid and start time; the parent
+			 * is the threads' own), so that attest makes one item
+			 * of the records of its threads. */
+			int thread = info.tgid > 0;
 
 			/* An exiting process has lost its program before its
 			 * pid: the path its exec opened stands in. */
 			alog_process(fs->log, j->process, &(struct alog_process){
 				.pid = thread ? info.tgid : info.pid,
-				.ppid = thread && info.tgid_ppid ? info.tgid_ppid : info.ppid,
+				.ppid = info.ppid,
 				.uid = info.uid, .gid = info.gid,
 				.exe = *info.exe || !j->path ? info.exe : j->path,
 				.argv_json = info.argv_json, .cwd = info.cwd,

@@ -236,8 +236,8 @@ pid_t procinfo_ppid(pid_t pid, int64_t *start_ns)
 }
 
 /* The process (thread group) of thread pid, whose /proc is dirfd, where
- * it is not the thread itself: its pid (Tgid in status), start time and
- * parent into out.  Only where the process has other threads: a thread's
+ * it is not the thread itself: its pid (Tgid in status) and start time
+ * into out.  Only where the process has other threads: a thread's
  * own start time differs from its process's, and a record under it was
  * taken for a process of its own (a Go or Java program's threads, each a
  * "process" with the same arguments). */
@@ -256,7 +256,6 @@ static void read_thread_group(int dirfd, struct procinfo *out)
 	if (procinfo_stat(tgid, &ls) < 0)
 		return;
 	out->tgid = tgid;
-	out->tgid_ppid = ls.ppid;
 	out->tgid_start_ns = ls.start_ns;
 }
 

@@ -22,9 +22,10 @@ struct procinfo {
 	int64_t start_ns; /* start time, ns since the epoch; 0 if unknown */
 	char comm[64];   /* its name (an exec changes it); "" if unknown */
 	/* Where pid is a thread other than its process's first (a FUSE
-	 * request names the calling thread): the process's pid, and its
-	 * start time and parent; else tgid is 0. */
-	pid_t tgid, tgid_ppid;
+	 * request names the calling thread): the process's pid and start
+	 * time (its parent is ppid: a process's threads share theirs); else
+	 * tgid is 0. */
+	pid_t tgid;
 	int64_t tgid_start_ns;
 };
 

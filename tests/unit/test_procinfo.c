@@ -215,8 +215,8 @@ static void *other_thread_main(void *arg)
 }
 
 /* A thread other than the first is read as a thread of its process: the
- * process's pid, start time and parent are in tgid, tgid_start_ns and
- * tgid_ppid.  The first thread (the process) has none. */
+ * process's pid and start time are in tgid and tgid_start_ns, and its
+ * parent is the process's.  The first thread (the process) has none. */
 static void reads_a_thread_as_its_process(void **state)
 {
 	struct other_thread t = {.lock = PTHREAD_MUTEX_INITIALIZER,
@@ -239,7 +239,7 @@ static void reads_a_thread_as_its_process(void **state)
 	assert_int_equal(procinfo_read(t.tid, &info), 0);
 	assert_int_equal(info.pid, t.tid);
 	assert_int_equal(info.tgid, getpid());
-	assert_int_equal(info.tgid_ppid, getppid());
+	assert_int_equal(info.ppid, getppid()); /* the thread's parent is its process's */
 	assert_true(info.tgid_start_ns == self.start_ns);
 	procinfo_free(&info);
 	/* and the first thread, with another beside it, is its process */
