@@ -32,7 +32,9 @@ assert_eq "/usr/bin/sed
 assert_eq /usr/bin/bash "$(owner open /in.2)" "who opened in.2"
 # The ring names the program, so a record of it whose process was gone
 # before its read still names it, and joins its item in the manifest.
-python3 - "$T/m.json" <<'PY' || fail "the manifest's items of sed and cat"
+# (items_of_sed_and_cat MANIFEST)
+items_of_sed_and_cat() {
+python3 - "$1" <<'PY'
 import base64, json, sys
 st = json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))
 procs = [r for d in st["predicate"]["runDetails"]["byproducts"] if d.get("name") == "process-tree"
@@ -42,6 +44,20 @@ for prog in ("sed", "/bin/cat"):
     assert len(items) == 1 and "workspace" in items[0]["mounts"], (prog, items)
 assert not [r for r in procs if not r["argv"] and "workspace" in r["mounts"]], procs
 PY
+}
+items_of_sed_and_cat "$T/m.json" || fail "the manifest's items of sed and cat"
+# The same on a host that holds up the daemons' /proc reader: the
+# redirection's child, which runs bash until its exec of sed, makes its
+# request before any exec of it is posted, and waits for its read; before,
+# sed and its parent could both be gone by then (seen in CI), and the
+# child's record had a program and no arguments: an item of its own.
+rm -f out
+PROVFS_PROC_READ_LAG=30000 PROVFS_NO_EXEC_WATCH=1 "$PROVFS" run --store "$T/store" --quiet \
+	--out "$T/m-lag.json" -- bash -c '
+	bash -c "sed s/hello/bye/ in >out; true"
+	bash -c "exec <in.2 /bin/cat in >/dev/null; true"'
+assert_eq 0 "$?" "the build with a slow reader"
+items_of_sed_and_cat "$T/m-lag.json" || fail "the manifest's items of sed and cat, with a slow reader"
 # A script in the workspace: the root's daemon serves its interpreter's
 # exec open (/bin/sh), names that record by the script, and posts it, so
 # the workspace's daemon learns the exec went on past the script's open
