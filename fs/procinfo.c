@@ -145,24 +145,27 @@ int procinfo_exe_is(const char *exe, const char *path)
 }
 
 /* From /proc/PID/stat's text after PPID (pgrp ... starttime): the
- * threads of the process (num_threads, the 20th field) and its start time
- * (the 22nd) as ns since the epoch, each 0 if it does not parse. */
-static void threads_and_start(const char *rest, int *threads, int64_t *start_ns)
+ * kernel's flags of the process (the 9th field), its threads (num_threads,
+ * the 20th) and its start time (the 22nd) as ns since the epoch, each 0
+ * if it does not parse. */
+static void parse_stat_rest(const char *rest, struct procinfo_stat *st)
 {
 	unsigned long long ticks;
+	unsigned flags;
 	long hz;
-	int n = sscanf(rest, "%*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %d %*d %llu",
-		       threads, &ticks);
+	int n = sscanf(rest, "%*d %*d %*d %*d %u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %d %*d %llu",
+		       &flags, &st->threads, &ticks);
 
-	if (n < 1)
-		*threads = 0;
-	*start_ns = 0;
+	st->flags = n >= 1 ? flags : 0;
 	if (n < 2)
+		st->threads = 0;
+	st->start_ns = 0;
+	if (n < 3)
 		return;
 	hz = sysconf(_SC_CLK_TCK);
 	if (hz > 0)
-		*start_ns = boot_time() * 1000000000LL +
-			    (int64_t)(ticks * (1000000000ULL / (unsigned long long)hz));
+		st->start_ns = boot_time() * 1000000000LL +
+			       (int64_t)(ticks * (1000000000ULL / (unsigned long long)hz));
 }
 
 int procinfo_parse_stat(const char *text, struct procinfo_stat *st)
@@ -186,7 +189,7 @@ int procinfo_parse_stat(const char *text, struct procinfo_stat *st)
 	} else {
 		st->rest = close + 3;
 	}
-	threads_and_start(st->rest, &st->threads, &st->start_ns);
+	parse_stat_rest(st->rest, st);
 	return 0;
 }
 
@@ -284,8 +287,8 @@ int procinfo_read(pid_t pid, struct procinfo *out)
 	out->gid = st.st_gid;
 	parsed = procinfo_parse_stat(buf, &ps) == 0;
 	out->ppid = ps.ppid;
-	/* A zombie (exited, not yet reaped) has no program or arguments
-	 * left to read: it is gone. */
+	/* A zombie (exited, not yet reaped), or a process exiting, has no
+	 * program or arguments left to read: it is gone. */
 	if (parsed && procinfo_gone(&ps)) {
 		close(dirfd);
 		return -ESRCH;
@@ -323,6 +326,16 @@ int procinfo_read(pid_t pid, struct procinfo *out)
 		} else {
 			break;
 		}
+	}
+	if (out->exe && !*out->exe && out->argv_json && !strcmp(out->argv_json, "[]") &&
+	    read_stat_text(dirfd, "stat", buf, sizeof(buf), NULL) == 0 &&
+	    procinfo_parse_stat(buf, &ps) == 0 && procinfo_gone(&ps)) {
+		/* It began to exit during the reads: its program and
+		 * arguments were gone, and its directory may be one it moved
+		 * to (`mkdir -p lib/.deps` in lib), not the one it ran in. */
+		procinfo_free(out);
+		close(dirfd);
+		return -ESRCH;
 	}
 	close(dirfd);
 	if (!out->exe || !out->cwd || !out->argv_json) {

@@ -47,13 +47,19 @@ struct procinfo_stat {
 	pid_t ppid;       /* 0 if it did not parse */
 	int64_t start_ns; /* start time, ns since the epoch; 0 if unknown */
 	int threads;      /* threads of its process; 0 if unknown */
+	unsigned flags;   /* the kernel's PF_* flags; 0 if unknown */
 	const char *rest; /* in the text parsed: after PPID */
 };
 
-/* Whether the process has exited (state Z or X), reaped or not. */
+/* The kernel's flag of a process that has begun to exit (PF_EXITING). */
+#define PROCINFO_PF_EXITING 0x4u
+
+/* Whether the process has exited (state Z or X), reaped or not, or is
+ * exiting: its program and arguments are gone before the state changes
+ * (its directory is not yet, and may be one it moved to). */
 static inline int procinfo_gone(const struct procinfo_stat *st)
 {
-	return st->state == 'Z' || st->state == 'X';
+	return st->state == 'Z' || st->state == 'X' || (st->flags & PROCINFO_PF_EXITING);
 }
 
 /* Parses the text of /proc/PID/stat (COMM may hold spaces and parens);

@@ -274,6 +274,15 @@ static void stat_text_parses(void **state)
 					     &st),
 			 0);
 	assert_int_equal(st.threads, 7);
+	assert_int_equal(st.flags, 4194560u);
+	assert_false(procinfo_gone(&st));
+	/* PF_EXITING (0x4) among the flags, the 9th field: exiting, its
+	 * program and arguments gone, though its state is not Z yet */
+	assert_int_equal(procinfo_parse_stat("5 (mkdir) R 1 5 5 0 -1 4194564 10 0 0 0 3 4 0 0 20 0 1 0 "
+					     "123 4096 100",
+					     &st),
+			 0);
+	assert_true(procinfo_gone(&st));
 	assert_int_equal(procinfo_parse_stat("9 (sh) Z 1", &st), 0);
 	assert_int_equal(st.state, 'Z');
 	assert_true(procinfo_gone(&st));
