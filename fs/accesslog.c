@@ -26,7 +26,7 @@ static const char alog_schema[] =
 	"CREATE TABLE IF NOT EXISTS process(\n"
 	"  id INTEGER PRIMARY KEY, mount INTEGER REFERENCES mount(id),\n"
 	"  pid INTEGER, ppid INTEGER, uid INTEGER, gid INTEGER, exe TEXT,\n"
-	"  argv TEXT, cwd TEXT, start_ns INTEGER);\n"
+	"  argv TEXT, cwd TEXT, start_ns INTEGER, image INTEGER);\n"
 	"CREATE TABLE IF NOT EXISTS access(\n"
 	"  id INTEGER PRIMARY KEY, mount INTEGER REFERENCES mount(id),\n"
 	"  process INTEGER REFERENCES process(id), time_ns INTEGER, op TEXT,\n"
@@ -211,6 +211,10 @@ static int write_one(struct alog *log, struct rec *r)
 		bind_text(st, 7, r->proc.argv_json);
 		bind_text(st, 8, r->proc.cwd);
 		sqlite3_bind_int64(st, 9, r->proc.start_ns);
+		if (r->proc.image)
+			sqlite3_bind_int64(st, 10, (sqlite3_int64)r->proc.image);
+		else
+			sqlite3_bind_null(st, 10);
 	} else {
 		int64_t proc = r->acc.process;
 
@@ -303,6 +307,20 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
+/* A log an older provfs made has no process.image: it gets it, empty
+ * in the rows there are (an SQLite status). */
+static int add_image_column(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(db, "SELECT image FROM process LIMIT 0", -1, &st, NULL) ==
+	    SQLITE_OK) {
+		sqlite3_finalize(st);
+		return SQLITE_OK;
+	}
+	return sqlite3_exec(db, "ALTER TABLE process ADD COLUMN image INTEGER", NULL, NULL, NULL);
+}
+
 static int open_db(const char *path, sqlite3 **out)
 {
 	sqlite3 *db = NULL;
@@ -328,6 +346,8 @@ static int open_db(const char *path, sqlite3 **out)
 			rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 			if (rc == SQLITE_OK) {
 				rc = sqlite3_exec(db, alog_schema, NULL, NULL, NULL);
+				if (rc == SQLITE_OK)
+					rc = add_image_column(db);
 				rc = rc == SQLITE_OK ? sqlite3_exec(db, "COMMIT", NULL, NULL, NULL)
 						     : rc;
 				if (rc != SQLITE_OK)
@@ -376,7 +396,8 @@ int alog_open(const char *path, const struct alog_mount_info *m, struct alog **o
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v3(log->db,
 					"INSERT OR REPLACE INTO process(mount, pid, ppid, uid, gid, exe,"
-					" argv, cwd, start_ns, id) VALUES (?,?,?,?,?,?,?,?,?,?12)", -1,
+					" argv, cwd, start_ns, image, id)"
+					" VALUES (?,?,?,?,?,?,?,?,?,?10,?12)", -1,
 					SQLITE_PREPARE_PERSISTENT, &log->ins_proc, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v3(log->db,

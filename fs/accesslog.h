@@ -77,6 +77,7 @@ struct alog_process {
 	const char *argv_json;
 	const char *cwd;
 	int64_t start_ns; /* process start, ns since epoch; 0 if unknown */
+	uint64_t image;   /* which of its images (procinfo.image); 0 unknown */
 };
 
 /* One access (strings copied; NULL means absent). */
@@ -134,6 +135,7 @@ struct alog_proc_row {
 	char *argv_json;
 	char *cwd;
 	int64_t start_ns;
+	uint64_t image;   /* which of its images (procinfo.image); 0 unknown */
 	char *mount;
 	int64_t accesses; /* number of access rows naming it */
 	int64_t first_ns; /* time of the first of them; 0: none */

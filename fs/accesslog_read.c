@@ -109,12 +109,14 @@ static const char failed_captures_sql[] =
 	"SELECT m.label, a.path, a.process, a.result FROM access a JOIN mount m ON m.id = a.mount"
 	" WHERE a.op = 'capture' AND a.result != 0 ORDER BY a.time_ns, a.id";
 
-static const char procs_sql[] =
-	"SELECT p.id, p.pid, p.ppid, p.exe, p.argv, p.cwd, p.start_ns, m.label,"
-	" COALESCE(c.n, 0), COALESCE(c.t, 0) FROM process p JOIN mount m ON m.id = p.mount"
-	" LEFT JOIN (SELECT process, COUNT(*) AS n, MIN(time_ns) AS t FROM access"
-	"   GROUP BY process) c"
-	"   ON c.process = p.id ORDER BY p.id";
+/* IMAGE: the image column, or NULL in a log an older provfs wrote */
+#define PROCS_SQL(IMAGE)                                                                  \
+	"SELECT p.id, p.pid, p.ppid, p.exe, p.argv, p.cwd, p.start_ns, m.label,"           \
+	" COALESCE(c.n, 0), COALESCE(c.t, 0), " IMAGE " FROM process p"                     \
+	" JOIN mount m ON m.id = p.mount"                                                  \
+	" LEFT JOIN (SELECT process, COUNT(*) AS n, MIN(time_ns) AS t FROM access"          \
+	"   GROUP BY process) c"                                                           \
+	"   ON c.process = p.id ORDER BY p.id"
 
 static const char mounts_sql[] =
 	"SELECT id, label, backing, mountpoint, readonly, started_ns, finished_ns,"
@@ -391,7 +393,8 @@ static int load_procs(sqlite3 *db, struct alog_summary *sum)
 {
 	sqlite3_stmt *st;
 
-	if (sqlite3_prepare_v2(db, procs_sql, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, PROCS_SQL("p.image"), -1, &st, NULL) != SQLITE_OK &&
+	    sqlite3_prepare_v2(db, PROCS_SQL("NULL"), -1, &st, NULL) != SQLITE_OK)
 		return -EBADMSG;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		struct alog_proc_row *p = array_push(&sum->procs, &sum->n_procs, sizeof(*p));
@@ -408,6 +411,7 @@ static int load_procs(sqlite3 *db, struct alog_summary *sum)
 		p->mount = dup_col(st, 7);
 		p->accesses = sqlite3_column_int64(st, 8);
 		p->first_ns = sqlite3_column_int64(st, 9);
+		p->image = (uint64_t)sqlite3_column_int64(st, 10); /* NULL: 0 */
 	}
 	sqlite3_finalize(st);
 	return 0;

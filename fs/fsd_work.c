@@ -1000,6 +1000,9 @@ static int take_image(struct procinfo *info, struct procinfo *parent)
 	free(info->argv_json);
 	info->exe = exe ? exe : strdup("");
 	info->argv_json = argv ? argv : strdup("[]");
+	/* a fork keeps the image: the parent's, for the child before its
+	 * exec (its other mounts' records of that, read in time, say so) */
+	info->image = parent ? parent->image : 0;
 	return info->exe && info->argv_json ? 0 : -ENOMEM;
 }
 
@@ -1084,10 +1087,16 @@ static void *proc_main(void *arg)
 			pthread_mutex_lock(&w->lock);
 			continue;
 		}
-		if (w->read_lag_ns && !j->waited) /* a host that stalls the reader */
-			nanosleep(&(struct timespec){.tv_sec = w->read_lag_ns / 1000000000L,
-						   .tv_nsec = w->read_lag_ns % 1000000000L},
-				  NULL);
+		if (w->read_lag_ns && !j->waited) {
+			/* a host that holds the reader up: not before this
+			 * long after the job was queued */
+			int64_t wait_ns = j->begun_ns + w->read_lag_ns - mono_ns();
+
+			if (wait_ns > 0)
+				nanosleep(&(struct timespec){.tv_sec = wait_ns / 1000000000L,
+							   .tv_nsec = wait_ns % 1000000000L},
+					  NULL);
+		}
 		ok = procinfo_read(j->pid, &info) == 0;
 		read_is_done(w, j);
 		if (ok && j->start_ns && info.start_ns && info.start_ns != j->start_ns) {
@@ -1149,7 +1158,8 @@ static void *proc_main(void *arg)
 				.uid = info.uid, .gid = info.gid,
 				.exe = *info.exe || !j->path ? info.exe : j->path,
 				.argv_json = info.argv_json, .cwd = info.cwd,
-				.start_ns = thread ? info.tgid_start_ns : info.start_ns});
+				.start_ns = thread ? info.tgid_start_ns : info.start_ns,
+				.image = info.image});
 			add_parent(fs, j->pid, info.ppid);
 			procinfo_free(&info);
 		} else {
@@ -1188,8 +1198,9 @@ int fsd_work_start(struct fsd *fs)
 	}
 	fs->work = w;
 	{
-		/* Reads no request waits for begin this many us late: the
-		 * races of a reader that a busy host holds up, on demand. */
+		/* Reads no request waits for begin no sooner than this many
+		 * us after they were queued: the races of a reader that a
+		 * busy host holds up, on demand. */
 		const char *lag = getenv("PROVFS_PROC_READ_LAG");
 
 		if (lag && atol(lag) > 0 && atol(lag) <= 1000000)

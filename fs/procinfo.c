@@ -144,21 +144,25 @@ int procinfo_exe_is(const char *exe, const char *path)
 	return el > pl && exe[el - pl - 1] == '/' && !strcmp(exe + el - pl, path);
 }
 
-/* From /proc/PID/stat's text after PPID (pgrp ... starttime): the
+/* From /proc/PID/stat's text after PPID (pgrp ... startstack): the
  * kernel's flags of the process (the 9th field), its threads (num_threads,
- * the 20th) and its start time (the 22nd) as ns since the epoch, each 0
- * if it does not parse. */
+ * the 20th), its start time (the 22nd) as ns since the epoch, and where
+ * its stack starts (startstack, the 28th: 0 where the reader may not
+ * trace it), each 0 if it does not parse. */
 static void parse_stat_rest(const char *rest, struct procinfo_stat *st)
 {
-	unsigned long long ticks;
+	unsigned long long ticks, stack;
 	unsigned flags;
 	long hz;
-	int n = sscanf(rest, "%*d %*d %*d %*d %u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %d %*d %llu",
-		       &flags, &st->threads, &ticks);
+	int n = sscanf(rest,
+		       "%*d %*d %*d %*d %u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %d %*d %llu"
+		       " %*s %*s %*s %*s %*s %llu",
+		       &flags, &st->threads, &ticks, &stack);
 
 	st->flags = n >= 1 ? flags : 0;
 	if (n < 2)
 		st->threads = 0;
+	st->image = n >= 4 ? (uint64_t)stack : 0;
 	st->start_ns = 0;
 	if (n < 3)
 		return;
@@ -312,10 +316,20 @@ int procinfo_read(pid_t pid, struct procinfo *out)
 
 		procinfo_free(out);
 		out->exe = read_link(dirfd, "exe");
+		/* its image, while it has one: an exiting process loses it
+		 * with its program, after which its stat says 0 */
+		out->image = read_stat_text(dirfd, "stat", buf, sizeof(buf), NULL) == 0 &&
+					     procinfo_parse_stat(buf, &ps) == 0
+				     ? ps.image
+				     : 0;
 		out->cwd = read_link(dirfd, "cwd");
 		out->argv_json = read_cmdline(dirfd);
 		again = read_link(dirfd, "exe");
-		moving = out->exe && again && strcmp(out->exe, again);
+		/* (an exe unreadable now is one exiting, not one that ran
+		 * another program: what was read before stands) */
+		moving = out->exe && again && *again && strcmp(out->exe, again);
+		if (moving || !out->exe || !*out->exe)
+			out->image = 0; /* an exec among the reads, or no program */
 		free(again);
 		if (moving) {
 			tries++;

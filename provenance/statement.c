@@ -388,34 +388,35 @@ static int cmp_text(const char *a, const char *b)
 	return strcmp(a ? a : "", b ? b : "");
 }
 
-/* Whether records a and b of one log are of one process (one exec of
- * it), logged by different mounts: the same pid, start time, program,
- * arguments and directory.  A record without a start time (its /proc was
- * gone) is of no other's process. */
+/* Whether records a and b of one log (of one pid and start time) are of
+ * one image of that process (one exec of it), logged by different mounts:
+ * where both know the image (procinfo.image), the same image, whatever
+ * the directory or arguments each read (`make -C sub` read after its
+ * chdir, `mkdir -p a/b` after it cut its own "a/b"); else the same
+ * program, arguments and directory.  A record without a start time (its
+ * /proc was gone) is of no other's process. */
 static int same_process(const struct alog_proc_row *a, const struct alog_proc_row *b)
 {
-	return a->pid == b->pid && a->start_ns == b->start_ns && a->start_ns &&
-	       !cmp_text(a->exe, b->exe) && !cmp_text(a->argv_json, b->argv_json) &&
+	if (a->pid != b->pid || a->start_ns != b->start_ns || !a->start_ns)
+		return 0;
+	if (a->image && b->image)
+		return a->image == b->image;
+	return !cmp_text(a->exe, b->exe) && !cmp_text(a->argv_json, b->argv_json) &&
 	       !cmp_text(a->cwd, b->cwd);
 }
 
 /* qsort_r of indices of the records of summary arg: the records of one
- * process together, each process's in log order. */
+ * pid and start time together, in log order. */
 static int by_process(const void *pa, const void *pb, void *arg)
 {
 	const struct alog_summary *s = arg;
 	size_t ia = *(const size_t *)pa, ib = *(const size_t *)pb;
 	const struct alog_proc_row *a = &s->procs[ia], *b = &s->procs[ib];
-	int c;
 
 	if (a->pid != b->pid)
 		return a->pid < b->pid ? -1 : 1;
 	if (a->start_ns != b->start_ns)
 		return a->start_ns < b->start_ns ? -1 : 1;
-	if (a->start_ns && ((c = cmp_text(a->exe, b->exe)) ||
-			    (c = cmp_text(a->argv_json, b->argv_json)) ||
-			    (c = cmp_text(a->cwd, b->cwd))))
-		return c;
 	return ia < ib ? -1 : ia > ib;
 }
 
@@ -531,8 +532,56 @@ static void join_gone_records(const struct alog_summary *s, const size_t *order,
 	}
 }
 
-/* For each record, the index of the first record of its process (itself
- * if it is the first), or NULL on allocation failure. */
+/* Whether record a (index ia), rather than b, names the item of their
+ * process: one with arguments, then the one whose first access came
+ * first (read at the exec, before a chdir or a change of its arguments),
+ * then the earlier in the log. */
+static int names_rather(const struct alog_proc_row *a, size_t ia, const struct alog_proc_row *b,
+			size_t ib)
+{
+	if (no_argv(a) != no_argv(b))
+		return !no_argv(a);
+	if ((a->first_ns > 0) != (b->first_ns > 0))
+		return a->first_ns > 0;
+	if (a->first_ns != b->first_ns)
+		return a->first_ns < b->first_ns;
+	return ia < ib;
+}
+
+/* The records order[a..b), of one pid and start time, in groups of one
+ * process each (a record joins the group of the first record before it
+ * in log order that it is same_process with): first maps each to the
+ * member that names its group (names_rather). */
+static void group_block(const struct alog_summary *s, const size_t *order, size_t a, size_t b,
+			size_t *first)
+{
+	for (size_t k = a; k < b; k++) {
+		size_t g = order[k];
+
+		for (size_t c = a; c < k; c++)
+			if (same_process(&s->procs[order[c]], &s->procs[order[k]])) {
+				g = first[order[c]];
+				break;
+			}
+		first[order[k]] = g;
+	}
+	for (size_t k = a; k < b; k++) {
+		size_t g = order[k], best = g;
+
+		if (first[g] != g)
+			continue;
+		for (size_t c = k + 1; c < b; c++)
+			if (first[order[c]] == g &&
+			    names_rather(&s->procs[order[c]], order[c], &s->procs[best], best))
+				best = order[c];
+		for (size_t c = k; best != g && c < b; c++)
+			if (first[order[c]] == g)
+				first[order[c]] = best;
+	}
+}
+
+/* For each record, the index of the record that names its process (see
+ * group_block and join_gone_records), or NULL on allocation failure. */
 static size_t *process_firsts(const struct alog_summary *s)
 {
 	size_t *order = malloc((s->n_procs + 1) * sizeof(*order));
@@ -546,10 +595,14 @@ static size_t *process_firsts(const struct alog_summary *s)
 	for (size_t i = 0; i < s->n_procs; i++)
 		order[i] = i;
 	qsort_r(order, s->n_procs, sizeof(*order), by_process, (void *)s);
-	for (size_t i = 0, g = 0; i < s->n_procs; i++) {
-		if (!same_process(&s->procs[order[g]], &s->procs[order[i]]))
-			g = i;
-		first[order[i]] = order[g];
+	for (size_t a = 0, b; a < s->n_procs; a = b) {
+		const struct alog_proc_row *ra = &s->procs[order[a]];
+
+		for (b = a + 1; b < s->n_procs && s->procs[order[b]].pid == ra->pid &&
+				s->procs[order[b]].start_ns == ra->start_ns;
+		     b++)
+			;
+		group_block(s, order, a, b, first);
 	}
 	join_gone_records(s, order, first);
 	free(order);
@@ -621,8 +674,8 @@ static json_t *process_item(const struct alog_proc_row *r)
 /* One item per process: the records that the mounts' daemons each made
  * of it are one, naming every mount that saw it ("mounts") and the sum of
  * their accesses; in log order of each process's first record.  The item
- * is made of the first record of its group (see process_firsts), which a
- * gone record that joined it may precede in log order. */
+ * is made of the record that names its group (see process_firsts), which
+ * others of the group may precede in log order. */
 static json_t *process_tree(const struct alog_summary *s)
 {
 	json_t *procs = json_array(), **items = calloc(s->n_procs + 1, sizeof(*items));

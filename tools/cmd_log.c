@@ -98,10 +98,10 @@ static json_t *procs_json(const struct alog_summary *s)
 			argv = enc = NULL;
 			cut = 0;
 		}
-		o = json_pack("{s:I, s:i, s:i, s:o, s:b, s:I, s:I}", "id", (json_int_t)p->id,
+		o = json_pack("{s:I, s:i, s:i, s:o, s:b, s:I, s:I, s:I}", "id", (json_int_t)p->id,
 			"pid", (int)p->pid, "ppid", (int)p->ppid, "argv", argv ? argv : json_array(),
-			"argv_truncated", cut, "start_ns", (json_int_t)p->start_ns, "accesses",
-			(json_int_t)p->accesses);
+			"argv_truncated", cut, "start_ns", (json_int_t)p->start_ns, "image",
+			(json_int_t)p->image, "accesses", (json_int_t)p->accesses);
 		if (json_put_encoded(!o, o, enc)) {
 			json_decref(o);
 			o = NULL;

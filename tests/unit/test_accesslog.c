@@ -175,7 +175,8 @@ static void processes_are_recorded_with_their_facts(void **state)
 	read_file(f, "/a.c", D1);
 	rec(f, ALOG_OP_STAT, "/a.c", NULL, 0, 0, NULL);
 	alog_process(f->log, second, &(struct alog_process){
-		.pid = 4243, .ppid = 4242, .exe = "/bin/sh", .argv_json = "[\"sh\"]", .cwd = "/"});
+		.pid = 4243, .ppid = 4242, .exe = "/bin/sh", .argv_json = "[\"sh\"]", .cwd = "/",
+		.image = 0x7ffc12345670ULL});
 	close_log(f);
 	load(f, &sum);
 	assert_int_equal(sum.n_procs, 2);
@@ -191,6 +192,8 @@ static void processes_are_recorded_with_their_facts(void **state)
 	assert_int_equal(sum.procs[1].id, second);
 	assert_int_equal(sum.procs[1].pid, 4243);
 	assert_int_equal(sum.procs[1].accesses, 1);
+	assert_true(sum.procs[0].image == 0); /* unknown */
+	assert_true(sum.procs[1].image == 0x7ffc12345670ULL);
 	assert_int_equal(sum.n_accesses, 3);
 	alog_summary_free(&sum);
 }
@@ -905,6 +908,40 @@ static void other_sqlite_database_is_not_a_log(void **state)
 	assert_int_equal(alog_summary_load(f->db, &sum), -EBADMSG);
 }
 
+/* A log an older provfs wrote has no process.image: it is read (images
+ * unknown), and a daemon that opens it again adds the column. */
+static void log_of_an_older_provfs_is_read_and_upgraded(void **state)
+{
+	struct fixture *f = *state;
+	struct alog_summary sum;
+	int64_t id;
+	sqlite3 *db;
+
+	open_log(f);
+	read_file(f, "/a.c", D1);
+	close_log(f);
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE process DROP COLUMN image", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	load(f, &sum);
+	assert_int_equal(sum.n_procs, 1);
+	assert_string_equal(sum.procs[0].exe, "/usr/bin/cc");
+	assert_true(sum.procs[0].image == 0);
+	alog_summary_free(&sum);
+	assert_int_equal(alog_open(f->db, &workspace, &f->log), 0);
+	id = alog_process_id(f->log);
+	alog_process(f->log, id, &(struct alog_process){
+		.pid = 4250, .ppid = 1, .exe = "/bin/sh", .argv_json = "[\"sh\"]", .cwd = "/",
+		.start_ns = 9, .image = 4096});
+	close_log(f);
+	load(f, &sum);
+	assert_int_equal(sum.n_procs, 2);
+	assert_true(sum.procs[0].image == 0);
+	assert_true(sum.procs[1].image == 4096);
+	alog_summary_free(&sum);
+}
+
 /* A log cut short (a copy that stopped, a full disk) is told apart from a
  * file that is no log: -EIO, "damaged". */
 static void truncated_log_is_damaged(void **state)
@@ -1214,6 +1251,7 @@ int main(void)
 		T(missing_log_is_enoent),
 		T(text_file_is_not_a_log),
 		T(other_sqlite_database_is_not_a_log),
+		T(log_of_an_older_provfs_is_read_and_upgraded),
 		T(truncated_log_is_damaged),
 		T(log_in_missing_directory_fails),
 		T(many_records_are_queued_and_all_committed),

@@ -68,6 +68,35 @@ static void reads_a_live_process(void **state)
 	assert_non_null(strstr(info.argv_json, "test_procinfo"));
 	assert_true(info.start_ns > now_ns() - 60 * 1000000000LL);
 	assert_true(info.start_ns <= now_ns());
+	/* A fork keeps the image; an exec makes another. */
+	{
+		struct procinfo self, execd;
+		pid_t sleeper = fork();
+
+		assert_true(sleeper >= 0);
+		if (sleeper == 0) {
+			execl("/bin/sleep", "sleep", "10", (char *)NULL);
+			_exit(127);
+		}
+		assert_int_equal(procinfo_read(getpid(), &self), 0);
+		assert_true(self.image != 0);
+		assert_true(info.image == self.image);
+		for (int i = 0; i < 200; i++) {
+			assert_int_equal(procinfo_read(sleeper, &execd), 0);
+			if (strstr(execd.exe, "sleep"))
+				break;
+			procinfo_free(&execd);
+			execd.exe = NULL;
+			usleep(10000);
+		}
+		assert_non_null(execd.exe);
+		assert_true(execd.image != 0);
+		assert_true(execd.image != self.image);
+		procinfo_free(&execd);
+		procinfo_free(&self);
+		kill(sleeper, SIGKILL);
+		assert_int_equal(waitpid(sleeper, NULL, 0), sleeper);
+	}
 	procinfo_free(&info);
 	close(go[1]);
 	assert_int_equal(waitpid(pid, NULL, 0), pid);
@@ -275,6 +304,14 @@ static void stat_text_parses(void **state)
 			 0);
 	assert_int_equal(st.threads, 7);
 	assert_int_equal(st.flags, 4194560u);
+	assert_true(st.image == 0); /* the line ends before startstack */
+	/* startstack, the 28th field */
+	assert_int_equal(procinfo_parse_stat("5 (go) S 1 5 5 0 -1 4194560 10 0 0 0 3 4 0 0 20 0 7 0 "
+					     "123 4096 100 18446744073709551615 1 1 140737488347136 0 0",
+					     &st),
+			 0);
+	assert_true(st.image == 140737488347136ULL);
+	assert_int_equal(st.threads, 7);
 	assert_false(procinfo_gone(&st));
 	/* PF_EXITING (0x4) among the flags, the 9th field: exiting, its
 	 * program and arguments gone, though its state is not Z yet */

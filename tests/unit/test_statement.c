@@ -624,6 +624,71 @@ static void gone_record_joins_the_image_of_its_time(void **state)
 	unlink(path);
 }
 
+/* Records of one pid, start time and image (procinfo.image) are one
+ * item, though one mount read the process after its chdir (`make -C
+ * sub`) or after it wrote over its arguments (`mkdir -p a/b` cuts its
+ * "a/b"): named by the record with the earliest first access, read at
+ * the exec.  Two images of one program with the same arguments (make
+ * running itself again after remaking its makefile) are two items; a
+ * record with no image (a log of an older provfs) joins a record of the
+ * same program, arguments and directory only. */
+static void records_of_one_image_are_one_item(void **state)
+{
+	struct alog_mount_info ws = { "workspace", "/w", "/m", 0 }, root = { "root", "/", "/r", 1 };
+	struct alog_process make = { .pid = 50, .ppid = 2, .exe = "/usr/bin/make",
+				     .argv_json = "[\"make\",\"-C\",\"sub\"]", .cwd = "/m",
+				     .start_ns = 500, .image = 0x7ffd1000 };
+	struct alog_process again = make, mkdir_root = { .pid = 51, .ppid = 50,
+							 .exe = "/usr/bin/mkdir",
+							 .argv_json = "[\"mkdir\",\"-p\",\"a/b\"]",
+							 .cwd = "/m", .start_ns = 510,
+							 .image = 0x7ffd2000 };
+	struct alog_process make_ws = make, mkdir_ws = mkdir_root, old = mkdir_root;
+	char path[] = "/tmp/test_statement_image.XXXXXX";
+	struct alog_summary sm;
+	struct alog *log;
+	json_t *st, *item;
+
+	(void)state;
+	again.image = 0x7ffd3000;
+	make_ws.cwd = "/m/sub";
+	mkdir_ws.argv_json = "[\"mkdir\",\"-p\",\"a\",\"b\"]";
+	mkdir_ws.cwd = "/m/a";
+	old.image = 0;
+	assert_int_equal(fresh_log_path(path), 0);
+	assert_int_equal(alog_open(path, &ws, &log), 0);
+	/* logged first, but read later: the workspace's records */
+	acc(log, logged_process(log, &make_ws), ALOG_OP_OPEN, "/sub/Makefile", O_RDONLY, D1, 300);
+	acc(log, logged_process(log, &mkdir_ws), ALOG_OP_MKDIR, "/a/b", 0, NULL, 400);
+	acc(log, logged_process(log, &again), ALOG_OP_OPEN, "/sub/Makefile", O_RDONLY, D1, 600);
+	assert_int_equal(alog_close(log, "clean"), 0);
+	assert_int_equal(alog_open(path, &root, &log), 0);
+	acc(log, logged_process(log, &make), ALOG_OP_EXEC, "/usr/bin/make", 0, D2, 100);
+	acc(log, logged_process(log, &mkdir_root), ALOG_OP_EXEC, "/usr/bin/mkdir", 0, D3, 350);
+	acc(log, logged_process(log, &old), ALOG_OP_OPEN, "/etc/ld.so.cache", O_RDONLY, D2, 360);
+	assert_int_equal(alog_close(log, "clean"), 0);
+	st = statement_of_log(path, &sm, 6);
+
+	item = tree_item(st, 0); /* make, named by the root's record */
+	assert_string_equal(json_get_string(item, "cwd"), "/m");
+	assert_int_equal(json_integer_value(json_object_get(item, "accesses")), 2);
+	assert_two_mounts(item, "workspace", "root");
+	item = tree_item(st, 1); /* mkdir, its arguments whole */
+	assert_int_equal(json_integer_value(json_object_get(item, "pid")), 51);
+	assert_int_equal(json_array_size(json_get_array(item, "argv")), 3);
+	assert_string_equal(json_get_string(item, "cwd"), "/m");
+	assert_int_equal(json_integer_value(json_object_get(item, "accesses")), 3);
+	assert_two_mounts(item, "workspace", "root");
+	item = tree_item(st, 2); /* make's second image */
+	assert_int_equal(json_integer_value(json_object_get(item, "pid")), 50);
+	assert_int_equal(json_integer_value(json_object_get(item, "accesses")), 1);
+	assert_int_equal(json_array_size(json_get_array(item, "mounts")), 1);
+	assert_null(tree_item(st, 3));
+	json_decref(st);
+	alog_summary_free(&sm);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -637,6 +702,7 @@ int main(void)
 		cmocka_unit_test(processes_seen_by_several_mounts_are_one_item),
 		cmocka_unit_test(gone_records_join_their_process),
 		cmocka_unit_test(gone_record_joins_the_image_of_its_time),
+		cmocka_unit_test(records_of_one_image_are_one_item),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

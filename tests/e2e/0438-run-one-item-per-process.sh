@@ -1,0 +1,37 @@
+# One process is one item of the manifest's process tree, though its
+# mounts' daemons read its /proc at different moments: `make -C sub` read
+# by the root at its exec (in the workspace's top) and by the workspace
+# after its chdir (in sub); `mkdir -p d/.deps`, which cuts its own
+# "d/.deps" into "d" and ".deps" while it works, and moves into d.  Each
+# record names the image of the process it read (where its stack began,
+# random at each exec), and records of one image are one item, named by
+# the record read first.  Before, make was two items (the cwd differed),
+# and most mkdirs two (the arguments, or the cwd, differed), some with no
+# arguments (read while exiting).
+. "$(dirname "$0")/lib.sh"
+command -v make >/dev/null || exit 77
+mkdir -p "$T/ws/sub"
+cd "$T/ws"
+printf 'all:\n\t@i=0; while [ $$i -lt 100 ]; do /usr/bin/mkdir -p d/.deps; i=$$((i + 1)); done\n\t@echo hi >out\n' \
+	>sub/Makefile
+"$PROVFS" run --store "$T/store" --quiet --out "$T/m.json" -- make -s -C sub
+assert_eq 0 "$?" "the build"
+assert_eq hi "$(cat sub/out)" "the build's output"
+python3 - "$T/m.json" "$T/ws" <<'PY' || fail "one item per process"
+import base64, json, sys
+s = json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))
+ws = sys.argv[2]
+procs = [b for b in s["predicate"]["runDetails"]["byproducts"]
+         if b["name"] == "process-tree"][0]["annotations"]["processes"]
+make = [p for p in procs if p["exe"].endswith("/make")]
+assert len(make) == 1, make
+assert make[0]["argv"] == ["make", "-s", "-C", "sub"], make
+assert make[0]["cwd"] == ws, make
+assert sorted(make[0]["mounts"]) == ["root", "workspace"], make
+mkdirs = [p for p in procs if p["exe"].endswith("/mkdir")]
+assert len({p["pid"] for p in mkdirs}) == 100, len(mkdirs)
+bad = [p for p in mkdirs if p["argv"] != ["/usr/bin/mkdir", "-p", "d/.deps"]
+       or p["cwd"] != ws + "/sub"]
+assert len(mkdirs) == 100 and not bad, (len(mkdirs), bad[:3])
+PY
+exit 0
