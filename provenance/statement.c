@@ -390,19 +390,20 @@ static int cmp_text(const char *a, const char *b)
 
 /* Whether records a and b of one log (of one pid and start time) are of
  * one image of that process (one exec of it), logged by different mounts:
- * where both know the image (procinfo.image), the same image, whatever
- * the directory or arguments each read (`make -C sub` read after its
- * chdir, `mkdir -p a/b` after it cut its own "a/b"); else the same
- * program, arguments and directory.  A record without a start time (its
- * /proc was gone) is of no other's process. */
+ * the same program, and where both know the image (procinfo.image), the
+ * same image, whatever the directory or arguments each read (`make -C
+ * sub` read after its chdir, `mkdir -p a/b` after it cut its own "a/b");
+ * else the same arguments and directory.  (The program too, as without
+ * ASLR two programs' stacks may begin at one address.)  A record without
+ * a start time (its /proc was gone) is of no other's process. */
 static int same_process(const struct alog_proc_row *a, const struct alog_proc_row *b)
 {
-	if (a->pid != b->pid || a->start_ns != b->start_ns || !a->start_ns)
+	if (a->pid != b->pid || a->start_ns != b->start_ns || !a->start_ns ||
+	    cmp_text(a->exe, b->exe))
 		return 0;
 	if (a->image && b->image)
 		return a->image == b->image;
-	return !cmp_text(a->exe, b->exe) && !cmp_text(a->argv_json, b->argv_json) &&
-	       !cmp_text(a->cwd, b->cwd);
+	return !cmp_text(a->argv_json, b->argv_json) && !cmp_text(a->cwd, b->cwd);
 }
 
 /* qsort_r of indices of the records of summary arg: the records of one

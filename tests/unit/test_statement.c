@@ -643,7 +643,7 @@ static void records_of_one_image_are_one_item(void **state)
 							 .argv_json = "[\"mkdir\",\"-p\",\"a/b\"]",
 							 .cwd = "/m", .start_ns = 510,
 							 .image = 0x7ffd2000 };
-	struct alog_process make_ws = make, mkdir_ws = mkdir_root, old = mkdir_root;
+	struct alog_process make_ws = make, mkdir_ws = mkdir_root, old = mkdir_root, env = make;
 	char path[] = "/tmp/test_statement_image.XXXXXX";
 	struct alog_summary sm;
 	struct alog *log;
@@ -655,6 +655,9 @@ static void records_of_one_image_are_one_item(void **state)
 	mkdir_ws.argv_json = "[\"mkdir\",\"-p\",\"a\",\"b\"]";
 	mkdir_ws.cwd = "/m/a";
 	old.image = 0;
+	/* without ASLR two programs' stacks may begin at one address */
+	env.exe = "/usr/bin/env";
+	env.argv_json = "[\"env\"]";
 	assert_int_equal(fresh_log_path(path), 0);
 	assert_int_equal(alog_open(path, &ws, &log), 0);
 	/* logged first, but read later: the workspace's records */
@@ -666,8 +669,9 @@ static void records_of_one_image_are_one_item(void **state)
 	acc(log, logged_process(log, &make), ALOG_OP_EXEC, "/usr/bin/make", 0, D2, 100);
 	acc(log, logged_process(log, &mkdir_root), ALOG_OP_EXEC, "/usr/bin/mkdir", 0, D3, 350);
 	acc(log, logged_process(log, &old), ALOG_OP_OPEN, "/etc/ld.so.cache", O_RDONLY, D2, 360);
+	acc(log, logged_process(log, &env), ALOG_OP_EXEC, "/usr/bin/env", 0, D2, 700);
 	assert_int_equal(alog_close(log, "clean"), 0);
-	st = statement_of_log(path, &sm, 6);
+	st = statement_of_log(path, &sm, 7);
 
 	item = tree_item(st, 0); /* make, named by the root's record */
 	assert_string_equal(json_get_string(item, "cwd"), "/m");
@@ -683,7 +687,10 @@ static void records_of_one_image_are_one_item(void **state)
 	assert_int_equal(json_integer_value(json_object_get(item, "pid")), 50);
 	assert_int_equal(json_integer_value(json_object_get(item, "accesses")), 1);
 	assert_int_equal(json_array_size(json_get_array(item, "mounts")), 1);
-	assert_null(tree_item(st, 3));
+	item = tree_item(st, 3); /* another program, at the same address */
+	assert_string_equal(json_get_string(item, "exe"), "/usr/bin/env");
+	assert_int_equal(json_integer_value(json_object_get(item, "accesses")), 1);
+	assert_null(tree_item(st, 4));
 	json_decref(st);
 	alog_summary_free(&sm);
 	unlink(path);
