@@ -144,25 +144,26 @@ int procinfo_exe_is(const char *exe, const char *path)
 	return el > pl && exe[el - pl - 1] == '/' && !strcmp(exe + el - pl, path);
 }
 
-/* From /proc/PID/stat's text after PPID (pgrp ... startstack): the
+/* From /proc/PID/stat's text after PPID (pgrp ... arg_start): the
  * kernel's flags of the process (the 9th field), its threads (num_threads,
  * the 20th), its start time (the 22nd) as ns since the epoch, and where
- * its stack starts (startstack, the 28th: 0 where the reader may not
+ * its arguments lie (arg_start, the 48th: 0 where the reader may not
  * trace it), each 0 if it does not parse. */
 static void parse_stat_rest(const char *rest, struct procinfo_stat *st)
 {
-	unsigned long long ticks, stack;
+	unsigned long long ticks, args;
 	unsigned flags;
 	long hz;
 	int n = sscanf(rest,
 		       "%*d %*d %*d %*d %u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %d %*d %llu"
-		       " %*s %*s %*s %*s %*s %llu",
-		       &flags, &st->threads, &ticks, &stack);
+		       " %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s" /* 23-35 */
+		       " %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu", /* 36-48 */
+		       &flags, &st->threads, &ticks, &args);
 
 	st->flags = n >= 1 ? flags : 0;
 	if (n < 2)
 		st->threads = 0;
-	st->image = n >= 4 ? (uint64_t)stack : 0;
+	st->image = n >= 4 ? (uint64_t)args : 0;
 	st->start_ns = 0;
 	if (n < 3)
 		return;
@@ -266,6 +267,19 @@ static void read_thread_group(int dirfd, struct procinfo *out)
 	out->tgid_start_ns = ls.start_ns;
 }
 
+/* The image of the process whose /proc is dirfd (see struct procinfo),
+ * 0 if unknown. */
+static uint64_t read_image(int dirfd)
+{
+	char buf[1024];
+	struct procinfo_stat ps;
+
+	return read_stat_text(dirfd, "stat", buf, sizeof(buf), NULL) == 0 &&
+			       procinfo_parse_stat(buf, &ps) == 0
+		       ? ps.image
+		       : 0;
+}
+
 int procinfo_read(pid_t pid, struct procinfo *out)
 {
 	char path[64], buf[1024];
@@ -316,14 +330,17 @@ int procinfo_read(pid_t pid, struct procinfo *out)
 
 		procinfo_free(out);
 		out->exe = read_link(dirfd, "exe");
-		/* its image, while it has one: an exiting process loses it
-		 * with its program, after which its stat says 0 */
-		out->image = read_stat_text(dirfd, "stat", buf, sizeof(buf), NULL) == 0 &&
-					     procinfo_parse_stat(buf, &ps) == 0
-				     ? ps.image
-				     : 0;
+		/* Its image: where its arguments lie, set once an exec has
+		 * put them there (before that, 0 and no arguments), unlike
+		 * startstack, which an exec sets twice.  Read before and after
+		 * the arguments: the one read after them where it is 0 before
+		 * (in the exec), the one before where it is 0 after (exiting,
+		 * the process loses it with its program). */
+		out->image = read_image(dirfd);
 		out->cwd = read_link(dirfd, "cwd");
 		out->argv_json = read_cmdline(dirfd);
+		if (!out->image)
+			out->image = read_image(dirfd);
 		again = read_link(dirfd, "exe");
 		/* (an exe unreadable now is one exiting, not one that ran
 		 * another program: what was read before stands) */

@@ -28,8 +28,8 @@ struct procinfo {
 	pid_t tgid;
 	int64_t tgid_start_ns;
 	/* Which image of the process it is, of the execs it made: where its
-	 * stack began (startstack in /proc/PID/stat), random at each exec
-	 * (ASLR), kept by fork.  Records of one pid and start time read by
+	 * arguments lie (arg_start in /proc/PID/stat), on its stack, whose
+	 * place is random at each exec (ASLR); kept by fork.  Records of one pid and start time read by
 	 * different mounts, one's after a chdir (`make -C`) or after the
 	 * program wrote over its arguments (`mkdir -p a/b` cuts its own
 	 * "a/b"), are of one image where it is the same.  0 if unknown. */
@@ -55,7 +55,7 @@ struct procinfo_stat {
 	int64_t start_ns; /* start time, ns since the epoch; 0 if unknown */
 	int threads;      /* threads of its process; 0 if unknown */
 	unsigned flags;   /* the kernel's PF_* flags; 0 if unknown */
-	uint64_t image;   /* startstack (see struct procinfo); 0 if unknown */
+	uint64_t image;   /* arg_start (see struct procinfo); 0 if unknown */
 	const char *rest; /* in the text parsed: after PPID */
 };
 

@@ -394,7 +394,7 @@ static int cmp_text(const char *a, const char *b)
  * same image, whatever the directory or arguments each read (`make -C
  * sub` read after its chdir, `mkdir -p a/b` after it cut its own "a/b");
  * else the same arguments and directory.  (The program too, as without
- * ASLR two programs' stacks may begin at one address.)  A record without
+ * ASLR two programs' arguments may lie at one address.)  A record without
  * a start time (its /proc was gone) is of no other's process. */
 static int same_process(const struct alog_proc_row *a, const struct alog_proc_row *b)
 {

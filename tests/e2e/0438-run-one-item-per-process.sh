@@ -3,8 +3,8 @@
 # by the root at its exec (in the workspace's top) and by the workspace
 # after its chdir (in sub); `mkdir -p d/.deps`, which cuts its own
 # "d/.deps" into "d" and ".deps" while it works, and moves into d.  Each
-# record names the image of the process it read (where its stack began,
-# random at each exec), and records of one image are one item, named by
+# record names the image of the process it read (where its arguments
+# lie, random at each exec), and records of one image are one item, named by
 # the record read first.  Before, make was two items (the cwd differed),
 # and most mkdirs two (the arguments, or the cwd, differed), some with no
 # arguments (read while exiting).

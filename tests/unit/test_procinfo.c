@@ -304,13 +304,16 @@ static void stat_text_parses(void **state)
 			 0);
 	assert_int_equal(st.threads, 7);
 	assert_int_equal(st.flags, 4194560u);
-	assert_true(st.image == 0); /* the line ends before startstack */
-	/* startstack, the 28th field */
+	assert_true(st.image == 0); /* the line ends before arg_start */
+	/* arg_start, the 48th field */
 	assert_int_equal(procinfo_parse_stat("5 (go) S 1 5 5 0 -1 4194560 10 0 0 0 3 4 0 0 20 0 7 0 "
-					     "123 4096 100 18446744073709551615 1 1 140737488347136 0 0",
+					     "123 4096 100 18446744073709551615 1 1 140737488347136 0 0 "
+					     "0 0 0 0 0 0 0 17 1 0 0 0 0 0 4096 8192 12288 "
+					     "140737488350000 140737488350100 140737488350100 "
+					     "140737488351000 0",
 					     &st),
 			 0);
-	assert_true(st.image == 140737488347136ULL);
+	assert_true(st.image == 140737488350000ULL);
 	assert_int_equal(st.threads, 7);
 	assert_false(procinfo_gone(&st));
 	/* PF_EXITING (0x4) among the flags, the 9th field: exiting, its

@@ -655,7 +655,7 @@ static void records_of_one_image_are_one_item(void **state)
 	mkdir_ws.argv_json = "[\"mkdir\",\"-p\",\"a\",\"b\"]";
 	mkdir_ws.cwd = "/m/a";
 	old.image = 0;
-	/* without ASLR two programs' stacks may begin at one address */
+	/* without ASLR two programs' arguments may lie at one address */
 	env.exe = "/usr/bin/env";
 	env.argv_json = "[\"env\"]";
 	assert_int_equal(fresh_log_path(path), 0);
