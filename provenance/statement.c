@@ -559,11 +559,16 @@ static void group_block(const struct alog_summary *s, const size_t *order, size_
 	for (size_t k = a; k < b; k++) {
 		size_t g = order[k];
 
-		for (size_t c = a; c < k; c++)
-			if (same_process(&s->procs[order[c]], &s->procs[order[k]])) {
-				g = first[order[c]];
-				break;
-			}
+		/* the groups' first records, then the others (a record with
+		 * no image may be same_process with a member only): a
+		 * process's many threads, one group, cost one look each */
+		for (int pass = 0; pass < 2 && g == order[k]; pass++)
+			for (size_t c = a; c < k; c++)
+				if ((first[order[c]] == order[c]) == !pass &&
+				    same_process(&s->procs[order[c]], &s->procs[order[k]])) {
+					g = first[order[c]];
+					break;
+				}
 		first[order[k]] = g;
 	}
 	for (size_t k = a; k < b; k++) {
