@@ -430,7 +430,7 @@ static int may_be_of(const struct alog_proc_row *gone, const struct alog_proc_ro
 }
 
 /* The time of the first access of the records in order[a..b) whose
- * group (first record) is f and that have arguments; 0 if none. */
+ * group (the record naming it) is f and that have arguments; 0 if none. */
 static int64_t group_first_ns(const struct alog_summary *s, const size_t *order,
 			      const size_t *first, size_t a, size_t b, size_t f)
 {
@@ -497,7 +497,7 @@ static size_t latest_image_before(const struct alog_summary *s, const size_t *or
  * images are of that program, the times of their accesses do
  * (latest_image_before); one that names none is left alone.  order
  * sorts the records by pid and start time (by_process); first maps each
- * to its group's first record, and is changed here. */
+ * to the record that names its group, and is changed here. */
 static void join_gone_records(const struct alog_summary *s, const size_t *order, size_t *first)
 {
 	for (size_t a = 0, b; a < s->n_procs; a = b) {
