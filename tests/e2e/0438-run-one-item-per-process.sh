@@ -34,4 +34,21 @@ bad = [p for p in mkdirs if p["argv"] != ["/usr/bin/mkdir", "-p", "d/.deps"]
        or p["cwd"] != ws + "/sub"]
 assert len(mkdirs) == 100 and not bad, (len(mkdirs), bad[:3])
 PY
+
+# A program that renames itself (perl's $0, as a daemon or a worker pool
+# does) before it writes to the workspace: one item, with the arguments it
+# was run with.  Before, the workspace's record, ["renamed-worker"], was an
+# item of its own.
+"$PROVFS" run --store "$T/store" --quiet --out "$T/m2.json" -- \
+	perl -e '$0 = "renamed-worker"; open(F, ">x") or die; print F 1; close F'
+assert_eq 0 "$?" "the perl build"
+python3 - "$T/m2.json" <<'PY' || fail "one item of perl"
+import base64, json, sys
+s = json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))
+procs = [b for b in s["predicate"]["runDetails"]["byproducts"]
+         if b["name"] == "process-tree"][0]["annotations"]["processes"]
+perl = [p for p in procs if p["exe"].endswith("/perl")]
+assert len(perl) == 1 and perl[0]["argv"][:2] == ["perl", "-e"], perl
+assert sorted(perl[0]["mounts"]) == ["root", "workspace"], perl
+PY
 exit 0
