@@ -385,8 +385,8 @@ static void push_proc_job(struct fsd_work *w, pid_t pid, int64_t id, int after_e
 	 * up to EXEC_READ_WAIT_NS, on a busy host). */
 	j->waited = wait == PROC_WAIT;
 	j->soon = wait != PROC_LATER;
-	push(w, j);
-	if (j->waited)
+	push(w, j); /* (j is the reader's now) */
+	if (wait == PROC_WAIT)
 		wait_read(w, id);
 }
 
