@@ -1217,9 +1217,9 @@ int fsd_work_start(struct fsd *fs)
 	}
 	fs->work = w;
 	{
-		/* Reads no request waits for begin no sooner than this many
-		 * us after they were queued: the races of a reader that a
-		 * busy host holds up, on demand. */
+		/* Reads made in turn (not job.soon) begin no sooner than
+		 * this many us after they were queued: the races of a reader
+		 * that a busy host holds up, on demand. */
 		const char *lag = getenv("PROVFS_PROC_READ_LAG");
 
 		if (lag && atol(lag) > 0 && atol(lag) <= 1000000)
