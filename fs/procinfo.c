@@ -217,13 +217,13 @@ static int read_stat_text(int dirfd, const char *name, char *buf, size_t cap, st
 	return 0;
 }
 
-int procinfo_stat(pid_t pid, struct procinfo_stat *st)
+/* Reads and parses the stat file name of dirfd (or an absolute path)
+ * into st: 0, or -errno. */
+static int stat_at(int dirfd, const char *name, struct procinfo_stat *st)
 {
-	char path[64], buf[1024];
-	int ret;
+	char buf[1024];
+	int ret = read_stat_text(dirfd, name, buf, sizeof(buf), NULL);
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	ret = read_stat_text(AT_FDCWD, path, buf, sizeof(buf), NULL);
 	if (ret < 0) {
 		memset(st, 0, sizeof(*st));
 		return ret;
@@ -231,6 +231,14 @@ int procinfo_stat(pid_t pid, struct procinfo_stat *st)
 	ret = procinfo_parse_stat(buf, st);
 	st->rest = NULL; /* buf is gone */
 	return ret;
+}
+
+int procinfo_stat(pid_t pid, struct procinfo_stat *st)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	return stat_at(AT_FDCWD, path, st);
 }
 
 pid_t procinfo_ppid(pid_t pid, int64_t *start_ns)
@@ -271,13 +279,9 @@ static void read_thread_group(int dirfd, struct procinfo *out)
  * 0 if unknown. */
 static uint64_t read_image(int dirfd)
 {
-	char buf[1024];
 	struct procinfo_stat ps;
 
-	return read_stat_text(dirfd, "stat", buf, sizeof(buf), NULL) == 0 &&
-			       procinfo_parse_stat(buf, &ps) == 0
-		       ? ps.image
-		       : 0;
+	return stat_at(dirfd, "stat", &ps) == 0 ? ps.image : 0;
 }
 
 int procinfo_read(pid_t pid, struct procinfo *out)
@@ -359,8 +363,7 @@ int procinfo_read(pid_t pid, struct procinfo *out)
 		}
 	}
 	if (out->exe && !*out->exe && out->argv_json && !strcmp(out->argv_json, "[]") &&
-	    read_stat_text(dirfd, "stat", buf, sizeof(buf), NULL) == 0 &&
-	    procinfo_parse_stat(buf, &ps) == 0 && procinfo_gone(&ps)) {
+	    stat_at(dirfd, "stat", &ps) == 0 && procinfo_gone(&ps)) {
 		/* It began to exit during the reads: its program and
 		 * arguments were gone, and its directory may be one it moved
 		 * to (`mkdir -p lib/.deps` in lib), not the one it ran in. */
