@@ -284,7 +284,9 @@ static uint64_t read_image(int dirfd)
 	return stat_at(dirfd, "stat", &ps) == 0 ? ps.image : 0;
 }
 
-int procinfo_read(pid_t pid, struct procinfo *out)
+/* procinfo_read, or (alone) -EBUSY before anything but the stat is read
+ * where pid has other threads. */
+static int read_process(pid_t pid, struct procinfo *out, int alone)
 {
 	char path[64], buf[1024];
 	struct procinfo_stat ps;
@@ -314,6 +316,10 @@ int procinfo_read(pid_t pid, struct procinfo *out)
 	if (parsed && procinfo_gone(&ps)) {
 		close(dirfd);
 		return -ESRCH;
+	}
+	if (alone && (!parsed || ps.threads != 1)) {
+		close(dirfd);
+		return -EBUSY;
 	}
 	if (parsed) {
 		out->start_ns = ps.start_ns;
@@ -363,10 +369,11 @@ int procinfo_read(pid_t pid, struct procinfo *out)
 		}
 	}
 	if (out->exe && !*out->exe && out->argv_json && !strcmp(out->argv_json, "[]") &&
-	    stat_at(dirfd, "stat", &ps) == 0 && procinfo_gone(&ps)) {
-		/* It began to exit during the reads: its program and
-		 * arguments were gone, and its directory may be one it moved
-		 * to (`mkdir -p lib/.deps` in lib), not the one it ran in. */
+	    (stat_at(dirfd, "stat", &ps) != 0 || procinfo_gone(&ps))) {
+		/* It began to exit during the reads (and may be gone by now,
+		 * its stat unreadable): its program and arguments were gone,
+		 * and its directory may be one it moved to (`mkdir -p
+		 * lib/.deps` in lib), not the one it ran in. */
 		procinfo_free(out);
 		close(dirfd);
 		return -ESRCH;
@@ -377,6 +384,16 @@ int procinfo_read(pid_t pid, struct procinfo *out)
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+int procinfo_read(pid_t pid, struct procinfo *out)
+{
+	return read_process(pid, out, 0);
+}
+
+int procinfo_read_alone(pid_t pid, struct procinfo *out)
+{
+	return read_process(pid, out, 1);
 }
 
 void procinfo_free(struct procinfo *info)

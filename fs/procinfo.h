@@ -38,6 +38,12 @@ struct procinfo {
 
 /* Returns 0, or -ESRCH if the process is gone (or a zombie), or -errno. */
 int procinfo_read(pid_t pid, struct procinfo *out);
+/* The same for a process of one thread only, else -EBUSY (nothing read).
+ * Reading a process's arguments takes its memory map's lock: a thread
+ * that holds it may be waiting on the caller (a page fault in a file of
+ * the mount), or be queued behind one that is.  A process of one thread
+ * that waits on the caller holds no such lock. */
+int procinfo_read_alone(pid_t pid, struct procinfo *out);
 void procinfo_free(struct procinfo *info);
 /* Whether exe (from /proc/PID/exe) is the program at path as a mount
  * names it: the same absolute path, or, for a path relative to a mount

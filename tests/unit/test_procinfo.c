@@ -282,6 +282,45 @@ static void reads_a_thread_as_its_process(void **state)
 	assert_int_equal(pthread_join(th, NULL), 0);
 }
 
+/* procinfo_read_alone reads a process of one thread as procinfo_read
+ * does, and refuses one with others (-EBUSY, nothing filled in), by
+ * either thread's id: a thread of it may hold the lock that reading the
+ * arguments takes. */
+static void read_alone_refuses_a_process_of_threads(void **state)
+{
+	struct other_thread t = {.lock = PTHREAD_MUTEX_INITIALIZER,
+				 .cond = PTHREAD_COND_INITIALIZER};
+	struct procinfo info;
+	pthread_t th;
+
+	(void)state;
+	assert_int_equal(procinfo_read_alone(getpid(), &info), 0);
+	assert_int_equal(info.pid, getpid());
+	assert_non_null(strstr(info.argv_json, "test_procinfo"));
+	procinfo_free(&info);
+	assert_int_equal(pthread_create(&th, NULL, other_thread_main, &t), 0);
+	pthread_mutex_lock(&t.lock);
+	while (!t.tid)
+		pthread_cond_wait(&t.cond, &t.lock);
+	pthread_mutex_unlock(&t.lock);
+	assert_int_equal(procinfo_read_alone(getpid(), &info), -EBUSY);
+	assert_null(info.argv_json);
+	assert_int_equal(procinfo_read_alone(t.tid, &info), -EBUSY);
+	assert_int_equal(procinfo_read(t.tid, &info), 0); /* which can */
+	procinfo_free(&info);
+	pthread_mutex_lock(&t.lock);
+	t.go = 1;
+	pthread_cond_broadcast(&t.cond);
+	pthread_mutex_unlock(&t.lock);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	/* one thread again, once the kernel has let the other go (a join
+	 * may return a moment before) */
+	for (int i = 0; i < 1000 && procinfo_read_alone(getpid(), &info) == -EBUSY; i++)
+		usleep(1000);
+	assert_non_null(info.argv_json);
+	procinfo_free(&info);
+}
+
 /* COMM may hold spaces and parens; the fields after it are found from the
  * last ')'. */
 static void stat_text_parses(void **state)
@@ -401,6 +440,7 @@ int main(void)
 		cmocka_unit_test(zombie_is_gone),
 		cmocka_unit_test(stat_text_parses),
 		cmocka_unit_test(reads_a_thread_as_its_process),
+		cmocka_unit_test(read_alone_refuses_a_process_of_threads),
 		cmocka_unit_test(exe_is_the_path_a_mount_names),
 		cmocka_unit_test(mountinfo_finds_proc),
 	};
