@@ -57,6 +57,11 @@ struct job {
 				* at the first request, not an exec here */
 	int tries;             /* JOB_PROC: reads that found the old image */
 	int waited;            /* JOB_PROC: a request waits for the read */
+	int pre_read;          /* JOB_PROC: read already, into info (read_rc,
+				* read_end_ns) */
+	int read_rc;
+	int64_t read_end_ns;
+	struct procinfo info;
 	int soon;              /* JOB_PROC: read before the others queued */
 };
 
@@ -78,7 +83,8 @@ struct job {
  * its program merely has another path than the exec's (a hard link). */
 #define EXEC_READ_TRIES_ANY 4
 /* How long the first request of a process after its exec here waits for
- * the reader to read its /proc (see fsd_process_pid).  The read is done
+ * the reader to read its /proc (see fsd_process_pid), where it cannot
+ * read it itself (the process has other threads).  The read is done
  * in some 50 us, but on a busy VM now and then only after several ms
  * (up to 12 seen: the host had taken the reader's virtual CPU away):
  * 1 ms let 14 of 300 echo records go without arguments in CI, and 20 ms
@@ -275,13 +281,18 @@ static void push(struct fsd_work *w, struct job *j)
 	if (j->kind == JOB_PROC) {
 		/* Delayed ones are all due EXEC_READ_DELAY_NS after their
 		 * push: FIFO is due order. */
+		/* A delayed one wakes the reader only where none was
+		 * queued: else the reader waits for an earlier one already. */
+		int wake = !j->due_ns || !w->dhead;
+
 		if (j->due_ns)
 			append(&w->dhead, &w->dtail, j);
 		else if (j->soon)
 			append(&w->uhead, &w->utail, j);
 		else
 			append(&w->phead, &w->ptail, j);
-		pthread_cond_signal(&w->pwake);
+		if (wake)
+			pthread_cond_signal(&w->pwake);
 	} else {
 		append(&w->head, &w->tail, j);
 		pthread_cond_signal(&w->wake);
@@ -338,10 +349,13 @@ static void read_is_done(struct fsd_work *w, const struct job *j)
 #define PROC_WAIT 1  /* the request waits for the read, read first */
 #define PROC_SOON 2  /* read first, nobody waits */
 
-static void push_proc_job(struct fsd_work *w, pid_t pid, int64_t id, int after_exec, char *exec,
+static void run_proc_job(struct fsd *fs, struct job *j);
+
+static void push_proc_job(struct fsd *fs, pid_t pid, int64_t id, int after_exec, char *exec,
 			  pid_t ppid, int64_t start_ns, int named_elsewhere, const char *comm,
 			  int wait)
 {
+	struct fsd_work *w = fs->work;
 	struct job *j = calloc(1, sizeof(*j));
 
 	if (!j) {
@@ -380,11 +394,29 @@ static void push_proc_job(struct fsd_work *w, pid_t pid, int64_t id, int after_e
 		j->due_ns = time_now_ns() + EXEC_READ_DELAY_NS;
 		j->if_unread = 1;
 	}
-	/* A waited-for read goes before the others: its process is stopped
-	 * until it is done (a queue of reads of other processes held it up,
-	 * up to EXEC_READ_WAIT_NS, on a busy host). */
-	j->waited = wait == PROC_WAIT;
+	/* A waited-for read is made here, by the request's own thread,
+	 * where the process is one thread (procinfo_read_alone: waiting on
+	 * us, it holds no lock the read takes).  Handing it to the reader
+	 * and back took two wake-ups, often of the other CPU: the first
+	 * open of a loop's /bin/true (its loader's of ld.so.cache) took a
+	 * median 227 us that way, 96 us so; the pushes of exec opens (below)
+	 * no longer wake it either: 93 to 56 us (1,000 each, FUSE's own
+	 * tracepoints).  Else it goes before the others: its process is
+	 * stopped until it is done (a queue of reads of other processes
+	 * held it up, up to EXEC_READ_WAIT_NS, on a busy host). */
 	j->soon = wait != PROC_LATER;
+	if (wait == PROC_WAIT) {
+		int rc = procinfo_read_alone(pid, &j->info);
+
+		if (rc != -EBUSY) {
+			j->pre_read = 1;
+			j->read_rc = rc;
+			j->read_end_ns = mono_ns();
+			run_proc_job(fs, j);
+			return;
+		}
+	}
+	j->waited = wait == PROC_WAIT;
 	push(w, j); /* (j is the reader's now) */
 	if (wait == PROC_WAIT)
 		wait_read(w, id);
@@ -967,7 +999,7 @@ static void add_parent(struct fsd *fs, pid_t pid, pid_t ppid)
 	e->id = id = alog_process_id(fs->log);
 	pthread_mutex_unlock(&w->pid_lock);
 	/* next: a subshell ends with its last child, soon after this read */
-	push_proc_job(w, ppid, id, 0, NULL, 0, 0, 0, NULL, PROC_SOON);
+	push_proc_job(fs, ppid, id, 0, NULL, 0, 0, 0, NULL, PROC_SOON);
 }
 
 /* Whether the job's process ran an exec this mount did not see between
@@ -1065,6 +1097,111 @@ static int gone_child_image(struct procinfo *info, const struct job *j)
 	return 0;
 }
 
+/* Runs /proc job j: reads the process and logs its record (or queues
+ * the read again, for an exec not switched yet).  Takes j. */
+static void run_proc_job(struct fsd *fs, struct job *j)
+{
+	struct fsd_work *w = fs->work;
+	struct procinfo info;
+	int ok, old_name;
+	int64_t read_end_ns;
+
+	if (j->if_unread && !claim_unread(w, j)) {
+		free(j->path);
+		free(j); /* a request of the process read it already */
+		return;
+	}
+	if (w->read_lag_ns && !j->soon) {
+		/* a host that holds the reader up: not before this
+		 * long after the job was queued */
+		int64_t wait_ns = j->begun_ns + w->read_lag_ns - mono_ns();
+
+		if (wait_ns > 0)
+			nanosleep(&(struct timespec){.tv_sec = wait_ns / 1000000000L,
+						   .tv_nsec = wait_ns % 1000000000L},
+				  NULL);
+	}
+	if (j->pre_read) {
+		info = j->info; /* (ours now: a job read again reads anew) */
+		j->pre_read = 0;
+		ok = j->read_rc == 0;
+		read_end_ns = j->read_end_ns;
+	} else {
+		ok = procinfo_read(j->pid, &info) == 0;
+		read_end_ns = mono_ns();
+	}
+	read_is_done(w, j);
+	if (ok && j->start_ns && info.start_ns && info.start_ns != j->start_ns) {
+		/* Another process of the pid: ours is gone. */
+		procinfo_free(&info);
+		ok = 0;
+	}
+	if (ok && exec_before_read(fs, j, read_end_ns) &&
+	    take_parent_image(&info, j->ppid, j->comm) < 0) {
+		procinfo_free(&info);
+		ok = 0;
+	}
+	if (!ok && exec_before_read(fs, j, read_end_ns))
+		ok = gone_child_image(&info, j) == 0;
+	/* (The exec's path as the mount names it, taken as relative
+	 * to wherever it is mounted: a read-only mount's paths are
+	 * absolute, as of provfs run's root, but `provfs mount --ro`
+	 * may be anywhere.) */
+	old_name = ok && *j->comm && !strcmp(info.comm, j->comm);
+	if (ok && j->if_unread && j->path &&
+	    (*info.exe ? !procinfo_exe_is(info.exe, j->path + strspn(j->path, "/"))
+		       : old_name) &&
+	    (j->tries < EXEC_READ_TRIES_ANY || (j->tries < EXEC_READ_TRIES && old_name))) {
+		/* Still the old image (its program, or where that
+		 * cannot be read its name, is the one before the
+		 * exec): the exec has not switched yet
+		 * (its open waits on our reply, and a slow daemon
+		 * takes longer than the delay).  Again a little later,
+		 * with the record unread again, so that the pid's
+		 * next request reads it at once. */
+		procinfo_free(&info);
+		if (!unclaim(w, j, 1)) {
+			free(j->path);
+			free(j);
+			return;
+		}
+		j->tries++;
+		j->due_ns = time_now_ns() + EXEC_READ_DELAY_NS;
+		push(w, j);
+		return;
+	}
+	if (j->if_unread && !unclaim(w, j, 0)) {
+		if (ok)
+			procinfo_free(&info);
+	} else if (ok) {
+		/* A thread other than its process's first is logged
+		 * as its process (its pid and start time; the parent
+		 * is the threads' own), so that attest makes one item
+		 * of the records of its threads. */
+		int thread = info.tgid > 0;
+
+		/* An exiting process has lost its program before its
+		 * pid: the path its exec opened stands in. */
+		alog_process(fs->log, j->process, &(struct alog_process){
+			.pid = thread ? info.tgid : info.pid,
+			.ppid = info.ppid,
+			.uid = info.uid, .gid = info.gid,
+			.exe = *info.exe || !j->path ? info.exe : j->path,
+			.argv_json = info.argv_json, .cwd = info.cwd,
+			.start_ns = thread ? info.tgid_start_ns : info.start_ns,
+			.image = info.image});
+		add_parent(fs, j->pid, info.ppid);
+		procinfo_free(&info);
+	} else {
+		alog_process(fs->log, j->process, &(struct alog_process){
+			.pid = j->pid, .ppid = j->ppid, .exe = j->path,
+			.start_ns = j->start_ns});
+		add_parent(fs, j->pid, j->ppid);
+	}
+	free(j->path);
+	free(j);
+}
+
 static void *proc_main(void *arg)
 {
 	struct fsd *fs = arg;
@@ -1092,103 +1229,12 @@ static void *proc_main(void *arg)
 	}
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
-		struct job *j;
-		struct procinfo info;
-		int ok, old_name;
+		struct job *j = next_proc_job(w);
 
-		j = next_proc_job(w);
 		if (!j)
 			break;
 		pthread_mutex_unlock(&w->lock);
-		if (j->if_unread && !claim_unread(w, j)) {
-			free(j->path);
-			free(j); /* a request of the process read it already */
-			pthread_mutex_lock(&w->lock);
-			continue;
-		}
-		if (w->read_lag_ns && !j->soon) {
-			/* a host that holds the reader up: not before this
-			 * long after the job was queued */
-			int64_t wait_ns = j->begun_ns + w->read_lag_ns - mono_ns();
-
-			if (wait_ns > 0)
-				nanosleep(&(struct timespec){.tv_sec = wait_ns / 1000000000L,
-							   .tv_nsec = wait_ns % 1000000000L},
-					  NULL);
-		}
-		ok = procinfo_read(j->pid, &info) == 0;
-		read_is_done(w, j);
-		if (ok && j->start_ns && info.start_ns && info.start_ns != j->start_ns) {
-			/* Another process of the pid: ours is gone. */
-			procinfo_free(&info);
-			ok = 0;
-		}
-		if (ok && exec_before_read(fs, j, mono_ns()) &&
-		    take_parent_image(&info, j->ppid, j->comm) < 0) {
-			procinfo_free(&info);
-			ok = 0;
-		}
-		if (!ok && exec_before_read(fs, j, mono_ns()))
-			ok = gone_child_image(&info, j) == 0;
-		/* (The exec's path as the mount names it, taken as relative
-		 * to wherever it is mounted: a read-only mount's paths are
-		 * absolute, as of provfs run's root, but `provfs mount --ro`
-		 * may be anywhere.) */
-		old_name = ok && *j->comm && !strcmp(info.comm, j->comm);
-		if (ok && j->if_unread && j->path &&
-		    (*info.exe ? !procinfo_exe_is(info.exe, j->path + strspn(j->path, "/"))
-			       : old_name) &&
-		    (j->tries < EXEC_READ_TRIES_ANY || (j->tries < EXEC_READ_TRIES && old_name))) {
-			/* Still the old image (its program, or where that
-			 * cannot be read its name, is the one before the
-			 * exec): the exec has not switched yet
-			 * (its open waits on our reply, and a slow daemon
-			 * takes longer than the delay).  Again a little later,
-			 * with the record unread again, so that the pid's
-			 * next request reads it at once. */
-			procinfo_free(&info);
-			if (!unclaim(w, j, 1)) {
-				free(j->path);
-				free(j);
-				pthread_mutex_lock(&w->lock);
-				continue;
-			}
-			j->tries++;
-			j->due_ns = time_now_ns() + EXEC_READ_DELAY_NS;
-			push(w, j);
-			pthread_mutex_lock(&w->lock);
-			continue;
-		}
-		if (j->if_unread && !unclaim(w, j, 0)) {
-			if (ok)
-				procinfo_free(&info);
-		} else if (ok) {
-			/* A thread other than its process's first is logged
-			 * as its process (its pid and start time; the parent
-			 * is the threads' own), so that attest makes one item
-			 * of the records of its threads. */
-			int thread = info.tgid > 0;
-
-			/* An exiting process has lost its program before its
-			 * pid: the path its exec opened stands in. */
-			alog_process(fs->log, j->process, &(struct alog_process){
-				.pid = thread ? info.tgid : info.pid,
-				.ppid = info.ppid,
-				.uid = info.uid, .gid = info.gid,
-				.exe = *info.exe || !j->path ? info.exe : j->path,
-				.argv_json = info.argv_json, .cwd = info.cwd,
-				.start_ns = thread ? info.tgid_start_ns : info.start_ns,
-				.image = info.image});
-			add_parent(fs, j->pid, info.ppid);
-			procinfo_free(&info);
-		} else {
-			alog_process(fs->log, j->process, &(struct alog_process){
-				.pid = j->pid, .ppid = j->ppid, .exe = j->path,
-				.start_ns = j->start_ns});
-			add_parent(fs, j->pid, j->ppid);
-		}
-		free(j->path);
-		free(j);
+		run_proc_job(fs, j);
 		pthread_mutex_lock(&w->lock);
 	}
 	pthread_mutex_unlock(&w->lock);
@@ -1388,12 +1434,13 @@ int64_t fsd_process_pid(struct fsd *fs, pid_t pid, int walk)
 	e->stale = e->unread = 0;
 	id = e->id;
 	pthread_mutex_unlock(&w->pid_lock);
-	/* The first request after an exec here waits for the read (as long
-	 * as EXEC_READ_WAIT_NS): a program that ends a few hundred
-	 * microseconds later (echo, after loading libc) is gone before a
-	 * read behind the build's processes, and its record had no
-	 * arguments.  Its /proc can be read: it is most often one thread,
-	 * just exec'd, and waits on this request.  On a mount with no exec
+	/* The first request after an exec here is held until its /proc is
+	 * read: a program that ends a few hundred microseconds later (echo,
+	 * after loading libc) is gone before a read behind the build's
+	 * processes, and its record had no arguments.  Its /proc can be
+	 * read: it is most often one thread, just exec'd, and waits on this
+	 * request; the request's thread then reads it itself
+	 * (push_proc_job), else it waits for the reader.  On a mount with no exec
 	 * ring (`provfs mount`: no other mount of the slave has a full
 	 * record of the process to join this one to) so does a new
 	 * record's first request: a loop of 1,000 `cat` from the host's
@@ -1411,7 +1458,7 @@ int64_t fsd_process_pid(struct fsd *fs, pid_t pid, int walk)
 	 * 0428).  A loop of 1,000 `/bin/true >file`: 1.45 s against 1.40 s
 	 * (medians of 5; 0.70 s natively). */
 	if (read_now)
-		push_proc_job(w, pid, id, 0, exec, ppid, start_ns, !unread, NULL,
+		push_proc_job(fs, pid, id, 0, exec, ppid, start_ns, !unread, NULL,
 			      wait ? PROC_WAIT : PROC_LATER);
 	return id;
 }
@@ -1499,7 +1546,7 @@ int64_t fsd_process_exec(struct fsd *fs, pid_t pid, struct fsd_inode *in)
 		e->start_ns = start_ns;
 	}
 	pthread_mutex_unlock(&w->pid_lock);
-	push_proc_job(w, pid, next, 1, copy, ppid, start_ns, 0, pst.comm, PROC_LATER);
+	push_proc_job(fs, pid, next, 1, copy, ppid, start_ns, 0, pst.comm, PROC_LATER);
 	return id;
 }
 
