@@ -377,12 +377,34 @@ static void push_proc_job(struct fsd *fs, pid_t pid, int64_t id, int after_exec,
 	}
 	j->kind = JOB_PROC;
 	j->pid = pid;
-	/* Read while the process waits on our reply, in case it is gone
-	 * before the job runs (some 20 us here: skipped when known). */
-	j->start_ns = start_ns;
 	j->begun_ns = mono_ns();
+	/* A waited-for read is made here, by the request's own thread,
+	 * where the process is one thread (procinfo_read_alone: waiting on
+	 * us, it holds no lock the read takes).  Handing it to the reader
+	 * and back took two wake-ups, often of the other CPU: the first
+	 * open of a loop's /bin/true (its loader's of ld.so.cache) took a
+	 * median 227 us that way, 96 us so; the pushes of exec opens (below)
+	 * no longer wake it either: 93 to 56 us (1,000 each, FUSE's own
+	 * tracepoints).  Else it goes before the others: its process is
+	 * stopped until it is done (a queue of reads of other processes
+	 * held it up, up to EXEC_READ_WAIT_NS, on a busy host). */
+	if (wait == PROC_WAIT) {
+		j->read_rc = procinfo_read_alone(pid, &j->info);
+		j->read_end_ns = mono_ns();
+		j->pre_read = j->read_rc == 0;
+	}
+	j->start_ns = start_ns;
 	j->ppid = ppid;
-	if (ppid <= 0) {
+	if (j->pre_read) {
+		if (ppid <= 0) {
+			j->ppid = j->info.ppid;
+			j->start_ns = j->info.start_ns;
+		}
+		memcpy(j->comm, j->info.comm, sizeof(j->comm));
+	} else if (ppid <= 0) {
+		/* Read while the process waits on our reply, in case it is
+		 * gone before the job runs (some 20 us here: skipped when
+		 * known). */
 		struct procinfo_stat st;
 
 		if (procinfo_stat(pid, &st) == 0) {
@@ -407,27 +429,10 @@ static void push_proc_job(struct fsd *fs, pid_t pid, int64_t id, int after_exec,
 		j->due_ns = exec_read_due();
 		j->if_unread = 1;
 	}
-	/* A waited-for read is made here, by the request's own thread,
-	 * where the process is one thread (procinfo_read_alone: waiting on
-	 * us, it holds no lock the read takes).  Handing it to the reader
-	 * and back took two wake-ups, often of the other CPU: the first
-	 * open of a loop's /bin/true (its loader's of ld.so.cache) took a
-	 * median 227 us that way, 96 us so; the pushes of exec opens (below)
-	 * no longer wake it either: 93 to 56 us (1,000 each, FUSE's own
-	 * tracepoints).  Else it goes before the others: its process is
-	 * stopped until it is done (a queue of reads of other processes
-	 * held it up, up to EXEC_READ_WAIT_NS, on a busy host). */
 	j->soon = wait != PROC_LATER;
-	if (wait == PROC_WAIT) {
-		int rc = procinfo_read_alone(pid, &j->info);
-
-		if (rc != -EBUSY) {
-			j->pre_read = 1;
-			j->read_rc = rc;
-			j->read_end_ns = mono_ns();
-			run_proc_job(fs, j);
-			return;
-		}
+	if (j->pre_read) {
+		run_proc_job(fs, j);
+		return;
 	}
 	j->waited = wait == PROC_WAIT;
 	push(w, j); /* (j is the reader's now) */
