@@ -243,6 +243,25 @@ static void *other_thread_main(void *arg)
 	return NULL;
 }
 
+/* Starts t's thread, and returns once it has told its id. */
+static void start_other_thread(struct other_thread *t, pthread_t *th)
+{
+	assert_int_equal(pthread_create(th, NULL, other_thread_main, t), 0);
+	pthread_mutex_lock(&t->lock);
+	while (!t->tid)
+		pthread_cond_wait(&t->cond, &t->lock);
+	pthread_mutex_unlock(&t->lock);
+}
+
+static void stop_other_thread(struct other_thread *t, pthread_t th)
+{
+	pthread_mutex_lock(&t->lock);
+	t->go = 1;
+	pthread_cond_broadcast(&t->cond);
+	pthread_mutex_unlock(&t->lock);
+	assert_int_equal(pthread_join(th, NULL), 0);
+}
+
 /* A thread other than the first is read as a thread of its process: the
  * process's pid and start time are in tgid and tgid_start_ns, and its
  * parent is the process's.  The first thread (the process) has none. */
@@ -259,11 +278,7 @@ static void reads_a_thread_as_its_process(void **state)
 	assert_int_equal(procinfo_read(getpid(), &info), 0);
 	assert_int_equal(info.tgid, 0); /* one thread so far */
 	procinfo_free(&info);
-	assert_int_equal(pthread_create(&th, NULL, other_thread_main, &t), 0);
-	pthread_mutex_lock(&t.lock);
-	while (!t.tid)
-		pthread_cond_wait(&t.cond, &t.lock);
-	pthread_mutex_unlock(&t.lock);
+	start_other_thread(&t, &th);
 	assert_true(t.tid != getpid());
 	assert_int_equal(procinfo_read(t.tid, &info), 0);
 	assert_int_equal(info.pid, t.tid);
@@ -275,11 +290,7 @@ static void reads_a_thread_as_its_process(void **state)
 	assert_int_equal(procinfo_read(getpid(), &info), 0);
 	assert_int_equal(info.tgid, 0);
 	procinfo_free(&info);
-	pthread_mutex_lock(&t.lock);
-	t.go = 1;
-	pthread_cond_broadcast(&t.cond);
-	pthread_mutex_unlock(&t.lock);
-	assert_int_equal(pthread_join(th, NULL), 0);
+	stop_other_thread(&t, th);
 }
 
 /* procinfo_read_alone reads a process of one thread as procinfo_read
@@ -298,21 +309,13 @@ static void read_alone_refuses_a_process_of_threads(void **state)
 	assert_int_equal(info.pid, getpid());
 	assert_non_null(strstr(info.argv_json, "test_procinfo"));
 	procinfo_free(&info);
-	assert_int_equal(pthread_create(&th, NULL, other_thread_main, &t), 0);
-	pthread_mutex_lock(&t.lock);
-	while (!t.tid)
-		pthread_cond_wait(&t.cond, &t.lock);
-	pthread_mutex_unlock(&t.lock);
+	start_other_thread(&t, &th);
 	assert_int_equal(procinfo_read_alone(getpid(), &info), -EBUSY);
 	assert_null(info.argv_json);
 	assert_int_equal(procinfo_read_alone(t.tid, &info), -EBUSY);
 	assert_int_equal(procinfo_read(t.tid, &info), 0); /* which can */
 	procinfo_free(&info);
-	pthread_mutex_lock(&t.lock);
-	t.go = 1;
-	pthread_cond_broadcast(&t.cond);
-	pthread_mutex_unlock(&t.lock);
-	assert_int_equal(pthread_join(th, NULL), 0);
+	stop_other_thread(&t, th);
 	/* one thread again, once the kernel has let the other go (a join
 	 * may return a moment before) */
 	for (int i = 0; i < 1000 && procinfo_read_alone(getpid(), &info) == -EBUSY; i++)
