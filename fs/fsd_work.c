@@ -373,7 +373,7 @@ static void push_proc_job(struct fsd *fs, pid_t pid, int64_t id, int after_exec,
 {
 	struct fsd_work *w = fs->work;
 	struct job *j = calloc(1, sizeof(*j));
-	int j_waited;
+	int waited;
 
 	if (!j) {
 		free(exec);
@@ -434,14 +434,14 @@ static void push_proc_job(struct fsd *fs, pid_t pid, int64_t id, int after_exec,
 		j->if_unread = 1;
 	}
 	j->soon = wait != PROC_LATER;
-	j_waited = wait == PROC_WAIT || wait == PROC_SOON_WAIT;
 	if (j->pre_read) {
 		run_proc_job(fs, j);
 		return;
 	}
-	j->waited = wait == PROC_WAIT || wait == PROC_SOON_WAIT;
-	push(w, j); /* (j is the reader's now) */
-	if (j_waited)
+	waited = wait == PROC_WAIT || wait == PROC_SOON_WAIT;
+	j->waited = waited;
+	push(w, j); /* (j is the reader's now: not read after this) */
+	if (waited)
 		wait_read(w, id);
 }
 
