@@ -57,11 +57,6 @@ struct job {
 				* at the first request, not an exec here */
 	int tries;             /* JOB_PROC: reads that found the old image */
 	int waited;            /* JOB_PROC: a request waits for the read */
-	int pre_read;          /* JOB_PROC: read already, into info (read_rc,
-				* read_end_ns) */
-	int read_rc;
-	int64_t read_end_ns;
-	struct procinfo info;
 	int soon;              /* JOB_PROC: read before the others queued */
 };
 
@@ -365,7 +360,8 @@ static void read_is_done(struct fsd_work *w, const struct job *j)
 #define PROC_SOON 2  /* read first, nobody waits */
 #define PROC_SOON_WAIT 3 /* read first by the reader, the request waits */
 
-static void run_proc_job(struct fsd *fs, struct job *j);
+static void run_proc_job(struct fsd *fs, struct job *j, struct procinfo *pre,
+			 int64_t read_end_ns);
 
 static void push_proc_job(struct fsd *fs, pid_t pid, int64_t id, int after_exec, char *exec,
 			  pid_t ppid, int64_t start_ns, int named_elsewhere, const char *comm,
@@ -373,7 +369,9 @@ static void push_proc_job(struct fsd *fs, pid_t pid, int64_t id, int after_exec,
 {
 	struct fsd_work *w = fs->work;
 	struct job *j = calloc(1, sizeof(*j));
-	int waited;
+	struct procinfo info;
+	int64_t read_end_ns = 0;
+	int waited, pre_read = 0;
 
 	if (!j) {
 		free(exec);
@@ -393,18 +391,17 @@ static void push_proc_job(struct fsd *fs, pid_t pid, int64_t id, int after_exec,
 	 * stopped until it is done (a queue of reads of other processes
 	 * held it up, up to EXEC_READ_WAIT_NS, on a busy host). */
 	if (wait == PROC_WAIT) {
-		j->read_rc = procinfo_read_alone(pid, &j->info);
-		j->read_end_ns = mono_ns();
-		j->pre_read = j->read_rc == 0;
+		pre_read = procinfo_read_alone(pid, &info) == 0;
+		read_end_ns = mono_ns();
 	}
 	j->start_ns = start_ns;
 	j->ppid = ppid;
-	if (j->pre_read) {
+	if (pre_read) {
 		if (ppid <= 0) {
-			j->ppid = j->info.ppid;
-			j->start_ns = j->info.start_ns;
+			j->ppid = info.ppid;
+			j->start_ns = info.start_ns;
 		}
-		memcpy(j->comm, j->info.comm, sizeof(j->comm));
+		memcpy(j->comm, info.comm, sizeof(j->comm));
 	} else if (ppid <= 0) {
 		/* Read while the process waits on our reply, in case it is
 		 * gone before the job runs (some 20 us here: skipped when
@@ -434,8 +431,8 @@ static void push_proc_job(struct fsd *fs, pid_t pid, int64_t id, int after_exec,
 		j->if_unread = 1;
 	}
 	j->soon = wait != PROC_LATER;
-	if (j->pre_read) {
-		run_proc_job(fs, j);
+	if (pre_read) {
+		run_proc_job(fs, j, &info, read_end_ns);
 		return;
 	}
 	waited = wait == PROC_WAIT || wait == PROC_SOON_WAIT;
@@ -1127,15 +1124,19 @@ static int gone_child_image(struct procinfo *info, const struct job *j)
 }
 
 /* Runs /proc job j: reads the process and logs its record (or queues
- * the read again, for an exec not switched yet).  Takes j. */
-static void run_proc_job(struct fsd *fs, struct job *j)
+ * the read again, for an exec not switched yet).  Takes j, and pre if
+ * not NULL: the process read already, at read_end_ns, by the request
+ * whose thread this is. */
+static void run_proc_job(struct fsd *fs, struct job *j, struct procinfo *pre,
+			 int64_t read_end_ns)
 {
 	struct fsd_work *w = fs->work;
 	struct procinfo info;
-	int ok, old_name, here = j->pre_read;
-	int64_t read_end_ns;
+	int ok, old_name, here = pre != NULL;
 
 	if (j->if_unread && !claim_unread(w, j)) {
+		if (pre)
+			procinfo_free(pre);
 		free(j->path);
 		free(j); /* a request of the process read it already */
 		return;
@@ -1150,11 +1151,9 @@ static void run_proc_job(struct fsd *fs, struct job *j)
 						   .tv_nsec = wait_ns % 1000000000L},
 				  NULL);
 	}
-	if (j->pre_read) {
-		info = j->info; /* (ours now: a job read again reads anew) */
-		j->pre_read = 0;
-		ok = j->read_rc == 0;
-		read_end_ns = j->read_end_ns;
+	if (pre) {
+		info = *pre;
+		ok = 1;
 	} else {
 		ok = procinfo_read(j->pid, &info) == 0;
 		read_end_ns = mono_ns();
@@ -1263,7 +1262,7 @@ static void *proc_main(void *arg)
 		if (!j)
 			break;
 		pthread_mutex_unlock(&w->lock);
-		run_proc_job(fs, j);
+		run_proc_job(fs, j, NULL, 0);
 		pthread_mutex_lock(&w->lock);
 	}
 	pthread_mutex_unlock(&w->lock);

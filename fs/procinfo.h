@@ -29,10 +29,11 @@ struct procinfo {
 	int64_t tgid_start_ns;
 	/* Which image of the process it is, of the execs it made: where its
 	 * arguments lie (arg_start in /proc/PID/stat), on its stack, whose
-	 * place is random at each exec (ASLR); kept by fork.  Records of one pid and start time read by
-	 * different mounts, one's after a chdir (`make -C`) or after the
-	 * program wrote over its arguments (`mkdir -p a/b` cuts its own
-	 * "a/b"), are of one image where it is the same.  0 if unknown. */
+	 * place is random at each exec (ASLR); kept by fork.  Records of one
+	 * pid and start time read by different mounts, one's after a chdir
+	 * (`make -C`) or after the program wrote over its arguments (`mkdir
+	 * -p a/b` cuts its own "a/b"), are of one image where it is the
+	 * same.  0 if unknown. */
 	uint64_t image;
 };
 
