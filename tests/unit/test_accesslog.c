@@ -160,7 +160,7 @@ static void processes_are_recorded_with_their_facts(void **state)
 {
 	struct fixture *f = *state;
 	struct alog_summary sum;
-	int64_t second;
+	int64_t second, second_at, first_at;
 
 	open_log(f);
 	second = alog_process_id(f->log);
@@ -172,7 +172,9 @@ static void processes_are_recorded_with_their_facts(void **state)
 	alog_access(f->log, &(struct alog_access){
 		.time_ns = f->clock, .process = second, .op = ALOG_OP_STAT, .path = "/x",
 		.size = -1});
+	second_at = f->clock;
 	read_file(f, "/a.c", D1);
+	first_at = f->clock;
 	rec(f, ALOG_OP_STAT, "/a.c", NULL, 0, 0, NULL);
 	alog_process(f->log, second, &(struct alog_process){
 		.pid = 4243, .ppid = 4242, .exe = "/bin/sh", .argv_json = "[\"sh\"]", .cwd = "/",
@@ -189,9 +191,11 @@ static void processes_are_recorded_with_their_facts(void **state)
 	assert_int_equal(sum.procs[0].start_ns, 123);
 	assert_string_equal(sum.procs[0].mount, "workspace");
 	assert_int_equal(sum.procs[0].accesses, 2);
+	assert_int_equal(sum.procs[0].first_ns, first_at); /* the earlier of its two */
 	assert_int_equal(sum.procs[1].id, second);
 	assert_int_equal(sum.procs[1].pid, 4243);
 	assert_int_equal(sum.procs[1].accesses, 1);
+	assert_int_equal(sum.procs[1].first_ns, second_at);
 	assert_true(sum.procs[0].image == 0); /* unknown */
 	assert_true(sum.procs[1].image == 0x7ffc12345670ULL);
 	assert_int_equal(sum.n_accesses, 3);
