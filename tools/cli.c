@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -186,6 +187,50 @@ pid_t cli_spawn_start(char *const argv[], const char *cwd, int flags)
 		if (flags & CLI_SPAWN_REPORT)
 			fprintf(stderr, "provfs: cannot run '%s': %s\n", argv[0], strerror(errno));
 		_exit(127);
+	}
+	return pid;
+}
+
+pid_t cli_fork_command(int (*run)(int, char **), char *const argv[], int flags)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		char name[64], **args;
+		int argc = 0;
+
+		/* What an exec would have reset: caught signals to their
+		 * defaults (ignored ones stay ignored), getopt's state. */
+		for (int sig = 1; sig < NSIG; sig++) {
+			struct sigaction sa;
+
+			if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL &&
+			    sa.sa_handler != SIG_IGN)
+				signal(sig, SIG_DFL);
+		}
+		optind = 0;
+		if (flags & CLI_SPAWN_STDOUT_TO_STDERR) {
+			dup2(2, 1);
+		} else if (flags & CLI_SPAWN_STDOUT_NULL) {
+			int null = open("/dev/null", O_WRONLY);
+
+			if (null >= 0)
+				dup2(null, 1);
+		}
+		while (argv[argc])
+			argc++;
+		args = calloc((size_t)argc + 1, sizeof(*args));
+		if (argc < 2 || !args)
+			_exit(127);
+		memcpy(args, argv, (size_t)argc * sizeof(*args));
+		/* as main() names it for getopt's messages */
+		snprintf(name, sizeof(name), "provfs %s", argv[1]);
+		args[1] = name;
+		exit(run(argc - 1, args + 1));
 	}
 	return pid;
 }

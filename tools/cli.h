@@ -102,6 +102,15 @@ int cli_spawn(char *const argv[], const char *cwd, int flags);
 pid_t cli_spawn_start(char *const argv[], const char *cwd, int flags);
 int cli_spawn_wait(pid_t pid);
 
+/* cli_spawn_start of this binary's own command argv[1] (argv[0], its
+ * path, is not used): the child calls run, that command's cmd_*, with
+ * the words after argv[0], and exits with what it returns, as a new
+ * `provfs argv[1] ...` would have, without loading the binary and its
+ * libraries again (about 3 ms of CPU a time; provfs run starts one per
+ * mount to unmount it, and attest).  Only for commands that start no
+ * threads in the caller's place: the caller forks with one. */
+pid_t cli_fork_command(int (*run)(int, char **), char *const argv[], int flags);
+
 /* Every subcommand; defined in its own cmd_*.c file. */
 int cmd_mount(int argc, char **argv);
 int cmd_umount(int argc, char **argv);

@@ -292,8 +292,11 @@ static void unmount_all(struct run_state *s)
 		 * slave's mounts must not keep the build from ending. */
 		char *args[] = {s->self, "umount", "--quiet", "--force", s->mnt[i], NULL};
 
-		if (s->mounted[i])
-			pid[i] = start_self(args);
+		if (s->mounted[i]) {
+			pid[i] = cli_fork_command(cmd_umount, args, CLI_SPAWN_STDOUT_NULL);
+			if (pid[i] < 0)
+				pid[i] = -1;
+		}
 	}
 	for (int i = 0; i < 3; i++) {
 		if (!s->mounted[i])
@@ -1034,7 +1037,8 @@ static int attest(struct run_state *s, const struct run_opts *o, int status,
 	for (size_t i = 0; i < argc; i++)
 		args[n++] = o->argv[i];
 	args[n] = NULL;
-	rc = run_self(args, 1);
+	rc = cli_fork_command(cmd_attest, args, CLI_SPAWN_STDOUT_NULL);
+	rc = rc < 0 ? 127 : cli_spawn_wait(rc);
 	free(args);
 	return rc;
 }
