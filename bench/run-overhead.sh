@@ -420,8 +420,14 @@ want lua && measure lua
 	echo "load average: $LOAD_START at start; 1-minute at each run start:$LOADS"
 	echo "(above ~0.5 means something else ran: the machine has $(nproc) cores)"
 	echo "ratio: median over rounds of mode/native; added: median(mode) - median(native)."
-	echo "provfs: whole 'provfs run' (mounts, build, unmount, inputs and outputs copied into a"
-	echo "fresh store, manifest signed); reprozip: whole 'reprozip trace' incl. its package lookup."
+	if [ "${WARM:-0}" = 1 ]; then
+		echo "provfs: whole 'provfs run' (mounts, build, unmount, inputs and outputs copied into"
+		echo "one store kept for all its runs (--warm-store), manifest signed); reprozip: whole"
+		echo "'reprozip trace' incl. its package lookup."
+	else
+		echo "provfs: whole 'provfs run' (mounts, build, unmount, inputs and outputs copied into a"
+		echo "fresh store, manifest signed); reprozip: whole 'reprozip trace' incl. its package lookup."
+	fi
 }
 
 {
