@@ -48,7 +48,8 @@ static const char firsts_sql[] =
 	" PRIMARY KEY(mount, path)) WITHOUT ROWID;"
 	"INSERT INTO firstread SELECT mount, path, time_ns, digest_after, size, process, op"
 	" FROM access WHERE op IN ('open','exec') AND result = 0 AND (flags & 3) = 0"
-	" AND digest_after IS NOT NULL"
+	/* (a key column is never NULL: a damaged row names no file) */
+	" AND digest_after IS NOT NULL AND mount IS NOT NULL AND path IS NOT NULL"
 	" ON CONFLICT(mount, path) DO UPDATE SET t = excluded.t,"
 	" digest_after = excluded.digest_after, size = excluded.size,"
 	" process = excluded.process, op = excluded.op WHERE excluded.t < firstread.t;"

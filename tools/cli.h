@@ -107,8 +107,9 @@ int cli_spawn_wait(pid_t pid);
  * the words after argv[0], and exits with what it returns, as a new
  * `provfs argv[1] ...` would have, without loading the binary and its
  * libraries again (about 3 ms of CPU a time; provfs run starts one per
- * mount to unmount it, and attest).  Only for commands that start no
- * threads in the caller's place: the caller forks with one. */
+ * mount to unmount it, and attest).  The caller must have one thread:
+ * the child would have only the one that forked, and could find a lock
+ * another held at the fork taken for ever. */
 pid_t cli_fork_command(int (*run)(int, char **), char *const argv[], int flags);
 
 /* Every subcommand; defined in its own cmd_*.c file. */
