@@ -912,6 +912,37 @@ static void other_sqlite_database_is_not_a_log(void **state)
 	assert_int_equal(alog_summary_load(f->db, &sum), -EBADMSG);
 }
 
+/* A damaged log's read row without a path or a mount names no file: it is
+ * no input, and the rest of the log still reads. */
+static void read_rows_without_a_path_are_no_inputs(void **state)
+{
+	struct fixture *f = *state;
+	struct alog_summary sum;
+	sqlite3 *db;
+
+	open_log(f);
+	read_file(f, "/a.c", D1);
+	close_log(f);
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "INSERT INTO access(mount, process, time_ns, op, path, flags,"
+				      " result, size, digest_after) SELECT mount, process, 1, op,"
+				      " NULL, flags, result, size, digest_after FROM access"
+				      " WHERE path = '/a.c';"
+				      "INSERT INTO access(mount, process, time_ns, op, path, flags,"
+				      " result, size, digest_after) SELECT NULL, process, 2, op,"
+				      " '/b.c', flags, result, size, digest_after FROM access"
+				      " WHERE path = '/a.c'",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	load(f, &sum);
+	assert_int_equal(sum.n_inputs, 1);
+	assert_string_equal(sum.inputs[0].path, "/a.c");
+	assert_string_equal(sum.inputs[0].digest, D1);
+	alog_summary_free(&sum);
+}
+
 /* A log an older provfs wrote has no process.image: it is read (images
  * unknown), and a daemon that opens it again adds the column. */
 static void log_of_an_older_provfs_is_read_and_upgraded(void **state)
@@ -1235,6 +1266,7 @@ int main(void)
 		T(link_to_an_input_is_an_output_with_its_digest),
 		T(renamed_names_do_not_take_a_removed_files_content),
 		T(processes_are_recorded_with_their_facts),
+		T(read_rows_without_a_path_are_no_inputs),
 		T(two_mounts_share_one_log),
 		T(mounts_opening_one_new_log_at_once_all_get_it),
 		T(inputs_are_files_read_before_written),
