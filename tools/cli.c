@@ -164,23 +164,32 @@ const char *cli_store_dir(const char *opt)
 	return CLI_DEFAULT_STORE;
 }
 
-pid_t cli_spawn_start(char *const argv[], const char *cwd, int flags)
+/* Forks, stdio flushed first; in the child, points its
+ * standard output where flags say (CLI_SPAWN_STDOUT_*). */
+static pid_t fork_child(int flags)
 {
 	pid_t pid;
 
 	fflush(NULL);
 	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		if (flags & CLI_SPAWN_STDOUT_TO_STDERR) {
-			dup2(2, 1);
-		} else if (flags & CLI_SPAWN_STDOUT_NULL) {
-			int null = open("/dev/null", O_WRONLY);
+	if (pid != 0)
+		return pid < 0 ? -errno : pid;
+	if (flags & CLI_SPAWN_STDOUT_TO_STDERR) {
+		dup2(2, 1);
+	} else if (flags & CLI_SPAWN_STDOUT_NULL) {
+		int null = open("/dev/null", O_WRONLY);
 
-			if (null >= 0)
-				dup2(null, 1);
-		}
+		if (null >= 0)
+			dup2(null, 1);
+	}
+	return 0;
+}
+
+pid_t cli_spawn_start(char *const argv[], const char *cwd, int flags)
+{
+	pid_t pid = fork_child(flags);
+
+	if (pid == 0) {
 		if (cwd && chdir(cwd) < 0)
 			_exit(127);
 		execvp(argv[0], argv);
@@ -193,12 +202,8 @@ pid_t cli_spawn_start(char *const argv[], const char *cwd, int flags)
 
 pid_t cli_fork_command(int (*run)(int, char **), char *const argv[], int flags)
 {
-	pid_t pid;
+	pid_t pid = fork_child(flags);
 
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return -errno;
 	if (pid == 0) {
 		char name[64], **args;
 		int argc = 0;
@@ -213,14 +218,6 @@ pid_t cli_fork_command(int (*run)(int, char **), char *const argv[], int flags)
 				signal(sig, SIG_DFL);
 		}
 		optind = 0;
-		if (flags & CLI_SPAWN_STDOUT_TO_STDERR) {
-			dup2(2, 1);
-		} else if (flags & CLI_SPAWN_STDOUT_NULL) {
-			int null = open("/dev/null", O_WRONLY);
-
-			if (null >= 0)
-				dup2(null, 1);
-		}
 		while (argv[argc])
 			argc++;
 		args = calloc((size_t)argc + 1, sizeof(*args));
