@@ -970,6 +970,7 @@ static int attest(struct run_state *s, const struct run_opts *o, int status,
 	char exit_str[16], left_str[32], unrouted_str[40];
 	char **args;
 	size_t n = 0, argc = 0, nenv = 0;
+	pid_t pid;
 	int rc;
 
 	while (o->argv[argc])
@@ -1037,8 +1038,8 @@ static int attest(struct run_state *s, const struct run_opts *o, int status,
 	for (size_t i = 0; i < argc; i++)
 		args[n++] = o->argv[i];
 	args[n] = NULL;
-	rc = cli_fork_command(cmd_attest, args, CLI_SPAWN_STDOUT_NULL);
-	rc = rc < 0 ? 127 : cli_spawn_wait(rc);
+	pid = cli_fork_command(cmd_attest, args, CLI_SPAWN_STDOUT_NULL);
+	rc = pid < 0 ? 127 : cli_spawn_wait(pid);
 	free(args);
 	return rc;
 }
