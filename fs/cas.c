@@ -512,22 +512,31 @@ static int tmp_fill(struct cas *cas, int fd, const uint8_t *known,
 	return tmp;
 }
 
-int cas_put_fd(struct cas *cas, int fd, const uint8_t *known, char hex_out[DIGEST_HEX_LEN + 1])
+/* The first half of a put: 0 where the store holds fd's content already
+ * (hex_out names it), 1 with *tmp open on a tmp file of it (named name),
+ * or -errno. */
+static int put_begin(struct cas *cas, int fd, const uint8_t *known,
+		     char hex_out[DIGEST_HEX_LEN + 1], char name[64], int *tmp)
 {
-	char name[64];
-	int tmp, stored;
+	int stored;
 
 	if (known) {
 		hex_encode(known, DIGEST_LEN, hex_out);
 		if (cas_has_size(cas, hex_out, fd_size(fd)))
 			return 0;
 	}
-	tmp = tmp_fill(cas, fd, known, hex_out, name, &stored);
+	*tmp = tmp_fill(cas, fd, known, hex_out, name, &stored);
 	if (stored)
 		return 0;
-	if (tmp < 0)
-		return tmp;
-	return tmp_commit(cas, tmp, name, hex_out);
+	return *tmp < 0 ? *tmp : 1;
+}
+
+int cas_put_fd(struct cas *cas, int fd, const uint8_t *known, char hex_out[DIGEST_HEX_LEN + 1])
+{
+	char name[64];
+	int tmp = -1, ret = put_begin(cas, fd, known, hex_out, name, &tmp);
+
+	return ret <= 0 ? ret : tmp_commit(cas, tmp, name, hex_out);
 }
 
 /* Renames a durable tmp file to its digest name (no fsync). */
@@ -566,18 +575,10 @@ int cas_batch_put_fd(struct cas *cas, struct cas_batch *batch, int fd, const uin
 {
 	struct cas_batch_item *item;
 	char name[64];
-	int tmp, stored;
+	int tmp = -1, ret = put_begin(cas, fd, known, hex_out, name, &tmp);
 
-	if (known) {
-		hex_encode(known, DIGEST_LEN, hex_out);
-		if (cas_has_size(cas, hex_out, fd_size(fd)))
-			return 0;
-	}
-	tmp = tmp_fill(cas, fd, known, hex_out, name, &stored);
-	if (stored)
-		return 0;
-	if (tmp < 0)
-		return tmp;
+	if (ret <= 0)
+		return ret;
 	close(tmp);
 	item = array_push(&batch->items, &batch->n, sizeof(*item));
 	if (!item) {
