@@ -293,10 +293,6 @@ static void reads_a_thread_as_its_process(void **state)
 	stop_other_thread(&t, th);
 }
 
-/* procinfo_read_alone reads a process of one thread as procinfo_read
- * does, and refuses one with others (-EBUSY, nothing filled in), by
- * either thread's id: a thread of it may hold the lock that reading the
- * arguments takes. */
 /* procinfo_read_alone of this process once it is one thread again: the
  * kernel lets a joined thread go a moment after the join may return (a
  * test before this one ends one; on the ASan build the read came first
@@ -310,6 +306,10 @@ static int read_alone_once_single(struct procinfo *info)
 	return ret;
 }
 
+/* procinfo_read_alone reads a process of one thread as procinfo_read
+ * does, and refuses one with others (-EBUSY, nothing filled in), by
+ * either thread's id: a thread of it may hold the lock that reading the
+ * arguments takes. */
 static void read_alone_refuses_a_process_of_threads(void **state)
 {
 	struct other_thread t = {.lock = PTHREAD_MUTEX_INITIALIZER,
