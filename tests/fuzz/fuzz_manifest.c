@@ -4,7 +4,9 @@
  * (so the statement checks are reached too) its bytes are also signed as a
  * payload with that key and verified.  The same bytes also go to the tree
  * parser (environment trees may come from another store) and to
- * manifest_printable (what show and log print of a name).  Build with
+ * manifest_printable (what show and log print of a name), and to the
+ * parsers of an environment's os-release and dpkg status (an environment
+ * imported from someone else's tarball is theirs to write).  Build with
  * tests/fuzz/build.sh.
  */
 #include <stddef.h>
@@ -13,6 +15,7 @@
 #include <string.h>
 
 #include "dsse.h"
+#include "envfacts.h"
 #include "json.h"
 #include "manifest.h"
 #include "sign.h"
@@ -69,6 +72,21 @@ static int count_entry(void *arg, const struct tree_entry *e)
 	return n == (size_t)-1;
 }
 
+/* The bytes as an environment's os-release and as its dpkg status; every
+ * package kept must have all three fields. */
+static void parse_as_environment_files(const char *text)
+{
+	struct envfacts facts = { 0 };
+
+	envfacts_parse_os_release(text, &facts);
+	if (envfacts_parse_dpkg_status(text, &facts) == 0)
+		for (size_t i = 0; i < facts.n_packages; i++)
+			if (!facts.packages[i].name || !facts.packages[i].version ||
+			    !facts.packages[i].arch)
+				abort();
+	envfacts_free(&facts);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct verify_options opt = { .keys = &key, .n_keys = 1, .threshold = 1 };
@@ -90,6 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			text[size] = '\0';
 			shown = manifest_printable(text);
 			free(shown);
+			parse_as_environment_files(text);
 			free(text);
 		}
 	}
