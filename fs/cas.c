@@ -141,10 +141,10 @@ int cas_lock_turn(const char *root, int exclusive, int wait)
 	return fd;
 }
 
-/* STORE/refs/NAME (with prefix "." and suffix ".tmp": the temporary
- * file a ref is written through, which gc skips), malloc'd; NULL with
+/* STORE/refs/NAME, malloc'd (a ref is written through a temporary file
+ * beside it whose name starts with ".", which gc skips); NULL with
  * errno EINVAL for a name that is not one component, or ENOMEM. */
-static char *ref_path(const struct cas *cas, const char *name, int tmp)
+static char *ref_path(const struct cas *cas, const char *name)
 {
 	char *path;
 
@@ -152,8 +152,7 @@ static char *ref_path(const struct cas *cas, const char *name, int tmp)
 		errno = EINVAL;
 		return NULL;
 	}
-	if (asprintf(&path, "%s/refs/%s%s%s", cas->root, tmp ? "." : "", name,
-		     tmp ? ".tmp" : "") < 0) {
+	if (asprintf(&path, "%s/refs/%s", cas->root, name) < 0) {
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -162,27 +161,18 @@ static char *ref_path(const struct cas *cas, const char *name, int tmp)
 
 int cas_ref_write(const struct cas *cas, const char *name, const char *text)
 {
-	char *path = ref_path(cas, name, 0), *tmp = path ? ref_path(cas, name, 1) : NULL;
-	int fd = -1, ret = tmp ? mkdir_parent(tmp, 0755) : -errno;
+	char *path = ref_path(cas, name);
+	int ret = path ? mkdir_parent(path, 0755) : -errno;
 
-	if (ret == 0) {
-		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-		ret = fd < 0 ? -errno : write_full(fd, text, strlen(text));
-	}
-	if (fd >= 0 && close(fd) < 0 && ret == 0)
-		ret = -errno;
-	if (ret == 0 && rename(tmp, path) < 0)
-		ret = -errno;
-	if (ret && tmp)
-		unlink(tmp);
-	free(tmp);
+	if (ret == 0)
+		ret = file_write_replace(path, text, strlen(text), 0644);
 	free(path);
 	return ret;
 }
 
 int cas_ref_remove(const struct cas *cas, const char *name)
 {
-	char *path = ref_path(cas, name, 0);
+	char *path = ref_path(cas, name);
 	int ret = !path ? -errno : unlink(path) < 0 ? -errno : 0;
 
 	free(path);

@@ -56,6 +56,55 @@ static int hex_value(char c)
 	return -1;
 }
 
+char *percent_decode(const char *s)
+{
+	char *out = malloc(strlen(s) + 1), *p = out;
+
+	if (!out)
+		return NULL;
+	while (*s) {
+		int hi = s[0] == '%' ? hex_value(s[1]) : -1;
+		int lo = hi < 0 ? -1 : hex_value(s[2]);
+
+		if (lo < 0) {
+			*p++ = *s++;
+		} else {
+			*p++ = (char)(hi << 4 | lo);
+			s += 3;
+		}
+	}
+	*p = '\0';
+	return out;
+}
+
+int file_write_replace(const char *path, const void *data, size_t len, mode_t mode)
+{
+	const char *slash = strrchr(path, '/');
+	int dirlen = slash ? (int)(slash - path + 1) : 0;
+	char *tmp;
+	int fd, ret;
+
+	if (asprintf(&tmp, "%.*s.%s.XXXXXX", dirlen, path, path + dirlen) < 0)
+		return -ENOMEM;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		free(tmp);
+		return ret;
+	}
+	ret = write_full(fd, data, len);
+	if (ret == 0 && (fchmod(fd, mode) < 0 || fdatasync(fd) < 0))
+		ret = -errno;
+	if (close(fd) < 0 && ret == 0)
+		ret = -errno;
+	if (ret == 0 && rename(tmp, path) < 0)
+		ret = -errno;
+	if (ret)
+		unlink(tmp);
+	free(tmp);
+	return ret;
+}
+
 int hex_decode(const char *in, uint8_t *out, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {

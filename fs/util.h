@@ -23,6 +23,16 @@ void hex_encode(const uint8_t *in, size_t len, char *out);
  * NULL on ENOMEM. */
 char *percent_encode(const char *s, size_t len);
 
+/* What percent_encode made of a text, back (each %XX of two hex digits
+ * as its byte; anything else as it is).  malloc'd; NULL on ENOMEM. */
+char *percent_decode(const char *s);
+
+/* Writes len bytes as the file path: into a new file beside it (".NAME.
+ * and six random characters", made durable) renamed over it, so a reader
+ * finds the old content or the new, never a mix of two writers'.
+ * 0 or -errno. */
+int file_write_replace(const char *path, const void *data, size_t len, mode_t mode);
+
 /* Parses exactly 2*len hex chars (either case).  Returns 0 or -EINVAL. */
 int hex_decode(const char *in, uint8_t *out, size_t len);
 

@@ -335,7 +335,8 @@ static int do_build(const struct env_opts *o, const char *file)
 	} else {
 		char src[PATH_MAX + 8];
 		char *cp[] = {"cp", "-a", src, staging, NULL};
-		char *tar[] = {"tar", "-xpf", d.base_arg, "-C", staging, "--numeric-owner", NULL};
+		char *tar[] = {"tar", "--force-local", "-xpf", d.base_arg, "-C", staging,
+			       "--numeric-owner", NULL};
 
 		snprintf(src, sizeof(src), "%s/.", d.base_arg);
 		ret = !strcmp(d.base_kind, "dir") ? run_argv(cp, "copying the base directory")

@@ -127,23 +127,41 @@ static void absolutize(char **path)
 	}
 }
 
-/* A log kept outside the store names objects that store gc must keep:
- * record it as a ref ("log PATH"), named after the path's digest. */
+/* Whether store gc finds the log at log_path by itself: STORE/logs/NAME.db,
+ * or the log.db of a build directory STORE/builds/ID (see storegc.c:
+ * add_log, add_build).  Anything else in the store (a subdirectory of
+ * logs/, another name) is found only through a ref, as a log outside. */
+static int gc_finds_log(const char *store, const char *log_path)
+{
+	size_t n = strlen(store), k;
+	const char *rest, *slash;
+
+	if (strncmp(log_path, store, n) || log_path[n] != '/')
+		return 0;
+	rest = log_path + n + 1;
+	if (!strncmp(rest, "logs/", 5)) {
+		rest += 5;
+		k = strlen(rest);
+		return rest[0] != '.' && !strchr(rest, '/') && k > 3 && !strcmp(rest + k - 3, ".db");
+	}
+	if (!strncmp(rest, "builds/", 7)) {
+		rest += 7;
+		slash = strchr(rest, '/');
+		return rest[0] != '.' && slash && !strcmp(slash, "/log.db");
+	}
+	return 0;
+}
+
+/* A log that store gc does not find by itself names objects it must
+ * keep: record it as a ref ("log PATH"), named after the path's digest. */
 static int keep_external_log(struct cas *cas, const char *log_path)
 {
-	char *logs = path_join(cas_root(cas), "logs"), *builds = path_join(cas_root(cas), "builds");
 	char name[32], hex[DIGEST_HEX_LEN + 1], *text = NULL;
 	uint8_t d[DIGEST_LEN];
-	int ret = 0;
+	int ret;
 
-	if (!logs || !builds)
-		ret = -ENOMEM;
-	else if (path_is_under(log_path, logs) || path_is_under(log_path, builds))
-		ret = 1;
-	free(logs);
-	free(builds);
-	if (ret)
-		return ret < 0 ? ret : 0;
+	if (gc_finds_log(cas_root(cas), log_path))
+		return 0;
 	digest_buffer(log_path, strlen(log_path), d);
 	hex_encode(d, DIGEST_LEN, hex);
 	snprintf(name, sizeof(name), "log-%.16s", hex);

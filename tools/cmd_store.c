@@ -1,10 +1,12 @@
 /* provfs store: the content-addressed store. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cas.h"
@@ -387,26 +389,31 @@ int cmd_store(int argc, char **argv)
 		free(p);
 	} else {
 		char hex[DIGEST_HEX_LEN + 1];
-		FILE *f = fopen(argv[optind], "re");
+		/* Not blocking on a FIFO (with the store held: gc would wait). */
+		int fd = open(argv[optind], O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		struct stat st;
 
-		if (!f) {
+		if (fd < 0) {
 			ret = cli_fail(CLI_USAGE, "cannot open '%s': %s", argv[optind], strerror(errno));
+		} else if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			ret = cli_fail(CLI_USAGE, "cannot store '%s': not a regular file", argv[optind]);
+			close(fd);
 		} else {
-			ret = cas_put_fd(cas, fileno(f), NULL, hex);
+			ret = cas_put_fd(cas, fd, NULL, hex);
 			/* put keeps an object already there; one that is damaged
 			 * (fsck: corrupt) is replaced, so put is its repair. */
 			if (ret == 0 && cas_verify_object(cas, hex) == -EBADMSG) {
 				ret = cas_remove_object(cas, hex, NULL);
-				if (ret == 0 && lseek(fileno(f), 0, SEEK_SET) < 0)
+				if (ret == 0 && lseek(fd, 0, SEEK_SET) < 0)
 					ret = -errno;
 				if (ret == 0)
-					ret = cas_put_fd(cas, fileno(f), NULL, hex);
+					ret = cas_put_fd(cas, fd, NULL, hex);
 				if (ret == 0)
 					ret = cas_verify_object(cas, hex);
 				if (ret == 0 && !o.quiet)
 					cli_warn("object %s was corrupt in the store; replaced", hex);
 			}
-			fclose(f);
+			close(fd);
 			if (ret < 0)
 				ret = cli_fail(CLI_USAGE, "cannot store '%s': %s", argv[optind],
 					       strerror(-ret));

@@ -36,11 +36,28 @@ static int clear_path(const char *path)
 	return ret == -ENOENT ? 0 : ret;
 }
 
+/* The name in an environment's metadata, as given (decoded if it had to
+ * be percent-encoded); malloc'd, NULL if it has none. */
+static char *meta_name(const json_t *meta)
+{
+	const char *name = json_get_string(meta, "name");
+	json_t *enc = json_object_get(meta, "percentEncoded");
+	size_t i;
+	json_t *v;
+
+	if (!name)
+		return NULL;
+	json_array_foreach(enc, i, v)
+		if (json_is_string(v) && !strcmp(json_string_value(v), "/name"))
+			return percent_decode(name);
+	return strdup(name);
+}
+
 int envstore_write_meta(const char *store, const char *hex, const char *name, const char *source,
 			const struct tree_stats *stats)
 {
-	char path[PATH_MAX], created[32];
-	json_t *meta, *old = NULL;
+	char path[PATH_MAX], created[32], *old_name = NULL, *text = NULL;
+	json_t *meta;
 	int ret;
 
 	snprintf(path, sizeof(path), "%s/envs", store);
@@ -50,21 +67,23 @@ int envstore_write_meta(const char *store, const char *hex, const char *name, co
 	time_format_rfc3339(time_now_ns(), created, sizeof(created));
 	snprintf(path, sizeof(path), "%s/envs/%s.json", store, hex);
 	if (!name || !*name) {
-		/* Importing the same tree again without a name keeps the old one
-		 * (old stays alive until the new metadata is written). */
-		old = json_load_file(path, 0, NULL);
-		name = json_string_value(json_object_get(old, "name"));
+		/* Importing the same tree again without a name keeps the old one. */
+		json_t *old = json_load_file(path, 0, NULL);
+
+		name = old_name = meta_name(old);
+		json_decref(old);
 	}
 	meta = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "digest", hex, "created", created,
 			 "files", (json_int_t)stats->files, "dirs", (json_int_t)stats->dirs,
 			 "symlinks", (json_int_t)stats->symlinks, "bytes", (json_int_t)stats->bytes);
 	meta = json_with_texts(meta, "name", name ? name : "", "source", source ? source : "", NULL);
-	if (!meta)
-		ret = -ENOMEM;
-	else
-		ret = json_dump_file(meta, path, JSON_SORT_KEYS | JSON_INDENT(2)) == 0 ? 0 : -EIO;
+	text = meta ? json_dumps(meta, JSON_SORT_KEYS | JSON_INDENT(2)) : NULL;
+	/* Whole or not at all: two imports of one tree at once each write
+	 * a file of their own and rename it into place. */
+	ret = text ? file_write_replace(path, text, strlen(text), 0644) : -ENOMEM;
+	free(text);
 	json_decref(meta);
-	json_decref(old);
+	free(old_name);
 	return ret;
 }
 
@@ -151,8 +170,10 @@ int envstore_import(const char *store, const char *source, int tarball, const ch
 			return ret;
 		}
 		{
-			char *argv[] = {"tar", "-xpf", (char *)source, "-C", tmpl, "--numeric-owner",
-					NULL};
+			/* --force-local: a name with a colon is a file, not
+			 * HOST:FILE to reach over rsh. */
+			char *argv[] = {"tar", "--force-local", "-xpf", (char *)source, "-C", tmpl,
+					"--numeric-owner", NULL};
 
 			ret = run_argv(argv);
 			if (ret == -EIO)
@@ -206,12 +227,13 @@ int envstore_resolve(const char *store, const char *what, char hex[DIGEST_HEX_LE
 		} else {
 			char mpath[PATH_MAX + 300];
 			json_t *meta;
+			char *name;
 
 			snprintf(mpath, sizeof(mpath), "%s/%s", path, de->d_name);
 			meta = json_load_file(mpath, 0, NULL);
-			if (meta && json_is_string(json_object_get(meta, "name")) &&
-			    !strcmp(json_string_value(json_object_get(meta, "name")), what))
-				match = 1;
+			name = meta_name(meta);
+			match = name && !strcmp(name, what);
+			free(name);
 			json_decref(meta);
 		}
 		if (match) {
@@ -357,7 +379,8 @@ static int materialize_entry(void *arg, const struct tree_entry *e)
 	case 'b':
 		if (mknodat(dirfd, leaf, (e->type == 'c' ? S_IFCHR : S_IFBLK) | e->mode,
 			    makedev(e->major, e->minor)) < 0 ||
-		    fchownat(dirfd, leaf, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0)
+		    fchownat(dirfd, leaf, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    fchmodat(dirfd, leaf, e->mode, 0) < 0)
 			ret = -errno;
 		break;
 	case 'p':
@@ -397,6 +420,42 @@ static int finish_dirs(struct materialize *m)
 	return 0;
 }
 
+/* Makes STORE/envs/HEX, root's alone (a materialised root holds the
+ * environment's setuid programs and device nodes, which the host's other
+ * users must not reach there), and holds its lock file; the fd, or
+ * -errno.  A materialiser that fails removes the lock file and the
+ * directory: one that waited on that lock file tries again. */
+static int hold_env_lock(const char *base)
+{
+	char path[PATH_MAX + 16];
+	struct stat held, now;
+	int ret, fd;
+
+	snprintf(path, sizeof(path), "%s/lock", base);
+	for (int i = 0; i < STAGING_TRIES; i++) {
+		ret = mkdir_p(base, 0700);
+		if (ret < 0)
+			return ret;
+		fd = chmod(base, 0700) < 0 ? -1 /* made 0755 by an older provfs */
+		     : open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue;
+			return -errno;
+		}
+		if (flock(fd, LOCK_EX) < 0) {
+			ret = -errno;
+			close(fd);
+			return ret;
+		}
+		if (fstat(fd, &held) == 0 && stat(path, &now) == 0 && held.st_dev == now.st_dev &&
+		    held.st_ino == now.st_ino)
+			return fd;
+		close(fd);
+	}
+	return -EAGAIN;
+}
+
 int envstore_materialize(const char *store, const char *what, char *rootdir, size_t rootlen,
 			 char hex[DIGEST_HEX_LEN + 1], int quiet)
 {
@@ -404,7 +463,7 @@ int envstore_materialize(const char *store, const char *what, char *rootdir, siz
 	char base[PATH_MAX], partial[PATH_MAX + 16], done[PATH_MAX + 16];
 	char *text = NULL;
 	size_t len = 0;
-	int ret;
+	int ret, lock;
 
 	ret = envstore_resolve(store, what, hex);
 	if (ret < 0)
@@ -415,19 +474,28 @@ int envstore_materialize(const char *store, const char *what, char *rootdir, siz
 	/* Made before, unless someone removed the copy since. */
 	if (access(done, F_OK) == 0 && access(rootdir, F_OK) == 0)
 		return 0;
-	unlink(done);
 	ret = cas_open(store, 0, &m.cas);
 	if (ret < 0)
 		return ret;
 	ret = cas_read_object(m.cas, hex, (size_t)1 << 30, &text, &len);
-	if (ret < 0) {
+	/* One materialiser at a time: two builds starting on a new
+	 * environment at once would otherwise clear each other's partial
+	 * root, and one would mark what it found there complete. */
+	lock = ret < 0 ? ret : hold_env_lock(base);
+	if (lock < 0) {
+		free(text);
 		cas_close(m.cas);
-		return ret;
+		return lock;
 	}
+	if (access(done, F_OK) == 0 && access(rootdir, F_OK) == 0) {
+		free(text);
+		cas_close(m.cas);
+		close(lock);
+		return 0; /* made while we waited */
+	}
+	unlink(done);
 	snprintf(partial, sizeof(partial), "%s/root.partial", base);
-	ret = mkdir_p(base, 0755);
-	if (ret == 0)
-		ret = clear_path(partial);
+	ret = clear_path(partial);
 	if (ret == 0)
 		ret = clear_path(rootdir);
 	if (ret == 0 && mkdir(partial, 0700) < 0)
@@ -435,6 +503,7 @@ int envstore_materialize(const char *store, const char *what, char *rootdir, siz
 	if (ret < 0) {
 		free(text);
 		cas_close(m.cas);
+		close(lock);
 		return ret;
 	}
 	m.quiet = quiet;
@@ -446,6 +515,11 @@ int envstore_materialize(const char *store, const char *what, char *rootdir, siz
 		ret = -EBADMSG;
 	if (ret == 0)
 		ret = finish_dirs(&m);
+	/* On disk before it is marked complete: a root is not checked again
+	 * once it is, so a crash must not leave the mark on empty files.
+	 * (The lock file is on the same filesystem; rootfd is O_PATH.) */
+	if (ret == 0 && syncfs(lock) < 0)
+		ret = -errno;
 	if (!quiet && isatty(2) && m.files >= 2000)
 		fputc('\n', stderr);
 	if (m.rootfd >= 0)
@@ -467,8 +541,13 @@ int envstore_materialize(const char *store, const char *what, char *rootdir, siz
 			close(fd);
 	}
 	if (ret < 0) {
+		char lockpath[PATH_MAX + 16];
+
 		remove_tree_at(AT_FDCWD, partial);
+		snprintf(lockpath, sizeof(lockpath), "%s/lock", base);
+		unlink(lockpath);
 		rmdir(base); /* if nothing else is there */
 	}
+	close(lock);
 	return ret;
 }

@@ -380,10 +380,11 @@ static int mark_env(struct gc *gc, const char *dir, const char *name, unsigned c
 	return ret;
 }
 
-/* A ref naming an access log outside the store ("log PATH\n"). */
-static int mark_external_log(struct gc *gc, const char *ref, const char *text)
+/* A ref naming an access log outside the store ("log PATH\n"; PATH may
+ * hold newlines itself: it ends at the last). */
+static int mark_external_log(struct gc *gc, const char *ref, const char *text, size_t len)
 {
-	char *path = strndup(text + 4, strcspn(text + 4, "\n"));
+	char *path = strndup(text + 4, len - 4 - (text[len - 1] == '\n'));
 	int ret;
 
 	if (!path)
@@ -411,7 +412,7 @@ static int mark_ref(struct gc *gc, const char *dir, const char *name, unsigned c
 	if (ret)
 		ret = fail_on(gc, path, ret == -EFBIG ? -EBADMSG : ret);
 	else if (!strncmp(text, "log ", 4))
-		ret = mark_external_log(gc, path, text);
+		ret = mark_external_log(gc, path, text, len);
 	else
 		ret = mark_tokens(gc, text, len);
 	free(text);
