@@ -46,16 +46,33 @@ static const char renamed_sql[] =
 static const char firsts_sql[] =
 	"CREATE TEMP TABLE firstread(mount, path, t, digest_after, size, process, op,"
 	" PRIMARY KEY(mount, path)) WITHOUT ROWID;"
-	"INSERT INTO firstread SELECT mount, path, time_ns, digest_after, size, process, op"
-	" FROM access WHERE op IN ('open','exec') AND result = 0 AND (flags & 3) = 0"
+	/* A read-only open with the digest read, or an O_RDWR open (not
+	 * O_TRUNC, 0x200) with the digest the file held at the open. */
+	"INSERT INTO firstread SELECT mount, path, time_ns,"
+	" CASE WHEN (flags & 3) = 0 THEN digest_after ELSE digest_before END, size, process, op"
+	" FROM access WHERE op IN ('open','exec') AND result = 0"
+	" AND (((flags & 3) = 0 AND digest_after IS NOT NULL)"
+	"  OR (op = 'open' AND (flags & 3) = 2 AND (flags & 512) = 0 AND digest_before IS NOT NULL))"
 	/* (a key column is never NULL: a damaged row names no file) */
-	" AND digest_after IS NOT NULL AND mount IS NOT NULL AND path IS NOT NULL"
+	" AND mount IS NOT NULL AND path IS NOT NULL"
 	" ON CONFLICT(mount, path) DO UPDATE SET t = excluded.t,"
 	" digest_after = excluded.digest_after, size = excluded.size,"
 	" process = excluded.process, op = excluded.op WHERE excluded.t < firstread.t;"
-	"CREATE TEMP TABLE firstwrite AS SELECT mount, path, MIN(time_ns) AS t,"
-	" MAX(op IN " WRITE_OPS ") AS made FROM access"
-	" WHERE result = 0 AND (op IN " WRITE_OPS " OR (op = 'open' AND (flags & 3) != 0))"
+	/* A path some writer changed was written from its first writer's
+	 * open on (a reader beside a writer reads the build's own bytes
+	 * before the close-write says so); one whose writers all left its
+	 * content as it was (a close-write with digest_after equal to
+	 * digest_before: touch) or wrote nothing was not written (t NULL). */
+	"CREATE TEMP TABLE firstwrite AS SELECT mount, path,"
+	" CASE WHEN MAX(changed) THEN MIN(time_ns) END AS t,"
+	" MAX(op IN " WRITE_OPS ") AS made FROM (SELECT mount, path, time_ns, op,"
+	"  CASE WHEN op = 'open' THEN (flags & 512) != 0"
+	"   WHEN op = 'close-write' THEN digest_before IS NULL OR digest_after IS NULL"
+	"    OR digest_before <> digest_after"
+	"   ELSE 1 END AS changed FROM access"
+	/* (a close-write that failed, with no digest, still changed it) */
+	"  WHERE (result = 0 OR op = 'close-write')"
+	"  AND (op IN " WRITE_OPS " OR (op = 'open' AND (flags & 3) != 0)))"
 	" GROUP BY mount, path;"
 	"CREATE INDEX temp.firstwrite_path ON firstwrite(path, mount);"
 	/* The earlier names of a file read under a moved directory, each

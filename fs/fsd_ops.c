@@ -830,6 +830,20 @@ static int written_here(struct fsd_inode *in)
 	return own;
 }
 
+/* Up to this size, a file opened for writing (not truncated) whose digest
+ * is not known is hashed at the open: about 2.5 ms at SHA-NI's speed. */
+#define FSD_BEFORE_HASH_MAX ((int64_t)4 << 20)
+
+static int has_writers(struct fsd_inode *in)
+{
+	int n;
+
+	pthread_mutex_lock(&in->wlock);
+	n = in->writers;
+	pthread_mutex_unlock(&in->wlock);
+	return n > 0;
+}
+
 /* Above this size, a read of a file written through the mount whose digest
  * is not known yet is logged without one (see op_open). */
 #define FSD_OWN_REHASH_MAX ((int64_t)64 << 20)
@@ -879,14 +893,23 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	if (writable) {
 		char before[DIGEST_HEX_LEN + 1] = "";
+		int64_t size = -1;
 
-		/* What the file held before this writer, when cheaply known. */
-		if (!fsd_work_digest_hint(fs, in, fd, before, NULL))
+		/* What the file held before this writer: known, or (the first
+		 * writer of a small file it does not truncate) hashed now,
+		 * before it can write.  The log then tells a writer that left
+		 * the content as it was (touch, an open for appending that
+		 * wrote nothing) from one that changed it, and an O_RDWR open
+		 * of a file from before the build reads an input (see
+		 * accesslog.md, HOW THE SUMMARY IS DERIVED). */
+		if (!((fi->flags & O_TRUNC) || has_writers(in)
+			      ? fsd_work_digest_hint(fs, in, fd, before, &size)
+			      : fsd_work_digest_now(fs, in, fd, FSD_BEFORE_HASH_MAX, before, &size)))
 			before[0] = '\0';
 		track_open_write(in, fd, fi->flags, 0, before);
 		fsd_log_access(fs, &(struct alog_access){
 			.process = proc, .op = ALOG_OP_OPEN, .path = path, .flags = fi->flags,
-			.size = -1, .digest_before = before[0] ? before : NULL});
+			.size = before[0] ? size : -1, .digest_before = before[0] ? before : NULL});
 	} else {
 		char hex[DIGEST_HEX_LEN + 1];
 		int64_t size = -1;

@@ -1860,6 +1860,31 @@ int fsd_work_digest_hint(struct fsd *fs, struct fsd_inode *in, int fd,
 	return dcache_get(fs->work, &st, gen_of(in), hex);
 }
 
+int fsd_work_digest_now(struct fsd *fs, struct fsd_inode *in, int fd, int64_t max,
+			char hex[DIGEST_HEX_LEN + 1], int64_t *size)
+{
+	uint64_t gen = gen_of(in);
+	uint8_t raw[DIGEST_LEN];
+	struct stat st;
+	int rfd, done;
+
+	if (fsd_work_digest_hint(fs, in, fd, hex, size))
+		return 1;
+	rfd = fsd_inode_open(fs, in, O_RDONLY);
+	if (rfd < 0)
+		return 0;
+	done = fstat(rfd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= max &&
+	       digest_fd(rfd, raw, NULL) == 0;
+	if (done) {
+		hex_encode(raw, DIGEST_LEN, hex);
+		*size = st.st_size;
+		if (gen_of(in) == gen)
+			dcache_put(fs->work, &st, gen, hex);
+	}
+	close(rfd);
+	return done;
+}
+
 void fsd_log_access(struct fsd *fs, struct alog_access *acc)
 {
 	acc->time_ns = time_now_ns();

@@ -98,6 +98,17 @@ static void rec(struct fixture *f, const char *op, const char *path, const char 
 		.digest_after = digest_after});
 }
 
+/* The same, with what the file held before (digest_before). */
+static void rec_before(struct fixture *f, const char *op, const char *path, int64_t flags,
+		       int result, const char *before, const char *after)
+{
+	f->clock += 1000;
+	alog_access(f->log, &(struct alog_access){
+		.time_ns = f->clock, .process = f->proc, .op = op, .path = path, .flags = flags,
+		.result = result, .size = before || after ? 10 : -1, .digest_before = before,
+		.digest_after = after});
+}
+
 /* A file written through the mount: create, then the last writer closes. */
 static void written(struct fixture *f, const char *path, const char *digest)
 {
@@ -361,6 +372,7 @@ static void files_written_then_read_are_not_inputs(void **state)
 	read_file(f, "/final.o", D2);
 	rec(f, ALOG_OP_OPEN, "/rw.db", NULL, O_RDWR, 0, NULL);
 	read_file(f, "/rw.db", D3);
+	rec(f, ALOG_OP_CLOSE_WRITE, "/rw.db", NULL, 0, 0, D3);
 	rec(f, ALOG_OP_SYMLINK, "/lnk", "target", 0, 0, NULL);
 	read_file(f, "/lnk", D3);
 	close_log(f);
@@ -371,6 +383,57 @@ static void files_written_then_read_are_not_inputs(void **state)
 	assert_null(INPUT(&sum, "/rw.db"));
 	assert_null(INPUT(&sum, "/lnk"));
 	assert_int_equal(sum.n_inputs, 0);
+	alog_summary_free(&sum);
+}
+
+/* A writer that left the content as it was does not make a file the
+ * build's own: touch (its close-write has digest_after equal to
+ * digest_before), an open for appending that wrote nothing (no
+ * close-write).  An O_RDWR open of a file from before the build reads
+ * what it held then.  A writer that changed it, or whose close-write has
+ * no digest, still makes reads from its open on the build's own. */
+static void writers_that_changed_nothing_leave_inputs(void **state)
+{
+	struct fixture *f = *state;
+	struct alog_summary sum;
+	const struct alog_file *in;
+
+	open_log(f);
+	rec_before(f, ALOG_OP_OPEN, "/touched.c", O_WRONLY | O_CREAT, 0, D1, NULL);
+	rec_before(f, ALOG_OP_CLOSE_WRITE, "/touched.c", 0, 0, D1, D1);
+	read_file(f, "/touched.c", D1);
+	rec(f, ALOG_OP_OPEN, "/appended.log", NULL, O_WRONLY | O_APPEND, 0, NULL);
+	read_file(f, "/appended.log", D2);
+	rec_before(f, ALOG_OP_OPEN, "/fixture.db", O_RDWR, 0, D3, NULL);
+	rec_before(f, ALOG_OP_CLOSE_WRITE, "/fixture.db", 0, 0, D3, D1);
+	read_file(f, "/fixture.db", D1);
+	rec_before(f, ALOG_OP_OPEN, "/truncated", O_RDWR | O_TRUNC, 0, D3, NULL);
+	rec_before(f, ALOG_OP_CLOSE_WRITE, "/truncated", 0, 0, D3, D1);
+	read_file(f, "/truncated", D1);
+	rec(f, ALOG_OP_OPEN, "/uncaptured", NULL, O_WRONLY, 0, NULL);
+	rec(f, ALOG_OP_CLOSE_WRITE, "/uncaptured", NULL, 0, EIO, NULL);
+	read_file(f, "/uncaptured", D2);
+	rec_before(f, ALOG_OP_OPEN, "/changed.h", O_WRONLY, 0, D1, NULL);
+	read_file(f, "/changed.h", D2); /* beside the writer */
+	rec_before(f, ALOG_OP_CLOSE_WRITE, "/changed.h", 0, 0, D1, D2);
+	close_log(f);
+
+	load(f, &sum);
+	in = INPUT(&sum, "/touched.c");
+	assert_non_null(in);
+	assert_string_equal(in->digest, D1);
+	in = INPUT(&sum, "/appended.log");
+	assert_non_null(in);
+	assert_string_equal(in->digest, D2);
+	in = INPUT(&sum, "/fixture.db");
+	assert_non_null(in);
+	assert_string_equal(in->digest, D3);
+	assert_null(INPUT(&sum, "/truncated"));
+	assert_null(INPUT(&sum, "/uncaptured"));
+	assert_null(INPUT(&sum, "/changed.h"));
+	assert_int_equal(sum.n_inputs, 3);
+	/* touch still made an output, with the same content */
+	assert_non_null(OUTPUT(&sum, "/touched.c"));
 	alog_summary_free(&sum);
 }
 
@@ -1271,6 +1334,7 @@ int main(void)
 		T(mounts_opening_one_new_log_at_once_all_get_it),
 		T(inputs_are_files_read_before_written),
 		T(files_written_then_read_are_not_inputs),
+		T(writers_that_changed_nothing_leave_inputs),
 		T(failed_writable_and_undigested_opens_are_not_inputs),
 		T(outputs_have_their_last_written_digest),
 		T(rename_moves_an_output_and_unlink_removes_it),
