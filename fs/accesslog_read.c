@@ -26,13 +26,13 @@ static const char renamed_sql[] =
 	" UNION ALL SELECT mount, path, time_ns FROM renames WHERE (flags & 2) != 0"
 	") GROUP BY mount, path;"
 	"CREATE INDEX temp.renamed_path ON renamed(path);"
-	/* Directories moved (ALOG_RENAME_DIR): a file read under one after
-	 * the move was the build's own if its name before the move was
-	 * written before it.  An exchange moved each into the other. */
+	/* Files and directories moved: a file read under a name (or under
+	 * a directory) it got by a move was the build's own if its name
+	 * before the move was written before it, else it is an input from
+	 * before the build.  An exchange moved each into the other. */
 	"CREATE TEMP TABLE dirrenamed AS SELECT mount, path AS src, path2 AS dst, time_ns AS t"
-	" FROM renames WHERE (flags & 256) != 0"
-	" UNION ALL SELECT mount, path2, path, time_ns FROM renames"
-	"  WHERE (flags & 256) != 0 AND (flags & 2) != 0;";
+	" FROM renames"
+	" UNION ALL SELECT mount, path2, path, time_ns FROM renames WHERE (flags & 2) != 0;";
 
 /* First read and first write of each path, so the inputs query is a join
  * of two small grouped tables instead of a correlated scan of the log.
@@ -75,7 +75,7 @@ static const char firsts_sql[] =
 	"  AND (op IN " WRITE_OPS " OR (op = 'open' AND (flags & 3) != 0)))"
 	" GROUP BY mount, path;"
 	"CREATE INDEX temp.firstwrite_path ON firstwrite(path, mount);"
-	/* The earlier names of a file read under a moved directory, each
+	/* The earlier names of a file read under a moved name or directory, each
 	 * with the time it stopped being that name (tb), following the
 	 * moves back one by one: mkdir d; write d/f; mv d e; mv e g; read g/f
 	 * gives e/f (until the second move) and d/f (until the first).  Each
@@ -99,7 +99,6 @@ static const char firsts_sql[] =
 	"  FROM w JOIN dirrenamed d ON d.dst = w.dir AND d.mount = w.mount"
 	"  AND d.t = (SELECT MAX(x.t) FROM dirrenamed x WHERE x.dst = w.dir"
 	"   AND x.mount = w.mount AND x.t < w.tb)"
-	"  WHERE w.dir <> w.name"
 	") SELECT DISTINCT mount, path, name, tb FROM w WHERE name <> path;"
 	"CREATE INDEX temp.origin_path ON origin(path, mount);";
 
@@ -108,8 +107,6 @@ static const char inputs_sql[] =
 	" FROM firstread f JOIN mount m ON m.id = f.mount"
 	" WHERE NOT EXISTS (SELECT 1 FROM firstwrite w WHERE w.path = f.path"
 	"   AND w.mount = f.mount AND w.t < f.t)"
-	" AND NOT EXISTS (SELECT 1 FROM renamed r WHERE r.path = f.path AND r.mount = f.mount"
-	"   AND r.t < f.t)"
 	" AND NOT EXISTS (SELECT 1 FROM origin o JOIN firstwrite w ON w.mount = o.mount"
 	"   AND w.path = o.name AND w.t < o.tb WHERE o.path = f.path AND o.mount = f.mount)"
 	" ORDER BY m.label, f.path";

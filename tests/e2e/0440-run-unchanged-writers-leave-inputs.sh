@@ -7,6 +7,8 @@
 # no inputs.  A file the build changed (appended to) and then read is
 # still no input, and one too big to hash at the open (over 4 MiB) read
 # through O_RDWR is not either (its content at the open is not known).
+# A file from before the build that the build renames and then reads is an
+# input under its new name; one the build wrote and renamed is not.
 . "$(dirname "$0")/lib.sh"
 command -v python3 >/dev/null || exit 77
 mkdir -p "$T/ws"
@@ -15,14 +17,18 @@ echo "int main(void) { return 0; } /* $$ */" >main.c
 echo "secret input $$" >in.txt
 echo "fixture $$" >fixture.db
 echo "appended to $$" >changed.txt
+echo "moved $$" >pre.c
 head -c 5000000 /dev/urandom >big.db
 want_main=$(sha main.c)
 want_in=$(sha in.txt)
 want_fix=$(sha fixture.db)
+want_moved=$(sha pre.c)
 "$PROVFS" run --store "$T/s" --quiet --json --out "$T/m.json" -- sh -c '
 	touch main.c && cat main.c >main.o
 	exec 3>>in.txt; cat in.txt >in.out; exec 3>&-
 	echo more >>changed.txt; cat changed.txt >changed.out
+	mv pre.c moved.c; cat moved.c >moved.out
+	echo own >tmp.c; mv tmp.c own.c; cat own.c >own.out
 	python3 -c "
 import os
 for name in (\"fixture.db\", \"big.db\"):
@@ -44,6 +50,8 @@ print(" ".join(i.get("sha256", "none") for i in json.load(open(sys.argv[1]))["in
 assert_eq "$want_main" "$(input /main.c)" "input main.c after touch"
 assert_eq "$want_in" "$(input /in.txt)" "input in.txt after an append of nothing"
 assert_eq "$want_fix" "$(input /fixture.db)" "input fixture.db read through O_RDWR"
+assert_eq "$want_moved" "$(input /moved.c)" "input moved.c, renamed from pre.c"
+assert_eq "" "$(input /own.c)" "own.c, written as tmp.c and renamed"
 assert_eq "" "$(input /changed.txt)" "changed.txt, appended to before it was read"
 assert_eq "" "$(input /big.db)" "big.db (content at the open not known)"
 # what was written is still an output, with its content at the end

@@ -437,6 +437,40 @@ static void writers_that_changed_nothing_leave_inputs(void **state)
 	alog_summary_free(&sum);
 }
 
+/* A file moved by the build is an input if what was moved came from
+ * before the build (mv a.c b.c; cc b.c), and the build's own if the name
+ * it was moved from was written first, followed back through moves of
+ * files and directories and exchanges (also one whose directory the
+ * daemon did not flag). */
+static void files_moved_from_before_the_build_stay_inputs(void **state)
+{
+	struct fixture *f = *state;
+	struct alog_summary sum;
+	const struct alog_file *in;
+
+	open_log(f);
+	rec(f, ALOG_OP_RENAME, "/a.c", "/b.c", 0, 0, NULL);
+	read_file(f, "/b.c", D1);
+	written(f, "/tmp", D2);
+	rec(f, ALOG_OP_RENAME, "/tmp", "/d/f", 0, 0, NULL);
+	rec(f, ALOG_OP_RENAME, "/d", "/e", ALOG_RENAME_DIR, 0, NULL);
+	read_file(f, "/e/f", D2);
+	rec(f, ALOG_OP_MKDIR, "/x", NULL, 0755, 0, NULL);
+	written(f, "/x/y", D3);
+	rec(f, ALOG_OP_RENAME, "/plain", "/x", RENAME_EXCHANGE, 0, NULL);
+	read_file(f, "/plain/y", D3);
+	close_log(f);
+
+	load(f, &sum);
+	in = INPUT(&sum, "/b.c");
+	assert_non_null(in);
+	assert_string_equal(in->digest, D1);
+	assert_null(INPUT(&sum, "/e/f"));
+	assert_null(INPUT(&sum, "/plain/y"));
+	assert_int_equal(sum.n_inputs, 1);
+	alog_summary_free(&sum);
+}
+
 static void failed_writable_and_undigested_opens_are_not_inputs(void **state)
 {
 	struct fixture *f = *state;
@@ -1335,6 +1369,7 @@ int main(void)
 		T(inputs_are_files_read_before_written),
 		T(files_written_then_read_are_not_inputs),
 		T(writers_that_changed_nothing_leave_inputs),
+		T(files_moved_from_before_the_build_stay_inputs),
 		T(failed_writable_and_undigested_opens_are_not_inputs),
 		T(outputs_have_their_last_written_digest),
 		T(rename_moves_an_output_and_unlink_removes_it),
