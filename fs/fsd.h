@@ -257,6 +257,12 @@ void fsd_inode_set_name(struct fsd *fs, struct fsd_inode *in, struct fsd_inode *
  * that lock), in NULL: only the time is taken. */
 void fsd_inode_set_name_at(struct fsd *fs, struct fsd_inode *in, struct fsd_inode *parent,
 			   const char *name, int64_t *when);
+/* Whether in is still at its last known name.  If that name went
+ * (unlinked, or renamed over) while in lives on by another link, takes a
+ * name of it in the same directory, if there is one (ln a b; mv c a: b).
+ * 1 if in has a name it is found at (or that cannot be checked), 0 if
+ * it has none we know. */
+int fsd_inode_recheck_name(struct fsd *fs, struct fsd_inode *in);
 /* Finds the inode now at parent/name, if we know it (takes a ref). */
 struct fsd_inode *fsd_inode_find_at(struct fsd *fs, struct fsd_inode *parent, const char *name);
 

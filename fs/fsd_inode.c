@@ -324,6 +324,52 @@ void fsd_inode_set_name(struct fsd *fs, struct fsd_inode *in, struct fsd_inode *
 	fsd_inode_set_name_at(fs, in, parent, name, NULL);
 }
 
+int fsd_inode_recheck_name(struct fsd *fs, struct fsd_inode *in)
+{
+	struct fsd_inode *parent;
+	char *name = NULL;
+	struct dirent *de;
+	struct stat st;
+	int pfd, owned, dfd, found = 1;
+	DIR *d;
+
+	pthread_mutex_lock(&fs->table_lock);
+	parent = in != &fs->root ? in->parent : NULL;
+	if (parent && in->name && (name = strdup(in->name)) != NULL && parent != &fs->root)
+		parent->refs++;
+	table_unlock(fs);
+	if (!name)
+		return 1;
+	pfd = fsd_fd_get(fs, parent, &owned);
+	if (pfd < 0)
+		goto out; /* cannot tell: keep the name */
+	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0
+		    ? st.st_dev == in->dev && st.st_ino == in->ino
+		    : errno != ENOENT)
+		goto out;
+	/* Its name went (unlinked, renamed over) while it lives on by
+	 * another link: one in the same directory (ln a b), if any. */
+	found = 0;
+	dfd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d && dfd >= 0)
+		close(dfd);
+	while (d && !found && (de = readdir(d)) != NULL)
+		if (fstatat(pfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    st.st_dev == in->dev && st.st_ino == in->ino) {
+			fsd_inode_set_name(fs, in, parent, de->d_name);
+			found = 1;
+		}
+	if (d)
+		closedir(d);
+out:
+	if (pfd >= 0)
+		fsd_fd_put(pfd, owned);
+	free(name);
+	fsd_inode_unref(fs, parent);
+	return found;
+}
+
 /* openat(dirfd, path, O_PATH | O_NOFOLLOW | extra) that follows no
  * symlink and stays below dirfd; plain openat where openat2 is missing. */
 static int open_beneath(int dirfd, const char *path, int extra)

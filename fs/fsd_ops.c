@@ -1126,14 +1126,17 @@ static void release_file(struct fsd *fs, struct fsd_file *f)
 		pthread_mutex_unlock(&in->wlock);
 		if (finished) {
 			int64_t when;
-			char *path = fsd_inode_path_at(fs, in, NULL, &when);
+			char *path;
 			int unlinked;
 
 			if (!have_st)
 				have_st = f->fd >= 0 && fstat(f->fd, &st) == 0;
 			/* Deleted while open (a temp file): its content is
-			 * logged, but it is no output. */
-			unlinked = have_st && st.st_nlink == 0;
+			 * logged, but it is no output.  So is one whose name
+			 * went while another link keeps it, unless that link
+			 * is found (its name is then the one logged). */
+			unlinked = have_st && (st.st_nlink == 0 || !fsd_inode_recheck_name(fs, in));
+			path = fsd_inode_path_at(fs, in, NULL, &when);
 
 			fsd_work_written(fs, in, path, f->process, when,
 					 have_known ? known : NULL, size, before, unlinked);
