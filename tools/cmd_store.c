@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cas.h"
+#include "digest.h"
 #include "cli.h"
 #include "storegc.h"
 #include "tree.h"
@@ -172,25 +173,55 @@ static int do_fsck(struct cas *cas, const struct store_opts *o)
 	return n == 0 ? CLI_OK : CLI_FAILED;
 }
 
+/* Writes object hex to standard output: checked whole first, then copied
+ * (hashed again as it goes), so memory stays small for any size and a
+ * corrupt object writes nothing. */
 static int do_cat(struct cas *cas, const char *hex)
 {
-	char *buf;
-	size_t len;
-	int ret;
+	static char buf[1 << 20];
+	struct digest_ctx *ctx = NULL;
+	uint8_t raw[DIGEST_LEN];
+	char got[DIGEST_HEX_LEN + 1];
+	int fd, ret;
+	off_t off = 0;
 
 	if (!hex_is_digest(hex))
 		return cli_fail(CLI_USAGE, "'%s' is not a sha256 digest (64 lowercase hex)", hex);
-	ret = cas_read_object(cas, hex, (size_t)1 << 34, &buf, &len);
+	ret = cas_verify_object(cas, hex);
 	if (ret == -ENOENT)
 		return cli_fail(CLI_FAILED, "object %s is not in store '%s'", hex, cas_root(cas));
 	if (ret == -EBADMSG)
 		return cli_fail(CLI_FAILED, "object %s is corrupt (its bytes do not match its name)",
 				hex);
-	if (ret < 0)
-		return cli_fail(CLI_USAGE, "cannot read object %s: %s", hex, strerror(-ret));
-	ret = write_full(1, buf, len);
-	free(buf);
-	return ret < 0 ? CLI_USAGE : CLI_OK;
+	fd = ret < 0 ? ret : cas_open_object(cas, hex);
+	if (fd < 0)
+		return cli_fail(CLI_USAGE, "cannot read object %s: %s", hex, strerror(-fd));
+	ctx = digest_new();
+	ret = ctx ? 0 : -ENOMEM;
+	while (ret == 0) {
+		ssize_t n = pread(fd, buf, sizeof(buf), off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			ret = n < 0 ? -errno : 0;
+			break;
+		}
+		off += n;
+		ret = digest_update(ctx, buf, (size_t)n);
+		if (ret == 0)
+			ret = write_full(1, buf, (size_t)n);
+	}
+	close(fd);
+	if (ret < 0) {
+		digest_free(ctx);
+		return cli_fail(CLI_USAGE, "cannot copy object %s out: %s", hex, strerror(-ret));
+	}
+	digest_final(ctx, raw);
+	hex_encode(raw, DIGEST_LEN, got);
+	if (strcmp(got, hex))
+		return cli_fail(CLI_FAILED, "object %s changed while it was written out", hex);
+	return CLI_OK;
 }
 
 static int do_forget(struct cas *cas, const char *hex, const struct store_opts *o)

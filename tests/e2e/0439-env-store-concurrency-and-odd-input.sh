@@ -93,3 +93,17 @@ for log in "$S/logs/sub/my.db" "$(printf '%s/lo\ng.db' "$T")"; do
 	"$PROVFS" store --store "$S" path "$h" >/dev/null ||
 		fail "gc removed an object the log '$log' names"
 done
+
+# store cat: an object of any size comes out whole (streamed, not read
+# into memory), a corrupt one not at all
+head -c 30000000 /dev/urandom >"$T/big"
+h=$("$PROVFS" store --store "$S" put "$T/big") || fail "store put"
+"$PROVFS" store --store "$S" cat "$h" >"$T/big.out" || fail "store cat"
+assert_eq "$h" "$(sha "$T/big.out")" "digest of what store cat wrote"
+obj=$("$PROVFS" store --store "$S" path "$h")
+chmod u+w "$obj"
+printf X | dd of="$obj" bs=1 seek=20000000 conv=notrunc 2>/dev/null
+"$PROVFS" store --store "$S" cat "$h" >"$T/big.out" 2>"$T/err"
+assert_eq 1 "$?" "store cat of a corrupt object"
+[ -s "$T/big.out" ] && fail "store cat wrote a corrupt object's bytes"
+grep -q corrupt "$T/err" || fail "message: $(cat "$T/err")"
