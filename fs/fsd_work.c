@@ -1870,7 +1870,11 @@ int fsd_work_digest_now(struct fsd *fs, struct fsd_inode *in, int fd, int64_t ma
 
 	if (fsd_work_digest_hint(fs, in, fd, hex, size))
 		return 1;
-	rfd = fsd_inode_open(fs, in, O_RDONLY);
+	if (in->type != S_IFREG)
+		return 0;
+	/* O_NOATIME: the build did not read it (it may not, where it
+	 * cannot: a daemon that does not own the file leaves it unhashed). */
+	rfd = fsd_inode_open(fs, in, O_RDONLY | O_NOATIME | O_NONBLOCK);
 	if (rfd < 0)
 		return 0;
 	done = fstat(rfd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= max &&
