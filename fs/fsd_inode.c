@@ -350,7 +350,7 @@ int fsd_inode_recheck_name(struct fsd *fs, struct fsd_inode *in)
 	/* Its name went (unlinked, renamed over) while it lives on by
 	 * another link: one in the same directory (ln a b), if any. */
 	found = 0;
-	dfd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_NOATIME | O_CLOEXEC);
 	d = dfd >= 0 ? fdopendir(dfd) : NULL;
 	if (!d && dfd >= 0)
 		close(dfd);
