@@ -144,6 +144,9 @@ struct fsd {
 	size_t table_size, n_inodes;
 	int n_cached_fds;
 	int fd_cache_max;      /* see FSD_FD_CACHE_MAX */
+	/* Renames between their renameat and the name update in the table
+	 * (atomic): a name not found meanwhile may be one of theirs. */
+	int renames_inflight;
 	struct fsd_work *work;
 	struct fsd_execw *execw; /* fsd_exec.c; NULL without the watch */
 	struct fsd_ring *ring;   /* fsd_ring.c; NULL without a ring */

@@ -324,32 +324,49 @@ void fsd_inode_set_name(struct fsd *fs, struct fsd_inode *in, struct fsd_inode *
 	fsd_inode_set_name_at(fs, in, parent, name, NULL);
 }
 
-int fsd_inode_recheck_name(struct fsd *fs, struct fsd_inode *in)
+/* in's parent (with a ref) and a copy of its name, or NULL (the root, no
+ * name, ENOMEM). */
+static char *name_of(struct fsd *fs, struct fsd_inode *in, struct fsd_inode **parent)
 {
-	struct fsd_inode *parent;
 	char *name = NULL;
-	struct dirent *de;
-	struct stat st;
-	int pfd, owned, dfd, found = 1;
-	DIR *d;
 
 	pthread_mutex_lock(&fs->table_lock);
-	parent = in != &fs->root ? in->parent : NULL;
-	if (parent && in->name && (name = strdup(in->name)) != NULL && parent != &fs->root)
-		parent->refs++;
+	*parent = in != &fs->root ? in->parent : NULL;
+	if (*parent && in->name && (name = strdup(in->name)) != NULL && *parent != &fs->root)
+		(*parent)->refs++;
 	table_unlock(fs);
-	if (!name)
-		return 1;
+	return name;
+}
+
+/* Whether in is at parent/name: 1, 0 (not there), -1 (cannot tell). */
+static int is_at(struct fsd *fs, struct fsd_inode *in, struct fsd_inode *parent, const char *name)
+{
+	struct stat st;
+	int pfd, owned, ret;
+
 	pfd = fsd_fd_get(fs, parent, &owned);
 	if (pfd < 0)
-		goto out; /* cannot tell: keep the name */
-	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0
-		    ? st.st_dev == in->dev && st.st_ino == in->ino
-		    : errno != ENOENT)
-		goto out;
-	/* Its name went (unlinked, renamed over) while it lives on by
-	 * another link: one in the same directory (ln a b), if any. */
-	found = 0;
+		return -1;
+	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		ret = st.st_dev == in->dev && st.st_ino == in->ino;
+	else
+		ret = errno == ENOENT ? 0 : -1;
+	fsd_fd_put(pfd, owned);
+	return ret;
+}
+
+/* Another name of in in directory parent, taken as its name: 1 if found. */
+static int find_link(struct fsd *fs, struct fsd_inode *in, struct fsd_inode *parent)
+{
+	int pfd, owned, dfd, found = 0;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+
+	pfd = fsd_fd_get(fs, parent, &owned);
+	if (pfd < 0)
+		return 0;
+	/* O_NOATIME: the build did not read the directory. */
 	dfd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_NOATIME | O_CLOEXEC);
 	d = dfd >= 0 ? fdopendir(dfd) : NULL;
 	if (!d && dfd >= 0)
@@ -362,12 +379,46 @@ int fsd_inode_recheck_name(struct fsd *fs, struct fsd_inode *in)
 		}
 	if (d)
 		closedir(d);
-out:
-	if (pfd >= 0)
-		fsd_fd_put(pfd, owned);
+	fsd_fd_put(pfd, owned);
+	return found;
+}
+
+/* How long a check waits for renames in flight to update the table. */
+#define RECHECK_WAIT_US 200000
+
+int fsd_inode_recheck_name(struct fsd *fs, struct fsd_inode *in)
+{
+	struct fsd_inode *parent;
+	char *name = name_of(fs, in, &parent);
+	int at, waited = 0;
+
+	if (!name)
+		return 1;
+	at = is_at(fs, in, parent, name);
+	/* Not there: a rename of it may be between its renameat and the
+	 * table's update (a writer's release runs beside the next command
+	 * of the build, mv x.tmp x): when none is, its name is the one
+	 * to look at. */
+	while (at == 0 && __atomic_load_n(&fs->renames_inflight, __ATOMIC_SEQ_CST) > 0 &&
+	       waited < RECHECK_WAIT_US) {
+		usleep(100);
+		waited += 100;
+	}
+	if (at == 0 && waited > 0) {
+		free(name);
+		fsd_inode_unref(fs, parent);
+		name = name_of(fs, in, &parent);
+		if (!name)
+			return 1;
+		at = is_at(fs, in, parent, name);
+	}
+	/* Its name went (unlinked, renamed over) while it lives on by
+	 * another link: one in the same directory (ln a b), if any. */
+	if (at == 0)
+		at = find_link(fs, in, parent);
 	free(name);
 	fsd_inode_unref(fs, parent);
-	return found;
+	return at != 0;
 }
 
 /* openat(dirfd, path, O_PATH | O_NOFOLLOW | extra) that follows no

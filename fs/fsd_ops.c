@@ -639,6 +639,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	if (fs->cfg.readonly) {
 		err = EROFS;
 	} else {
+		__atomic_add_fetch(&fs->renames_inflight, 1, __ATOMIC_SEQ_CST);
 		pfd = fsd_fd_get(fs, pin, &owned);
 		npfd = fsd_fd_get(fs, npin, &powned);
 		if (pfd < 0 || npfd < 0) {
@@ -665,6 +666,8 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	} else {
 		when = time_now_ns();
 	}
+	if (!fs->cfg.readonly)
+		__atomic_sub_fetch(&fs->renames_inflight, 1, __ATOMIC_SEQ_CST);
 	log_op_at(fs, req, when, ALOG_OP_RENAME, pin, name, to, logflags, err);
 	free(to);
 	fuse_reply_err(req, err);

@@ -26,3 +26,26 @@ assert_eq "$(sha pre-link)" "$(subject pre-link)" "subject pre-link, written thr
 assert_eq "$(sha a)" "$(subject a)" "subject a (c renamed over it)"
 assert_eq "$(sha b)" "$(subject b)" "subject b, written through a's old descriptor"
 grep -q more b || fail "test broken: b lacks the write"
+
+# The check must not lose a file whose writer's release (asynchronous)
+# meets a rename of it into another directory right after the close: the
+# name it had is gone then, but the rename is only in flight.
+rm -rf "$T/ws2"
+mkdir -p "$T/ws2"
+cd "$T/ws2"
+"$PROVFS" run --store "$T/s" --quiet --out "$T/m2.json" -- python3 -c '
+import os
+os.mkdir("out")
+for i in range(1500):
+    with open("t%d.tmp" % i, "w") as f:
+        f.write("content %d\n" % i)
+    os.rename("t%d.tmp" % i, "out/f%d" % i)
+' 2>"$T/err" || fail "run 2: $(cat "$T/err")"
+python3 - "$T/m2.json" <<'PY' || fail "outputs renamed right after their writer closed"
+import base64, hashlib, json, sys
+st = json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))
+subj = {s["name"]: s["digest"]["sha256"] for s in st["subject"]}
+bad = [i for i in range(1500)
+       if subj.get("out/f%d" % i) != hashlib.sha256(b"content %d\n" % i).hexdigest()]
+assert not bad, "%d of 1500 wrong or missing, e.g. out/f%d" % (len(bad), bad[0])
+PY
