@@ -397,14 +397,15 @@ int fsd_inode_recheck_name(struct fsd *fs, struct fsd_inode *in)
 	at = is_at(fs, in, parent, name);
 	/* Not there: a rename of it may be between its renameat and the
 	 * table's update (a writer's release runs beside the next command
-	 * of the build, mv x.tmp x): when none is, its name is the one
-	 * to look at. */
+	 * of the build, mv x.tmp x): when none is, its name in the table
+	 * is the one to look at. */
 	while (at == 0 && __atomic_load_n(&fs->renames_inflight, __ATOMIC_SEQ_CST) > 0 &&
 	       waited < RECHECK_WAIT_US) {
 		usleep(100);
 		waited += 100;
 	}
-	if (at == 0 && waited > 0) {
+	/* (again also without waiting: one may have ended since the copy) */
+	if (at == 0) {
 		free(name);
 		fsd_inode_unref(fs, parent);
 		name = name_of(fs, in, &parent);
