@@ -359,8 +359,10 @@ int fsd_work_digest_hint(struct fsd *fs, struct fsd_inode *in, int fd,
 /* The same, hashing the file now (a reader of its own, not fd: a writer's
  * may be write-only) if the cache does not know it and it is a regular
  * file of at most max bytes: for what a file held before a writer that
- * does not truncate it (see op_open).  1 if hex (and *size) were filled. */
-int fsd_work_digest_now(struct fsd *fs, struct fsd_inode *in, int fd, int64_t max,
+ * does not truncate it (see op_open).  With keep, that content is also
+ * copied into the store if it lacks it, as a read's would be (an O_RDWR
+ * open reads an input).  1 if hex (and *size) were filled. */
+int fsd_work_digest_now(struct fsd *fs, struct fsd_inode *in, int fd, int64_t max, int keep,
 			char hex[DIGEST_HEX_LEN + 1], int64_t *size);
 /* Whether a file in read with digest hex needs no copy into the store (no
  * store, a file written through the mount, or the store has it); if it

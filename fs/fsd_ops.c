@@ -833,9 +833,15 @@ static int written_here(struct fsd_inode *in)
 	return own;
 }
 
-/* Up to this size, a file opened for writing (not truncated) whose digest
- * is not known is hashed at the open: about 2.5 ms at SHA-NI's speed. */
-#define FSD_BEFORE_HASH_MAX ((int64_t)4 << 20)
+/* Up to this size, a file opened for writing only (not truncated) whose
+ * digest is not known is hashed at the open (touch; 0.2 ms at most), so
+ * that a writer that changed nothing is told from one that did: a log
+ * appended to line by line stops being hashed at each open beyond it.
+ * One opened O_RDWR, whose content may be read through that descriptor
+ * (an input), up to the larger size (about 2.5 ms at SHA-NI's speed),
+ * and copied into the store, as a read's would be. */
+#define FSD_BEFORE_HASH_MAX ((int64_t)256 << 10)
+#define FSD_BEFORE_KEEP_MAX ((int64_t)4 << 20)
 
 static int has_writers(struct fsd_inode *in)
 {
@@ -907,7 +913,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		 * accesslog.md, HOW THE SUMMARY IS DERIVED). */
 		if (!((fi->flags & O_TRUNC) || has_writers(in)
 			      ? fsd_work_digest_hint(fs, in, fd, before, &size)
-			      : fsd_work_digest_now(fs, in, fd, FSD_BEFORE_HASH_MAX, before, &size)))
+			      : acc == O_RDWR
+			      ? fsd_work_digest_now(fs, in, fd, FSD_BEFORE_KEEP_MAX, 1, before, &size)
+			      : fsd_work_digest_now(fs, in, fd, FSD_BEFORE_HASH_MAX, 0, before, &size)))
 			before[0] = '\0';
 		track_open_write(in, fd, fi->flags, 0, before);
 		fsd_log_access(fs, &(struct alog_access){

@@ -1860,15 +1860,17 @@ int fsd_work_digest_hint(struct fsd *fs, struct fsd_inode *in, int fd,
 	return dcache_get(fs->work, &st, gen_of(in), hex);
 }
 
-int fsd_work_digest_now(struct fsd *fs, struct fsd_inode *in, int fd, int64_t max,
+int fsd_work_digest_now(struct fsd *fs, struct fsd_inode *in, int fd, int64_t max, int keep,
 			char hex[DIGEST_HEX_LEN + 1], int64_t *size)
 {
 	uint64_t gen = gen_of(in);
 	uint8_t raw[DIGEST_LEN];
+	char stored[DIGEST_HEX_LEN + 1];
 	struct stat st;
-	int rfd, done;
+	int rfd, known, done;
 
-	if (fsd_work_digest_hint(fs, in, fd, hex, size))
+	known = fsd_work_digest_hint(fs, in, fd, hex, size);
+	if (known && (!keep || fsd_work_input_kept(fs, in, hex)))
 		return 1;
 	if (in->type != S_IFREG)
 		return 0;
@@ -1877,14 +1879,20 @@ int fsd_work_digest_now(struct fsd *fs, struct fsd_inode *in, int fd, int64_t ma
 	rfd = fsd_inode_open(fs, in, O_RDONLY | O_NOATIME | O_NONBLOCK);
 	if (rfd < 0)
 		return 0;
-	done = fstat(rfd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= max &&
-	       digest_fd(rfd, raw, NULL) == 0;
-	if (done) {
-		hex_encode(raw, DIGEST_LEN, hex);
-		*size = st.st_size;
-		if (gen_of(in) == gen)
-			dcache_put(fs->work, &st, gen, hex);
+	done = fstat(rfd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= max;
+	if (done && !known) {
+		done = digest_fd(rfd, raw, NULL) == 0;
+		if (done) {
+			hex_encode(raw, DIGEST_LEN, hex);
+			*size = st.st_size;
+			if (gen_of(in) == gen)
+				dcache_put(fs->work, &st, gen, hex);
+		}
 	}
+	/* Copied as an input would be, if the store lacks it: the same
+	 * bytes, or (changed meanwhile) no digest at all. */
+	if (done && keep && !fsd_work_input_kept(fs, in, hex))
+		done = cas_put_fd(fs->cas, rfd, NULL, stored) == 0 && !strcmp(stored, hex);
 	close(rfd);
 	return done;
 }

@@ -63,6 +63,9 @@ print(" ".join(o.get("sha256", "none") for o in json.load(open(sys.argv[1]))["ou
 }
 assert_eq "$(sha fixture.db)" "$(output /fixture.db)" "output fixture.db"
 assert_eq "$(sha changed.txt)" "$(output /changed.txt)" "output changed.txt"
+# the content read through O_RDWR is in the store, as a read's would be
+"$PROVFS" verify --key "$T/s/keys/provfs.pub" --store "$T/s" "$T/m.json" >/dev/null 2>"$T/err" ||
+	fail "verify --store: $(cat "$T/err")"
 # and the manifest says the same as the log
 python3 - "$T/m.json" "$want_main" "$want_fix" <<'PY' || fail "manifest inputs"
 import base64, json, sys
