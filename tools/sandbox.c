@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -273,11 +274,24 @@ static void drop_capabilities(int errfd)
 		29 /* AUDIT_WRITE */, 31 /* SETFCAP */,
 	};
 
-	for (int cap = 0; cap < 64; cap++) {
-		int kept = 0, ret;
+	struct __user_cap_header_struct head = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[2];
+	uint32_t mask[2] = {0, 0};
 
-		for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
-			kept |= keep[i] == cap;
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		mask[keep[i] / 32] |= 1u << (keep[i] % 32);
+	/* The inheritable set too: root's exec adds all of it to the new
+	 * program's permitted set, bounding set or not (provfs started
+	 * with inheritable capabilities: setpriv, capsh, a service with
+	 * ambient ones, an older container runtime's --cap-add). */
+	if (syscall(SYS_capget, &head, data) < 0 ||
+	    ((data[0].inheritable &= mask[0]), (data[1].inheritable &= mask[1]),
+	     syscall(SYS_capset, &head, data) < 0))
+		die_to(errfd, 125, "cannot clear the build's inheritable capabilities: %s",
+		       strerror(errno));
+	for (int cap = 0; cap < 64; cap++) {
+		int kept = (mask[cap / 32] >> (cap % 32)) & 1, ret;
+
 		ret = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
 		if (ret < 0)
 			break; /* past the kernel's last capability */

@@ -46,6 +46,21 @@ capsh --decode="$caps" | grep -q cap_sys_admin && fail "COMMAND has CAP_SYS_ADMI
 capsh --decode="$caps" | grep -q cap_sys_time && fail "COMMAND has CAP_SYS_TIME: $caps"
 capsh --decode="$caps" | grep -q cap_chown || fail "COMMAND lacks CAP_CHOWN: $caps"
 
+# Started with inheritable capabilities (setpriv, capsh, a service, an
+# older container runtime's --cap-add): root's exec would add them all to
+# COMMAND's, bounding set or not.  Cleared.
+if command -v setpriv >/dev/null; then
+	rm -f caps2.txt
+	setpriv --inh-caps +sys_admin -- "$PROVFS" run -q --store "$S" -- sh -c "
+		grep CapEff /proc/self/status >caps2.txt
+		umount $S 2>/dev/null; cat $S/keys/provfs.key >key3.txt 2>/dev/null; true" 2>"$T/err5"
+	assert_eq 0 "$?" "a build started with inheritable CAP_SYS_ADMIN: $(cat "$T/err5")"
+	caps=$(sed 's/.*:[[:space:]]*//' caps2.txt)
+	capsh --decode="$caps" | grep -q cap_sys_admin &&
+		fail "COMMAND got CAP_SYS_ADMIN from the inheritable set: $caps"
+	[ -s key3.txt ] && fail "the build read the store's signing key (inheritable caps)"
+fi
+
 # A key given with --key, through a symlink: the build sees neither its
 # content through the link nor through its real path.
 rm -f key1.txt key2.txt
