@@ -117,7 +117,13 @@ struct run_state {
 			      * tmp mount ("": --home host) */
 	int home_overlay;    /* home is an overlay's upper layer, not all of it */
 	char key[PATH_MAX + 32];
-	char manifest[PATH_MAX + 192];
+	char manifest[PATH_MAX + 192]; /* where attest writes it */
+	/* --out inside the workspace: written last, by us, into the
+	 * directory it named before the build (held open), never through
+	 * what the build left at that name (a symlink to a host file, a
+	 * FIFO): out_name in out_dir, else out_dir -1. */
+	int out_dir;
+	char out_name[NAME_MAX + 1];
 	char env_digest[DIGEST_HEX_LEN + 1];
 	struct runuser user;     /* --user: who COMMAND runs as */
 	char user_slave[48];     /* "user=UID:GID", for the manifest */
@@ -741,10 +747,84 @@ static int resolve_user(struct run_state *s, const struct run_opts *o)
 	return 0;
 }
 
+/* --out inside the workspace (its directory's real path is): holds that
+ * directory in s->out_dir, its last name in s->out_name.  0, 1 (s->manifest
+ * set: a symlink's target outside), or -1 with the error said. */
+static int out_in_workspace(struct run_state *s, const char *out)
+{
+	char dir[PATH_MAX], real[PATH_MAX], target[PATH_MAX];
+	const char *slash, *name;
+	struct stat st;
+
+	if (!strcmp(out, "-"))
+		return 0;
+	/* A symlink there before the build: its target as it is now gets the
+	 * manifest (a target outside the workspace is out of the build's
+	 * reach: attest writes it, through the resolved path). */
+	if (lstat(out, &st) == 0 && S_ISLNK(st.st_mode) && realpath(out, target)) {
+		out = target;
+		if (!path_is_under(target, s->workspace)) {
+			snprintf(s->manifest, sizeof(s->manifest), "%s", target);
+			return 1;
+		}
+	}
+	slash = strrchr(out, '/');
+	name = slash ? slash + 1 : out;
+	if (slash == out)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - out) : 1,
+			 slash ? out : ".");
+	if (!realpath(dir, real) || !path_is_under(real, s->workspace))
+		return 0; /* out of the build's reach (or attest says why not) */
+	if (!*name || !strcmp(name, ".") || !strcmp(name, "..") || strlen(name) > NAME_MAX) {
+		cli_fail(CLI_USAGE, "--out '%s' names no file", out);
+		return -1;
+	}
+	s->out_dir = open(real, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (s->out_dir < 0) {
+		cli_fail(CLI_USAGE, "cannot open the directory of --out '%s': %s", out,
+			 strerror(errno));
+		return -1;
+	}
+	memcpy(s->out_name, name, strlen(name) + 1); /* (at most NAME_MAX) */
+	return 0;
+}
+
+/* Puts the manifest attest wrote in the build's directory at --out in the
+ * workspace: a new file in the directory held since before the build,
+ * renamed over whatever is at that name now (a symlink the build made is
+ * replaced, not followed).  0 or -errno. */
+static int publish_out(struct run_state *s)
+{
+	char tmp[NAME_MAX + 32], *text = NULL;
+	size_t len = 0;
+	int fd, ret;
+
+	ret = file_read_all(s->manifest, (size_t)1 << 32, &text, &len);
+	if (ret < 0)
+		return ret;
+	snprintf(tmp, sizeof(tmp), ".provfs-out.%d.tmp", (int)getpid());
+	fd = openat(s->out_dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	ret = fd < 0 ? -errno : write_full(fd, text, len);
+	if (fd >= 0 && ret == 0 && fsync(fd) < 0)
+		ret = -errno;
+	if (fd >= 0 && close(fd) < 0 && ret == 0)
+		ret = -errno;
+	if (ret == 0 && renameat(s->out_dir, tmp, s->out_dir, s->out_name) < 0)
+		ret = -errno;
+	if (ret < 0 && fd >= 0)
+		unlinkat(s->out_dir, tmp, 0);
+	free(text);
+	return ret;
+}
+
 static void run_state_free(struct run_state *s)
 {
 	if (s->store_lock >= 0)
 		close(s->store_lock);
+	if (s->out_dir >= 0)
+		close(s->out_dir);
 	free(s->envp);
 	free(s);
 }
@@ -783,7 +863,7 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 	time_t now = time(NULL);
 	struct tm tm;
 	struct stat home_st = {0};
-	int fd;
+	int fd, ret_out;
 	ssize_t n;
 
 	/* Namespaces, pivot_root and FUSE mounts of other users' trees:
@@ -847,9 +927,12 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 	for (int i = 0; i < 3; i++)
 		snprintf(s->mnt[i], sizeof(s->mnt[i]), RUN_DIR "/run-%s/%s", s->id,
 			 mount_labels[i]);
-	if (o->out)
+	ret_out = o->out ? out_in_workspace(s, o->out) : 0;
+	if (ret_out < 0)
+		return CLI_USAGE;
+	if (ret_out == 0 && o->out && s->out_dir < 0)
 		snprintf(s->manifest, sizeof(s->manifest), "%s", o->out);
-	else
+	else if (ret_out == 0)
 		snprintf(s->manifest, sizeof(s->manifest), "%s/manifest.intoto.json", s->builddir);
 	if (o->env) {
 		int ret = envstore_materialize(s->store, o->env, s->rootdir, sizeof(s->rootdir),
@@ -1271,6 +1354,7 @@ int cmd_run(int argc, char **argv)
 	if (!s)
 		return cli_fail(CLI_USAGE, "out of memory");
 	s->store_lock = -1;
+	s->out_dir = -1;
 	ret = parse(argc, argv, &o);
 	if (ret != 0) {
 		run_state_free(s);
@@ -1393,7 +1477,19 @@ int cmd_run(int argc, char **argv)
 	 * umount reported, are retried there). */
 	manifest_ok = attest_rc == CLI_OK || attest_rc == CLI_FAILED;
 	outputs_missing = attest_rc == CLI_FAILED;
-	if (!manifest_ok)
+	if (manifest_ok && s->out_dir >= 0) {
+		int err_out = publish_out(s);
+
+		if (err_out < 0) {
+			cli_fail(CLI_USAGE, "cannot write the manifest to '%s': %s (it is in %s)",
+				 o.out, strerror(-err_out), s->manifest);
+			manifest_ok = 0;
+			attest_rc = CLI_OK; /* (not attest's failure: said here) */
+		} else {
+			snprintf(s->manifest, sizeof(s->manifest), "%s", o.out);
+		}
+	}
+	if (!manifest_ok && attest_rc != CLI_OK)
 		cli_warn("no manifest was written for build %s (attest exit %d)", s->id, attest_rc);
 	if (outputs_missing)
 		cli_warn("some outputs could not be captured into the store; see 'provfs log %s'",

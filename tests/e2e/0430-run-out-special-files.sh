@@ -42,4 +42,34 @@ rc=$?
 grep -q "cannot write manifest '$T/dir': Is a directory" "$T/err" ||
 	fail "no clear error: $(cat "$T/err")"
 [ -z "$(ls "$T/dir")" ] || fail "something written into the directory: $(ls "$T/dir")"
-exit 0
+
+# Inside the workspace the build controls the name: a symlink it leaves
+# there (to a host file) is replaced, not followed; a FIFO it leaves there
+# is replaced, not opened (attest hung on it, holding the store); a
+# directory it replaces with a symlink (to /etc) keeps the manifest in the
+# directory --out named (held since before the build, here moved).
+echo precious >"$T/victim"
+"$PROVFS" run -q --store "$S" --out in.json -- ln -s "$T/victim" in.json ||
+	fail "--out in the workspace where the build made a symlink"
+assert_eq precious "$(cat "$T/victim")" "the file the build's symlink pointed to"
+[ -L in.json ] && fail "the build's symlink is still there"
+"$PROVFS" verify --key "$S/keys/provfs.pub" in.json >/dev/null || fail "in.json does not verify"
+rm -f in.json
+timeout 60 "$PROVFS" run -q --store "$S" --out in.json -- mkfifo in.json
+assert_eq 0 "$?" "--out in the workspace where the build made a FIFO"
+[ -f in.json ] || fail "in.json is $(stat -c %F in.json)"
+mkdir -p sub
+"$PROVFS" run -q --store "$S" --out sub/m.json -- sh -c 'mv sub sub2 && ln -s /etc sub' ||
+	fail "--out in a directory the build replaced by a symlink"
+[ -e /etc/m.json ] && fail "the manifest went through the build's symlink to /etc"
+"$PROVFS" verify --key "$S/keys/provfs.pub" sub2/m.json >/dev/null ||
+	fail "the manifest is not in the directory --out named"
+# A symlink there before the build: its target then gets the manifest,
+# whatever the build does to the symlink.
+echo old >"$T/before.json"
+ln -s "$T/before.json" pre.json
+"$PROVFS" run -q --store "$S" --out pre.json -- sh -c "rm pre.json; ln -s $T/victim pre.json" ||
+	fail "--out a symlink made before the build"
+assert_eq precious "$(cat "$T/victim")" "the file the build's new symlink points to"
+"$PROVFS" verify --key "$S/keys/provfs.pub" "$T/before.json" >/dev/null ||
+	fail "the symlink's target of before the build does not hold the manifest"
