@@ -425,6 +425,36 @@ static int env_lstat(const struct run_state *s, const char *path, struct stat *s
 	return lstat(in_env, st);
 }
 
+/* Whether path (absolute, in the environment's root) goes through no
+ * symlink on its way: the slave's mounts are made on the host's path of
+ * it before the root is pivoted, where an absolute symlink of the root
+ * leads to the host's directory.  Parts not there yet are fine (made
+ * later).  0, or -ELOOP. */
+static int env_no_symlink(const struct run_state *s, const char *path)
+{
+	char in_env[2 * PATH_MAX];
+	size_t base = strcmp(s->rootdir, "/") ? strlen(s->rootdir) : 0;
+	struct stat st;
+
+	snprintf(in_env, sizeof(in_env), "%s%s", base ? s->rootdir : "", path);
+	for (char *p = in_env + base + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+			int gone;
+
+			*p = '\0';
+			gone = lstat(in_env, &st) < 0;
+			*p = c;
+			if (gone)
+				return 0;
+			if (S_ISLNK(st.st_mode))
+				return -ELOOP;
+			if (c == '\0')
+				return 0;
+		}
+	}
+}
+
 /* The value of variable name in COMMAND's environment (--user's, or
  * ours), or NULL. */
 static const char *slave_getenv(const struct run_state *s, const char *name)
@@ -672,9 +702,10 @@ static int check_home(struct run_state *s, const struct run_opts *o, struct stat
 	if (!ret && o->home != HOME_EMPTY && strpbrk(s->home, ",:\\"))
 		ret = home_refused(quiet, "%s: HOME '%s' has a ',', ':' or '\\', which an overlay "
 				   "cannot take: use --home empty", opt, s->home);
-	if (!ret && (env_lstat(s, s->home, st) < 0 || !S_ISDIR(st->st_mode)))
+	if (!ret && (env_lstat(s, s->home, st) < 0 || !S_ISDIR(st->st_mode) ||
+		     env_no_symlink(s, s->home) < 0))
 		ret = home_refused(quiet, "%s: HOME '%s' is not a directory in the environment (a "
-				   "symlink is not followed)", opt, s->home);
+				   "symlink on the way is not followed)", opt, s->home);
 	if (ret)
 		s->home[0] = '\0';
 	return ret;
@@ -960,6 +991,13 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 		snprintf(s->workdir, sizeof(s->workdir), "%s", o->env ? "/build" : s->workspace);
 	if (s->workdir[0] != '/')
 		return cli_fail(CLI_USAGE, "--workdir must be an absolute path");
+	if (strcmp(s->workdir, "/") && !path_is_safe_relative(s->workdir + 1))
+		return cli_fail(CLI_USAGE, "--workdir '%s' has an empty, '.' or '..' part",
+				s->workdir);
+	if (env_no_symlink(s, s->workdir) < 0)
+		return cli_fail(CLI_USAGE, "--workdir '%s' goes through a symlink of the %s: give "
+				"the directory's own path", s->workdir,
+				o->env ? "environment" : "host's root");
 	/* Where the slave has its own filesystems, which the workspace would
 	 * hide (or they it). */
 	{

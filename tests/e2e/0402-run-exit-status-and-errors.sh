@@ -90,6 +90,18 @@ done
 "$PROVFS" run --store "$T/store" --quiet --workdir "/no-such-dir-$$" -- true 2>"$T/err4"
 assert_eq 2 "$?" "--workdir missing on the host root"
 grep -q "is no directory of the host's root" "$T/err4" || fail "message: $(cat "$T/err4")"
+# a workdir with '..' (/usr/../proc is /proc, whose place the workspace
+# took: the slave's init then read the build's own /proc), or through a
+# symlink of the root (the workspace was mounted on the host's directory
+# it points to, before the pivot, and so nowhere in the slave)
+"$PROVFS" run --store "$T/store" --quiet --workdir /usr/../proc -- true 2>"$T/err4"
+assert_eq 2 "$?" "--workdir /usr/../proc"
+grep -q "has an empty, '.' or '..' part" "$T/err4" || fail "message: $(cat "$T/err4")"
+mkdir -p "$T/real-wd"
+ln -s "$T/real-wd" "$T/link-wd"
+"$PROVFS" run --store "$T/store" --quiet --workdir "$T/link-wd" -- true 2>"$T/err4"
+assert_eq 2 "$?" "--workdir through a symlink"
+grep -q "goes through a symlink" "$T/err4" || fail "message: $(cat "$T/err4")"
 assert_eq "$before" "$(grep -c provfs /proc/mounts)" "mounts left behind by refused workdirs"
 # a build that leaves a daemon running: it dies with the slave
 "$PROVFS" run --store "$T/store" --quiet -- sh -c "sleep 8$$ & echo started" >/dev/null
