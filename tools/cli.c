@@ -174,6 +174,12 @@ static pid_t fork_child(int flags)
 	pid = fork();
 	if (pid != 0)
 		return pid < 0 ? -errno : pid;
+	if (flags & CLI_SPAWN_NO_STOP) {
+		signal(SIGINT, SIG_IGN);
+		signal(SIGQUIT, SIG_IGN);
+		signal(SIGTERM, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
+	}
 	if (flags & CLI_SPAWN_STDOUT_TO_STDERR) {
 		dup2(2, 1);
 	} else if (flags & CLI_SPAWN_STDOUT_NULL) {

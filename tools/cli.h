@@ -90,6 +90,10 @@ int cli_fuse_check(void);
 #define CLI_SPAWN_STDOUT_TO_STDERR 1 /* the child's stdout goes to our stderr */
 #define CLI_SPAWN_STDOUT_NULL 2      /* the child's stdout goes to /dev/null */
 #define CLI_SPAWN_REPORT 4           /* say "cannot run 'X'" if exec fails */
+#define CLI_SPAWN_NO_STOP 8          /* the child ignores SIGINT, SIGQUIT, SIGTERM and
+				      * SIGHUP: they are ours to act on (a whole
+				      * process group signalled: a terminal's ^C,
+				      * timeout(1), a CI job cancelled) */
 
 /* Runs argv (searching PATH) in cwd (NULL: ours) and waits for it.
  * Returns its exit status, 128 + the signal that killed it, 127 if it could

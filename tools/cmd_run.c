@@ -299,7 +299,8 @@ static void unmount_all(struct run_state *s)
 		char *args[] = {s->self, "umount", "--quiet", "--force", s->mnt[i], NULL};
 
 		if (s->mounted[i]) {
-			pid[i] = cli_fork_command(cmd_umount, args, CLI_SPAWN_STDOUT_NULL);
+			pid[i] = cli_fork_command(cmd_umount, args,
+						  CLI_SPAWN_STDOUT_NULL | CLI_SPAWN_NO_STOP);
 			if (pid[i] < 0)
 				pid[i] = -1;
 		}
@@ -1159,7 +1160,7 @@ static int attest(struct run_state *s, const struct run_opts *o, int status,
 	for (size_t i = 0; i < argc; i++)
 		args[n++] = o->argv[i];
 	args[n] = NULL;
-	pid = cli_fork_command(cmd_attest, args, CLI_SPAWN_STDOUT_NULL);
+	pid = cli_fork_command(cmd_attest, args, CLI_SPAWN_STDOUT_NULL | CLI_SPAWN_NO_STOP);
 	rc = pid < 0 ? 127 : cli_spawn_wait(pid);
 	free(args);
 	return rc;

@@ -667,12 +667,17 @@ static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *
 /* The running slave's outer process, for sandbox_kill. */
 static volatile pid_t running_outer = -1;
 
+/* A stop asked for before the outer process was there to get it: sent
+ * to it as soon as it is. */
+static volatile sig_atomic_t kill_asked;
+
 void sandbox_kill(void)
 {
 	pid_t pid = running_outer;
 
 	/* The outer process kills the sandbox's init and waits for it (see
 	 * outer_term), so that it ends only when nothing of the slave runs. */
+	kill_asked = 1;
 	if (pid > 0)
 		kill(pid, SIGTERM);
 }
@@ -708,6 +713,7 @@ int sandbox_run(const struct sandbox_config *cfg, int *status, struct sandbox_le
 		char *err, size_t errlen)
 {
 	struct sigaction orig_int, orig_quit;
+	sigset_t stop_set, old_mask;
 	struct slavetty tty;
 	int pipefd[2], rep[2], flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
 	pid_t outer;
@@ -736,8 +742,17 @@ int sandbox_run(const struct sandbox_config *cfg, int *status, struct sandbox_le
 	sigaction(SIGQUIT, NULL, &orig_quit);
 	slavetty_probe(&tty, cfg->closed_std);
 	fflush(NULL);
+	/* SIGTERM and SIGHUP wait until each side can act on them: the
+	 * outer process once its handler is in place, we once running_outer
+	 * names it (one that came between was lost, and the build ran to
+	 * its end, reported as stopped). */
+	sigemptyset(&stop_set);
+	sigaddset(&stop_set, SIGTERM);
+	sigaddset(&stop_set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stop_set, &old_mask);
 	outer = fork();
 	if (outer < 0) {
+		sigprocmask(SIG_SETMASK, &old_mask, NULL);
 		snprintf(err, errlen, "cannot fork: %s", strerror(errno));
 		slavetty_close(&tty);
 		close(pipefd[0]);
@@ -762,6 +777,7 @@ int sandbox_run(const struct sandbox_config *cfg, int *status, struct sandbox_le
 		 * gone, so the wait below returns only then. */
 		sigemptyset(&term.sa_mask);
 		sigaction(SIGTERM, &term, NULL);
+		sigprocmask(SIG_SETMASK, &old_mask, NULL);
 		init = fork();
 		if (init < 0)
 			die_to(pipefd[1], 125, "cannot fork: %s", strerror(errno));
@@ -786,6 +802,9 @@ int sandbox_run(const struct sandbox_config *cfg, int *status, struct sandbox_le
 	close(rep[1]);
 	slavetty_close(&tty);
 	running_outer = outer;
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
+	if (kill_asked)
+		kill(outer, SIGTERM);
 	{
 		/* Ignore terminal signals while the build runs: it gets them. */
 		struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_quit;

@@ -92,4 +92,34 @@ assert_eq 0 "$?" "exit status after Ctrl-Z and fg: $(cat "$T/err3")"
 assert_eq frozen "$(cat "$T/out3")" "the build while provfs was stopped"
 [ -s done.txt ] || fail "the build did not go on after fg"
 assert_eq "$before" "$(grep -c ' fuse' /proc/mounts)" "mounts after Ctrl-Z"
+
+# SIGTERM to provfs run's whole process group (timeout(1), a CI job
+# cancelled) while it unmounts: the build is over, so the teardown goes on
+# to the end.  Its umount and attest helpers, in that group, used to die
+# of it: a manifest without the build's output, "daemon died", exit 2.
+cat >"$T/groupterm.py" <<'EOF2'
+import os, signal, subprocess, sys, time
+p = subprocess.Popen(sys.argv[1:], stderr=subprocess.PIPE, start_new_session=True, text=True)
+seen = ""
+for line in p.stderr:
+    seen += line
+    if "unmounting" in line:
+        os.killpg(p.pid, signal.SIGTERM)
+        break
+seen += p.stderr.read()
+sys.stderr.write(seen)
+sys.exit(p.wait())
+EOF2
+python3 "$T/groupterm.py" "$PROVFS" run --store "$T/store" --out "$T/m4.json" -- \
+	sh -c 'head -c 150000000 /dev/urandom >big' 2>"$T/err4"
+assert_eq 0 "$?" "exit status after SIGTERM to the group during the teardown: $(cat "$T/err4")"
+grep -q "unmounting" "$T/err4" || fail "no teardown seen: $(cat "$T/err4")"
+grep -q "died" "$T/err4" && fail "a daemon said to have died: $(cat "$T/err4")"
+python3 - "$T/m4.json" "$(sha big)" <<'EOF2' || fail "the manifest lacks the build's output"
+import base64, json, sys
+st = json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))
+assert {s["name"]: s["digest"]["sha256"] for s in st["subject"]}.get("big") == sys.argv[2]
+EOF2
+rm -f big
+assert_eq "$before" "$(grep -c ' fuse' /proc/mounts)" "mounts after SIGTERM during the teardown"
 exit 0
