@@ -263,8 +263,8 @@ void fsd_inode_set_name_at(struct fsd *fs, struct fsd_inode *in, struct fsd_inod
 /* Whether in is still at its last known name.  If that name went
  * (unlinked, or renamed over) while in lives on by another link, takes a
  * name of it in the same directory, if there is one (ln a b; mv c a: b).
- * 1 if in has a name it is found at (or that cannot be checked), 0 if
- * it has none we know. */
+ * 1 if in is at its name (or that cannot be checked), 2 if it has another
+ * name now (found, or a rename's), 0 if it has none we know. */
 int fsd_inode_recheck_name(struct fsd *fs, struct fsd_inode *in);
 /* Finds the inode now at parent/name, if we know it (takes a ref). */
 struct fsd_inode *fsd_inode_find_at(struct fsd *fs, struct fsd_inode *parent, const char *name);
@@ -347,10 +347,11 @@ void fsd_work_settle_at(struct fsd *fs, struct fsd_inode *parent, const char *na
 /* Queue: digest the file in for an open record (op "open"/"exec"). */
 void fsd_work_read(struct fsd *fs, struct fsd_inode *in, const char *path, const char *op,
 		   int flags, int64_t process, int64_t time_ns);
-/* Queue: the last writer closed in; known is the inline digest or NULL;
- * unlinked: the file had no name left (ALOG_CLOSE_UNLINKED). */
+/* Queue: the last writer closed in; gen is in's generation then (that of
+ * known, the inline digest, or NULL); unlinked: the file had no name left
+ * (ALOG_CLOSE_UNLINKED). */
 void fsd_work_written(struct fsd *fs, struct fsd_inode *in, const char *path, int64_t process,
-		      int64_t time_ns, const uint8_t *known, uint64_t known_size,
+		      int64_t time_ns, uint64_t gen, const uint8_t *known, uint64_t known_size,
 		      const char *before, int unlinked);
 /* The digest of the file behind fd if the digest cache knows its current
  * state (no hashing on the request path); 1 if hex was filled. */

@@ -411,15 +411,15 @@ int fsd_inode_recheck_name(struct fsd *fs, struct fsd_inode *in)
 		name = name_of(fs, in, &parent);
 		if (!name)
 			return 1;
-		at = is_at(fs, in, parent, name);
+		at = is_at(fs, in, parent, name) != 0 ? 2 : 0;
 	}
 	/* Its name went (unlinked, renamed over) while it lives on by
 	 * another link: one in the same directory (ln a b), if any. */
 	if (at == 0)
-		at = find_link(fs, in, parent);
+		at = find_link(fs, in, parent) ? 2 : 0;
 	free(name);
 	fsd_inode_unref(fs, parent);
-	return at != 0;
+	return at < 0 ? 1 : at;
 }
 
 /* openat(dirfd, path, O_PATH | O_NOFOLLOW | extra) that follows no

@@ -284,6 +284,7 @@ static void track_modified(struct fsd_inode *in)
 static void track_truncate(struct fsd *fs, fuse_req_t req, struct fsd_inode *in, uint64_t size)
 {
 	int writers;
+	uint64_t gen;
 
 	pthread_mutex_lock(&in->wlock);
 	if (in->seq && size != in->seq_off) {
@@ -291,6 +292,7 @@ static void track_truncate(struct fsd *fs, fuse_req_t req, struct fsd_inode *in,
 		in->seq = NULL;
 	}
 	in->gen = next_gen();
+	gen = in->gen;
 	writers = in->writers;
 	in->dirty = writers > 0;
 	in->written_here = 1;
@@ -299,7 +301,7 @@ static void track_truncate(struct fsd *fs, fuse_req_t req, struct fsd_inode *in,
 		int64_t when;
 		char *path = fsd_inode_path_at(fs, in, NULL, &when);
 
-		fsd_work_written(fs, in, path, fsd_process(fs, req), when, NULL, 0, NULL, 0);
+		fsd_work_written(fs, in, path, fsd_process(fs, req), when, gen, NULL, 0, NULL, 0);
 		free(path);
 	}
 }
@@ -1121,7 +1123,7 @@ static void release_file(struct fsd *fs, struct fsd_file *f)
 		uint8_t known[DIGEST_LEN];
 		char before[DIGEST_HEX_LEN + 1];
 		int have_known = 0, finished = 0;
-		uint64_t size = 0;
+		uint64_t size = 0, gen = 0;
 
 		pthread_mutex_lock(&in->wlock);
 		in->writers--;
@@ -1133,12 +1135,16 @@ static void release_file(struct fsd *fs, struct fsd_file *f)
 			in->dirty = 0;
 			finished = 1;
 			memcpy(before, in->before, sizeof(before));
+			/* What the inline digest names: a writer that opens
+			 * from here on moves it, and the job then hashes
+			 * the file again rather than trust that digest. */
+			gen = in->gen;
 		}
 		pthread_mutex_unlock(&in->wlock);
 		if (finished) {
 			int64_t when;
-			char *path;
-			int unlinked;
+			char *path = fsd_inode_path_at(fs, in, NULL, &when);
+			int unlinked = 0, at;
 
 			if (!have_st)
 				have_st = f->fd >= 0 && fstat(f->fd, &st) == 0;
@@ -1146,10 +1152,15 @@ static void release_file(struct fsd *fs, struct fsd_file *f)
 			 * logged, but it is no output.  So is one whose name
 			 * went while another link keeps it, unless that link
 			 * is found (its name is then the one logged). */
-			unlinked = have_st && (st.st_nlink == 0 || !fsd_inode_recheck_name(fs, in));
-			path = fsd_inode_path_at(fs, in, NULL, &when);
-
-			fsd_work_written(fs, in, path, f->process, when,
+			if (have_st) {
+				at = st.st_nlink == 0 ? 0 : fsd_inode_recheck_name(fs, in);
+				unlinked = at == 0;
+				if (at == 2) {
+					free(path);
+					path = fsd_inode_path_at(fs, in, NULL, &when);
+				}
+			}
+			fsd_work_written(fs, in, path, f->process, when, gen,
 					 have_known ? known : NULL, size, before, unlinked);
 			free(path);
 		}

@@ -444,6 +444,16 @@ static void push_proc_job(struct fsd *fs, pid_t pid, int64_t id, int after_exec,
 
 static uint64_t gen_of(struct fsd_inode *in);
 
+static int writers_of(struct fsd_inode *in)
+{
+	int n;
+
+	pthread_mutex_lock(&in->wlock);
+	n = in->writers;
+	pthread_mutex_unlock(&in->wlock);
+	return n;
+}
+
 /* Remembers hex, just taken of the file behind fd, which was in state
  * before when the hash began at started (and gen was in's generation), if
  * the file did not change while it was read. */
@@ -456,7 +466,9 @@ static void digest_taken(struct fsd_work *w, struct fsd_inode *in, int fd, uint6
 	    ts_ns(&after.st_mtim) != ts_ns(&before->st_mtim) ||
 	    ts_ns(&after.st_ctim) != ts_ns(&before->st_ctim))
 		return;
-	dcache_put(w, before, gen_of(in) == gen ? gen : 0, hex);
+	/* Not by generation while a writer is open: a passthrough writer's
+	 * writes do not move it (a later read would match on it alone). */
+	dcache_put(w, before, gen_of(in) == gen && !writers_of(in) ? gen : 0, hex);
 	/* Persisted only if settled (see DCFILE_SETTLED_NS). */
 	if (w->dcfile && ts_ns(&before->st_ctim) < started - DCFILE_SETTLED_NS) {
 		struct dcfile_rec r = key_of(before);
@@ -1749,7 +1761,7 @@ void fsd_work_settle_at(struct fsd *fs, struct fsd_inode *parent, const char *na
 }
 
 void fsd_work_written(struct fsd *fs, struct fsd_inode *in, const char *path, int64_t process,
-		      int64_t time_ns, const uint8_t *known, uint64_t known_size,
+		      int64_t time_ns, uint64_t gen, const uint8_t *known, uint64_t known_size,
 		      const char *before, int unlinked)
 {
 	struct job *j = new_job(fs, JOB_WRITTEN, in, path, process, time_ns);
@@ -1762,7 +1774,7 @@ void fsd_work_written(struct fsd *fs, struct fsd_inode *in, const char *path, in
 		memcpy(j->known, known, DIGEST_LEN);
 		j->known_size = known_size;
 	}
-	j->gen = gen_of(in);
+	j->gen = gen;
 	if (before && hex_is_digest(before))
 		memcpy(j->before, before, DIGEST_HEX_LEN + 1);
 	push(fs->work, j);
