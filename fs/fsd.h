@@ -260,6 +260,8 @@ void fsd_inode_set_name(struct fsd *fs, struct fsd_inode *in, struct fsd_inode *
  * that lock), in NULL: only the time is taken. */
 void fsd_inode_set_name_at(struct fsd *fs, struct fsd_inode *in, struct fsd_inode *parent,
 			   const char *name, int64_t *when);
+/* How many writable handles in has open (under its wlock). */
+int fsd_inode_writers(struct fsd_inode *in);
 /* Whether in is still at its last known name.  If that name went
  * (unlinked, or renamed over) while in lives on by another link, takes a
  * name of it in the same directory, if there is one (ln a b; mv c a: b).

@@ -324,6 +324,16 @@ void fsd_inode_set_name(struct fsd *fs, struct fsd_inode *in, struct fsd_inode *
 	fsd_inode_set_name_at(fs, in, parent, name, NULL);
 }
 
+int fsd_inode_writers(struct fsd_inode *in)
+{
+	int n;
+
+	pthread_mutex_lock(&in->wlock);
+	n = in->writers;
+	pthread_mutex_unlock(&in->wlock);
+	return n;
+}
+
 /* in's parent (with a ref) and a copy of its name, or NULL (the root, no
  * name, ENOMEM). */
 static char *name_of(struct fsd *fs, struct fsd_inode *in, struct fsd_inode **parent)

@@ -845,16 +845,6 @@ static int written_here(struct fsd_inode *in)
 #define FSD_BEFORE_HASH_MAX ((int64_t)256 << 10)
 #define FSD_BEFORE_KEEP_MAX ((int64_t)4 << 20)
 
-static int has_writers(struct fsd_inode *in)
-{
-	int n;
-
-	pthread_mutex_lock(&in->wlock);
-	n = in->writers;
-	pthread_mutex_unlock(&in->wlock);
-	return n > 0;
-}
-
 /* Above this size, a read of a file written through the mount whose digest
  * is not known yet is logged without one (see op_open). */
 #define FSD_OWN_REHASH_MAX ((int64_t)64 << 20)
@@ -913,7 +903,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		 * wrote nothing) from one that changed it, and an O_RDWR open
 		 * of a file from before the build reads an input (see
 		 * accesslog.md, HOW THE SUMMARY IS DERIVED). */
-		if (!((fi->flags & O_TRUNC) || has_writers(in)
+		if (!((fi->flags & O_TRUNC) || fsd_inode_writers(in)
 			      ? fsd_work_digest_hint(fs, in, fd, before, &size)
 			      : acc == O_RDWR
 			      ? fsd_work_digest_now(fs, in, fd, FSD_BEFORE_KEEP_MAX, 1, before, &size)

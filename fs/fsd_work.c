@@ -444,16 +444,6 @@ static void push_proc_job(struct fsd *fs, pid_t pid, int64_t id, int after_exec,
 
 static uint64_t gen_of(struct fsd_inode *in);
 
-static int writers_of(struct fsd_inode *in)
-{
-	int n;
-
-	pthread_mutex_lock(&in->wlock);
-	n = in->writers;
-	pthread_mutex_unlock(&in->wlock);
-	return n;
-}
-
 /* Remembers hex, just taken of the file behind fd, which was in state
  * before when the hash began at started (and gen was in's generation), if
  * the file did not change while it was read. */
@@ -468,7 +458,7 @@ static void digest_taken(struct fsd_work *w, struct fsd_inode *in, int fd, uint6
 		return;
 	/* Not by generation while a writer is open: a passthrough writer's
 	 * writes do not move it (a later read would match on it alone). */
-	dcache_put(w, before, gen_of(in) == gen && !writers_of(in) ? gen : 0, hex);
+	dcache_put(w, before, gen_of(in) == gen && !fsd_inode_writers(in) ? gen : 0, hex);
 	/* Persisted only if settled (see DCFILE_SETTLED_NS). */
 	if (w->dcfile && ts_ns(&before->st_ctim) < started - DCFILE_SETTLED_NS) {
 		struct dcfile_rec r = key_of(before);

@@ -41,12 +41,15 @@ for name in (\"fixture.db\", \"big.db\"):
 "' >"$T/run.json" 2>"$T/err" || fail "run: $(cat "$T/err")"
 log=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["log"])' "$T/run.json")
 "$PROVFS" log --json "$log" >"$T/log.json" || fail "provfs log"
-input() {
+# entry inputs|outputs PATH: the digests the log's summary gives PATH there
+entry() {
 	python3 -c '
 import json, sys
-print(" ".join(i.get("sha256", "none") for i in json.load(open(sys.argv[1]))["inputs"]
-               if i["mount"] == "workspace" and i["path"] == sys.argv[2]))' "$T/log.json" "$1"
+print(" ".join(i.get("sha256", "none") for i in json.load(open(sys.argv[1]))[sys.argv[2]]
+               if i["mount"] == "workspace" and i["path"] == sys.argv[3]))' "$T/log.json" "$1" "$2"
 }
+input() { entry inputs "$1"; }
+output() { entry outputs "$1"; }
 assert_eq "$want_main" "$(input /main.c)" "input main.c after touch"
 assert_eq "$want_in" "$(input /in.txt)" "input in.txt after an append of nothing"
 assert_eq "$want_fix" "$(input /fixture.db)" "input fixture.db read through O_RDWR"
@@ -55,12 +58,6 @@ assert_eq "" "$(input /own.c)" "own.c, written as tmp.c and renamed"
 assert_eq "" "$(input /changed.txt)" "changed.txt, appended to before it was read"
 assert_eq "" "$(input /big.db)" "big.db (content at the open not known)"
 # what was written is still an output, with its content at the end
-output() {
-	python3 -c '
-import json, sys
-print(" ".join(o.get("sha256", "none") for o in json.load(open(sys.argv[1]))["outputs"]
-               if o["mount"] == "workspace" and o["path"] == sys.argv[2]))' "$T/log.json" "$1"
-}
 assert_eq "$(sha fixture.db)" "$(output /fixture.db)" "output fixture.db"
 assert_eq "$(sha changed.txt)" "$(output /changed.txt)" "output changed.txt"
 # the content read through O_RDWR is in the store, as a read's would be
