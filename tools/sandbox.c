@@ -284,9 +284,11 @@ static void drop_capabilities(int errfd)
 	 * program's permitted set, bounding set or not (provfs started
 	 * with inheritable capabilities: setpriv, capsh, a service with
 	 * ambient ones, an older container runtime's --cap-add). */
-	if (syscall(SYS_capget, &head, data) < 0 ||
-	    ((data[0].inheritable &= mask[0]), (data[1].inheritable &= mask[1]),
-	     syscall(SYS_capset, &head, data) < 0))
+	if (syscall(SYS_capget, &head, data) < 0)
+		die_to(errfd, 125, "cannot read the build's capabilities: %s", strerror(errno));
+	data[0].inheritable &= mask[0];
+	data[1].inheritable &= mask[1];
+	if (syscall(SYS_capset, &head, data) < 0)
 		die_to(errfd, 125, "cannot clear the build's inheritable capabilities: %s",
 		       strerror(errno));
 	for (int cap = 0; cap < 64; cap++) {
