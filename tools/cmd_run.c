@@ -1401,6 +1401,10 @@ int cmd_run(int argc, char **argv)
 	}
 	ret = prepare(s, &o);
 	if (ret != 0) {
+		/* What prepare made of the build's directory before it failed
+		 * (its tmp, HOME): nothing of it was mounted or logged yet. */
+		if (s->builddir[0])
+			remove_tree_at(AT_FDCWD, s->builddir);
 		run_state_free(s);
 		return ret;
 	}
