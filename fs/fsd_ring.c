@@ -235,9 +235,13 @@ int exec_ring_take(struct fsd_ring *r,
 		char exe[EXEC_RING_EXE];
 
 		if (seq < r->next + 1) {
-			/* Being filled; or its writer died. */
+			/* Being filled; or its writer died, or is only slow
+			 * (preempted between taking the slot and filling
+			 * it): passed over, as lost, so that every record
+			 * is read again rather than one exec missed. */
 			if (head - r->next < RING_STUCK)
 				break;
+			lost = 1;
 			r->next++;
 			continue;
 		}

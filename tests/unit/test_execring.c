@@ -3,17 +3,21 @@
  * share: each opener takes the others' posts (pid and program, none for a
  * name too long for a slot) in order, never its own; a
  * reader a whole ring behind is told it lost posts and goes on with the
- * newest; posts from another process (a real fork) arrive; a file that is
+ * newest; a slot never filled is passed over, as lost; posts from another
+ * process (a real fork) arrive; a file that is
  * not a ring is refused.  Real files in a mkdtemp directory.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -160,6 +164,41 @@ static void a_reader_a_ring_behind_has_lost_posts(void **state)
 	exec_ring_close(r);
 }
 
+/* A slot its writer took but never filled (died, or stalled between
+ * taking and filling it) is passed over once enough posts follow it; the
+ * reader is told it lost posts then, so that no exec goes unnoticed (it
+ * used to be skipped silently). */
+static void a_slot_never_filled_is_passed_over_as_lost(void **state)
+{
+	struct fixture *f = *state;
+	struct fsd_ring *w, *r;
+	struct seen s = {0};
+	_Atomic uint64_t *head;
+	void *map;
+	int fd;
+
+	assert_int_equal(fsd_exec_ring_create(f->path), 0);
+	assert_int_equal(exec_ring_open(f->path, &w), 0);
+	assert_int_equal(exec_ring_open(f->path, &r), 0);
+	fd = open(f->path, O_RDWR);
+	assert_true(fd >= 0);
+	map = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(map != MAP_FAILED);
+	/* The ring's head follows its two 32-bit fields (fsd_ring.c). */
+	head = (_Atomic uint64_t *)((char *)map + 8);
+	atomic_fetch_add(head, 1); /* a writer takes a slot and stalls */
+	for (int i = 0; i < 70; i++)
+		exec_ring_post(w, (pid_t)(2000 + i), "/bin/true");
+	exec_ring_take(r, note, lost_posts, &s);
+	assert_int_equal(s.n, 70);
+	assert_int_equal(s.lost, 1);
+	assert_took(&s, 0, 2000, "/bin/true");
+	munmap(map, 4096);
+	close(fd);
+	exec_ring_close(w);
+	exec_ring_close(r);
+}
+
 static void posts_of_another_process(void **state)
 {
 	struct fixture *f = *state;
@@ -211,6 +250,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(others_posts_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_reader_a_ring_behind_has_lost_posts, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(a_slot_never_filled_is_passed_over_as_lost, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(posts_of_another_process, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_file_that_is_no_ring_is_refused, setup, teardown),
