@@ -180,10 +180,12 @@ void alog_summary_free(struct alog_summary *sum);
 int alog_for_each_digest(const char *path, int (*visit)(void *arg, const char *hex), void *arg);
 
 /* The latest mount row for mountpoint: its finish time (0 if the daemon
- * never finished, e.g. was killed) and capture error count.  Cheap: no
- * summary is computed.  0, -ENOENT (no such mount), -EBADMSG, -EACCES. */
+ * never finished, e.g. was killed), capture error count and (log_error,
+ * if not NULL) whether its status is log-write-error: records it could
+ * not write are missing.  Cheap: no summary is computed.  0, -ENOENT (no
+ * such mount), -EBADMSG, -EACCES. */
 int alog_mount_status(const char *path, const char *mountpoint, int64_t *finished_ns,
-		      int64_t *capture_errors);
+		      int64_t *capture_errors, int *log_error);
 
 /* Whether the mount labelled label logged a look-up (stat or probe) of
  * dir (an absolute path of the mount, without a trailing slash) or of a

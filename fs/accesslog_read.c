@@ -632,7 +632,7 @@ void alog_summary_free(struct alog_summary *sum)
 }
 
 int alog_mount_status(const char *path, const char *mountpoint, int64_t *finished_ns,
-		      int64_t *capture_errors)
+		      int64_t *capture_errors, int *log_error)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
@@ -643,7 +643,8 @@ int alog_mount_status(const char *path, const char *mountpoint, int64_t *finishe
 		return -EACCES;
 	}
 	sqlite3_busy_timeout(db, 10000);
-	if (sqlite3_prepare_v2(db, "SELECT finished_ns, capture_errors FROM mount"
+	if (sqlite3_prepare_v2(db, "SELECT finished_ns, capture_errors,"
+				   " status IS 'log-write-error' FROM mount"
 				   " WHERE mountpoint = ? ORDER BY id DESC LIMIT 1", -1, &st,
 			       NULL) != SQLITE_OK) {
 		sqlite3_close(db);
@@ -653,6 +654,8 @@ int alog_mount_status(const char *path, const char *mountpoint, int64_t *finishe
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		*finished_ns = sqlite3_column_int64(st, 0);
 		*capture_errors = sqlite3_column_int64(st, 1);
+		if (log_error)
+			*log_error = sqlite3_column_int(st, 2);
 		ret = 0;
 	}
 	sqlite3_finalize(st);

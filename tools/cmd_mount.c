@@ -371,8 +371,9 @@ static const char umount_usage[] =
 	"\n"
 	"Unmount a provfs mount and wait until its daemon has written everything\n"
 	"to the access log and the store.  Exit status 1 if some written files\n"
-	"could not be captured, or the daemon had died (its log is then complete\n"
-	"only up to its last committed batch).  If, 4 seconds after unmounting,\n"
+	"could not be captured, the daemon had died (its log is then complete\n"
+	"only up to its last committed batch), or it could not write some records\n"
+	"to its log (a full disk).  If, 4 seconds after unmounting,\n"
 	"the filesystem is still in use (a process has a file open in it, or\n"
 	"another mount namespace has it), its FUSE connection is aborted (as\n"
 	"root), so that the daemon can finish; that process's files then fail.\n"
@@ -503,7 +504,7 @@ int cmd_umount(int argc, char **argv)
 	int quiet = 0;
 	char *mp, *log_path = NULL;
 	pid_t pid = 0;
-	int c, ret, alive, have_state, json = 0, rc = CLI_OK, died = 0;
+	int c, ret, alive, have_state, json = 0, rc = CLI_OK, died = 0, log_error = 0;
 	int64_t capture_errors = 0;
 
 	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
@@ -546,10 +547,17 @@ int cmd_umount(int argc, char **argv)
 	mountstate_remove(mp);
 	/* The daemon's last act is to record its finish time in the log; a
 	 * mount row without one belongs to a daemon that was killed. */
-	if (log_path && alog_mount_status(log_path, mp, &finished_ns, &capture_errors) == 0) {
+	if (log_path &&
+	    alog_mount_status(log_path, mp, &finished_ns, &capture_errors, &log_error) == 0) {
 		died = finished_ns == 0;
 	} else if (have_state && !alive) {
 		died = 1;
+	}
+	if (log_error) {
+		if (!quiet)
+			cli_warn("the daemon for '%s' could not write some records to its access log "
+				 "'%s' (a full disk?): the log lacks them", mp, log_path);
+		rc = CLI_FAILED;
 	}
 	if (died) {
 		if (!quiet)
@@ -564,9 +572,10 @@ int cmd_umount(int argc, char **argv)
 		rc = CLI_FAILED;
 	}
 	if (json) {
-		cli_print_json(json_with_texts(json_pack("{s:n, s:I, s:b, s:b}", "log",
+		cli_print_json(json_with_texts(json_pack("{s:n, s:I, s:b, s:b, s:b}", "log",
 							 "capture_errors", (json_int_t)capture_errors,
-							 "daemon_died", died, "aborted", aborted),
+							 "daemon_died", died, "aborted", aborted,
+							 "log_write_error", log_error),
 					       "mountpoint", mp, "log", log_path, NULL));
 	}
 	free(mp);

@@ -1495,13 +1495,20 @@ int cmd_run(int argc, char **argv)
 	 * is incomplete, whatever COMMAND's status. */
 	for (int i = 0; i < 3; i++) {
 		int64_t finished = 0, errors = 0;
+		int log_error = 0;
 
-		if (alog_mount_status(s->log, s->mnt[i], &finished, &errors) == 0 &&
-		    finished == 0) {
+		if (alog_mount_status(s->log, s->mnt[i], &finished, &errors, &log_error) != 0)
+			continue;
+		if (finished == 0) {
 			died = 1;
 			cli_warn("the daemon serving the slave's %s died during the build: its "
 				 "access log, and so the manifest, may lack its last accesses",
 				 mount_labels[i]);
+		} else if (log_error) {
+			died = 1; /* the same for the record: incomplete */
+			cli_warn("the daemon serving the slave's %s could not write some records "
+				 "to the access log (a full disk?): it, and so the manifest, "
+				 "lacks them", mount_labels[i]);
 		}
 	}
 	if (ret < 0 && status >= 125 && status != 126 && status != 127) {

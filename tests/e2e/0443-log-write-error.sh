@@ -1,0 +1,28 @@
+# A log that cannot take a batch (its disk full) loses those records: the
+# daemon goes on, and marks its mount log-write-error at the end.  umount
+# says so and exits 1 (it exited 0, "every written file was captured"),
+# and the JSON says log_write_error.
+. "$(dirname "$0")/lib.sh"
+mkdir -p "$T/small" "$T/src" "$T/m"
+mount -t tmpfs -o size=512k provfs-e2e "$T/small" 2>/dev/null || exit 77
+trap 'cleanup; umount "$T/small" 2>/dev/null' EXIT
+echo in >"$T/src/in.txt"
+"$PROVFS" mount --store "$T/store" --log "$T/small/f.db" "$T/src" "$T/m" >/dev/null 2>&1 ||
+	fail "mount"
+MOUNTS="$T/m"
+head -c 600k /dev/zero >"$T/small/fill" 2>/dev/null
+i=0
+while [ $i -lt 300 ]; do
+	echo $i >"$T/m/g$i"
+	i=$((i + 1))
+done
+sleep 1
+rm -f "$T/small/fill"
+cat "$T/m/in.txt" >"$T/m/after.txt"
+"$PROVFS" umount --json "$T/m" >"$T/out" 2>"$T/err"
+rc=$?
+MOUNTS=
+assert_eq 1 "$rc" "umount after records were lost: $(cat "$T/err")"
+grep -q "could not write some records" "$T/err" || fail "no warning: $(cat "$T/err")"
+python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["log_write_error"] is True' \
+	"$T/out" || fail "JSON: $(cat "$T/out")"
