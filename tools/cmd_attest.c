@@ -218,14 +218,25 @@ static int parse_opts(int argc, char **argv, struct attest_opts *o)
 }
 
 /* Folds a WAL left by a killed daemon into the main file so the stored copy
- * of the log is complete.  Best effort: a read-only log is stored as is. */
-static void checkpoint_log(const char *path)
+ * of the log is complete: the summary is read through the WAL, and what
+ * the manifest says must be in the log it names.  0, or -EBUSY if records
+ * are still in the WAL only (a log that cannot be written, or one a daemon
+ * still writes to). */
+static int checkpoint_log(const char *path)
 {
+	char wal[PATH_MAX + 8];
 	sqlite3 *db = NULL;
+	struct stat st;
 
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK)
+	/* A read first: until one, the connection does not know the file is
+	 * in WAL mode, and the checkpoint did nothing (sqlite then folded the
+	 * WAL in at its close only when it happened to be the last). */
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+	    sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) == SQLITE_OK)
 		sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	sqlite3_close(db);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	return stat(wal, &st) == 0 && st.st_size > 0 ? -EBUSY : 0;
 }
 
 /* The environment root: the backing of the log's read-only mount. */
@@ -632,7 +643,11 @@ static int attest_run(struct attest_state *st)
 	ret = load_keys(st);
 	if (ret >= 0)
 		return ret;
-	checkpoint_log(o->log);
+	if (checkpoint_log(o->log) < 0)
+		return cli_fail(CLI_USAGE, "the access log '%s' has records in its write-ahead file "
+				"'%s-wal' that cannot be folded into it (it is read-only, or a "
+				"daemon still writes to it): the log the manifest names would lack "
+				"them", o->log, o->log);
 	cli_phase("attest", "key");
 	ret = alog_summary_load(o->log, &st->sum);
 	if (ret == -EBADMSG || ret == -EIO)
