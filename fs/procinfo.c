@@ -20,12 +20,21 @@
 
 static char *read_link(int dirfd, const char *what)
 {
+	static const char deleted[] = " (deleted)";
+	const size_t dl = sizeof(deleted) - 1;
 	char buf[PATH_MAX];
 	ssize_t n = readlinkat(dirfd, what, buf, sizeof(buf) - 1);
+	struct stat st;
 
 	if (n < 0)
 		n = 0;
 	buf[n] = '\0';
+	/* The kernel's mark of a directory or program removed since: the
+	 * path it had then is what is meant, not one of that name (a
+	 * directory really named so is no longer there: it is linked). */
+	if ((size_t)n > dl && !strcmp(buf + n - dl, deleted) && fstatat(dirfd, what, &st, 0) == 0 &&
+	    st.st_nlink == 0)
+		buf[n - dl] = '\0';
 	return strdup(buf);
 }
 

@@ -104,6 +104,43 @@ static void reads_a_live_process(void **state)
 	assert_int_equal(procinfo_read(pid, &info), -ESRCH);
 }
 
+/* A process whose working directory was removed: its cwd is the path it
+ * had, not the kernel's "PATH (deleted)", a name that never existed. */
+static void removed_cwd_is_its_path(void **state)
+{
+	char tmpl[] = "/tmp/procinfo-cwd.XXXXXX";
+	int go[2], ready[2];
+	struct procinfo info;
+	pid_t pid;
+	char c;
+
+	(void)state;
+	assert_non_null(mkdtemp(tmpl));
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(ready), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(go[1]);
+		close(ready[0]);
+		if (chdir(tmpl) < 0)
+			_exit(1);
+		(void)!write(ready[1], "r", 1);
+		(void)!read(go[0], &c, 1);
+		_exit(0);
+	}
+	close(go[0]);
+	close(ready[1]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	assert_int_equal(rmdir(tmpl), 0);
+	assert_int_equal(procinfo_read(pid, &info), 0);
+	assert_string_equal(info.cwd, tmpl);
+	procinfo_free(&info);
+	close(go[1]);
+	close(ready[0]);
+	waitpid(pid, NULL, 0);
+}
+
 static void argv_is_a_json_array(void **state)
 {
 	char *j;
@@ -447,6 +484,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(reads_a_live_process),
+		cmocka_unit_test(removed_cwd_is_its_path),
 		cmocka_unit_test(argv_is_a_json_array),
 		cmocka_unit_test(argv_cut_short),
 		cmocka_unit_test(ppid_alone),
