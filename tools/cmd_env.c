@@ -134,6 +134,28 @@ static char *trim(char *s)
 	return s;
 }
 
+/* Each of the space separated words of val a package as apt and debootstrap
+ * take one: NAME, NAME=VERSION, NAME:ARCH, NAME/RELEASE (letters, digits
+ * and + - . ~ : = / _, not starting with '-').  They reach apt-get through a
+ * shell: nothing else may pass.  0, or the error said. */
+static int check_packages(const char *file, int lineno, const char *val)
+{
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				 "0123456789+-.~:=/_";
+
+	for (const char *p = val; *p;) {
+		size_t n = strcspn(p, " \t"), good = strspn(p, ok);
+
+		if (n && (good < n || *p == '-'))
+			return cli_fail(CLI_USAGE, "%s:%d: '%.*s' is no package name (packages: NAME, "
+					"NAME=VERSION, NAME:ARCH or NAME/RELEASE; no comment after "
+					"them)", file, lineno, (int)n, p);
+		p += n;
+		p += strspn(p, " \t");
+	}
+	return 0;
+}
+
 static int def_parse(const char *file, struct env_def *d)
 {
 	char *text, *line, *next;
@@ -144,6 +166,10 @@ static int def_parse(const char *file, struct env_def *d)
 	ret = file_read_all(file, 1 << 20, &text, &len);
 	if (ret < 0)
 		return cli_fail(CLI_USAGE, "cannot read definition '%s': %s", file, strerror(-ret));
+	if (memchr(text, '\0', len)) {
+		free(text);
+		return cli_fail(CLI_USAGE, "%s: has a NUL byte: no definition file", file);
+	}
 	for (line = text; line && *line && ret == 0; line = next) {
 		char *eq, *key, *val;
 
@@ -194,6 +220,9 @@ static int def_parse(const char *file, struct env_def *d)
 			for (char *c = val; *c; c++)
 				if (*c == ',')
 					*c = ' ';
+			ret = check_packages(file, lineno, val);
+			if (ret)
+				break;
 			if (asprintf(&joined, "%s %s", d->packages ? d->packages : "", val) < 0)
 				joined = NULL;
 			free(d->packages);
@@ -236,6 +265,13 @@ static char *host_mirror(void)
 		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 			char url[512];
 
+			/* deb [signed-by=... arch=...] URL SUITE ... */
+			if (!strncmp(line, "deb ", 4) && strchr(line, '[') &&
+			    strchr(line, '[') < strchr(line, ']')) {
+				char *close = strchr(line, ']');
+
+				memmove(line + 4, close + 1, strlen(close + 1) + 1);
+			}
 			if ((sscanf(line, "URIs: %511s", url) == 1 || sscanf(line, "deb %511s", url) == 1) &&
 			    strstr(url, "/debian") && !strstr(url, "security")) {
 				free(text);
@@ -261,6 +297,7 @@ static int chroot_sh(const char *root, const char *cmd)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
+		umask(022); /* the same modes whoever builds it */
 		dup2(2, 1);
 		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
 		    mount("proc", proc, "proc", 0, NULL) < 0 ||
@@ -305,20 +342,22 @@ static int do_build(const struct env_opts *o, const char *file)
 	}
 	chmod(staging, 0755);
 	if (!strcmp(d.base_kind, "debootstrap")) {
-		char variant[64], include[4096] = "";
+		char *variant = NULL, *include = NULL;
 		char *mirror = d.mirror ? strdup(d.mirror) : host_mirror();
 		char *argv[10];
 		int n = 0;
 
-		snprintf(variant, sizeof(variant), "--variant=%s", d.variant ? d.variant : "minbase");
+		if (asprintf(&variant, "--variant=%s", d.variant ? d.variant : "minbase") < 0)
+			variant = NULL;
 		snprintf(cache, sizeof(cache), "--cache-dir=%s/cache/debootstrap", o->store);
 		mkdir_p(cache + strlen("--cache-dir="), 0755);
 		argv[n++] = "debootstrap";
 		argv[n++] = variant;
 		argv[n++] = cache;
 		if (d.packages && *trim(d.packages)) {
-			snprintf(include, sizeof(include), "--include=%s", trim(d.packages));
-			for (char *c = include; *c; c++)
+			if (asprintf(&include, "--include=%s", trim(d.packages)) < 0)
+				include = NULL;
+			for (char *c = include; c && *c; c++)
 				if (*c == ' ')
 					*c = ',';
 			argv[n++] = include;
@@ -327,10 +366,16 @@ static int do_build(const struct env_opts *o, const char *file)
 		argv[n++] = staging;
 		argv[n++] = mirror;
 		argv[n] = NULL;
-		if (!o->quiet)
-			fprintf(stderr, "provfs: debootstrap %s %s from %s\n", variant, d.base_arg,
-				mirror);
-		ret = run_argv(argv, "debootstrap");
+		if (!variant || !mirror || (d.packages && *trim(d.packages) && !include)) {
+			ret = -ENOMEM;
+		} else {
+			if (!o->quiet)
+				fprintf(stderr, "provfs: debootstrap %s %s from %s\n", variant,
+					d.base_arg, mirror);
+			ret = run_argv(argv, "debootstrap");
+		}
+		free(variant);
+		free(include);
 		free(mirror);
 	} else {
 		char src[PATH_MAX + 8];

@@ -311,6 +311,7 @@ int envclean_run(const char *root, long first_day, long last_day)
 			fprintf(stderr, "provfs: cannot enter '%s': %s\n", root, strerror(errno));
 			_exit(1);
 		}
+		umask(022); /* what it makes has the same modes on every host */
 		_exit(clean_here(first_day, last_day, host, host_len) < 0 ? 1 : 0);
 	}
 	st = cli_spawn_wait(pid);

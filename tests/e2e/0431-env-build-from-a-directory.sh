@@ -37,7 +37,8 @@ run = echo built >/etc/built
 run = cat /etc/resolv.conf >/etc/seen-resolv
 EOT
 D1=$("$PROVFS" env --store "$S" --quiet build "$T/env.def") || fail "env build 1"
-D2=$("$PROVFS" env --store "$S" --quiet build "$T/env.def") || fail "env build 2"
+# built by a user whose umask is 077: the same modes, the same digest
+D2=$(umask 077 && "$PROVFS" env --store "$S" --quiet build "$T/env.def") || fail "env build 2"
 assert_eq "$D1" "$D2" "digest of the same definition built twice"
 tar -C "$R" -cf "$T/base.tar" .
 sed "s|^base = .*|base = tarball $T/base.tar|" "$T/env.def" >"$T/tar.def"
@@ -152,6 +153,19 @@ bad variant "variant.def: 'variant' and 'mirror' only go with a debootstrap base
 	"$(printf 'base = dir %s\nvariant = minbase' "$R")"
 bad missing-dir "cannot build the environment from" "base = dir $T/no-such-dir"
 bad failing-run "setup command failed: exit 3" "$(printf 'base = dir %s\nrun = exit 3' "$R")"
+# packages reach apt-get through a shell: only package names pass (a ';'
+# ran the rest, a '#' made the rest of the line a comment)
+bad pkg-shell "pkg-shell.def:2: 'make;touch' is no package name" \
+	"$(printf 'base = dir %s\npackages = make;touch /injected' "$R")"
+bad pkg-comment "pkg-comment.def:2: '#' is no package name" \
+	"$(printf 'base = dir %s\npackages = gcc # compiler' "$R")"
+bad pkg-option "pkg-option.def:2: '-oAPT::x=1' is no package name" \
+	"$(printf 'base = dir %s\npackages = -oAPT::x=1' "$R")"
+# a NUL byte: refused (what followed it on the line and in the file was lost)
+printf 'base = dir %s\nrun = echo one\n\0junk\nrun = exit 3\n' "$R" >"$T/nul.def"
+"$PROVFS" env --store "$S" --quiet build "$T/nul.def" >"$T/nul.out" 2>"$T/nul.err"
+assert_eq 2 "$?" "env build of a definition with a NUL byte"
+grep -q "has a NUL byte" "$T/nul.err" || fail "message: $(cat "$T/nul.err")"
 "$PROVFS" env --store "$S" --quiet build "$T/no-such.def" 2>"$T/nofile.err"
 assert_eq 2 "$?" "env build of a missing definition"
 grep -q "cannot read definition '$T/no-such.def'" "$T/nofile.err" || fail "message: $(cat "$T/nofile.err")"
