@@ -3,11 +3,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -27,6 +29,54 @@ static char *dup_n(const char *s, size_t n)
 		out[n] = '\0';
 	}
 	return out;
+}
+
+/* Opens rel (relative) inside root as if root were "/": its symlinks,
+ * absolute ones too, resolve within it (an environment's files, not the
+ * host's), and nothing blocks (a FIFO there is opened, then refused).
+ * flags: O_DIRECTORY or 0.  An fd, or -errno. */
+static int open_in_root(const char *root, const char *rel, int flags)
+{
+	struct open_how how = {.flags = (uint64_t)(O_RDONLY | O_NONBLOCK | O_CLOEXEC | flags),
+			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC), fd;
+
+	if (rootfd < 0)
+		return -errno;
+	fd = (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS) /* before Linux 5.6: no symlink followed */
+		fd = openat(rootfd, rel, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW | flags);
+	if (fd < 0)
+		fd = -errno;
+	close(rootfd);
+	return fd;
+}
+
+/* Reads root/rel, a regular file (see open_in_root): 0 with *text, 1 if
+ * absent or no regular file, or -errno. */
+static int read_in_root(const char *root, const char *rel, size_t max, char **text)
+{
+	int fd = open_in_root(root, rel, 0), ret;
+	struct stat st;
+
+	if (fd == -ENOENT || fd == -ENOTDIR || fd == -ELOOP)
+		return 1;
+	if (fd < 0)
+		return fd;
+	ret = fstat(fd, &st) < 0 ? -errno : !S_ISREG(st.st_mode) ? 1 : fd_read_all(fd, max, text, NULL);
+	close(fd);
+	return ret;
+}
+
+/* The directory root/rel for readdir (see open_in_root), or NULL. */
+static DIR *opendir_in_root(const char *root, const char *rel)
+{
+	int fd = open_in_root(root, rel, O_DIRECTORY);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+	if (!d && fd >= 0)
+		close(fd);
+	return d;
 }
 
 /* Unquotes an os-release value ("..." or '...' with backslash escapes). */
@@ -183,16 +233,7 @@ int envfacts_parse_dpkg_status(const char *text, struct envfacts *facts)
 /* Reads root/rel if it exists: 0 with *text, 1 if absent, or -errno. */
 static int read_optional(const char *root, const char *rel, size_t max, char **text)
 {
-	char *path = path_join(root, rel);
-	int ret;
-
-	if (!path)
-		return -ENOMEM;
-	ret = file_read_all(path, max, text, NULL);
-	free(path);
-	if (ret == -ENOENT || ret == -ENOTDIR)
-		return 1;
-	return ret;
+	return read_in_root(root, rel, max, text);
 }
 
 int envfacts_collect(const char *root, struct envfacts *out)
@@ -315,9 +356,10 @@ static void path_set_mark(const struct path_set *set, const char *s, size_t n,
 	}
 }
 
+#define DPKG_INFO "var/lib/dpkg/info"
+
 static int file_owners_exact(const char *root, const char *const *paths, size_t n, char **owners)
 {
-	char *dir_path = path_join(root, "var/lib/dpkg/info");
 	struct path_set set;
 	struct dirent *de;
 	DIR *dir;
@@ -325,33 +367,29 @@ static int file_owners_exact(const char *root, const char *const *paths, size_t 
 
 	for (size_t i = 0; i < n; i++)
 		owners[i] = NULL;
-	if (!dir_path)
-		return -ENOMEM;
-	dir = opendir(dir_path);
-	if (!dir) {
-		free(dir_path);
+	dir = opendir_in_root(root, DPKG_INFO);
+	if (!dir)
 		return 0;
-	}
 	if (path_set_init(&set, paths, n)) {
 		closedir(dir);
-		free(dir_path);
 		return -ENOMEM;
 	}
 	while (!err && (de = readdir(dir)) != NULL) {
 		size_t len = strlen(de->d_name);
-		char *list_path, *text, *pkg, *line;
+		char *list_path = NULL, *text, *pkg, *line;
 
 		if (len <= 5 || strcmp(de->d_name + len - 5, ".list"))
 			continue;
-		list_path = path_join(dir_path, de->d_name);
 		pkg = dup_n(de->d_name, len - 5);
+		if (asprintf(&list_path, DPKG_INFO "/%s", de->d_name) < 0)
+			list_path = NULL;
 		if (!list_path || !pkg) {
 			free(list_path);
 			free(pkg);
 			err = -ENOMEM;
 			break;
 		}
-		if (file_read_all(list_path, ENVFACTS_MAX_STATUS, &text, NULL) == 0) {
+		if (read_in_root(root, list_path, ENVFACTS_MAX_STATUS, &text) == 0) {
 			for (line = text; *line && !err;) {
 				char *end = strchr(line, '\n');
 				size_t ll = end ? (size_t)(end - line) : strlen(line);
@@ -368,7 +406,6 @@ static int file_owners_exact(const char *root, const char *const *paths, size_t 
 	}
 	closedir(dir);
 	free(set.slots);
-	free(dir_path);
 	if (err) {
 		for (size_t i = 0; i < n; i++) {
 			free(owners[i]);
@@ -396,18 +433,32 @@ static char *usr_merge_alias(const char *path)
 	return NULL;
 }
 
+/* Whether root's /bin is a symlink (to usr/bin): merged /usr, where the
+ * aliases above name the same files.  Elsewhere /bin/x and /usr/bin/x are
+ * two files, and neither is the other's package's. */
+static int usr_merged(const char *root)
+{
+	char *bin = path_join(root, "bin");
+	struct stat st;
+	int merged = bin && lstat(bin, &st) == 0 && S_ISLNK(st.st_mode);
+
+	free(bin);
+	return merged;
+}
+
 int envfacts_file_owners(const char *root, const char *const *paths, size_t n, char **owners)
 {
 	const char **all = calloc(2 * n + 1, sizeof(*all));
 	char **aliases = calloc(n + 1, sizeof(*aliases));
 	char **found = calloc(2 * n + 1, sizeof(*found));
+	int merged = usr_merged(root);
 	size_t m = n;
 	int err = -ENOMEM;
 
 	if (all && aliases && found) {
 		for (size_t i = 0; i < n; i++) {
 			all[i] = paths[i];
-			aliases[i] = usr_merge_alias(paths[i]);
+			aliases[i] = merged ? usr_merge_alias(paths[i]) : NULL;
 			if (aliases[i])
 				all[m++] = aliases[i];
 		}
@@ -455,11 +506,12 @@ static int cmp_entry(const void *a, const void *b)
 	return strcmp(((const struct owner_entry *)a)->path, ((const struct owner_entry *)b)->path);
 }
 
-/* Hex SHA-256 over the sorted "name size mtime inode" lines of root's
- * info/NAME.list files; "" if root has no dpkg info.  0 or -errno. */
+/* Hex SHA-256 over the sorted "name size mtime ctime inode" lines of
+ * root's info/NAME.list files; "" if root has no dpkg info.  0 or -errno.
+ * (ctime: a root unpacked again from an image with fixed mtimes reuses
+ * inode numbers and times, but not ctimes.) */
 static int dpkg_fingerprint(const char *root, char out[DIGEST_HEX_LEN + 1])
 {
-	char *dir_path = path_join(root, "var/lib/dpkg/info");
 	char **lines = NULL;
 	size_t n = 0, cap = 0;
 	struct digest_ctx *ctx = NULL;
@@ -469,10 +521,7 @@ static int dpkg_fingerprint(const char *root, char out[DIGEST_HEX_LEN + 1])
 	int err = 0;
 
 	out[0] = '\0';
-	if (!dir_path)
-		return -ENOMEM;
-	dir = opendir(dir_path);
-	free(dir_path);
+	dir = opendir_in_root(root, DPKG_INFO);
 	if (!dir)
 		return 0;
 	while (!err && (de = readdir(dir)) != NULL) {
@@ -481,7 +530,7 @@ static int dpkg_fingerprint(const char *root, char out[DIGEST_HEX_LEN + 1])
 		char *line;
 
 		if (len <= 5 || strcmp(de->d_name + len - 5, ".list") ||
-		    fstatat(dirfd(dir), de->d_name, &st, 0) < 0)
+		    fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
 		if (n == cap) {
 			char **grown = realloc(lines, (cap = cap ? 2 * cap : 1024) * sizeof(*lines));
@@ -492,8 +541,9 @@ static int dpkg_fingerprint(const char *root, char out[DIGEST_HEX_LEN + 1])
 			}
 			lines = grown;
 		}
-		if (asprintf(&line, "%s %lld %lld.%09ld %llu\n", de->d_name, (long long)st.st_size,
-			     (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+		if (asprintf(&line, "%s %lld %lld.%09ld %lld.%09ld %llu\n", de->d_name,
+			     (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+			     (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec,
 			     (unsigned long long)st.st_ino) < 0) {
 			err = -ENOMEM;
 			break;

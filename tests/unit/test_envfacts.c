@@ -171,6 +171,44 @@ static void owner_cache_remembers_and_notices_changes(void **state)
 	sh("rm -rf %s", root);
 }
 
+/* An environment's files are its own: an absolute symlink in it
+ * (etc/os-release -> /usr/lib/os-release, a .list -> a host path) resolves
+ * inside it, not on the host; a FIFO where a file is expected is skipped,
+ * not waited on; and /bin/x is /usr/bin/x's alias only where /bin is a
+ * symlink (merged /usr). */
+static void reads_stay_in_the_root(void **state)
+{
+	char root[] = "/tmp/test_envfacts.XXXXXX";
+	const char *paths[] = { "/usr/bin/tool", "/usr/bin/pg", "/bin/other" };
+	char *owners[3];
+	struct envfacts f;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	sh("mkdir -p %s/etc %s/usr/lib %s/var/lib/dpkg/info %s/bin", root);
+	sh("echo ID=inside > %s/usr/lib/os-release && ln -s /usr/lib/os-release %s/etc/os-release",
+	   root);
+	/* /provfs-test-list exists in the root only */
+	sh("printf '/usr/bin/pg\\n' > %s/provfs-test-list && "
+	   "ln -s /provfs-test-list %s/var/lib/dpkg/info/zz.list", root);
+	sh("mkfifo %s/var/lib/dpkg/info/fifo.list && mkfifo %s/var/lib/dpkg/status", root);
+	sh("printf '/bin/tool\\n' > %s/var/lib/dpkg/info/tool.list && "
+	   "printf '/bin/other\\n' > %s/var/lib/dpkg/info/other.list", root);
+	assert_int_equal(envfacts_collect(root, &f), 0);
+	assert_string_equal(f.os_id, "inside");
+	assert_int_equal(f.n_packages, 0);
+	envfacts_free(&f);
+	assert_int_equal(envfacts_file_owners(root, paths, 3, owners), 0);
+	assert_null(owners[0]); /* /bin is a directory: /bin/tool is another file */
+	assert_non_null(owners[1]);
+	assert_string_equal(owners[1], "zz");
+	assert_non_null(owners[2]);
+	assert_string_equal(owners[2], "other");
+	for (int i = 0; i < 3; i++)
+		free(owners[i]);
+	sh("rm -rf %s", root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -179,6 +217,7 @@ int main(void)
 		cmocka_unit_test(collects_from_a_fake_root),
 		cmocka_unit_test(empty_root_has_no_facts),
 		cmocka_unit_test(owner_cache_remembers_and_notices_changes),
+		cmocka_unit_test(reads_stay_in_the_root),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
