@@ -310,6 +310,7 @@ struct path_set {
 	size_t *slots; /* index+1 into paths, 0 = empty */
 	size_t mask;
 	const char *const *paths;
+	const char *exclude; /* a package whose lists do not count, or NULL */
 };
 
 static int path_set_init(struct path_set *set, const char *const *paths, size_t n)
@@ -323,6 +324,7 @@ static int path_set_init(struct path_set *set, const char *const *paths, size_t 
 		return -ENOMEM;
 	set->mask = cap - 1;
 	set->paths = paths;
+	set->exclude = NULL;
 	for (size_t i = 0; i < n; i++) {
 		size_t h = (size_t)fnv1a(paths[i], strlen(paths[i])) & set->mask;
 
@@ -338,6 +340,9 @@ static void path_set_mark(const struct path_set *set, const char *s, size_t n,
 			  char **owners, const char *pkg, int *err)
 {
 	size_t h = (size_t)fnv1a(s, n) & set->mask;
+
+	if (set->exclude && !strcmp(pkg, set->exclude))
+		return;
 
 	for (; set->slots[h]; h = (h + 1) & set->mask) {
 		size_t i = set->slots[h] - 1;
@@ -358,7 +363,10 @@ static void path_set_mark(const struct path_set *set, const char *s, size_t n,
 
 #define DPKG_INFO "var/lib/dpkg/info"
 
-static int file_owners_exact(const char *root, const char *const *paths, size_t n, char **owners)
+/* The package each of paths[0..n) is listed by (the smaller name of two),
+ * not counting exclude's lists (NULL: all count). */
+static int file_owners_exact(const char *root, const char *const *paths, size_t n, char **owners,
+			     const char *exclude)
 {
 	struct path_set set;
 	struct dirent *de;
@@ -374,6 +382,7 @@ static int file_owners_exact(const char *root, const char *const *paths, size_t 
 		closedir(dir);
 		return -ENOMEM;
 	}
+	set.exclude = exclude;
 	while (!err && (de = readdir(dir)) != NULL) {
 		size_t len = strlen(de->d_name);
 		char *list_path = NULL, *text, *pkg, *line;
@@ -446,7 +455,7 @@ static int usr_merged(const char *root)
 	return merged;
 }
 
-int envfacts_file_owners(const char *root, const char *const *paths, size_t n, char **owners)
+static int owners_by_lists(const char *root, const char *const *paths, size_t n, char **owners)
 {
 	const char **all = calloc(2 * n + 1, sizeof(*all));
 	char **aliases = calloc(n + 1, sizeof(*aliases));
@@ -462,7 +471,7 @@ int envfacts_file_owners(const char *root, const char *const *paths, size_t n, c
 			if (aliases[i])
 				all[m++] = aliases[i];
 		}
-		err = file_owners_exact(root, all, m, found);
+		err = file_owners_exact(root, all, m, found, NULL);
 	}
 	for (size_t i = 0, k = n; i < n; i++) {
 		owners[i] = NULL;
@@ -482,6 +491,72 @@ int envfacts_file_owners(const char *root, const char *const *paths, size_t n, c
 	free(aliases);
 	free(all);
 	free(found);
+	return err;
+}
+
+/* dpkg's diversions (var/lib/dpkg/diversions: lines of three, the path,
+ * where the diverted file went, the diverting package or ":" for the
+ * administrator): the file at the path is the diverting package's, though
+ * the diverted package lists it too; the file where it went is the other
+ * lister's, though no list names it (/usr/bin/pg_config: postgresql-common
+ * diverts libpq-dev's to /usr/bin/pg_config.libpq-dev).  Applied to the
+ * owners found by the lists; 0 or -ENOMEM. */
+static int apply_diversions(const char *root, const char *const *paths, size_t n, char **owners)
+{
+	char *text = NULL, *line[3], *p;
+	int merged = usr_merged(root), err = 0;
+
+	if (read_in_root(root, "var/lib/dpkg/diversions", ENVFACTS_MAX_STATUS, &text) != 0)
+		return 0;
+	for (p = text; !err && *p;) {
+		for (int k = 0; k < 3; k++) {
+			char *nl = strchr(p, '\n');
+
+			line[k] = p;
+			if (nl)
+				*nl = '\0';
+			p = nl ? nl + 1 : p + strlen(p);
+		}
+		if (!*line[0] || !*line[1] || !*line[2])
+			break; /* cut short: no diversion */
+		for (size_t i = 0; !err && i < n; i++) {
+			char *alias = merged ? usr_merge_alias(paths[i]) : NULL;
+			int is_from = !strcmp(paths[i], line[0]) || (alias && !strcmp(alias, line[0]));
+			int is_to = !strcmp(paths[i], line[1]) || (alias && !strcmp(alias, line[1]));
+
+			free(alias);
+			if (is_from && strcmp(line[2], ":")) {
+				free(owners[i]);
+				owners[i] = strdup(line[2]);
+				err = owners[i] ? 0 : -ENOMEM;
+			} else if (is_to) {
+				const char *from = line[0];
+				char *other = NULL;
+
+				err = file_owners_exact(root, &from, 1, &other,
+							strcmp(line[2], ":") ? line[2] : NULL);
+				if (!err && other) {
+					free(owners[i]);
+					owners[i] = other;
+				}
+			}
+		}
+	}
+	free(text);
+	return err;
+}
+
+int envfacts_file_owners(const char *root, const char *const *paths, size_t n, char **owners)
+{
+	int err = owners_by_lists(root, paths, n, owners);
+
+	if (!err)
+		err = apply_diversions(root, paths, n, owners);
+	if (err)
+		for (size_t i = 0; i < n; i++) {
+			free(owners[i]);
+			owners[i] = NULL;
+		}
 	return err;
 }
 
@@ -551,6 +626,29 @@ static int dpkg_fingerprint(const char *root, char out[DIGEST_HEX_LEN + 1])
 		lines[n++] = line;
 	}
 	closedir(dir);
+	/* The diversions move owners too (apply_diversions). */
+	if (!err) {
+		char *div = path_join(root, "var/lib/dpkg/diversions");
+		struct stat st;
+
+		if (div && lstat(div, &st) == 0 && n < cap + 1) {
+			char **grown = n == cap ? realloc(lines, (cap + 1) * sizeof(*lines)) : lines;
+			char *line;
+
+			if (grown && asprintf(&line, " diversions %lld %lld.%09ld %lld.%09ld %llu\n",
+					      (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+					      st.st_mtim.tv_nsec, (long long)st.st_ctim.tv_sec,
+					      st.st_ctim.tv_nsec, (unsigned long long)st.st_ino) >= 0) {
+				lines = grown;
+				lines[n++] = line;
+			} else {
+				if (grown)
+					lines = grown;
+				err = -ENOMEM;
+			}
+		}
+		free(div);
+	}
 	if (!err) {
 		qsort(lines, n, sizeof(*lines), cmp_str);
 		ctx = digest_new();

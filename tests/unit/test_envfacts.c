@@ -209,6 +209,34 @@ static void reads_stay_in_the_root(void **state)
 	sh("rm -rf %s", root);
 }
 
+/* A diversion: the file at the path is the diverting package's, the
+ * diverted one (where it went) the other lister's; a local diversion
+ * (":") leaves the path to the lists. */
+static void diversions_move_owners(void **state)
+{
+	char root[] = "/tmp/test_envfacts.XXXXXX";
+	const char *paths[] = { "/usr/bin/pg", "/usr/bin/pg.orig", "/usr/bin/loc" };
+	char *owners[3];
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	sh("mkdir -p %s/var/lib/dpkg/info && printf '/usr/bin/pg\\n' > %s/var/lib/dpkg/info/"
+	   "zzz-common.list && printf '/usr/bin/pg\\n/usr/bin/loc\\n' > %s/var/lib/dpkg/info/"
+	   "libpq.list", root);
+	sh("printf '/usr/bin/pg\\n/usr/bin/pg.orig\\nzzz-common\\n"
+	   "/usr/bin/loc\\n/usr/bin/loc.real\\n:\\n' > %s/var/lib/dpkg/diversions", root);
+	assert_int_equal(envfacts_file_owners(root, paths, 3, owners), 0);
+	assert_non_null(owners[0]);
+	assert_string_equal(owners[0], "zzz-common");
+	assert_non_null(owners[1]);
+	assert_string_equal(owners[1], "libpq");
+	assert_non_null(owners[2]);
+	assert_string_equal(owners[2], "libpq");
+	for (int i = 0; i < 3; i++)
+		free(owners[i]);
+	sh("rm -rf %s", root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +246,7 @@ int main(void)
 		cmocka_unit_test(empty_root_has_no_facts),
 		cmocka_unit_test(owner_cache_remembers_and_notices_changes),
 		cmocka_unit_test(reads_stay_in_the_root),
+		cmocka_unit_test(diversions_move_owners),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
