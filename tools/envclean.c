@@ -34,6 +34,12 @@ static const char *const scratch[] = {
     "/var/tmp/*",
     "/root/.bash_history",
     "/debootstrap",
+    /* made at install, random: sshd's keys (regenerate with ssh-keygen
+     * -A in the slave), make-ssl-cert's snakeoil pair */
+    "/etc/ssh/ssh_host_*_key",
+    "/etc/ssh/ssh_host_*_key.pub",
+    "/etc/ssl/private/ssl-cert-snakeoil.key",
+    "/etc/ssl/certs/ssl-cert-snakeoil.pem",
 };
 
 /* Files debootstrap copies from the machine that builds the root (its
@@ -284,10 +290,21 @@ static int clean_here(long first, long last, char *const host[], const size_t ho
 		walk_err = -errno;
 	if (walk_err)
 		return walk_err;
-	/* systemd makes an empty machine-id a new one at first boot */
+	/* systemd makes an empty machine-id a new one at first boot; dbus's
+	 * own copy (a file, where dbus made one at install) is emptied too */
 	fd = open("/etc/machine-id", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0444);
 	if (fd >= 0)
 		close(fd);
+	{
+		struct stat st;
+
+		if (lstat("/var/lib/dbus/machine-id", &st) == 0 && S_ISREG(st.st_mode)) {
+			fd = open("/var/lib/dbus/machine-id", O_WRONLY | O_TRUNC | O_NOFOLLOW |
+				  O_CLOEXEC);
+			if (fd >= 0)
+				close(fd);
+		}
+	}
 	return 0;
 }
 

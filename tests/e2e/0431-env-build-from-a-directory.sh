@@ -27,6 +27,11 @@ echo old >"$R/etc/passwd-"
 echo junk >"$R/tmp/.hidden"
 echo pyc >"$R/usr/lib/python3/__pycache__/m.cpython-311.pyc"
 echo 0123456789abcdef >"$R/etc/machine-id"
+mkdir -p "$R/etc/ssh" "$R/var/lib/dbus"
+echo private >"$R/etc/ssh/ssh_host_ed25519_key"
+echo public >"$R/etc/ssh/ssh_host_ed25519_key.pub"
+echo sshd >"$R/etc/ssh/sshd_config"
+echo fedcba9876543210 >"$R/var/lib/dbus/machine-id"
 [ -s /etc/resolv.conf ] || exit 77
 cp /etc/resolv.conf "$R/etc/resolv.conf"
 echo builder >"$R/etc/hostname"
@@ -46,20 +51,21 @@ D3=$("$PROVFS" env --store "$S" --quiet build "$T/tar.def") || fail "env build f
 assert_eq "$D1" "$D3" "digest of the same root from a tarball"
 mkdir -p "$T/ws"
 (cd "$T/ws" && "$PROVFS" run --store "$S" --env "$D1" --quiet -- sh -c \
-	'cat /etc/shadow >shadow; cat /etc/built /etc/machine-id /etc/resolv.conf >built; ls -A /var/log /var/lib/apt/lists /tmp /usr/lib/python3 /etc >ls
+	'cat /etc/shadow >shadow; cat /etc/built /etc/machine-id /var/lib/dbus/machine-id /etc/resolv.conf >built; ls -A /var/log /var/lib/apt/lists /tmp /usr/lib/python3 /etc /etc/ssh >ls
 	cat /etc/hostname >hostname; getent hosts "$(cat /proc/sys/kernel/hostname)" >hosts') ||
 	fail "run in the built environment"
 grep -qx "root:\*:$lists_day:0:99999:7:::" "$T/ws/shadow" || fail "the build's date: $(cat "$T/ws/shadow")"
 grep -qx "old:\*:12345:0:99999:7:::" "$T/ws/shadow" || fail "an older date: $(cat "$T/ws/shadow")"
 grep -qx "none:!::0:99999:7:::" "$T/ws/shadow" || fail "an empty date: $(cat "$T/ws/shadow")"
-assert_eq "built" "$(cat "$T/ws/built")" "the setup command's file, an empty machine-id and resolv.conf"
+assert_eq "built" "$(cat "$T/ws/built")" "the setup command's file, empty machine-ids and resolv.conf"
 assert_eq "builder" "$(cat "$T/ws/hostname")" "a hostname that is not the host's"
 grep -q " localhost" "$T/ws/hosts" ||
 	fail "the slave's host name does not resolve: $(cat "$T/ws/hosts")"
-for gone in dpkg.log m_dists_s_Release .hidden __pycache__ passwd-; do
+for gone in dpkg.log m_dists_s_Release .hidden __pycache__ passwd- ssh_host_ed25519_key \
+	ssh_host_ed25519_key.pub; do
 	grep -qx "$gone" "$T/ws/ls" && fail "$gone is still in the environment"
 done
-for kept in machine-id resolv.conf hostname hosts; do
+for kept in machine-id resolv.conf hostname hosts sshd_config; do
 	grep -qx "$kept" "$T/ws/ls" || fail "$kept is not in the environment"
 done
 
