@@ -215,8 +215,10 @@ static int empty_if_copy(const char *path, const char *text, size_t len)
 	fd = open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	/* and the same mode whatever the host's was (debootstrap copies it) */
+	ret = fchmod(fd, 0644) < 0 ? -errno : 0;
 	close(fd);
-	return 0;
+	return ret;
 }
 
 /* Makes /etc/hosts where /etc is a directory without one. */
