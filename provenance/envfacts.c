@@ -230,12 +230,6 @@ int envfacts_parse_dpkg_status(const char *text, struct envfacts *facts)
 	return ret;
 }
 
-/* Reads root/rel if it exists: 0 with *text, 1 if absent, or -errno. */
-static int read_optional(const char *root, const char *rel, size_t max, char **text)
-{
-	return read_in_root(root, rel, max, text);
-}
-
 int envfacts_collect(const char *root, struct envfacts *out)
 {
 	struct utsname u;
@@ -252,9 +246,9 @@ int envfacts_collect(const char *root, struct envfacts *out)
 		ret = -ENOMEM;
 		goto fail;
 	}
-	ret = read_optional(root, "etc/os-release", ENVFACTS_MAX_SMALL, &text);
+	ret = read_in_root(root, "etc/os-release", ENVFACTS_MAX_SMALL, &text);
 	if (ret == 1)
-		ret = read_optional(root, "usr/lib/os-release", ENVFACTS_MAX_SMALL, &text);
+		ret = read_in_root(root, "usr/lib/os-release", ENVFACTS_MAX_SMALL, &text);
 	if (ret < 0)
 		goto fail;
 	if (ret == 0) {
@@ -263,7 +257,7 @@ int envfacts_collect(const char *root, struct envfacts *out)
 		if (ret)
 			goto fail;
 	}
-	ret = read_optional(root, "var/lib/dpkg/status", ENVFACTS_MAX_STATUS, &text);
+	ret = read_in_root(root, "var/lib/dpkg/status", ENVFACTS_MAX_STATUS, &text);
 	if (ret < 0)
 		goto fail;
 	if (ret == 0) {
