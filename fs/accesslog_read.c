@@ -30,7 +30,7 @@ static const char renamed_sql[] =
 	 * a directory) it got by a move was the build's own if its name
 	 * before the move was written before it, else it is an input from
 	 * before the build.  An exchange moved each into the other. */
-	"CREATE TEMP TABLE dirrenamed AS SELECT mount, path AS src, path2 AS dst, time_ns AS t"
+	"CREATE TEMP TABLE moves AS SELECT mount, path AS src, path2 AS dst, time_ns AS t"
 	" FROM renames"
 	" UNION ALL SELECT mount, path2, path, time_ns FROM renames WHERE (flags & 2) != 0;";
 
@@ -86,18 +86,18 @@ static const char firsts_sql[] =
 	 * earlier ones' contents were moved on or replaced by then): a test
 	 * suite that moves a fixture's .gitted to .git in every test made
 	 * hundreds of chains per file otherwise. */
-	"CREATE INDEX temp.dirrenamed_dst ON dirrenamed(dst, mount, t);"
+	"CREATE INDEX temp.moves_dst ON moves(dst, mount, t);"
 	"CREATE TEMP TABLE origin AS WITH RECURSIVE w(mount, path, name, tb, dir) AS ("
 	" SELECT mount, path, path, t, path FROM firstread"
-	"  WHERE EXISTS (SELECT 1 FROM dirrenamed)"
+	"  WHERE EXISTS (SELECT 1 FROM moves)"
 	" UNION ALL"
 	" SELECT mount, path, name, tb,"
 	"  substr(dir, 1, length(rtrim(dir, replace(dir, '/', ''))) - 1) FROM w WHERE dir <> ''"
 	" UNION ALL"
 	" SELECT w.mount, w.path, d.src || substr(w.name, length(d.dst) + 1), d.t,"
 	"  d.src || substr(w.name, length(d.dst) + 1)"
-	"  FROM w JOIN dirrenamed d ON d.dst = w.dir AND d.mount = w.mount"
-	"  AND d.t = (SELECT MAX(x.t) FROM dirrenamed x WHERE x.dst = w.dir"
+	"  FROM w JOIN moves d ON d.dst = w.dir AND d.mount = w.mount"
+	"  AND d.t = (SELECT MAX(x.t) FROM moves x WHERE x.dst = w.dir"
 	"   AND x.mount = w.mount AND x.t < w.tb)"
 	") SELECT DISTINCT mount, path, name, tb FROM w WHERE name <> path;"
 	"CREATE INDEX temp.origin_path ON origin(path, mount);";
