@@ -77,16 +77,23 @@ char *percent_decode(const char *s)
 	return out;
 }
 
-int file_write_replace(const char *path, const void *data, size_t len, mode_t mode)
+int file_write_replace_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode)
 {
+	static unsigned counter;
 	const char *slash = strrchr(path, '/');
 	int dirlen = slash ? (int)(slash - path + 1) : 0;
-	char *tmp;
-	int fd, ret;
+	char *tmp = NULL;
+	int fd = -1, ret;
 
-	if (asprintf(&tmp, "%.*s.%s.XXXXXX", dirlen, path, path + dirlen) < 0)
-		return -ENOMEM;
-	fd = mkostemp(tmp, O_CLOEXEC);
+	for (int i = 0; fd < 0 && i < 100; i++) {
+		free(tmp);
+		if (asprintf(&tmp, "%.*s.%s.%d.%u", dirlen, path, path + dirlen, (int)getpid(),
+			     __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED)) < 0)
+			return -ENOMEM;
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
 	if (fd < 0) {
 		ret = -errno;
 		free(tmp);
@@ -97,12 +104,17 @@ int file_write_replace(const char *path, const void *data, size_t len, mode_t mo
 		ret = -errno;
 	if (close(fd) < 0 && ret == 0)
 		ret = -errno;
-	if (ret == 0 && rename(tmp, path) < 0)
+	if (ret == 0 && renameat(dirfd, tmp, dirfd, path) < 0)
 		ret = -errno;
 	if (ret)
-		unlink(tmp);
+		unlinkat(dirfd, tmp, 0);
 	free(tmp);
 	return ret;
+}
+
+int file_write_replace(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return file_write_replace_at(AT_FDCWD, path, data, len, mode);
 }
 
 int hex_decode(const char *in, uint8_t *out, size_t len)

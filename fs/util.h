@@ -27,10 +27,13 @@ char *percent_encode(const char *s, size_t len);
  * as its byte; anything else as it is).  malloc'd; NULL on ENOMEM. */
 char *percent_decode(const char *s);
 
-/* Writes len bytes as the file path: into a new file beside it (".NAME.
- * and six random characters", made durable) renamed over it, so a reader
- * finds the old content or the new, never a mix of two writers'.
- * 0 or -errno. */
+/* Writes len bytes as the file path (relative to dirfd): into a new file
+ * beside it (".NAME.PID.N", made with O_EXCL|O_NOFOLLOW and durable)
+ * renamed over it, so a reader finds the old content or the new, never a
+ * mix of two writers', and what was at the name (a symlink) is replaced,
+ * not followed.  0 or -errno.  file_write_replace: dirfd AT_FDCWD. */
+int file_write_replace_at(int dirfd, const char *path, const void *data, size_t len,
+			  mode_t mode);
 int file_write_replace(const char *path, const void *data, size_t len, mode_t mode);
 
 /* Parses exactly 2*len hex chars (either case).  Returns 0 or -EINVAL. */

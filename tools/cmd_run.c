@@ -829,24 +829,12 @@ static int out_in_workspace(struct run_state *s, const char *out)
  * replaced, not followed).  0 or -errno. */
 static int publish_out(struct run_state *s)
 {
-	char tmp[NAME_MAX + 32], *text = NULL;
+	char *text = NULL;
 	size_t len = 0;
-	int fd, ret;
+	int ret = file_read_all(s->manifest, (size_t)1 << 32, &text, &len);
 
-	ret = file_read_all(s->manifest, (size_t)1 << 32, &text, &len);
-	if (ret < 0)
-		return ret;
-	snprintf(tmp, sizeof(tmp), ".provfs-out.%d.tmp", (int)getpid());
-	fd = openat(s->out_dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	ret = fd < 0 ? -errno : write_full(fd, text, len);
-	if (fd >= 0 && ret == 0 && fsync(fd) < 0)
-		ret = -errno;
-	if (fd >= 0 && close(fd) < 0 && ret == 0)
-		ret = -errno;
-	if (ret == 0 && renameat(s->out_dir, tmp, s->out_dir, s->out_name) < 0)
-		ret = -errno;
-	if (ret < 0 && fd >= 0)
-		unlinkat(s->out_dir, tmp, 0);
+	if (ret == 0)
+		ret = file_write_replace_at(s->out_dir, s->out_name, text, len, 0644);
 	free(text);
 	return ret;
 }
