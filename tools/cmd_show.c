@@ -20,6 +20,7 @@
 /* Lists longer than this are cut short unless --all is given. */
 #define SHOW_LIST_LIMIT 50
 #define SHOW_TREE_DEPTH 64
+#define SHOW_GROUP_SCAN 64 /* records of one pid compared with each other */
 
 static void show_usage(FILE *out)
 {
@@ -221,6 +222,7 @@ struct tree_node {
 	int shown;
 	int drop;   /* another record of the pid says all it says */
 	int fork_copy; /* its parent's program, before its own exec */
+	int asp;       /* as_parent */
 };
 
 /* For bsearch of a pid among nodes sorted by pid. */
@@ -300,41 +302,47 @@ static int covered_by(const json_t *x, const json_t *y)
  * parent runs: a child forked and not yet exec'd (a shell's child looks up
  * its program along PATH before its exec).  Its record may lack the
  * program where the parent's names it (no CAP_SYS_PTRACE; the parent's
- * named by the exec ring). */
+ * named by the exec ring).  Only the parent's first SHOW_GROUP_SCAN
+ * records are compared: a process has a few (one per exec and what the
+ * exec ring added), and a hand-made manifest with thousands for one pid
+ * must not take time to the cube of their number. */
 static int as_parent(const struct tree_node *nodes, size_t m, const struct tree_node *x)
 {
-	size_t lo = lower_bound(nodes, m, x->ppid, 0);
+	size_t lo = lower_bound(nodes, m, x->ppid, 0), end = lo;
 	int has_argv = json_array_size(json_get_array(x->rec, "argv")) > 0;
 
-	for (; lo < m && nodes[lo].pid == x->ppid; lo++)
+	while (end < m && end - lo < SHOW_GROUP_SCAN && nodes[end].pid == x->ppid)
+		end++;
+	for (; lo < end; lo++)
 		if (!strcmp(nodes[lo].key, x->key) || (has_argv && covered_by(x->rec, nodes[lo].rec)))
 			return 1;
 	return 0;
 }
 
 /* Drops each node (of m, sorted by pid) that another node of its pid
- * covers, and a child's record from before its exec where the child has
- * one of its own program; returns how many are left. */
+ * covers (of two that cover each other, the later one), and a child's
+ * record from before its exec where the child has one of its own
+ * program; returns how many are left.  Records of a pid beyond its
+ * first SHOW_GROUP_SCAN are kept as they are. */
 static size_t drop_covered(struct tree_node *nodes, size_t m)
 {
-	size_t i, j, first = 0, k = 0;
+	size_t i, j, first, end, k = 0;
 
-	for (i = 0; i < m; i++) {
-		if (nodes[i].pid != nodes[first].pid)
-			first = i;
-		for (j = first; j < m && nodes[j].pid == nodes[i].pid && !nodes[i].drop; j++)
-			nodes[i].drop = j != i && covered_by(nodes[i].rec, nodes[j].rec);
-	}
-	for (i = 0, first = 0; i < m; i++) {
-		int own = 0;
-
-		if (nodes[i].pid != nodes[first].pid)
-			first = i;
-		if (nodes[i].drop || !as_parent(nodes, m, &nodes[i]))
+	for (first = 0; first < m; first = end) {
+		for (end = first; end < m && nodes[end].pid == nodes[first].pid; end++)
+			nodes[end].asp = as_parent(nodes, m, &nodes[end]);
+		if (end - first > SHOW_GROUP_SCAN)
 			continue;
-		for (j = first; j < m && nodes[j].pid == nodes[i].pid && !own; j++)
-			own = j != i && !nodes[j].drop && !as_parent(nodes, m, &nodes[j]);
-		nodes[i].fork_copy = own;
+		for (i = first; i < end; i++)
+			for (j = first; j < end && !nodes[i].drop; j++)
+				nodes[i].drop = j != i && covered_by(nodes[i].rec, nodes[j].rec) &&
+						(j < i || !covered_by(nodes[j].rec, nodes[i].rec));
+		for (i = first; i < end; i++) {
+			if (nodes[i].drop || !nodes[i].asp)
+				continue;
+			for (j = first; j < end && !nodes[i].fork_copy; j++)
+				nodes[i].fork_copy = j != i && !nodes[j].drop && !nodes[j].asp;
+		}
 	}
 	for (i = 0; i < m; i++) {
 		if (nodes[i].drop || nodes[i].fork_copy)

@@ -14,7 +14,7 @@ grep -q "verified by" "$WORK/out" || fail "show --key did not verify"
 expect 1 "$PROVFS" show --key other.pub m.json
 grep -q "NOT VERIFIED" "$WORK/out" || fail "show --key with a wrong key did not say so"
 # forge OUT PROCESSES [SUBJECT]: m.json unsigned, with PROCESSES (a JSON
-# list) as its process tree and SUBJECT as its first subject's name.
+# list, or @FILE holding one) as its process tree and SUBJECT as its first subject's name.
 forge() {
 	"$PY" - "$@" <<'PY' || fail "could not rewrite"
 import base64, json, sys
@@ -22,7 +22,8 @@ e = json.load(open("m.json"))
 s = json.loads(base64.b64decode(e["payload"]))
 for b in s["predicate"]["runDetails"]["byproducts"]:
     if b["name"] == "process-tree":
-        b["annotations"]["processes"] = json.loads(sys.argv[2])
+        a = sys.argv[2]
+        b["annotations"]["processes"] = json.load(open(a[1:])) if a[0] == "@" else json.loads(a)
 if len(sys.argv) > 3:
     s["subject"][0]["name"] = sys.argv[3]
 e["payload"] = base64.b64encode(json.dumps(s).encode()).decode()
@@ -78,4 +79,17 @@ grep -q "^  \.\.\. 10 more (use --all)" "$WORK/out" || fail "no count of the res
 expect 0 "$PROVFS" show --all long.json
 assert_eq 60 "$(grep -c "^  1[0-9][0-9] step-" "$WORK/out")" "processes shown with --all"
 ! grep -q "more (use --all)" "$WORK/out" || fail "--all still cut something"
+# Two records of one pid that each say all the other says: one is shown,
+# not neither.
+forge mutual.json '[{"pid": 1, "ppid": 0, "argv": ["sh"]},
+	{"pid": 5, "ppid": 1, "exe": "", "argv": ["curl", "evil"]},
+	{"pid": 5, "ppid": 1, "argv": ["curl", "evil"]}]'
+expect 0 "$PROVFS" show mutual.json
+assert_eq 1 "$(grep -c "^    5 curl evil" "$WORK/out")" "records covering each other: $(cat "$WORK/out")"
+# Thousands of records of one pid (a hand-made manifest): shown in a time
+# proportional to them, not to their cube (4,000 took minutes).
+echo "[$(seq 1 4000 | sed 's/.*/{"pid": 7, "ppid": 7, "exe": "\/bin\/x", "argv": ["x&"]}/' | paste -sd,)]" >many.list
+forge many.json @many.list
+expect 0 timeout 30 "$PROVFS" show many.json
+grep -q "process tree (4000)" "$WORK/out" || fail "many records of a pid: $(head -c 600 "$WORK/out")"
 exit 0

@@ -17,6 +17,10 @@ cd "$WORK" || exit 1
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+assert_eq() { # expected actual what
+	[ "$1" = "$2" ] || fail "$3: expected '$1', got '$2'"
+}
+
 # expect CODE CMD...: runs CMD, keeps stderr in $WORK/err, checks the exit code.
 expect() {
 	want=$1; shift
