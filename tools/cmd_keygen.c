@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json.h"
 #include "sign.h"
 #include "util.h"
 
@@ -88,11 +89,20 @@ int cmd_keygen(int argc, char **argv)
 		goto out;
 	}
 	if (json) {
-		json_t *o = json_pack("{ss s+ s+}", "keyid", sign_key_id(key), "private", prefix,
-				      ".key", "public", prefix, ".pub");
+		char *priv = NULL, *pub = NULL;
+		json_t *o = NULL;
 
-		if (o)
-			json_dumpf(o, stdout, JSON_SORT_KEYS | JSON_COMPACT);
+		if (asprintf(&priv, "%s.key", prefix) >= 0 && asprintf(&pub, "%s.pub", prefix) >= 0)
+			o = json_with_texts(json_pack("{ss}", "keyid", sign_key_id(key)), "private",
+					    priv, "public", pub, NULL);
+		free(priv);
+		free(pub);
+		if (!o || json_dumpf(o, stdout, JSON_SORT_KEYS | JSON_COMPACT)) {
+			json_decref(o);
+			code = cli_fail(CLI_USAGE, "wrote the key files, but cannot print them as JSON: %s",
+					strerror(ENOMEM));
+			goto out;
+		}
 		putchar('\n');
 		json_decref(o);
 	} else
