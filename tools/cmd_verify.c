@@ -274,9 +274,19 @@ static int verify_run(int argc, char **argv, struct verify_cli *v)
 			return cli_fail(CLI_USAGE, "artifact '%s' is not a regular file", argv[i]);
 	}
 	ret = file_read_all(manifest, dsse_max_envelope(), &v->text, &len);
-	if (ret == -EFBIG)
-		return cli_fail(CLI_FAILED, "manifest '%s' not verified: " CLI_MAX_SIZE_HINT,
-				manifest, dsse_max_envelope() >> 20);
+	if (ret == -EFBIG) {
+		/* Not verified, as a bad envelope is: --json still says so. */
+		char *why = NULL;
+
+		memset(&report, 0, sizeof(report));
+		if (asprintf(&why, CLI_MAX_SIZE_HINT, dsse_max_envelope() >> 20) < 0)
+			return cli_fail(CLI_USAGE, "out of memory");
+		report.problems = &why;
+		report.n_problems = 1;
+		ret = report_result(manifest, &report, threshold, json);
+		free(why);
+		return ret;
+	}
 	if (ret)
 		return cli_fail(CLI_USAGE, "cannot read manifest '%s': %s", manifest, strerror(-ret));
 	if (store) {

@@ -22,6 +22,11 @@ assert_eq 0 "$?" "verify --max-size 4M: $(cat "$T/err")"
 assert_eq 1 "$?" "verify --max-size 1M"
 grep -q "not verified: larger than 1 MiB (read it with --max-size SIZE" "$T/err" ||
 	fail "verify --max-size 1M: $(cat "$T/err")"
+# --json says so too, as for any manifest that is not verified.
+"$PROVFS" verify --json --key "$K" --max-size 1M "$T/m.json" >"$T/out" 2>/dev/null
+assert_eq 1 "$?" "verify --json --max-size 1M"
+grep -q '"problems":\["larger than 1 MiB.*"verified":false' "$T/out" ||
+	fail "verify --json --max-size 1M printed: $(cat "$T/out")"
 "$PROVFS" verify --key "$K" --max-size 1048576 "$T/m.json" >/dev/null 2>&1
 assert_eq 1 "$?" "verify --max-size in bytes"
 
