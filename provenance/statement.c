@@ -97,6 +97,39 @@ const char *statement_file_name(const struct alog_summary *s, const struct alog_
 			    m && (m->readonly || (m->label && !strcmp(m->label, ALOG_LABEL_TMP))));
 }
 
+/* Percent-encodes s for a URI (RFC 3986): every byte but the unreserved
+ * ones and those in keep becomes %XX.  NULL on ENOMEM. */
+static char *uri_escape(const char *s, const char *keep)
+{
+	char *out = malloc(3 * strlen(s) + 1), *p = out;
+
+	if (!out)
+		return NULL;
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (isalnum(*c) || *c == '.' || *c == '-' || *c == '_' || *c == '~' ||
+		    strchr(keep, *c))
+			*p++ = (char)*c;
+		else
+			p += sprintf(p, "%%%02X", *c);
+	}
+	*p = '\0';
+	return out;
+}
+
+/* The file URI of path: file:///abs for an absolute path, file:rel for
+ * one relative to the workspace, every byte a path may not hold
+ * unencoded (space, '#', '?', '%', bytes of 0x80 and above...) as %XX.
+ * NULL on ENOMEM. */
+static char *file_uri(const char *path)
+{
+	char *enc = uri_escape(path, "/"), *uri = NULL;
+
+	if (enc && asprintf(&uri, "file:%s%s", path[0] == '/' ? "//" : "", enc) < 0)
+		uri = NULL;
+	free(enc);
+	return uri;
+}
+
 /* A ResourceDescriptor for a logged file; NULL on ENOMEM. */
 static json_t *file_descriptor(const struct alog_summary *s, const struct alog_file *f,
 			       const char *owner, int is_input)
@@ -123,12 +156,12 @@ static json_t *file_descriptor(const struct alog_summary *s, const struct alog_f
 	if (!ret && owner)
 		ret = put(ann, "package", json_string(owner));
 	if (!ret && !f->digest[0]) {
-		char *uri;
-
 		/* A descriptor needs a uri, digest or content. */
-		if (asprintf(&uri, "file://%s", f->path) < 0)
+		char *uri = file_uri(statement_file_name(s, f));
+
+		if (!uri)
 			goto fail;
-		ret = put(d, "uri", json_text(uri, NULL));
+		ret = put(d, "uri", json_string(uri));
 		free(uri);
 	}
 	if (ret)
@@ -143,31 +176,14 @@ fail:
 	return NULL;
 }
 
-/* Percent-encodes s for a purl component (RFC 3986 unreserved kept). */
-static char *purl_escape(const char *s)
-{
-	char *out = malloc(3 * strlen(s) + 1), *p = out;
-
-	if (!out)
-		return NULL;
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		if (isalnum(*c) || *c == '.' || *c == '-' || *c == '_' || *c == '~')
-			*p++ = (char)*c;
-		else
-			p += sprintf(p, "%%%02X", *c);
-	}
-	*p = '\0';
-	return out;
-}
-
 static json_t *package_descriptor(const char *distro, const struct envfacts_package *pkg)
 {
-	char *name = purl_escape(pkg->name), *version = purl_escape(pkg->version);
-	char *arch = purl_escape(pkg->arch), *uri = NULL;
+	char *name = uri_escape(pkg->name, ""), *version = uri_escape(pkg->version, "");
+	char *arch = uri_escape(pkg->arch, ""), *ns = uri_escape(distro, ""), *uri = NULL;
 	json_t *d = NULL;
 
-	if (name && version && arch &&
-	    asprintf(&uri, "pkg:deb/%s/%s@%s?arch=%s", distro, name, version, arch) >= 0) {
+	if (name && version && arch && ns &&
+	    asprintf(&uri, "pkg:deb/%s/%s@%s?arch=%s", ns, name, version, arch) >= 0) {
 		d = json_pack("{ss ss s{ss ss}}", "uri", uri, "name", pkg->name, "annotations",
 			      "version", pkg->version, "arch", pkg->arch);
 		free(uri);
@@ -175,6 +191,7 @@ static json_t *package_descriptor(const char *distro, const struct envfacts_pack
 	free(name);
 	free(version);
 	free(arch);
+	free(ns);
 	return d;
 }
 
@@ -195,10 +212,10 @@ static json_t *environment_descriptor(const struct statement_params *p)
 	ret = put(d, "name", json_string("environment"));
 	if (!ret && p->env_digest)
 		ret = put(d, "digest", digest_object(p->env_digest));
-	if (!ret && asprintf(&uri, "file://%s", p->env_root ? p->env_root : "/") < 0)
+	if (!ret && !(uri = file_uri(p->env_root ? p->env_root : "/")))
 		goto fail;
 	if (!ret)
-		ret = put(d, "uri", json_text(uri, NULL));
+		ret = put(d, "uri", json_string(uri));
 	free(uri);
 	if (!ret && f) {
 		ret = put(ann, "osRelease", json_pack("{ss ss ss}", "id", or_empty(f->os_id),

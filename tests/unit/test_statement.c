@@ -696,10 +696,59 @@ static void records_of_one_image_are_one_item(void **state)
 	unlink(path);
 }
 
+/* URIs are RFC 3986's: a root, a distribution id and an input of unknown
+ * digest with '#', '?', '%' or a space in them are percent-encoded, so
+ * that no parser takes part of them for a query or a fragment; an input
+ * of the workspace is a relative file URI, not one of the host's root. */
+static void uris_are_percent_encoded(void **state)
+{
+	struct envfacts facts = { 0 };
+	struct statement_params p;
+	struct alog_mount_info mi = { "workspace", "/ws", "/mnt", 0 };
+	struct alog_process pr = { .pid = 10, .ppid = 1, .exe = "/bin/cc", .argv_json = "[\"cc\"]",
+				   .cwd = "/mnt", .start_ns = 5 };
+	struct alog_summary sm = { 0 };
+	char path[] = "/tmp/test_statement_uri.XXXXXX";
+	struct alog *log;
+	json_t *st, *deps;
+	int64_t h;
+
+	(void)state;
+	assert_int_equal(fresh_log_path(path), 0);
+	assert_int_equal(alog_open(path, &mi, &log), 0);
+	h = logged_process(log, &pr);
+	/* (a digest that is not one, from a damaged log, is unknown) */
+	acc(log, h, ALOG_OP_OPEN, "/d #1/a?b%.c", O_RDONLY, "damaged", 100);
+	assert_int_equal(alog_close(log, "clean"), 0);
+	assert_int_equal(alog_summary_load(path, &sm), 0);
+	envfacts_parse_os_release("ID=\"evil/ns?arch=i386#\"\n", &facts);
+	envfacts_parse_dpkg_status("Package: foo\nStatus: install ok installed\n"
+				   "Version: 1:1.0\nArchitecture: amd64\n", &facts);
+	fill_params(&p, &facts);
+	p.summary = &sm;
+	p.env_root = "/var/r dir#x?y";
+	assert_int_equal(statement_build(&p, &st, NULL), 0);
+	assert_int_equal(statement_check_shape(st, NULL, 0), 0);
+	deps = json_object_get(json_object_get(json_object_get(st, "predicate"), "buildDefinition"),
+			       "resolvedDependencies");
+	assert_int_equal(json_array_size(deps), 3);
+	assert_string_equal(json_get_string(json_array_get(deps, 0), "uri"),
+			    "file:///var/r%20dir%23x%3Fy");
+	assert_string_equal(json_get_string(json_array_get(deps, 1), "uri"),
+			    "pkg:deb/evil%2Fns%3Farch%3Di386%23/foo@1%3A1.0?arch=amd64");
+	assert_string_equal(json_get_string(json_array_get(deps, 2), "name"), "d #1/a?b%.c");
+	assert_string_equal(json_get_string(json_array_get(deps, 2), "uri"), "file:d%20%231/a%3Fb%25.c");
+	json_decref(st);
+	envfacts_free(&facts);
+	alog_summary_free(&sm);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(builds_expected_statement),
+		cmocka_unit_test(uris_are_percent_encoded),
 		cmocka_unit_test(same_facts_give_same_bytes),
 		cmocka_unit_test(refuses_bad_log_digest),
 		cmocka_unit_test(secret_names),
