@@ -1,5 +1,6 @@
 /* provfs attest: turn an access log plus environment facts into a signed
  * manifest. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -95,6 +96,40 @@ struct attest_opts {
 	int no_env, no_capture, json, has_exit_status, exit_status;
 };
 
+/* Whether s is a URI as SLSA's builder.id (a TypeURI) needs: a scheme
+ * (a letter, then letters, digits, '+', '-', '.'), ':', and at least one
+ * more character, all printable ASCII but space. */
+static int is_uri(const char *s)
+{
+	const char *p = s;
+
+	if (!isalpha((unsigned char)*p))
+		return 0;
+	while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.')
+		p++;
+	if (*p != ':' || !p[1])
+		return 0;
+	for (; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Whether s is UTF-8 text without control characters (what a JSON
+ * string can hold as it is, and a terminal can show). */
+static int is_plain_text(const char *s)
+{
+	json_t *j = json_string(s);
+
+	json_decref(j);
+	if (!j)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < ' ' || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
 static int push(const char ***arr, size_t *n, const char *s)
 {
 	const char **grown = realloc(*arr, (*n + 1) * sizeof(*grown));
@@ -188,13 +223,29 @@ static int parse_opts(int argc, char **argv, struct attest_opts *o)
 			o->has_exit_status = 1;
 			o->exit_status = (int)v;
 			break;
-		case O_BUILDER: o->builder_id = optarg; break;
-		case O_DRIVER: o->driver = optarg; break;
+		case O_BUILDER:
+			if (!is_uri(optarg))
+				return cli_usage_error("attest", "--builder-id wants a URI (SLSA's builder.id: "
+						       "a scheme, ':', no spaces), such as "
+						       "https://ci.example/builder");
+			o->builder_id = optarg;
+			break;
+		case O_DRIVER:
+			if (!is_plain_text(optarg))
+				return cli_usage_error("attest", "--driver wants UTF-8 text without control "
+						       "characters");
+			o->driver = optarg;
+			break;
 		case O_SLAVE:
 			if (push_pair(&o->slave, &o->n_slave, "--slave", optarg))
 				return CLI_USAGE;
 			break;
-		case O_INVOCATION: o->invocation_id = optarg; break;
+		case O_INVOCATION:
+			if (!*optarg || !is_plain_text(optarg))
+				return cli_usage_error("attest", "--invocation-id wants UTF-8 text without "
+						       "control characters");
+			o->invocation_id = optarg;
+			break;
 		case O_SUBJECTS_FROM:
 			if (push(&o->subjects_from, &o->n_subjects_from, optarg))
 				return cli_fail(CLI_USAGE, "out of memory");

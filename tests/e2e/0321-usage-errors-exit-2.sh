@@ -16,4 +16,22 @@ err_has "cannot read public key 'nope.pub'"
 expect 2 "$PROVFS" verify --key k.pub --threshold 0 m.json
 expect 2 "$PROVFS" verify --key k.pub missing.json
 err_has "cannot read manifest 'missing.json'"
+# A builder id is a URI; an invocation id and a driver are UTF-8 text
+# (one not was written percent-encoded, unmarked, or failed as "out of
+# memory").
+"$MAKE_TEST_LOG" log.db ws 3 || fail "make_test_log failed"
+for bad in "not a uri" "x" "https:" ":x" "$(printf 'a\377b:c')" "$(printf 'x:a\tb')"; do
+	expect 2 "$PROVFS" attest --log log.db --key k.key --store st --no-env --out a.json --builder-id "$bad"
+	err_has "--builder-id wants a URI"
+done
+for o in --invocation-id --driver; do
+	for bad in "$(printf 'c\377d')" "$(printf 'a\nb')" ""; do
+		[ "$o" = --driver ] && [ -z "$bad" ] && continue
+		expect 2 "$PROVFS" attest --log log.db --key k.key --store st --no-env --out a.json "$o" "$bad"
+		err_has "$o wants UTF-8 text"
+	done
+done
+[ ! -e a.json ] || fail "a manifest was written"
+expect 0 "$PROVFS" attest --log log.db --key k.key --store st --no-env --out a.json --builder-id urn:x:y \
+	--invocation-id "ci run 7 ✓" --driver "pod man"
 exit 0
