@@ -69,12 +69,25 @@ static long utf8_at(const unsigned char *c, int *n)
 	return cp;
 }
 
-/* Code points a terminal acts on or that reorder what is shown: C1
- * controls (U+009B is CSI) and the bidirectional controls. */
-static int invisible_control(long cp)
+/* Code points a terminal acts on, that reorder what is shown, or that
+ * show as a plain space or nothing at all (so that "a\u00a0b" would read
+ * as two words, and "app\u200b.bin" as "app.bin"): C1 controls (U+009B
+ * is CSI), bidirectional controls, spaces other than U+0020, zero-width
+ * and other format characters, variation selectors, tags. */
+static int confusing_code_point(long cp)
 {
-	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
-	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+	static const long ranges[][2] = {
+		{ 0x80, 0xa0 },     { 0xad, 0xad },     { 0x34f, 0x34f },   { 0x61c, 0x61c },
+		{ 0x115f, 0x1160 }, { 0x1680, 0x1680 }, { 0x17b4, 0x17b5 }, { 0x180b, 0x180f },
+		{ 0x2000, 0x200f }, { 0x2028, 0x202f }, { 0x205f, 0x206f }, { 0x3000, 0x3000 },
+		{ 0x3164, 0x3164 }, { 0xfe00, 0xfe0f }, { 0xfeff, 0xfeff }, { 0xffa0, 0xffa0 },
+		{ 0xfff9, 0xfffb }, { 0x1d173, 0x1d17a }, { 0xe0000, 0xe0fff },
+	};
+
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+		if (cp >= ranges[i][0] && cp <= ranges[i][1])
+			return 1;
+	return 0;
 }
 
 char *manifest_printable(const char *s)
@@ -89,8 +102,10 @@ char *manifest_printable(const char *s)
 
 		if (cp < 0 || cp < 0x20 || cp == 0x7f)
 			p += sprintf(p, "\\x%02x", *c);
-		else if (invisible_control(cp))
-			p += sprintf(p, "\\u%04lx", cp);
+		else if (cp == '\\')
+			p += sprintf(p, "\\\\");
+		else if (confusing_code_point(cp))
+			p += sprintf(p, cp > 0xffff ? "\\U%08lx" : "\\u%04lx", cp);
 		else
 			p = (char *)memcpy(p, c, (size_t)n) + n;
 		c += n;

@@ -22,8 +22,10 @@ int manifest_sign(const json_t *statement, struct sign_key *const *keys, size_t 
 		  char **out, size_t *len);
 
 /* A copy of s safe to print on a terminal: control bytes, DEL and bytes
- * that are not valid UTF-8 become \xNN, C1 controls and bidirectional
- * controls (U+202E...) \uNNNN.  malloc'd; NULL on ENOMEM. */
+ * that are not valid UTF-8 become \xNN, a backslash \\, C1 controls,
+ * bidirectional controls (U+202E...) and code points that show as a
+ * space or as nothing (U+00A0, U+200B...) \uNNNN (\UNNNNNNNN above
+ * U+FFFF).  malloc'd; NULL on ENOMEM. */
 char *manifest_printable(const char *s);
 
 #endif

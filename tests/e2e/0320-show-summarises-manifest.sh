@@ -92,4 +92,11 @@ echo "[$(seq 1 4000 | sed 's/.*/{"pid": 7, "ppid": 7, "exe": "\/bin\/x", "argv":
 forge many.json @many.list
 expect 0 timeout 30 "$PROVFS" show many.json
 grep -q "process tree (4000)" "$WORK/out" || fail "many records of a pid: $(head -c 600 "$WORK/out")"
+# What shows as a space or as nothing is written as an escape: the words
+# and names can be told apart.
+forge uni.json '[{"pid": 3, "ppid": 1, "argv": ["rm", "-rf", "/\u2002tmp/x", "a\u00a0b"]}]' \
+	"$(printf 'app\342\200\213.bin')"
+expect 0 "$PROVFS" show uni.json
+grep -qF "3 rm -rf '/\u2002tmp/x' 'a\u00a0b'" "$WORK/out" || fail "unicode spaces: $(cat "$WORK/out")"
+grep -qF 'app\u200b.bin' "$WORK/out" || fail "zero-width space: $(cat "$WORK/out")"
 exit 0

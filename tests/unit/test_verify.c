@@ -371,6 +371,13 @@ static void printable_escapes_what_a_terminal_acts_on(void **state)
 		{"over\xc0\xaf", "over\\xc0\\xaf"},
 		{"surr\xed\xa0\x80", "surr\\xed\\xa0\\x80"},
 		{"big\xf4\x90\x80\x80", "big\\xf4\\x90\\x80\\x80"},
+		/* what shows as a space or as nothing; a backslash of the text */
+		{"a\xc2\xa0" "b\xe2\x80\x82" "c\xe3\x80\x80" "d", "a\\u00a0b\\u2002c\\u3000d"},
+		{"app\xe2\x80\x8b.bin", "app\\u200b.bin"},
+		{"app\xe2\x81\xa0.bin\xef\xbb\xbf", "app\\u2060.bin\\ufeff"},
+		{"l\xe2\x80\xa8" "m\xc2\xad" "n", "l\\u2028m\\u00adn"},
+		{"tag\xf3\xa0\x80\x81", "tag\\U000e0001"},
+		{"back\\x0a", "back\\\\x0a"},
 		{"", ""},
 	};
 
