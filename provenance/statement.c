@@ -946,6 +946,19 @@ static int check_descriptors(const json_t *list, int need_sha256, const char *wh
 			return shape_fail(err, errlen, msg);
 		if (digest && !json_is_object(digest))
 			return shape_fail(err, errlen, msg);
+		if (digest) {
+			/* A DigestSet maps algorithm names to digests: strings. */
+			const char *alg;
+			json_t *v;
+
+			json_object_foreach(digest, alg, v) {
+				if (!json_is_string(v) || !json_string_length(v)) {
+					snprintf(msg, sizeof(msg), "%s %zu has a digest that is not a string",
+						 what, i);
+					return shape_fail(err, errlen, msg);
+				}
+			}
+		}
 		if (sha && !(json_is_string(sha) && hex_is_digest(json_string_value(sha)))) {
 			snprintf(msg, sizeof(msg), "%s %zu has a malformed sha256 digest", what, i);
 			return shape_fail(err, errlen, msg);

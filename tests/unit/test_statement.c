@@ -228,6 +228,20 @@ static void shape_rejects_wrong_types(void **state)
 			    json_pack("{ss}", "sha256", "ABC"));
 	assert_int_equal(statement_check_shape(st, err, sizeof(err)), -EBADMSG);
 	assert_non_null(strstr(err, "subject 0"));
+	/* every value of a DigestSet is a digest, a string */
+	json_object_set_new(json_array_get(json_object_get(st, "subject"), 0), "digest",
+			    json_pack("{sssi}", "sha256", D3, "sha512", 5));
+	assert_int_equal(statement_check_shape(st, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "subject 0 has a digest that is not a string"));
+	json_object_set_new(json_array_get(json_object_get(st, "subject"), 0), "digest",
+			    json_pack("{sssn}", "sha256", D3, "gitBlob"));
+	assert_int_equal(statement_check_shape(st, err, sizeof(err)), -EBADMSG);
+	json_object_set_new(json_array_get(json_object_get(st, "subject"), 0), "digest",
+			    json_pack("{ssss}", "sha256", D3, "sha512", ""));
+	assert_int_equal(statement_check_shape(st, err, sizeof(err)), -EBADMSG);
+	json_object_set_new(json_array_get(json_object_get(st, "subject"), 0), "digest",
+			    json_pack("{ssss}", "sha256", D3, "sha512", "ab"));
+	assert_int_equal(statement_check_shape(st, err, sizeof(err)), 0);
 	json_decref(st);
 }
 
