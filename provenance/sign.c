@@ -231,11 +231,28 @@ int sign_key_load_private(const char *path, struct sign_key **out)
 	return key_wrap(pkey, 1, out);
 }
 
+/* How many times the n bytes of s hold needle. */
+static size_t count_in(const char *s, size_t n, const char *needle)
+{
+	size_t k = 0, nl = strlen(needle);
+
+	for (const char *p = s; (p = memmem(p, n - (size_t)(p - s), needle, nl)); p += nl)
+		k++;
+	return k;
+}
+
 int sign_key_from_public_pem(const char *pem, size_t len, struct sign_key **out)
 {
-	BIO *bio = BIO_new_mem_buf(pem, (int)len);
+	BIO *bio;
 	EVP_PKEY *pkey = NULL;
 
+	/* One key per file: with two, PEM_read_bio_PUBKEY took the first
+	 * and the others were silently not trusted. */
+	if (count_in(pem, len, "PRIVATE KEY-----"))
+		return -EPERM;
+	if (count_in(pem, len, "-----BEGIN ") > 1)
+		return -ENOTUNIQ;
+	bio = BIO_new_mem_buf(pem, (int)len);
 	if (!bio)
 		return -ENOMEM;
 	pkey = PEM_read_bio_PUBKEY(bio, NULL, no_passphrase, NULL);
@@ -257,6 +274,20 @@ int sign_key_load_public(const char *path, struct sign_key **out)
 	ret = sign_key_from_public_pem(text, len, out);
 	free(text);
 	return ret;
+}
+
+const char *sign_public_key_error(int ret)
+{
+	switch (ret) {
+	case -EINVAL:
+		return "not an Ed25519 public key in PEM form";
+	case -EPERM:
+		return "it holds a private key; give the public half (the .pub file)";
+	case -ENOTUNIQ:
+		return "it holds more than one key; give each with its own --key";
+	default:
+		return strerror(-ret);
+	}
 }
 
 int sign_message(const struct sign_key *key, const uint8_t *msg, size_t len,

@@ -35,11 +35,17 @@ int sign_key_save(const struct sign_key *key, const char *prefix);
  * other any access. */
 int sign_key_load_private(const char *path, struct sign_key **out);
 
-/* Loads a public key (PEM SubjectPublicKeyInfo, Ed25519); -EINVAL if not. */
+/* Loads a public key (PEM SubjectPublicKeyInfo, Ed25519); -EINVAL if not,
+ * -EPERM if the file holds a private key, -ENOTUNIQ if it holds more
+ * than one PEM block. */
 int sign_key_load_public(const char *path, struct sign_key **out);
 
-/* Parses a public key from PEM text in memory; -EINVAL if not Ed25519. */
+/* Parses a public key from PEM text in memory; errors as
+ * sign_key_load_public. */
 int sign_key_from_public_pem(const char *pem, size_t len, struct sign_key **out);
+
+/* What a failure of sign_key_load_public means, for a message. */
+const char *sign_public_key_error(int ret);
 
 /* The key's id (64 hex chars, NUL-terminated, owned by the key). */
 const char *sign_key_id(const struct sign_key *key);

@@ -127,30 +127,29 @@ static void print_slave(const json_t *ip)
 }
 
 /* 1 for the resolvedDependencies entries that are not input files: the
- * environment (first, named "environment") and the packages (pkg: URIs). */
-static int is_not_file(const json_t *list, size_t i, int inputs)
+ * environment env (the first named "environment") and the packages (pkg:
+ * URIs). */
+static int is_not_file(const json_t *d, const json_t *env, int inputs)
 {
-	const json_t *d = json_array_get(list, i);
 	const char *uri = json_get_string(d, "uri");
-	const char *name = json_get_string(d, "name");
 
-	return inputs && ((i == 0 && name && !strcmp(name, "environment")) ||
-			  (uri && !strncmp(uri, "pkg:", 4)));
+	return inputs && (d == env || (uri && !strncmp(uri, "pkg:", 4)));
 }
 
 static void print_files(const char *title, const json_t *list, int inputs, int all)
 {
+	const json_t *env = statement_find_descriptor(list, "environment");
 	size_t i, n = 0, shown = 0;
 	json_t *d;
 
-	for (i = 0; i < json_array_size(list); i++)
-		n += !is_not_file(list, i, inputs);
+	json_array_foreach(list, i, d)
+		n += !is_not_file(d, env, inputs);
 	printf("%s (%zu)\n", title, n);
 	json_array_foreach(list, i, d) {
 		const char *sha = statement_descriptor_sha256(d);
 		json_t *ann = json_get_object(d, "annotations");
 
-		if (is_not_file(list, i, inputs))
+		if (is_not_file(d, env, inputs))
 			continue;
 		if (!all && shown == SHOW_LIST_LIMIT) {
 			printf("  ... %zu more (use --all)\n", n - shown);
@@ -198,7 +197,8 @@ static void print_packages(const json_t *deps)
 
 static void print_environment(const json_t *deps)
 {
-	const json_t *env = json_array_get(deps, 0);
+	/* The first named so, as verify --env takes it. */
+	const json_t *env = statement_find_descriptor(deps, "environment");
 	json_t *ann = json_get_object(env, "annotations");
 	json_t *os = json_get_object(ann, "osRelease");
 	const char *sha = statement_descriptor_sha256(env);
@@ -592,7 +592,7 @@ static int show_run(int argc, char **argv, struct show_cli *s)
 			ret = sign_key_load_public(optarg, &s->keys[s->n_keys]);
 			if (ret)
 				return cli_fail(CLI_USAGE, "cannot use public key '%s': %s", optarg,
-						ret == -EINVAL ? "not an Ed25519 PEM public key" : strerror(-ret));
+						sign_public_key_error(ret));
 			s->n_keys++;
 			break;
 		case 'a':

@@ -78,10 +78,9 @@ static int add_key(struct verify_cli *v, const char *path)
 	struct sign_key *key;
 	int ret = sign_key_load_public(path, &key);
 
-	if (ret == -EINVAL)
-		return cli_fail(CLI_USAGE, "'%s' is not an Ed25519 public key in PEM form", path);
 	if (ret)
-		return cli_fail(CLI_USAGE, "cannot read public key '%s': %s", path, strerror(-ret));
+		return cli_fail(CLI_USAGE, "cannot use public key '%s': %s", path,
+				sign_public_key_error(ret));
 	grown = realloc(v->keys, (v->n_keys + 1) * sizeof(*grown));
 	if (!grown) {
 		sign_key_free(key);

@@ -99,4 +99,20 @@ forge uni.json '[{"pid": 3, "ppid": 1, "argv": ["rm", "-rf", "/\u2002tmp/x", "a\
 expect 0 "$PROVFS" show uni.json
 grep -qF "3 rm -rf '/\u2002tmp/x' 'a\u00a0b'" "$WORK/out" || fail "unicode spaces: $(cat "$WORK/out")"
 grep -qF 'app\u200b.bin' "$WORK/out" || fail "zero-width space: $(cat "$WORK/out")"
+# The environment is the dependency named so, as for verify --env, not
+# whatever comes first.
+"$PY" - <<'PY' || fail "could not rewrite"
+import base64, json
+e = json.load(open("m.json"))
+s = json.loads(base64.b64decode(e["payload"]))
+deps = s["predicate"]["buildDefinition"]["resolvedDependencies"]
+deps[0]["name"] = "not-the-env"
+deps.append({"name": "environment", "uri": "file:///the-env"})
+e["payload"] = base64.b64encode(json.dumps(s).encode()).decode()
+json.dump(e, open("env.json", "w"))
+PY
+expect 0 "$PROVFS" show env.json
+grep -q "^  root         file:///the-env$" "$WORK/out" || fail "environment by name: $(cat "$WORK/out")"
+grep -q "^inputs (4)" "$WORK/out" && grep -q "  not-the-env$" "$WORK/out" ||
+	fail "the first dependency, not named environment, among the inputs: $(cat "$WORK/out")"
 exit 0

@@ -11,8 +11,18 @@ err_has "--log FILE is required"
 expect 2 "$PROVFS" verify m.json
 err_has "at least one trusted public key"
 expect 2 "$PROVFS" verify --key nope.pub m.json
-err_has "cannot read public key 'nope.pub'"
+err_has "cannot use public key 'nope.pub': No such file"
 "$PROVFS" keygen --out k >/dev/null
+"$PROVFS" keygen --out k2 >/dev/null
+# A private key, or a file of two keys (of which only the first was
+# trusted), is refused with what to give instead.
+cat k2.pub k.pub >two.pub
+for c in verify show; do
+	expect 2 "$PROVFS" $c --key k.key m.json
+	err_has "cannot use public key 'k.key': it holds a private key; give the public half"
+	expect 2 "$PROVFS" $c --key two.pub m.json
+	err_has "cannot use public key 'two.pub': it holds more than one key"
+done
 expect 2 "$PROVFS" verify --key k.pub --threshold 0 m.json
 expect 2 "$PROVFS" verify --key k.pub missing.json
 err_has "cannot read manifest 'missing.json'"
