@@ -45,7 +45,7 @@ static int check_signatures(const struct dsse_envelope *env, const struct verify
 {
 	size_t threshold = opt->threshold ? opt->threshold : 1;
 	uint8_t *pae;
-	size_t pae_len;
+	size_t pae_len, tried = 0;
 	char *satisfied;
 	int ret;
 
@@ -76,6 +76,7 @@ static int check_signatures(const struct dsse_envelope *env, const struct verify
 			}
 			if (done || satisfied[k])
 				continue;
+			tried++;
 			if (sign_verify_message(opt->keys[k], pae, pae_len, sig->sig, sig->sig_len) == 0) {
 				char *copy = strdup(kid);
 				char **grown = realloc(r->signer_keyids,
@@ -95,7 +96,13 @@ static int check_signatures(const struct dsse_envelope *env, const struct verify
 		}
 	}
 	if (r->n_signers < threshold) {
-		if (r->n_signers == 0)
+		if (r->n_signers == 0 && !tried)
+			ret = add_problem(r, "no valid signature by a trusted key (the keyid%s of "
+					  "the %zu signature%s name%s none of the %zu key%s given)",
+					  env->n_sigs == 1 ? "" : "s", env->n_sigs,
+					  env->n_sigs == 1 ? "" : "s", env->n_sigs == 1 ? "s" : "",
+					  opt->n_keys, opt->n_keys == 1 ? "" : "s");
+		else if (r->n_signers == 0)
 			ret = add_problem(r, "no valid signature by a trusted key "
 					  "(%zu signature%s checked against %zu key%s)",
 					  env->n_sigs, env->n_sigs == 1 ? "" : "s",
