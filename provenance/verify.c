@@ -165,8 +165,12 @@ static int check_artifact(const char *path, const json_t *subjects, struct verif
 			   path, hex);
 }
 
+/* Checks the store object of each descriptor of list that names a
+ * sha256; seen maps digests already checked to their result, so that an
+ * object several descriptors name (a file read and written unchanged, one
+ * header under two names) is hashed once, and counted once. */
 static int check_objects(const json_t *list, const char *what, const struct cas *store,
-			 struct verify_report *r)
+			 json_t *seen, struct verify_report *r)
 {
 	size_t i;
 	json_t *d;
@@ -175,12 +179,20 @@ static int check_objects(const json_t *list, const char *what, const struct cas 
 	json_array_foreach(list, i, d) {
 		const char *sha = statement_descriptor_sha256(d);
 		const char *name = json_get_string(d, "name");
+		json_t *known;
 		int res;
 
 		if (!sha)
 			continue;
-		res = cas_verify_object(store, sha);
-		r->objects_checked++;
+		known = json_object_get(seen, sha);
+		if (known) {
+			res = (int)json_integer_value(known);
+		} else {
+			res = cas_verify_object(store, sha);
+			r->objects_checked++;
+			if (json_object_set_new(seen, sha, json_integer(res)))
+				return -ENOMEM;
+		}
 		if (res == -ENOENT)
 			ret = add_problem(r, "%s '%s': object %s is missing from the store", what,
 					  name ? name : "?", sha);
@@ -284,11 +296,14 @@ static int check_contents(const struct verify_options *opt, struct verify_report
 	for (size_t i = 0; !ret && i < opt->n_artifacts; i++)
 		ret = check_artifact(opt->artifacts[i], subjects, r);
 	if (!ret && opt->store) {
-		ret = check_objects(subjects, "subject", opt->store, r);
+		json_t *seen = json_object();
+
+		ret = seen ? check_objects(subjects, "subject", opt->store, seen, r) : -ENOMEM;
 		if (!ret && deps)
-			ret = check_objects(deps, "dependency", opt->store, r);
+			ret = check_objects(deps, "dependency", opt->store, seen, r);
 		if (!ret && byp)
-			ret = check_objects(byp, "byproduct", opt->store, r);
+			ret = check_objects(byp, "byproduct", opt->store, seen, r);
+		json_decref(seen);
 	}
 	if (!ret && opt->policy)
 		ret = check_policy(opt->policy, pred, r);
