@@ -561,6 +561,12 @@ static int load_key(struct attest_state *st, const char *path, int is_default)
 	if (ret)
 		return cli_fail(CLI_USAGE, "cannot read private key '%s': %s%s", path, strerror(-ret),
 				is_default ? " (give --key or run 'provfs keygen')" : "");
+	for (size_t i = 0; i < st->n_keys; i++) {
+		if (!strcmp(sign_key_id(st->keys[i]), sign_key_id(key))) {
+			sign_key_free(key); /* the same key given twice signs once */
+			return -1;
+		}
+	}
 	st->keys[st->n_keys++] = key;
 	return -1;
 }
