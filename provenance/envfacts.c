@@ -52,9 +52,7 @@ static int open_in_root(const char *root, const char *rel, int flags)
 	return fd;
 }
 
-/* Reads root/rel, a regular file (see open_in_root): 0 with *text, 1 if
- * absent or no regular file, or -errno. */
-static int read_in_root(const char *root, const char *rel, size_t max, char **text)
+int envfacts_read_in_root(const char *root, const char *rel, size_t max, char **text)
 {
 	int fd = open_in_root(root, rel, 0), ret;
 	struct stat st;
@@ -246,9 +244,9 @@ int envfacts_collect(const char *root, struct envfacts *out)
 		ret = -ENOMEM;
 		goto fail;
 	}
-	ret = read_in_root(root, "etc/os-release", ENVFACTS_MAX_SMALL, &text);
+	ret = envfacts_read_in_root(root, "etc/os-release", ENVFACTS_MAX_SMALL, &text);
 	if (ret == 1)
-		ret = read_in_root(root, "usr/lib/os-release", ENVFACTS_MAX_SMALL, &text);
+		ret = envfacts_read_in_root(root, "usr/lib/os-release", ENVFACTS_MAX_SMALL, &text);
 	if (ret < 0)
 		goto fail;
 	if (ret == 0) {
@@ -257,7 +255,7 @@ int envfacts_collect(const char *root, struct envfacts *out)
 		if (ret)
 			goto fail;
 	}
-	ret = read_in_root(root, "var/lib/dpkg/status", ENVFACTS_MAX_STATUS, &text);
+	ret = envfacts_read_in_root(root, "var/lib/dpkg/status", ENVFACTS_MAX_STATUS, &text);
 	if (ret < 0)
 		goto fail;
 	if (ret == 0) {
@@ -392,7 +390,7 @@ static int file_owners_exact(const char *root, const char *const *paths, size_t 
 			err = -ENOMEM;
 			break;
 		}
-		if (read_in_root(root, list_path, ENVFACTS_MAX_STATUS, &text) == 0) {
+		if (envfacts_read_in_root(root, list_path, ENVFACTS_MAX_STATUS, &text) == 0) {
 			for (line = text; *line && !err;) {
 				char *end = strchr(line, '\n');
 				size_t ll = end ? (size_t)(end - line) : strlen(line);
@@ -500,7 +498,7 @@ static int apply_diversions(const char *root, const char *const *paths, size_t n
 	char *text = NULL, *line[3], *p;
 	int merged = usr_merged(root), err = 0;
 
-	if (read_in_root(root, "var/lib/dpkg/diversions", ENVFACTS_MAX_STATUS, &text) != 0)
+	if (envfacts_read_in_root(root, "var/lib/dpkg/diversions", ENVFACTS_MAX_STATUS, &text) != 0)
 		return 0;
 	for (p = text; !err && *p;) {
 		for (int k = 0; k < 3; k++) {

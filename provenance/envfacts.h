@@ -59,4 +59,9 @@ int envfacts_file_owners(const char *root, const char *const *paths, size_t n, c
 int envfacts_file_owners_cached(const char *root, const char *cache_file,
 				const char *const *paths, size_t n, char **owners);
 
+/* Reads root/rel, a regular file, resolving its symlinks within root (an
+ * absolute one is root's, not the host's): 0 with *text (malloc'd, NUL
+ * ended, at most max bytes), 1 if absent or no regular file, or -errno. */
+int envfacts_read_in_root(const char *root, const char *rel, size_t max, char **text);
+
 #endif

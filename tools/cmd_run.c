@@ -25,6 +25,7 @@
 #include "accesslog.h"
 #include "cas.h"
 #include "cli.h"
+#include "envfacts.h"
 #include "envstore.h"
 #include "fsd.h"
 #include "json.h"
@@ -622,6 +623,35 @@ static const char *slave_lacks(const struct run_state *s, const char *path)
 	if (s->home[0] && path_is_under(path, s->home) && !s->home_overlay)
 		return "its HOME is new and empty (--home empty)";
 	return NULL;
+}
+
+/* The loopback nameserver the slave's resolver asks, in out: the first
+ * "nameserver" of the root's etc/resolv.conf if it is on loopback
+ * (127.0.0.53 of systemd-resolved, a local dnsmasq), or 127.0.0.1 where
+ * the file names none or is missing (glibc's default); "" where it names
+ * another one, whose queries count as unrouted.  *by_default says which.
+ * Read from the root's backing directory, here, not by the slave's init
+ * through the root's mount: that read was logged, and every manifest
+ * without --net listed /etc/resolv.conf as an input of the build. */
+static void loopback_nameserver(const char *root, char *out, size_t len, int *by_default)
+{
+	char *text = NULL, *line, *save = NULL, addr[48];
+
+	out[0] = '\0';
+	*by_default = 0;
+	if (envfacts_read_in_root(root, "etc/resolv.conf", 1 << 20, &text) == 0) {
+		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			if (sscanf(line, " nameserver %47s", addr) == 1) {
+				if (!strncmp(addr, "127.", 4) || !strcmp(addr, "::1"))
+					snprintf(out, len, "%s", addr);
+				free(text);
+				return;
+			}
+		}
+	}
+	free(text);
+	snprintf(out, len, "127.0.0.1");
+	*by_default = 1;
 }
 
 /* After a failed build: an argument of COMMAND that names a file of the
@@ -1541,14 +1571,18 @@ int cmd_run(int argc, char **argv)
 					"packet%s found no route: the slave has only its own "
 					"loopback); if it failed for that, run it with --net",
 			     left.no_route, left.no_route == 1 ? "" : "s");
-		if (!o.net && left.nameserver[0] && left.udp_no_port > 0)
+		char ns[48];
+		int ns_default;
+
+		if (!o.net && left.udp_no_port > 0)
+			loopback_nameserver(s->rootdir, ns, sizeof(ns), &ns_default);
+		if (!o.net && left.udp_no_port > 0 && ns[0])
 			hint(&hints, "name lookups may have failed: the slave's resolver asks "
 					"%s (%s), on a loopback the slave does not share with the "
 					"host, and %ld UDP datagram%s found no listener there; if "
 					"the build failed for that, run it with --net",
-			     left.nameserver,
-			     left.nameserver_default ? "/etc/resolv.conf names no nameserver"
-						     : "the nameserver of /etc/resolv.conf",
+			     ns, ns_default ? "/etc/resolv.conf names no nameserver"
+					    : "the nameserver of /etc/resolv.conf",
 			     left.udp_no_port, left.udp_no_port == 1 ? "" : "s");
 		if (!hint_missing_arguments(s, o.argv, &hints))
 			hint_read_only(s, &o, &hints);

@@ -450,31 +450,6 @@ static long net_counter(const char *file, const char *prefix, const char *name)
 	return v;
 }
 
-/* The loopback nameserver the slave's resolver asks, in out: the first
- * "nameserver" of /etc/resolv.conf if it is on loopback (127.0.0.53 of
- * systemd-resolved, a local dnsmasq), or 127.0.0.1 where the file names
- * none or is missing (glibc's default); "" where it names another one,
- * whose queries count as unrouted.  *by_default says which. */
-static void loopback_nameserver(char *out, size_t len, int *by_default)
-{
-	FILE *f = fopen("/etc/resolv.conf", "re");
-	char line[512], addr[48];
-
-	out[0] = '\0';
-	*by_default = 0;
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, " nameserver %47s", addr) == 1) {
-			if (!strncmp(addr, "127.", 4) || !strcmp(addr, "::1"))
-				snprintf(out, len, "%s", addr);
-			fclose(f);
-			return;
-		}
-	if (f)
-		fclose(f);
-	snprintf(out, len, "127.0.0.1");
-	*by_default = 1;
-}
-
 /* COMMAND has ended: what it left running gets SANDBOX_SETTLE_MS to end
  * by itself (a helper that exits when its parent's pipe closes, as
  * Python's multiprocessing resource tracker does, is no leftover); then
@@ -499,8 +474,6 @@ static void end_left_running(const struct sandbox_config *cfg, int repfd)
 		 * them, name lookups where the nameserver is on loopback. */
 		left.udp_no_port = net_counter("/proc/net/snmp", "Udp:", "NoPorts") +
 				   net_counter("/proc/net/snmp6", NULL, "Udp6NoPorts");
-		loopback_nameserver(left.nameserver, sizeof(left.nameserver),
-				    &left.nameserver_default);
 	}
 	write_full(repfd, &left, sizeof(left));
 	close(repfd);
@@ -708,7 +681,6 @@ static void read_left(int fd, struct sandbox_left *left)
 		memset(left, 0, sizeof(*left));
 	left->home_read_only = home_read_only;
 	left->names[sizeof(left->names) - 1] = '\0';
-	left->nameserver[sizeof(left->nameserver) - 1] = '\0';
 }
 
 int sandbox_run(const struct sandbox_config *cfg, int *status, struct sandbox_left *left,

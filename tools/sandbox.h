@@ -73,9 +73,6 @@ struct sandbox_left {
 			  * route (a connection or DNS query beyond loopback) */
 	long udp_no_port; /* without --net: UDP datagrams to a loopback port
 			   * nobody listened on */
-	char nameserver[48]; /* without --net: the loopback nameserver the
-			      * slave's resolver asks, or "" */
-	int nameserver_default; /* it is glibc's default: resolv.conf names none */
 	int home_read_only; /* the optional home overlay could not be mounted */
 };
 

@@ -76,4 +76,17 @@ assert j["unrouted"] == 0, j' "$T/run4.json" || fail "--json: $(cat "$T/run4.jso
 "$PROVFS" run --store "$S" --env local --out "$T/m5.json" -- sh -c 'exit 5' 2>"$T/err5"
 assert_eq 5 "$?" "a failed build without lookups"
 grep -q "hint: name lookups" "$T/err5" && fail "a lookup hint without lookups: $(cat "$T/err5")"
+# provfs reads the nameserver itself, from outside the slave: a build that
+# read no resolv.conf has none among its inputs (the slave's init read it
+# through the root's mount, and every manifest without --net listed it).
+for m in m5 m0; do
+	python3 -c 'import base64, json, sys
+s = json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))
+names = [d.get("name") for d in s["predicate"]["buildDefinition"]["resolvedDependencies"]]
+assert "/etc/resolv.conf" not in names, names' "$T/$m.json" || fail "$m: /etc/resolv.conf is an input"
+done
+python3 -c 'import base64, json, sys
+s = json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))
+names = [d.get("name") for d in s["predicate"]["buildDefinition"]["resolvedDependencies"]]
+assert "/etc/resolv.conf" in names, names' "$T/m4.json" || fail "m4: getent read /etc/resolv.conf, no input"
 exit 0
