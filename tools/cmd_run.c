@@ -608,6 +608,31 @@ static void hint_read_only(const struct run_state *s, const struct run_opts *o,
 	free(seen);
 }
 
+/* After a failed build whose workspace lies in the slave's own /tmp or
+ * /var/tmp (the tmp mount, empty but for the way to the workspace): a
+ * look-up of an absent name beside it (../sibling-input.txt) is of a
+ * host file the slave does not have. */
+static void hint_private_parent(const struct run_state *s, struct hints *h)
+{
+	char *path = NULL, *named;
+	int64_t id;
+
+	if (!path_is_under(s->workdir, "/tmp") && !path_is_under(s->workdir, "/var/tmp"))
+		return;
+	if (alog_probed_above(s->log, ALOG_LABEL_TMP, ALOG_LABEL_WORKSPACE, s->workdir, &path,
+			      &id) != 1 || !path) {
+		free(path);
+		return;
+	}
+	named = manifest_printable(path);
+	hint(h, "the workspace lies in the slave's own /tmp or /var/tmp, which hold nothing "
+		"of the host's: the build looked for %s, beside the workspace, and found "
+		"nothing there; if it needed that, give it a workspace that holds it: provfs "
+		"run --workspace DIR ... (DIR above this one)", named ? named : path);
+	free(named);
+	free(path);
+}
+
 /* Why the slave lacks host file path (real, absolute, outside the
  * workspace), or NULL if it has it at that path. */
 static const char *slave_lacks(const struct run_state *s, const char *path)
@@ -1397,6 +1422,86 @@ static json_t *warn_private_links(const struct run_state *s, const struct run_op
 	return p.list;
 }
 
+/* What the build wrote beside a workspace that lies in one of the
+ * slave's own directories (/tmp, /var/tmp, HOME): ../artifact.txt of a
+ * workspace /var/tmp/ci/proj went to the slave's private /var/tmp/ci,
+ * neither on the host nor an output, and the build said nothing of it.
+ * Lists, for each directory between the private one and the workspace
+ * (not the private one itself: a build's temporary files and caches go
+ * there), what its copy in the tmp mount holds beside the way to the
+ * workspace.  Warns, and returns the paths for --json (an empty array if
+ * none; NULL on ENOMEM). */
+static json_t *warn_beside_workspace(const struct run_state *s, const struct run_opts *o)
+{
+	const char *priv[3] = {"/tmp", "/var/tmp", s->home[0] ? s->home : NULL};
+	const char *w = s->workdir;
+	json_t *list = json_array();
+	char *shown[3] = {NULL};
+	size_t n = 0;
+
+	for (int i = 0; i < 3 && list; i++) {
+		size_t pos;
+
+		if (!priv[i] || !strcmp(priv[i], "/") || !path_is_under(w, priv[i]) ||
+		    !strcmp(w, priv[i]))
+			continue;
+		/* Each ancestor w[0..end) strictly between, with the name
+		 * that leads on to the workspace. */
+		for (pos = strlen(priv[i]); list;) {
+			const char *end = strchr(w + pos + 1, '/'), *next_end;
+			char dir[sizeof(s->tmpdir) + PATH_MAX];
+			size_t next_len;
+			struct dirent *e;
+			DIR *d;
+
+			if (!end)
+				break;
+			next_end = strchr(end + 1, '/');
+			next_len = next_end ? (size_t)(next_end - end - 1) : strlen(end + 1);
+			snprintf(dir, sizeof(dir), "%s%.*s", s->tmpdir, (int)(end - w), w);
+			d = opendir(dir);
+			while (d && (e = readdir(d))) {
+				struct stat st;
+				char *path = NULL;
+
+				if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+				    (strlen(e->d_name) == next_len && !strncmp(e->d_name, end + 1, next_len)))
+					continue;
+				/* (an overlay's whiteout: something removed) */
+				if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				    S_ISCHR(st.st_mode) && st.st_rdev == 0)
+					continue;
+				if (asprintf(&path, "%.*s/%s", (int)(end - w), w, e->d_name) < 0)
+					continue;
+				json_array_append_new(list, json_text(path, NULL));
+				if (n < 3)
+					shown[n] = manifest_printable(path);
+				n++;
+				free(path);
+			}
+			if (d)
+				closedir(d);
+			pos = (size_t)(end - w);
+		}
+	}
+	if (n > 0 && !o->quiet) {
+		char *kept = manifest_printable(s->tmpdir);
+
+		cli_warn("the build wrote %zu file%s beside the workspace, in the slave's own /tmp, "
+			 "/var/tmp or HOME, which end with it: %s%s%s%s%s%s; %s neither on the host "
+			 "nor among the build's outputs (kept under %s); to make such files outputs, "
+			 "give a workspace that holds them (provfs run --workspace DIR, DIR above "
+			 "this one)",
+			 n, n == 1 ? "" : "s", shown[0] ? shown[0] : "?", shown[1] ? ", " : "",
+			 shown[1] ? shown[1] : "", shown[2] ? ", " : "", shown[2] ? shown[2] : "",
+			 n > 3 ? ", ..." : "", n == 1 ? "it is" : "they are", kept ? kept : s->tmpdir);
+		free(kept);
+	}
+	for (int i = 0; i < 3; i++)
+		free(shown[i]);
+	return list;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o = {0};
@@ -1406,7 +1511,7 @@ int cmd_run(int argc, char **argv)
 	struct sandbox_left left = {0};
 	struct hints hints = {0};
 	int ret, status = 0, attest_rc, died = 0, manifest_ok, outputs_missing;
-	json_t *private_links = NULL;
+	json_t *private_links = NULL, *beside = NULL;
 
 	if (!s)
 		return cli_fail(CLI_USAGE, "out of memory");
@@ -1537,6 +1642,7 @@ int cmd_run(int argc, char **argv)
 	if (ret < 0)
 		cli_fail(status, "%s", err);
 	private_links = ret == 0 ? warn_private_links(s, &o) : NULL;
+	beside = ret == 0 ? warn_beside_workspace(s, &o) : NULL;
 	progress(&o, "writing the manifest %s", s->manifest);
 	attest_rc = attest(s, &o, status, &left);
 	cli_phase("run", "attest");
@@ -1584,8 +1690,10 @@ int cmd_run(int argc, char **argv)
 			     ns, ns_default ? "/etc/resolv.conf names no nameserver"
 					    : "the nameserver of /etc/resolv.conf",
 			     left.udp_no_port, left.udp_no_port == 1 ? "" : "s");
-		if (!hint_missing_arguments(s, o.argv, &hints))
+		if (!hint_missing_arguments(s, o.argv, &hints)) {
 			hint_read_only(s, &o, &hints);
+			hint_private_parent(s, &hints);
+		}
 	}
 	if (o.json) {
 		json_t *j = json_pack("{s:s, s:i, s:n, s:s, s:b, s:b}", "build", s->id,
@@ -1600,6 +1708,8 @@ int cmd_run(int argc, char **argv)
 		if (j)
 			json_object_set_new(j, "private_links",
 					    private_links ? json_incref(private_links) : json_null());
+		if (j)
+			json_object_set_new(j, "beside_workspace", beside ? json_incref(beside) : json_null());
 		if (j) {
 			json_t *list = json_array();
 
@@ -1620,6 +1730,7 @@ int cmd_run(int argc, char **argv)
 		free(hints.text[i]);
 	free(hints.text);
 	json_decref(private_links);
+	json_decref(beside);
 	run_state_free(s);
 	/* A build that succeeded but whose record is incomplete (no
 	 * manifest, a daemon died, outputs missing from the store) is no
