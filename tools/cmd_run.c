@@ -862,7 +862,27 @@ static int out_in_workspace(struct run_state *s, const char *out)
 	else
 		snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - out) : 1,
 			 slash ? out : ".");
-	if (!realpath(dir, real) || !path_is_under(real, s->workspace))
+	if (!realpath(dir, real)) {
+		/* A directory the build may make (out/ of --out out/m.json in
+		 * the workspace), or one nothing will make: said now, not
+		 * after the build.  Its nearest ancestor that exists tells. */
+		char up[PATH_MAX];
+
+		snprintf(up, sizeof(up), "%s", dir);
+		while (!realpath(up, real)) {
+			char *cut = strrchr(up, '/');
+
+			if (!cut)
+				snprintf(up, sizeof(up), ".");
+			else
+				cut[cut == up] = '\0';
+		}
+		if (path_is_under(real, s->workspace))
+			return 0;
+		cli_fail(CLI_USAGE, "cannot write --out '%s': there is no directory '%s'", out, dir);
+		return -1;
+	}
+	if (!path_is_under(real, s->workspace))
 		return 0; /* out of the build's reach (or attest says why not) */
 	if (!*name || !strcmp(name, ".") || !strcmp(name, "..") || strlen(name) > NAME_MAX) {
 		cli_fail(CLI_USAGE, "--out '%s' names no file", out);

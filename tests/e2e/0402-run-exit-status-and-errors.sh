@@ -104,6 +104,13 @@ assert_eq 2 "$?" "--workdir through a symlink"
 grep -q "goes through a symlink" "$T/err4" || fail "message: $(cat "$T/err4")"
 assert_eq "$before" "$(grep -c provfs /proc/mounts)" "mounts left behind by refused workdirs"
 # a build that leaves a daemon running: it dies with the slave
+# --out in a directory that does not exist, outside the workspace (which
+# the build cannot make): refused before the build, not after it.
+"$PROVFS" run --store "$T/store" --quiet --out "$T/no-such-dir/m.json" -- touch ran.txt 2>"$T/err-out"
+assert_eq 2 "$?" "--out in a missing directory"
+grep -q "cannot write --out '$T/no-such-dir/m.json': there is no directory '$T/no-such-dir'" "$T/err-out" ||
+	fail "--out in a missing directory: $(cat "$T/err-out")"
+[ ! -e ran.txt ] || fail "the build ran with an --out it cannot write"
 "$PROVFS" run --store "$T/store" --quiet -- sh -c "sleep 8$$ & echo started" >/dev/null
 sleep 0.5
 pgrep -x -f "sleep 8$$" >/dev/null && fail "a process outlived its slave"
