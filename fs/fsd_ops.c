@@ -868,7 +868,13 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	/* O_DIRECT is honoured by bypassing the page cache on our side
 	 * (direct_io); the backing file is opened without it, since
-	 * libfuse's buffers are not aligned for it.  A read-only open whose
+	 * libfuse's buffers are not aligned for it.  O_APPEND is left off
+	 * too: the kernel passes it with each write, through passthrough
+	 * (RWF_APPEND) or to op_write, as the caller's file has it then.
+	 * On the backing fd it stuck (a write after fcntl F_SETFL took it
+	 * away still appended), and a passthrough backing file registered
+	 * by an appending open made every open sharing it append.  A
+	 * read-only open whose
 	 * backing id is kept needs no fd: the kernel reads the backing file
 	 * (it is opened later if a request needs it, see file_fd). */
 	fdless = !writable && !(fi->flags & O_DIRECT) && fsd_pt_kept(in);
@@ -876,7 +882,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fsd_work_settle(fs, in); /* the reads of what it held first */
 	fd = fdless ? -1
 		    : fsd_inode_open(fs, in, fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_DIRECT |
-							  FSD_FMODE_EXEC));
+							  O_APPEND | FSD_FMODE_EXEC));
 	path = fsd_inode_path_at(fs, in, NULL, &now);
 	if (fd < 0 && !fdless) {
 		fsd_log(fs, proc, exec ? ALOG_OP_EXEC : ALOG_OP_OPEN, path, NULL, fi->flags, -fd);
@@ -981,7 +987,8 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		fsd_work_settle_at(fs, pin, name);
 	masked = caller_umask(fs, req, &mode);
 	fd = openat(pfd, name,
-		    (fi->flags | O_CREAT | O_CLOEXEC) & ~(O_NOCTTY | O_DIRECT | FSD_FMODE_EXEC), mode);
+		    (fi->flags | O_CREAT | O_CLOEXEC) & ~(O_NOCTTY | O_DIRECT | O_APPEND | FSD_FMODE_EXEC),
+		    mode);
 	if (fd < 0)
 		err = errno;
 	else
@@ -1067,7 +1074,12 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 {
 	struct fsd_file *f = file_of(fi);
 	struct fsd_inode *in = f->in;
-	ssize_t n = pwrite(f->fd, buf, size, off);
+	/* The backing fd never has O_APPEND (see op_open): the caller's file
+	 * may lose it (fcntl F_SETFL) or share a passthrough backing file
+	 * with files that lack it.  Its flags as they are now come with
+	 * each write. */
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = size};
+	ssize_t n = pwritev2(f->fd, &iov, 1, off, (fi->flags & O_APPEND) ? RWF_APPEND : 0);
 
 	if (n < 0) {
 		fuse_reply_err(req, errno);
