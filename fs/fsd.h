@@ -109,6 +109,10 @@ struct fsd_inode {
 	 * that raced with one is not kept.  Under wlock. */
 	int no_caps;
 	uint64_t caps_gen;
+	int linked;             /* seen with more than one link: its name in
+				 * the table may have gone (unlinked,
+				 * renamed over) while another keeps it,
+				 * so fsd_inode_named_path checks it */
 	uint64_t gen;           /* set to a new, never repeated value by every
 				 * change made through us (0: none yet); a
 				 * capture trusts a digest only if gen did not
@@ -166,6 +170,8 @@ struct fsd {
 	int pt_kept_count;     /* inodes with pt_kept set */
 	int uring_offered;     /* the kernel offered FUSE over io_uring */
 	struct fsd_uring *uring; /* our rings, once INIT is answered */
+	pthread_mutex_t links_lock; /* fsd_links.c */
+	struct fsd_links *links;
 };
 
 /* FUSE passthrough (fsd_passthrough.c).  fsd_pt_attach: after mounting,
@@ -227,6 +233,11 @@ int fsd_fd_get(struct fsd *fs, struct fsd_inode *in, int *owned);
 void fsd_fd_put(int fd, int owned);
 /* lstat() of in's backing file, through its O_PATH fd, with the inode
  * number the mount shows; 0 or -errno. */
+/* fsd_inode_path_at(fs, in, NULL, when) for a record of in itself, its
+ * name checked first where in has had several links (in->linked): a
+ * name that went is replaced by another of the file's, in its directory
+ * or anywhere on the mount (fsd_links_names).  malloc'd, NULL on ENOMEM. */
+char *fsd_inode_named_path(struct fsd *fs, struct fsd_inode *in, int64_t *when);
 int fsd_inode_stat(struct fsd *fs, struct fsd_inode *in, struct stat *st);
 /* The inode number the mount shows for backing (dev, ino): ino itself on
  * the device of the backing root; on another device (a filesystem mounted
@@ -351,10 +362,22 @@ void fsd_work_read(struct fsd *fs, struct fsd_inode *in, const char *path, const
 		   int flags, int64_t process, int64_t time_ns);
 /* Queue: the last writer closed in; gen is in's generation then (that of
  * known, the inline digest, or NULL); unlinked: the file had no name left
- * (ALOG_CLOSE_UNLINKED). */
+ * (ALOG_CLOSE_UNLINKED).  also: the file's other names (NULL-terminated,
+ * consumed; NULL if none), whose close-write is logged with path's. */
 void fsd_work_written(struct fsd *fs, struct fsd_inode *in, const char *path, int64_t process,
 		      int64_t time_ns, uint64_t gen, const uint8_t *known, uint64_t known_size,
-		      const char *before, int unlinked);
+		      const char *before, int unlinked, char **also);
+
+/* Hard links (fsd_links.c).  fsd_links_names: the names in (a regular
+ * file of nlink links) has on the mount now, as log paths ("/dir/name"),
+ * each checked at the moment, found by a walk of the backing tree made
+ * at the first need (and again, a few times at most, where fewer names
+ * check out than nlink): their count, with *out a NULL-terminated array
+ * for fsd_links_free_names (NULL if none), or -errno.  fsd_links_free:
+ * at the end. */
+int fsd_links_names(struct fsd *fs, struct fsd_inode *in, nlink_t nlink, char ***out);
+void fsd_links_free_names(char **names);
+void fsd_links_free(struct fsd *fs);
 /* The digest of the file behind fd if the digest cache knows its current
  * state (no hashing on the request path); 1 if hex was filled. */
 int fsd_work_digest_hint(struct fsd *fs, struct fsd_inode *in, int fd,

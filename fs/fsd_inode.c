@@ -123,6 +123,7 @@ int fsd_inode_init(struct fsd *fs)
 	}
 	pthread_mutex_init(&fs->root.wlock, NULL);
 	pthread_mutex_init(&fs->table_lock, NULL);
+	pthread_mutex_init(&fs->links_lock, NULL);
 	fs->table_size = 1 << 14;
 	fs->table = calloc(fs->table_size, sizeof(*fs->table));
 	if (!fs->table || !fs->root.name)
@@ -161,6 +162,8 @@ void fsd_inode_destroy(struct fsd *fs)
 	close(fs->root.fd);
 	free(fs->root.name);
 	pthread_mutex_destroy(&fs->table_lock);
+	fsd_links_free(fs);
+	pthread_mutex_destroy(&fs->links_lock);
 }
 
 struct fsd_inode *fsd_inode_get(struct fsd *fs, fuse_ino_t ino)
@@ -430,6 +433,28 @@ int fsd_inode_recheck_name(struct fsd *fs, struct fsd_inode *in)
 	free(name);
 	fsd_inode_unref(fs, parent);
 	return at < 0 ? 1 : at;
+}
+
+char *fsd_inode_named_path(struct fsd *fs, struct fsd_inode *in, int64_t *when)
+{
+	struct stat st;
+	char **names = NULL;
+	char *path = NULL;
+	int linked;
+
+	pthread_mutex_lock(&fs->table_lock);
+	linked = in->linked;
+	pthread_mutex_unlock(&fs->table_lock);
+	if (linked && !fs->cfg.readonly && fsd_inode_recheck_name(fs, in) == 0 &&
+	    fsd_inode_stat(fs, in, &st) == 0 && st.st_nlink > 0 &&
+	    fsd_links_names(fs, in, st.st_nlink, &names) > 0) {
+		if (when)
+			*when = time_now_ns();
+		path = strdup(names[0]);
+		fsd_links_free_names(names);
+		return path;
+	}
+	return fsd_inode_path_at(fs, in, NULL, when);
 }
 
 /* openat(dirfd, path, O_PATH | O_NOFOLLOW | extra) that follows no
@@ -787,6 +812,8 @@ int fsd_inode_lookup(struct fsd *fs, struct fsd_inode *parent, const char *name,
 		in->dev = (dev_t)-1;
 		in = NULL;
 	}
+	if (S_ISREG(st.st_mode) && st.st_nlink > 1 && in)
+		in->linked = 1;
 	if (in) {
 		in->nlookup++;
 		if (in->fd < 0 && fs->n_cached_fds < fs->fd_cache_max) {
@@ -810,6 +837,7 @@ int fsd_inode_lookup(struct fsd *fs, struct fsd_inode *parent, const char *name,
 		in->nlookup = 1;
 		in->fd = -1;
 		in->fh = fh;
+		in->linked = S_ISREG(st.st_mode) && st.st_nlink > 1;
 		pthread_mutex_init(&in->wlock, NULL);
 		if (fh) {
 			in->mount_fd = mount_fd_for(fs, mnt, fd, in->type);

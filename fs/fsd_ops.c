@@ -280,6 +280,46 @@ static void track_modified(struct fsd_inode *in)
 	pthread_mutex_unlock(&in->wlock);
 }
 
+/* A written file st with other links, or whose own name went while a
+ * link elsewhere keeps it (*unlinked): its names on the mount, so that
+ * its close-write is logged under each (a write through one changes what
+ * they all hold: a name linked before the build kept its old digest, or
+ * counted as an input when read after the write).  *path, the name to
+ * log, becomes one of them where it named none; returns the others
+ * (NULL-terminated, for fsd_work_written), or NULL. */
+static char **written_names(struct fsd *fs, struct fsd_inode *in, const struct stat *st,
+			    char **path, int *unlinked)
+{
+	char **names = NULL;
+	size_t k = 0;
+	int n;
+
+	if (!S_ISREG(st->st_mode) || fs->cfg.readonly ||
+	    (st->st_nlink < 2 && !(*unlinked && st->st_nlink > 0)))
+		return NULL;
+	n = fsd_links_names(fs, in, st->st_nlink, &names);
+	if (n <= 0)
+		return NULL;
+	if (*unlinked) {
+		free(*path);
+		*path = names[0];
+		names[0] = NULL;
+		*unlinked = 0;
+	}
+	for (int i = 0; i < n; i++) {
+		if (!names[i] || !strcmp(names[i], *path))
+			free(names[i]);
+		else
+			names[k++] = names[i];
+	}
+	names[k] = NULL;
+	if (!k) {
+		free(names);
+		return NULL;
+	}
+	return names;
+}
+
 /* A truncate by path with no writer open is a complete write by itself. */
 static void track_truncate(struct fsd *fs, fuse_req_t req, struct fsd_inode *in, uint64_t size)
 {
@@ -299,9 +339,14 @@ static void track_truncate(struct fsd *fs, fuse_req_t req, struct fsd_inode *in,
 	pthread_mutex_unlock(&in->wlock);
 	if (!writers) {
 		int64_t when;
-		char *path = fsd_inode_path_at(fs, in, NULL, &when);
+		char *path = fsd_inode_named_path(fs, in, &when), **also = NULL;
+		struct stat st;
+		int unlinked = 0;
 
-		fsd_work_written(fs, in, path, fsd_process(fs, req), when, gen, NULL, 0, NULL, 0);
+		if (path && fsd_inode_stat(fs, in, &st) == 0 && st.st_nlink > 1)
+			also = written_names(fs, in, &st, &path, &unlinked);
+		fsd_work_written(fs, in, path, fsd_process(fs, req), when, gen, NULL, 0, NULL, 0,
+				 also);
 		free(path);
 	}
 }
@@ -402,7 +447,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int va
 		fsd_work_settle(fs, in);
 	ret = do_setattr(fs, in, attr, valid, fi ? file_of(fi)->fd : -1);
 	{
-		char *path = fsd_inode_path(fs, in, NULL);
+		char *path = fsd_inode_named_path(fs, in, NULL);
 
 		fsd_log_access(fs, &(struct alog_access){
 			.process = fsd_process(fs, req), .op = ALOG_OP_SETATTR, .path = path,
@@ -575,7 +620,7 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 	struct fsd *fs = fsd_of(req);
 	struct fsd_inode *in = fsd_inode_get(fs, ino);
 	struct fsd_inode *pin = fsd_inode_get(fs, newparent);
-	char *old = fsd_inode_path(fs, in, NULL);
+	char *old = fsd_inode_named_path(fs, in, NULL);
 	int owned, fd, pfd, powned, err = 0;
 
 	if (fs->cfg.readonly) {
@@ -883,7 +928,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fd = fdless ? -1
 		    : fsd_inode_open(fs, in, fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_DIRECT |
 							  O_APPEND | FSD_FMODE_EXEC));
-	path = fsd_inode_path_at(fs, in, NULL, &now);
+	path = fsd_inode_named_path(fs, in, &now);
 	if (fd < 0 && !fdless) {
 		fsd_log(fs, proc, exec ? ALOG_OP_EXEC : ALOG_OP_OPEN, path, NULL, fi->flags, -fd);
 		free(path);
@@ -1145,7 +1190,7 @@ static void release_file(struct fsd *fs, struct fsd_file *f)
 		pthread_mutex_unlock(&in->wlock);
 		if (finished) {
 			int64_t when;
-			char *path = fsd_inode_path_at(fs, in, NULL, &when);
+			char *path = fsd_inode_path_at(fs, in, NULL, &when), **also = NULL;
 			int unlinked = 0, at;
 
 			if (!have_st)
@@ -1161,9 +1206,11 @@ static void release_file(struct fsd *fs, struct fsd_file *f)
 					free(path);
 					path = fsd_inode_path_at(fs, in, NULL, &when);
 				}
+				if (path)
+					also = written_names(fs, in, &st, &path, &unlinked);
 			}
 			fsd_work_written(fs, in, path, f->process, when, gen,
-					 have_known ? known : NULL, size, before, unlinked);
+					 have_known ? known : NULL, size, before, unlinked, also);
 			free(path);
 		}
 	}

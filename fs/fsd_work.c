@@ -45,6 +45,7 @@ struct job {
 	uint64_t gen;          /* in->gen when the writer closed (JOB_WRITTEN),
 				* or when the file was opened (JOB_READ) */
 	char before[DIGEST_HEX_LEN + 1]; /* JOB_WRITTEN: digest at first open */
+	char **also;           /* JOB_WRITTEN: the file's other names, or NULL */
 	pid_t pid;             /* JOB_PROC */
 	pid_t ppid;            /* JOB_PROC: the parent when the record began */
 	int64_t start_ns;      /* JOB_PROC: the process's start time then */
@@ -696,11 +697,14 @@ static int do_written(struct fsd *fs, struct job *j, struct cas_batch *batch,
 	}
 	if (fd >= 0)
 		close(fd);
-	alog_access(fs->log, &(struct alog_access){
-		.time_ns = j->time_ns, .process = j->process, .op = ALOG_OP_CLOSE_WRITE,
-		.path = j->path, .flags = j->flags, .result = ret < 0 && !hex[0] ? -ret : 0, .size = size,
-		.digest_before = j->before[0] ? j->before : NULL,
-		.digest_after = hex[0] ? hex : NULL});
+	/* Under each of its names: what one holds, they all hold. */
+	for (size_t i = 0; i == 0 || (j->also && j->also[i - 1]); i++)
+		alog_access(fs->log, &(struct alog_access){
+			.time_ns = j->time_ns, .process = j->process, .op = ALOG_OP_CLOSE_WRITE,
+			.path = i ? j->also[i - 1] : j->path, .flags = j->flags,
+			.result = ret < 0 && !hex[0] ? -ret : 0, .size = size,
+			.digest_before = j->before[0] ? j->before : NULL,
+			.digest_after = hex[0] ? hex : NULL});
 	return queued;
 }
 
@@ -718,6 +722,7 @@ static void finish_job(struct fsd *fs, struct job *j)
 {
 	if (j->in)
 		fsd_inode_unref(fs, j->in);
+	fsd_links_free_names(j->also);
 	free(j->path);
 	free(j);
 }
@@ -1752,12 +1757,15 @@ void fsd_work_settle_at(struct fsd *fs, struct fsd_inode *parent, const char *na
 
 void fsd_work_written(struct fsd *fs, struct fsd_inode *in, const char *path, int64_t process,
 		      int64_t time_ns, uint64_t gen, const uint8_t *known, uint64_t known_size,
-		      const char *before, int unlinked)
+		      const char *before, int unlinked, char **also)
 {
 	struct job *j = new_job(fs, JOB_WRITTEN, in, path, process, time_ns);
 
-	if (!j)
+	if (!j) {
+		fsd_links_free_names(also);
 		return;
+	}
+	j->also = also;
 	j->flags = unlinked ? ALOG_CLOSE_UNLINKED : 0;
 	if (known) {
 		j->has_known = 1;
