@@ -440,12 +440,10 @@ char *fsd_inode_named_path(struct fsd *fs, struct fsd_inode *in, int64_t *when)
 	struct stat st;
 	char **names = NULL;
 	char *path = NULL;
-	int linked;
 
-	pthread_mutex_lock(&fs->table_lock);
-	linked = in->linked;
-	pthread_mutex_unlock(&fs->table_lock);
-	if (linked && !fs->cfg.readonly && fsd_inode_recheck_name(fs, in) == 0 &&
+	/* (no lock on the way of every open: linked only ever goes to 1) */
+	if (!fs->cfg.readonly && __atomic_load_n(&in->linked, __ATOMIC_RELAXED) &&
+	    fsd_inode_recheck_name(fs, in) == 0 &&
 	    fsd_inode_stat(fs, in, &st) == 0 && st.st_nlink > 0 &&
 	    fsd_links_names(fs, in, st.st_nlink, &names) > 0) {
 		if (when)
@@ -813,7 +811,7 @@ int fsd_inode_lookup(struct fsd *fs, struct fsd_inode *parent, const char *name,
 		in = NULL;
 	}
 	if (S_ISREG(st.st_mode) && st.st_nlink > 1 && in)
-		in->linked = 1;
+		__atomic_store_n(&in->linked, 1, __ATOMIC_RELAXED);
 	if (in) {
 		in->nlookup++;
 		if (in->fd < 0 && fs->n_cached_fds < fs->fd_cache_max) {
