@@ -410,6 +410,48 @@ int fd_read_all(int fd, size_t max, char **out, size_t *len)
 		return -errno;
 	if (S_ISDIR(st.st_mode))
 		return -EISDIR;
+	if (!S_ISREG(st.st_mode) || st.st_size == 0) {
+		/* A pipe (verify --key <(...), env build /dev/stdin), a FIFO,
+		 * a /proc file: no size to go by, so up to the end, or max. */
+		size_t cap = 4096, got = 0;
+
+		buf = malloc(cap + 1);
+		if (!buf)
+			return -ENOMEM;
+		for (;;) {
+			if (got == cap) {
+				char *grown = realloc(buf, 2 * cap + 1);
+
+				if (!grown) {
+					free(buf);
+					return -ENOMEM;
+				}
+				buf = grown;
+				cap *= 2;
+			}
+			n = read(fd, buf + got, cap - got);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+			if (got > max) {
+				free(buf);
+				return -EFBIG;
+			}
+		}
+		if (n < 0) {
+			int err = -errno;
+
+			free(buf);
+			return err;
+		}
+		buf[got] = '\0';
+		*out = buf;
+		if (len)
+			*len = got;
+		return 0;
+	}
 	if ((size_t)st.st_size > max)
 		return -EFBIG;
 	buf = malloc((size_t)st.st_size + 1);

@@ -193,7 +193,10 @@ static int read_key_file(const char *path, mode_t *mode, char **text, size_t *le
 		return -errno;
 	if (fstat(fd, &st) < 0) {
 		ret = -errno;
-	} else if (!S_ISREG(st.st_mode) || st.st_size > SIGN_MAX_KEY_FILE) {
+	} else if (S_ISREG(st.st_mode) && st.st_size > SIGN_MAX_KEY_FILE) {
+		ret = -EINVAL;
+	} else if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+		/* (a pipe: --key <(secret-tool ...); read to its end) */
 		ret = -EINVAL;
 	} else {
 		*mode = st.st_mode & 07777;

@@ -36,6 +36,19 @@ assert_eq 0 "$?" "show --max-size 4096K: $(cat "$T/err")"
 assert_eq 1 "$?" "show --max-size 1m"
 grep -q "is larger than 1 MiB (read it with --max-size" "$T/err" || fail "show --max-size 1m: $(cat "$T/err")"
 
+# Through a pipe (no size to go by): read to its end, up to the limit;
+# the key too.
+cat "$T/m.json" | "$PROVFS" verify --key /dev/fd/3 --max-size 4M /dev/stdin out.txt 3<"$K" \
+	>/dev/null 2>"$T/err"
+assert_eq 0 "$?" "verify of a manifest through a pipe: $(cat "$T/err")"
+cat "$K" | "$PROVFS" verify --key /dev/stdin "$T/m.json" out.txt >/dev/null 2>"$T/err"
+assert_eq 0 "$?" "verify with the key through a pipe: $(cat "$T/err")"
+cat "$T/m.json" | "$PROVFS" verify --key "$K" --max-size 1M /dev/stdin >/dev/null 2>"$T/err"
+assert_eq 1 "$?" "verify --max-size 1M of a pipe"
+grep -q "not verified: larger than 1 MiB" "$T/err" || fail "verify --max-size 1M of a pipe: $(cat "$T/err")"
+cat "$T/m.json" | "$PROVFS" show /dev/stdin >/dev/null 2>"$T/err"
+assert_eq 0 "$?" "show of a manifest through a pipe: $(cat "$T/err")"
+
 for bad in 0 1K 1023K 65G 1T abc -5 "" 4MB; do
 	"$PROVFS" verify --key "$K" --max-size "$bad" "$T/m.json" >/dev/null 2>"$T/err"
 	assert_eq 2 "$?" "verify --max-size '$bad'"
