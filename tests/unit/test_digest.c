@@ -524,6 +524,38 @@ static void file_read_all_reads_and_enforces_limits(void **state)
 	free(missing);
 }
 
+/* A pipe has no size: it is read to its end, up to max (verify --key
+ * <(...), show /dev/stdin read nothing). */
+static void fd_read_all_reads_a_pipe_to_its_end(void **state)
+{
+	static char data[10000];
+	char *buf = NULL;
+	size_t len = 0;
+	int p[2];
+
+	(void)state;
+	memset(data, 'p', sizeof(data));
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write_full(p[1], data, sizeof(data)), 0);
+	close(p[1]);
+	assert_int_equal(fd_read_all(p[0], sizeof(data), &buf, &len), 0);
+	assert_int_equal(len, sizeof(data));
+	assert_memory_equal(buf, data, sizeof(data));
+	assert_int_equal(buf[len], '\0');
+	free(buf);
+	close(p[0]);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write_full(p[1], data, sizeof(data)), 0);
+	close(p[1]);
+	buf = NULL;
+	assert_int_equal(fd_read_all(p[0], sizeof(data) - 1, &buf, &len), -EFBIG);
+	assert_null(buf);
+	close(p[0]);
+	assert_int_equal(file_read_all("/proc/self/status", 1 << 20, &buf, &len), 0);
+	assert_non_null(strstr(buf, "Pid:"));
+	free(buf);
+}
+
 static void write_full_and_read_full_move_everything(void **state)
 {
 	int p[2];
@@ -586,6 +618,7 @@ int main(void)
 		cmocka_unit_test(array_push_keeps_every_element),
 		cmocka_unit_test_setup_teardown(mkdir_p_creates_nested_and_refuses_files,
 						tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test(fd_read_all_reads_a_pipe_to_its_end),
 		cmocka_unit_test_setup_teardown(file_read_all_reads_and_enforces_limits,
 						tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test(write_full_and_read_full_move_everything),
