@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -164,6 +165,38 @@ const char *cli_store_dir(const char *opt)
 	return CLI_DEFAULT_STORE;
 }
 
+/* The process group of the child cli_child_group named, 0 if none. */
+static volatile pid_t child_group;
+
+static void kill_child_group(int sig)
+{
+	pid_t g = child_group;
+
+	if (g > 0)
+		kill(-g, SIGKILL);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void cli_child_group(pid_t pid)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+	static int installed;
+
+	setpgid(pid, pid); /* in both: whichever runs first */
+	if (pid == 0 || getpid() == pid)
+		return;
+	child_group = pid;
+	for (size_t i = 0; !installed && i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		struct sigaction sa;
+
+		/* (a signal ignored when we started stays ignored) */
+		if (sigaction(sigs[i], NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+			signal(sigs[i], kill_child_group);
+	}
+	installed = 1;
+}
+
 /* Forks, stdio flushed first; in the child, points its
  * standard output where flags say (CLI_SPAWN_STDOUT_*). */
 static pid_t fork_child(int flags)
@@ -172,8 +205,14 @@ static pid_t fork_child(int flags)
 
 	fflush(NULL);
 	pid = fork();
+	if (pid > 0 && (flags & CLI_SPAWN_GROUP))
+		cli_child_group(pid);
 	if (pid != 0)
 		return pid < 0 ? -errno : pid;
+	if (flags & CLI_SPAWN_GROUP)
+		cli_child_group(0);
+	if (flags & CLI_SPAWN_UMASK022)
+		umask(022);
 	if (flags & CLI_SPAWN_NO_STOP) {
 		signal(SIGINT, SIG_IGN);
 		signal(SIGQUIT, SIG_IGN);
@@ -245,6 +284,8 @@ int cli_spawn_wait(pid_t pid)
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return -errno;
+	if (child_group == pid)
+		child_group = 0;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 

@@ -94,6 +94,11 @@ int cli_fuse_check(void);
 				      * SIGHUP: they are ours to act on (a whole
 				      * process group signalled: a terminal's ^C,
 				      * timeout(1), a CI job cancelled) */
+#define CLI_SPAWN_UMASK022 16        /* the child runs with umask 022 */
+#define CLI_SPAWN_GROUP 32           /* the child leads a process group of its
+				      * own, killed with everything in it when
+				      * we get SIGINT, SIGTERM, SIGHUP or SIGQUIT
+				      * (see cli_child_group) */
 
 /* Runs argv (searching PATH) in cwd (NULL: ours) and waits for it.
  * Returns its exit status, 128 + the signal that killed it, 127 if it could
@@ -105,6 +110,14 @@ int cli_spawn(char *const argv[], const char *cwd, int flags);
  * would have. */
 pid_t cli_spawn_start(char *const argv[], const char *cwd, int flags);
 int cli_spawn_wait(pid_t pid);
+
+/* For a child forked by hand (pid, in both the parent and the child):
+ * as CLI_SPAWN_GROUP, it leads a process group of its own, which a
+ * SIGINT, SIGTERM, SIGHUP or SIGQUIT to us kills (SIGKILL, the whole
+ * group: a setup command's own children too) before we die of it, so
+ * that nothing we started goes on as root after us; cli_spawn_wait of
+ * pid ends that. */
+void cli_child_group(pid_t pid);
 
 /* cli_spawn_start of this binary's own command argv[1] (argv[0], its
  * path, is not used): the child calls run, that command's cmd_*, with

@@ -54,7 +54,10 @@ struct env_opts {
  * only the digest); 0, -errno, or -EIO after saying what failed. */
 static int run_argv(char *const argv[], const char *what)
 {
-	int st = cli_spawn(argv, NULL, CLI_SPAWN_STDOUT_TO_STDERR | CLI_SPAWN_REPORT);
+	/* umask 022: the same modes whoever builds it (tar and cp make the
+	 * directories a tarball or tree does not list with it) */
+	int st = cli_spawn(argv, NULL, CLI_SPAWN_STDOUT_TO_STDERR | CLI_SPAWN_REPORT |
+					       CLI_SPAWN_UMASK022 | CLI_SPAWN_GROUP);
 
 	if (st <= 0)
 		return st;
@@ -296,6 +299,7 @@ static int chroot_sh(const char *root, const char *cmd)
 	pid = fork();
 	if (pid < 0)
 		return -errno;
+	cli_child_group(pid); /* killed with us: no setup command outlives us */
 	if (pid == 0) {
 		umask(022); /* the same modes whoever builds it */
 		dup2(2, 1);

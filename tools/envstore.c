@@ -23,7 +23,7 @@
 
 static int run_argv(char *const argv[])
 {
-	int st = cli_spawn(argv, NULL, 0);
+	int st = cli_spawn(argv, NULL, CLI_SPAWN_UMASK022 | CLI_SPAWN_GROUP);
 
 	return st <= 0 ? st : -EIO;
 }
@@ -169,6 +169,10 @@ int envstore_import(const char *store, const char *source, int tarball, const ch
 			cas_close(cas);
 			return ret;
 		}
+		/* The root of a tarball without a "./" member (docker export,
+		 * tar -cf x.tar bin etc ...) is this directory: 0755, as env
+		 * build's, not mkdtemp's 0700. */
+		chmod(tmpl, 0755);
 		{
 			/* --force-local: a name with a colon is a file, not
 			 * HOST:FILE to reach over rsh. */

@@ -1,0 +1,51 @@
+#!/bin/sh
+# Environments made from a tarball have the same digest whoever makes
+# them: the directories tar makes for members that imply them (no "bin/"
+# member, only "bin/sh"), and the root of a tarball without a "./" member
+# (docker export, tar -cf x.tar bin etc), get 0755, not the caller's
+# umask or the staging directory's 0700 (a --user build could run
+# nothing).  A SIGTERM to env build (a cancelled CI job) while a setup
+# command runs ends that command and its children with provfs: it went
+# on as root in the chroot.
+. "$(dirname "$0")/lib.sh"
+S=$T/store
+R=$T/root
+tiny_root "$R" /bin/sh /bin/sleep /usr/bin/id
+(cd "$R" && tar -cf "$T/implied.tar" --no-recursion $(find . -type f | sed 's|^\./||') proc dev tmp build run) ||
+	fail "the tarball"
+tar -tf "$T/implied.tar" | grep -qx 'bin/' && fail "the tarball lists bin/"
+printf 'base = tarball %s\n' "$T/implied.tar" >"$T/implied.def"
+i022=$(umask 022; "$PROVFS" env --store "$S" --quiet import "$T/implied.tar") || fail "import, umask 022"
+i077=$(umask 077; "$PROVFS" env --store "$S" --quiet import "$T/implied.tar") || fail "import, umask 077"
+assert_eq "$i022" "$i077" "the digest of an import under umask 022 and 077"
+b022=$(umask 022; "$PROVFS" env --store "$S" --quiet build "$T/implied.def") || fail "build, umask 022"
+b077=$(umask 077; "$PROVFS" env --store "$S" --quiet build "$T/implied.def") || fail "build, umask 077"
+assert_eq "$b022" "$b077" "the digest of a build under umask 022 and 077"
+tree=$(store_object "$S" "$i077")
+grep -qx 'd 0755 0 0 0 - \.' "$tree" || fail "the root's mode: $(head -3 "$tree")"
+grep -qx 'd 0755 0 0 0 - bin' "$tree" || fail "bin's mode: $(grep ' bin$' "$tree")"
+mkdir -p "$T/ws" && chmod 777 "$T/ws" && cd "$T/ws"
+assert_eq "uid=1000 gid=1000 groups=1000" \
+	"$("$PROVFS" run --store "$S" --env "$i077" --quiet --user 1000:1000 -- /bin/id 2>&1)" \
+	"a --user build in the imported environment"
+
+# SIGTERM while a setup command runs.
+mark=$$.37
+printf 'base = dir %s\nrun = sleep %s; touch /after-term\n' "$R" "$mark" >"$T/slow.def"
+"$PROVFS" env --store "$S" --quiet build "$T/slow.def" </dev/null >/dev/null 2>"$T/slow.err" &
+pid=$!
+i=0
+while ! pgrep -f "sleep $mark" >/dev/null; do
+	i=$((i + 1))
+	[ $i -lt 200 ] || { kill $pid; fail "the setup command did not start: $(cat "$T/slow.err")"; }
+	sleep 0.1
+done
+kill -TERM $pid
+wait $pid
+assert_eq 143 "$?" "env build's exit status after SIGTERM"
+sleep 0.5
+if pgrep -f "sleep $mark" >/dev/null; then
+	pkill -f "sleep $mark"
+	fail "the setup command outlived env build"
+fi
+exit 0
