@@ -517,10 +517,12 @@ static int apply_diversions(const char *root, const char *const *paths, size_t n
 			int is_to = !strcmp(paths[i], line[1]) || (alias && !strcmp(alias, line[1]));
 
 			free(alias);
-			if (is_from && strcmp(line[2], ":")) {
+			if (is_from) {
+				/* ":" a local diversion: the administrator's file,
+				 * no package's (the diverted one's went away) */
 				free(owners[i]);
-				owners[i] = strdup(line[2]);
-				err = owners[i] ? 0 : -ENOMEM;
+				owners[i] = strcmp(line[2], ":") ? strdup(line[2]) : NULL;
+				err = owners[i] || !strcmp(line[2], ":") ? 0 : -ENOMEM;
 			} else if (is_to) {
 				const char *from = line[0];
 				char *other = NULL;
@@ -554,7 +556,7 @@ int envfacts_file_owners(const char *root, const char *const *paths, size_t n, c
 
 /* ---- the owner cache (envfacts_file_owners_cached) ---- */
 
-#define OWNER_CACHE_MAGIC "provfs-dpkg-owners 1"
+#define OWNER_CACHE_MAGIC "provfs-dpkg-owners 2" /* 2: local diversions */
 /* Entries kept at most; beyond that the cache starts afresh. */
 #define OWNER_CACHE_MAX 200000
 

@@ -210,13 +210,16 @@ static void reads_stay_in_the_root(void **state)
 }
 
 /* A diversion: the file at the path is the diverting package's, the
- * diverted one (where it went) the other lister's; a local diversion
- * (":") leaves the path to the lists. */
+ * diverted one (where it went) the other lister's; after a local
+ * diversion (":", dpkg-divert --local) the file at the path is the
+ * administrator's, no package's (it was credited to the package whose
+ * file was moved away). */
 static void diversions_move_owners(void **state)
 {
 	char root[] = "/tmp/test_envfacts.XXXXXX";
-	const char *paths[] = { "/usr/bin/pg", "/usr/bin/pg.orig", "/usr/bin/loc" };
-	char *owners[3];
+	const char *paths[] = { "/usr/bin/pg", "/usr/bin/pg.orig", "/usr/bin/loc",
+				"/usr/bin/loc.real" };
+	char *owners[4];
 
 	(void)state;
 	assert_non_null(mkdtemp(root));
@@ -225,14 +228,15 @@ static void diversions_move_owners(void **state)
 	   "libpq.list", root);
 	sh("printf '/usr/bin/pg\\n/usr/bin/pg.orig\\nzzz-common\\n"
 	   "/usr/bin/loc\\n/usr/bin/loc.real\\n:\\n' > %s/var/lib/dpkg/diversions", root);
-	assert_int_equal(envfacts_file_owners(root, paths, 3, owners), 0);
+	assert_int_equal(envfacts_file_owners(root, paths, 4, owners), 0);
 	assert_non_null(owners[0]);
 	assert_string_equal(owners[0], "zzz-common");
 	assert_non_null(owners[1]);
 	assert_string_equal(owners[1], "libpq");
-	assert_non_null(owners[2]);
-	assert_string_equal(owners[2], "libpq");
-	for (int i = 0; i < 3; i++)
+	assert_null(owners[2]);
+	assert_non_null(owners[3]);
+	assert_string_equal(owners[3], "libpq");
+	for (int i = 0; i < 4; i++)
 		free(owners[i]);
 	sh("rm -rf %s", root);
 }
