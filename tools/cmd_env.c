@@ -323,6 +323,19 @@ static int chroot_sh(const char *root, const char *cmd)
 	return st < 0 ? st : st == 0 ? 0 : -EIO;
 }
 
+/* apt-get install of packages (words checked by def_parse) in root. */
+static int install_packages(const char *root, const char *packages)
+{
+	char *cmd;
+	int ret;
+
+	if (asprintf(&cmd, "apt-get update -qq && apt-get install -y -qq %s", packages) < 0)
+		return -ENOMEM;
+	ret = chroot_sh(root, cmd);
+	free(cmd);
+	return ret;
+}
+
 static int do_build(const struct env_opts *o, const char *file)
 {
 	struct env_def d;
@@ -348,8 +361,29 @@ static int do_build(const struct env_opts *o, const char *file)
 	if (!strcmp(d.base_kind, "debootstrap")) {
 		char *variant = NULL, *include = NULL;
 		char *mirror = d.mirror ? strdup(d.mirror) : host_mirror();
-		char *argv[10];
-		int n = 0;
+		char *argv[10], *plain = NULL, *pinned = NULL, *save = NULL, *words;
+		int n = 0, oom = 0;
+
+		/* debootstrap's --include takes names only: NAME=VERSION,
+		 * NAME:ARCH and NAME/RELEASE are installed with apt-get once
+		 * the root is made, as for the other bases. */
+		words = d.packages ? strdup(d.packages) : NULL;
+		oom = d.packages && !words;
+		for (char *w = words ? strtok_r(words, " \t", &save) : NULL; w;
+		     w = strtok_r(NULL, " \t", &save)) {
+			char **to = strpbrk(w, "=:/") ? &pinned : &plain, *joined;
+
+			if (asprintf(&joined, "%s%s%s", *to ? *to : "", *to ? "," : "", w) < 0) {
+				oom = 1;
+				break;
+			}
+			free(*to);
+			*to = joined;
+		}
+		free(words);
+		for (char *c = pinned; c && *c; c++)
+			if (*c == ',')
+				*c = ' ';
 
 		if (asprintf(&variant, "--variant=%s", d.variant ? d.variant : "minbase") < 0)
 			variant = NULL;
@@ -358,19 +392,16 @@ static int do_build(const struct env_opts *o, const char *file)
 		argv[n++] = "debootstrap";
 		argv[n++] = variant;
 		argv[n++] = cache;
-		if (d.packages && *trim(d.packages)) {
-			if (asprintf(&include, "--include=%s", trim(d.packages)) < 0)
+		if (plain) {
+			if (asprintf(&include, "--include=%s", plain) < 0)
 				include = NULL;
-			for (char *c = include; c && *c; c++)
-				if (*c == ' ')
-					*c = ',';
 			argv[n++] = include;
 		}
 		argv[n++] = d.base_arg;
 		argv[n++] = staging;
 		argv[n++] = mirror;
 		argv[n] = NULL;
-		if (!variant || !mirror || (d.packages && *trim(d.packages) && !include)) {
+		if (!variant || !mirror || oom || (plain && !include)) {
 			ret = -ENOMEM;
 		} else {
 			if (!o->quiet)
@@ -378,9 +409,13 @@ static int do_build(const struct env_opts *o, const char *file)
 					d.base_arg, mirror);
 			ret = run_argv(argv, "debootstrap");
 		}
+		if (ret == 0 && pinned)
+			ret = install_packages(staging, pinned);
 		free(variant);
 		free(include);
 		free(mirror);
+		free(plain);
+		free(pinned);
 	} else {
 		char src[PATH_MAX + 8];
 		char *cp[] = {"cp", "-a", src, staging, NULL};
@@ -390,15 +425,8 @@ static int do_build(const struct env_opts *o, const char *file)
 		snprintf(src, sizeof(src), "%s/.", d.base_arg);
 		ret = !strcmp(d.base_kind, "dir") ? run_argv(cp, "copying the base directory")
 						  : run_argv(tar, "unpacking the base tarball");
-		if (ret == 0 && d.packages && *trim(d.packages)) {
-			char *cmd;
-
-			if (asprintf(&cmd, "apt-get update -qq && apt-get install -y -qq %s",
-				     d.packages) < 0)
-				cmd = NULL;
-			ret = cmd ? chroot_sh(staging, cmd) : -ENOMEM;
-			free(cmd);
-		}
+		if (ret == 0 && d.packages && *trim(d.packages))
+			ret = install_packages(staging, d.packages);
 	}
 	for (size_t i = 0; ret == 0 && i < d.n_run; i++) {
 		if (!o->quiet)

@@ -526,7 +526,11 @@ static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *
 	sethostname("localhost", 9);
 	snprintf(path, sizeof(path), "%s/proc", r);
 	if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-		die_to(errfd, 125, "cannot mount /proc in the sandbox: %s", strerror(errno));
+		die_to(errfd, 125, "cannot mount /proc in the sandbox: %s%s", strerror(errno),
+		       errno == ENOENT || errno == ENOTDIR
+			       ? " (the environment has no directory /proc: a root filesystem needs "
+				 "/proc, /dev and /tmp to mount on)"
+			       : "");
 	/* No device node the build reaches outside /dev opens (nodev on
 	 * every mount it can write to, and on the root): COMMAND keeps
 	 * CAP_MKNOD, as in a container, and root with a node for the host's

@@ -1,5 +1,7 @@
 # An environment built by 'provfs env build' from a debootstrap definition
-# (minbase + build-essential) gives the same digest when built twice, and a
+# (minbase + build-essential, and make/bookworm: a pinned package, which
+# debootstrap's --include does not take, is installed with apt-get once
+# the root is made) gives the same digest when built twice, and a
 # Debian source package (zlib, from apt-get source) builds inside it: both
 # runs' manifests name the same environment digest.  Needs Debian's mirror;
 # slow (a few minutes), so it runs on the normal build only.
@@ -15,7 +17,7 @@ cat >"$T/env.def" <<'EOT'
 name = bookworm-build
 base = debootstrap bookworm
 variant = minbase
-packages = build-essential
+packages = build-essential make/bookworm
 EOT
 D1=$("$PROVFS" env --store "$S" --quiet build "$T/env.def") || fail "env build 1"
 D2=$("$PROVFS" env --store "$S" --quiet build "$T/env.def") || fail "env build 2"

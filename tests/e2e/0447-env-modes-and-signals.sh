@@ -6,7 +6,7 @@
 # umask or the staging directory's 0700 (a --user build could run
 # nothing).  A SIGTERM to env build (a cancelled CI job) while a setup
 # command runs ends that command and its children with provfs: it went
-# on as root in the chroot.
+# on as root in the chroot.  A root without /proc is named as such.
 . "$(dirname "$0")/lib.sh"
 S=$T/store
 R=$T/root
@@ -28,6 +28,15 @@ mkdir -p "$T/ws" && chmod 777 "$T/ws" && cd "$T/ws"
 assert_eq "uid=1000 gid=1000 groups=1000" \
 	"$("$PROVFS" run --store "$S" --env "$i077" --quiet --user 1000:1000 -- /bin/id 2>&1)" \
 	"a --user build in the imported environment"
+
+# A root without /proc says what it lacks.
+rmdir "$R/proc"
+noproc=$("$PROVFS" env --store "$S" --quiet import "$R") || fail "import without /proc"
+mkdir "$R/proc"
+"$PROVFS" run --store "$S" --env "$noproc" --quiet -- /bin/id >/dev/null 2>"$T/noproc.err"
+assert_eq 2 "$?" "a run in an environment without /proc"
+grep -q "cannot start the build slave: cannot mount /proc in the sandbox: No such file or directory (the environment has no directory /proc" "$T/noproc.err" ||
+	fail "without /proc: $(cat "$T/noproc.err")"
 
 # SIGTERM while a setup command runs.
 mark=$$.37
