@@ -619,8 +619,10 @@ static void hint_private_parent(const struct run_state *s, struct hints *h)
 
 	if (!path_is_under(s->workdir, "/tmp") && !path_is_under(s->workdir, "/var/tmp"))
 		return;
+	/* (the slave's init made the way to the workspace's mount point
+	 * there, looking each name up first: those are not the build's) */
 	if (alog_probed_above(s->log, ALOG_LABEL_TMP, ALOG_LABEL_WORKSPACE, s->workdir, &path,
-			      &id) != 1 || !path) {
+			      &id) != 1 || !path || path_is_under(s->workdir, path)) {
 		free(path);
 		return;
 	}

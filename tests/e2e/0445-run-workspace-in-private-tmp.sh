@@ -44,6 +44,11 @@ assert j["beside_workspace"] == [], j' "$T/run3.json" || fail "--json: $(cat "$T
 [ $? -ne 0 ] || fail "the slave read a host file beside the workspace"
 grep -q "^provfs: hint: the workspace lies in the slave's own /tmp or /var/tmp, which hold nothing of the host's: the build looked for $P/ci/sibling.txt, beside the workspace" "$T/err4" ||
 	fail "no hint of the file beside the workspace: $(cat "$T/err4")"
+# A failed build that looked for nothing beside it gets no such hint (the
+# slave's init looks up the way to the workspace's mount point there).
+"$PROVFS" run --store "$T/store" --out "$T/m6.json" -- false 2>"$T/err6"
+[ $? -ne 0 ] || fail "false succeeded"
+grep -q "hint: the workspace lies" "$T/err6" && fail "a hint for a build that looked for nothing: $(cat "$T/err6")"
 # With the parent as workspace, both work.
 cd "$P/ci"
 "$PROVFS" run --store "$T/store" --out "$T/m5.json" -- sh -c 'cd proj && cat ../sibling.txt && echo a >../artifact.txt' \
