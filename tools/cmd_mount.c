@@ -59,6 +59,9 @@ static const char mount_usage[] =
 	"                   (lazily) and end the daemon; the log then says the mount\n"
 	"                   was 'abandoned' (provfs run uses it, so a killed run\n"
 	"                   leaves no mount behind)\n"
+	"  --parent-pid PID with --die-with-parent: the process meant, which must\n"
+	"                   still be our parent (one killed before the daemon\n"
+	"                   started leaves it no parent to watch: it exits)\n"
 	"  --exec-ring FILE share word of execs with the other mounts of one slave\n"
 	"                   through FILE, made by provfs run (each mount sees only the\n"
 	"                   execs of programs on it)\n"
@@ -185,6 +188,7 @@ int cmd_mount(int argc, char **argv)
 		{"log", required_argument, NULL, 'l'},
 		{"label", required_argument, NULL, 'L'},
 		{"die-with-parent", no_argument, NULL, 'W'},
+		{"parent-pid", required_argument, NULL, 'Q'},
 		{"exec-ring", required_argument, NULL, 'X'},
 		{"foreground", no_argument, NULL, 'f'},
 		{"debug", no_argument, NULL, 'd'},
@@ -197,6 +201,7 @@ int cmd_mount(int argc, char **argv)
 	char *backing = NULL, *mp = NULL, *log_path = NULL, *store = NULL, *dcache = NULL;
 	int use_dcache = -1;
 	int foreground = 0, capture = 1, json = 0, c, ret, pipefd[2];
+	pid_t parent_pid = 0;
 	pid_t pid;
 
 	while ((c = getopt_long(argc, argv, "fdh", opts, NULL)) != -1) {
@@ -211,6 +216,18 @@ int cmd_mount(int argc, char **argv)
 		case 'l': log_opt = optarg; break;
 		case 'L': cfg.label = optarg; break;
 		case 'W': cfg.has_owner = 1; break;
+		case 'Q': {
+			char *end;
+			long v;
+
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || v < 1 || v > INT_MAX)
+				return cli_usage_error("mount", "--parent-pid wants a process id, not '%s'",
+						       optarg);
+			parent_pid = (pid_t)v;
+			break;
+		}
 		case 'X': cfg.exec_ring = optarg; break;
 		case 'f': foreground = 1; break;
 		case 'd': cfg.debug = 1; foreground = 1; break;
@@ -290,7 +307,7 @@ int cmd_mount(int argc, char **argv)
 		/* Our parent, watched through a pidfd taken while it is
 		 * certainly our parent: a pid looked up later could be
 		 * another process's by then. */
-		pid_t parent = getppid();
+		pid_t parent = parent_pid ? parent_pid : getppid();
 
 		cfg.owner_pidfd = (int)syscall(SYS_pidfd_open, parent, 0);
 		if (cfg.owner_pidfd < 0) {

@@ -196,6 +196,7 @@ static int mount_all(struct run_state *s, const struct run_opts *o)
 	const char *backing[3] = {s->rootdir, s->workspace, s->tmpdir};
 	pid_t pid[3] = {-1, -1, -1};
 	int failed = 0, err;
+	char self_pid[24];
 
 	/* Each mount sees only the execs of programs on it, and tells the
 	 * others of them through the ring (fs/fsd_ring.c); without it, the
@@ -208,14 +209,20 @@ static int mount_all(struct run_state *s, const struct run_opts *o)
 		cli_warn("cannot make the exec ring '%s': %s", s->ring, strerror(-err));
 		s->ring[0] = '\0';
 	}
+	snprintf(self_pid, sizeof(self_pid), "%d", (int)getpid());
 	for (int which = 0; which < 3; which++) {
-		char *args[18];
+		char *args[20];
 		int n = 0;
 
 		args[n++] = s->self;
 		args[n++] = "mount";
-		/* A run killed (SIGKILL: no teardown) leaves no mounts. */
+		/* A run killed (SIGKILL: no teardown) leaves no mounts; one
+		 * killed before the daemon watches it, no daemon (its
+		 * parent would be init by then, which it must not take for
+		 * us). */
 		args[n++] = "--die-with-parent";
+		args[n++] = "--parent-pid";
+		args[n++] = self_pid;
 		if (s->ring[0]) {
 			args[n++] = "--exec-ring";
 			args[n++] = s->ring;
@@ -262,10 +269,14 @@ static void remove_mount_points(const char *name, int detach_dead)
 	int left = 0;
 
 	for (int i = 0; i < 3; i++) {
-		struct stat st;
+		struct statx stx;
 
 		snprintf(path, sizeof(path), RUN_DIR "/%s/%s", name, mount_labels[i]);
-		if (detach_dead && stat(path, &st) < 0 && errno == ENOTCONN)
+		/* AT_STATX_FORCE_SYNC: the kernel keeps a mount root's
+		 * attributes (for a day: FSD timeout), and answered a plain
+		 * stat of a dead mount from them, so it was never detached. */
+		if (detach_dead && statx(AT_FDCWD, path, AT_STATX_FORCE_SYNC, STATX_TYPE, &stx) < 0 &&
+		    errno == ENOTCONN)
 			umount2(path, MNT_DETACH);
 		/* A daemon killed with its run left the state file that
 		 * provfs umount would have removed. */

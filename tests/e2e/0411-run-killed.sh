@@ -1,7 +1,8 @@
 # provfs run killed with SIGKILL (a CI job's hard timeout: no teardown):
 # the build's processes die with it, and its three mount daemons, started
 # with --die-with-parent, unmount themselves and end, recording each mount
-# as 'abandoned' in a log that provfs log still reads.  provfs mount
+# as 'abandoned' in a log that provfs log still reads; also when it is
+# killed while it starts them.  provfs mount
 # --die-with-parent alone: the mount goes when the process that ran the
 # command exits.  A later run removes the empty mount-point directories of
 # killed runs (older than 10 minutes), not a recent one's.
@@ -41,6 +42,22 @@ outs = [o["path"] for o in json.load(open(sys.argv[1]))["outputs"] if o["mount"]
 sys.exit(0 if outs == ["/marker"] else "outputs: %r" % outs)' "$T/log.json" ||
 	fail "the marker is not the workspace's output"
 
+# Killed while it starts its daemons: one that started after provfs run
+# was gone watched init, which it took for its parent, and stayed (with
+# its mount, holding the store's lock, so gc waited for ever).
+for d in 0.004 0.006 0.008 0.010 0.012 0.015 0.02 0.03 0.005 0.009 0.011 0.014; do
+	"$PROVFS" run --store "$T/early" --quiet -- true >/dev/null 2>&1 </dev/null &
+	p=$!
+	sleep $d
+	kill -9 $p 2>/dev/null
+	wait $p 2>/dev/null
+done
+wait_for 30 sh -c "! pgrep -f '[p]rovfs mount .*--store $T/early ' >/dev/null" ||
+	fail "daemons of runs killed at their start were left: $(pgrep -af "[p]rovfs mount .*--store $T/early ")"
+for b in $(ls "$T/early/builds" 2>/dev/null); do
+	grep -q " /run/provfs/run-$b/" /proc/mounts && fail "a mount of a run killed at its start was left"
+done
+
 # provfs mount --die-with-parent on its own.
 mkdir -p "$T/b" "$T/m"
 sh -c '"$1" mount --die-with-parent --store "$2/store" --log "$2/m.db" "$2/b" "$2/m" >/dev/null &&
@@ -53,7 +70,8 @@ wait_for 30 status_is abandoned || fail "status: '$(sqlite3 "$T/m.db" "select st
 [ -f "$T/b/f" ] || fail "the file written through it"
 
 # A later run sweeps old empty mount points, and keeps recent ones; an
-# old mount whose daemon was killed with -9 (ENOTCONN) is detached first.
+# old mount whose daemon was killed with -9 (ENOTCONN, even where the
+# kernel has the mount root's attributes cached) is detached first.
 # A recent one stays: its run may still be starting.
 # Each run's exec ring goes with its last mount point: an old live run
 # (still mounted) keeps its ring.
@@ -70,9 +88,13 @@ for d in "$dead" "$new"; do
 	"$PROVFS" mount --store "$T/store" --log "$T/$(basename "$d").db" "$T/b2" "$d/tmp" >/dev/null ||
 		fail "mount on $d/tmp"
 	MOUNTS="$MOUNTS $d/tmp"
+	# (its root's attributes now in the kernel's cache, as a build's
+	# use leaves them: a plain stat of the dead mount still succeeds,
+	# and the sweep took it for a live one)
+	stat "$d/tmp" >/dev/null || fail "stat of $d/tmp"
 	pkill -9 -f -- "--log $T/$(basename "$d").db" || fail "no daemon to kill for $d/tmp"
 done
-wait_for 30 sh -c "! stat '$dead/tmp' 2>/dev/null" || fail "the killed daemon's mount still answers"
+wait_for 30 sh -c "! pgrep -f '[-]-log $T/dead.db' >/dev/null" || fail "the killed daemon still runs"
 touch -d '1 hour ago' "$old" "$dead"
 # The killed daemons' state files (pid and log, for provfs umount).
 state() { echo "/run/provfs/mount-$(printf %s "$1" | sha256sum | cut -c1-32)"; }
