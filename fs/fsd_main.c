@@ -22,8 +22,12 @@ static void tell(int ready_fd, int err, const char *what)
 	char msg[PATH_MAX + 128];
 	int n;
 
-	if (ready_fd < 0)
+	if (ready_fd < 0) {
+		/* In the foreground (mount -f): nobody reads a pipe. */
+		if (err != 0)
+			fprintf(stderr, "provfs: %s\n", what);
 		return;
+	}
 	if (err == 0)
 		n = snprintf(msg, sizeof(msg), "ok\n");
 	else

@@ -1,4 +1,4 @@
-# A mount point that is already in use is refused; the first mount keeps
+# A mount point that is already in use is refused (also with -f, saying why); the first mount keeps
 # working; unmounting a busy mount says so.
 . "$(dirname "$0")/lib.sh"
 mount_ws "$T/b" "$T/m"
@@ -6,6 +6,10 @@ mkdir -p "$T/b2"
 "$PROVFS" mount --store "$T/store" --log "$T/log2.db" "$T/b2" "$T/m" 2>"$T/err"
 assert_eq 2 "$?" "second mount exit"
 grep -q "busy" "$T/err" || fail "message: $(cat "$T/err")"
+# In the foreground (-f) too: it exited 2 saying nothing.
+"$PROVFS" mount -f --store "$T/store" --log "$T/log3.db" "$T/b2" "$T/m" 2>"$T/err-f"
+assert_eq 2 "$?" "second mount -f exit"
+grep -q "busy" "$T/err-f" || fail "mount -f message: $(cat "$T/err-f")"
 echo x >"$T/m/still-works" || fail "first mount broken"
 # busy on umount: a process holds a file open
 sleep 30 <"$T/m/still-works" &
