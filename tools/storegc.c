@@ -160,8 +160,10 @@ static int mark_json_file(struct gc *gc, const char *path)
 	return ret;
 }
 
-/* An access log: every digest it names, and its own. */
-static int mark_log(struct gc *gc, const char *path)
+/* An access log: every digest it names, and its own.  An empty file is
+ * none (a build killed before its log began) where may_be_empty, else
+ * a log that cannot be read. */
+static int mark_log_as(struct gc *gc, const char *path, int may_be_empty)
 {
 	uint8_t d[DIGEST_LEN];
 	char hex[DIGEST_HEX_LEN + 1];
@@ -172,12 +174,17 @@ static int mark_log(struct gc *gc, const char *path)
 	if (ret)
 		return fail_on(gc, path, ret == -ENOENT ? ret : -EBADMSG);
 	if (size == 0)
-		return 0; /* a build killed before its log began */
+		return may_be_empty ? 0 : fail_on(gc, path, -EBADMSG);
 	hex_encode(d, DIGEST_LEN, hex);
 	ret = mark_hex(gc, hex);
 	if (ret == 0)
 		ret = alog_for_each_digest(path, mark_hex, gc);
 	return ret ? fail_on(gc, path, ret) : 0;
+}
+
+static int mark_log(struct gc *gc, const char *path)
+{
+	return mark_log_as(gc, path, 0);
 }
 
 /* A visitor of for_each_entry: an entry name (of type, a DT_ value) in
@@ -229,11 +236,19 @@ static int mark_manifest(struct gc *gc, const char *dir, const char *name, unsig
 static int mark_build(struct gc *gc, const char *dir)
 {
 	char *log = path_join(dir, "log.db");
+	char *manifest = path_join(dir, "manifest.intoto.json");
 	int ret;
 
-	if (!log)
+	if (!log || !manifest) {
+		free(log);
+		free(manifest);
 		return -ENOMEM;
-	ret = mark_log(gc, log);
+	}
+	/* Empty, it is a build killed before its log began: one that has
+	 * a manifest had a log, which the manifest's digests may not all
+	 * name (a file's first version, overwritten). */
+	ret = mark_log_as(gc, log, access(manifest, F_OK) < 0);
+	free(manifest);
 	free(log);
 	if (ret == -ENOENT)
 		ret = 0;

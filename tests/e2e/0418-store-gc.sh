@@ -151,7 +151,18 @@ $G gc 2>"$T/bad.err"
 assert_eq 1 "$?" "gc with an unreadable log"
 grep -q "20000101T000000Z-bad" "$T/bad.err" || fail "message: $(cat "$T/bad.err")"
 has garbage-3 || fail "gc deleted an object although a root could not be read"
-rm -r "$S/builds/20000101T000000Z-bad"
+# an empty log beside a manifest (emptied by a crash, a full disk, ': >'):
+# the build had a log, which cannot be read now; one without a manifest
+# is a build killed before its log began, and no root
+: >"$S/builds/20000101T000000Z-bad/log.db"
+echo '{}' >"$S/builds/20000101T000000Z-bad/manifest.intoto.json"
+$G gc 2>"$T/bad2.err"
+assert_eq 1 "$?" "gc with an emptied log beside a manifest"
+grep -q "20000101T000000Z-bad/log.db" "$T/bad2.err" || fail "message: $(cat "$T/bad2.err")"
+has garbage-3 || fail "gc deleted an object although a build's log was emptied"
+rm "$S/builds/20000101T000000Z-bad/manifest.intoto.json"
+$G --quiet gc 2>"$T/bad3.err" || fail "gc with an empty log and no manifest: $(cat "$T/bad3.err")"
+rm -rf "$S/builds/20000101T000000Z-bad"
 
 # gc --wait takes its turn: a build started while it waits for a running
 # build queues behind it (and says so), instead of keeping it waiting
