@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -192,7 +193,7 @@ int fsd_serve(const struct fsd_config *cfg, int ready_fd)
 	struct fsd *fs = calloc(1, sizeof(*fs));
 	struct fuse_loop_config *loop = NULL;
 	char why[PATH_MAX + 128] = "";
-	int ret, capture_errors;
+	int ret, capture_errors, mp_lock;
 
 	if (!fs) {
 		tell(ready_fd, -ENOMEM, "out of memory");
@@ -218,6 +219,12 @@ int fsd_serve(const struct fsd_config *cfg, int ready_fd)
 		sched_setscheduler(0, SCHED_BATCH, &sp);
 	}
 	fsd_fd_table_reserve();
+	/* Two mounts on one mount point at once both found it free, and
+	 * stacked: from the check to the mount, the mount point's own
+	 * directory is held (flock); the second then finds it busy. */
+	mp_lock = open(cfg->mountpoint, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (mp_lock >= 0)
+		flock(mp_lock, LOCK_EX);
 	ret = check_dirs(cfg, why, sizeof(why));
 	if (ret == 0)
 		ret = open_outputs(fs, why, sizeof(why));
@@ -259,6 +266,8 @@ int fsd_serve(const struct fsd_config *cfg, int ready_fd)
 		snprintf(why, sizeof(why), "cannot mount on '%s' (see messages above)",
 			 cfg->mountpoint);
 	}
+	if (mp_lock >= 0)
+		close(mp_lock);
 	if (ret == 0 && fsd_pt_attach(fs) != 0) {
 		ret = -EIO;
 		snprintf(why, sizeof(why), "cannot attach to the FUSE device of '%s'",

@@ -28,6 +28,18 @@ wait $holder 2>/dev/null
 assert_eq 2 "$rc" "busy umount exit"
 grep -q "busy" "$T/err2" || fail "umount message: $(cat "$T/err2")"
 umount_ws "$T/m"
+# Three mounts on one free mount point at once: one mounts, the others
+# find it busy (all three stacked, and umount then waited for a daemon
+# serving a lower one).
+mkdir -p "$T/m3" "$T/b3"
+for i in 1 2 3; do
+	"$PROVFS" mount --store "$T/store" --log "$T/race$i.db" "$T/b3" "$T/m3" >/dev/null 2>"$T/race$i.err" &
+done
+wait
+assert_eq 1 "$(grep -c " $T/m3 " /proc/mounts)" "mounts on one mount point after three at once"
+assert_eq 2 "$(cat "$T"/race?.err | grep -c busy)" "mounts refused as busy"
+MOUNTS="$T/m3 $MOUNTS"
+umount_ws "$T/m3"
 # not mounted at all
 "$PROVFS" umount "$T/m" 2>"$T/err3"
 assert_eq 2 "$?" "umount of a plain dir"
