@@ -236,8 +236,10 @@ void fsd_fd_put(int fd, int owned);
 /* fsd_inode_path_at(fs, in, NULL, when) for a record of in itself, its
  * name checked first where in has had several links (in->linked): a
  * name that went is replaced by another of the file's, in its directory
- * or anywhere on the mount (fsd_links_names).  malloc'd, NULL on ENOMEM. */
-char *fsd_inode_named_path(struct fsd *fs, struct fsd_inode *in, int64_t *when);
+ * or anywhere on the mount (fsd_links_names); where none is found, the
+ * path is the name that went, and *gone (if not NULL) is set to 1 (else
+ * 0): it names another file now, or none.  malloc'd, NULL on ENOMEM. */
+char *fsd_inode_named_path(struct fsd *fs, struct fsd_inode *in, int64_t *when, int *gone);
 int fsd_inode_stat(struct fsd *fs, struct fsd_inode *in, struct stat *st);
 /* The inode number the mount shows for backing (dev, ino): ino itself on
  * the device of the backing root; on another device (a filesystem mounted
@@ -376,6 +378,9 @@ void fsd_work_written(struct fsd *fs, struct fsd_inode *in, const char *path, in
  * for fsd_links_free_names (NULL if none), or -errno.  fsd_links_free:
  * at the end. */
 int fsd_links_names(struct fsd *fs, struct fsd_inode *in, nlink_t nlink, char ***out);
+/* Adds path (a log path) as a name of (dev, ino), if the names were
+ * walked already (a no-op otherwise: the first walk will find it). */
+void fsd_links_note(struct fsd *fs, dev_t dev, ino_t ino, const char *path);
 void fsd_links_free_names(char **names);
 void fsd_links_free(struct fsd *fs);
 /* The digest of the file behind fd if the digest cache knows its current

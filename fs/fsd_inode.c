@@ -435,22 +435,27 @@ int fsd_inode_recheck_name(struct fsd *fs, struct fsd_inode *in)
 	return at < 0 ? 1 : at;
 }
 
-char *fsd_inode_named_path(struct fsd *fs, struct fsd_inode *in, int64_t *when)
+char *fsd_inode_named_path(struct fsd *fs, struct fsd_inode *in, int64_t *when, int *gone)
 {
 	struct stat st;
 	char **names = NULL;
 	char *path = NULL;
 
+	if (gone)
+		*gone = 0;
 	/* (no lock on the way of every open: linked only ever goes to 1) */
 	if (!fs->cfg.readonly && __atomic_load_n(&in->linked, __ATOMIC_RELAXED) &&
-	    fsd_inode_recheck_name(fs, in) == 0 &&
-	    fsd_inode_stat(fs, in, &st) == 0 && st.st_nlink > 0 &&
-	    fsd_links_names(fs, in, st.st_nlink, &names) > 0) {
-		if (when)
-			*when = time_now_ns();
-		path = strdup(names[0]);
-		fsd_links_free_names(names);
-		return path;
+	    fsd_inode_recheck_name(fs, in) == 0) {
+		if (fsd_inode_stat(fs, in, &st) == 0 && st.st_nlink > 0 &&
+		    fsd_links_names(fs, in, st.st_nlink, &names) > 0) {
+			if (when)
+				*when = time_now_ns();
+			path = strdup(names[0]);
+			fsd_links_free_names(names);
+			return path;
+		}
+		if (gone)
+			*gone = 1;
 	}
 	return fsd_inode_path_at(fs, in, NULL, when);
 }
@@ -860,6 +865,13 @@ int fsd_inode_lookup(struct fsd *fs, struct fsd_inode *parent, const char *name,
 	table_unlock(fs);
 	if (fd >= 0)
 		close(fd);
+	if (S_ISREG(st.st_mode) && st.st_nlink > 1 && !fs->cfg.readonly &&
+	    __atomic_load_n(&fs->links, __ATOMIC_ACQUIRE)) {
+		char *path = fsd_inode_path(fs, parent, name);
+
+		fsd_links_note(fs, st.st_dev, st.st_ino, path);
+		free(path);
+	}
 
 	memset(e, 0, sizeof(*e));
 	e->ino = fsd_inode_id(fs, in);

@@ -9,8 +9,12 @@
  * names of every multiply linked regular file are kept; each use checks
  * them again (the build may have removed or renamed one since), and the
  * walk is made again where fewer names check out than the file has
- * links (a link made later outside our sight), a few times at most: a
- * link outside the mount's tree is never found. */
+ * links, a few times at most: a link outside the mount's tree is never
+ * found.  Names the daemon itself sees from then on (a look-up or a
+ * link of a file with several links, a rename of one) are added as they
+ * come (fsd_links_note), so that the build's own links need no walk: a
+ * build that linked and wrote ten files used up the walks, and a name
+ * that went was logged for the file after that. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -25,8 +29,12 @@
 #include "fsd.h"
 #include "util.h"
 
-/* Walks made again at most, per mount. */
+/* Walks made again, per mount: so many at once, then one where the last
+ * ended at least LINKS_REST times its length ago (at most a tenth of the
+ * time goes to walks, and a name the daemon missed is found again later,
+ * not never). */
 #define LINKS_REWALKS 8
+#define LINKS_REST 10
 /* Entries a walk looks at, at most; directories deeper are not entered. */
 #define LINKS_MAX_ENTRIES 4000000
 #define LINKS_MAX_DEPTH 256
@@ -41,6 +49,7 @@ struct fsd_links {
 	struct link_name *v;
 	size_t n, cap;
 	int walks;
+	int64_t walk_start, walk_end; /* the last walk's, CLOCK_MONOTONIC ns */
 	dev_t want_dev; /* the file a walk is made for: kept whatever its */
 	ino_t want_ino; /* links (its other names may be gone since) */
 };
@@ -136,7 +145,9 @@ static int links_walk(struct fsd *fs, struct fsd_links *l)
 		return -errno;
 	links_clear(l);
 	l->walks++;
+	l->walk_start = mono_ns();
 	ret = walk(l, fd, "", 0, &budget);
+	l->walk_end = mono_ns();
 	if (ret == 0)
 		qsort(l->v, l->n, sizeof(*l->v), by_file);
 	return ret;
@@ -188,6 +199,38 @@ static int collect(struct fsd *fs, const struct fsd_links *l, dev_t dev, ino_t i
 	return 0;
 }
 
+void fsd_links_note(struct fsd *fs, dev_t dev, ino_t ino, const char *path)
+{
+	struct link_name key = {.dev = dev, .ino = ino};
+	struct fsd_links *l;
+	size_t i;
+
+	if (!path || !__atomic_load_n(&fs->links, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&fs->links_lock);
+	l = fs->links;
+	if (!l->walks)
+		goto out;
+	/* Sorted by file: its place, after any names it has already. */
+	for (i = l->n; i > 0 && by_file(&l->v[i - 1], &key) > 0; i--)
+		;
+	for (size_t j = i; j > 0 && !by_file(&l->v[j - 1], &key); j--)
+		if (!strcmp(l->v[j - 1].path, path))
+			goto out;
+	{
+		struct stat st = {.st_dev = dev, .st_ino = ino};
+		struct link_name tmp;
+
+		if (links_add(l, &st, path) < 0)
+			goto out;
+		tmp = l->v[l->n - 1];
+		memmove(&l->v[i + 1], &l->v[i], (l->n - 1 - i) * sizeof(*l->v));
+		l->v[i] = tmp;
+	}
+out:
+	pthread_mutex_unlock(&fs->links_lock);
+}
+
 void fsd_links_free_names(char **names)
 {
 	for (size_t i = 0; names && names[i]; i++)
@@ -204,7 +247,7 @@ int fsd_links_names(struct fsd *fs, struct fsd_inode *in, nlink_t nlink, char **
 	*out = NULL;
 	pthread_mutex_lock(&fs->links_lock);
 	if (!fs->links)
-		fs->links = calloc(1, sizeof(*fs->links));
+		__atomic_store_n(&fs->links, calloc(1, sizeof(*fs->links)), __ATOMIC_RELEASE);
 	l = fs->links;
 	if (!l) {
 		pthread_mutex_unlock(&fs->links_lock);
@@ -216,7 +259,9 @@ int fsd_links_names(struct fsd *fs, struct fsd_inode *in, nlink_t nlink, char **
 		ret = links_walk(fs, l);
 	if (ret == 0)
 		ret = collect(fs, l, in->dev, in->ino, out, &n);
-	if (ret == 0 && n < nlink && l->walks <= LINKS_REWALKS) {
+	if (ret == 0 && n < nlink &&
+	    (l->walks <= LINKS_REWALKS ||
+	     mono_ns() - l->walk_end >= LINKS_REST * (l->walk_end - l->walk_start))) {
 		fsd_links_free_names(*out);
 		*out = NULL;
 		n = 0;

@@ -339,14 +339,16 @@ static void track_truncate(struct fsd *fs, fuse_req_t req, struct fsd_inode *in,
 	pthread_mutex_unlock(&in->wlock);
 	if (!writers) {
 		int64_t when;
-		char *path = fsd_inode_named_path(fs, in, &when), **also = NULL;
 		struct stat st;
 		int unlinked = 0;
+		char *path = fsd_inode_named_path(fs, in, &when, &unlinked), **also = NULL;
 
-		if (path && fsd_inode_stat(fs, in, &st) == 0 && st.st_nlink > 1)
+		/* (a name that went, none other found: its content is logged,
+		 * as no output, rather than for what holds that name now) */
+		if (path && !unlinked && fsd_inode_stat(fs, in, &st) == 0 && st.st_nlink > 1)
 			also = written_names(fs, in, &st, &path, &unlinked);
-		fsd_work_written(fs, in, path, fsd_process(fs, req), when, gen, NULL, 0, NULL, 0,
-				 also);
+		fsd_work_written(fs, in, path, fsd_process(fs, req), when, gen, NULL, 0, NULL,
+				 unlinked, also);
 		free(path);
 	}
 }
@@ -447,7 +449,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int va
 		fsd_work_settle(fs, in);
 	ret = do_setattr(fs, in, attr, valid, fi ? file_of(fi)->fd : -1);
 	{
-		char *path = fsd_inode_named_path(fs, in, NULL);
+		char *path = fsd_inode_named_path(fs, in, NULL, NULL);
 
 		fsd_log_access(fs, &(struct alog_access){
 			.process = fsd_process(fs, req), .op = ALOG_OP_SETATTR, .path = path,
@@ -620,7 +622,7 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 	struct fsd *fs = fsd_of(req);
 	struct fsd_inode *in = fsd_inode_get(fs, ino);
 	struct fsd_inode *pin = fsd_inode_get(fs, newparent);
-	char *old = fsd_inode_named_path(fs, in, NULL);
+	char *old = fsd_inode_named_path(fs, in, NULL, NULL);
 	int owned, fd, pfd, powned, err = 0;
 
 	if (fs->cfg.readonly) {
@@ -635,6 +637,10 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 		fsd_fd_put(fd, owned);
 		fsd_fd_put(pfd, powned);
 	}
+	/* (the new name is noted by its look-up; the old one too, as it
+	 * may have had one link until now) */
+	if (!err && in)
+		fsd_links_note(fs, in->dev, in->ino, old);
 	reply_entry_logged(req, fs, pin, newname, ALOG_OP_LINK, old, 0, err);
 	free(old);
 }
@@ -668,6 +674,12 @@ static void rename_track(struct fsd *fs, struct fsd_inode *parent, const char *n
 	struct fsd_inode *in = fsd_inode_find_at(fs, parent, name);
 
 	fsd_inode_set_name_at(fs, in, parent, name, when);
+	if (in && __atomic_load_n(&in->linked, __ATOMIC_RELAXED)) {
+		char *path = fsd_inode_path(fs, in, NULL);
+
+		fsd_links_note(fs, in->dev, in->ino, path);
+		free(path);
+	}
 	if (in)
 		fsd_inode_unref(fs, in);
 }
@@ -905,7 +917,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	int64_t now;
 	struct fsd_file *f;
 	char *path;
-	int fd, fdless;
+	int fd, fdless, gone;
 
 	if (fs->cfg.readonly && writable) {
 		fuse_reply_err(req, EROFS);
@@ -928,7 +940,17 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fd = fdless ? -1
 		    : fsd_inode_open(fs, in, fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_DIRECT |
 							  O_APPEND | FSD_FMODE_EXEC));
-	path = fsd_inode_named_path(fs, in, &now);
+	path = fsd_inode_named_path(fs, in, &now, &gone);
+	if (gone && path) {
+		/* Its name went, and no other was found: not the name of
+		 * whatever holds it now (a read would be that file's input). */
+		char *marked = NULL;
+
+		if (asprintf(&marked, "%s (deleted)", path) >= 0) {
+			free(path);
+			path = marked;
+		}
+	}
 	if (fd < 0 && !fdless) {
 		fsd_log(fs, proc, exec ? ALOG_OP_EXEC : ALOG_OP_OPEN, path, NULL, fi->flags, -fd);
 		free(path);
