@@ -1303,10 +1303,19 @@ static int parse(int argc, char **argv, struct run_opts *o)
  * build, not the teardown: the slave is killed, and run goes on to
  * unmount, write a manifest saying so, and exit 128 + the signal. */
 static volatile sig_atomic_t run_terminated;
+/* The mounts' daemons, once they run (0: not known). */
+static volatile pid_t daemon_pids[3];
 
 static void on_terminate(int sig)
 {
 	run_terminated = sig;
+	/* A daemon stopped (SIGSTOP) holds the build's processes in their
+	 * requests, where even SIGKILL cannot end them until it answers:
+	 * the slave never ended, and run waited for ever.  It is continued,
+	 * as provfs umount would. */
+	for (int i = 0; i < 3; i++)
+		if (daemon_pids[i] > 0)
+			kill(daemon_pids[i], SIGCONT);
 	sandbox_kill();
 }
 
@@ -1572,6 +1581,14 @@ int cmd_run(int argc, char **argv)
 		unmount_all(s);
 		run_state_free(s);
 		return cli_fail(CLI_USAGE, "cannot set up the slave's mounts (see above)");
+	}
+	for (int i = 0; i < 3; i++) {
+		char *log = NULL;
+		pid_t pid = 0;
+
+		if (mountstate_read(s->mnt[i], &pid, &log) == 0)
+			daemon_pids[i] = pid;
+		free(log);
 	}
 	if (run_terminated) {
 		unmount_all(s);

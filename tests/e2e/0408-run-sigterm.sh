@@ -122,4 +122,34 @@ assert {s["name"]: s["digest"]["sha256"] for s in st["subject"]}.get("big") == s
 EOF2
 rm -f big
 assert_eq "$before" "$(grep -c ' fuse' /proc/mounts)" "mounts after SIGTERM during the teardown"
+
+# A daemon stopped (SIGSTOP, a debugger) holds the build's processes in
+# their requests, where not even SIGKILL ends them: run continues its
+# daemons when told to stop, and ends (it waited for ever).
+"$PROVFS" run --store "$T/store" --out "$T/m5.json" -- \
+	sh -c 'while :; do echo x >f; cat f >/dev/null; done' >/dev/null 2>"$T/err5" &
+rpid=$!
+i=0
+until d=$(pgrep -f "[p]rovfs mount .*--store $T/store .*--label workspace") && [ -f f ]; do
+	i=$((i + 1))
+	[ $i -lt 200 ] || { kill -9 $rpid; fail "the build did not start"; }
+	sleep 0.1
+done
+kill -STOP $d
+sleep 0.5
+kill -TERM $rpid
+i=0
+while kill -0 $rpid 2>/dev/null; do
+	i=$((i + 1))
+	if [ $i -ge 150 ]; then
+		kill -CONT $d
+		wait $rpid
+		fail "provfs run did not end within 15 s of SIGTERM with a stopped daemon"
+	fi
+	sleep 0.1
+done
+wait $rpid
+assert_eq 143 "$?" "exit status after SIGTERM with a stopped daemon: $(cat "$T/err5")"
+rm -f f
+assert_eq "$before" "$(grep -c ' fuse' /proc/mounts)" "mounts after SIGTERM with a stopped daemon"
 exit 0
