@@ -412,3 +412,13 @@ void procinfo_free(struct procinfo *info)
 	free(info->argv_json);
 	info->exe = info->cwd = info->argv_json = NULL;
 }
+
+int procinfo_running(pid_t pid)
+{
+	struct procinfo_stat st;
+
+	if (pid <= 0 || procinfo_stat(pid, &st) != 0)
+		return 0;
+	/* PF_EXITING (0x4): on its way out. */
+	return st.state != 'Z' && st.state != 'X' && !(st.flags & 0x4);
+}

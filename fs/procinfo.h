@@ -83,6 +83,9 @@ int procinfo_parse_stat(const char *text, struct procinfo_stat *st);
 /* Reads and parses /proc/PID/stat (no lock the process may hold: safe on
  * a FUSE request path); 0, or -errno (-ESRCH for no such process). */
 int procinfo_stat(pid_t pid, struct procinfo_stat *st);
+/* Whether pid runs: it exists, and is no zombie nor exiting (a process
+ * killed with SIGKILL answers kill(pid, 0) until it is reaped). */
+int procinfo_running(pid_t pid);
 /* The parent of pid from /proc/PID/stat alone; 0 if unknown.  With
  * start_ns, also its start time there (0 if unknown). */
 pid_t procinfo_ppid(pid_t pid, int64_t *start_ns);

@@ -540,7 +540,7 @@ int cmd_umount(int argc, char **argv)
 		return cli_fail(CLI_USAGE, "cannot find mount point '%s': %s", argv[optind],
 				strerror(errno));
 	have_state = mountstate_read(mp, &pid, &log_path) == 0;
-	alive = have_state && pid > 0 && kill(pid, 0) == 0;
+	alive = have_state && procinfo_running(pid);
 	conn = alive ? fuse_connection(mp) : 0;
 	if (alive)
 		continue_if_stopped(pid, mp);
@@ -566,7 +566,12 @@ int cmd_umount(int argc, char **argv)
 	 * mount row without one belongs to a daemon that was killed. */
 	if (log_path &&
 	    alog_mount_status(log_path, mp, &finished_ns, &capture_errors, &log_error) == 0) {
-		died = finished_ns == 0;
+		/* One that served until the unmount and ended, but could not
+		 * record its end, did not die: its log could not be written
+		 * (a full disk). */
+		died = finished_ns == 0 && !alive;
+		if (finished_ns == 0 && alive)
+			log_error = 1;
 	} else if (have_state && !alive) {
 		died = 1;
 	}

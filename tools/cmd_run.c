@@ -31,6 +31,7 @@
 #include "json.h"
 #include "manifest.h"
 #include "mountstate.h"
+#include "procinfo.h"
 #include "runuser.h"
 #include "sandbox.h"
 #include "util.h"
@@ -1552,7 +1553,7 @@ int cmd_run(int argc, char **argv)
 	char err[PATH_MAX + 256];
 	struct sandbox_left left = {0};
 	struct hints hints = {0};
-	int ret, status = 0, attest_rc, died = 0, manifest_ok, outputs_missing;
+	int ret, status = 0, attest_rc, died = 0, manifest_ok, outputs_missing, serving[3] = {0};
 	json_t *private_links = NULL, *beside = NULL;
 
 	if (!s)
@@ -1662,6 +1663,8 @@ int cmd_run(int argc, char **argv)
 	/* Unmounting waits until the store and the log hold everything the
 	 * build wrote: seconds for big outputs (32 GiB hashed: 20 s). */
 	progress(&o, "%s", "unmounting: the build's files go into the store");
+	for (int i = 0; i < 3; i++)
+		serving[i] = procinfo_running(daemon_pids[i]);
 	unmount_all(s);
 	cli_phase("run", "unmount");
 	/* A daemon that died left its mount's log short: the build's record
@@ -1672,12 +1675,14 @@ int cmd_run(int argc, char **argv)
 
 		if (alog_mount_status(s->log, s->mnt[i], &finished, &errors, &log_error) != 0)
 			continue;
-		if (finished == 0) {
+		if (finished == 0 && !serving[i]) {
 			died = 1;
 			cli_warn("the daemon serving the slave's %s died during the build: its "
 				 "access log, and so the manifest, may lack its last accesses",
 				 mount_labels[i]);
-		} else if (log_error) {
+		} else if (log_error || finished == 0) {
+			/* (one that served until the end but could not record
+			 * that end: a full disk, not a death) */
 			died = 1; /* the same for the record: incomplete */
 			cli_warn("the daemon serving the slave's %s could not write some records "
 				 "to the access log (a full disk?): it, and so the manifest, "

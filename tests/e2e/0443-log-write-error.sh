@@ -26,3 +26,28 @@ assert_eq 1 "$rc" "umount after records were lost: $(cat "$T/err")"
 grep -q "could not write some records" "$T/err" || fail "no warning: $(cat "$T/err")"
 python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["log_write_error"] is True' \
 	"$T/out" || fail "JSON: $(cat "$T/out")"
+# The disk still full at the end: the daemon cannot record its end either.
+# It served until the unmount and ended by itself: a log write error, not
+# a death (it was said to have died).
+rm -f "$T/small"/*
+mkdir -p "$T/m2"
+"$PROVFS" mount --store "$T/store" --log "$T/small/g.db" "$T/src" "$T/m2" >/dev/null 2>&1 ||
+	fail "mount 2"
+MOUNTS="$T/m2"
+head -c 600k /dev/zero >"$T/small/fill" 2>/dev/null
+i=0
+while [ $i -lt 300 ]; do
+	echo $i >"$T/m2/g$i"
+	i=$((i + 1))
+done
+"$PROVFS" umount --json "$T/m2" >"$T/out2" 2>"$T/err2"
+rc=$?
+MOUNTS=
+assert_eq 1 "$rc" "umount with the log's disk full: $(cat "$T/err2")"
+grep -q "could not write some records" "$T/err2" || fail "no warning: $(cat "$T/err2")"
+grep -q "had died" "$T/err2" && fail "a daemon that served to the end said to have died: $(cat "$T/err2")"
+python3 -c 'import json,sys
+j = json.load(open(sys.argv[1]))
+assert j["log_write_error"] is True and j["daemon_died"] is False, j' "$T/out2" ||
+	fail "JSON: $(cat "$T/out2")"
+exit 0
