@@ -926,14 +926,13 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	/* O_DIRECT is honoured by bypassing the page cache on our side
 	 * (direct_io); the backing file is opened without it, since
 	 * libfuse's buffers are not aligned for it.  O_APPEND is left off
-	 * too: the kernel passes it with each write, through passthrough
-	 * (RWF_APPEND) or to op_write, as the caller's file has it then.
-	 * On the backing fd it stuck (a write after fcntl F_SETFL took it
-	 * away still appended), and a passthrough backing file registered
-	 * by an appending open made every open sharing it append.  A
-	 * read-only open whose
-	 * backing id is kept needs no fd: the kernel reads the backing file
-	 * (it is opened later if a request needs it, see file_fd). */
+	 * too: each write tells op_write whether the caller's file has it
+	 * then; on the backing fd it stuck (a write after fcntl F_SETFL
+	 * took it away still appended).  (Through passthrough the kernel
+	 * opens its own backing file with the open's flags.)  A read-only
+	 * open whose backing id is kept needs no fd: the kernel reads the
+	 * backing file (it is opened later if a request needs it, see
+	 * file_fd). */
 	fdless = !writable && !(fi->flags & O_DIRECT) && fsd_pt_kept(in);
 	if (writable)
 		fsd_work_settle(fs, in); /* the reads of what it held first */
@@ -1142,9 +1141,8 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	struct fsd_file *f = file_of(fi);
 	struct fsd_inode *in = f->in;
 	/* The backing fd never has O_APPEND (see op_open): the caller's file
-	 * may lose it (fcntl F_SETFL) or share a passthrough backing file
-	 * with files that lack it.  Its flags as they are now come with
-	 * each write. */
+	 * may lose it (fcntl F_SETFL), and its flags as they are now come
+	 * with each write. */
 	struct iovec iov = {.iov_base = (void *)buf, .iov_len = size};
 	ssize_t n = pwritev2(f->fd, &iov, 1, off, (fi->flags & O_APPEND) ? RWF_APPEND : 0);
 

@@ -7,15 +7,20 @@ mkdir -p "$T/small" "$T/src" "$T/m"
 mount -t tmpfs -o size=512k provfs-e2e "$T/small" 2>/dev/null || exit 77
 trap 'cleanup; umount "$T/small" 2>/dev/null' EXIT
 echo in >"$T/src/in.txt"
-"$PROVFS" mount --store "$T/store" --log "$T/small/f.db" "$T/src" "$T/m" >/dev/null 2>&1 ||
-	fail "mount"
-MOUNTS="$T/m"
-head -c 600k /dev/zero >"$T/small/fill" 2>/dev/null
-i=0
-while [ $i -lt 300 ]; do
-	echo $i >"$T/m/g$i"
-	i=$((i + 1))
-done
+# full_mount LOG MP: MP mounted with its log on the small filesystem,
+# which is then filled, and 300 files written through it.
+full_mount() {
+	"$PROVFS" mount --store "$T/store" --log "$1" "$T/src" "$2" >/dev/null 2>&1 ||
+		fail "mount on $2"
+	MOUNTS="$2"
+	head -c 600k /dev/zero >"$T/small/fill" 2>/dev/null
+	i=0
+	while [ $i -lt 300 ]; do
+		echo $i >"$2/g$i"
+		i=$((i + 1))
+	done
+}
+full_mount "$T/small/f.db" "$T/m"
 sleep 1
 rm -f "$T/small/fill"
 cat "$T/m/in.txt" >"$T/m/after.txt"
@@ -31,15 +36,7 @@ python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["log_write_erro
 # a death (it was said to have died).
 rm -f "$T/small"/*
 mkdir -p "$T/m2"
-"$PROVFS" mount --store "$T/store" --log "$T/small/g.db" "$T/src" "$T/m2" >/dev/null 2>&1 ||
-	fail "mount 2"
-MOUNTS="$T/m2"
-head -c 600k /dev/zero >"$T/small/fill" 2>/dev/null
-i=0
-while [ $i -lt 300 ]; do
-	echo $i >"$T/m2/g$i"
-	i=$((i + 1))
-done
+full_mount "$T/small/g.db" "$T/m2"
 "$PROVFS" umount --json "$T/m2" >"$T/out2" 2>"$T/err2"
 rc=$?
 MOUNTS=
