@@ -233,6 +233,10 @@ int fsd_fd_get(struct fsd *fs, struct fsd_inode *in, int *owned);
 void fsd_fd_put(int fd, int owned);
 /* lstat() of in's backing file, through its O_PATH fd, with the inode
  * number the mount shows; 0 or -errno. */
+/* openat(dirfd, path, O_PATH | O_NOFOLLOW | extra) that follows no
+ * symlink and stays below dirfd; plain openat where openat2 is missing. */
+int fsd_open_beneath(int dirfd, const char *path, int extra);
+
 /* fsd_inode_path_at(fs, in, NULL, when) for a record of in itself, its
  * name checked first where in has had several links (in->linked): a
  * name that went is replaced by another of the file's, in its directory

@@ -460,9 +460,7 @@ char *fsd_inode_named_path(struct fsd *fs, struct fsd_inode *in, int64_t *when, 
 	return fsd_inode_path_at(fs, in, NULL, when);
 }
 
-/* openat(dirfd, path, O_PATH | O_NOFOLLOW | extra) that follows no
- * symlink and stays below dirfd; plain openat where openat2 is missing. */
-static int open_beneath(int dirfd, const char *path, int extra)
+int fsd_open_beneath(int dirfd, const char *path, int extra)
 {
 	struct open_how how = {.flags = (uint64_t)(O_PATH | O_NOFOLLOW | O_CLOEXEC | extra),
 			       .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH};
@@ -531,7 +529,7 @@ static int reopen_by_path(struct fsd *fs, struct fsd_inode *in)
 		}
 		keep = *end;
 		*end = '\0';
-		fd = open_beneath(base, p, keep ? O_DIRECTORY : 0);
+		fd = fsd_open_beneath(base, p, keep ? O_DIRECTORY : 0);
 		*end = keep;
 		if (keep)
 			end++;

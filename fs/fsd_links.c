@@ -18,12 +18,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "fsd.h"
@@ -90,6 +88,17 @@ static int links_add(struct fsd_links *l, const struct stat *st, const char *pat
 	return 0;
 }
 
+/* dirfd's directory name for readdir; O_NOATIME, as the build did not
+ * list it, where we may (the file's owner or CAP_FOWNER). */
+static int open_dir(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC);
+
+	if (fd < 0 && errno == EPERM)
+		fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd;
+}
+
 /* Adds the multiply linked regular files under directory fd (prefix its
  * path, "" for the top; fd consumed) to l. */
 static int walk(struct fsd_links *l, int fd, const char *prefix, int depth, long *budget)
@@ -118,13 +127,8 @@ static int walk(struct fsd_links *l, int fd, const char *prefix, int depth, long
 		    (st.st_nlink > 1 || (st.st_dev == l->want_dev && st.st_ino == l->want_ino))) {
 			ret = links_add(l, &st, path);
 		} else if (S_ISDIR(st.st_mode) && depth < LINKS_MAX_DEPTH) {
-			/* O_NOATIME: the build did not list it. */
-			int sub = openat(dirfd(d), e->d_name,
-					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC);
+			int sub = open_dir(dirfd(d), e->d_name);
 
-			if (sub < 0 && errno == EPERM)
-				sub = openat(dirfd(d), e->d_name,
-					     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub >= 0)
 				ret = walk(l, sub, path, depth + 1, budget);
 		}
@@ -137,10 +141,8 @@ static int walk(struct fsd_links *l, int fd, const char *prefix, int depth, long
 static int links_walk(struct fsd *fs, struct fsd_links *l)
 {
 	long budget = LINKS_MAX_ENTRIES;
-	int fd = openat(fs->root.fd, ".", O_RDONLY | O_DIRECTORY | O_NOATIME | O_CLOEXEC), ret;
+	int fd = open_dir(fs->root.fd, "."), ret;
 
-	if (fd < 0 && errno == EPERM)
-		fd = openat(fs->root.fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	links_clear(l);
@@ -156,9 +158,7 @@ static int links_walk(struct fsd *fs, struct fsd_links *l)
 /* Whether path (from the mount's top) is in, now: no symlink followed. */
 static int names_file(struct fsd *fs, const char *path, dev_t dev, ino_t ino)
 {
-	struct open_how how = {.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
-			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS};
-	int fd = (int)syscall(SYS_openat2, fs->root.fd, path + 1, &how, sizeof(how));
+	int fd = fsd_open_beneath(fs->root.fd, path + 1, 0);
 	struct stat st;
 	int ret;
 

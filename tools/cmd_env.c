@@ -371,9 +371,11 @@ static int do_build(const struct env_opts *o, const char *file)
 		oom = d.packages && !words;
 		for (char *w = words ? strtok_r(words, " \t", &save) : NULL; w;
 		     w = strtok_r(NULL, " \t", &save)) {
+			/* (--include=A,B; apt-get install A B) */
 			char **to = strpbrk(w, "=:/") ? &pinned : &plain, *joined;
+			const char *sep = !*to ? "" : to == &plain ? "," : " ";
 
-			if (asprintf(&joined, "%s%s%s", *to ? *to : "", *to ? "," : "", w) < 0) {
+			if (asprintf(&joined, "%s%s%s", *to ? *to : "", sep, w) < 0) {
 				oom = 1;
 				break;
 			}
@@ -381,9 +383,6 @@ static int do_build(const struct env_opts *o, const char *file)
 			*to = joined;
 		}
 		free(words);
-		for (char *c = pinned; c && *c; c++)
-			if (*c == ',')
-				*c = ' ';
 
 		if (asprintf(&variant, "--variant=%s", d.variant ? d.variant : "minbase") < 0)
 			variant = NULL;

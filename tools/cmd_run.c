@@ -1370,6 +1370,19 @@ static void warn_left_running(const struct sandbox_left *left)
 	json_decref(list);
 }
 
+/* "A, B, C, ..." of n items, shown the first (up to) three of them, "?"
+ * for the first where it could not be made; malloc'd, NULL on ENOMEM. */
+static char *first_three(char *const shown[3], size_t n)
+{
+	char *out;
+
+	if (asprintf(&out, "%s%s%s%s%s%s", shown[0] ? shown[0] : "?", shown[1] ? ", " : "",
+		     shown[1] ? shown[1] : "", shown[2] ? ", " : "", shown[2] ? shown[2] : "",
+		     n > 3 ? ", ..." : "") < 0)
+		return NULL;
+	return out;
+}
+
 /* What provfs run found of the symlinks the build left in the workspace
  * pointing into what only the slave had: its /tmp, /var/tmp, /dev/shm or
  * (--home overlay or empty) HOME. */
@@ -1444,21 +1457,20 @@ static json_t *warn_private_links(const struct run_state *s, const struct run_op
 		p.list = NULL;
 	}
 	if (p.n > 0 && !o->quiet) {
-		char *kept = manifest_printable(s->tmpdir);
+		char *kept = manifest_printable(s->tmpdir), *list = first_three(p.shown, (size_t)p.n);
 
 		cli_warn("the build left %d symlink%s in the workspace pointing into the slave's "
-			 "own HOME, /tmp, /var/tmp or /dev/shm, which end with it: %s%s%s%s%s%s; "
+			 "own HOME, /tmp, /var/tmp or /dev/shm, which end with it: %s; "
 			 "what %s to is not among the build's outputs (what the build left in "
 			 "HOME, /tmp and /var/tmp is kept under %s)%s",
-			 p.n, p.n == 1 ? "" : "s", p.shown[0] ? p.shown[0] : "?",
-			 p.shown[1] ? ", " : "", p.shown[1] ? p.shown[1] : "",
-			 p.shown[2] ? ", " : "", p.shown[2] ? p.shown[2] : "", p.n > 3 ? ", ..." : "",
+			 p.n, p.n == 1 ? "" : "s", list ? list : "?",
 			 p.n == 1 ? "it points" : "they point", kept ? kept : s->tmpdir,
 			 p.bazel ? "; Bazel keeps its outputs in HOME unless given an output "
 				   "root: bazel --output_user_root=DIR ..., with DIR in the "
 				   "workspace, makes them outputs"
 				 : "");
 		free(kept);
+		free(list);
 	}
 	for (int i = 0; i < 3; i++)
 		free(p.shown[i]);
@@ -1528,17 +1540,17 @@ static json_t *warn_beside_workspace(const struct run_state *s, const struct run
 		}
 	}
 	if (n > 0 && !o->quiet) {
-		char *kept = manifest_printable(s->tmpdir);
+		char *kept = manifest_printable(s->tmpdir), *listed = first_three(shown, n);
 
 		cli_warn("the build wrote %zu file%s beside the workspace, in the slave's own /tmp, "
-			 "/var/tmp or HOME, which end with it: %s%s%s%s%s%s; %s neither on the host "
+			 "/var/tmp or HOME, which end with it: %s; %s neither on the host "
 			 "nor among the build's outputs (kept under %s); to make such files outputs, "
 			 "give a workspace that holds them (provfs run --workspace DIR, DIR above "
 			 "this one)",
-			 n, n == 1 ? "" : "s", shown[0] ? shown[0] : "?", shown[1] ? ", " : "",
-			 shown[1] ? shown[1] : "", shown[2] ? ", " : "", shown[2] ? shown[2] : "",
-			 n > 3 ? ", ..." : "", n == 1 ? "it is" : "they are", kept ? kept : s->tmpdir);
+			 n, n == 1 ? "" : "s", listed ? listed : "?", n == 1 ? "it is" : "they are",
+			 kept ? kept : s->tmpdir);
 		free(kept);
+		free(listed);
 	}
 	for (int i = 0; i < 3; i++)
 		free(shown[i]);
@@ -1732,19 +1744,21 @@ int cmd_run(int argc, char **argv)
 					"packet%s found no route: the slave has only its own "
 					"loopback); if it failed for that, run it with --net",
 			     left.no_route, left.no_route == 1 ? "" : "s");
-		char ns[48];
-		int ns_default;
+		if (!o.net && left.udp_no_port > 0) {
+			char ns[48];
+			int ns_default;
 
-		if (!o.net && left.udp_no_port > 0)
 			loopback_nameserver(s->rootdir, ns, sizeof(ns), &ns_default);
-		if (!o.net && left.udp_no_port > 0 && ns[0])
-			hint(&hints, "name lookups may have failed: the slave's resolver asks "
-					"%s (%s), on a loopback the slave does not share with the "
-					"host, and %ld UDP datagram%s found no listener there; if "
-					"the build failed for that, run it with --net",
-			     ns, ns_default ? "/etc/resolv.conf names no nameserver"
-					    : "the nameserver of /etc/resolv.conf",
-			     left.udp_no_port, left.udp_no_port == 1 ? "" : "s");
+			if (ns[0])
+				hint(&hints, "name lookups may have failed: the slave's resolver "
+						"asks %s (%s), on a loopback the slave does not share "
+						"with the host, and %ld UDP datagram%s found no "
+						"listener there; if the build failed for that, run it "
+						"with --net",
+				     ns, ns_default ? "/etc/resolv.conf names no nameserver"
+						    : "the nameserver of /etc/resolv.conf",
+				     left.udp_no_port, left.udp_no_port == 1 ? "" : "s");
+		}
 		if (!hint_missing_arguments(s, o.argv, &hints)) {
 			hint_read_only(s, &o, &hints);
 			hint_private_parent(s, &hints);
