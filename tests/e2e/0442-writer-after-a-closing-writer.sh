@@ -40,6 +40,10 @@ time.sleep(0.3)
 os.pwrite(fd, b"EEEE", 0)
 time.sleep(0.2)
 subprocess.run(["cat", "g"], stdout=subprocess.DEVNULL)
+# The writer stays open until the read is hashed: its close moves the
+# file's generation, and a read hashed after it gets no digest (what it
+# read can no longer be told from what the writer wrote after it).
+time.sleep(0.5)
 os.close(fd)
 EOF2
 cd "$T"
