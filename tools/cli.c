@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -14,7 +15,22 @@
 
 #include "cas.h"
 #include "dsse.h"
+#include "json.h"
 #include "util.h"
+
+/* The state of --json errors (see cli_json_mode). */
+static struct {
+	int on, printed, argc;
+	char **argv;
+	char error[1024];
+} json_err;
+
+/* Keeps the first error message of a --json command, for cli_json_end. */
+static void json_error_note(const char *fmt, va_list ap)
+{
+	if (json_err.on && !json_err.error[0])
+		vsnprintf(json_err.error, sizeof(json_err.error), fmt, ap);
+}
 
 int cli_fail(int code, const char *fmt, ...)
 {
@@ -25,6 +41,11 @@ int cli_fail(int code, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	if (code != CLI_OK) {
+		va_start(ap, fmt);
+		json_error_note(fmt, ap);
+		va_end(ap);
+	}
 	return code;
 }
 
@@ -37,7 +58,43 @@ int cli_print_json(json_t *o)
 		return cli_fail(CLI_USAGE, "out of memory");
 	puts(text);
 	free(text);
+	json_err.printed = 1;
 	return CLI_OK;
+}
+
+int cli_print_json_line(json_t *o)
+{
+	if (!o || json_dumpf(o, stdout, JSON_SORT_KEYS | JSON_COMPACT) < 0)
+		return -1;
+	putchar('\n');
+	json_err.printed = 1;
+	return 0;
+}
+
+void cli_json_mode(void)
+{
+	json_err.on = 1;
+}
+
+void cli_json_argv(int argc, char **argv)
+{
+	json_err.argc = argc;
+	json_err.argv = argv;
+}
+
+int cli_json_end(int code)
+{
+	json_t *o;
+
+	if (!json_err.on || json_err.printed || code == CLI_OK)
+		return code;
+	o = json_pack("{si}", "exit_status", code);
+	if (o && !json_set_text(o, "error", json_err.error[0] ? json_err.error
+					    : "failed: see the messages on standard error"))
+		cli_print_json_line(o);
+	json_decref(o);
+	fflush(stdout);
+	return code;
 }
 
 void cli_warn(const char *fmt, ...)
@@ -60,12 +117,33 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "\nTry 'provfs %s --help'.\n", cmd);
+	va_start(ap, fmt);
+	json_error_note(fmt, ap);
+	va_end(ap);
 	return CLI_USAGE;
 }
 
 int cli_bad_option(const char *cmd)
 {
-	/* getopt has said what was wrong, naming the option. */
+	/* getopt has said what was wrong, naming the option; parsing
+	 * stopped there, maybe before a --json (options end at "--"). */
+	for (int i = 1; i < json_err.argc && strcmp(json_err.argv[i], "--"); i++)
+		if (!strcmp(json_err.argv[i], "--json"))
+			cli_json_mode();
+	if (json_err.on && !json_err.error[0]) {
+		/* getopt's own message is not at hand: the word it stopped
+		 * at (a short option by itself: it may be one of several
+		 * in a word, -qz). */
+		const char *word = optind > 0 && optind <= json_err.argc ? json_err.argv[optind - 1]
+									 : NULL;
+		char shortopt[3] = {'-', (char)optopt, '\0'};
+
+		if (optopt > ' ' && optopt < 127 && !(word && !strncmp(word, "--", 2)))
+			word = shortopt;
+		snprintf(json_err.error, sizeof(json_err.error),
+			 "bad option or missing argument: '%s' (see 'provfs %s --help')",
+			 word ? word : "?", cmd);
+	}
 	fprintf(stderr, "Try 'provfs %s --help'.\n", cmd);
 	return CLI_USAGE;
 }
@@ -263,6 +341,7 @@ pid_t cli_fork_command(int (*run)(int, char **), char *const argv[], int flags)
 				signal(sig, SIG_DFL);
 		}
 		optind = 0;
+		memset(&json_err, 0, sizeof(json_err));
 		while (argv[argc])
 			argc++;
 		args = calloc((size_t)argc + 1, sizeof(*args));

@@ -39,6 +39,21 @@ int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)
  * releases it.  A NULL o (building it failed) prints nothing and is an
  * error.  Returns CLI_OK, or CLI_USAGE after "out of memory". */
 int cli_print_json(json_t *o);
+/* Prints o on one line (keys sorted) on stdout, for the commands whose
+ * --json output is one object per line; does not release it.  0, or -1
+ * if it could not be printed. */
+int cli_print_json_line(json_t *o);
+
+/* --json errors: a command that was given --json and fails without having
+ * printed its object prints one on stdout instead, so that a program
+ * reading it always gets JSON: {"error": the first message cli_fail or
+ * cli_usage_error printed (or where to look), "exit_status": code}.
+ * cli_json_mode is called as --json is parsed; cli_bad_option looks for
+ * --json among argv (cli_json_argv) itself, as parsing ended before it.
+ * main passes the command's exit status through cli_json_end. */
+void cli_json_mode(void);
+void cli_json_argv(int argc, char **argv);
+int cli_json_end(int code);
 
 /* Prints "provfs: warning: <message>\n" to stderr. */
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

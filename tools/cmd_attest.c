@@ -251,7 +251,7 @@ static int parse_opts(int argc, char **argv, struct attest_opts *o)
 				return cli_fail(CLI_USAGE, "out of memory");
 			break;
 		case O_NO_CAPTURE: o->no_capture = 1; break;
-		case O_JSON: o->json = 1; break;
+		case O_JSON: o->json = 1; cli_json_mode(); break;
 		case 'h':
 			attest_usage(stdout);
 			return CLI_OK;
@@ -675,9 +675,11 @@ static int print_summary(const struct attest_state *st, const char *log_hex, siz
 				      "inputs", (json_int_t)st->sum.n_inputs,
 				      "stored", (json_int_t)stored, "notStored", (json_int_t)missing);
 
-		if (j && !json_set_text(j, "manifest", out))
-			json_dumpf(j, stdout, JSON_SORT_KEYS | JSON_COMPACT);
-		putchar('\n');
+		if (!j || json_set_text(j, "manifest", out) || cli_print_json_line(j) < 0) {
+			json_decref(j);
+			return cli_fail(CLI_USAGE, "wrote %s, but cannot print it as JSON: %s", out,
+					strerror(ENOMEM));
+		}
 		json_decref(j);
 	} else if (out) {
 		printf("wrote %s: %zu output%s, %zu input%s, signed by %s\n", out, n_subjects,

@@ -594,7 +594,7 @@ int cmd_env(int argc, char **argv)
 		switch (c) {
 		case 's': store_opt = optarg; break;
 		case 'n': o.name = optarg; break;
-		case 'j': o.json = 1; break;
+		case 'j': o.json = 1; cli_json_mode(); break;
 		case 'q': o.quiet = 1; break;
 		case 'h': fputs(env_usage, stdout); return CLI_OK;
 		default: return cli_bad_option("env");

@@ -49,6 +49,7 @@ int cmd_keygen(int argc, char **argv)
 			break;
 		case 'j':
 			json = 1;
+			cli_json_mode();
 			break;
 		case 'h':
 			keygen_usage(stdout);
@@ -97,13 +98,12 @@ int cmd_keygen(int argc, char **argv)
 					    priv, "public", pub, NULL);
 		free(priv);
 		free(pub);
-		if (!o || json_dumpf(o, stdout, JSON_SORT_KEYS | JSON_COMPACT)) {
+		if (cli_print_json_line(o) < 0) {
 			json_decref(o);
 			code = cli_fail(CLI_USAGE, "wrote the key files, but cannot print them as JSON: %s",
 					strerror(ENOMEM));
 			goto out;
 		}
-		putchar('\n');
 		json_decref(o);
 	} else
 		printf("wrote %s.key (private) and %s.pub (public)\nkeyid %s\n", prefix, prefix,

@@ -232,7 +232,7 @@ int cmd_log(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'j': json = 1; break;
+		case 'j': json = 1; cli_json_mode(); break;
 		case 'a': all = 1; break;
 		case 'h': fputs(log_usage, stdout); return CLI_OK;
 		default: return cli_bad_option("log");

@@ -231,7 +231,7 @@ int cmd_mount(int argc, char **argv)
 		case 'X': cfg.exec_ring = optarg; break;
 		case 'f': foreground = 1; break;
 		case 'd': cfg.debug = 1; foreground = 1; break;
-		case 'j': json = 1; break;
+		case 'j': json = 1; cli_json_mode(); break;
 		case 'h': fputs(mount_usage, stdout); return CLI_OK;
 		default: return cli_bad_option("mount");
 		}
@@ -526,7 +526,7 @@ int cmd_umount(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'j': json = 1; break;
+		case 'j': json = 1; cli_json_mode(); break;
 		case 'q': quiet = 1; break;
 		case 'f': force = 1; break;
 		case 'h': fputs(umount_usage, stdout); return CLI_OK;

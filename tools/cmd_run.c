@@ -1288,7 +1288,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
 			break;
 		case 'u': o->user = optarg; break;
 		case 's': o->store_opt = optarg; break;
-		case 'j': o->json = 1; break;
+		case 'j': o->json = 1; cli_json_mode(); break;
 		case 'q': o->quiet = 1; break;
 		case 'h': fputs(run_usage, stdout); return 1;
 		default: return cli_bad_option("run");

@@ -559,8 +559,7 @@ static int show_json(const char *manifest, struct show_cli *s)
 	json_object_set_new(o, "signatures", sigs);
 	json_object_set_new(o, "verified", s->have_report ? json_boolean(s->report.verified) : json_null());
 	json_object_set(o, "statement", s->stmt);
-	json_dumpf(o, stdout, JSON_SORT_KEYS | JSON_COMPACT);
-	putchar('\n');
+	cli_print_json_line(o);
 	json_decref(o);
 	return s->have_report && !s->report.verified ? CLI_FAILED : CLI_OK;
 }
@@ -600,6 +599,7 @@ static int show_run(int argc, char **argv, struct show_cli *s)
 			break;
 		case 'j':
 			json = 1;
+			cli_json_mode();
 			break;
 		case 'M':
 			if (cli_max_size("show", optarg))

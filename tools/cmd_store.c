@@ -355,7 +355,7 @@ int cmd_store(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': store_opt = optarg; break;
-		case 'j': o.json = 1; break;
+		case 'j': o.json = 1; cli_json_mode(); break;
 		case 'n': o.no_files = 1; break;
 		case 'o': o.one_fs = 1; break;
 		case 'q': o.quiet = 1; break;

@@ -137,8 +137,7 @@ static void print_json(const char *manifest, const struct verify_report *r, size
 	json_object_set_new(o, "artifactsMatched", json_integer((json_int_t)r->artifacts_matched));
 	json_object_set_new(o, "objectsChecked", json_integer((json_int_t)r->objects_checked));
 	json_object_set_new(o, "policyRules", json_integer((json_int_t)r->policy_rules));
-	json_dumpf(o, stdout, JSON_SORT_KEYS | JSON_COMPACT);
-	putchar('\n');
+	cli_print_json_line(o);
 	json_decref(o);
 }
 
@@ -222,6 +221,7 @@ static int verify_run(int argc, char **argv, struct verify_cli *v)
 			break;
 		case 'j':
 			json = 1;
+			cli_json_mode();
 			break;
 		case 'e':
 			if (!hex_is_digest(optarg))

@@ -53,7 +53,8 @@ int main(int argc, char **argv)
 
 			snprintf(name, sizeof(name), "provfs %s", commands[i].name);
 			argv[1] = name;
-			return commands[i].run(argc - 1, argv + 1);
+			cli_json_argv(argc - 1, argv + 1);
+			return cli_json_end(commands[i].run(argc - 1, argv + 1));
 		}
 	}
 	fprintf(stderr, "provfs: '%s' is not a provfs command; see 'provfs --help'\n", argv[1]);
