@@ -794,7 +794,7 @@ static int seen_load(sqlite3_stmt *st, struct seen_path **out, size_t *count)
 		return rc == SQLITE_ROW ? -ENOMEM : -EBADMSG;
 	}
 	if (n > 1)
-		qsort(v, n, sizeof(*v), cmp_seen);
+		sort_items(v, n, sizeof(*v), cmp_seen);
 	*out = v;
 	*count = n;
 	return 0;

@@ -151,7 +151,7 @@ static int links_walk(struct fsd *fs, struct fsd_links *l)
 	ret = walk(l, fd, "", 0, &budget);
 	l->walk_end = mono_ns();
 	if (ret == 0)
-		qsort(l->v, l->n, sizeof(*l->v), by_file);
+		sort_items(l->v, l->n, sizeof(*l->v), by_file);
 	return ret;
 }
 

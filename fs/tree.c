@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "digest.h"
+#include "util.h"
 
 #define TREE_BATCH 256
 
@@ -286,7 +287,7 @@ int tree_snapshot(struct cas *cas, const char *dir, const struct tree_options *o
 	else
 		cas_batch_commit(cas, &w.batch, NULL);
 	if (ret == 0) {
-		qsort(w.entries, w.n, sizeof(*w.entries), cmp_entry);
+		sort_items(w.entries, w.n, sizeof(*w.entries), cmp_entry);
 		text = render(&w, &len);
 		ret = text ? cas_put_buffer(cas, text, len, hex_out) : -ENOMEM;
 	}

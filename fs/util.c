@@ -610,3 +610,9 @@ int remove_tree_at(int dirfd, const char *name)
 		ret = -errno;
 	return ret;
 }
+
+void sort_items(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}

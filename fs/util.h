@@ -133,4 +133,8 @@ int remove_contents_at(int dirfd, const char *name, size_t *removed);
  * *removed (if non-NULL) gets how many went.  0 or the first -errno. */
 int remove_unheld_at(int parent, const char *prefix, size_t *removed);
 
+/* qsort(3), which must not be given a NULL base even for no elements
+ * (an empty array is often NULL here). */
+void sort_items(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+
 #endif

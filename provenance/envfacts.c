@@ -224,7 +224,7 @@ int envfacts_parse_dpkg_status(const char *text, struct envfacts *facts)
 	else
 		add_package(facts, &name, &version, &arch, &status);
 	if (facts->n_packages > 1)
-		qsort(facts->packages, facts->n_packages, sizeof(*facts->packages), package_cmp);
+		sort_items(facts->packages, facts->n_packages, sizeof(*facts->packages), package_cmp);
 	return ret;
 }
 
@@ -644,7 +644,7 @@ static int dpkg_fingerprint(const char *root, char out[DIGEST_HEX_LEN + 1])
 		free(div);
 	}
 	if (!err) {
-		qsort(lines, n, sizeof(*lines), cmp_str);
+		sort_items(lines, n, sizeof(*lines), cmp_str);
 		ctx = digest_new();
 		if (!ctx)
 			err = -ENOMEM;
@@ -833,7 +833,7 @@ int envfacts_file_owners_cached(const char *root, const char *cache_file,
 				if (cacheable(missing[k]))
 					all[n_all++] = (struct owner_entry){
 						missing[k], found[k] ? found[k] : ""};
-			qsort(all, n_all, sizeof(*all), cmp_entry);
+			sort_items(all, n_all, sizeof(*all), cmp_entry);
 			/* A path asked twice in one call: keep one line. */
 			for (size_t i = 0; i < n_all; i++)
 				if (!u || strcmp(all[u - 1].path, all[i].path))

@@ -659,7 +659,7 @@ static int collect_environment(struct attest_state *st)
 		}
 	}
 	if (o->n_env > 1)
-		qsort(o->env, o->n_env, sizeof(*o->env), env_name_cmp);
+		sort_items(o->env, o->n_env, sizeof(*o->env), env_name_cmp);
 	return -1;
 }
 

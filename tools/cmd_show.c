@@ -425,7 +425,7 @@ static void print_process_tree(const json_t *byp, int all)
 		}
 	}
 	/* One node per (pid, program, arguments): the first record. */
-	qsort(nodes, n, sizeof(*nodes), by_pid_key_pos);
+	sort_items(nodes, n, sizeof(*nodes), by_pid_key_pos);
 	for (i = 0; i < n; i++) {
 		if (m && nodes[m - 1].pid == nodes[i].pid && !strcmp(nodes[m - 1].key, nodes[i].key)) {
 			free(nodes[i].key);
@@ -440,7 +440,7 @@ static void print_process_tree(const json_t *byp, int all)
 	budget = all ? m : SHOW_LIST_LIMIT;
 	/* Roots (parent not in the list) in the manifest's order, each with
 	 * its descendants found by binary search on the parent pid. */
-	qsort(nodes, m, sizeof(*nodes), by_ppid_pos);
+	sort_items(nodes, m, sizeof(*nodes), by_ppid_pos);
 	{
 		size_t *order = calloc(m + 1, sizeof(*order));
 

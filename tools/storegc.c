@@ -75,7 +75,7 @@ static void marks_sort(struct gc *gc)
 {
 	size_t out = 0;
 
-	qsort(gc->marks, gc->n_marks, sizeof(*gc->marks), mark_cmp);
+	sort_items(gc->marks, gc->n_marks, sizeof(*gc->marks), mark_cmp);
 	for (size_t i = 0; i < gc->n_marks; i++) {
 		if (out && !memcmp(gc->marks[out - 1].digest, gc->marks[i].digest, DIGEST_LEN)) {
 			gc->marks[out - 1].checked |= gc->marks[i].checked;
@@ -343,7 +343,7 @@ static void choose_records(struct gc *gc)
 	const struct storegc_options *o = gc->opt;
 	int64_t now = time_now_ns();
 
-	qsort(gc->records, gc->n_records, sizeof(*gc->records), record_newer_first);
+	sort_items(gc->records, gc->n_records, sizeof(*gc->records), record_newer_first);
 	for (size_t i = 0; i < gc->n_records; i++) {
 		struct gc_record *r = &gc->records[i];
 		int beyond = o->keep_records >= 0 && i >= (size_t)o->keep_records;
@@ -374,6 +374,34 @@ static int mark_records(struct gc *gc)
 	return ret;
 }
 
+static int tree_entry_ok(void *arg, const struct tree_entry *e)
+{
+	(void)arg;
+	(void)e;
+	return 0;
+}
+
+/* An environment's root is a tree: one that is gone, damaged or no tree
+ * names files gc cannot know, so it stops (as for a corrupt tree object:
+ * expand_if_tree takes any other object that is no tree for a file). */
+static int check_env_tree(struct gc *gc, const char *dir, const char *name, const char *hex)
+{
+	char *text = NULL;
+	size_t len;
+	int ret = cas_read_object(gc->cas, hex, GC_MAX_TREE_BYTES, &text, &len);
+
+	if (ret == 0)
+		ret = tree_parse(text, len, tree_entry_ok, NULL);
+	free(text);
+	if (ret == -ENOENT || ret == -EBADMSG || ret == -EFBIG) {
+		snprintf(gc->rep->bad_root, sizeof(gc->rep->bad_root),
+			 "%s/%s, whose tree object %s is %s", dir, name, hex,
+			 ret == -ENOENT ? "missing" : "damaged");
+		ret = -EBADMSG;
+	}
+	return ret;
+}
+
 /* envs/HEX.json: the environment's tree, and any digest in the record. */
 static int mark_env(struct gc *gc, const char *dir, const char *name, unsigned char type)
 {
@@ -387,7 +415,9 @@ static int mark_env(struct gc *gc, const char *dir, const char *name, unsigned c
 	hex[DIGEST_HEX_LEN] = '\0';
 	if (!hex_is_digest(hex))
 		return 0;
-	ret = mark_hex(gc, hex);
+	ret = check_env_tree(gc, dir, name, hex);
+	if (ret == 0)
+		ret = mark_hex(gc, hex);
 	path = ret ? NULL : path_join(dir, name);
 	if (ret == 0)
 		ret = path ? mark_json_file(gc, path) : -ENOMEM;
