@@ -39,6 +39,25 @@ static int open_dir(const char *root, const char *sub, int create, int *out)
 	return ret;
 }
 
+int cas_make_root(const char *root)
+{
+	char *dir = strdup(root);
+	size_t n = dir ? strlen(dir) : 0;
+	int ret;
+
+	if (!dir)
+		return -ENOMEM;
+	while (n > 1 && dir[n - 1] == '/')
+		dir[--n] = '\0';
+	ret = mkdir_parent(dir, 0755);
+	if (ret == 0 && mkdir(dir, 0700) < 0 && errno != EEXIST)
+		ret = -errno;
+	free(dir);
+	if (ret < 0)
+		errno = -ret;
+	return ret;
+}
+
 int cas_open(const char *root, int create, struct cas **out)
 {
 	struct cas *cas = calloc(1, sizeof(*cas));
@@ -52,7 +71,11 @@ int cas_open(const char *root, int create, struct cas **out)
 		free(cas);
 		return -ENOMEM;
 	}
-	ret = open_dir(root, "objects/sha256", create, &cas->objects_fd);
+	/* A new store is its owner's alone: objects hold what builds read,
+	 * /etc/shadow or a token file included, whatever its mode was. */
+	ret = create ? cas_make_root(root) : 0;
+	if (ret == 0)
+		ret = open_dir(root, "objects/sha256", create, &cas->objects_fd);
 	if (ret == 0)
 		ret = open_dir(root, "tmp", create, &cas->tmp_fd);
 	if (ret == 0 && create) {

@@ -23,6 +23,11 @@
 
 struct cas;
 
+/* Makes the store's directory root, mode 0700 (its parents 0755), if it
+ * is not there: a store holds what builds read (/etc/shadow, a token
+ * file), whatever those files' modes.  0 or -errno (errno set too). */
+int cas_make_root(const char *root);
+
 /* Opens the store at root, creating its directories when create is set.
  * Fails with -EACCES/-EROFS if the store is not writable and create is set.
  * With create, the handle holds the store's lock shared until cas_close

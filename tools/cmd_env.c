@@ -347,7 +347,7 @@ static int do_build(const struct env_opts *o, const char *file)
 	ret = def_parse(file, &d);
 	if (ret != 0)
 		return ret;
-	if (mkdir_p(o->store, 0755) < 0) {
+	if (cas_make_root(o->store) < 0) {
 		def_free(&d);
 		return cli_fail(CLI_USAGE, "cannot use store '%s': %s", o->store, strerror(errno));
 	}
@@ -603,7 +603,7 @@ int cmd_env(int argc, char **argv)
 	if (optind >= argc)
 		return cli_usage_error("env", "expected a subcommand");
 	sub = argv[optind++];
-	if (mkdir_p(cli_store_dir(store_opt), 0755) < 0 || !realpath(cli_store_dir(store_opt), store))
+	if (cas_make_root(cli_store_dir(store_opt)) < 0 || !realpath(cli_store_dir(store_opt), store))
 		return cli_fail(CLI_USAGE, "cannot use store '%s': %s", cli_store_dir(store_opt),
 				strerror(errno));
 	o.store = store;

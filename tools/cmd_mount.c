@@ -250,7 +250,7 @@ int cmd_mount(int argc, char **argv)
 	}
 	ret = abs_path_of(cli_store_dir(store_opt), &store);
 	if (ret == -ENOENT) {
-		ret = mkdir_p(cli_store_dir(store_opt), 0755);
+		ret = cas_make_root(cli_store_dir(store_opt));
 		if (ret == 0)
 			ret = abs_path_of(cli_store_dir(store_opt), &store);
 	}

@@ -1002,7 +1002,7 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 	if (n < 0)
 		return cli_fail(CLI_USAGE, "cannot find the provfs binary: %s", strerror(errno));
 	s->self[n] = '\0';
-	if (mkdir_p(cli_store_dir(o->store_opt), 0755) < 0 ||
+	if (cas_make_root(cli_store_dir(o->store_opt)) < 0 ||
 	    !realpath(cli_store_dir(o->store_opt), s->store))
 		return cli_fail(CLI_USAGE, "cannot use store '%s': %s", cli_store_dir(o->store_opt),
 				strerror(errno));
