@@ -805,6 +805,12 @@ static void run_job(struct fsd *fs, struct job *j, struct cas_batch *batch, stru
 			pend[*npend].index = (int)before;
 			memcpy(pend[*npend].hex, hex, sizeof(hex));
 			(*npend)++;
+			/* Its record needs no inode: the ref (and with it the
+			 * inode's fd) goes now, else a file the build removed
+			 * meanwhile kept its space until the commit, up to a
+			 * second (a build's next write failed with ENOSPC). */
+			fsd_inode_unref(fs, j->in);
+			j->in = NULL;
 			return;
 		}
 		log_capture(fs, j, hex, err);
