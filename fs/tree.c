@@ -195,7 +195,9 @@ static int walk_dir(struct walk *w, int dirfd, const char *rel)
 		} else if (S_ISDIR(st.st_mode)) {
 			ret = add_entry(w, path, &st, NULL, NULL);
 			w->stats->dirs++;
-			if (ret == 0 && (!w->opt->one_fs || st.st_dev == w->root_dev)) {
+			if (ret == 0 && (!w->opt->one_fs || st.st_dev == w->root_dev) &&
+			    !(w->opt->skip_ino && st.st_ino == w->opt->skip_ino &&
+			      st.st_dev == w->opt->skip_dev)) {
 				int sub = openat(dirfd, de->d_name,
 						 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 

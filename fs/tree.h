@@ -24,7 +24,7 @@
 struct tree_stats {
 	uint64_t files, dirs, symlinks, others;
 	uint64_t bytes;       /* total size of regular files */
-	uint64_t skipped;     /* entries on other filesystems (one_fs) */
+	uint64_t skipped;     /* directories not entered (one_fs, skip_ino) */
 };
 
 /* Called now and then during a long snapshot with the counts so far. */
@@ -33,6 +33,10 @@ typedef void (*tree_progress)(void *arg, const struct tree_stats *stats);
 struct tree_options {
 	int store_files;  /* also put every regular file into the store */
 	int one_fs;       /* do not descend into other filesystems */
+	/* A directory not to descend into, if skip_ino is not 0 (the
+	 * store, when it lies in the tree): it is listed empty. */
+	dev_t skip_dev;
+	ino_t skip_ino;
 	tree_progress progress;
 	void *progress_arg;
 };

@@ -154,6 +154,7 @@ int envstore_import(const char *store, const char *source, int tarball, const ch
 		    int quiet, char hex[DIGEST_HEX_LEN + 1], struct tree_stats *stats)
 {
 	struct tree_options opt = {.store_files = 1, .one_fs = 1};
+	struct stat store_st;
 	char tmpl[PATH_MAX];
 	const char *dir = source;
 	struct cas *cas;
@@ -163,6 +164,13 @@ int envstore_import(const char *store, const char *source, int tarball, const ch
 	ret = cas_open(store, 1, &cas);
 	if (ret < 0)
 		return ret;
+	/* A store inside the tree (env import / with the default store)
+	 * is not part of it: its keys would be the build's to read, and
+	 * its tmp files, written by this import, would change the digest. */
+	if (!tarball && stat(store, &store_st) == 0) {
+		opt.skip_dev = store_st.st_dev;
+		opt.skip_ino = store_st.st_ino;
+	}
 	if (tarball) {
 		ret = envstore_staging_make(store, "import", tmpl, sizeof(tmpl), &held);
 		if (ret < 0) {
