@@ -293,6 +293,18 @@ const char *sign_public_key_error(int ret)
 	}
 }
 
+const char *sign_private_key_error(int ret)
+{
+	switch (ret) {
+	case -EINVAL:
+		return "not an Ed25519 private key in PEM form";
+	case -EPERM:
+		return "it is accessible by group or others; run 'chmod 600' on it";
+	default:
+		return strerror(-ret);
+	}
+}
+
 int sign_message(const struct sign_key *key, const uint8_t *msg, size_t len,
 		 uint8_t sig[SIGN_ED25519_SIG_LEN])
 {

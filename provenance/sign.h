@@ -46,6 +46,8 @@ int sign_key_from_public_pem(const char *pem, size_t len, struct sign_key **out)
 
 /* What a failure of sign_key_load_public means, for a message. */
 const char *sign_public_key_error(int ret);
+/* What a failure of sign_key_load_private means, for a message. */
+const char *sign_private_key_error(int ret);
 
 /* The key's id (64 hex chars, NUL-terminated, owned by the key). */
 const char *sign_key_id(const struct sign_key *key);

@@ -553,14 +553,10 @@ static int load_key(struct attest_state *st, const char *path, int is_default)
 	struct sign_key *key;
 	int ret = sign_key_load_private(path, &key);
 
-	if (ret == -EPERM)
-		return cli_fail(CLI_USAGE, "private key '%s' is accessible by group or others; "
-				"run 'chmod 600 %s'", path, path);
-	if (ret == -EINVAL)
-		return cli_fail(CLI_USAGE, "'%s' is not an Ed25519 private key in PEM form", path);
 	if (ret)
-		return cli_fail(CLI_USAGE, "cannot read private key '%s': %s%s", path, strerror(-ret),
-				is_default ? " (give --key or run 'provfs keygen')" : "");
+		return cli_fail(CLI_USAGE, "cannot use private key '%s': %s%s", path,
+				sign_private_key_error(ret),
+				is_default && ret == -ENOENT ? " (give --key or run 'provfs keygen')" : "");
 	for (size_t i = 0; i < st->n_keys; i++) {
 		if (!strcmp(sign_key_id(st->keys[i]), sign_key_id(key))) {
 			sign_key_free(key); /* the same key given twice signs once */

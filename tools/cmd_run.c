@@ -972,7 +972,8 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 	time_t now = time(NULL);
 	struct tm tm;
 	struct stat home_st = {0};
-	int fd, ret_out;
+	struct sign_key *key;
+	int fd, ret_out, ret;
 	ssize_t n;
 
 	/* Namespaces, pivot_root and FUSE mounts of other users' trees:
@@ -1120,6 +1121,12 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 	if (path_is_under(s->key, s->workspace))
 		return cli_fail(CLI_USAGE, "the signing key '%s' lies inside the workspace '%s', where "
 				"the build could read it: keep it elsewhere", s->key, s->workspace);
+	/* As attest will load it, before the build rather than after. */
+	ret = sign_key_load_private(s->key, &key);
+	if (ret)
+		return cli_fail(CLI_USAGE, "cannot use signing key '%s': %s", s->key,
+				sign_private_key_error(ret));
+	sign_key_free(key);
 	/* Only now, with everything checked, does the build leave a trace. */
 	/* The tmp mount holds the slave's /tmp and /var/tmp, as tmp/ and
 	 * var/tmp/, so its log names them as the build sees them. */
