@@ -6,11 +6,14 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cas.h"
@@ -286,38 +289,81 @@ static char *host_mirror(void)
 	return strdup("http://deb.debian.org/debian");
 }
 
-/* Runs a shell command chrooted into root with /proc and /dev available. */
+/* In chroot_sh's child: the setup command's namespace's first process
+ * (its init: when it dies, the kernel kills every process left in it),
+ * killed in turn if its parent dies. */
+static void setup_init(const char *root, const char *proc, const char *dev, const char *cmd)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (mount("proc", proc, "proc", 0, NULL) < 0 ||
+	    mount("/dev", dev, NULL, MS_BIND | MS_REC, NULL) < 0) {
+		fprintf(stderr, "provfs: cannot mount the setup command's /proc and /dev in '%s': "
+			"%s\n", root, strerror(errno));
+		_exit(125);
+	}
+	sandbox_lend_resolv(root, 1);
+	if (chroot(root) < 0 || chdir("/") < 0) {
+		fprintf(stderr, "provfs: cannot enter '%s': %s\n", root, strerror(errno));
+		_exit(125);
+	}
+	setenv("DEBIAN_FRONTEND", "noninteractive", 1);
+	setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+	execl("/bin/sh", "sh", "-ec", cmd, (char *)NULL);
+	_exit(127);
+}
+
+/* Runs a shell command chrooted into root with /proc and /dev available,
+ * in a PID namespace of its own: nothing it starts outlives provfs, even
+ * killed with SIGKILL (the namespace's init has PR_SET_PDEATHSIG, and so
+ * has its parent; a catchable signal kills the process group first). */
 static int chroot_sh(const char *root, const char *cmd)
 {
+	static const char *const points[] = {"proc", "dev"};
 	char proc[PATH_MAX + 8], dev[PATH_MAX + 8];
-	pid_t pid;
+	pid_t pid, self = getpid();
+	struct stat st_point;
 	int st;
 
 	snprintf(proc, sizeof(proc), "%s/proc", root);
 	snprintf(dev, sizeof(dev), "%s/dev", root);
+	for (size_t i = 0; i < 2; i++) {
+		if (stat(i ? dev : proc, &st_point) < 0 || !S_ISDIR(st_point.st_mode)) {
+			fprintf(stderr, "provfs: the environment has no /%s directory to mount the "
+				"setup commands' /%s on: make it in the base (mkdir %s)\n",
+				points[i], points[i], points[i]);
+			return -EIO;
+		}
+	}
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0)
 		return -errno;
 	cli_child_group(pid); /* killed with us: no setup command outlives us */
 	if (pid == 0) {
+		pid_t init;
+
 		umask(022); /* the same modes whoever builds it */
 		dup2(2, 1);
-		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-		    mount("proc", proc, "proc", 0, NULL) < 0 ||
-		    mount("/dev", dev, NULL, MS_BIND | MS_REC, NULL) < 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != self)
+			_exit(125);
+		if (unshare(CLONE_NEWNS | CLONE_NEWPID) < 0 ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
 			fprintf(stderr, "provfs: cannot enter '%s': %s\n", root, strerror(errno));
 			_exit(125);
 		}
-		sandbox_lend_resolv(root, 1);
-		if (chroot(root) < 0 || chdir("/") < 0) {
-			fprintf(stderr, "provfs: cannot enter '%s': %s\n", root, strerror(errno));
+		init = fork();
+		if (init < 0) {
+			fprintf(stderr, "provfs: cannot start a setup command: %s\n", strerror(errno));
 			_exit(125);
 		}
-		setenv("DEBIAN_FRONTEND", "noninteractive", 1);
-		setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
-		execl("/bin/sh", "sh", "-ec", cmd, (char *)NULL);
-		_exit(127);
+		if (init == 0)
+			setup_init(root, proc, dev, cmd);
+		while (waitpid(init, &st, 0) < 0) {
+			if (errno != EINTR)
+				_exit(125);
+		}
+		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 	}
 	st = cli_spawn_wait(pid);
 	return st < 0 ? st : st == 0 ? 0 : -EIO;

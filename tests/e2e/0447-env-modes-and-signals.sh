@@ -6,7 +6,9 @@
 # umask or the staging directory's 0700 (a --user build could run
 # nothing).  A SIGTERM to env build (a cancelled CI job) while a setup
 # command runs ends that command and its children with provfs: it went
-# on as root in the chroot.  A root without /proc is named as such.
+# on as root in the chroot.  So does a SIGKILL, which provfs cannot catch
+# (the setup command runs in a PID namespace whose init dies with its
+# parent).  A root without /proc is named as such, by run and env build.
 . "$(dirname "$0")/lib.sh"
 S=$T/store
 R=$T/root
@@ -35,6 +37,13 @@ noproc=$("$PROVFS" env --store "$S" --quiet import "$R") || fail "import without
 mkdir "$R/proc"
 "$PROVFS" run --store "$S" --env "$noproc" --quiet -- /bin/id >/dev/null 2>"$T/noproc.err"
 assert_eq 2 "$?" "a run in an environment without /proc"
+rmdir "$R/proc"
+printf 'base = dir %s\nrun = true\n' "$R" >"$T/noproc.def"
+"$PROVFS" env --store "$S" --quiet build "$T/noproc.def" >/dev/null 2>"$T/noproc-build.err"
+assert_eq 2 "$?" "env build of a base without /proc"
+grep -q "the environment has no /proc directory to mount the setup commands' /proc on" \
+	"$T/noproc-build.err" || fail "env build without /proc: $(cat "$T/noproc-build.err")"
+mkdir "$R/proc"
 grep -q "cannot start the build slave: cannot mount /proc in the sandbox: No such file or directory (the environment has no directory /proc" "$T/noproc.err" ||
 	fail "without /proc: $(cat "$T/noproc.err")"
 
@@ -57,4 +66,27 @@ if pgrep -f "sleep $mark" >/dev/null; then
 	pkill -f "sleep $mark"
 	fail "the setup command outlived env build"
 fi
+
+# SIGKILL while a setup command (and a child of it) runs.
+mark=$$.41
+printf 'base = dir %s\nrun = sleep %s & sleep %s; touch /after-kill\n' "$R" "$mark" "$mark" >"$T/killed.def"
+"$PROVFS" env --store "$S" --quiet build "$T/killed.def" </dev/null >/dev/null 2>"$T/killed.err" &
+pid=$!
+i=0
+while [ "$(pgrep -f "sleep $mark" | wc -l)" -lt 2 ]; do
+	i=$((i + 1))
+	[ $i -lt 200 ] || { kill $pid; fail "the setup commands did not start: $(cat "$T/killed.err")"; }
+	sleep 0.1
+done
+kill -KILL $pid
+wait $pid
+i=0
+while pgrep -f "sleep $mark" >/dev/null; do
+	i=$((i + 1))
+	if [ $i -ge 30 ]; then
+		pkill -f "sleep $mark"
+		fail "the setup commands outlived env build's SIGKILL"
+	fi
+	sleep 0.1
+done
 exit 0
