@@ -205,10 +205,11 @@ int envstore_import(const char *store, const char *source, int tarball, const ch
 
 int envstore_resolve(const char *store, const char *what, char hex[DIGEST_HEX_LEN + 1])
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], named[DIGEST_HEX_LEN + 1] = "", newest[40] = "";
+	int64_t newest_ns = 0;
 	DIR *d;
 	struct dirent *de;
-	int found = 0;
+	int prefixed = 0;
 	size_t wlen = strlen(what);
 	int is_prefix = wlen >= 8 && wlen <= DIGEST_HEX_LEN &&
 			strspn(what, "0123456789abcdef") == wlen;
@@ -228,37 +229,55 @@ int envstore_resolve(const char *store, const char *what, char hex[DIGEST_HEX_LE
 	while ((de = readdir(d)) != NULL) {
 		size_t n = strlen(de->d_name);
 		char candidate[DIGEST_HEX_LEN + 1];
-		int match = 0;
 
 		if (n != DIGEST_HEX_LEN + 5 || strcmp(de->d_name + DIGEST_HEX_LEN, ".json"))
 			continue;
 		memcpy(candidate, de->d_name, DIGEST_HEX_LEN);
 		candidate[DIGEST_HEX_LEN] = '\0';
 		if (is_prefix && !strncmp(candidate, what, wlen)) {
-			match = 1;
-		} else {
-			char mpath[PATH_MAX + 300];
-			json_t *meta;
-			char *name;
-
-			snprintf(mpath, sizeof(mpath), "%s/%s", path, de->d_name);
-			meta = json_load_file(mpath, 0, NULL);
-			name = meta_name(meta);
-			match = name && !strcmp(name, what);
-			free(name);
-			json_decref(meta);
-		}
-		if (match) {
-			if (found && strcmp(hex, candidate)) {
+			if (prefixed && strcmp(hex, candidate)) {
 				closedir(d);
 				return -EEXIST;
 			}
 			memcpy(hex, candidate, DIGEST_HEX_LEN + 1);
-			found = 1;
+			prefixed = 1;
+		} else if (!prefixed) {
+			char mpath[PATH_MAX + 300];
+			json_t *meta;
+			char *name;
+			const char *created;
+
+			snprintf(mpath, sizeof(mpath), "%s/%s", path, de->d_name);
+			meta = json_load_file(mpath, 0, NULL);
+			name = meta_name(meta);
+			created = json_get_string(meta, "created");
+			/* A name given again (a definition built again after
+			 * a change) names the newest: RFC 3339 times in UTC
+			 * compare as text; within one second, the record
+			 * written last. */
+			if (name && !strcmp(name, what)) {
+				struct stat mst;
+				int64_t written = stat(mpath, &mst) < 0 ? 0
+					: (int64_t)mst.st_mtim.tv_sec * 1000000000LL + mst.st_mtim.tv_nsec;
+				int cmp = strcmp(created ? created : "", newest);
+
+				if (!named[0] || cmp > 0 || (cmp == 0 && written > newest_ns)) {
+					memcpy(named, candidate, sizeof(named));
+					snprintf(newest, sizeof(newest), "%s", created ? created : "");
+					newest_ns = written;
+				}
+			}
+			free(name);
+			json_decref(meta);
 		}
 	}
 	closedir(d);
-	return found ? 0 : -ENOENT;
+	if (prefixed)
+		return 0;
+	if (!named[0])
+		return -ENOENT;
+	memcpy(hex, named, sizeof(named));
+	return 0;
 }
 
 struct materialize {

@@ -27,8 +27,9 @@ int envstore_import(const char *store, const char *source, int tarball, const ch
 		    int quiet, char hex[DIGEST_HEX_LEN + 1], struct tree_stats *stats);
 
 /* Resolves NAME_OR_DIGEST (a full digest, a unique prefix of at least 8
- * hex digits, or a name given at import) to a digest.  0, -ENOENT, or
- * -EEXIST when a prefix is ambiguous. */
+ * hex digits, or a name given at import: of several environments given
+ * one name, the newest) to a digest.  0, -ENOENT, or -EEXIST when a
+ * prefix is ambiguous. */
 int envstore_resolve(const char *store, const char *what, char hex[DIGEST_HEX_LEN + 1]);
 
 /* Materialises environment `what` (see envstore_resolve) and returns the
