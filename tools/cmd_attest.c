@@ -268,26 +268,56 @@ static int parse_opts(int argc, char **argv, struct attest_opts *o)
 	return -1;
 }
 
+/* An errno for what sqlite said (its extended codes' low byte is the
+ * primary code). */
+static int sqlite_errno(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+		return ENOSPC;
+	case SQLITE_READONLY:
+		return EROFS;
+	case SQLITE_PERM:
+	case SQLITE_CANTOPEN:
+		return EACCES;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return EBUSY;
+	case SQLITE_NOMEM:
+		return ENOMEM;
+	default:
+		return EIO;
+	}
+}
+
 /* Folds a WAL left by a killed daemon into the main file so the stored copy
  * of the log is complete: the summary is read through the WAL, and what
- * the manifest says must be in the log it names.  0, or -EBUSY if records
- * are still in the WAL only (a log that cannot be written, or one a daemon
- * still writes to). */
+ * the manifest says must be in the log it names.  0, or while records are
+ * still in the WAL only, why: -ENOSPC (a full disk), -EROFS or -EACCES (a
+ * log that cannot be written), -EBUSY (a daemon still writes to it, or no
+ * reason known), -EIO. */
 static int checkpoint_log(const char *path)
 {
 	char wal[PATH_MAX + 8];
 	sqlite3 *db = NULL;
 	struct stat st;
+	int rc;
 
 	/* A read first: until one, the connection does not know the file is
 	 * in WAL mode, and the checkpoint did nothing (sqlite then folded the
 	 * WAL in at its close only when it happened to be the last). */
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
-	    sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) == SQLITE_OK)
-		sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	if (rc != SQLITE_OK && db)
+		rc = sqlite3_extended_errcode(db);
 	sqlite3_close(db);
 	snprintf(wal, sizeof(wal), "%s-wal", path);
-	return stat(wal, &st) == 0 && st.st_size > 0 ? -EBUSY : 0;
+	if (stat(wal, &st) < 0 || st.st_size == 0)
+		return 0;
+	return rc == SQLITE_OK ? -EBUSY : -sqlite_errno(rc);
 }
 
 /* The environment root: the backing of the log's read-only mount. */
@@ -698,11 +728,15 @@ static int attest_run(struct attest_state *st)
 	ret = load_keys(st);
 	if (ret >= 0)
 		return ret;
-	if (checkpoint_log(o->log) < 0)
+	ret = checkpoint_log(o->log);
+	if (ret < 0)
 		return cli_fail(CLI_USAGE, "the access log '%s' has records in its write-ahead file "
-				"'%s-wal' that cannot be folded into it (it is read-only, or a "
-				"daemon still writes to it): the log the manifest names would lack "
-				"them", o->log, o->log);
+				"'%s-wal' that cannot be folded into it (%s): the log the manifest "
+				"names would lack them", o->log, o->log,
+				ret == -ENOSPC ? "the disk is full"
+				: ret == -EROFS || ret == -EACCES ? "it cannot be written"
+				: ret == -EBUSY ? "a daemon still writes to it"
+				: strerror(-ret));
 	cli_phase("attest", "key");
 	ret = alog_summary_load(o->log, &st->sum);
 	if (ret == -EBADMSG || ret == -EIO)
