@@ -3,10 +3,12 @@
 #include "util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Ops that bring a path into being (or replace its content). */
@@ -535,6 +537,48 @@ static int damaged(sqlite3 *db)
 	return rc == SQLITE_CORRUPT || rc == SQLITE_IOERR;
 }
 
+/* Opens the log at path with flags (SQLITE_OPEN_READWRITE or _READONLY)
+ * and reads its schema.  A log in WAL mode needs a -shm file beside it,
+ * which sqlite cannot make in a directory that cannot be written (a
+ * read-only mount, another user's): with no WAL records left to read
+ * there (no -wal file, or an empty one), the file alone is the whole log,
+ * and it is opened as immutable.  SQLITE_OK or sqlite's error code. */
+static int open_log(const char *path, int flags, sqlite3 **db)
+{
+	char wal[PATH_MAX + 8], *uri;
+	struct stat st;
+	size_t n;
+	int rc = sqlite3_open_v2(path, db, flags, NULL);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(*db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		return rc;
+	if (*db)
+		rc = sqlite3_extended_errcode(*db);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (((rc & 0xff) != SQLITE_CANTOPEN && (rc & 0xff) != SQLITE_READONLY) ||
+	    (stat(wal, &st) == 0 && st.st_size > 0))
+		return rc;
+	sqlite3_close(*db);
+	*db = NULL;
+	/* A URI's path, where '%', '?' and '#' would be its syntax. */
+	uri = malloc(strlen(path) * 3 + sizeof("file:?immutable=1"));
+	if (!uri)
+		return SQLITE_NOMEM;
+	n = (size_t)sprintf(uri, "file:");
+	for (const char *p = path; *p; p++) {
+		if (*p == '%' || *p == '?' || *p == '#')
+			n += (size_t)sprintf(uri + n, "%%%02X", (unsigned char)*p);
+		else
+			uri[n++] = *p;
+	}
+	strcpy(uri + n, "?immutable=1");
+	rc = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+	free(uri);
+	return rc;
+}
+
 int alog_summary_load(const char *path, struct alog_summary *sum)
 {
 	sqlite3 *db = NULL;
@@ -544,11 +588,11 @@ int alog_summary_load(const char *path, struct alog_summary *sum)
 	memset(sum, 0, sizeof(*sum));
 	if (access(path, F_OK) < 0)
 		return -errno;
-	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+	rc = open_log(path, SQLITE_OPEN_READWRITE, &db);
 	if (rc != SQLITE_OK) {
 		sqlite3_close(db);
 		db = NULL;
-		rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+		rc = open_log(path, SQLITE_OPEN_READONLY, &db);
 	}
 	if (rc != SQLITE_OK) {
 		sqlite3_close(db);
@@ -669,7 +713,7 @@ int alog_mount_status(const char *path, const char *mountpoint, int64_t *finishe
 static int query_open(const char *path, const char *sql, sqlite3 **db, sqlite3_stmt **st)
 {
 	*st = NULL;
-	if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+	if (open_log(path, SQLITE_OPEN_READONLY, db) != SQLITE_OK) {
 		sqlite3_close(*db);
 		*db = NULL;
 		return -EACCES;

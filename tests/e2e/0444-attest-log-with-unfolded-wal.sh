@@ -36,3 +36,19 @@ for b in st["predicate"]["runDetails"]["byproducts"]:
     if b.get("name") == "access-log": print(b["digest"]["sha256"])' "$T/m2.json")
 assert_eq "$(sha "$T/logcopy/log.db")" "$h" "the access log's digest in the manifest"
 "$PROVFS" log "$(store_object "$T/store" "$h")" >/dev/null || fail "the stored log is no log"
+# A whole log (no WAL records left) in a directory that cannot be written
+# is read: sqlite cannot make the -shm file WAL mode wants there, and the
+# log was called "not a provfs access log".  Its directory's name has
+# what a URI would take for syntax.
+mkdir -p "$T/whole/a%3F?b#c"
+cp "$T/logcopy/log.db" "$T/whole/a%3F?b#c/"
+W="$T/whole/a%3F?b#c"
+mount --bind "$W" "$W" && mount -o remount,bind,ro "$W" || exit 77
+trap 'umount "$W" 2>/dev/null; cleanup' EXIT
+"$PROVFS" log "$W/log.db" >"$T/log.out" 2>&1 || fail "log of a whole log on a read-only mount: $(cat "$T/log.out")"
+grep -q "o3.txt" "$T/log.out" || fail "the log read lacks o3.txt: $(cat "$T/log.out")"
+"$PROVFS" attest --store "$T/store" --key "$T/k.key" --log "$W/log.db" --no-env \
+	--out "$T/m3.json" >/dev/null 2>"$T/err" || fail "attest of a whole log on a read-only mount: $(cat "$T/err")"
+[ -e "$W/log.db-shm" ] && fail "a -shm file appeared on the read-only mount"
+umount "$W"
+exit 0
