@@ -1045,8 +1045,9 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 	else if (ret_out == 0)
 		snprintf(s->manifest, sizeof(s->manifest), "%s/manifest.intoto.json", s->builddir);
 	if (o->env) {
+		char why[PATH_MAX + 256] = "";
 		int ret = envstore_materialize(s->store, o->env, s->rootdir, sizeof(s->rootdir),
-					       s->env_digest, o->quiet);
+					       s->env_digest, o->quiet, why, sizeof(why));
 
 		if (ret == -ENOENT)
 			return cli_fail(CLI_USAGE, "no environment '%s' in store '%s' (see 'provfs env ls')",
@@ -1055,9 +1056,10 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 			return cli_fail(CLI_USAGE, "'%s' matches several environments; give more digits",
 					o->env);
 		if (ret == -EBADMSG)
-			return cli_fail(CLI_USAGE, "environment '%s' is corrupt in the store: its "
-					"tree object is damaged ('provfs store fsck' says so) or "
-					"is no valid tree", o->env);
+			return cli_fail(CLI_USAGE, "environment '%s' cannot be made from the store: %s "
+					"(import the same tree again to restore a missing object; "
+					"'provfs store put FILE' repairs a damaged one)",
+					o->env, why[0] ? why : "it is damaged");
 		if (ret < 0)
 			return cli_fail(CLI_USAGE, "cannot prepare environment '%s': %s", o->env,
 					strerror(-ret));

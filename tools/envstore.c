@@ -288,6 +288,8 @@ struct materialize {
 	size_t n_dirs, cap_dirs;
 	uint64_t files;
 	int quiet;
+	char *why;     /* what is wrong, for -EBADMSG */
+	size_t whylen;
 };
 
 /* Opens the directory holding path's last component, walking from rootfd
@@ -329,6 +331,9 @@ static int copy_verified(struct materialize *m, int dirfd, const char *leaf,
 	int src, dst, ret;
 
 	src = cas_open_object(m->cas, e->digest);
+	if (src == -ENOENT || src == -EBADMSG)
+		snprintf(m->why, m->whylen, "the object of its file /%s (%s) is %s", e->path,
+			 e->digest, src == -ENOENT ? "missing from the store" : "no regular file");
 	if (src < 0)
 		return src == -ENOENT ? -EBADMSG : src;
 	dst = openat(dirfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -340,8 +345,11 @@ static int copy_verified(struct materialize *m, int dirfd, const char *leaf,
 	ret = digest_copy_fd(src, dst, raw);
 	if (ret == 0) {
 		hex_encode(raw, DIGEST_LEN, got);
-		if (strcmp(got, e->digest) != 0)
+		if (strcmp(got, e->digest) != 0) {
+			snprintf(m->why, m->whylen, "the object of its file /%s (%s) is damaged: "
+				 "its content does not match its digest", e->path, e->digest);
 			ret = -EBADMSG;
+		}
 	}
 	if (ret == 0 && (fchown(dst, e->uid, e->gid) < 0 || fchmod(dst, e->mode) < 0))
 		ret = -errno;
@@ -488,9 +496,9 @@ static int hold_env_lock(const char *base)
 }
 
 int envstore_materialize(const char *store, const char *what, char *rootdir, size_t rootlen,
-			 char hex[DIGEST_HEX_LEN + 1], int quiet)
+			 char hex[DIGEST_HEX_LEN + 1], int quiet, char *why, size_t whylen)
 {
-	struct materialize m = {0};
+	struct materialize m = {.why = why, .whylen = whylen};
 	char base[PATH_MAX], partial[PATH_MAX + 16], done[PATH_MAX + 16];
 	char *text = NULL;
 	size_t len = 0;
@@ -509,6 +517,12 @@ int envstore_materialize(const char *store, const char *what, char *rootdir, siz
 	if (ret < 0)
 		return ret;
 	ret = cas_read_object(m.cas, hex, (size_t)1 << 30, &text, &len);
+	/* Listed in envs/, so it was stored: gone or damaged since. */
+	if (ret == -ENOENT || ret == -EBADMSG || ret == -EFBIG) {
+		snprintf(why, whylen, "its tree object %s is %s", hex,
+			 ret == -ENOENT ? "missing from the store" : "damaged");
+		ret = -EBADMSG;
+	}
 	/* One materialiser at a time: two builds starting on a new
 	 * environment at once would otherwise clear each other's partial
 	 * root, and one would mark what it found there complete. */
@@ -544,6 +558,8 @@ int envstore_materialize(const char *store, const char *what, char *rootdir, siz
 	 * no tree provfs writes does (not "several environments"). */
 	if (ret == -EEXIST)
 		ret = -EBADMSG;
+	if (ret == -EBADMSG && !why[0])
+		snprintf(why, whylen, "its tree object %s is no valid tree", hex);
 	if (ret == 0)
 		ret = finish_dirs(&m);
 	/* On disk before it is marked complete: a root is not checked again

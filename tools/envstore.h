@@ -36,7 +36,7 @@ int envstore_resolve(const char *store, const char *what, char hex[DIGEST_HEX_LE
  * root directory in rootdir and its digest in hex.  0, -ENOENT (unknown),
  * -EBADMSG (corrupt tree or object), or -errno. */
 int envstore_materialize(const char *store, const char *what, char *rootdir, size_t rootlen,
-			 char hex[DIGEST_HEX_LEN + 1], int quiet);
+			 char hex[DIGEST_HEX_LEN + 1], int quiet, char *why, size_t whylen);
 
 /* Staging directories, STORE/tmp/KIND.XXXXXX, where env build and import
  * make a root before it is stored.  Each is held (an flock on it) while

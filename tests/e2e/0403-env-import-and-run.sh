@@ -44,8 +44,24 @@ echo 'ID=evil' >"$obj"
 rm -rf "$S/envs/$D"
 "$PROVFS" run --store "$S" --env "$D" --quiet -- true 2>"$T/err2"
 assert_eq 2 "$?" "corrupt environment"
-grep -q "corrupt" "$T/err2" || fail "message: $(cat "$T/err2")"
+grep -q "environment '$D' cannot be made from the store: the object of its file /etc/os-release ($(sha "$R/etc/os-release")) is damaged" "$T/err2" ||
+	fail "message: $(cat "$T/err2")"
 [ -e "$S/envs/$D/root" ] && fail "a corrupt environment was materialised"
+# A missing object is named as missing; importing the tree again restores
+# it, and put of the damaged file repairs that: each as the message says.
+lsobj=$("$PROVFS" store --store "$S" path "$(sha "$R/bin/ls")")
+rm -f "$lsobj"
+"$PROVFS" run --store "$S" --env "$D" --quiet -- true 2>"$T/err2"
+assert_eq 2 "$?" "environment with a missing object"
+grep -q "the object of its file /bin/ls ($(sha "$R/bin/ls")) is missing from the store (import the same tree again" "$T/err2" ||
+	fail "message: $(cat "$T/err2")"
+"$PROVFS" env --store "$S" --quiet import "$R" >/dev/null || fail "import again"
+[ -f "$lsobj" ] || fail "importing again did not restore the missing object"
+"$PROVFS" store --store "$S" put "$R/etc/os-release" >/dev/null 2>&1 || fail "put of the damaged file"
+"$PROVFS" run --store "$S" --env "$D" --quiet -- /bin/sh -c : 2>"$T/err2" || fail "run after the repairs: $(cat "$T/err2")"
+rm -rf "$S/envs/$D"
+chmod u+w "$obj"
+echo 'ID=evil' >"$obj"
 # a hostile tree object
 printf 'provfs-tree 1\nd 0755 0 0 0 - .\nf 0644 0 0 1 %s ../../escape\n' "$(sha "$R/bin/sh")" >"$T/evil.tree"
 E=$("$PROVFS" store --store "$S" put "$T/evil.tree")
@@ -58,7 +74,7 @@ printf 'provfs-tree 1\nd 0755 0 0 0 - .\nf 0755 0 0 %s %s a\nf 0755 0 0 %s %s a\
 E=$("$PROVFS" store --store "$S" put "$T/dup.tree")
 "$PROVFS" run --store "$S" --env "$E" --quiet -- true 2>"$T/err6"
 assert_eq 2 "$?" "tree with a duplicate entry"
-grep -q "corrupt" "$T/err6" || fail "message: $(cat "$T/err6")"
+grep -q "cannot be made from the store: its tree object $E is no valid tree" "$T/err6" || fail "message: $(cat "$T/err6")"
 [ ! -e "$S/envs/$E" ] || fail "an empty environment directory was left: $(ls -la "$S/envs/$E")"
 # Hostile and damaged tarballs: a member under a symlink that leads out,
 # a member named with "..", an absolute one, one cut short.  tar refuses
