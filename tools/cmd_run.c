@@ -989,13 +989,13 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 				"to drop the build's capabilities: in a container, add it "
 				"(podman or docker run --cap-add SETPCAP)");
 	/* Reading /proc/PID/exe of another user's process takes it. */
-	if (o->user && !o->quiet && !cli_has_effective_cap(CLI_CAP_SYS_PTRACE))
+	if (o->user && !cli_has_effective_cap(CLI_CAP_SYS_PTRACE))
 		cli_warn("this process lacks CAP_SYS_PTRACE: the daemons cannot read which "
 			 "program each of the build's processes (as --user %s) runs, and the "
 			 "manifest names each only by the file its exec opened; in a "
 			 "container, add it (--cap-add SYS_PTRACE)", o->user);
 	/* Bringing up the slave's loopback interface takes it. */
-	if (!o->net && !o->quiet && !cli_has_effective_cap(CLI_CAP_NET_ADMIN))
+	if (!o->net && !cli_has_effective_cap(CLI_CAP_NET_ADMIN))
 		cli_warn("this process lacks CAP_NET_ADMIN: the slave's loopback interface "
 			 "stays down, so the build cannot reach even 127.0.0.1; in a "
 			 "container, add it (--cap-add NET_ADMIN)");
@@ -1456,7 +1456,7 @@ static int note_private_link(const char *link, const char *target, void *arg)
  * host they dangle, or point at the host's own files of that path.
  * Returns them for --json (an empty array if none, NULL if the log could
  * not be read). */
-static json_t *warn_private_links(const struct run_state *s, const struct run_opts *o)
+static json_t *warn_private_links(const struct run_state *s)
 {
 	struct private_links p = {.s = s, .list = json_array()};
 	int ret = alog_for_each_symlink(s->log, ALOG_LABEL_WORKSPACE, note_private_link, &p);
@@ -1465,7 +1465,7 @@ static json_t *warn_private_links(const struct run_state *s, const struct run_op
 		json_decref(p.list);
 		p.list = NULL;
 	}
-	if (p.n > 0 && !o->quiet) {
+	if (p.n > 0) {
 		char *kept = manifest_printable(s->tmpdir), *list = first_three(p.shown, (size_t)p.n);
 
 		cli_warn("the build left %d symlink%s in the workspace pointing into the slave's "
@@ -1495,7 +1495,7 @@ static json_t *warn_private_links(const struct run_state *s, const struct run_op
  * there), what its copy in the tmp mount holds beside the way to the
  * workspace.  Warns, and returns the paths for --json (an empty array if
  * none; NULL on ENOMEM). */
-static json_t *warn_beside_workspace(const struct run_state *s, const struct run_opts *o)
+static json_t *warn_beside_workspace(const struct run_state *s)
 {
 	const char *priv[3] = {"/tmp", "/var/tmp", s->home[0] ? s->home : NULL};
 	const char *w = s->workdir;
@@ -1548,7 +1548,7 @@ static json_t *warn_beside_workspace(const struct run_state *s, const struct run
 			pos = (size_t)(end - w);
 		}
 	}
-	if (n > 0 && !o->quiet) {
+	if (n > 0) {
 		char *kept = manifest_printable(s->tmpdir), *listed = first_three(shown, n);
 
 		cli_warn("the build wrote %zu file%s beside the workspace, in the slave's own /tmp, "
@@ -1717,8 +1717,8 @@ int cmd_run(int argc, char **argv)
 	}
 	if (ret < 0)
 		cli_fail(status, "%s", err);
-	private_links = ret == 0 ? warn_private_links(s, &o) : NULL;
-	beside = ret == 0 ? warn_beside_workspace(s, &o) : NULL;
+	private_links = ret == 0 ? warn_private_links(s) : NULL;
+	beside = ret == 0 ? warn_beside_workspace(s) : NULL;
 	progress(&o, "writing the manifest %s", s->manifest);
 	attest_rc = attest(s, &o, status, &left);
 	cli_phase("run", "attest");

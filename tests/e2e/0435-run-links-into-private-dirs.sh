@@ -14,7 +14,7 @@ trap 'rm -rf "$H"; cleanup' EXIT
 mkdir -p "$T/ws"
 cd "$T/ws"
 
-HOME=$H "$PROVFS" run --store "$T/store" --json --out "$T/m.json" -- sh -c '
+HOME=$H "$PROVFS" run --store "$T/store" --quiet --json --out "$T/m.json" -- sh -c '
 	mkdir -p "$HOME/out" && echo kept >"$HOME/out/f" && ln -s "$HOME/out" homelink
 	mkdir sub && echo t >/tmp/t && ln -s /tmp/t sub/tmplink
 	ln -s /var/tmp/b bazel-bin
