@@ -20,21 +20,26 @@
 static const char renamed_sql[] =
 	/* The log's successful renames, in one scan of it (the queries
 	 * below took one each). */
-	"CREATE TEMP TABLE renames AS SELECT mount, path, path2, flags, time_ns FROM access"
-	" WHERE op = 'rename' AND result = 0;"
+	"CREATE TEMP TABLE renames AS SELECT op, mount, path, path2, flags, time_ns FROM access"
+	" WHERE op IN ('rename', 'link') AND result = 0;"
 	"CREATE TEMP TABLE renamed AS SELECT mount, path, MIN(t) AS t FROM ("
-	" SELECT mount, path2 AS path, time_ns AS t FROM renames"
+	" SELECT mount, path2 AS path, time_ns AS t FROM renames WHERE op = 'rename'"
 	/* RENAME_EXCHANGE: the source name got the destination's content. */
-	" UNION ALL SELECT mount, path, time_ns FROM renames WHERE (flags & 2) != 0"
+	" UNION ALL SELECT mount, path, time_ns FROM renames WHERE op = 'rename'"
+	"  AND (flags & 2) != 0"
 	") GROUP BY mount, path;"
 	"CREATE INDEX temp.renamed_path ON renamed(path);"
 	/* Files and directories moved: a file read under a name (or under
 	 * a directory) it got by a move was the build's own if its name
 	 * before the move was written before it, else it is an input from
-	 * before the build.  An exchange moved each into the other. */
-	"CREATE TEMP TABLE moves AS SELECT mount, path AS src, path2 AS dst, time_ns AS t"
-	" FROM renames"
-	" UNION ALL SELECT mount, path2, path, time_ns FROM renames WHERE (flags & 2) != 0;";
+	 * before the build.  An exchange moved each into the other.  A hard
+	 * link is a move that keeps its source (ln src lnk; cat lnk reads
+	 * src's content; a link's path is the new name, path2 the old). */
+	"CREATE TEMP TABLE moves AS SELECT mount,"
+	" CASE op WHEN 'link' THEN path2 ELSE path END AS src,"
+	" CASE op WHEN 'link' THEN path ELSE path2 END AS dst, time_ns AS t FROM renames"
+	" UNION ALL SELECT mount, path2, path, time_ns FROM renames WHERE op = 'rename'"
+	"  AND (flags & 2) != 0;";
 
 /* First read and first write of each path, so the inputs query is a join
  * of two small grouped tables instead of a correlated scan of the log.
@@ -71,6 +76,9 @@ static const char firsts_sql[] =
 	"  CASE WHEN op = 'open' THEN (flags & 512) != 0"
 	"   WHEN op = 'close-write' THEN digest_before IS NULL OR digest_after IS NULL"
 	"    OR digest_before <> digest_after"
+	/* A new link names what its source holds: written only if that
+	 * was (see moves). */
+	"   WHEN op = 'link' THEN 0"
 	"   ELSE 1 END AS changed FROM access"
 	/* (a close-write that failed, with no digest, still changed it) */
 	"  WHERE (result = 0 OR op = 'close-write')"
@@ -550,16 +558,17 @@ static int open_log(const char *path, int flags, sqlite3 **db)
 	size_t n;
 	int rc = sqlite3_open_v2(path, db, flags, NULL);
 
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(*db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
-	if (rc == SQLITE_OK)
+	if (rc != SQLITE_OK)
 		return rc;
-	if (*db)
+	/* Any other failure of the first read (not a database, a damaged
+	 * one) is left for the caller's first statement to say. */
+	rc = sqlite3_exec(*db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
 		rc = sqlite3_extended_errcode(*db);
 	snprintf(wal, sizeof(wal), "%s-wal", path);
 	if (((rc & 0xff) != SQLITE_CANTOPEN && (rc & 0xff) != SQLITE_READONLY) ||
 	    (stat(wal, &st) == 0 && st.st_size > 0))
-		return rc;
+		return SQLITE_OK;
 	sqlite3_close(*db);
 	*db = NULL;
 	/* A URI's path, where '%', '?' and '#' would be its syntax. */
