@@ -188,6 +188,36 @@ static int relay_out(int master, int drain)
 	}
 }
 
+/* What the caller's terminal holds already, read while it is still in
+ * canonical mode, into buf: put in raw mode, the kernel would hand a
+ * pending end of file on as a NUL byte (script -c ... </dev/null writes
+ * ^D into its pty at once), and the build, whose pty is canonical too,
+ * would wait for input for ever.  An end of file becomes saved's VEOF
+ * character, which the build's pty takes as one. */
+static size_t pending_input(const struct termios *saved, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	if (!(saved->c_lflag & ICANON))
+		return 0;
+	while (len < size) {
+		struct pollfd p = {.fd = 0, .events = POLLIN};
+		ssize_t n;
+
+		if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN))
+			break;
+		n = read(0, buf + len, size - len);
+		if (n < 0)
+			break;
+		if (n == 0) {
+			buf[len++] = (char)saved->c_cc[VEOF];
+			break;
+		}
+		len += (size_t)n;
+	}
+	return len;
+}
+
 void slavetty_relay(struct slavetty *t, pid_t init)
 {
 	struct sigaction winch = {.sa_handler = on_winch}, chld = {.sa_handler = on_child};
@@ -216,6 +246,7 @@ void slavetty_relay(struct slavetty *t, pid_t init)
 	sigaddset(&block, SIGCHLD);
 	sigaddset(&block, SIGWINCH);
 	sigprocmask(SIG_BLOCK, &block, &unblocked);
+	in_len = pending_input(&t->saved, in, sizeof(in));
 	raw = t->saved;
 	cfmakeraw(&raw);
 	tcsetattr(0, TCSADRAIN, &raw);

@@ -7,7 +7,7 @@
 # it, and the caller's terminal is as it was afterwards; in the
 # background of a terminal, the build reads /dev/null.  Before, a build's
 # TIOCSTI landed in the caller's input, and `tty` said "not a tty".  The
-# terminal here is script(1)'s.
+# terminal here is script(1)'s.  A pending end of file reaches the build.
 . "$(dirname "$0")/lib.sh"
 command -v script >/dev/null || exit 77
 command -v python3 >/dev/null || exit 77
@@ -70,4 +70,11 @@ grep -q '^piped-devtty=ok' out && fail "the build opened the caller's terminal a
 # A background job (of a shell with job control) reads /dev/null, not the
 # terminal, whose input is the shell's.
 grep -q '^bg-read=1$' out || fail "a background build's read of stdin did not end at once"
+# An end of file the terminal held before provfs took it raw reaches the
+# build as one (script -c ... </dev/null writes ^D into its pty at once):
+# it was a NUL byte, and a build reading stdin waited for ever.
+timeout 30 script -qec "$PROVFS run --store $T/store --quiet -- sh -c 'cat; echo eof-seen'" \
+	/dev/null </dev/null >"$T/eof.out" 2>&1
+assert_eq 0 "$?" "a build reading stdin after a pending end of file: $(cat -v "$T/eof.out")"
+grep -q "eof-seen" "$T/eof.out" || fail "the build saw no end of file: $(cat -v "$T/eof.out")"
 exit 0
