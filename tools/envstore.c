@@ -517,7 +517,17 @@ int envstore_materialize(const char *store, const char *what, char *rootdir, siz
 	if (ret < 0)
 		return ret;
 	ret = cas_read_object(m.cas, hex, (size_t)1 << 30, &text, &len);
-	/* Listed in envs/, so it was stored: gone or damaged since. */
+	/* Listed in envs/, so it was stored: gone or damaged since.  (A
+	 * digest given in full that envs/ does not list is no environment.) */
+	if (ret == -ENOENT) {
+		char meta[PATH_MAX + 16];
+
+		snprintf(meta, sizeof(meta), "%s/envs/%s.json", store, hex);
+		if (access(meta, F_OK) < 0) {
+			cas_close(m.cas);
+			return -ENOENT;
+		}
+	}
 	if (ret == -ENOENT || ret == -EBADMSG || ret == -EFBIG) {
 		snprintf(why, whylen, "its tree object %s is %s", hex,
 			 ret == -ENOENT ? "missing from the store" : "damaged");

@@ -504,6 +504,44 @@ static void init_forward(int sig)
 	errno = saved;
 }
 
+/* After execve of path failed with ENOENT: if path is there, what it
+ * runs is not (a script's interpreter, "#!/bin/sh\r" with DOS line ends
+ * among them; an ELF program's loader): says which, and exits 127.
+ * Returns if path is not there. */
+static void missing_interpreter(int errfd, const char *path)
+{
+	char head[256], shown[160];
+	ssize_t n;
+	size_t k = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	n = read(fd, head, sizeof(head) - 1);
+	close(fd);
+	if (n >= 4 && !memcmp(head, "\177ELF", 4))
+		die_to(errfd, 127, "cannot run '%s': the program loader (ELF interpreter) it "
+		       "names is not in the slave's root", path);
+	if (n < 3 || head[0] != '#' || head[1] != '!')
+		die_to(errfd, 127, "cannot run '%s': No such file or directory (but it is there)",
+		       path);
+	head[n] = '\0';
+	/* The interpreter: after "#!" and blanks, up to a blank or the end of
+	 * the line, with a carriage return shown. */
+	for (const char *p = head + 2 + strspn(head + 2, " \t");
+	     *p && *p != ' ' && *p != '\t' && *p != '\n' && k + 3 < sizeof(shown); p++) {
+		if (*p == '\r') {
+			memcpy(shown + k, "\\r", 2);
+			k += 2;
+		} else {
+			shown[k++] = *p;
+		}
+	}
+	shown[k] = '\0';
+	die_to(errfd, 127, "cannot run '%s': its interpreter '%s' is not in the slave's root%s",
+	       path, shown, strstr(shown, "\\r") ? " (the script has DOS line ends: \\r\\n)" : "");
+}
+
 /* pid 1 of the sandbox: set up the mounts, start the command, reap. */
 static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *cfg, int errfd,
 						   int repfd, struct slavetty *tty)
@@ -601,6 +639,8 @@ static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *
 			if (cfg->closed_std & (1u << fd))
 				close(fd);
 		execvpe(cfg->argv[0], cfg->argv, cfg->envp);
+		if (errno == ENOENT && strchr(cfg->argv[0], '/'))
+			missing_interpreter(errfd, cfg->argv[0]);
 		/* A path the host has may not be in the slave: a script
 		 * beside the workspace, or under the host's /tmp. */
 		if (errno == ENOENT && strchr(cfg->argv[0], '/'))

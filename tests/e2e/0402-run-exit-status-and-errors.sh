@@ -34,6 +34,15 @@ assert_eq 127 "$?" "command outside the workspace"
 grep -q "cannot run '../outside.sh': No such file or directory in the slave, which has the workspace at '$T/ws'" \
 	"$T/err5" || fail "message: $(cat "$T/err5")"
 ! grep -q "hint:" "$T/err5" || fail "a hint for a command that never started: $(cat "$T/err5")"
+# a script in the workspace whose interpreter is missing (DOS line ends)
+# names the interpreter, not the script, as what the slave lacks
+printf '#!/bin/sh\r\nexit 0\r\n' >crlf.sh
+chmod +x crlf.sh
+"$PROVFS" run --store "$T/store" --quiet -- ./crlf.sh 2>"$T/err7"
+assert_eq 127 "$?" "a script with DOS line ends"
+grep -q "cannot run './crlf.sh': its interpreter '/bin/sh\\\\r' is not in the slave's root (the script has DOS line ends" \
+	"$T/err7" || fail "message: $(cat "$T/err7")"
+rm -f crlf.sh
 # a script beside the workspace as an argument: the command starts and
 # fails; the hint names the argument, and not HOME
 case "$(realpath "$T")" in
