@@ -1407,10 +1407,17 @@ struct private_links {
  * outside the workspace. */
 static int in_slave_only(const struct run_state *s, const char *target)
 {
+	struct stat st;
+
 	if (target[0] != '/' || path_is_under(target, s->workdir))
 		return 0;
-	return (s->home[0] && path_is_under(target, s->home)) || path_is_under(target, "/tmp") ||
-	       path_is_under(target, "/var/tmp") || path_is_under(target, "/dev/shm");
+	/* HOME as an overlay shows the environment's own files, which a
+	 * link may name as well outside (a venv's python in ~/.pyenv): only
+	 * what the build made there is its own. */
+	if (s->home[0] && path_is_under(target, s->home))
+		return !s->home_overlay || env_lstat(s, target, &st) < 0;
+	return path_is_under(target, "/tmp") || path_is_under(target, "/var/tmp") ||
+	       path_is_under(target, "/dev/shm");
 }
 
 static int note_private_link(const char *link, const char *target, void *arg)
