@@ -1044,7 +1044,10 @@ int alog_probed_above(const char *path, const char *label, const char *top, cons
 	for (size_t i = 0; i < n; i++) {
 		int upward = 0;
 
-		if (seen[i].dir < 0 || !seen[i].probe || (best && best->id > seen[i].id))
+		/* Only beside dir: a probe further up is rather a search
+		 * of a fixed list (OpenSSL's certificate directories, cargo's
+		 * /var/ssl), and "--workspace /var" no advice. */
+		if (seen[i].dir != 0 || !seen[i].probe || (best && best->id > seen[i].id))
 			continue;
 		for (size_t k = 0; k < n && !upward; k++)
 			upward = seen[k].dir != seen[i].dir && !strcmp(seen[k].name, seen[i].name);

@@ -944,7 +944,9 @@ static void probed_above_skips_upward_searches(void **state)
 	close_log(f);
 	assert_int_equal(alog_probed_above(f->db, "root", "workspace", "/srv/p/ws", &last, &id), 0);
 	assert_null(last);
-	/* A .deb beside the workspace, then one a level up. */
+	/* A .deb beside the workspace, then a probe a level up: no file
+	 * meant to be made there (cargo's search of /var/ssl), so the .deb
+	 * stays the one named. */
 	open_root_log(f);
 	rec(f, ALOG_OP_PROBE, "/srv/p/x_1_all.deb", NULL, 0, ENOENT, NULL);
 	close_log(f);
@@ -956,7 +958,15 @@ static void probed_above_skips_upward_searches(void **state)
 	rec(f, ALOG_OP_PROBE, "/srv/\xff.out", NULL, 0, ENOENT, NULL);
 	close_log(f);
 	assert_int_equal(alog_probed_above(f->db, "root", "workspace", "/srv/p/ws", &last, &id), 1);
-	assert_string_equal(last, "/srv/\xff.out");
+	assert_string_equal(last, "/srv/p/x_1_all.deb");
+	assert_true(id == first);
+	free(last);
+	/* A later one beside it, with a name not UTF-8, is the newest. */
+	open_root_log(f);
+	rec(f, ALOG_OP_PROBE, "/srv/p/\xfe.out", NULL, 0, ENOENT, NULL);
+	close_log(f);
+	assert_int_equal(alog_probed_above(f->db, "root", "workspace", "/srv/p/ws", &last, &id), 1);
+	assert_string_equal(last, "/srv/p/\xfe.out");
 	assert_true(id > first);
 	free(last);
 	/* Of another workspace, or with the labels the other way round. */
