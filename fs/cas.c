@@ -50,8 +50,12 @@ int cas_make_root(const char *root)
 	while (n > 1 && dir[n - 1] == '/')
 		dir[--n] = '\0';
 	ret = mkdir_parent(dir, 0755);
-	if (ret == 0 && mkdir(dir, 0700) < 0 && errno != EEXIST)
-		ret = -errno;
+	if (ret == 0 && mkdir(dir, 0700) < 0) {
+		struct stat st;
+
+		ret = errno != EEXIST ? -errno : stat(dir, &st) < 0 ? -errno
+						: !S_ISDIR(st.st_mode) ? -ENOTDIR : 0;
+	}
 	free(dir);
 	if (ret < 0)
 		errno = -ret;

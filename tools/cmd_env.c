@@ -521,10 +521,20 @@ static int do_ls(const struct env_opts *o)
 			char mpath[PATH_MAX + 300];
 			json_t *meta;
 
+			json_error_t jerr;
+
 			snprintf(mpath, sizeof(mpath), "%s/%s", path, nm);
-			meta = json_load_file(mpath, 0, NULL);
-			if (meta)
-				json_array_append_new(all, meta);
+			meta = json_load_file(mpath, 0, &jerr);
+			if (!json_is_object(meta)) {
+				cli_warn("cannot read the record %s: %s", mpath,
+					 meta ? "not a JSON object" : jerr.text);
+				json_decref(meta);
+				meta = json_object();
+			}
+			/* The file's name is the environment's digest,
+			 * whatever the record says. */
+			json_object_set_new(meta, "digest", json_stringn(nm, DIGEST_HEX_LEN));
+			json_array_append_new(all, meta);
 		}
 		free(names[i]);
 	}
@@ -537,12 +547,14 @@ static int do_ls(const struct env_opts *o)
 
 		printf("%-64s  %-20s %8s %10s  %s\n", "DIGEST", "NAME", "FILES", "MIB", "CREATED");
 		json_array_foreach(all, i, m) {
+			const char *name = json_string_value(json_object_get(m, "name"));
+			const char *created = json_string_value(json_object_get(m, "created"));
+
 			printf("%-64s  %-20s %8lld %10.1f  %s\n",
-			       json_string_value(json_object_get(m, "digest")),
-			       json_string_value(json_object_get(m, "name")),
+			       json_string_value(json_object_get(m, "digest")), name ? name : "",
 			       (long long)json_integer_value(json_object_get(m, "files")),
 			       (double)json_integer_value(json_object_get(m, "bytes")) / 1048576.0,
-			       json_string_value(json_object_get(m, "created")));
+			       created ? created : "?");
 		}
 	}
 	json_decref(all);

@@ -107,3 +107,21 @@ printf X | dd of="$obj" bs=1 seek=20000000 conv=notrunc 2>/dev/null
 assert_eq 1 "$?" "store cat of a corrupt object"
 [ -s "$T/big.out" ] && fail "store cat wrote a corrupt object's bytes"
 grep -q corrupt "$T/err" || fail "message: $(cat "$T/err")"
+# env ls of records that lack fields or do not parse: the file's name is
+# the digest (it printed "(null)"), an unreadable record is warned of.
+A=$(printf 'a%.0s' $(seq 64))
+B=$(printf 'b%.0s' $(seq 64))
+echo '{"name": "partial"}' >"$S/envs/$A.json"
+echo 'garbage' >"$S/envs/$B.json"
+"$PROVFS" env --store "$S" ls >"$T/ls.out" 2>"$T/ls.err" || fail "env ls: $(cat "$T/ls.err")"
+grep -q "(null)" "$T/ls.out" && fail "env ls printed (null): $(cat "$T/ls.out")"
+grep -q "^$A  partial " "$T/ls.out" || fail "the record without a digest: $(cat "$T/ls.out")"
+grep -q "^$B " "$T/ls.out" || fail "the unreadable record is not listed: $(cat "$T/ls.out")"
+grep -q "warning: cannot read the record .*$B.json" "$T/ls.err" || fail "no warning: $(cat "$T/ls.err")"
+rm -f "$S/envs/$A.json" "$S/envs/$B.json"
+# A store that is a file is said to be no directory.
+: >"$T/plainfile"
+"$PROVFS" env --store "$T/plainfile" import "$R" >/dev/null 2>"$T/err"
+assert_eq 2 "$?" "a store that is a file"
+grep -q "Not a directory" "$T/err" || fail "message: $(cat "$T/err")"
+exit 0
