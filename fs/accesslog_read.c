@@ -1100,12 +1100,21 @@ int alog_for_each_symlink(const char *path, const char *label,
 	int rc, ret;
 
 	/* The newest symlink made at each path (SQLite takes the bare
-	 * columns of a MAX() aggregate from the row with the maximum). */
+	 * columns of a MAX() aggregate from the row with the maximum), also
+	 * where one was renamed to since (ln -sfn makes a link of a
+	 * temporary name and renames it over the old one), rename after
+	 * rename.  The renames are few: kept apart, they are looked up in a
+	 * small table, not in the log (which has no index on path). */
 	ret = query_open(path,
-			 "SELECT a.path, a.path2, MAX(a.id) FROM access a JOIN mount m"
-			 " ON a.mount = m.id WHERE m.label = ?1 AND a.op = '" ALOG_OP_SYMLINK
-			 "' AND a.result = 0 AND a.path2 IS NOT NULL GROUP BY a.path"
-			 " ORDER BY MAX(a.id)",
+			 "WITH RECURSIVE mnt AS (SELECT id FROM mount WHERE label = ?1),"
+			 " rn AS MATERIALIZED (SELECT a.mount, a.path, a.path2, a.id FROM access a"
+			 "  WHERE a.op = 'rename' AND a.result = 0 AND a.mount IN mnt),"
+			 " l(mount, path, target, id) AS (SELECT a.mount, a.path, a.path2, a.id"
+			 "  FROM access a WHERE a.mount IN mnt AND a.op = '" ALOG_OP_SYMLINK
+			 "' AND a.result = 0 AND a.path2 IS NOT NULL"
+			 "  UNION SELECT r.mount, r.path2, l.target, r.id FROM l JOIN rn r"
+			 "  ON r.mount = l.mount AND r.path = l.path AND r.id > l.id)"
+			 " SELECT path, target, MAX(id) FROM l GROUP BY path ORDER BY MAX(id)",
 			 &db, &st);
 	if (ret < 0)
 		return ret;

@@ -62,4 +62,12 @@ assert_eq "[]" "$(python3 -c 'import json,sys; print(json.dumps(json.load(open(s
 HOME=$H "$PROVFS" run --store "$T/store" --home host --out "$T/m3.json" -- sh -c 'ln -s "$HOME" h3' 2>"$T/err3"
 assert_eq 0 "$?" "the --home host build"
 ! grep -q "symlink" "$T/err3" || fail "a warning for a link to the host's HOME: $(cat "$T/err3")"
+# A link renamed into place (ln -sfn over an old link makes one of a
+# temporary name and renames it) is named under its final name.
+ln -s old latest
+"$PROVFS" run --store "$T/store" --quiet --json --out "$T/m4.json" -- sh -c '
+	mkdir /tmp/out && ln -sfn /tmp/out latest && ln -s /tmp/out t1 && mv t1 t2 && mv t2 t3' \
+	>"$T/run4.json" 2>"$T/err4"
+assert_eq 0 "$?" "the build with renamed links: $(cat "$T/err4")"
+assert_eq '["latest", "t3"]' "$(python3 -c 'import json,sys; print(json.dumps([l["link"] for l in json.load(open(sys.argv[1]))["private_links"]]))' "$T/run4.json")" "renamed private links"
 exit 0
