@@ -1037,7 +1037,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	struct fuse_entry_param e;
 	struct fsd_inode *in;
 	struct fsd_file *f;
-	int owned, pfd, fd, err = 0, masked;
+	int owned, pfd, fd, err = 0, masked, oflags, created;
 
 	if (fs->cfg.readonly) {
 		fuse_reply_err(req, EROFS);
@@ -1052,17 +1052,26 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	if (!(fi->flags & O_EXCL))
 		fsd_work_settle_at(fs, pin, name);
 	masked = caller_umask(fs, req, &mode);
-	fd = openat(pfd, name,
-		    (fi->flags | O_CREAT | O_CLOEXEC) & ~(O_NOCTTY | O_DIRECT | O_APPEND | FSD_FMODE_EXEC),
-		    mode);
+	oflags = (fi->flags | O_CREAT | O_CLOEXEC) & ~(O_NOCTTY | O_DIRECT | O_APPEND | FSD_FMODE_EXEC);
+	/* Whether we make it: only a new file gets the caller as owner (a
+	 * file made meanwhile outside the mount keeps its own), and only
+	 * a new file is removed again if the open fails after all. */
+	fd = openat(pfd, name, oflags | O_EXCL, mode);
+	created = fd >= 0;
+	if (fd < 0 && errno == EEXIST && !(fi->flags & O_EXCL))
+		fd = openat(pfd, name, oflags, mode);
 	if (fd < 0)
 		err = errno;
-	else
+	else if (created)
 		set_owner(req, pfd, name, S_IFREG | mode);
 	end_caller_umask(masked);
-	fsd_fd_put(pfd, owned);
 	if (!err)
 		err = -fsd_inode_lookup(fs, pin, name, &e);
+	/* (EMFILE, ENOMEM: the caller is told the open failed, and natively
+	 * such an open leaves no file behind) */
+	if (err && created)
+		unlinkat(pfd, name, 0);
+	fsd_fd_put(pfd, owned);
 	log_op(fs, req, ALOG_OP_CREATE, pin, name, NULL, fi->flags, err);
 	if (err) {
 		if (fd >= 0)
