@@ -353,8 +353,10 @@ static void track_truncate(struct fsd *fs, fuse_req_t req, struct fsd_inode *in,
 	}
 }
 
-static int do_setattr(struct fsd *fs, struct fsd_inode *in, struct stat *attr, int valid,
-		      int ffd)
+static mode_t setid_to_kill(fuse_req_t req, const struct stat *st);
+
+static int do_setattr(fuse_req_t req, struct fsd *fs, struct fsd_inode *in, struct stat *attr,
+		      int valid, int ffd)
 {
 	char proc[64];
 	int owned, fd = fsd_fd_get(fs, in, &owned);
@@ -385,7 +387,8 @@ static int do_setattr(struct fsd *fs, struct fsd_inode *in, struct stat *attr, i
 		/* The kernel's FATTR_KILL_SUIDGID (we handle killpriv, see
 		 * fsd_passthrough.c): a truncate by a caller without
 		 * CAP_FSETID, or a chown, clears setuid, and setgid if
-		 * group-exec, as a local filesystem would. */
+		 * group-exec or the caller is not in the file's group, as a
+		 * local filesystem would. */
 		struct stat st;
 
 		ret = stat(proc, &st);
@@ -394,7 +397,7 @@ static int do_setattr(struct fsd *fs, struct fsd_inode *in, struct stat *attr, i
 		if (st.st_mode & (S_ISUID | S_ISGID)) {
 			mode_t mode = st.st_mode & 07777 & ~(mode_t)S_ISUID;
 
-			if (st.st_mode & S_IXGRP)
+			if ((st.st_mode & S_IXGRP) || (setid_to_kill(req, &st) & S_ISGID))
 				mode &= ~(mode_t)S_ISGID;
 			if (mode != (st.st_mode & 07777)) {
 				ret = ffd >= 0 ? fchmod(ffd, mode) : chmod(proc, mode);
@@ -447,7 +450,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int va
 	}
 	if (valid & FUSE_SET_ATTR_SIZE)
 		fsd_work_settle(fs, in);
-	ret = do_setattr(fs, in, attr, valid, fi ? file_of(fi)->fd : -1);
+	ret = do_setattr(req, fs, in, attr, valid, fi ? file_of(fi)->fd : -1);
 	{
 		char *path = fsd_inode_named_path(fs, in, NULL, NULL);
 
@@ -771,41 +774,55 @@ static struct fsd_file *new_file(struct fsd *fs, struct fsd_inode *in, int fd, i
 	return f;
 }
 
-/* Whether a write by req's caller must clear setuid/setgid on the file
- * behind fd, as a local filesystem does for writers without CAP_FSETID.
- * (The kernel does it for FUSE only when group-exec is set.) */
-static int needs_kill_setid(fuse_req_t req, int fd)
+/* Which of setuid and setgid a write (or truncate, fallocate) by req's
+ * caller must clear on a file of mode st, as a local filesystem does for
+ * callers without CAP_FSETID (here: not root): setuid always; setgid if
+ * group-exec is set, or if the caller is not in the file's group (a
+ * member keeps a setgid file without group-exec, a mandatory-locking
+ * file of old).  0 if none. */
+static mode_t setid_to_kill(fuse_req_t req, const struct stat *st)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	struct stat st;
-
+	mode_t kill = 0;
 	gid_t groups[64];
-	int n;
+	int n, member;
 
-	if (ctx->uid == 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+	if (ctx->uid == 0 || !S_ISREG(st->st_mode))
 		return 0;
-	if (st.st_mode & S_ISUID)
-		return 1;
-	if (!(st.st_mode & S_ISGID))
-		return 0;
-	if ((st.st_mode & S_IXGRP) || ctx->gid == st.st_gid)
-		return (st.st_mode & S_IXGRP) != 0;
-	/* setgid without group-exec survives a write by a group member. */
-	n = fuse_req_getgroups(req, 64, groups);
-	for (int i = 0; i < n && i < 64; i++)
-		if (groups[i] == st.st_gid)
-			return 0;
-	return 1;
+	if (st->st_mode & S_ISUID)
+		kill |= S_ISUID;
+	if (st->st_mode & S_ISGID) {
+		member = ctx->gid == st->st_gid;
+		if (!member && !(st->st_mode & S_IXGRP)) {
+			n = fuse_req_getgroups(req, 64, groups);
+			for (int i = 0; i < n && i < 64 && !member; i++)
+				member = groups[i] == st->st_gid;
+		}
+		if ((st->st_mode & S_IXGRP) || !member)
+			kill |= S_ISGID;
+	}
+	return kill;
 }
 
-static void kill_setid(struct fsd *fs, fuse_ino_t ino, struct fsd_file *f)
+/* setid_to_kill for the file behind fd, as it is now. */
+static mode_t needs_kill_setid(fuse_req_t req, int fd)
+{
+	struct stat st;
+
+	if (fuse_req_ctx(req)->uid == 0 || fstat(fd, &st) < 0)
+		return 0;
+	return setid_to_kill(req, &st);
+}
+
+/* Clears the bits kill (setid_to_kill's) of f's file. */
+static void kill_setid(struct fsd *fs, fuse_ino_t ino, struct fsd_file *f, mode_t kill)
 {
 	struct stat st;
 
 	f->kill_setid = 0;
-	if (fstat(f->fd, &st) < 0)
+	if (!kill || fstat(f->fd, &st) < 0 || !(st.st_mode & kill))
 		return;
-	if (fchmod(f->fd, st.st_mode & 07777 & ~(mode_t)(S_ISUID | S_ISGID)) == 0)
+	if (fchmod(f->fd, st.st_mode & 07777 & ~kill) == 0)
 		fuse_lowlevel_notify_inval_inode(fs->se, ino, -1, 0);
 }
 
@@ -843,7 +860,7 @@ static void start_passthrough(struct fsd *fs, fuse_ino_t ino, struct fsd_file *f
 		f->fd = -1;
 	}
 	if (f->kill_setid)
-		kill_setid(fs, ino, f);
+		kill_setid(fs, ino, f, (mode_t)f->kill_setid);
 	/* The kernel refuses other open flags with passthrough; the backing
 	 * file has its own page cache. */
 	fi->direct_io = 0;
@@ -1016,9 +1033,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fi->keep_cache = 1;
 	if (fi->flags & O_DIRECT)
 		fi->direct_io = 1;
-	f->kill_setid = writable && needs_kill_setid(req, fd);
+	f->kill_setid = writable ? (int)needs_kill_setid(req, fd) : 0;
 	if (f->kill_setid && (fi->flags & O_TRUNC))
-		kill_setid(fs, ino, f); /* a truncate, as far as setid goes */
+		kill_setid(fs, ino, f, (mode_t)f->kill_setid); /* a truncate, as far as setid goes */
 	start_passthrough(fs, ino, f, fi);
 	if (fuse_reply_open(req, fi) == -ENOENT) {
 		/* The caller was interrupted; nobody will release this. */
@@ -1159,8 +1176,12 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		fuse_reply_err(req, errno);
 		return;
 	}
-	if (f->kill_setid)
-		kill_setid(fsd_of(req), ino, f);
+	/* Checked at each write, not only as opened: the bits may have
+	 * been set since (chmod u+s of a file a user holds open).  Not for
+	 * the page cache's writes of a mapping, which a local filesystem
+	 * does not clear them for. */
+	if (!fi->writepage && fuse_req_ctx(req)->uid != 0)
+		kill_setid(fsd_of(req), ino, f, needs_kill_setid(req, f->fd));
 	/* Reply before hashing, holding the inode's write lock: the writer
 	 * moves on while we hash, and the next chunk (the kernel sends them
 	 * one at a time per file) waits for the lock, so chunks are hashed in
@@ -1610,11 +1631,11 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, of
 {
 	struct fsd_file *f = file_of(fi);
 
-	(void)ino;
 	if (fallocate(f->fd, mode, off, len) < 0) {
 		fuse_reply_err(req, errno);
 		return;
 	}
+	kill_setid(fsd_of(req), ino, f, needs_kill_setid(req, f->fd));
 	track_modified(f->in);
 	fuse_reply_err(req, 0);
 }
