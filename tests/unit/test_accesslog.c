@@ -718,10 +718,16 @@ static void probes_are_paths_found_missing(void **state)
 	/* A failed create does not bring the path into being. */
 	rec(f, ALOG_OP_PROBE, "/nope", NULL, 0, ENOENT, NULL);
 	rec(f, ALOG_OP_CREATE, "/nope", NULL, O_CREAT, EACCES, NULL);
+	/* A part that is no directory: absent too.  A look-up that failed
+	 * otherwise (the daemon out of descriptors) says nothing. */
+	rec(f, ALOG_OP_PROBE, "/file/sub", NULL, 0, ENOTDIR, NULL);
+	rec(f, ALOG_OP_PROBE, "/maybe-there", NULL, 0, EMFILE, NULL);
 	close_log(f);
 
 	load(f, &sum);
-	assert_int_equal(sum.n_probes, 2);
+	assert_int_equal(sum.n_probes, 3);
+	assert_non_null(PROBE(&sum, "/file/sub"));
+	assert_null(PROBE(&sum, "/maybe-there"));
 	p = PROBE(&sum, "/usr/include/missing.h");
 	assert_non_null(p);
 	assert_int_equal(p->process, f->proc);
