@@ -1105,10 +1105,15 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 		 * to the materialised copy, outside the tree's digest. */
 		char point[2 * PATH_MAX];
 
+		int err;
+
 		snprintf(point, sizeof(point), "%s%s", s->rootdir, s->workdir);
-		if (!path_is_safe_relative(s->workdir + 1) || mkdir_p(point, 0755) < 0)
-			return cli_fail(CLI_USAGE, "cannot use workdir '%s' in the environment",
-					s->workdir);
+		err = path_is_safe_relative(s->workdir + 1) ? mkdir_p(point, 0755) : -EINVAL;
+		if (err < 0)
+			return cli_fail(CLI_USAGE, "cannot use workdir '%s' in the environment: %s",
+					s->workdir, err == -ENOTDIR || err == -EEXIST
+					? "it, or a directory on its way, is a file there"
+					: strerror(-err));
 	}
 	snprintf(s->user_slave, sizeof(s->user_slave), "user=0:0");
 	if (o->user && resolve_user(s, o) != 0)
