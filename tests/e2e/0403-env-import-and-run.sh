@@ -129,5 +129,10 @@ echo 1 >"$T/named/v"
 "$PROVFS" env --store "$T/st-named" --quiet import --name tools "$T/named" >/dev/null || fail "import n1 again"
 "$PROVFS" env --store "$T/st-named" show tools >"$T/show" 2>&1 || fail "env show tools: $(cat "$T/show")"
 grep -q "^environment $n1" "$T/show" || fail "tools after n1 again: $(head -1 "$T/show")"
+# A --workdir the environment has as a file says so.
+"$PROVFS" run --store "$T/st-named" --env tools --quiet --workdir /v/x -- /bin/sh -c : 2>"$T/err7"
+assert_eq 2 "$?" "a --workdir under a file of the environment"
+grep -q "cannot use workdir '/v/x' in the environment: it, or a directory on its way, is a file there" \
+	"$T/err7" || fail "message: $(cat "$T/err7")"
 assert_eq "$before" "$(grep -c provfs /proc/mounts)" "mounts left behind"
 exit 0
