@@ -1314,16 +1314,23 @@ static int parse(int argc, char **argv, struct run_opts *o)
 	return 0;
 }
 
-/* SIGTERM or SIGHUP (a CI job cancelled, a terminal closed) stops the
- * build, not the teardown: the slave is killed, and run goes on to
- * unmount, write a manifest saying so, and exit 128 + the signal. */
-static volatile sig_atomic_t run_terminated;
+/* SIGTERM or SIGHUP (a CI job cancelled, a terminal closed), and SIGINT
+ * or SIGQUIT (Ctrl-C) but while the build runs (it gets those from its
+ * own terminal), stop the build, not the teardown: the slave is killed,
+ * and run goes on to unmount, write a manifest saying so, and exit 128 +
+ * the signal.  One that comes in the teardown is said and let be: the
+ * build's record is written whole (a Ctrl-C there killed run, and the
+ * manifest of a build that had succeeded was lost). */
+static volatile sig_atomic_t run_terminated, run_tearing_down;
 /* The mounts' daemons, once they run (0: not known). */
 static volatile pid_t daemon_pids[3];
 
 static void on_terminate(int sig)
 {
-	run_terminated = sig;
+	static const char busy[] = "provfs: the build has ended: its files go into the store "
+				   "and its manifest is written first\n";
+	ssize_t said;
+
 	/* A daemon stopped (SIGSTOP) holds the build's processes in their
 	 * requests, where even SIGKILL cannot end them until it answers:
 	 * the slave never ended, and run waited for ever.  It is continued,
@@ -1331,6 +1338,12 @@ static void on_terminate(int sig)
 	for (int i = 0; i < 3; i++)
 		if (daemon_pids[i] > 0)
 			kill(daemon_pids[i], SIGCONT);
+	if (run_tearing_down) {
+		said = write(STDERR_FILENO, busy, sizeof(busy) - 1);
+		(void)said;
+		return;
+	}
+	run_terminated = sig;
 	sandbox_kill();
 }
 
@@ -1341,6 +1354,8 @@ static void catch_terminate(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
 }
 
 /* The programs the build left running, a JSON list (names cut short
@@ -1688,6 +1703,7 @@ int cmd_run(int argc, char **argv)
 		s->home[0] = '\0';
 		s->home_overlay = 0;
 	}
+	run_tearing_down = 1;
 	if (run_terminated) {
 		status = 128 + run_terminated;
 		cli_warn("terminated by signal %d: the build was stopped; unmounting and writing "
