@@ -420,8 +420,12 @@ static void capture_files(struct cas *cas, const struct alog_summary *s, size_t 
 				if (*missing <= 5)
 					cli_warn("%s '%s' not stored: %s",
 						 is_output ? "output" : "input",
-						 statement_file_name(s, &files[i]), ret == -ESTALE ?
-						 "its content changed since the build" : strerror(-ret));
+						 statement_file_name(s, &files[i]),
+						 ret != -ESTALE ? strerror(-ret)
+						 : is_output ? "its content changed since the build"
+						 : "its content changed since the build read it (the "
+						   "build, or something else, wrote it later); its digest "
+						   "is in the manifest");
 			}
 		}
 	}
