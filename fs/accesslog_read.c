@@ -137,8 +137,9 @@ static const char outputs_replay_sql[] =
 static const char probes_sql[] =
 	"SELECT m.label, a.path, MIN(a.process) FROM access a JOIN mount m ON m.id = a.mount"
 	/* (a look-up that failed otherwise, EMFILE or EACCES, says nothing
-	 * of whether the name was there) */
-	" WHERE a.op = 'probe' AND a.result IN (2, 20)"
+	 * of whether the name was there; 0 is no errno kept, as in a log
+	 * made by other means) */
+	" WHERE a.op = 'probe' AND a.result IN (0, 2, 20)"
 	" AND NOT EXISTS (SELECT 1 FROM firstwrite w WHERE w.path = a.path"
 	"   AND w.mount = a.mount AND w.made)"
 	" AND NOT EXISTS (SELECT 1 FROM renamed r WHERE r.path = a.path AND r.mount = a.mount)"

@@ -9,6 +9,7 @@ command -v python3 >/dev/null || exit 77
 command -v prlimit >/dev/null || exit 77
 command -v setpriv >/dev/null || exit 77
 mkdir -p "$T/b" "$T/m"
+chmod 755 "$T"
 chmod 777 "$T/b"
 prlimit --nofile=300:300 "$PROVFS" mount --store "$T/store" --log "$T/log.db" "$T/b" "$T/m" >/dev/null ||
 	fail "mount"
