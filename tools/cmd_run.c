@@ -1023,6 +1023,18 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 	s->store_lock = cli_store_lock(s->store, o->quiet);
 	if (s->store_lock < 0)
 		return CLI_USAGE;
+	/* Opened as each mount's daemon will open it: said once, here,
+	 * rather than by each daemon. */
+	{
+		struct cas *cas;
+		int err = cas_open(s->store, 1, &cas);
+
+		if (err < 0)
+			return cli_fail(CLI_USAGE, "cannot use store '%s': %s (its objects/sha256, "
+					"tmp, logs, builds and keys must be directories this "
+					"process can write)", s->store, strerror(-err));
+		cas_close(cas);
+	}
 	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || read_full(fd, rnd, sizeof(rnd)) != sizeof(rnd))
 		memset(rnd, 0, sizeof(rnd));

@@ -124,4 +124,14 @@ rm -f "$S/envs/$A.json" "$S/envs/$B.json"
 "$PROVFS" env --store "$T/plainfile" import "$R" >/dev/null 2>"$T/err"
 assert_eq 2 "$?" "a store that is a file"
 grep -q "Not a directory" "$T/err" || fail "message: $(cat "$T/err")"
+# A store whose tmp is a file: run says so once, before mounting (each
+# mount's daemon said it, then 'cannot set up the slave's mounts').
+"$PROVFS" store --store "$T/st-badtmp" put "$T/plainfile" >/dev/null || fail "put"
+rm -rf "$T/st-badtmp/tmp" && : >"$T/st-badtmp/tmp"
+mkdir -p "$T/ws-badtmp"
+(cd "$T/ws-badtmp" && "$PROVFS" run --store "$T/st-badtmp" --quiet -- true) 2>"$T/err"
+assert_eq 2 "$?" "run with a store whose tmp is a file"
+assert_eq 1 "$(grep -c "cannot use store '$T/st-badtmp': Not a directory (its objects/sha256, tmp" "$T/err")" \
+	"messages: $(cat "$T/err")"
+grep -q "cannot set up the slave's mounts" "$T/err" && fail "the mounts were tried: $(cat "$T/err")"
 exit 0
