@@ -206,8 +206,9 @@ int alog_touched_under(const char *path, const char *label, const char *dir,
 /* Whether the mount labelled label logged a probe (a look-up of a name
  * that was absent) right in dir's parent (not further up, where a
  * program searches a fixed list: cargo's /var/ssl, nor "/", where
- * libraries probe their own: ls's /selinux; dir absolute, without a
- * trailing slash), other than of a name
+ * libraries probe their own: ls's /selinux, unless the name has a dot
+ * and "/" is dir's parent; dir absolute, without a trailing slash),
+ * other than of a name
  * also looked up (stat or probe) in another of them or at the top of the
  * mount labelled top, mounted at dir: that is an upward search (git's
  * .git, autoconf's install-sh, Cargo.toml), not a file the build meant to

@@ -1025,6 +1025,12 @@ int alog_probed_above(const char *path, const char *label, const char *top, cons
 			d = ancestor_index(p, len, dir);
 		else
 			d = memchr(p + 1, '/', len - 1) ? -2 : -1; /* "/NAME" */
+		/* dir's parent is "/" (provfs run --env's /build): a name with
+		 * a dot there (../pkg_1.0_amd64.deb, ../artifact.txt) is taken
+		 * as beside it; "/" has the libraries' own probes besides
+		 * (ls's /selinux). */
+		if (d == -3 && !strchr(dir + 1, '/') && memchr(p + 1, '.', len - 1))
+			d = 0;
 		if (d == -2)
 			continue;
 		if (n == cap) {

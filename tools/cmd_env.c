@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
@@ -176,7 +177,9 @@ static int def_parse(const char *file, struct env_def *d)
 		free(text);
 		return cli_fail(CLI_USAGE, "%s: has a NUL byte: no definition file", file);
 	}
-	for (line = text; line && *line && ret == 0; line = next) {
+	/* A UTF-8 byte order mark (an editor's) is no part of the first key. */
+	line = len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3) ? text + 3 : text;
+	for (; line && *line && ret == 0; line = next) {
 		char *eq, *key, *val;
 
 		next = strchr(line, '\n');
@@ -210,16 +213,26 @@ static int def_parse(const char *file, struct env_def *d)
 					       "'tarball PATH'", file, lineno);
 				break;
 			}
+			if (!strcmp(val, "debootstrap") && (sp[0] == '-' || strpbrk(sp, " \t"))) {
+				ret = cli_fail(CLI_USAGE, "%s:%d: '%s' is no Debian suite (one word, "
+					       "not an option: bookworm, stable)", file, lineno, sp);
+				break;
+			}
 			free(d->base_kind);
 			free(d->base_arg);
 			d->base_kind = strdup(val);
 			d->base_arg = strdup(sp);
-		} else if (!strcmp(key, "variant")) {
-			free(d->variant);
-			d->variant = strdup(val);
-		} else if (!strcmp(key, "mirror")) {
-			free(d->mirror);
-			d->mirror = strdup(val);
+		} else if (!strcmp(key, "variant") || !strcmp(key, "mirror")) {
+			char **field = !strcmp(key, "variant") ? &d->variant : &d->mirror;
+
+			/* Words of debootstrap's command line: no option. */
+			if (val[0] == '-' || !val[0] || strpbrk(val, " \t")) {
+				ret = cli_fail(CLI_USAGE, "%s:%d: '%s' is no %s (one word, not an "
+					       "option)", file, lineno, val, key);
+				break;
+			}
+			free(*field);
+			*field = strdup(val);
 		} else if (!strcmp(key, "packages")) {
 			char *joined;
 
@@ -342,8 +355,14 @@ static int chroot_sh(const char *root, const char *cmd)
 	if (pid == 0) {
 		pid_t init;
 
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
 		umask(022); /* the same modes whoever builds it */
 		dup2(2, 1);
+		/* Nothing to read: what the caller's standard input holds (a
+		 * loop's next lines, a terminal) is no part of the definition. */
+		if (null >= 0)
+			dup2(null, 0);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != self)
 			_exit(125);

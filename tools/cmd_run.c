@@ -544,8 +544,8 @@ static void hint_beside(const struct run_state *s, const char *path, struct hint
 
 		*slash = '\0';
 		/* The host's directory, when the workspace is where it
-		 * is on the host (never "/": alog_probed_above skips it). */
-		if (!strcmp(s->workspace, s->workdir)) {
+		 * is on the host, unless that is "/" (no workspace). */
+		if (!strcmp(s->workspace, s->workdir) && where[0]) {
 			char *shown = manifest_printable(where);
 
 			hint(h, "only the workspace (%s) and /tmp are "
@@ -701,11 +701,18 @@ static int hint_missing_arguments(const struct run_state *s, char **argv, struct
 {
 	int said = 0;
 
-	for (char **a = argv; *a; a++) {
+	/* Not the program itself: its exec failing says so, and an
+	 * environment's /bin/sh is no host path. */
+	for (char **a = argv + 1; *a; a++) {
 		char real[PATH_MAX], moved[PATH_MAX + 64];
 		const char *why;
+		struct stat st;
 
 		if (!strchr(*a, '/') || !realpath(*a, real))
+			continue;
+		/* The slave has it by that name (its root's, whatever the
+		 * host's resolves to). */
+		if (**a == '/' && !path_is_under(*a, s->workspace) && env_lstat(s, *a, &st) == 0)
 			continue;
 		/* A relative name of a workspace file resolves in the slave
 		 * as here; an absolute one only if the workdir is the same. */

@@ -241,7 +241,7 @@ int envstore_resolve(const char *store, const char *what, char hex[DIGEST_HEX_LE
 			}
 			memcpy(hex, candidate, DIGEST_HEX_LEN + 1);
 			prefixed = 1;
-		} else if (!prefixed) {
+		} else {
 			char mpath[PATH_MAX + 300];
 			json_t *meta;
 			char *name;
@@ -272,6 +272,10 @@ int envstore_resolve(const char *store, const char *what, char hex[DIGEST_HEX_LE
 		}
 	}
 	closedir(d);
+	/* A prefix of one environment's digest that is another's name (a
+	 * name of hex digits, a date) is refused, not taken as either. */
+	if (prefixed && named[0] && strcmp(named, hex))
+		return -EEXIST;
 	if (prefixed)
 		return 0;
 	if (!named[0])

@@ -129,6 +129,22 @@ echo 1 >"$T/named/v"
 "$PROVFS" env --store "$T/st-named" --quiet import --name tools "$T/named" >/dev/null || fail "import n1 again"
 "$PROVFS" env --store "$T/st-named" show tools >"$T/show" 2>&1 || fail "env show tools: $(cat "$T/show")"
 grep -q "^environment $n1" "$T/show" || fail "tools after n1 again: $(head -1 "$T/show")"
+# A name of hex digits that is also a prefix of another environment's
+# digest names neither.
+p8=$(printf %s "$n2" | cut -c1-8)
+"$PROVFS" env --store "$T/st-named" --quiet import --name "$p8" "$R" >/dev/null || fail "import named $p8"
+"$PROVFS" env --store "$T/st-named" show "$p8" >/dev/null 2>"$T/err8"
+assert_eq 2 "$?" "env show of a prefix that is also a name"
+grep -q "matches several environments" "$T/err8" || fail "message: $(cat "$T/err8")"
+# With --env, the workspace's parent is the environment's "/": a failed
+# write beside the workspace there gets its hint.
+here=$PWD
+mkdir -p "$T/proj" && cd "$T/proj"
+"$PROVFS" run --store "$T/st-named" --env tools --quiet --json -- /bin/sh -c 'echo x >../artifact.txt' \
+	>"$T/hint.json" 2>/dev/null
+grep -q "the build looked for /artifact.txt, outside it" "$T/hint.json" || fail "no hint: $(cat "$T/hint.json")"
+grep -q "names /usr/bin" "$T/hint.json" && fail "a hint about the program's host path: $(cat "$T/hint.json")"
+cd "$here"
 # A --workdir the environment has as a file says so.
 "$PROVFS" run --store "$T/st-named" --env tools --quiet --workdir /v/x -- /bin/sh -c : 2>"$T/err7"
 assert_eq 2 "$?" "a --workdir under a file of the environment"

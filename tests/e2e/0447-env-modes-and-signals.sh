@@ -89,4 +89,26 @@ while pgrep -f "sleep $mark" >/dev/null; do
 	fi
 	sleep 0.1
 done
+# Setup commands read nothing of the caller's standard input (a loop's
+# next lines went into the environment, and the loop lost them).
+printf 'base = dir %s\nrun = read -r line || true; echo "read: $line" >/etc/stdin-seen\n' "$R" >"$T/stdin.def"
+printf 'next-line\n' | "$PROVFS" env --store "$S" --quiet build "$T/stdin.def" >"$T/stdin.digest" 2>"$T/err" ||
+	fail "env build reading stdin: $(cat "$T/err")"
+"$PROVFS" store --store "$S" cat "$(cat "$T/stdin.digest")" | grep -q "etc/stdin-seen" ||
+	fail "the setup command did not run"
+obj=$("$PROVFS" store --store "$S" path "$(printf 'read: \n' | sha256sum | cut -c1-64)") ||
+	fail "the setup command read something from the caller's stdin"
+# A suite, variant or mirror that debootstrap would take for an option is
+# a definition error (debootstrap --version stored an empty environment).
+for bad in 'base = debootstrap --version' 'base = debootstrap bookworm\nvariant = -x' \
+	'base = debootstrap bookworm\nmirror = --help'; do
+	printf "$bad\n" >"$T/opt.def"
+	"$PROVFS" env --store "$S" --quiet build "$T/opt.def" >/dev/null 2>"$T/err"
+	assert_eq 2 "$?" "env build of '$bad'"
+	grep -q "not an option" "$T/err" || fail "message for '$bad': $(cat "$T/err")"
+done
+# A byte order mark before the first key is not part of it.
+printf '\357\273\277name = bom\nbase = dir %s\n' "$R" >"$T/bom.def"
+"$PROVFS" env --store "$S" --quiet build "$T/bom.def" >/dev/null 2>"$T/err" ||
+	fail "a definition with a byte order mark: $(cat "$T/err")"
 exit 0
