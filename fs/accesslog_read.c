@@ -267,9 +267,12 @@ static const char *const outputs_sql[Q_N] = {
 			   " INSERT INTO digests SELECT mount, path, digest_after, time_ns"
 			   " FROM access WHERE digest_after IS NOT NULL AND result = 0"
 			   " AND (mount, path) IN need"
+			   /* (and where something else was made at the name:
+			    * a symlink, a node, a directory, none a file whose
+			    * content is known) */
 			   " UNION ALL SELECT mount, path, NULL, time_ns FROM access"
-			   " WHERE result = 0 AND op IN ('unlink', 'rmdir', 'rename')"
-			   " AND (mount, path) IN need"
+			   " WHERE result = 0 AND op IN ('unlink', 'rmdir', 'rename', 'symlink',"
+			   " 'mknod', 'mkdir') AND (mount, path) IN need"
 			   " UNION ALL SELECT mount, path2, NULL, time_ns FROM access"
 			   " WHERE result = 0 AND op = 'rename' AND (mount, path2) IN need",
 	[Q_IS_OUT] = "SELECT 1 FROM outs WHERE mount = ?1 AND path = ?2",

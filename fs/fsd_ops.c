@@ -343,9 +343,15 @@ static void track_truncate(struct fsd *fs, fuse_req_t req, struct fsd_inode *in,
 		int unlinked = 0;
 		char *path = fsd_inode_named_path(fs, in, &when, &unlinked), **also = NULL;
 
+		int have_st = fsd_inode_stat(fs, in, &st) == 0;
+
 		/* (a name that went, none other found: its content is logged,
-		 * as no output, rather than for what holds that name now) */
-		if (path && !unlinked && fsd_inode_stat(fs, in, &st) == 0 && st.st_nlink > 1)
+		 * as no output, rather than for what holds that name now; so
+		 * is a file with no name left at all, truncated through
+		 * /proc/self/fd or as an unlink raced the truncate) */
+		if (have_st && st.st_nlink == 0)
+			unlinked = 1;
+		else if (path && !unlinked && have_st && st.st_nlink > 1)
 			also = written_names(fs, in, &st, &path, &unlinked);
 		fsd_work_written(fs, in, path, fsd_process(fs, req), when, gen, NULL, 0, NULL,
 				 unlinked, also);
