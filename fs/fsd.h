@@ -385,6 +385,10 @@ int fsd_links_names(struct fsd *fs, struct fsd_inode *in, nlink_t nlink, char **
 /* Adds path (a log path) as a name of (dev, ino), if the names were
  * walked already (a no-op otherwise: the first walk will find it). */
 void fsd_links_note(struct fsd *fs, dev_t dev, ino_t ino, const char *path);
+/* A directory renamed from path from to path to (both from the mount's
+ * top; with exchange, each to the other): the kept names below it move
+ * with it, so a file linked there keeps all its names without a walk. */
+void fsd_links_renamed(struct fsd *fs, const char *from, const char *to, int exchange);
 void fsd_links_free_names(char **names);
 void fsd_links_free(struct fsd *fs);
 /* The digest of the file behind fd if the digest cache knows its current

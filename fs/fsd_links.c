@@ -231,6 +231,34 @@ out:
 	pthread_mutex_unlock(&fs->links_lock);
 }
 
+void fsd_links_renamed(struct fsd *fs, const char *from, const char *to, int exchange)
+{
+	size_t fl = strlen(from), tl = strlen(to);
+	struct fsd_links *l;
+
+	if (!__atomic_load_n(&fs->links, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&fs->links_lock);
+	l = fs->links;
+	for (size_t i = 0; i < l->n; i++) {
+		const char *p = l->v[i].path, *base = NULL, *rest = NULL;
+		char *moved;
+
+		if (!strncmp(p, from, fl) && p[fl] == '/') {
+			base = to;
+			rest = p + fl;
+		} else if (exchange && !strncmp(p, to, tl) && p[tl] == '/') {
+			base = from;
+			rest = p + tl;
+		}
+		if (base && asprintf(&moved, "%s%s", base, rest) >= 0) {
+			free(l->v[i].path);
+			l->v[i].path = moved;
+		}
+	}
+	pthread_mutex_unlock(&fs->links_lock);
+}
+
 void fsd_links_free_names(char **names)
 {
 	for (size_t i = 0; names && names[i]; i++)

@@ -699,7 +699,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	struct fsd *fs = fsd_of(req);
 	struct fsd_inode *pin = fsd_inode_get(fs, parent);
 	struct fsd_inode *npin = fsd_inode_get(fs, newparent);
-	char *to = fsd_inode_path(fs, npin, newname);
+	char *to = fsd_inode_path(fs, npin, newname), *from = fsd_inode_path(fs, pin, name);
 	int owned, powned, pfd, npfd, err = 0;
 	int64_t logflags = flags, when;
 	struct stat st;
@@ -731,6 +731,8 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 		rename_track(fs, npin, newname, &when);
 		if (flags & RENAME_EXCHANGE)
 			rename_track(fs, pin, name, NULL);
+		if (from && to && ((logflags & ALOG_RENAME_DIR) || (flags & RENAME_EXCHANGE)))
+			fsd_links_renamed(fs, from, to, (flags & RENAME_EXCHANGE) != 0);
 	} else {
 		when = time_now_ns();
 	}
@@ -738,6 +740,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 		__atomic_sub_fetch(&fs->renames_inflight, 1, __ATOMIC_SEQ_CST);
 	log_op_at(fs, req, when, ALOG_OP_RENAME, pin, name, to, logflags, err);
 	free(to);
+	free(from);
 	fuse_reply_err(req, err);
 }
 
