@@ -47,17 +47,23 @@ mkdir "$R/proc"
 grep -q "cannot start the build slave: cannot mount /proc in the sandbox: No such file or directory (the environment has no directory /proc" "$T/noproc.err" ||
 	fail "without /proc: $(cat "$T/noproc.err")"
 
+# build_until_running DEF N: starts env build of DEF in the background
+# ($pid) and waits until N processes "sleep $mark" run.
+build_until_running() {
+	"$PROVFS" env --store "$S" --quiet build "$1" </dev/null >/dev/null 2>"$1.err" &
+	pid=$!
+	i=0
+	while [ "$(pgrep -f "sleep $mark" | wc -l)" -lt "$2" ]; do
+		i=$((i + 1))
+		[ $i -lt 200 ] || { kill $pid; fail "the setup command did not start: $(cat "$1.err")"; }
+		sleep 0.1
+	done
+}
+
 # SIGTERM while a setup command runs.
 mark=$$.37
 printf 'base = dir %s\nrun = sleep %s; touch /after-term\n' "$R" "$mark" >"$T/slow.def"
-"$PROVFS" env --store "$S" --quiet build "$T/slow.def" </dev/null >/dev/null 2>"$T/slow.err" &
-pid=$!
-i=0
-while ! pgrep -f "sleep $mark" >/dev/null; do
-	i=$((i + 1))
-	[ $i -lt 200 ] || { kill $pid; fail "the setup command did not start: $(cat "$T/slow.err")"; }
-	sleep 0.1
-done
+build_until_running "$T/slow.def" 1
 kill -TERM $pid
 wait $pid
 assert_eq 143 "$?" "env build's exit status after SIGTERM"
@@ -70,14 +76,7 @@ fi
 # SIGKILL while a setup command (and a child of it) runs.
 mark=$$.41
 printf 'base = dir %s\nrun = sleep %s & sleep %s; touch /after-kill\n' "$R" "$mark" "$mark" >"$T/killed.def"
-"$PROVFS" env --store "$S" --quiet build "$T/killed.def" </dev/null >/dev/null 2>"$T/killed.err" &
-pid=$!
-i=0
-while [ "$(pgrep -f "sleep $mark" | wc -l)" -lt 2 ]; do
-	i=$((i + 1))
-	[ $i -lt 200 ] || { kill $pid; fail "the setup commands did not start: $(cat "$T/killed.err")"; }
-	sleep 0.1
-done
+build_until_running "$T/killed.def" 2
 kill -KILL $pid
 wait $pid
 i=0
