@@ -151,6 +151,7 @@ struct fsd {
 	/* Renames between their renameat and the name update in the table
 	 * (atomic): a name not found meanwhile may be one of theirs. */
 	int renames_inflight;
+	unsigned long renames_done; /* renames that succeeded, ever */
 	struct fsd_work *work;
 	struct fsd_execw *execw; /* fsd_exec.c; NULL without the watch */
 	struct fsd_ring *ring;   /* fsd_ring.c; NULL without a ring */

@@ -733,6 +733,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 			rename_track(fs, pin, name, NULL);
 		if (from && to && ((logflags & ALOG_RENAME_DIR) || (flags & RENAME_EXCHANGE)))
 			fsd_links_renamed(fs, from, to, (flags & RENAME_EXCHANGE) != 0);
+		__atomic_add_fetch(&fs->renames_done, 1, __ATOMIC_SEQ_CST);
 	} else {
 		when = time_now_ns();
 	}
@@ -1249,24 +1250,46 @@ static void release_file(struct fsd *fs, struct fsd_file *f)
 		pthread_mutex_unlock(&in->wlock);
 		if (finished) {
 			int64_t when;
-			char *path = fsd_inode_path_at(fs, in, NULL, &when), **also = NULL;
-			int unlinked = 0, at;
+			char *path, **also;
+			int unlinked, at;
 
 			if (!have_st)
 				have_st = f->fd >= 0 && fstat(f->fd, &st) == 0;
-			/* Deleted while open (a temp file): its content is
-			 * logged, but it is no output.  So is one whose name
-			 * went while another link keeps it, unless that link
-			 * is found (its name is then the one logged). */
-			if (have_st) {
-				at = st.st_nlink == 0 ? 0 : fsd_inode_recheck_name(fs, in);
-				unlinked = at == 0;
-				if (at == 2) {
-					free(path);
-					path = fsd_inode_path_at(fs, in, NULL, &when);
+			/* A file's names and the record's time are taken
+			 * again while a rename ran meanwhile, a few times at
+			 * most: the names of a file with several links come
+			 * from a look in the backing tree, and a rename of
+			 * their directory landing during it mixed names from
+			 * before and after it in one record, stamped before. */
+			for (int tries = 0;; tries++) {
+				unsigned long renames =
+					__atomic_load_n(&fs->renames_done, __ATOMIC_SEQ_CST);
+				int busy = __atomic_load_n(&fs->renames_inflight, __ATOMIC_SEQ_CST);
+
+				path = fsd_inode_path_at(fs, in, NULL, &when);
+				also = NULL;
+				unlinked = 0;
+				/* Deleted while open (a temp file): its content is
+				 * logged, but it is no output.  So is one whose name
+				 * went while another link keeps it, unless that link
+				 * is found (its name is then the one logged). */
+				if (have_st) {
+					at = st.st_nlink == 0 ? 0 : fsd_inode_recheck_name(fs, in);
+					unlinked = at == 0;
+					if (at == 2) {
+						free(path);
+						path = fsd_inode_path_at(fs, in, NULL, &when);
+					}
+					if (path)
+						also = written_names(fs, in, &st, &path, &unlinked);
 				}
-				if (path)
-					also = written_names(fs, in, &st, &path, &unlinked);
+				if (!also || tries == 4 ||
+				    (!busy && !__atomic_load_n(&fs->renames_inflight, __ATOMIC_SEQ_CST) &&
+				     renames == __atomic_load_n(&fs->renames_done, __ATOMIC_SEQ_CST)))
+					break;
+				free(path);
+				fsd_links_free_names(also);
+				usleep(200);
 			}
 			fsd_work_written(fs, in, path, f->process, when, gen,
 					 have_known ? known : NULL, size, before, unlinked, also);
