@@ -1190,7 +1190,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	 * been set since (chmod u+s of a file a user holds open).  Not for
 	 * the page cache's writes of a mapping, which a local filesystem
 	 * does not clear them for. */
-	if (!fi->writepage && fuse_req_ctx(req)->uid != 0)
+	if (!fi->writepage)
 		kill_setid(fsd_of(req), ino, f, needs_kill_setid(req, f->fd));
 	/* Reply before hashing, holding the inode's write lock: the writer
 	 * moves on while we hash, and the next chunk (the kernel sends them
