@@ -456,6 +456,12 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int va
 	}
 	if (valid & FUSE_SET_ATTR_SIZE)
 		fsd_work_settle(fs, in);
+	/* A setattr of nothing is what the kernel sends for chown(f, -1, -1)
+	 * (only its ctime and the kill bits, which FUSE leaves to us and
+	 * then drops), or for a privilege removal it asks of us: on a local
+	 * filesystem both clear setuid, and setgid as a chown does. */
+	if (valid == 0 && in->type == S_IFREG)
+		valid = FUSE_SET_ATTR_KILL_SUID;
 	ret = do_setattr(req, fs, in, attr, valid, fi ? file_of(fi)->fd : -1);
 	{
 		char *path = fsd_inode_named_path(fs, in, NULL, NULL);

@@ -7,7 +7,10 @@
 # c: fallocate by another user of a file 4777 clears setuid (it stayed);
 # e: a write through a shared mapping keeps them (they went);
 # s: without passthrough, a write after the bit was set (chmod u+s of a
-#    file the user holds open) clears it (the check was at the open only).
+#    file the user holds open) clears it (the check was at the open only);
+# f, g, h: chown(f, -1, -1) by root of a file 6755 clears both (they
+#    stayed), of a file 2745 keeps setgid; by its owner of a file 4755
+#    clears setuid (it stayed).
 . "$(dirname "$0")/lib.sh"
 command -v setpriv >/dev/null || exit 77
 [ -x /usr/bin/python3 ] || exit 77
@@ -29,12 +32,18 @@ cases() { # DIR: prints the modes
 	echo data >"$d/e" && chmod 4777 "$d/e"
 	as 65534 /usr/bin/python3 -c 'import mmap, os, sys
 fd = os.open(sys.argv[1], os.O_RDWR); m = mmap.mmap(fd, 4); m[0:1] = b"D"; m.flush(); m.close(); os.close(fd)' "$d/e"
-	echo "a=$(stat -c %a "$d/a") b=$(stat -c %a "$d/b") c=$(stat -c %a "$d/c") e=$(stat -c %a "$d/e")"
+	echo data >"$d/f" && chmod 6755 "$d/f"
+	echo data >"$d/g" && chmod 2745 "$d/g"
+	/usr/bin/python3 -c 'import os, sys; os.chown(sys.argv[1], -1, -1); os.chown(sys.argv[2], -1, -1)' "$d/f" "$d/g"
+	echo data >"$d/h" && chown 1000:1000 "$d/h" && chmod 4755 "$d/h"
+	as 1000 /usr/bin/python3 -c 'import os, sys; os.chown(sys.argv[1], -1, -1)' "$d/h"
+	echo "a=$(stat -c %a "$d/a") b=$(stat -c %a "$d/b") c=$(stat -c %a "$d/c") e=$(stat -c %a "$d/e")" \
+		"f=$(stat -c %a "$d/f") g=$(stat -c %a "$d/g") h=$(stat -c %a "$d/h")"
 }
 mkdir -p "$T/nat" "$T/b1" "$T/b2"
 chmod 777 "$T/nat" "$T/b1" "$T/b2"
 native=$(cases "$T/nat")
-assert_eq "a=2767 b=767 c=777 e=4777" "$native" "the modes natively (this kernel)"
+assert_eq "a=2767 b=767 c=777 e=4777 f=755 g=2745 h=755" "$native" "the modes natively (this kernel)"
 mount_ws "$T/b1" "$T/m1"
 chmod 777 "$T/m1"
 assert_eq "$native" "$(cases "$T/m1")" "the modes on a mount"
