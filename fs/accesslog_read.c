@@ -70,60 +70,204 @@ static const char firsts_sql[] =
 	 * before the close-write says so); one whose writers all left its
 	 * content as it was (a close-write with digest_after equal to
 	 * digest_before: touch) or wrote nothing was not written (t NULL). */
-	"CREATE TEMP TABLE firstwrite AS SELECT mount, path,"
-	" CASE WHEN MAX(changed) THEN MIN(time_ns) END AS t,"
-	" MAX(op IN " WRITE_OPS ") AS made FROM (SELECT mount, path, time_ns, op,"
+	"CREATE TEMP TABLE writes AS SELECT mount, path, time_ns AS t,"
 	"  CASE WHEN op = 'open' THEN (flags & 512) != 0"
 	"   WHEN op = 'close-write' THEN digest_before IS NULL OR digest_after IS NULL"
 	"    OR digest_before <> digest_after"
 	/* A new link names what its source holds: written only if that
 	 * was (see moves). */
 	"   WHEN op = 'link' THEN 0"
-	"   ELSE 1 END AS changed FROM access"
+	"   ELSE 1 END AS changed, op IN " WRITE_OPS " AS made FROM access"
 	/* (a close-write that failed, with no digest, still changed it) */
 	"  WHERE (result = 0 OR op = 'close-write')"
-	"  AND (op IN " WRITE_OPS " OR (op = 'open' AND (flags & 3) != 0)))"
+	"  AND (op IN " WRITE_OPS " OR (op = 'open' AND (flags & 3) != 0));"
+	"CREATE TEMP TABLE firstwrite AS SELECT mount, path,"
+	" CASE WHEN MAX(changed) THEN MIN(t) END AS t, MAX(made) AS made FROM writes"
 	" GROUP BY mount, path;"
 	"CREATE INDEX temp.firstwrite_path ON firstwrite(path, mount);"
-	/* The earlier names of a file read under a moved name or directory, each
-	 * with the time it stopped being that name (tb), following the
-	 * moves back one by one: mkdir d; write d/f; mv d e; mv e g; read g/f
-	 * gives e/f (until the second move) and d/f (until the first).  Each
-	 * name's directories are walked up (dir) and looked up among the
-	 * moves' targets by index: matching every path against every move
-	 * took a minute for 60k files read and 4k moves.  Of the moves into
-	 * one directory only the last before the name's time counts (the
-	 * earlier ones' contents were moved on or replaced by then): a test
-	 * suite that moves a fixture's .gitted to .git in every test made
-	 * hundreds of chains per file otherwise. */
 	"CREATE INDEX temp.moves_dst ON moves(dst, mount, t);"
-	/* UNION, not UNION ALL: the walk up from a name and the walk back
-	 * through a move into it reach the same (name, time, directory)
-	 * again and again; kept each time, the rows doubled with every pair
-	 * of moves (48 renames of a directory and a file in it: a minute). */
-	"CREATE TEMP TABLE origin AS WITH RECURSIVE w(mount, path, name, tb, dir) AS ("
-	" SELECT mount, path, path, t, path FROM firstread"
-	"  WHERE EXISTS (SELECT 1 FROM moves)"
-	" UNION"
-	" SELECT mount, path, name, tb,"
-	"  substr(dir, 1, length(rtrim(dir, replace(dir, '/', ''))) - 1) FROM w WHERE dir <> ''"
-	" UNION"
-	" SELECT w.mount, w.path, d.src || substr(w.name, length(d.dst) + 1), d.t,"
-	"  d.src || substr(w.name, length(d.dst) + 1)"
-	"  FROM w JOIN moves d ON d.dst = w.dir AND d.mount = w.mount"
-	"  AND d.t = (SELECT MAX(x.t) FROM moves x WHERE x.dst = w.dir"
-	"   AND x.mount = w.mount AND x.t < w.tb)"
-	") SELECT DISTINCT mount, path, name, tb FROM w WHERE name <> path;"
-	"CREATE INDEX temp.origin_path ON origin(path, mount);";
+	/* Filled by build_origin where something moved. */
+	"CREATE TEMP TABLE origin(mount, path, name, ta, tb);";
 
+/* Where nothing moved: a file read is an input unless its name was written
+ * before the read. */
 static const char inputs_sql[] =
 	"SELECT m.label, f.path, f.digest_after, f.size, f.process, f.op = 'exec'"
 	" FROM firstread f JOIN mount m ON m.id = f.mount"
 	" WHERE NOT EXISTS (SELECT 1 FROM firstwrite w WHERE w.path = f.path"
 	"   AND w.mount = f.mount AND w.t < f.t)"
-	" AND NOT EXISTS (SELECT 1 FROM origin o JOIN firstwrite w ON w.mount = o.mount"
-	"   AND w.path = o.name AND w.t < o.tb WHERE o.path = f.path AND o.mount = f.mount)"
 	" ORDER BY m.label, f.path";
+
+/* Where something moved: unless one of the names its content had on the
+ * way (origin) was written while the content had that name (after ta,
+ * when it came there; before tb, when it left or was read). */
+static const char inputs_moved_sql[] =
+	"SELECT m.label, f.path, f.digest_after, f.size, f.process, f.op = 'exec'"
+	" FROM firstread f JOIN mount m ON m.id = f.mount"
+	" WHERE NOT EXISTS (SELECT 1 FROM origin o JOIN firstwrite w ON w.mount = o.mount"
+	"   AND w.path = o.name AND w.t IS NOT NULL WHERE o.path = f.path AND o.mount = f.mount"
+	"   AND EXISTS (SELECT 1 FROM writes x WHERE x.path = o.name AND x.mount = o.mount"
+	"    AND x.t < o.tb AND (o.ta IS NULL OR x.t > o.ta)))"
+	" ORDER BY m.label, f.path";
+
+static char *dup_col(sqlite3_stmt *st, int i);
+
+/* The moves (renames, links), sorted by mount, destination and time, for
+ * build_origin's look-ups. */
+struct move {
+	int64_t mount, t;
+	char *src, *dst;
+	size_t dst_len;
+};
+
+static int move_key_cmp(const struct move *m, int64_t mount, const char *dst, size_t len,
+			int64_t t)
+{
+	int c;
+
+	if (m->mount != mount)
+		return m->mount < mount ? -1 : 1;
+	c = memcmp(m->dst, dst, m->dst_len < len ? m->dst_len : len);
+	if (c)
+		return c;
+	if (m->dst_len != len)
+		return m->dst_len < len ? -1 : 1;
+	return m->t < t ? -1 : m->t > t;
+}
+
+static int move_cmp(const void *a, const void *b)
+{
+	const struct move *y = b;
+
+	return move_key_cmp(a, y->mount, y->dst, y->dst_len, y->t);
+}
+
+/* The last move into dst[0, len) before t, or NULL. */
+static const struct move *last_move_into(const struct move *mv, size_t n, int64_t mount,
+					 const char *dst, size_t len, int64_t t)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) { /* the first move not before (mount, dst, t) */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (move_key_cmp(&mv[mid], mount, dst, len, t) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return NULL;
+	mv += lo - 1;
+	return mv->mount == mount && mv->dst_len == len && !memcmp(mv->dst, dst, len) ? mv : NULL;
+}
+
+/* origin: for each file read (firstread), the names its content had, back
+ * from the read through the moves: mkdir d; write d/f; mv d e; mv e g;
+ * read g/f gives g/f (since the second move), e/f (between the moves) and
+ * d/f (until the first), each with the times it came to that name (ta;
+ * NULL: from before the build) and left it (tb).  At each step only the
+ * last move into the name or one of its directories counts: what came to
+ * a directory earlier was moved on or replaced by then (a test suite that
+ * moves a fixture's .gitted to .git in every test).  Each step goes back
+ * in time, so a walk ends; and there is one walk per file, where following
+ * every directory's moves walked names the file never had, exponentially
+ * many with nested directories moved back and forth.  Sets *moved when
+ * anything moved. */
+static int build_origin(sqlite3 *db, int *moved)
+{
+	sqlite3_stmt *st = NULL, *ins = NULL;
+	struct move *mv = NULL;
+	size_t n = 0;
+	int rc;
+
+	*moved = 0;
+	rc = sqlite3_prepare_v2(db, "SELECT mount, src, dst, t FROM moves WHERE mount IS NOT NULL"
+				" AND src IS NOT NULL AND dst IS NOT NULL AND t IS NOT NULL",
+				-1, &st, NULL);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct move *m = array_push(&mv, &n, sizeof(*mv));
+
+		if (!m) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		m->mount = sqlite3_column_int64(st, 0);
+		m->src = dup_col(st, 1);
+		m->dst = dup_col(st, 2);
+		m->dst_len = strlen(m->dst);
+		m->t = sqlite3_column_int64(st, 3);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc == SQLITE_DONE)
+		rc = SQLITE_OK;
+	if (rc == SQLITE_OK && n) {
+		*moved = 1;
+		sort_items(mv, n, sizeof(*mv), move_cmp);
+		rc = sqlite3_prepare_v2(db, "SELECT mount, path, t FROM firstread", -1, &st, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_prepare_v2(db, "INSERT INTO origin VALUES (?1, ?2, ?3, ?4, ?5)",
+						-1, &ins, NULL);
+	}
+	while (rc == SQLITE_OK && n && sqlite3_step(st) == SQLITE_ROW) {
+		int64_t mount = sqlite3_column_int64(st, 0), tb = sqlite3_column_int64(st, 2);
+		char *name = dup_col(st, 1);
+
+		/* (each step is a move, one earlier than the last) */
+		for (size_t step = 0; name && step <= n && rc == SQLITE_OK; step++) {
+			const struct move *best = NULL;
+			size_t best_len = 0;
+
+			for (size_t len = strlen(name); len > 0;) {
+				const struct move *m = last_move_into(mv, n, mount, name, len, tb);
+
+				if (m && (!best || m->t > best->t)) {
+					best = m;
+					best_len = len;
+				}
+				while (len > 0 && name[--len] != '/')
+					;
+			}
+			sqlite3_bind_int64(ins, 1, mount);
+			sqlite3_bind_value(ins, 2, sqlite3_column_value(st, 1));
+			sqlite3_bind_text(ins, 3, name, -1, SQLITE_TRANSIENT);
+			if (best)
+				sqlite3_bind_int64(ins, 4, best->t);
+			sqlite3_bind_int64(ins, 5, tb);
+			if (sqlite3_step(ins) != SQLITE_DONE)
+				rc = SQLITE_ERROR;
+			sqlite3_reset(ins);
+			sqlite3_clear_bindings(ins);
+			if (!best)
+				break;
+			{
+				char *prev = name;
+
+				if (asprintf(&name, "%s%s", best->src, prev + best_len) < 0)
+					name = NULL;
+				free(prev);
+			}
+			tb = best->t;
+		}
+		if (!name)
+			rc = SQLITE_NOMEM;
+		free(name);
+	}
+	sqlite3_finalize(st);
+	sqlite3_finalize(ins);
+	for (size_t i = 0; i < n; i++) {
+		free(mv[i].src);
+		free(mv[i].dst);
+	}
+	free(mv);
+	if (rc == SQLITE_OK && *moved)
+		rc = sqlite3_exec(db, "CREATE INDEX temp.origin_path ON origin(path, mount);"
+				  "CREATE INDEX temp.writes_path ON writes(path, mount, t);",
+				  NULL, NULL, NULL);
+	return rc == SQLITE_OK ? 0 : -EBADMSG;
+}
 
 static const char outputs_replay_sql[] =
 	"SELECT a.mount, a.op, a.path, a.path2, a.flags, a.digest_after, a.size, a.process, a.id,"
@@ -220,12 +364,7 @@ static const char *const outputs_setup[] = {
 	" process INTEGER, grp INTEGER, real INTEGER, PRIMARY KEY(mount, path))",
 	/* Without it every close-write scans all outputs (Q_WRITE_GROUP). */
 	"CREATE INDEX temp.outs_grp ON outs(mount, grp)",
-	/* Every digest logged of each path a link's source or a renamed
-	 * file's, for the content it had at that moment; filled by
-	 * Q_DIGESTS_FILL at the first need, as most builds have none.  Of
-	 * those paths only: of every path, zlib's build (9,976 rows, one
-	 * rename of a file it had not written) spent 15 ms of its 43 ms
-	 * load filling and indexing 8,597 rows. */
+	/* See digests_fill_sql. */
 	"CREATE TEMP TABLE digests(mount INTEGER, path TEXT, digest TEXT, t INTEGER)",
 	"CREATE INDEX temp.digests_at ON digests(mount, path, t)",
 	NULL,
@@ -236,7 +375,6 @@ enum {
 	Q_WRITE_GROUP,
 	Q_DEL,
 	Q_MOVE,
-	Q_DIGESTS_FILL,
 	Q_IS_OUT,
 	Q_RENAME_SRC,
 	Q_LINK_SRC,
@@ -261,20 +399,6 @@ static const char *const outputs_sql[Q_N] = {
 	/* With a NULL digest at each moment a name lost its file (unlinked,
 	 * removed, renamed away or over): content logged before that belongs
 	 * to a file that is gone, not to what the name holds later. */
-	[Q_DIGESTS_FILL] = "WITH need(mount, path) AS (SELECT mount,"
-			   "  CASE op WHEN 'link' THEN path2 ELSE path END FROM access"
-			   "  WHERE result = 0 AND op IN ('rename', 'link'))"
-			   " INSERT INTO digests SELECT mount, path, digest_after, time_ns"
-			   " FROM access WHERE digest_after IS NOT NULL AND result = 0"
-			   " AND (mount, path) IN need"
-			   /* (and where something else was made at the name:
-			    * a symlink, a node, a directory, none a file whose
-			    * content is known) */
-			   " UNION ALL SELECT mount, path, NULL, time_ns FROM access"
-			   " WHERE result = 0 AND op IN ('unlink', 'rmdir', 'rename', 'symlink',"
-			   " 'mknod', 'mkdir') AND (mount, path) IN need"
-			   " UNION ALL SELECT mount, path2, NULL, time_ns FROM access"
-			   " WHERE result = 0 AND op = 'rename' AND (mount, path2) IN need",
 	[Q_IS_OUT] = "SELECT 1 FROM outs WHERE mount = ?1 AND path = ?2",
 	/* A file the build read (an input) and renamed: the new name is an
 	 * output with the content it had then (configure~ of autoconf). */
@@ -312,11 +436,46 @@ static void move_text(sqlite3_stmt *q, int64_t mount, const char *from, const ch
 /* A name no path has (they all start with '/'), to swap two through. */
 #define SWAP_NAME "\001"
 
-/* Q_DIGESTS_FILL, once. */
+/* Every digest logged of each path a link's source or a renamed file's,
+ * with a NULL digest at each moment a name lost its file (unlinked,
+ * removed, renamed away or over, and so when one of its directories was):
+ * content logged before that belongs to a file that is gone or elsewhere,
+ * not to what the name holds later.  (And where something else was made
+ * at the name: a symlink, a node, a directory, none a file whose content
+ * is known.)  A close-write of a file that had no name left says nothing
+ * of the name (see outputs_replay_sql). */
+static const char digests_fill_sql[] =
+	"CREATE TEMP TABLE need AS SELECT DISTINCT mount,"
+	" CASE op WHEN 'link' THEN path2 ELSE path END AS path FROM renames;"
+	"CREATE TEMP TABLE need_up AS WITH RECURSIVE up(mount, path, dir) AS ("
+	" SELECT mount, path, substr(path, 1, length(rtrim(path, replace(path, '/', ''))) - 1)"
+	"  FROM need WHERE path IS NOT NULL"
+	" UNION ALL SELECT mount, path, substr(dir, 1, length(rtrim(dir, replace(dir, '/', ''))) - 1)"
+	"  FROM up WHERE dir <> '')"
+	" SELECT mount, path, dir FROM up WHERE dir <> '';"
+	"CREATE INDEX temp.need_up_dir ON need_up(dir, mount);"
+	"INSERT INTO digests SELECT mount, path, digest_after, time_ns"
+	" FROM access WHERE digest_after IS NOT NULL AND result = 0"
+	" AND NOT (op = 'close-write' AND (flags & 1) != 0)"
+	" AND (mount, path) IN need"
+	" UNION ALL SELECT mount, path, NULL, time_ns FROM access"
+	" WHERE result = 0 AND op IN ('unlink', 'rmdir', 'rename', 'symlink',"
+	" 'mknod', 'mkdir') AND (mount, path) IN need"
+	" UNION ALL SELECT mount, path2, NULL, time_ns FROM access"
+	" WHERE result = 0 AND op = 'rename' AND (mount, path2) IN need"
+	" UNION ALL SELECT n.mount, n.path, NULL, r.time_ns FROM renames r JOIN need_up n"
+	" ON n.dir = r.path AND n.mount = r.mount WHERE r.op = 'rename'"
+	" UNION ALL SELECT n.mount, n.path, NULL, r.time_ns FROM renames r JOIN need_up n"
+	" ON n.dir = r.path2 AND n.mount = r.mount WHERE r.op = 'rename';";
+
+/* digests_fill_sql, once, at the first need: most builds have none.  Of
+ * the paths renamed or linked only: of every path, zlib's build (9,976
+ * rows, one rename of a file it had not written) spent 15 ms of its 43 ms
+ * load filling and indexing 8,597 rows. */
 static void need_digests(sqlite3_stmt **q, int *filled)
 {
 	if (!*filled) {
-		run_q(q[Q_DIGESTS_FILL]);
+		sqlite3_exec(sqlite3_db_handle(q[Q_IS_OUT]), digests_fill_sql, NULL, NULL, NULL);
 		*filled = 1;
 	}
 }
@@ -603,7 +762,7 @@ int alog_summary_load(const char *path, struct alog_summary *sum)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st;
-	int ret, rc;
+	int ret, rc, moved = 0;
 
 	memset(sum, 0, sizeof(*sum));
 	if (access(path, F_OK) < 0)
@@ -632,7 +791,10 @@ int alog_summary_load(const char *path, struct alog_summary *sum)
 			 sqlite3_exec(db, firsts_sql, NULL, NULL, NULL) != SQLITE_OK))
 		ret = -EBADMSG;
 	if (ret == 0)
-		ret = load_files(db, inputs_sql, &sum->inputs, &sum->n_inputs, 1);
+		ret = build_origin(db, &moved);
+	if (ret == 0)
+		ret = load_files(db, moved ? inputs_moved_sql : inputs_sql, &sum->inputs,
+				 &sum->n_inputs, 1);
 	if (ret == 0)
 		ret = load_outputs(db, sum);
 	if (ret == 0)
