@@ -271,6 +271,16 @@ char *fsd_inode_path(struct fsd *fs, struct fsd_inode *in, const char *name);
  * renamed into place is then timed after the rename's own record, so the
  * log's time order replays it in the right place. */
 char *fsd_inode_path_at(struct fsd *fs, struct fsd_inode *in, const char *name, int64_t *when);
+/* After a rename on the backing of oldparent/oldname to newparent/newname:
+ * in (now at the new name; NULL if not in the table) and, for an exchange,
+ * other (now at the old name) take their names in one step, timed *when,
+ * the rename's time in the log: a path taken by another thread is either
+ * from before (and timed before) or after it, for both.  *from and *to get
+ * the two names as they are at that moment (NULL: ENOMEM). */
+void fsd_inode_renamed(struct fsd *fs, struct fsd_inode *in, struct fsd_inode *other,
+		       struct fsd_inode *oldparent, const char *oldname,
+		       struct fsd_inode *newparent, const char *newname, int64_t *when, char **from,
+		       char **to);
 /* Records that the entry name in parent is now in (after rename/link). */
 void fsd_inode_set_name(struct fsd *fs, struct fsd_inode *in, struct fsd_inode *parent,
 			const char *name);

@@ -897,15 +897,13 @@ char *fsd_inode_path(struct fsd *fs, struct fsd_inode *in, const char *name)
 	return fsd_inode_path_at(fs, in, name, NULL);
 }
 
-char *fsd_inode_path_at(struct fsd *fs, struct fsd_inode *in, const char *name, int64_t *when)
+/* in's path (name under it, if not NULL); table_lock held. */
+static char *path_locked(struct fsd *fs, struct fsd_inode *in, const char *name)
 {
 	const char *parts[512];
 	size_t n = 0, len = 1;
 	char *out, *p;
 
-	pthread_mutex_lock(&fs->table_lock);
-	if (when)
-		*when = time_now_ns();
 	if (name) {
 		parts[n++] = name;
 		len += strlen(name) + 1;
@@ -928,6 +926,33 @@ char *fsd_inode_path_at(struct fsd *fs, struct fsd_inode *in, const char *name, 
 		}
 		*p = '\0';
 	}
+	return out;
+}
+
+char *fsd_inode_path_at(struct fsd *fs, struct fsd_inode *in, const char *name, int64_t *when)
+{
+	char *out;
+
+	pthread_mutex_lock(&fs->table_lock);
+	if (when)
+		*when = time_now_ns();
+	out = path_locked(fs, in, name);
 	table_unlock(fs);
 	return out;
+}
+
+void fsd_inode_renamed(struct fsd *fs, struct fsd_inode *in, struct fsd_inode *other,
+		       struct fsd_inode *oldparent, const char *oldname,
+		       struct fsd_inode *newparent, const char *newname, int64_t *when, char **from,
+		       char **to)
+{
+	pthread_mutex_lock(&fs->table_lock);
+	*when = time_now_ns();
+	if (in)
+		set_name_locked(fs, in, newparent, newname);
+	if (other)
+		set_name_locked(fs, other, oldparent, oldname);
+	*from = path_locked(fs, oldparent, oldname);
+	*to = path_locked(fs, newparent, newname);
+	table_unlock(fs);
 }

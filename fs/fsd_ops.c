@@ -320,6 +320,49 @@ static char **written_names(struct fsd *fs, struct fsd_inode *in, const struct s
 	return names;
 }
 
+/* The names a complete write of in (a last writer's close, a truncate by
+ * path) is logged under, and its time: its name, and its other names if it
+ * has several links (*also, NULL-terminated); *unlinked when it has no
+ * name left (deleted while open, or its name went while another link
+ * keeps it and that link is not found; its content is logged, but it is
+ * no output).  st: the file's state, or NULL if unknown.  Taken again while
+ * a rename ran meanwhile, a few times at most: the names of a file with
+ * several links come from a look in the backing tree, and a rename of
+ * their directory landing during it mixed names from before and after it
+ * in one record, stamped before. */
+static char *write_names(struct fsd *fs, struct fsd_inode *in, const struct stat *st,
+			 int64_t *when, int *unlinked, char ***also)
+{
+	char *path;
+
+	for (int tries = 0;; tries++) {
+		unsigned long renames = __atomic_load_n(&fs->renames_done, __ATOMIC_SEQ_CST);
+		int busy = __atomic_load_n(&fs->renames_inflight, __ATOMIC_SEQ_CST);
+
+		path = fsd_inode_path_at(fs, in, NULL, when);
+		*also = NULL;
+		*unlinked = 0;
+		if (st) {
+			int at = st->st_nlink == 0 ? 0 : fsd_inode_recheck_name(fs, in);
+
+			*unlinked = at == 0;
+			if (at == 2) {
+				free(path);
+				path = fsd_inode_path_at(fs, in, NULL, when);
+			}
+			if (path)
+				*also = written_names(fs, in, st, &path, unlinked);
+		}
+		if (!*also || tries == 4 ||
+		    (!busy && !__atomic_load_n(&fs->renames_inflight, __ATOMIC_SEQ_CST) &&
+		     renames == __atomic_load_n(&fs->renames_done, __ATOMIC_SEQ_CST)))
+			return path;
+		free(path);
+		fsd_links_free_names(*also);
+		usleep(200);
+	}
+}
+
 /* A truncate by path with no writer open is a complete write by itself. */
 static void track_truncate(struct fsd *fs, fuse_req_t req, struct fsd_inode *in, uint64_t size)
 {
@@ -340,19 +383,15 @@ static void track_truncate(struct fsd *fs, fuse_req_t req, struct fsd_inode *in,
 	if (!writers) {
 		int64_t when;
 		struct stat st;
-		int unlinked = 0;
-		char *path = fsd_inode_named_path(fs, in, &when, &unlinked), **also = NULL;
-
-		int have_st = fsd_inode_stat(fs, in, &st) == 0;
-
+		int unlinked;
+		char **also;
 		/* (a name that went, none other found: its content is logged,
 		 * as no output, rather than for what holds that name now; so
 		 * is a file with no name left at all, truncated through
 		 * /proc/self/fd or as an unlink raced the truncate) */
-		if (have_st && st.st_nlink == 0)
-			unlinked = 1;
-		else if (path && !unlinked && have_st && st.st_nlink > 1)
-			also = written_names(fs, in, &st, &path, &unlinked);
+		char *path = write_names(fs, in, fsd_inode_stat(fs, in, &st) == 0 ? &st : NULL,
+					 &when, &unlinked, &also);
+
 		fsd_work_written(fs, in, path, fsd_process(fs, req), when, gen, NULL, 0, NULL,
 				 unlinked, also);
 		free(path);
@@ -681,22 +720,15 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	remove_entry(req, parent, name, 1);
 }
 
-/* Renames the inode now at parent/name in our table; *when gets the time
- * of that change, the rename's time in the log. */
-static void rename_track(struct fsd *fs, struct fsd_inode *parent, const char *name,
-			 int64_t *when)
+/* Notes the names of a renamed inode with several links (see fsd_links). */
+static void rename_note_links(struct fsd *fs, struct fsd_inode *in)
 {
-	struct fsd_inode *in = fsd_inode_find_at(fs, parent, name);
-
-	fsd_inode_set_name_at(fs, in, parent, name, when);
 	if (in && __atomic_load_n(&in->linked, __ATOMIC_RELAXED)) {
 		char *path = fsd_inode_path(fs, in, NULL);
 
 		fsd_links_note(fs, in->dev, in->ino, path);
 		free(path);
 	}
-	if (in)
-		fsd_inode_unref(fs, in);
 }
 
 static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
@@ -705,7 +737,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	struct fsd *fs = fsd_of(req);
 	struct fsd_inode *pin = fsd_inode_get(fs, parent);
 	struct fsd_inode *npin = fsd_inode_get(fs, newparent);
-	char *to = fsd_inode_path(fs, npin, newname), *from = fsd_inode_path(fs, pin, name);
+	char *to = NULL, *from = NULL;
 	int owned, powned, pfd, npfd, err = 0;
 	int64_t logflags = flags, when;
 	struct stat st;
@@ -734,18 +766,34 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 		fsd_fd_put(npfd, powned);
 	}
 	if (!err) {
-		rename_track(fs, npin, newname, &when);
-		if (flags & RENAME_EXCHANGE)
-			rename_track(fs, pin, name, NULL);
+		/* Both names of the record, and for an exchange both
+		 * inodes' new names, are of one moment, its time: names
+		 * taken apart mixed a directory's names from before and
+		 * after a rename of it that ran meanwhile in one record, and
+		 * an exchange's second inode kept its old name past the
+		 * record's time. */
+		struct fsd_inode *in = fsd_inode_find_at(fs, npin, newname);
+		struct fsd_inode *other =
+			(flags & RENAME_EXCHANGE) ? fsd_inode_find_at(fs, pin, name) : NULL;
+
+		fsd_inode_renamed(fs, in, other, pin, name, npin, newname, &when, &from, &to);
+		rename_note_links(fs, in);
+		rename_note_links(fs, other);
+		if (in)
+			fsd_inode_unref(fs, in);
+		if (other)
+			fsd_inode_unref(fs, other);
 		if (from && to && ((logflags & ALOG_RENAME_DIR) || (flags & RENAME_EXCHANGE)))
 			fsd_links_renamed(fs, from, to, (flags & RENAME_EXCHANGE) != 0);
 		__atomic_add_fetch(&fs->renames_done, 1, __ATOMIC_SEQ_CST);
 	} else {
 		when = time_now_ns();
+		from = fsd_inode_path(fs, pin, name);
+		to = fsd_inode_path(fs, npin, newname);
 	}
 	if (!fs->cfg.readonly)
 		__atomic_sub_fetch(&fs->renames_inflight, 1, __ATOMIC_SEQ_CST);
-	log_op_at(fs, req, when, ALOG_OP_RENAME, pin, name, to, logflags, err);
+	fsd_log_at(fs, when, fsd_process(fs, req), ALOG_OP_RENAME, from, to, logflags, err);
 	free(to);
 	free(from);
 	fuse_reply_err(req, err);
@@ -1257,46 +1305,11 @@ static void release_file(struct fsd *fs, struct fsd_file *f)
 		if (finished) {
 			int64_t when;
 			char *path, **also;
-			int unlinked, at;
+			int unlinked;
 
 			if (!have_st)
 				have_st = f->fd >= 0 && fstat(f->fd, &st) == 0;
-			/* A file's names and the record's time are taken
-			 * again while a rename ran meanwhile, a few times at
-			 * most: the names of a file with several links come
-			 * from a look in the backing tree, and a rename of
-			 * their directory landing during it mixed names from
-			 * before and after it in one record, stamped before. */
-			for (int tries = 0;; tries++) {
-				unsigned long renames =
-					__atomic_load_n(&fs->renames_done, __ATOMIC_SEQ_CST);
-				int busy = __atomic_load_n(&fs->renames_inflight, __ATOMIC_SEQ_CST);
-
-				path = fsd_inode_path_at(fs, in, NULL, &when);
-				also = NULL;
-				unlinked = 0;
-				/* Deleted while open (a temp file): its content is
-				 * logged, but it is no output.  So is one whose name
-				 * went while another link keeps it, unless that link
-				 * is found (its name is then the one logged). */
-				if (have_st) {
-					at = st.st_nlink == 0 ? 0 : fsd_inode_recheck_name(fs, in);
-					unlinked = at == 0;
-					if (at == 2) {
-						free(path);
-						path = fsd_inode_path_at(fs, in, NULL, &when);
-					}
-					if (path)
-						also = written_names(fs, in, &st, &path, &unlinked);
-				}
-				if (!also || tries == 4 ||
-				    (!busy && !__atomic_load_n(&fs->renames_inflight, __ATOMIC_SEQ_CST) &&
-				     renames == __atomic_load_n(&fs->renames_done, __ATOMIC_SEQ_CST)))
-					break;
-				free(path);
-				fsd_links_free_names(also);
-				usleep(200);
-			}
+			path = write_names(fs, in, have_st ? &st : NULL, &when, &unlinked, &also);
 			fsd_work_written(fs, in, path, f->process, when, gen,
 					 have_known ? known : NULL, size, before, unlinked, also);
 			free(path);
