@@ -181,9 +181,13 @@ int alog_for_each_digest(const char *path, int (*visit)(void *arg, const char *h
 
 /* The latest mount row for mountpoint: its finish time (0 if the daemon
  * never finished, e.g. was killed), capture error count and (log_error,
- * if not NULL) whether its status is log-write-error: records it could
- * not write are missing.  Cheap: no summary is computed.  0, -ENOENT (no
+ * if not NULL) ALOG_LOG_WRITE_ERROR if its status is log-write-error
+ * (records it could not write are missing), ALOG_ABORTED if aborted (its
+ * FUSE connection was aborted while it was mounted: what the build did
+ * after that failed, and is not in the log), else 0.  Cheap: no summary is computed.  0, -ENOENT (no
  * such mount), -EBADMSG, -EACCES. */
+#define ALOG_LOG_WRITE_ERROR 1
+#define ALOG_ABORTED 2
 int alog_mount_status(const char *path, const char *mountpoint, int64_t *finished_ns,
 		      int64_t *capture_errors, int *log_error);
 

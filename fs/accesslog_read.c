@@ -870,7 +870,8 @@ int alog_mount_status(const char *path, const char *mountpoint, int64_t *finishe
 	}
 	sqlite3_busy_timeout(db, 10000);
 	if (sqlite3_prepare_v2(db, "SELECT finished_ns, capture_errors,"
-				   " status IS 'log-write-error' FROM mount"
+				   " CASE status WHEN 'log-write-error' THEN 1 WHEN 'aborted' THEN 2"
+				   " ELSE 0 END FROM mount"
 				   " WHERE mountpoint = ? ORDER BY id DESC LIMIT 1", -1, &st,
 			       NULL) != SQLITE_OK) {
 		sqlite3_close(db);

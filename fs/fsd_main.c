@@ -86,6 +86,21 @@ static int check_dirs(const struct fsd_config *cfg, char *why, size_t whylen)
 	return 0;
 }
 
+/* Whether our mount (major:minor) is still at mountpoint, now that the
+ * session ended: it ends when the filesystem is gone (unmounted, and no
+ * longer in use anywhere), or when its connection was aborted
+ * (/sys/fs/fuse/connections/N/abort) while it was mounted, the build then
+ * cut off from it with ENOTCONN. */
+static int still_mounted(const char *mountpoint, unsigned int major, unsigned int minor)
+{
+	unsigned int ma, mi;
+	char type[32];
+
+	return major != (unsigned int)-1 &&
+	       mountinfo_find(mountpoint, &ma, &mi, type, sizeof(type)) == 1 && ma == major &&
+	       mi == minor && !strncmp(type, "fuse", 4);
+}
+
 static struct fuse_session *make_session(struct fsd *fs)
 {
 	char opts[PATH_MAX + 256];
@@ -193,7 +208,8 @@ int fsd_serve(const struct fsd_config *cfg, int ready_fd)
 	struct fsd *fs = calloc(1, sizeof(*fs));
 	struct fuse_loop_config *loop = NULL;
 	char why[PATH_MAX + 128] = "";
-	int ret, capture_errors, mp_lock;
+	int ret, capture_errors, mp_lock, aborted = 0;
+	unsigned int mnt_major = (unsigned int)-1, mnt_minor = (unsigned int)-1;
 
 	if (!fs) {
 		tell(ready_fd, -ENOMEM, "out of memory");
@@ -268,6 +284,9 @@ int fsd_serve(const struct fsd_config *cfg, int ready_fd)
 	}
 	if (mp_lock >= 0)
 		close(mp_lock);
+	/* Our mount, as mountinfo shows it (no stat: nobody serves it yet). */
+	if (ret == 0 && mountinfo_find(cfg->mountpoint, &mnt_major, &mnt_minor, NULL, 0) != 1)
+		mnt_major = mnt_minor = (unsigned int)-1;
 	if (ret == 0 && fsd_pt_attach(fs) != 0) {
 		ret = -EIO;
 		snprintf(why, sizeof(why), "cannot attach to the FUSE device of '%s'",
@@ -298,7 +317,9 @@ int fsd_serve(const struct fsd_config *cfg, int ready_fd)
 		 * set): with one, a build's bursts of requests make libfuse
 		 * create and destroy threads, and their 1 MiB request
 		 * buffers, over and over. */
-		fuse_session_loop_mt(fs->se, loop);
+		/* (a signal number if one ended it) */
+		if (fuse_session_loop_mt(fs->se, loop) == 0)
+			aborted = still_mounted(cfg->mountpoint, mnt_major, mnt_minor);
 		__atomic_store_n(&owner.serving, 0, __ATOMIC_RELEASE);
 		if (watching) {
 			pthread_cancel(owner.thread); /* in poll(), a cancellation point */
@@ -323,7 +344,9 @@ int fsd_serve(const struct fsd_config *cfg, int ready_fd)
 	if (fs->log) {
 		int lret = alog_close(fs->log, __atomic_load_n(&owner.abandoned, __ATOMIC_ACQUIRE)
 							? "abandoned"
-							: capture_errors ? "capture-errors" : "clean");
+						: aborted	 ? "aborted"
+						: capture_errors ? "capture-errors"
+								 : "clean");
 
 		if (lret < 0 && ret == 0)
 			ret = lret;

@@ -109,9 +109,15 @@ static int serve(struct fsd_config *cfg, const char *abs_mp, int ready_fd)
 {
 	int ret;
 
+	unsigned int ma, mi;
+	char type[32];
+
 	mountstate_write(abs_mp, getpid(), cfg->log_path);
 	ret = fsd_serve(cfg, ready_fd);
-	mountstate_remove(abs_mp);
+	/* Still mounted when the daemon ends: its connection was aborted.
+	 * Its state stays for the umount, which then says so. */
+	if (mountinfo_find(abs_mp, &ma, &mi, type, sizeof(type)) != 1 || strncmp(type, "fuse", 4))
+		mountstate_remove(abs_mp);
 	if (ret < 0)
 		return CLI_USAGE;
 	return ret == 0 ? CLI_OK : CLI_FAILED;
@@ -433,33 +439,61 @@ static void continue_if_stopped(pid_t pid, const char *mp)
 			 "can finish", mp, (int)pid);
 }
 
-/* Aborts connection conn if it still exists (fusectl is mounted first if
- * need be).  1 if it was aborted, 0 if it was gone, -errno. */
-static int abort_connection(unsigned long conn)
-{
-	char path[sizeof(FUSECTL_DIR) + 32];
-	int fd, ret = 1;
+/* The fusectl files of one FUSE connection, opened while it is known to
+ * be ours (before the unmount): its number is free for the next mount
+ * once it is gone, and a later open by number could abort another
+ * filesystem's connection.  Files kept open stay those of this
+ * connection: once it is gone they read nothing and abort nothing. */
+struct conn_ctl {
+	int waiting; /* "waiting": requests in flight; reads empty when gone */
+	int abort;
+};
 
+static void conn_open(unsigned long conn, struct conn_ctl *c)
+{
+	char path[sizeof(FUSECTL_DIR) + 40];
+
+	c->waiting = c->abort = -1;
+	if (!conn || geteuid() != 0)
+		return;
 	snprintf(path, sizeof(path), FUSECTL_DIR "/%lu", conn);
 	if (access(FUSECTL_DIR "/.", F_OK) == 0 && access(path, F_OK) < 0)
 		mount("fusectl", FUSECTL_DIR, "fusectl", 0, NULL); /* EBUSY: mounted */
+	snprintf(path, sizeof(path), FUSECTL_DIR "/%lu/waiting", conn);
+	c->waiting = open(path, O_RDONLY | O_CLOEXEC);
 	snprintf(path, sizeof(path), FUSECTL_DIR "/%lu/abort", conn);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (write(fd, "1", 1) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
+	c->abort = open(path, O_WRONLY | O_CLOEXEC);
+}
+
+static void conn_close(struct conn_ctl *c)
+{
+	if (c->waiting >= 0)
+		close(c->waiting);
+	if (c->abort >= 0)
+		close(c->abort);
+	c->waiting = c->abort = -1;
+}
+
+/* Aborts connection c if it still exists.  1 if it was aborted, 0 if it
+ * was gone (or cannot be told), -errno. */
+static int abort_connection(struct conn_ctl *c)
+{
+	char buf[32];
+
+	if (c->waiting < 0 || c->abort < 0 || pread(c->waiting, buf, sizeof(buf), 0) <= 0)
+		return 0;
+	if (write(c->abort, "1", 1) < 0)
+		return -errno;
+	return 1;
 }
 
 /* Waits for the daemon (not our child) to exit, saying so now and then
  * unless quiet.  The kernel ends its session only when the filesystem is
  * gone from every mount namespace and no file of it is open: if it is still
- * there ABORT_AFTER_SECONDS after the unmount (conn: its connection, 0 if
- * unknown), it is in use outside the mount point we unmounted, and its
+ * there ABORT_AFTER_SECONDS after the unmount (conn: its connection), it
+ * is in use outside the mount point we unmounted, and its
  * connection is aborted; *aborted then says so. */
-static int wait_exit(pid_t pid, int quiet, unsigned long conn, int *aborted)
+static int wait_exit(pid_t pid, int quiet, struct conn_ctl *conn, int *aborted)
 {
 	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	int waited = 0;
@@ -475,8 +509,7 @@ static int wait_exit(pid_t pid, int quiet, unsigned long conn, int *aborted)
 		if (n < 0 && errno != EINTR)
 			break;
 		waited++;
-		if (conn && !*aborted && waited >= ABORT_AFTER_SECONDS && geteuid() == 0 &&
-		    abort_connection(conn) == 1) {
+		if (!*aborted && waited >= ABORT_AFTER_SECONDS && abort_connection(conn) == 1) {
 			*aborted = 1;
 			/* Said even when quiet: files of another process were
 			 * cut off. */
@@ -517,7 +550,7 @@ int cmd_umount(int argc, char **argv)
 	};
 	int64_t finished_ns = 0;
 	int force = 0, aborted = 0;
-	unsigned long conn;
+	struct conn_ctl conn;
 	int quiet = 0;
 	char *mp, *log_path = NULL;
 	pid_t pid = 0;
@@ -541,11 +574,12 @@ int cmd_umount(int argc, char **argv)
 				strerror(errno));
 	have_state = mountstate_read(mp, &pid, &log_path) == 0;
 	alive = have_state && procinfo_running(pid);
-	conn = alive ? fuse_connection(mp) : 0;
+	conn_open(alive ? fuse_connection(mp) : 0, &conn);
 	if (alive)
 		continue_if_stopped(pid, mp);
 	ret = do_unmount(mp, force);
 	if (ret == -EBUSY) {
+		conn_close(&conn);
 		free(mp);
 		free(log_path);
 		return cli_fail(CLI_USAGE, "cannot unmount '%s': it is busy (a process still has "
@@ -555,12 +589,14 @@ int cmd_umount(int argc, char **argv)
 	if (ret < 0 && !(ret == -EINVAL && have_state)) {
 		rc = cli_fail(CLI_USAGE, "cannot unmount '%s': %s", argv[optind],
 			      ret == -EINVAL ? "not a mount point" : strerror(-ret));
+		conn_close(&conn);
 		free(mp);
 		free(log_path);
 		return rc;
 	}
 	if (alive)
-		wait_exit(pid, quiet, conn, &aborted);
+		wait_exit(pid, quiet, &conn, &aborted);
+	conn_close(&conn);
 	mountstate_remove(mp);
 	/* The daemon's last act is to record its finish time in the log; a
 	 * mount row without one belongs to a daemon that was killed. */
@@ -575,7 +611,13 @@ int cmd_umount(int argc, char **argv)
 	} else if (have_state && !alive) {
 		died = 1;
 	}
-	if (log_error) {
+	if (log_error == ALOG_ABORTED) {
+		if (!quiet)
+			cli_warn("the FUSE connection of '%s' was aborted while it was mounted "
+				 "(/sys/fs/fuse/connections/N/abort): what was done in it from then "
+				 "on failed (ENOTCONN), and its access log ends there", mp);
+		rc = CLI_FAILED;
+	} else if (log_error) {
 		if (!quiet)
 			cli_warn("the daemon for '%s' could not write some records to its access log "
 				 "'%s' (a full disk?): the log lacks them", mp, log_path);
@@ -594,10 +636,11 @@ int cmd_umount(int argc, char **argv)
 		rc = CLI_FAILED;
 	}
 	if (json) {
-		cli_print_json(json_with_texts(json_pack("{s:n, s:I, s:b, s:b, s:b}", "log",
+		cli_print_json(json_with_texts(json_pack("{s:n, s:I, s:b, s:b, s:b, s:b}", "log",
 							 "capture_errors", (json_int_t)capture_errors,
 							 "daemon_died", died, "aborted", aborted,
-							 "log_write_error", log_error),
+							 "log_write_error", log_error == ALOG_LOG_WRITE_ERROR,
+							 "connection_aborted", log_error == ALOG_ABORTED),
 					       "mountpoint", mp, "log", log_path, NULL));
 	}
 	free(mp);

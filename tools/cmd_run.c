@@ -1748,6 +1748,13 @@ int cmd_run(int argc, char **argv)
 			cli_warn("the daemon serving the slave's %s died during the build: its "
 				 "access log, and so the manifest, may lack its last accesses",
 				 mount_labels[i]);
+		} else if (log_error == ALOG_ABORTED) {
+			died = 1;
+			cli_warn("the slave's %s was cut off during the build: its FUSE connection "
+				 "was aborted (/sys/fs/fuse/connections/N/abort, by something outside "
+				 "the build), so what the build did in it from then on failed "
+				 "(ENOTCONN) and the access log, and so the manifest, ends there",
+				 mount_labels[i]);
 		} else if (log_error || finished == 0) {
 			/* (one that served until the end but could not record
 			 * that end: a full disk, not a death) */
