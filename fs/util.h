@@ -98,6 +98,13 @@ int path_is_under(const char *path, const char *dir);
  * stat): 1 if something is mounted there, with the device of the topmost
  * mount in *major:*minor and its filesystem type ("fuse.provfs") in
  * fstype (len bytes, if not NULL); 0 if nothing is; -errno. */
+struct open_how;
+/* openat2(2), again while it fails with EAGAIN: a scoped look-up
+ * (RESOLVE_IN_ROOT, RESOLVE_BENEATH) that goes through ".." fails so when
+ * anything on the system renamed or mounted meanwhile.  Up to 100 tries;
+ * -1 with errno as openat2. */
+int openat2_retry(int dirfd, const char *path, const struct open_how *how);
+
 int mountinfo_find(const char *mountpoint, unsigned int *major, unsigned int *minor,
 		   char *fstype, size_t len);
 

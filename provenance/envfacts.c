@@ -43,7 +43,7 @@ static int open_in_root(const char *root, const char *rel, int flags)
 
 	if (rootfd < 0)
 		return -errno;
-	fd = (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+	fd = openat2_retry(rootfd, rel, &how);
 	if (fd < 0 && errno == ENOSYS) /* before Linux 5.6: no symlink followed */
 		fd = openat(rootfd, rel, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW | flags);
 	if (fd < 0)

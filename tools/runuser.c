@@ -1,4 +1,5 @@
 #include "runuser.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +21,7 @@ static FILE *open_in_root(const char *root, const char *rel)
 
 	if (dirfd < 0)
 		return NULL;
-	fd = (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+	fd = openat2_retry(dirfd, rel, &how);
 	close(dirfd);
 	if (fd < 0)
 		return NULL;

@@ -1,5 +1,6 @@
 /* Unit tests for provenance/envfacts: os-release, dpkg status, owners. */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -241,6 +242,57 @@ static void diversions_move_owners(void **state)
 	sh("rm -rf %s", root);
 }
 
+/* A read through a ".." (etc/os-release -> ../usr/lib/os-release, as in
+ * Debian) while anything on the system renames: openat2 RESOLVE_IN_ROOT
+ * fails with EAGAIN then (about 1 in 5 provfs runs found no facts and
+ * wrote no manifest); it is tried again. */
+struct renamer {
+	const char *dir;
+	volatile int stop;
+};
+
+static void *rename_loop(void *arg)
+{
+	struct renamer *r = arg;
+	char a[128], b[128];
+
+	snprintf(a, sizeof(a), "%s/a", r->dir);
+	snprintf(b, sizeof(b), "%s/b", r->dir);
+	while (!r->stop) {
+		rename(a, b);
+		rename(b, a);
+	}
+	return NULL;
+}
+
+static void reads_through_dotdot_while_renames_run(void **state)
+{
+	char root[] = "/tmp/test_envfacts.XXXXXX", ren[] = "/tmp/test_envfacts_ren.XXXXXX";
+	struct renamer r = {ren, 0};
+	pthread_t t;
+	int failed = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	assert_non_null(mkdtemp(ren));
+	sh("mkdir -p %s/etc %s/usr/lib && echo ID=inside > %s/usr/lib/os-release && "
+	   "ln -s ../usr/lib/os-release %s/etc/os-release", root);
+	sh("touch %s/a", ren);
+	assert_int_equal(pthread_create(&t, NULL, rename_loop, &r), 0);
+	for (int i = 0; i < 3000; i++) {
+		char *text = NULL;
+
+		if (envfacts_read_in_root(root, "etc/os-release", 4096, &text) < 0)
+			failed++;
+		free(text);
+	}
+	r.stop = 1;
+	pthread_join(t, NULL);
+	assert_int_equal(failed, 0);
+	sh("rm -rf %s", root);
+	sh("rm -rf %s", ren);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -251,6 +303,7 @@ int main(void)
 		cmocka_unit_test(owner_cache_remembers_and_notices_changes),
 		cmocka_unit_test(reads_stay_in_the_root),
 		cmocka_unit_test(diversions_move_owners),
+		cmocka_unit_test(reads_through_dotdot_while_renames_run),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
