@@ -492,11 +492,17 @@ static volatile pid_t init_command;
  * would have sent them.  Ctrl-Z stops provfs and the build alike, and the
  * shell's fg continues both: SIGTSTP goes on as SIGSTOP, as the kernel
  * ignores SIGTSTP in COMMAND's group (an orphaned one: its parent, init,
- * is in another session). */
-static void init_forward(int sig)
+ * is in another session).  Only signals from outside the slave's PID
+ * namespace (the terminal's, the caller's shell's; their sender's pid is 0
+ * here) are passed on: one a build sends to pid 1 itself (kill -TSTP 1)
+ * stopped the whole build, and provfs waited on it for ever. */
+static void init_forward(int sig, siginfo_t *si, void *ctx)
 {
 	int saved = errno;
 
+	(void)ctx;
+	if (si && si->si_pid != 0)
+		return;
 	if (sig == SIGTSTP)
 		sig = SIGSTOP;
 	if (kill(-init_command, sig) < 0)
@@ -656,7 +662,8 @@ static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *
 		close(slave);
 	init_command = child;
 	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++) {
-		struct sigaction cur, fwd = {.sa_handler = init_forward, .sa_flags = SA_RESTART};
+		struct sigaction cur, fwd = {.sa_sigaction = init_forward,
+					     .sa_flags = SA_RESTART | SA_SIGINFO};
 
 		/* Ignored when provfs started (a background job of a script):
 		 * the build ignores it too, and gets nothing to ignore. */
