@@ -380,6 +380,7 @@ enum {
 	Q_LINK_SRC,
 	Q_LINK_GRP,
 	Q_LINK_NEW,
+	Q_LINK_DIGEST,
 	Q_RESULT,
 	Q_N
 };
@@ -413,6 +414,11 @@ static const char *const outputs_sql[Q_N] = {
 	 * output until a write through a name of its group. */
 	[Q_LINK_NEW] = "INSERT OR REPLACE INTO outs SELECT mount, ?3, digest, size, ?4, grp,"
 		       " digest IS NOT NULL FROM outs WHERE mount = ?1 AND path = ?2",
+	/* A link record with the content's digest (its source's name was
+	 * not known, or is logged beside it): the new name holds that. */
+	[Q_LINK_DIGEST] = "INSERT INTO outs VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)"
+			  " ON CONFLICT(mount, path) DO UPDATE SET digest = excluded.digest,"
+			  " size = excluded.size, real = 1",
 	[Q_RESULT] = "SELECT m.label, o.path, o.digest, o.size, o.process FROM outs o"
 		     " JOIN mount m ON m.id = o.mount WHERE o.real = 1 ORDER BY m.label, o.path",
 };
@@ -537,7 +543,24 @@ static void replay_row(sqlite3_stmt *st, sqlite3_stmt **q, int *filled)
 		sqlite3_bind_value(q[Q_MOVE], 3, path2);
 		run_q(q[Q_MOVE]);
 	} else if (!strcmp(op, "link")) {
-		/* path = the new name, path2 = the existing one. */
+		/* path = the new name, path2 = the existing one (NULL: not
+		 * known; the record's digest then says what it holds). */
+		if (sqlite3_column_type(st, 3) == SQLITE_NULL) {
+			if (sqlite3_column_type(st, 5) != SQLITE_NULL) {
+				sqlite3_bind_int64(q[Q_LINK_DIGEST], 1, mount);
+				sqlite3_bind_value(q[Q_LINK_DIGEST], 2, path);
+				sqlite3_bind_value(q[Q_LINK_DIGEST], 3, sqlite3_column_value(st, 5));
+				sqlite3_bind_value(q[Q_LINK_DIGEST], 4, sqlite3_column_value(st, 6));
+				sqlite3_bind_value(q[Q_LINK_DIGEST], 5, sqlite3_column_value(st, 7));
+				sqlite3_bind_int64(q[Q_LINK_DIGEST], 6, sqlite3_column_int64(st, 8));
+				run_q(q[Q_LINK_DIGEST]);
+			} else {
+				sqlite3_bind_int64(q[Q_DEL], 1, mount);
+				sqlite3_bind_value(q[Q_DEL], 2, path);
+				run_q(q[Q_DEL]);
+			}
+			return;
+		}
 		need_digests(q, filled);
 		sqlite3_bind_int64(q[Q_LINK_SRC], 1, mount);
 		sqlite3_bind_value(q[Q_LINK_SRC], 2, path2);

@@ -671,14 +671,35 @@ static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, cons
 	reply_entry_logged(req, fs, pin, name, ALOG_OP_SYMLINK, link, 0, err);
 }
 
+/* Above this size, a read of a file written through the mount whose digest
+ * is not known yet is logged without one (see op_open); nor is a file hashed for a link
+ * record beyond it (see op_link). */
+#define FSD_OWN_REHASH_MAX ((int64_t)64 << 20)
+
 static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
 {
 	struct fsd *fs = fsd_of(req);
 	struct fsd_inode *in = fsd_inode_get(fs, ino);
 	struct fsd_inode *pin = fsd_inode_get(fs, newparent);
-	char *old = fsd_inode_named_path(fs, in, NULL, NULL);
-	int owned, fd, pfd, powned, err = 0;
+	struct fuse_entry_param e;
+	char hex[DIGEST_HEX_LEN + 1] = "", *path;
+	int64_t size = -1;
+	int owned, fd, pfd, powned, err = 0, gone = 0;
+	char *old = fsd_inode_named_path(fs, in, NULL, &gone);
 
+	/* No name of the file is known any more (its name went, and the
+	 * others are not found: a cache's copy linked out again after the
+	 * name it was made under was removed, as ccache's hard-link mode
+	 * does): the record names no source, which would be another file's
+	 * name by now, and carries the content's digest instead (hashed now
+	 * if not known; the reader takes it for the new name). */
+	if (gone) {
+		free(old);
+		old = NULL;
+		fsd_work_settle(fs, in);
+		if (!fsd_work_digest_now(fs, in, -1, FSD_OWN_REHASH_MAX, 0, hex, &size))
+			hex[0] = '\0';
+	}
 	if (fs->cfg.readonly) {
 		err = EROFS;
 	} else {
@@ -695,8 +716,18 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 	 * may have had one link until now) */
 	if (!err && in)
 		fsd_links_note(fs, in->dev, in->ino, old);
-	reply_entry_logged(req, fs, pin, newname, ALOG_OP_LINK, old, 0, err);
+	if (err == 0)
+		err = -fsd_inode_lookup(fs, pin, newname, &e);
+	path = fsd_inode_path(fs, pin, newname);
+	fsd_log_access(fs, &(struct alog_access){
+		.process = fsd_process(fs, req), .op = ALOG_OP_LINK, .path = path, .path2 = old,
+		.result = err, .size = hex[0] ? size : -1, .digest_after = hex[0] ? hex : NULL});
+	free(path);
 	free(old);
+	if (err)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_entry(req, &e);
 }
 
 static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name, int dir)
@@ -983,9 +1014,6 @@ static int written_here(struct fsd_inode *in)
 #define FSD_BEFORE_HASH_MAX ((int64_t)256 << 10)
 #define FSD_BEFORE_KEEP_MAX ((int64_t)4 << 20)
 
-/* Above this size, a read of a file written through the mount whose digest
- * is not known yet is logged without one (see op_open). */
-#define FSD_OWN_REHASH_MAX ((int64_t)64 << 20)
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
