@@ -12,7 +12,8 @@
 #include "util.h"
 
 /* Names whose values are masked, matched as substrings, case-insensitively. */
-static const char *const secret_words[] = { "TOKEN", "SECRET", "PASSWORD", "KEY", "CREDENTIAL" };
+static const char *const secret_words[] = { "TOKEN", "SECRET", "PASSWORD", "PASSWD", "KEY",
+					     "CREDENTIAL", "AUTH" };
 
 int statement_name_is_secret(const char *name)
 {
@@ -25,6 +26,44 @@ int statement_name_is_secret(const char *name)
 		}
 	}
 	return 0;
+}
+
+char *statement_mask_url_secrets(const char *value)
+{
+	size_t len = strlen(value);
+	/* (a mask may be longer than what it hides, a one-letter token: each
+	 * scheme separator is 3 bytes of the value and adds 2 at most) */
+	char *out = malloc(len + len + 4), *o = out;
+	const char *p = value;
+
+	if (!out)
+		return NULL;
+	while (*p) {
+		const char *sep = strstr(p, "://"), *start, *end, *colon;
+
+		if (!sep) {
+			break;
+		}
+		start = sep + 3;
+		end = start + strcspn(start, "@/?# \t\n");
+		memcpy(o, p, (size_t)(start - p));
+		o += start - p;
+		p = start;
+		if (*end != '@' || end == start)
+			continue;
+		/* user:password@ keeps the user; a lone name (a token:
+		 * https://TOKEN@host) is masked whole. */
+		colon = memchr(start, ':', (size_t)(end - start));
+		if (colon) {
+			memcpy(o, start, (size_t)(colon + 1 - start));
+			o += colon + 1 - start;
+		}
+		memcpy(o, STATEMENT_MASK, strlen(STATEMENT_MASK));
+		o += strlen(STATEMENT_MASK);
+		p = end;
+	}
+	memcpy(o, p, strlen(p) + 1);
+	return out;
 }
 
 /* ---- small builders that fail by returning NULL (out of memory) ---- */
@@ -359,13 +398,17 @@ static json_t *kv_object(const char *const *kvs, size_t n, int mask, json_t **en
 		const char *kv = kvs[i], *eq = strchr(kv, '=');
 		const char *value;
 		json_t *key;
-		char *name;
+		char *name, *masked = NULL;
 		int name_encoded = 0, ret = -ENOMEM;
 
 		if (!eq || eq == kv)
 			continue;
 		name = strndup(kv, (size_t)(eq - kv));
 		value = name && mask && statement_name_is_secret(name) ? STATEMENT_MASK : eq + 1;
+		if (name && mask && value != (const char *)STATEMENT_MASK) {
+			masked = statement_mask_url_secrets(value);
+			value = masked;
+		}
 		key = name ? json_text(name, &name_encoded) : NULL;
 		if (key && name_encoded) {
 			if (!json_note_encoded(enc, base, json_string_value(key)))
@@ -375,6 +418,7 @@ static json_t *kv_object(const char *const *kvs, size_t n, int mask, json_t **en
 		}
 		json_decref(key);
 		free(name);
+		free(masked);
 		if (ret) {
 			json_decref(obj);
 			return NULL;

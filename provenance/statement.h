@@ -56,8 +56,14 @@ struct statement_params {
 };
 
 /* 1 if an environment variable of this name gets its value masked: the
- * name contains TOKEN, SECRET, PASSWORD, KEY or CREDENTIAL, any case. */
+ * name contains TOKEN, SECRET, PASSWORD, PASSWD, KEY, CREDENTIAL or AUTH,
+ * any case. */
 int statement_name_is_secret(const char *name);
+/* value with the secret of every URL's userinfo masked (STATEMENT_MASK):
+ * the password of scheme://user:password@host, the whole of
+ * scheme://token@host (http_proxy, DATABASE_URL, a git remote with a
+ * token); malloc'd, NULL on ENOMEM. */
+char *statement_mask_url_secrets(const char *value);
 
 /* Builds the Statement.  *skipped_outputs gets the number of outputs left
  * out of the subjects because their digest was unknown.  When no output

@@ -203,8 +203,33 @@ static void secret_names(void **state)
 	assert_true(statement_name_is_secret("db_password"));
 	assert_true(statement_name_is_secret("AWS_SECRET_ACCESS_KEY"));
 	assert_true(statement_name_is_secret("GOOGLE_APPLICATION_CREDENTIALS"));
+	assert_true(statement_name_is_secret("NPM_CONFIG__AUTH"));
+	assert_true(statement_name_is_secret("MYSQL_PASSWD"));
 	assert_false(statement_name_is_secret("PATH"));
 	assert_false(statement_name_is_secret("HOME"));
+}
+
+static void url_secrets_masked(void **state)
+{
+	static const char *const cases[][2] = {
+		{"http://user:s3cr3t@proxy:3128", "http://user:***@proxy:3128"},
+		{"postgres://u:pw@db/x?y=1", "postgres://u:***@db/x?y=1"},
+		{"https://ghp_abc@github.com/o/r.git", "https://***@github.com/o/r.git"},
+		{"a http://x:y@h b https://h/p@q", "a http://x:***@h b https://h/p@q"},
+		{"http://proxy:3128", "http://proxy:3128"},
+		{"user@host:path", "user@host:path"},
+		{"://@", "://@"},
+		{"", ""},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *m = statement_mask_url_secrets(cases[i][0]);
+
+		assert_non_null(m);
+		assert_string_equal(m, cases[i][1]);
+		free(m);
+	}
 }
 
 static void shape_rejects_wrong_types(void **state)
@@ -766,6 +791,7 @@ int main(void)
 		cmocka_unit_test(same_facts_give_same_bytes),
 		cmocka_unit_test(refuses_bad_log_digest),
 		cmocka_unit_test(secret_names),
+		cmocka_unit_test(url_secrets_masked),
 		cmocka_unit_test(shape_rejects_wrong_types),
 		cmocka_unit_test(non_utf8_text_is_percent_encoded_and_noted),
 		cmocka_unit_test(command_is_the_first_started_process),
