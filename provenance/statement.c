@@ -21,7 +21,9 @@ int statement_name_is_secret(const char *name)
 		size_t wl = strlen(secret_words[w]);
 
 		for (const char *p = name; *p; p++) {
-			if (!strncasecmp(p, secret_words[w], wl))
+			/* (AUTH, not AUTHOR: GIT_AUTHOR_DATE is a build's input) */
+			if (!strncasecmp(p, secret_words[w], wl) &&
+			    !(!strcmp(secret_words[w], "AUTH") && !strncasecmp(p + wl, "OR", 2)))
 				return 1;
 		}
 	}

@@ -56,8 +56,8 @@ struct statement_params {
 };
 
 /* 1 if an environment variable of this name gets its value masked: the
- * name contains TOKEN, SECRET, PASSWORD, PASSWD, KEY, CREDENTIAL or AUTH,
- * any case. */
+ * name contains TOKEN, SECRET, PASSWORD, PASSWD, KEY, CREDENTIAL or AUTH
+ * (not AUTHOR), any case. */
 int statement_name_is_secret(const char *name);
 /* value with the secret of every URL's userinfo masked (STATEMENT_MASK):
  * the password of scheme://user:password@host, the whole of

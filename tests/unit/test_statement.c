@@ -205,6 +205,8 @@ static void secret_names(void **state)
 	assert_true(statement_name_is_secret("GOOGLE_APPLICATION_CREDENTIALS"));
 	assert_true(statement_name_is_secret("NPM_CONFIG__AUTH"));
 	assert_true(statement_name_is_secret("MYSQL_PASSWD"));
+	assert_false(statement_name_is_secret("GIT_AUTHOR_DATE"));
+	assert_true(statement_name_is_secret("GIT_AUTHOR_TOKEN"));
 	assert_false(statement_name_is_secret("PATH"));
 	assert_false(statement_name_is_secret("HOME"));
 }
