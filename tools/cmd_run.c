@@ -113,6 +113,7 @@ struct run_state {
 	char rootdir[PATH_MAX];   /* backing of the root mount */
 	char workspace[PATH_MAX]; /* backing of the workspace mount */
 	char tmpdir[PATH_MAX + 160];
+	char slave_tmp[PATH_MAX]; /* the TMPDIR provfs made in the slave's /tmp, or "" */
 	char workdir[PATH_MAX];
 	char cwd[2 * PATH_MAX]; /* where COMMAND starts: workdir, or below it */
 	char home[PATH_MAX]; /* --home empty or overlay: $HOME, made anew in the
@@ -969,6 +970,7 @@ static int slave_tmpdir(struct run_state *s, const struct run_opts *o)
 	    chmod(dir, st.st_mode & 07777) < 0)
 		return cli_fail(CLI_USAGE, "cannot create TMPDIR '%s' in the slave's /tmp: %s", tmp,
 				strerror(errno));
+	snprintf(s->slave_tmp, sizeof(s->slave_tmp), "%s", tmp);
 	return 0;
 }
 
@@ -1577,12 +1579,20 @@ static json_t *warn_beside_workspace(const struct run_state *s)
 				if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
 				    (strlen(e->d_name) == next_len && !strncmp(e->d_name, end + 1, next_len)))
 					continue;
-				/* (an overlay's whiteout: something removed) */
-				if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-				    S_ISCHR(st.st_mode) && st.st_rdev == 0)
-					continue;
 				if (asprintf(&path, "%.*s/%s", (int)(end - w), w, e->d_name) < 0)
 					continue;
+				/* (the TMPDIR provfs made, and the way to it: the
+				 * build's own temporary files) */
+				if (s->slave_tmp[0] && path_is_under(s->slave_tmp, path)) {
+					free(path);
+					continue;
+				}
+				/* (an overlay's whiteout: something removed) */
+				if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				    S_ISCHR(st.st_mode) && st.st_rdev == 0) {
+					free(path);
+					continue;
+				}
 				json_array_append_new(list, json_text(path, NULL));
 				if (n < 3)
 					shown[n] = manifest_printable(path);

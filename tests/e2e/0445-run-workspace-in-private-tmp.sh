@@ -7,7 +7,8 @@
 # files were lost); --json lists the paths.  A failed build that looked
 # for a host file beside the workspace gets a hint that the slave lacks
 # it.  The private directory itself (/var/tmp) is the build's temporary
-# space: what it writes there is no warning.  (--quiet keeps the warnings.)
+# space: what it writes there is no warning, nor is a TMPDIR beside the
+# workspace, which provfs makes.  (--quiet keeps the warnings.)
 . "$(dirname "$0")/lib.sh"
 P=$(mktemp -d /var/tmp/provfs-e2e-0445.XXXXXX) || exit 77
 trap 'rm -rf "$P"; cleanup' EXIT
@@ -37,6 +38,17 @@ assert j["beside_workspace"] == [sys.argv[2] + "/ci/b.txt"], j' "$T/run2.json" "
 python3 -c 'import json, sys
 j = json.load(open(sys.argv[1]))
 assert j["beside_workspace"] == [], j' "$T/run3.json" || fail "--json: $(cat "$T/run3.json")"
+# A TMPDIR beside the workspace (a CI job's own temporary directory) is
+# made in the slave by provfs: it, and what the build writes in it, is no
+# write beside the workspace (it was warned of as one).
+mkdir -p "$P/ci/jobtmp"
+TMPDIR=$P/ci/jobtmp "$PROVFS" run --store "$T/store" --json --out "$T/m5.json" -- \
+	sh -c 'echo t >"$TMPDIR/t" && echo d >d.txt' >"$T/run5.json" 2>"$T/err5" ||
+	fail "the build with TMPDIR beside: $(cat "$T/err5")"
+python3 -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["beside_workspace"] == [], j' "$T/run5.json" || fail "--json with TMPDIR: $(cat "$T/run5.json")"
+grep -q "beside the workspace" "$T/err5" && fail "TMPDIR warned of: $(cat "$T/err5")"
 
 # A host file beside the workspace is not in the slave: a failed build
 # that looked for it gets a hint.
