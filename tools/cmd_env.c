@@ -568,9 +568,22 @@ static int do_ls(const struct env_opts *o)
 		json_array_foreach(all, i, m) {
 			const char *name = json_string_value(json_object_get(m, "name"));
 			const char *created = json_string_value(json_object_get(m, "created"));
+			char names[256];
+			size_t k, used;
+			json_t *e;
 
+			/* Its name, then the names it was given before
+			 * (as recorded: percent-encoded where not UTF-8). */
+			used = (size_t)snprintf(names, sizeof(names), "%s", name ? name : "");
+			json_array_foreach(json_object_get(m, "earlier"), k, e) {
+				const char *en = json_string_value(json_object_get(e, "name"));
+
+				if (en && used < sizeof(names))
+					used += (size_t)snprintf(names + used, sizeof(names) - used,
+								 "%s%s", used ? "," : "", en);
+			}
 			printf("%-64s  %-20s %8lld %10.1f  %s\n",
-			       json_string_value(json_object_get(m, "digest")), name ? name : "",
+			       json_string_value(json_object_get(m, "digest")), names,
 			       (long long)json_integer_value(json_object_get(m, "files")),
 			       (double)json_integer_value(json_object_get(m, "bytes")) / 1048576.0,
 			       created ? created : "?");

@@ -53,11 +53,55 @@ static char *meta_name(const json_t *meta)
 	return strdup(name);
 }
 
+/* An earlier name of an environment (the "earlier" array of its record),
+ * decoded; malloc'd, NULL if none. */
+static char *earlier_name(const json_t *e)
+{
+	const char *name = json_get_string(e, "name");
+
+	if (!name || !*name)
+		return NULL;
+	return json_is_true(json_object_get(e, "encoded")) ? percent_decode(name) : strdup(name);
+}
+
+/* The names the record old gave its tree besides new_name, for the new
+ * record's "earlier" array: its name then (with its time) and its own
+ * earlier ones, but new_name (given again now). */
+static json_t *earlier_names(const json_t *old, const char *new_name)
+{
+	json_t *out = json_array(), *e;
+	char *name = meta_name(old);
+	size_t i;
+
+	if (!out) {
+		free(name);
+		return NULL;
+	}
+	json_array_foreach(json_object_get(old, "earlier"), i, e) {
+		char *n = earlier_name(e);
+
+		if (n && strcmp(n, new_name))
+			json_array_append(out, e);
+		free(n);
+	}
+	if (name && *name && strcmp(name, new_name)) {
+		int encoded = 0;
+		json_t *t = json_text(name, &encoded);
+		const char *created = json_get_string(old, "created");
+
+		if (t)
+			json_array_append_new(out, json_pack("{s:o, s:b, s:s}", "name", t, "encoded",
+							     encoded, "created", created ? created : ""));
+	}
+	free(name);
+	return out;
+}
+
 int envstore_write_meta(const char *store, const char *hex, const char *name, const char *source,
 			const struct tree_stats *stats)
 {
 	char path[PATH_MAX], created[32], *old_name = NULL, *text = NULL;
-	json_t *meta;
+	json_t *meta, *old, *earlier;
 	int ret;
 
 	snprintf(path, sizeof(path), "%s/envs", store);
@@ -66,16 +110,20 @@ int envstore_write_meta(const char *store, const char *hex, const char *name, co
 		return ret;
 	time_format_rfc3339(time_now_ns(), created, sizeof(created));
 	snprintf(path, sizeof(path), "%s/envs/%s.json", store, hex);
-	if (!name || !*name) {
-		/* Importing the same tree again without a name keeps the old one. */
-		json_t *old = json_load_file(path, 0, NULL);
-
+	old = json_load_file(path, 0, NULL);
+	/* Importing the same tree again without a name keeps the old one. */
+	if (!name || !*name)
 		name = old_name = meta_name(old);
-		json_decref(old);
-	}
+	/* One imported under another name keeps the old too: each names it
+	 * (as of when it was given, for a name given to several trees). */
+	earlier = earlier_names(old, name ? name : "");
+	json_decref(old);
 	meta = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "digest", hex, "created", created,
 			 "files", (json_int_t)stats->files, "dirs", (json_int_t)stats->dirs,
 			 "symlinks", (json_int_t)stats->symlinks, "bytes", (json_int_t)stats->bytes);
+	if (meta && earlier && json_array_size(earlier))
+		json_object_set(meta, "earlier", earlier);
+	json_decref(earlier);
 	meta = json_with_texts(meta, "name", name ? name : "", "source", source ? source : "", NULL);
 	text = meta ? json_dumps(meta, JSON_SORT_KEYS | JSON_INDENT(2)) : NULL;
 	/* Whole or not at all: two imports of one tree at once each write
@@ -251,6 +299,24 @@ int envstore_resolve(const char *store, const char *what, char hex[DIGEST_HEX_LE
 			meta = json_load_file(mpath, 0, NULL);
 			name = meta_name(meta);
 			created = json_get_string(meta, "created");
+			{
+				/* An earlier name, as of when it was given. */
+				size_t k;
+				json_t *e;
+
+				json_array_foreach(json_object_get(meta, "earlier"), k, e) {
+					char *n = earlier_name(e);
+					const char *when = json_get_string(e, "created");
+
+					if (n && !strcmp(n, what) && (!name || strcmp(name, what)) &&
+					    (!named[0] || strcmp(when ? when : "", newest) > 0)) {
+						memcpy(named, candidate, sizeof(named));
+						snprintf(newest, sizeof(newest), "%s", when ? when : "");
+						newest_ns = 0;
+					}
+					free(n);
+				}
+			}
 			/* A name given again (a definition built again after
 			 * a change) names the newest: RFC 3339 times in UTC
 			 * compare as text; within one second, the record
