@@ -207,6 +207,19 @@ int cli_has_effective_cap(int cap)
 	return has;
 }
 
+/* Whether this runs in a provfs slave: its PID 1 is provfs run's init
+ * (named provfs, in a PID namespace of its own). */
+static int cli_in_slave(void)
+{
+	char comm[32] = "";
+	int fd = open("/proc/1/comm", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, comm, sizeof(comm) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return n > 0 && !strcmp(comm, "provfs\n") && getpid() != 1;
+}
+
 int cli_fuse_check(void)
 {
 	/* Another user mounts through the set-user-ID fusermount3, which
@@ -215,6 +228,11 @@ int cli_fuse_check(void)
 				 : open("/dev/fuse", O_PATH | O_CLOEXEC),
 	    err = errno;
 
+	if (fd < 0 && err == ENOENT && cli_in_slave())
+		return cli_fail(CLI_USAGE, "this is a provfs slave (its PID 1 is provfs run's "
+				"init), which has no FUSE device by design: provfs cannot mount "
+				"inside it; run provfs outside the build (provfs verify, show, log "
+				"and keygen work here)");
 	if (fd < 0 && err == ENOENT)
 		return cli_fail(CLI_USAGE, "there is no FUSE device /dev/fuse: load the module "
 				"('modprobe fuse'), or in a container pass the device in "

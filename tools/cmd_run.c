@@ -1019,6 +1019,19 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 	if (!realpath(o->workspace ? o->workspace : ".", s->workspace))
 		return cli_fail(CLI_USAGE, "cannot use workspace '%s': %s",
 				o->workspace ? o->workspace : ".", strerror(errno));
+	{
+		struct stat wst;
+
+		if (stat(s->workspace, &wst) < 0 || !S_ISDIR(wst.st_mode))
+			return cli_fail(CLI_USAGE, "cannot use workspace '%s': not a directory",
+					o->workspace ? o->workspace : ".");
+		/* (the kernel's own filesystems: nothing a build writes to) */
+		if (!strcmp(s->workspace, "/proc") || path_is_under(s->workspace, "/proc/") ||
+		    !strcmp(s->workspace, "/sys") || path_is_under(s->workspace, "/sys/"))
+			return cli_fail(CLI_USAGE, "cannot use workspace '%s': the kernel's %s is "
+					"no place for a build", o->workspace ? o->workspace : ".",
+					path_is_under(s->workspace, "/sys") ? "/sys" : "/proc");
+	}
 	/* The build sees all of its workspace: a store inside it would show
 	 * it the signing key and every other build. */
 	if (path_is_under(s->store, s->workspace)) {

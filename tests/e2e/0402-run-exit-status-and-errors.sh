@@ -123,5 +123,19 @@ grep -q "cannot write --out '$T/no-such-dir/m.json': there is no directory '$T/n
 "$PROVFS" run --store "$T/store" --quiet -- sh -c "sleep 8$$ & echo started" >/dev/null
 sleep 0.5
 pgrep -x -f "sleep 8$$" >/dev/null && fail "a process outlived its slave"
+# a workspace that is a file, or the kernel's /proc: said so (the message
+# was of --workdir, which was not given)
+touch "$T/afile"
+for w in "$T/afile" /proc/self; do
+	"$PROVFS" run --store "$T/store" --quiet --workspace "$w" -- true 2>"$T/err-ws"
+	assert_eq 2 "$?" "--workspace $w"
+	grep -q "cannot use workspace '$w': " "$T/err-ws" || fail "--workspace $w: $(cat "$T/err-ws")"
+	grep -q -- "--workdir" "$T/err-ws" && fail "--workspace $w: $(cat "$T/err-ws")"
+done
+# provfs run inside a slave: it says it cannot be nested (it said to load
+# the FUSE module)
+"$PROVFS" run --store "$T/store" --quiet -- "$PROVFS" run --store /nonexistent -- true 2>"$T/err-nest"
+assert_eq 2 "$?" "provfs run in a slave"
+grep -q "this is a provfs slave" "$T/err-nest" || fail "nested provfs run: $(cat "$T/err-nest")"
 assert_eq "$before" "$(grep -c provfs /proc/mounts)" "mounts left behind"
 exit 0
