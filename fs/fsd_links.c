@@ -10,14 +10,19 @@
  * them again (the build may have removed or renamed one since), and the
  * walk is made again where fewer names check out than the file has
  * links, a few times at most: a link outside the mount's tree is never
- * found.  Names the daemon itself sees from then on (a look-up or a
- * link of a file with several links, a rename of one) are added as they
- * come (fsd_links_note), so that the build's own links need no walk: a
- * build that linked and wrote ten files used up the walks, and a name
- * that went was logged for the file after that. */
+ * found.  Names the daemon itself sees (both names of a link, and from
+ * then on a look-up of a file with several links, a rename of one) are
+ * added as they come (fsd_links_note), also before any walk, so that the
+ * build's own links need no walk: a build that linked and wrote ten files
+ * used up the walks, and a name that went was logged for the file after
+ * that; a cache's copy written through after the name it was made under
+ * was removed (its one name left, made by the build's link) was logged as
+ * having no name.  The names are kept per file in a hash table; each use
+ * drops those that no longer check out. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,55 +42,116 @@
 #define LINKS_MAX_ENTRIES 4000000
 #define LINKS_MAX_DEPTH 256
 
-struct link_name {
+/* The names kept of one file (dev, ino), in a hash chain. */
+struct link_file {
 	dev_t dev;
 	ino_t ino;
-	char *path; /* "/dir/name" from the mount's top */
+	char **paths; /* "/dir/name" from the mount's top */
+	size_t n, cap;
+	struct link_file *next;
 };
 
 struct fsd_links {
-	struct link_name *v;
-	size_t n, cap;
+	struct link_file **buckets;
+	size_t nbuckets, nfiles;
 	int walks;
 	int64_t walk_start, walk_end; /* the last walk's, CLOCK_MONOTONIC ns */
 	dev_t want_dev; /* the file a walk is made for: kept whatever its */
 	ino_t want_ino; /* links (its other names may be gone since) */
 };
 
-static int by_file(const void *a, const void *b)
+static size_t file_hash(dev_t dev, ino_t ino, size_t n)
 {
-	const struct link_name *x = a, *y = b;
+	uint64_t h = ((uint64_t)dev * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)ino * 0xff51afd7ed558ccdULL);
 
-	if (x->dev != y->dev)
-		return x->dev < y->dev ? -1 : 1;
-	return x->ino < y->ino ? -1 : x->ino > y->ino;
+	return (size_t)(h ^ (h >> 29)) & (n - 1);
+}
+
+/* The entry of (dev, ino), made if create; NULL if none (or ENOMEM). */
+static struct link_file *file_of(struct fsd_links *l, dev_t dev, ino_t ino, int create)
+{
+	struct link_file *f;
+	size_t h;
+
+	if (l->nbuckets) {
+		for (f = l->buckets[file_hash(dev, ino, l->nbuckets)]; f; f = f->next)
+			if (f->dev == dev && f->ino == ino)
+				return f;
+	}
+	if (!create)
+		return NULL;
+	if (l->nfiles >= l->nbuckets) { /* grow: a load of 1 at most */
+		size_t nb = l->nbuckets ? 2 * l->nbuckets : 256;
+		struct link_file **b = calloc(nb, sizeof(*b));
+
+		if (!b)
+			return NULL;
+		for (size_t i = 0; i < l->nbuckets; i++)
+			while (l->buckets[i]) {
+				struct link_file *g = l->buckets[i];
+
+				l->buckets[i] = g->next;
+				h = file_hash(g->dev, g->ino, nb);
+				g->next = b[h];
+				b[h] = g;
+			}
+		free(l->buckets);
+		l->buckets = b;
+		l->nbuckets = nb;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->dev = dev;
+	f->ino = ino;
+	h = file_hash(dev, ino, l->nbuckets);
+	f->next = l->buckets[h];
+	l->buckets[h] = f;
+	l->nfiles++;
+	return f;
+}
+
+/* Adds path as a name of (dev, ino), unless it is one already. */
+static int links_add(struct fsd_links *l, dev_t dev, ino_t ino, const char *path)
+{
+	struct link_file *f = file_of(l, dev, ino, 1);
+
+	if (!f)
+		return -ENOMEM;
+	for (size_t i = 0; i < f->n; i++)
+		if (!strcmp(f->paths[i], path))
+			return 0;
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? 2 * f->cap : 2;
+		char **v = realloc(f->paths, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		f->paths = v;
+		f->cap = cap;
+	}
+	f->paths[f->n] = strdup(path);
+	if (!f->paths[f->n])
+		return -ENOMEM;
+	f->n++;
+	return 0;
 }
 
 static void links_clear(struct fsd_links *l)
 {
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i].path);
-	l->n = 0;
-}
+	for (size_t i = 0; i < l->nbuckets; i++)
+		while (l->buckets[i]) {
+			struct link_file *f = l->buckets[i];
 
-static int links_add(struct fsd_links *l, const struct stat *st, const char *path)
-{
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 64;
-		struct link_name *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n].path = strdup(path);
-	if (!l->v[l->n].path)
-		return -ENOMEM;
-	l->v[l->n].dev = st->st_dev;
-	l->v[l->n].ino = st->st_ino;
-	l->n++;
-	return 0;
+			l->buckets[i] = f->next;
+			for (size_t k = 0; k < f->n; k++)
+				free(f->paths[k]);
+			free(f->paths);
+			free(f);
+		}
+	free(l->buckets);
+	l->buckets = NULL;
+	l->nbuckets = l->nfiles = 0;
 }
 
 /* dirfd's directory name for readdir; O_NOATIME, as the build did not
@@ -125,7 +191,7 @@ static int walk(struct fsd_links *l, int fd, const char *prefix, int depth, long
 			return closedir(d), -ENOMEM;
 		if (S_ISREG(st.st_mode) &&
 		    (st.st_nlink > 1 || (st.st_dev == l->want_dev && st.st_ino == l->want_ino))) {
-			ret = links_add(l, &st, path);
+			ret = links_add(l, st.st_dev, st.st_ino, path);
 		} else if (S_ISDIR(st.st_mode) && depth < LINKS_MAX_DEPTH) {
 			int sub = open_dir(dirfd(d), e->d_name);
 
@@ -138,6 +204,8 @@ static int walk(struct fsd_links *l, int fd, const char *prefix, int depth, long
 	return ret;
 }
 
+/* Adds the names the backing tree has now (names kept from before stay:
+ * each use checks them, and drops those that went). */
 static int links_walk(struct fsd *fs, struct fsd_links *l)
 {
 	long budget = LINKS_MAX_ENTRIES;
@@ -145,13 +213,10 @@ static int links_walk(struct fsd *fs, struct fsd_links *l)
 
 	if (fd < 0)
 		return -errno;
-	links_clear(l);
 	l->walks++;
 	l->walk_start = mono_ns();
 	ret = walk(l, fd, "", 0, &budget);
 	l->walk_end = mono_ns();
-	if (ret == 0)
-		sort_items(l->v, l->n, sizeof(*l->v), by_file);
 	return ret;
 }
 
@@ -169,65 +234,63 @@ static int names_file(struct fsd *fs, const char *path, dev_t dev, ino_t ino)
 	return ret;
 }
 
-/* The checked names of (dev, ino) in l, appended to *out (n of them). */
-static int collect(struct fsd *fs, const struct fsd_links *l, dev_t dev, ino_t ino, char ***out,
+/* The checked names of (dev, ino) in l, appended to *out (n of them);
+ * those that went are dropped. */
+static int collect(struct fsd *fs, struct fsd_links *l, dev_t dev, ino_t ino, char ***out,
 		   size_t *n)
 {
-	struct link_name key = {.dev = dev, .ino = ino};
-	struct link_name *hit = bsearch(&key, l->v, l->n, sizeof(*l->v), by_file);
-	size_t i;
+	struct link_file *f = file_of(l, dev, ino, 0);
+	size_t kept = 0;
+	int ret = 0;
 
-	if (!hit)
+	if (!f)
 		return 0;
-	i = (size_t)(hit - l->v);
-	while (i > 0 && !by_file(&l->v[i - 1], &key))
-		i--;
-	for (; i < l->n && !by_file(&l->v[i], &key); i++) {
+	for (size_t i = 0; i < f->n; i++) {
 		char **grown;
 
-		if (!names_file(fs, l->v[i].path, dev, ino))
+		if (ret < 0 || !names_file(fs, f->paths[i], dev, ino)) {
+			if (ret < 0)
+				f->paths[kept++] = f->paths[i];
+			else
+				free(f->paths[i]);
 			continue;
+		}
+		f->paths[kept++] = f->paths[i];
 		grown = realloc(*out, (*n + 2) * sizeof(*grown));
-		if (!grown)
-			return -ENOMEM;
+		if (!grown) {
+			ret = -ENOMEM;
+			continue;
+		}
 		*out = grown;
-		grown[*n] = strdup(l->v[i].path);
-		if (!grown[*n])
-			return -ENOMEM;
+		grown[*n] = strdup(f->paths[i]);
+		if (!grown[*n]) {
+			ret = -ENOMEM;
+			continue;
+		}
 		grown[++*n] = NULL;
 	}
-	return 0;
+	f->n = kept;
+	return ret;
+}
+
+/* fs->links, made if need be; links_lock held.  NULL on ENOMEM. */
+static struct fsd_links *links_of(struct fsd *fs)
+{
+	if (!fs->links)
+		__atomic_store_n(&fs->links, calloc(1, sizeof(*fs->links)), __ATOMIC_RELEASE);
+	return fs->links;
 }
 
 void fsd_links_note(struct fsd *fs, dev_t dev, ino_t ino, const char *path)
 {
-	struct link_name key = {.dev = dev, .ino = ino};
 	struct fsd_links *l;
-	size_t i;
 
-	if (!path || !__atomic_load_n(&fs->links, __ATOMIC_ACQUIRE))
+	if (!path)
 		return;
 	pthread_mutex_lock(&fs->links_lock);
-	l = fs->links;
-	if (!l->walks)
-		goto out;
-	/* Sorted by file: its place, after any names it has already. */
-	for (i = l->n; i > 0 && by_file(&l->v[i - 1], &key) > 0; i--)
-		;
-	for (size_t j = i; j > 0 && !by_file(&l->v[j - 1], &key); j--)
-		if (!strcmp(l->v[j - 1].path, path))
-			goto out;
-	{
-		struct stat st = {.st_dev = dev, .st_ino = ino};
-		struct link_name tmp;
-
-		if (links_add(l, &st, path) < 0)
-			goto out;
-		tmp = l->v[l->n - 1];
-		memmove(&l->v[i + 1], &l->v[i], (l->n - 1 - i) * sizeof(*l->v));
-		l->v[i] = tmp;
-	}
-out:
+	l = links_of(fs);
+	if (l)
+		links_add(l, dev, ino, path);
 	pthread_mutex_unlock(&fs->links_lock);
 }
 
@@ -240,22 +303,24 @@ void fsd_links_renamed(struct fsd *fs, const char *from, const char *to, int exc
 		return;
 	pthread_mutex_lock(&fs->links_lock);
 	l = fs->links;
-	for (size_t i = 0; i < l->n; i++) {
-		const char *p = l->v[i].path, *base = NULL, *rest = NULL;
-		char *moved;
+	for (size_t b = 0; b < l->nbuckets; b++)
+		for (struct link_file *f = l->buckets[b]; f; f = f->next)
+			for (size_t i = 0; i < f->n; i++) {
+				const char *p = f->paths[i], *base = NULL, *rest = NULL;
+				char *moved;
 
-		if (!strncmp(p, from, fl) && p[fl] == '/') {
-			base = to;
-			rest = p + fl;
-		} else if (exchange && !strncmp(p, to, tl) && p[tl] == '/') {
-			base = from;
-			rest = p + tl;
-		}
-		if (base && asprintf(&moved, "%s%s", base, rest) >= 0) {
-			free(l->v[i].path);
-			l->v[i].path = moved;
-		}
-	}
+				if (!strncmp(p, from, fl) && p[fl] == '/') {
+					base = to;
+					rest = p + fl;
+				} else if (exchange && !strncmp(p, to, tl) && p[tl] == '/') {
+					base = from;
+					rest = p + tl;
+				}
+				if (base && asprintf(&moved, "%s%s", base, rest) >= 0) {
+					free(f->paths[i]);
+					f->paths[i] = moved;
+				}
+			}
 	pthread_mutex_unlock(&fs->links_lock);
 }
 
@@ -274,19 +339,15 @@ int fsd_links_names(struct fsd *fs, struct fsd_inode *in, nlink_t nlink, char **
 
 	*out = NULL;
 	pthread_mutex_lock(&fs->links_lock);
-	if (!fs->links)
-		__atomic_store_n(&fs->links, calloc(1, sizeof(*fs->links)), __ATOMIC_RELEASE);
-	l = fs->links;
+	l = links_of(fs);
 	if (!l) {
 		pthread_mutex_unlock(&fs->links_lock);
 		return -ENOMEM;
 	}
 	l->want_dev = in->dev;
 	l->want_ino = in->ino;
-	if (!l->walks)
-		ret = links_walk(fs, l);
-	if (ret == 0)
-		ret = collect(fs, l, in->dev, in->ino, out, &n);
+	/* The names kept (noted as the daemon saw them) may be all. */
+	ret = collect(fs, l, in->dev, in->ino, out, &n);
 	if (ret == 0 && n < nlink &&
 	    (l->walks <= LINKS_REWALKS ||
 	     mono_ns() - l->walk_end >= LINKS_REST * (l->walk_end - l->walk_start))) {
@@ -310,7 +371,6 @@ void fsd_links_free(struct fsd *fs)
 {
 	if (fs->links) {
 		links_clear(fs->links);
-		free(fs->links->v);
 		free(fs->links);
 		fs->links = NULL;
 	}
