@@ -162,6 +162,29 @@ static const struct move *last_move_into(const struct move *mv, size_t n, int64_
 	return mv->mount == mount && mv->dst_len == len && !memcmp(mv->dst, dst, len) ? mv : NULL;
 }
 
+/* The names the build changed (firstwrite with a time), sorted by mount and
+ * path: only those matter in origin (see inputs_moved_sql). */
+struct written {
+	int64_t mount;
+	char *path;
+};
+
+static int written_cmp(const void *a, const void *b)
+{
+	const struct written *x = a, *y = b;
+
+	if (x->mount != y->mount)
+		return x->mount < y->mount ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+static int was_written(const struct written *w, size_t n, int64_t mount, const char *path)
+{
+	struct written key = {mount, (char *)path};
+
+	return n && bsearch(&key, w, n, sizeof(*w), written_cmp) != NULL;
+}
+
 /* origin: for each file read (firstread), the names its content had, back
  * from the read through the moves: mkdir d; write d/f; mv d e; mv e g;
  * read g/f gives g/f (since the second move), e/f (between the moves) and
@@ -178,7 +201,8 @@ static int build_origin(sqlite3 *db, int *moved)
 {
 	sqlite3_stmt *st = NULL, *ins = NULL;
 	struct move *mv = NULL;
-	size_t n = 0;
+	struct written *wr = NULL;
+	size_t n = 0, nw = 0;
 	int rc;
 
 	*moved = 0;
@@ -203,6 +227,26 @@ static int build_origin(sqlite3 *db, int *moved)
 	st = NULL;
 	if (rc == SQLITE_DONE)
 		rc = SQLITE_OK;
+	if (rc == SQLITE_OK && n) {
+		rc = sqlite3_prepare_v2(db, "SELECT mount, path FROM firstwrite WHERE t IS NOT NULL"
+					" AND mount IS NOT NULL AND path IS NOT NULL", -1, &st, NULL);
+		while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			struct written *w = array_push(&wr, &nw, sizeof(*wr));
+
+			if (!w) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			w->mount = sqlite3_column_int64(st, 0);
+			w->path = dup_col(st, 1);
+			rc = SQLITE_OK;
+		}
+		sqlite3_finalize(st);
+		st = NULL;
+		if (rc == SQLITE_DONE)
+			rc = SQLITE_OK;
+		sort_items(wr, nw, sizeof(*wr), written_cmp);
+	}
 	if (rc == SQLITE_OK && n) {
 		*moved = 1;
 		sort_items(mv, n, sizeof(*mv), move_cmp);
@@ -230,16 +274,20 @@ static int build_origin(sqlite3 *db, int *moved)
 				while (len > 0 && name[--len] != '/')
 					;
 			}
-			sqlite3_bind_int64(ins, 1, mount);
-			sqlite3_bind_value(ins, 2, sqlite3_column_value(st, 1));
-			sqlite3_bind_text(ins, 3, name, -1, SQLITE_TRANSIENT);
-			if (best)
-				sqlite3_bind_int64(ins, 4, best->t);
-			sqlite3_bind_int64(ins, 5, tb);
-			if (sqlite3_step(ins) != SQLITE_DONE)
-				rc = SQLITE_ERROR;
-			sqlite3_reset(ins);
-			sqlite3_clear_bindings(ins);
+			/* (a name never written says nothing: most are not,
+			 * and a chain may be long) */
+			if (was_written(wr, nw, mount, name)) {
+				sqlite3_bind_int64(ins, 1, mount);
+				sqlite3_bind_value(ins, 2, sqlite3_column_value(st, 1));
+				sqlite3_bind_text(ins, 3, name, -1, SQLITE_TRANSIENT);
+				if (best)
+					sqlite3_bind_int64(ins, 4, best->t);
+				sqlite3_bind_int64(ins, 5, tb);
+				if (sqlite3_step(ins) != SQLITE_DONE)
+					rc = SQLITE_ERROR;
+				sqlite3_reset(ins);
+				sqlite3_clear_bindings(ins);
+			}
 			if (!best)
 				break;
 			{
@@ -262,6 +310,9 @@ static int build_origin(sqlite3 *db, int *moved)
 		free(mv[i].dst);
 	}
 	free(mv);
+	for (size_t i = 0; i < nw; i++)
+		free(wr[i].path);
+	free(wr);
 	if (rc == SQLITE_OK && *moved)
 		rc = sqlite3_exec(db, "CREATE INDEX temp.origin_path ON origin(path, mount);"
 				  "CREATE INDEX temp.writes_path ON writes(path, mount, t);",
