@@ -271,6 +271,9 @@ char *fsd_inode_path(struct fsd *fs, struct fsd_inode *in, const char *name);
  * renamed into place is then timed after the rename's own record, so the
  * log's time order replays it in the right place. */
 char *fsd_inode_path_at(struct fsd *fs, struct fsd_inode *in, const char *name, int64_t *when);
+/* Two paths (as fsd_inode_path) of one moment, *when (NULL: ENOMEM). */
+void fsd_inode_paths_at(struct fsd *fs, struct fsd_inode *a, const char *aname,
+			struct fsd_inode *b, const char *bname, int64_t *when, char **pa, char **pb);
 /* After a rename on the backing of oldparent/oldname to newparent/newname:
  * in (now at the new name; NULL if not in the table) and, for an exchange,
  * other (now at the old name) take their names in one step, timed *when,
@@ -401,6 +404,8 @@ void fsd_links_note(struct fsd *fs, dev_t dev, ino_t ino, const char *path);
  * with it, so a file linked there keeps all its names without a walk. */
 void fsd_links_renamed(struct fsd *fs, const char *from, const char *to, int exchange);
 void fsd_links_free_names(char **names);
+/* Whether path (from the mount's top) names (dev, ino) now. */
+int fsd_links_is_name(struct fsd *fs, const char *path, dev_t dev, ino_t ino);
 void fsd_links_free(struct fsd *fs);
 /* The digest of the file behind fd if the digest cache knows its current
  * state (no hashing on the request path); 1 if hex was filled. */

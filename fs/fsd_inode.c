@@ -941,6 +941,16 @@ char *fsd_inode_path_at(struct fsd *fs, struct fsd_inode *in, const char *name, 
 	return out;
 }
 
+void fsd_inode_paths_at(struct fsd *fs, struct fsd_inode *a, const char *aname,
+			struct fsd_inode *b, const char *bname, int64_t *when, char **pa, char **pb)
+{
+	pthread_mutex_lock(&fs->table_lock);
+	*when = time_now_ns();
+	*pa = path_locked(fs, a, aname);
+	*pb = path_locked(fs, b, bname);
+	table_unlock(fs);
+}
+
 void fsd_inode_renamed(struct fsd *fs, struct fsd_inode *in, struct fsd_inode *other,
 		       struct fsd_inode *oldparent, const char *oldname,
 		       struct fsd_inode *newparent, const char *newname, int64_t *when, char **from,

@@ -324,6 +324,11 @@ void fsd_links_renamed(struct fsd *fs, const char *from, const char *to, int exc
 	pthread_mutex_unlock(&fs->links_lock);
 }
 
+int fsd_links_is_name(struct fsd *fs, const char *path, dev_t dev, ino_t ino)
+{
+	return path && path[0] == '/' && names_file(fs, path, dev, ino);
+}
+
 void fsd_links_free_names(char **names)
 {
 	for (size_t i = 0; names && names[i]; i++)

@@ -338,6 +338,9 @@ static char *write_names(struct fsd *fs, struct fsd_inode *in, const struct stat
 	for (int tries = 0;; tries++) {
 		unsigned long renames = __atomic_load_n(&fs->renames_done, __ATOMIC_SEQ_CST);
 		int busy = __atomic_load_n(&fs->renames_inflight, __ATOMIC_SEQ_CST);
+		/* whether the names came from a look in the backing tree,
+		 * after the time was taken (not the name the table had then) */
+		int looked = 0;
 
 		path = fsd_inode_path_at(fs, in, NULL, when);
 		*also = NULL;
@@ -346,6 +349,7 @@ static char *write_names(struct fsd *fs, struct fsd_inode *in, const struct stat
 			int at = st->st_nlink == 0 ? 0 : fsd_inode_recheck_name(fs, in);
 
 			*unlinked = at == 0;
+			looked = at != 1;
 			if (at == 2) {
 				free(path);
 				path = fsd_inode_path_at(fs, in, NULL, when);
@@ -353,12 +357,13 @@ static char *write_names(struct fsd *fs, struct fsd_inode *in, const struct stat
 			if (path)
 				*also = written_names(fs, in, st, &path, unlinked);
 		}
-		if (!*also || tries == 4 ||
+		if (!(looked || *also) || tries == 4 ||
 		    (!busy && !__atomic_load_n(&fs->renames_inflight, __ATOMIC_SEQ_CST) &&
 		     renames == __atomic_load_n(&fs->renames_done, __ATOMIC_SEQ_CST)))
 			return path;
 		free(path);
 		fsd_links_free_names(*also);
+		*also = NULL;
 		usleep(200);
 	}
 }
@@ -682,24 +687,10 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 	struct fsd_inode *in = fsd_inode_get(fs, ino);
 	struct fsd_inode *pin = fsd_inode_get(fs, newparent);
 	struct fuse_entry_param e;
-	char hex[DIGEST_HEX_LEN + 1] = "", *path;
-	int64_t size = -1;
-	int owned, fd, pfd, powned, err = 0, gone = 0;
-	char *old = fsd_inode_named_path(fs, in, NULL, &gone);
+	char hex[DIGEST_HEX_LEN + 1] = "", *old = NULL, *path = NULL;
+	int64_t size = -1, when = 0;
+	int owned, fd, pfd, powned, err = 0, named = 0;
 
-	/* No name of the file is known any more (its name went, and the
-	 * others are not found: a cache's copy linked out again after the
-	 * name it was made under was removed, as ccache's hard-link mode
-	 * does): the record names no source, which would be another file's
-	 * name by now, and carries the content's digest instead (hashed now
-	 * if not known; the reader takes it for the new name). */
-	if (gone) {
-		free(old);
-		old = NULL;
-		fsd_work_settle(fs, in);
-		if (!fsd_work_digest_now(fs, in, -1, FSD_OWN_REHASH_MAX, 0, hex, &size))
-			hex[0] = '\0';
-	}
 	if (fs->cfg.readonly) {
 		err = EROFS;
 	} else {
@@ -712,16 +703,53 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 		fsd_fd_put(fd, owned);
 		fsd_fd_put(pfd, powned);
 	}
+	/* The existing name and the new one, of the moment the record is
+	 * timed, after the link: taken before it, a rename of the source's
+	 * directory landing between gave the new name the other directory's
+	 * file.  The source name is logged only where it names the file at
+	 * that moment (checked on the backing, taken again while a rename
+	 * ran meanwhile), and only for a regular file: the name the table
+	 * had for a symlink was the last looked up, by then another file's. */
+	for (int tries = 0;; tries++) {
+		unsigned long renames = __atomic_load_n(&fs->renames_done, __ATOMIC_SEQ_CST);
+		int busy = __atomic_load_n(&fs->renames_inflight, __ATOMIC_SEQ_CST);
+
+		fsd_inode_paths_at(fs, in, NULL, pin, newname, &when, &old, &path);
+		named = !err && in && in->type == S_IFREG && old && path && strcmp(old, path) &&
+			fsd_links_is_name(fs, old, in->dev, in->ino);
+		if (err || tries == 4 ||
+		    (!busy && !__atomic_load_n(&fs->renames_inflight, __ATOMIC_SEQ_CST) &&
+		     renames == __atomic_load_n(&fs->renames_done, __ATOMIC_SEQ_CST)))
+			break;
+		free(old);
+		free(path);
+		usleep(200);
+	}
+	/* No name of the file known (its name went, and no other: a
+	 * cache's copy linked out again after the name it was made under
+	 * was removed, as ccache's hard-link mode does): the record names
+	 * no source, which would be another file's name by now, and carries
+	 * the content's digest instead (hashed now if not known; the reader
+	 * takes it for the new name).  A symlink's gets neither: no output. */
+	if (!named) {
+		free(old);
+		old = NULL;
+	}
+	if (!err && !named && in && in->type == S_IFREG) {
+		fsd_work_settle(fs, in);
+		if (!fsd_work_digest_now(fs, in, -1, FSD_OWN_REHASH_MAX, 0, hex, &size))
+			hex[0] = '\0';
+	}
 	/* (the new name is noted by its look-up; the old one too, as it
 	 * may have had one link until now) */
 	if (!err && in)
 		fsd_links_note(fs, in->dev, in->ino, old);
 	if (err == 0)
 		err = -fsd_inode_lookup(fs, pin, newname, &e);
-	path = fsd_inode_path(fs, pin, newname);
-	fsd_log_access(fs, &(struct alog_access){
-		.process = fsd_process(fs, req), .op = ALOG_OP_LINK, .path = path, .path2 = old,
-		.result = err, .size = hex[0] ? size : -1, .digest_after = hex[0] ? hex : NULL});
+	alog_access(fs->log, &(struct alog_access){
+		.time_ns = when, .process = fsd_process(fs, req), .op = ALOG_OP_LINK,
+		.path = path, .path2 = old, .result = err, .size = hex[0] ? size : -1,
+		.digest_after = hex[0] ? hex : NULL});
 	free(path);
 	free(old);
 	if (err)
