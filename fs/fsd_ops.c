@@ -717,6 +717,23 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 		fsd_inode_paths_at(fs, in, NULL, pin, newname, &when, &old, &path);
 		named = !err && in && in->type == S_IFREG && old && path && strcmp(old, path) &&
 			fsd_links_is_name(fs, old, in->dev, in->ino);
+		/* The name the table had went (ln x y; mv z y; ln x w): one
+		 * of the others that checks out, not the new one. */
+		if (!err && !named && in && in->type == S_IFREG && path) {
+			struct stat st;
+			char **names = NULL;
+			int n = fsd_inode_stat(fs, in, &st) == 0 && st.st_nlink > 1
+					? fsd_links_names(fs, in, st.st_nlink, &names)
+					: 0;
+
+			for (int i = 0; i < n && !named; i++)
+				if (strcmp(names[i], path)) {
+					free(old);
+					old = strdup(names[i]);
+					named = old != NULL;
+				}
+			fsd_links_free_names(names);
+		}
 		if (err || tries == 4 ||
 		    (!busy && !__atomic_load_n(&fs->renames_inflight, __ATOMIC_SEQ_CST) &&
 		     renames == __atomic_load_n(&fs->renames_done, __ATOMIC_SEQ_CST)))
