@@ -110,13 +110,20 @@ static int serve(struct fsd_config *cfg, const char *abs_mp, int ready_fd)
 	int ret;
 
 	unsigned int ma, mi;
-	char type[32];
+	char type[32], *other_log = NULL;
+	pid_t other;
+	/* (not over the state of a daemon serving that mount point now: this
+	 * mount will find it busy) */
+	int own = !(mountstate_read(abs_mp, &other, &other_log) == 0 && procinfo_running(other));
 
-	mountstate_write(abs_mp, getpid(), cfg->log_path);
+	free(other_log);
+	if (own)
+		mountstate_write(abs_mp, getpid(), cfg->log_path);
 	ret = fsd_serve(cfg, ready_fd);
 	/* Still mounted when the daemon ends: its connection was aborted.
 	 * Its state stays for the umount, which then says so. */
-	if (mountinfo_find(abs_mp, &ma, &mi, type, sizeof(type)) != 1 || strncmp(type, "fuse", 4))
+	if (own && (ret < 0 || mountinfo_find(abs_mp, &ma, &mi, type, sizeof(type)) != 1 ||
+		    strncmp(type, "fuse", 4)))
 		mountstate_remove(abs_mp);
 	if (ret < 0)
 		return CLI_USAGE;
@@ -445,42 +452,52 @@ static void continue_if_stopped(pid_t pid, const char *mp)
  * filesystem's connection.  Files kept open stay those of this
  * connection: once it is gone they read nothing and abort nothing. */
 struct conn_ctl {
-	int waiting; /* "waiting": requests in flight; reads empty when gone */
-	int abort;
+	int dir;   /* connections/N: once the connection is gone, nothing in it opens */
+	int abort; /* its abort file: a write does nothing once it is gone */
 };
 
 static void conn_open(unsigned long conn, struct conn_ctl *c)
 {
 	char path[sizeof(FUSECTL_DIR) + 40];
 
-	c->waiting = c->abort = -1;
+	c->dir = c->abort = -1;
 	if (!conn || geteuid() != 0)
 		return;
 	snprintf(path, sizeof(path), FUSECTL_DIR "/%lu", conn);
 	if (access(FUSECTL_DIR "/.", F_OK) == 0 && access(path, F_OK) < 0)
 		mount("fusectl", FUSECTL_DIR, "fusectl", 0, NULL); /* EBUSY: mounted */
-	snprintf(path, sizeof(path), FUSECTL_DIR "/%lu/waiting", conn);
-	c->waiting = open(path, O_RDONLY | O_CLOEXEC);
-	snprintf(path, sizeof(path), FUSECTL_DIR "/%lu/abort", conn);
-	c->abort = open(path, O_WRONLY | O_CLOEXEC);
+	c->dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->dir >= 0)
+		c->abort = openat(c->dir, "abort", O_WRONLY | O_CLOEXEC);
 }
 
 static void conn_close(struct conn_ctl *c)
 {
-	if (c->waiting >= 0)
-		close(c->waiting);
+	if (c->dir >= 0)
+		close(c->dir);
 	if (c->abort >= 0)
 		close(c->abort);
-	c->waiting = c->abort = -1;
+	c->dir = c->abort = -1;
 }
 
 /* Aborts connection c if it still exists.  1 if it was aborted, 0 if it
- * was gone (or cannot be told), -errno. */
+ * was gone (or cannot be told), -errno.  (Its "waiting" file, opened
+ * anew each time: it cannot be read twice, nor seeked; it reads nothing,
+ * or does not open, once the connection is gone.) */
 static int abort_connection(struct conn_ctl *c)
 {
 	char buf[32];
+	int fd;
+	ssize_t n;
 
-	if (c->waiting < 0 || c->abort < 0 || pread(c->waiting, buf, sizeof(buf), 0) <= 0)
+	if (c->dir < 0 || c->abort < 0)
+		return 0;
+	fd = openat(c->dir, "waiting", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n <= 0)
 		return 0;
 	if (write(c->abort, "1", 1) < 0)
 		return -errno;
