@@ -191,9 +191,11 @@ int alog_for_each_digest(const char *path, int (*visit)(void *arg, const char *h
 int alog_mount_status(const char *path, const char *mountpoint, int64_t *finished_ns,
 		      int64_t *capture_errors, int *log_error);
 
-/* Whether the mount labelled label logged a look-up (stat or probe) of
- * dir (an absolute path of the mount, without a trailing slash) or of a
- * path under it that may be the trace of a write a read-only mount
+/* Whether the mount labelled label logged a look-up (stat or probe) of a
+ * path under dir (an absolute path of the mount, without a trailing
+ * slash), or a failed one (probe) of dir itself (a stat of it, found, may
+ * be the slave's own set-up: its HOME overlay), that may be the trace of a
+ * write a read-only mount
  * refused (the daemon sees only the look-up): not of a path the build
  * also read (opened, executed, listed, read as a link), not of a
  * directory it reached another logged path through, and not those a

@@ -1162,7 +1162,8 @@ int alog_touched_under(const char *path, const char *label, const char *dir,
 	if (sqlite3_prepare_v2(db,
 			       "SELECT a.path, a.op, a.id FROM access a JOIN mount m"
 			       " ON a.mount = m.id WHERE m.label = ?1"
-			       " AND (a.path = ?4 OR (a.path >= ?2 AND a.path < ?3))"
+			       " AND ((a.path = ?4 AND a.op = '" ALOG_OP_PROBE "')"
+			       "  OR (a.path >= ?2 AND a.path < ?3))"
 			       " AND a.op IN ('" ALOG_OP_STAT "', '" ALOG_OP_PROBE "')"
 			       " ORDER BY a.id DESC",
 			       -1, &st, NULL) != SQLITE_OK) {

@@ -82,6 +82,11 @@ assert_eq 0 "$?" "default HOME whose overlay the kernel refuses: read-only"
 grep -q "^provfs: warning: cannot mount an overlay on HOME .*it stays read-only" "$T/err2" ||
 	fail "no warning of the fallback: $(cat "$T/err2")"
 assert_eq host "$(slave_param "$T/m2d.json" home)" "manifest's slave.home, overlay refused"
+# (a failed build there gets no HOME hint: the look-up of HOME was the
+# overlay's set-up, not the build's; it was taken for a failed write)
+HOME=$L "$PROVFS" run --store "$T/store" -- sh -c 'exit 4' 2>"$T/err2"
+assert_eq 4 "$?" "a failed build with the overlay refused"
+! grep -q "hint: the slave's HOME" "$T/err2" || fail "a HOME hint for a build that never looked there: $(cat "$T/err2")"
 HOME=$L "$PROVFS" run --store "$T/store" --quiet --home overlay -- true 2>"$T/err2"
 assert_eq 2 "$?" "--home overlay the kernel refuses"
 grep -q "cannot mount an overlay on .* for --home overlay" "$T/err2" || fail "--home overlay refused: $(cat "$T/err2")"
