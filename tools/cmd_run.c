@@ -86,7 +86,7 @@ static const char run_usage[] =
 	"  --store DIR        the store (default $PROVFS_STORE or " CLI_DEFAULT_STORE ")\n"
 	"  --json             print a summary object on stdout (COMMAND's stdout goes\n"
 	"                     to stderr)\n"
-	"  -q, --quiet        no progress messages\n"
+	"  -q, --quiet        no progress messages (warnings, hints and errors stay)\n"
 	"  -h, --help         show this help\n"
 	"\n"
 	"Exit status: COMMAND's own; 2 if the slave could not be set up, or if\n"
@@ -1822,9 +1822,8 @@ int cmd_run(int argc, char **argv)
 		cli_warn("some outputs could not be captured into the store; see 'provfs log %s'",
 			 s->log);
 	/* Not when COMMAND never started (err said why), nor when provfs
-	 * itself was told to stop the build; nor looked for when nobody
-	 * would see them (--quiet without --json). */
-	if (status != 0 && ret == 0 && !run_terminated && (o.json || !o.quiet)) {
+	 * itself was told to stop the build. */
+	if (status != 0 && ret == 0 && !run_terminated) {
 		if (!o.net && left.no_route > 0)
 			hint(&hints, "the build tried to reach the network (%ld "
 					"packet%s found no route: the slave has only its own "
@@ -1874,10 +1873,13 @@ int cmd_run(int argc, char **argv)
 		}
 		cli_print_json(json_with_texts(j, "manifest", manifest_ok ? s->manifest : NULL,
 					       "log", s->log, "workdir", s->workdir, NULL));
-	} else if (!o.quiet) {
-		fprintf(stderr, "provfs: build %s exited with status %d\n", s->id, status);
-		if (manifest_ok)
-			fprintf(stderr, "provfs: manifest %s\n", s->manifest);
+	} else {
+		if (!o.quiet) {
+			fprintf(stderr, "provfs: build %s exited with status %d\n", s->id, status);
+			if (manifest_ok)
+				fprintf(stderr, "provfs: manifest %s\n", s->manifest);
+		}
+		/* (also with -q: a CI job's log is where they are needed) */
 		for (int i = 0; i < hints.n; i++)
 			fprintf(stderr, "provfs: hint: %s\n", hints.text[i]);
 	}

@@ -28,6 +28,11 @@ HOME=$H "$PROVFS" run --store "$T/store" -- mkdir ../build-dir 2>"$T/err1b"
 [ $? -ne 0 ] || fail "mkdir beside the workspace succeeded"
 grep -q "^provfs: hint: .*the build looked for $P/build-dir, outside it: .*--workspace $P \.\.\. " "$T/err1b" ||
 	fail "no hint naming the build directory: $(cat "$T/err1b")"
+# -q keeps the hint (CI jobs run quiet; it was dropped with the progress)
+HOME=$H "$PROVFS" run -q --store "$T/store" -- mkdir ../build-dir-q 2>"$T/err1q"
+[ $? -ne 0 ] || fail "mkdir beside the workspace succeeded (-q)"
+grep -q "^provfs: hint: .*the build looked for $P/build-dir-q, outside it" "$T/err1q" ||
+	fail "no hint with -q: $(cat "$T/err1q")"
 
 # --json carries the hints.
 HOME=$H "$PROVFS" run --store "$T/store" --json -- mkdir ../build-dir >"$T/run1c.json" 2>/dev/null
