@@ -236,7 +236,11 @@ int cli_fuse_check(void)
 	if (fd < 0 && err == ENOENT)
 		return cli_fail(CLI_USAGE, "there is no FUSE device /dev/fuse: load the module "
 				"('modprobe fuse'), or in a container pass the device in "
-				"(podman or docker run --device /dev/fuse)");
+				"(podman or docker run --device /dev/fuse)%s",
+				geteuid() == 0 && !cli_has_effective_cap(CLI_CAP_SYS_ADMIN)
+					? "; CAP_SYS_ADMIN, for mounting, is missing too (--cap-add "
+					  "SYS_ADMIN, or --privileged)"
+					: "");
 	if (fd < 0)
 		return cli_fail(CLI_USAGE, "cannot open the FUSE device /dev/fuse: %s%s",
 				strerror(err),

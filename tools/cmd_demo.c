@@ -16,8 +16,8 @@ static const char demo_usage[] =
 	"usage: provfs demo [--keep] [--dir DIR]\n"
 	"\n"
 	"The built-in default job.  Create a small C project and build it with\n"
-	"'provfs run -- make' in a fresh store: a throw-away slave whose root (the\n"
-	"host's, read-only) and workspace are provfs mounts.  Then print the\n"
+	"'provfs run -- sh -c \"make && ./hello\"' in a fresh store: a throw-away\n"
+	"slave whose root (the host's, read-only) and workspace are provfs mounts.  Then print the\n"
 	"signed manifest ('provfs show'), verify it and the built program against\n"
 	"the new key ('provfs verify'), and check the store ('provfs store fsck').\n"
 	"\n"
@@ -100,7 +100,8 @@ int cmd_demo(int argc, char **argv)
 		if (write_text(src, demo_files[i].name, demo_files[i].text) < 0)
 			return cli_fail(CLI_USAGE, "cannot write the sample project in '%s'", src);
 
-	printf("== provfs demo in %s\n== provfs run -- make   (workspace %s)\n", base, src);
+	printf("== provfs demo in %s\n== provfs run -- sh -c 'make && ./hello'   (workspace %s)\n",
+	       base, src);
 	fflush(stdout);
 	{
 		char manifest[PATH_MAX + 32], pub[PATH_MAX + 32], prog[PATH_MAX + 16];

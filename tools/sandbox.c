@@ -367,8 +367,11 @@ static int mount_home_overlay(int errfd, const struct sandbox_config *cfg)
 		       cfg->home, strerror(err),
 		       err == ENODEV ? " (the kernel has no overlay filesystem: modprobe overlay)"
 				     : "");
-	fprintf(stderr, "provfs: warning: cannot mount an overlay on HOME '%s' (%s): it stays "
-		"read-only, as with --home host\n", cfg->home, strerror(err));
+	fprintf(stderr, "provfs: warning: cannot mount an overlay on HOME '%s' (%s%s): it stays "
+		"read-only, as with --home host; --home empty gives the build a new, empty, "
+		"writable one\n", cfg->home, strerror(err),
+		err == EINVAL ? "; in a container, the kernel will not stack it on the "
+				"container's own overlay root" : "");
 	return -1;
 }
 
