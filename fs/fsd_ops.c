@@ -349,7 +349,10 @@ static char *write_names(struct fsd *fs, struct fsd_inode *in, const struct stat
 			int at = st->st_nlink == 0 ? 0 : fsd_inode_recheck_name(fs, in);
 
 			*unlinked = at == 0;
-			looked = at != 1;
+			/* (a file with several links: its other names come from
+			 * a look, which a rename landing during it can make miss
+			 * them all) */
+			looked = at != 1 || (S_ISREG(st->st_mode) && st->st_nlink > 1);
 			if (at == 2) {
 				free(path);
 				path = fsd_inode_path_at(fs, in, NULL, when);
@@ -734,10 +737,16 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 				}
 			fsd_links_free_names(names);
 		}
-		if (err || tries == 4 ||
-		    (!busy && !__atomic_load_n(&fs->renames_inflight, __ATOMIC_SEQ_CST) &&
-		     renames == __atomic_load_n(&fs->renames_done, __ATOMIC_SEQ_CST)))
+		if (err || (!busy && !__atomic_load_n(&fs->renames_inflight, __ATOMIC_SEQ_CST) &&
+			    renames == __atomic_load_n(&fs->renames_done, __ATOMIC_SEQ_CST)))
 			break;
+		/* Renames kept landing: no source name, which may be of
+		 * another moment than the record's; the digest says what
+		 * the new name holds. */
+		if (tries == 4) {
+			named = 0;
+			break;
+		}
 		free(old);
 		free(path);
 		usleep(200);

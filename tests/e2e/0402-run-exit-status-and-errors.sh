@@ -133,8 +133,10 @@ for w in "$T/afile" /proc/self; do
 	grep -q -- "--workdir" "$T/err-ws" && fail "--workspace $w: $(cat "$T/err-ws")"
 done
 # provfs run inside a slave: it says it cannot be nested (it said to load
-# the FUSE module)
-"$PROVFS" run --store "$T/store" --quiet -- "$PROVFS" run --store /nonexistent -- true 2>"$T/err-nest"
+# the FUSE module).  (A copy in the workspace: a binary under /tmp is not
+# in the slave.)
+cp "$PROVFS" "$T/ws/provfs-copy" || fail "copy of provfs"
+"$PROVFS" run --store "$T/store" --quiet -- ./provfs-copy run --store /nonexistent -- true 2>"$T/err-nest"
 assert_eq 2 "$?" "provfs run in a slave"
 grep -q "this is a provfs slave" "$T/err-nest" || fail "nested provfs run: $(cat "$T/err-nest")"
 assert_eq "$before" "$(grep -c provfs /proc/mounts)" "mounts left behind"
