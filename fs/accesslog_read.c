@@ -448,9 +448,6 @@ static const char *const outputs_sql[Q_N] = {
 	[Q_MOVE] = "UPDATE OR REPLACE outs SET path = ?3 || substr(path, length(?2) + 1)"
 		   " WHERE mount = ?1 AND path >= ?2 AND path < ?2 || '0'"
 		   " AND (path = ?2 OR substr(path, 1, length(?2) + 1) = ?2 || '/')",
-	/* With a NULL digest at each moment a name lost its file (unlinked,
-	 * removed, renamed away or over): content logged before that belongs
-	 * to a file that is gone, not to what the name holds later. */
 	[Q_IS_OUT] = "SELECT 1 FROM outs WHERE mount = ?1 AND path = ?2",
 	/* A file the build read (an input) and renamed: the new name is an
 	 * output with the content it had then (configure~ of autoconf). */

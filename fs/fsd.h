@@ -287,10 +287,6 @@ void fsd_inode_renamed(struct fsd *fs, struct fsd_inode *in, struct fsd_inode *o
 /* Records that the entry name in parent is now in (after rename/link). */
 void fsd_inode_set_name(struct fsd *fs, struct fsd_inode *in, struct fsd_inode *parent,
 			const char *name);
-/* The same for a rename, with *when set to the time of the change (under
- * that lock), in NULL: only the time is taken. */
-void fsd_inode_set_name_at(struct fsd *fs, struct fsd_inode *in, struct fsd_inode *parent,
-			   const char *name, int64_t *when);
 /* How many writable handles in has open (under its wlock). */
 int fsd_inode_writers(struct fsd_inode *in);
 /* Whether in is still at its last known name.  If that name went
@@ -406,6 +402,8 @@ void fsd_links_renamed(struct fsd *fs, const char *from, const char *to, int exc
 void fsd_links_free_names(char **names);
 /* Whether path (from the mount's top) names (dev, ino) now. */
 int fsd_links_is_name(struct fsd *fs, const char *path, dev_t dev, ino_t ino);
+/* A bucket for (dev, ino) in a table of size buckets (a power of two). */
+size_t fsd_hash_file(dev_t dev, ino_t ino, size_t size);
 void fsd_links_free(struct fsd *fs);
 /* The digest of the file behind fd if the digest cache knows its current
  * state (no hashing on the request path); 1 if hex was filled. */

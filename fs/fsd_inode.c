@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static size_t hash_key(dev_t dev, ino_t ino, size_t size)
+size_t fsd_hash_file(dev_t dev, ino_t ino, size_t size)
 {
 	uint64_t h = (uint64_t)ino * 0x9e3779b97f4a7c15ULL ^ (uint64_t)dev * 0xc2b2ae3d27d4eb4fULL;
 
@@ -180,7 +180,7 @@ fuse_ino_t fsd_inode_id(struct fsd *fs, struct fsd_inode *in)
 
 static void unhash(struct fsd *fs, struct fsd_inode *in)
 {
-	struct fsd_inode **pp = &fs->table[hash_key(in->dev, in->ino, fs->table_size)];
+	struct fsd_inode **pp = &fs->table[fsd_hash_file(in->dev, in->ino, fs->table_size)];
 
 	while (*pp) {
 		if (*pp == in) {
@@ -204,7 +204,7 @@ static void grow_table(struct fsd *fs)
 
 		while (in) {
 			struct fsd_inode *next = in->hnext;
-			size_t h = hash_key(in->dev, in->ino, nsize);
+			size_t h = fsd_hash_file(in->dev, in->ino, nsize);
 
 			in->hnext = nt[h];
 			nt[h] = in;
@@ -310,21 +310,13 @@ static void set_name_locked(struct fsd *fs, struct fsd_inode *in, struct fsd_ino
 	}
 }
 
-void fsd_inode_set_name_at(struct fsd *fs, struct fsd_inode *in, struct fsd_inode *parent,
-			   const char *name, int64_t *when)
-{
-	pthread_mutex_lock(&fs->table_lock);
-	if (when)
-		*when = time_now_ns();
-	if (in)
-		set_name_locked(fs, in, parent, name);
-	table_unlock(fs);
-}
-
 void fsd_inode_set_name(struct fsd *fs, struct fsd_inode *in, struct fsd_inode *parent,
 			const char *name)
 {
-	fsd_inode_set_name_at(fs, in, parent, name, NULL);
+	pthread_mutex_lock(&fs->table_lock);
+	if (in)
+		set_name_locked(fs, in, parent, name);
+	table_unlock(fs);
 }
 
 int fsd_inode_writers(struct fsd_inode *in)
@@ -775,7 +767,7 @@ static struct fsd_inode *find_locked(struct fsd *fs, dev_t dev, ino_t ino)
 
 	if (dev == fs->root.dev && ino == fs->root.ino)
 		return &fs->root;
-	for (in = fs->table[hash_key(dev, ino, fs->table_size)]; in; in = in->hnext)
+	for (in = fs->table[fsd_hash_file(dev, ino, fs->table_size)]; in; in = in->hnext)
 		if (in->dev == dev && in->ino == ino)
 			return in;
 	return NULL;
@@ -855,7 +847,7 @@ int fsd_inode_lookup(struct fsd *fs, struct fsd_inode *parent, const char *name,
 		set_name_locked(fs, in, parent, name);
 		if (fs->n_inodes * 2 > fs->table_size)
 			grow_table(fs);
-		size_t h = hash_key(in->dev, in->ino, fs->table_size);
+		size_t h = fsd_hash_file(in->dev, in->ino, fs->table_size);
 		in->hnext = fs->table[h];
 		fs->table[h] = in;
 		fs->n_inodes++;

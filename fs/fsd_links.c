@@ -22,7 +22,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,13 +59,6 @@ struct fsd_links {
 	ino_t want_ino; /* links (its other names may be gone since) */
 };
 
-static size_t file_hash(dev_t dev, ino_t ino, size_t n)
-{
-	uint64_t h = ((uint64_t)dev * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)ino * 0xff51afd7ed558ccdULL);
-
-	return (size_t)(h ^ (h >> 29)) & (n - 1);
-}
-
 /* The entry of (dev, ino), made if create; NULL if none (or ENOMEM). */
 static struct link_file *file_of(struct fsd_links *l, dev_t dev, ino_t ino, int create)
 {
@@ -74,7 +66,7 @@ static struct link_file *file_of(struct fsd_links *l, dev_t dev, ino_t ino, int 
 	size_t h;
 
 	if (l->nbuckets) {
-		for (f = l->buckets[file_hash(dev, ino, l->nbuckets)]; f; f = f->next)
+		for (f = l->buckets[fsd_hash_file(dev, ino, l->nbuckets)]; f; f = f->next)
 			if (f->dev == dev && f->ino == ino)
 				return f;
 	}
@@ -91,7 +83,7 @@ static struct link_file *file_of(struct fsd_links *l, dev_t dev, ino_t ino, int 
 				struct link_file *g = l->buckets[i];
 
 				l->buckets[i] = g->next;
-				h = file_hash(g->dev, g->ino, nb);
+				h = fsd_hash_file(g->dev, g->ino, nb);
 				g->next = b[h];
 				b[h] = g;
 			}
@@ -104,7 +96,7 @@ static struct link_file *file_of(struct fsd_links *l, dev_t dev, ino_t ino, int 
 		return NULL;
 	f->dev = dev;
 	f->ino = ino;
-	h = file_hash(dev, ino, l->nbuckets);
+	h = fsd_hash_file(dev, ino, l->nbuckets);
 	f->next = l->buckets[h];
 	l->buckets[h] = f;
 	l->nfiles++;

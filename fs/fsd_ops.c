@@ -320,6 +320,27 @@ static char **written_names(struct fsd *fs, struct fsd_inode *in, const struct s
 	return names;
 }
 
+/* The renames done and under way at one moment: names taken after it from
+ * a look at the backing tree are of one moment with a time taken then
+ * only if no rename landed, nor was under way, meanwhile. */
+struct rename_window {
+	unsigned long done;
+	int busy;
+};
+
+static struct rename_window rename_window_open(struct fsd *fs)
+{
+	return (struct rename_window){
+		.done = __atomic_load_n(&fs->renames_done, __ATOMIC_SEQ_CST),
+		.busy = __atomic_load_n(&fs->renames_inflight, __ATOMIC_SEQ_CST)};
+}
+
+static int rename_window_quiet(struct fsd *fs, const struct rename_window *w)
+{
+	return !w->busy && !__atomic_load_n(&fs->renames_inflight, __ATOMIC_SEQ_CST) &&
+	       w->done == __atomic_load_n(&fs->renames_done, __ATOMIC_SEQ_CST);
+}
+
 /* The names a complete write of in (a last writer's close, a truncate by
  * path) is logged under, and its time: its name, and its other names if it
  * has several links (*also, NULL-terminated); *unlinked when it has no
@@ -336,8 +357,7 @@ static char *write_names(struct fsd *fs, struct fsd_inode *in, const struct stat
 	char *path;
 
 	for (int tries = 0;; tries++) {
-		unsigned long renames = __atomic_load_n(&fs->renames_done, __ATOMIC_SEQ_CST);
-		int busy = __atomic_load_n(&fs->renames_inflight, __ATOMIC_SEQ_CST);
+		struct rename_window w = rename_window_open(fs);
 		/* whether the names came from a look in the backing tree,
 		 * after the time was taken (not the name the table had then) */
 		int looked = 0;
@@ -360,9 +380,8 @@ static char *write_names(struct fsd *fs, struct fsd_inode *in, const struct stat
 			if (path)
 				*also = written_names(fs, in, st, &path, unlinked);
 		}
-		if (!(looked || *also) || tries == 4 ||
-		    (!busy && !__atomic_load_n(&fs->renames_inflight, __ATOMIC_SEQ_CST) &&
-		     renames == __atomic_load_n(&fs->renames_done, __ATOMIC_SEQ_CST)))
+		/* (other names, *also, are only ever looked for) */
+		if (!looked || tries == 4 || rename_window_quiet(fs, &w))
 			return path;
 		free(path);
 		fsd_links_free_names(*also);
@@ -680,8 +699,8 @@ static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, cons
 }
 
 /* Above this size, a read of a file written through the mount whose digest
- * is not known yet is logged without one (see op_open); nor is a file hashed for a link
- * record beyond it (see op_link). */
+ * is not known yet is logged without one (see op_open); nor is a file
+ * hashed for a link record beyond it (see op_link). */
 #define FSD_OWN_REHASH_MAX ((int64_t)64 << 20)
 
 static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
@@ -714,8 +733,7 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 	 * ran meanwhile), and only for a regular file: the name the table
 	 * had for a symlink was the last looked up, by then another file's. */
 	for (int tries = 0;; tries++) {
-		unsigned long renames = __atomic_load_n(&fs->renames_done, __ATOMIC_SEQ_CST);
-		int busy = __atomic_load_n(&fs->renames_inflight, __ATOMIC_SEQ_CST);
+		struct rename_window w = rename_window_open(fs);
 
 		fsd_inode_paths_at(fs, in, NULL, pin, newname, &when, &old, &path);
 		named = !err && in && in->type == S_IFREG && old && path && strcmp(old, path) &&
@@ -737,8 +755,7 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 				}
 			fsd_links_free_names(names);
 		}
-		if (err || (!busy && !__atomic_load_n(&fs->renames_inflight, __ATOMIC_SEQ_CST) &&
-			    renames == __atomic_load_n(&fs->renames_done, __ATOMIC_SEQ_CST)))
+		if (err || rename_window_quiet(fs, &w))
 			break;
 		/* Renames kept landing: no source name, which may be of
 		 * another moment than the record's; the digest says what
@@ -1067,7 +1084,6 @@ static int written_here(struct fsd_inode *in)
  * and copied into the store, as a read's would be. */
 #define FSD_BEFORE_HASH_MAX ((int64_t)256 << 10)
 #define FSD_BEFORE_KEEP_MAX ((int64_t)4 << 20)
-
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {

@@ -1026,8 +1026,7 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 			return cli_fail(CLI_USAGE, "cannot use workspace '%s': not a directory",
 					o->workspace ? o->workspace : ".");
 		/* (the kernel's own filesystems: nothing a build writes to) */
-		if (!strcmp(s->workspace, "/proc") || path_is_under(s->workspace, "/proc/") ||
-		    !strcmp(s->workspace, "/sys") || path_is_under(s->workspace, "/sys/"))
+		if (path_is_under(s->workspace, "/proc") || path_is_under(s->workspace, "/sys"))
 			return cli_fail(CLI_USAGE, "cannot use workspace '%s': the kernel's %s is "
 					"no place for a build", o->workspace ? o->workspace : ".",
 					path_is_under(s->workspace, "/sys") ? "/sys" : "/proc");
