@@ -171,8 +171,9 @@ struct fsd {
 	int pt_kept_count;     /* inodes with pt_kept set */
 	int uring_offered;     /* the kernel offered FUSE over io_uring */
 	struct fsd_uring *uring; /* our rings, once INIT is answered */
-	pthread_mutex_t links_lock; /* fsd_links.c */
+	pthread_mutex_t links_lock; /* fsd_links.c; and starting linger */
 	struct fsd_links *links;
+	struct fsd_linger *linger; /* fsd_passthrough.c; NULL until needed */
 };
 
 /* FUSE passthrough (fsd_passthrough.c).  fsd_pt_attach: after mounting,
@@ -192,6 +193,16 @@ void fsd_pt_release(struct fsd *fs, struct fsd_inode *in, int was_pt);
  * fsd_pt_forget drops it when the inode is freed. */
 int fsd_pt_kept(struct fsd_inode *in);
 void fsd_pt_forget(struct fsd *fs, struct fsd_inode *in);
+/* At the release of f, after fsd_pt_release: 1 if f is a last
+ * passthrough writer whose backing file something still holds open for
+ * writing (a mapping): fsd_release_finish(f) is then called once nothing
+ * does, or by fsd_pt_linger_stop at the end of the session.  Closes f's
+ * own fd either way. */
+int fsd_pt_linger(struct fsd *fs, struct fsd_file *f);
+void fsd_pt_linger_stop(struct fsd *fs);
+/* (fsd_ops.c) The rest of a release: a last writer's close logged and
+ * hashed, f freed. */
+void fsd_release_finish(struct fsd *fs, struct fsd_file *f);
 
 /* FUSE over io_uring (fsd_uring.c).  fsd_uring_enable: before mounting,
  * lets the kernel offer it (root only).  fsd_uring_prepare: sets up the

@@ -333,6 +333,7 @@ int fsd_serve(const struct fsd_config *cfg, int ready_fd)
 	 * the workers go before the session, as freeing an inode may drop
 	 * its backing id (fsd_pt_forget). */
 	fsd_exec_watch_stop(fs);
+	fsd_pt_linger_stop(fs);
 	capture_errors = fsd_work_stop(fs);
 	fsd_exec_watch_free(fs);
 	fsd_exec_ring_close(fs);

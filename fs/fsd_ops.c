@@ -1363,11 +1363,13 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	pthread_mutex_unlock(&in->wlock);
 }
 
-/* The end of an open file: a last writer's file goes to the workers. */
+static void release_finish(struct fsd *fs, struct fsd_file *f, const struct stat *now);
+
+/* The end of an open file: a last writer's file goes to the workers,
+ * once its last mapping is gone if it passed through (fsd_pt_linger). */
 static void release_file(struct fsd *fs, struct fsd_file *f)
 {
-	struct fsd_inode *in = f->in;
-	/* The writer's file as it is now, read once for both uses below. */
+	/* The writer's file as it is now, read once for both uses. */
 	struct stat st;
 	int have_st = 0;
 
@@ -1376,8 +1378,28 @@ static void release_file(struct fsd *fs, struct fsd_file *f)
 			have_st = fstat(f->fd, &st) == 0;
 			end_passthrough_write(f, have_st ? &st : NULL);
 		}
-		fsd_pt_release(fs, in, f->passthrough);
+		fsd_pt_release(fs, f->in, f->passthrough);
+		if (fsd_pt_linger(fs, f))
+			return;
 	}
+	release_finish(fs, f, have_st ? &st : NULL);
+}
+
+void fsd_release_finish(struct fsd *fs, struct fsd_file *f)
+{
+	struct stat st;
+	int have_st = f->fd >= 0 && fstat(f->fd, &st) == 0;
+
+	/* What its mapping wrote since the release (which saw the same
+	 * state, if it wrote nothing). */
+	end_passthrough_write(f, have_st ? &st : NULL);
+	release_finish(fs, f, have_st ? &st : NULL);
+}
+
+static void release_finish(struct fsd *fs, struct fsd_file *f, const struct stat *now)
+{
+	struct fsd_inode *in = f->in;
+
 	if (f->writable) {
 		uint8_t known[DIGEST_LEN];
 		char before[DIGEST_HEX_LEN + 1];
@@ -1401,13 +1423,14 @@ static void release_file(struct fsd *fs, struct fsd_file *f)
 		}
 		pthread_mutex_unlock(&in->wlock);
 		if (finished) {
+			struct stat st;
 			int64_t when;
 			char *path, **also;
 			int unlinked;
 
-			if (!have_st)
-				have_st = f->fd >= 0 && fstat(f->fd, &st) == 0;
-			path = write_names(fs, in, have_st ? &st : NULL, &when, &unlinked, &also);
+			if (!now && f->fd >= 0 && fstat(f->fd, &st) == 0)
+				now = &st;
+			path = write_names(fs, in, now, &when, &unlinked, &also);
 			fsd_work_written(fs, in, path, f->process, when, gen,
 					 have_known ? known : NULL, size, before, unlinked, also);
 			free(path);

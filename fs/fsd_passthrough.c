@@ -54,8 +54,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
@@ -303,4 +306,207 @@ void fsd_pt_release(struct fsd *fs, struct fsd_inode *in, int was_pt)
 		in->pt_id = 0;
 	}
 	pthread_mutex_unlock(&in->wlock);
+}
+
+/*
+ * A passthrough writer's mapping outlives its release.  The kernel maps a
+ * passthrough file's backing file itself: a MAP_SHARED mapping holds that
+ * file, not the FUSE one, so a program that maps its output and closes
+ * the descriptor (mold does, and writes the build-id last) has its FUSE
+ * file released, and the release reaches us, while it still writes
+ * through the map.  Hashed then, the file got the digest of what it held
+ * at the close (zeros), or none at all where the close changed nothing.
+ *
+ * Whether anything still has the backing file open for writing (the
+ * mapping's file, or a writer outside the mount) is what a read lease
+ * tells: F_SETLEASE F_RDLCK fails with EAGAIN while the inode is open for
+ * writing anywhere.  Such a last writer lingers: its close is finished
+ * (fsd_release_finish: the file hashed, the close-write logged) once the
+ * lease can be had, checked by a thread of its own, or at the end of the
+ * session.  The kernel drops its own backing file of a released writer
+ * just after queueing the release, so the first check comes a moment
+ * later than the release, and most lingerers go at it.
+ */
+struct pt_linger {
+	struct fsd_file *f;
+	int64_t due_ns, wait_ns;
+	struct pt_linger *next;
+};
+
+struct fsd_linger {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t thread;
+	int started, stopping;
+	struct pt_linger *head;
+};
+
+#define LINGER_FIRST_NS 200000LL    /* 0.2 ms */
+#define LINGER_MAX_NS 50000000LL    /* then doubling, up to 50 ms */
+
+/* 1 if in's backing file is open for writing anywhere, 0 if not, -1 if
+ * that cannot be told (leases refused: another filesystem, leases
+ * disabled). */
+static int written_elsewhere(struct fsd *fs, struct fsd_inode *in)
+{
+	int fd = fsd_inode_open(fs, in, O_RDONLY | O_NONBLOCK | O_NOCTTY), ret;
+
+	if (fd < 0)
+		return -1;
+	if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
+		fcntl(fd, F_SETLEASE, F_UNLCK);
+		ret = 0;
+	} else {
+		ret = errno == EAGAIN ? 1 : -1;
+	}
+	close(fd);
+	return ret;
+}
+
+static void *linger_main(void *arg)
+{
+	struct fsd *fs = arg;
+	struct fsd_linger *l = fs->linger;
+
+	pthread_mutex_lock(&l->lock);
+	for (;;) {
+		struct pt_linger **pp, *e, *done = NULL;
+		int64_t now = time_now_ns(), next = 0;
+
+		for (pp = &l->head; (e = *pp);) {
+			if (e->due_ns > now) {
+				if (!next || e->due_ns < next)
+					next = e->due_ns;
+				pp = &e->next;
+				continue;
+			}
+			/* (tested unlocked below; due again unless it went) */
+			*pp = e->next;
+			e->next = done;
+			done = e;
+		}
+		if (done) {
+			pthread_mutex_unlock(&l->lock);
+			while (done) {
+				e = done;
+				done = e->next;
+				if (written_elsewhere(fs, e->f->in) == 1) {
+					e->wait_ns = e->wait_ns * 2 > LINGER_MAX_NS ? LINGER_MAX_NS
+										     : e->wait_ns * 2;
+					e->due_ns = time_now_ns() + e->wait_ns;
+					pthread_mutex_lock(&l->lock);
+					e->next = l->head;
+					l->head = e;
+					pthread_mutex_unlock(&l->lock);
+				} else {
+					fsd_release_finish(fs, e->f);
+					free(e);
+				}
+			}
+			pthread_mutex_lock(&l->lock);
+			continue;
+		}
+		if (l->stopping)
+			break;
+		if (!next) {
+			pthread_cond_wait(&l->wake, &l->lock);
+		} else {
+			struct timespec until = {.tv_sec = (time_t)(next / 1000000000LL),
+						 .tv_nsec = (long)(next % 1000000000LL)};
+
+			pthread_cond_timedwait(&l->wake, &l->lock, &until);
+		}
+	}
+	pthread_mutex_unlock(&l->lock);
+	return NULL;
+}
+
+int fsd_pt_linger(struct fsd *fs, struct fsd_file *f)
+{
+	struct fsd_linger *l;
+	struct pt_linger *e;
+	char proc[64];
+	int last, pfd;
+
+	if (!fs->passthrough || !f->passthrough || !f->writable)
+		return 0;
+	pthread_mutex_lock(&f->in->wlock);
+	last = f->in->writers == 1;
+	pthread_mutex_unlock(&f->in->wlock);
+	if (!last || f->fd < 0)
+		return 0;
+	/* Our own writable descriptor would count: an O_PATH one holds the
+	 * file for a later fstat (a lingerer may lose its name). */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f->fd);
+	pfd = open(proc, O_PATH | O_CLOEXEC);
+	close(f->fd);
+	f->fd = pfd;
+	if (pfd < 0 || written_elsewhere(fs, f->in) != 1)
+		return 0;
+	pthread_mutex_lock(&fs->links_lock);
+	if (!fs->linger) {
+		l = calloc(1, sizeof(*l));
+		if (l) {
+			pthread_mutex_init(&l->lock, NULL);
+			pthread_cond_init(&l->wake, NULL);
+			/* A lease broken by an open for writing, in the moment
+			 * we hold one, signals its holder: SIGIO would end us. */
+			signal(SIGIO, SIG_IGN);
+			l->started = pthread_create(&l->thread, NULL, linger_main, fs) == 0;
+			if (!l->started) {
+				pthread_cond_destroy(&l->wake);
+				pthread_mutex_destroy(&l->lock);
+				free(l);
+				l = NULL;
+			}
+			fs->linger = l;
+		}
+	}
+	l = fs->linger;
+	pthread_mutex_unlock(&fs->links_lock);
+	e = l ? calloc(1, sizeof(*e)) : NULL;
+	if (!e)
+		return 0;
+	e->f = f;
+	e->wait_ns = LINGER_FIRST_NS;
+	e->due_ns = time_now_ns() + e->wait_ns;
+	pthread_mutex_lock(&l->lock);
+	if (l->stopping) {
+		pthread_mutex_unlock(&l->lock);
+		free(e);
+		return 0;
+	}
+	e->next = l->head;
+	l->head = e;
+	pthread_cond_signal(&l->wake);
+	pthread_mutex_unlock(&l->lock);
+	return 1;
+}
+
+void fsd_pt_linger_stop(struct fsd *fs)
+{
+	struct fsd_linger *l = fs->linger;
+
+	if (!l)
+		return;
+	/* The session is over: whatever still maps a file writes past any
+	 * log; each lingerer is finished as its file is now. */
+	pthread_mutex_lock(&l->lock);
+	l->stopping = 1;
+	for (struct pt_linger *e = l->head; e; e = e->next)
+		e->due_ns = 0;
+	pthread_cond_signal(&l->wake);
+	pthread_mutex_unlock(&l->lock);
+	pthread_join(l->thread, NULL);
+	while (l->head) {
+		struct pt_linger *e = l->head;
+
+		l->head = e->next;
+		fsd_release_finish(fs, e->f);
+		free(e);
+	}
+	pthread_cond_destroy(&l->wake);
+	pthread_mutex_destroy(&l->lock);
+	free(l);
+	fs->linger = NULL;
 }

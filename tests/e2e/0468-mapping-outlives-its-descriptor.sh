@@ -1,0 +1,71 @@
+# A program that maps its output MAP_SHARED, closes the descriptor and
+# then writes through the map (mold does, writing the build-id last).
+# Through passthrough the kernel maps the backing file itself, so the
+# release of the FUSE file reached the daemon while the map still wrote:
+# the output was logged with what it held at the close (zeros), and a file
+# from before the build changed only through the map was no output at all.
+# The close is now finished once nothing holds the backing file open for
+# writing: each output has its final content's digest, with and without
+# passthrough.
+. "$(dirname "$0")/lib.sh"
+command -v cc >/dev/null || exit 77
+cat >"$T/m.c" <<'C'
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+/* m NAME new|old|exit|child: map NAME (4 pages), close, write through it */
+int main(int argc, char **argv)
+{
+	int fresh = strcmp(argv[2], "old") != 0;
+	int fd = open(argv[1], O_RDWR | (fresh ? O_CREAT | O_TRUNC : 0), 0644);
+	char *p;
+
+	if (fd < 0 || (fresh && ftruncate(fd, 16384) < 0))
+		return 2;
+	p = mmap(NULL, 16384, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return 3;
+	memset(p, 'a', 8192); /* before the close: pages dirty already */
+	close(fd);
+	usleep(300000);
+	if (!strcmp(argv[2], "child")) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			usleep(300000);
+			memcpy(p + 100, "the child's", 11);
+			_exit(0);
+		}
+		munmap(p, 16384); /* the child's copy of the map remains */
+		waitpid(pid, NULL, 0);
+		return 0;
+	}
+	memcpy(p + 4, "after the close", 15); /* a dirty page again */
+	memcpy(p + 12288, argv[1], strlen(argv[1])); /* a clean one */
+	if (!strcmp(argv[2], "exit"))
+		return 0; /* unmapped by the exit */
+	munmap(p, 16384);
+	return 0;
+}
+C
+cc -o "$T/m" "$T/m.c" || fail "cc"
+check() { # mode...
+	rm -rf "$T/b" "$T/log.db"
+	mkdir -p "$T/b"
+	head -c 16384 /dev/zero >"$T/b/old"
+	mount_ws "$T/b" "$T/mnt" "$@"
+	for how in new old exit child; do
+		(cd "$T/mnt" && "$T/m" "$how" "$how") || fail "the program ($how) $*"
+	done
+	umount_ws "$T/mnt"
+	for how in new old exit child; do
+		assert_eq "$(sha "$T/b/$how")" "$(output_digest "/$how")" "the output $how $*"
+	done
+	grep -q "the child's" "$T/b/child" || fail "the child's write $*"
+}
+check
+check --no-passthrough
