@@ -77,26 +77,58 @@ static const char firsts_sql[] =
 	/* A new link names what its source holds: written only if that
 	 * was (see moves). */
 	"   WHEN op = 'link' THEN 0"
-	"   ELSE 1 END AS changed, op IN " WRITE_OPS " AS made FROM access"
+	"   ELSE 1 END AS changed, op IN " WRITE_OPS " AS made,"
+	"  CASE WHEN op = 'open' THEN digest_before END AS before FROM access"
 	/* (a close-write that failed, with no digest, still changed it) */
 	"  WHERE (result = 0 OR op = 'close-write')"
 	"  AND (op IN " WRITE_OPS " OR (op = 'open' AND (flags & 3) != 0));"
-	"CREATE TEMP TABLE firstwrite AS SELECT mount, path,"
-	" CASE WHEN MAX(changed) THEN MIN(t) END AS t, MAX(made) AS made FROM writes"
-	" GROUP BY mount, path;"
+	/* And when the first change was recorded (tc), and what the path
+	 * held at its first writer's open (before0: a read of that content
+	 * while the writer had changed nothing yet read the file from before
+	 * the build, sort -o f f).  (One min() in o: its bare column is of
+	 * that row.) */
+	"CREATE TEMP TABLE firstwrite AS SELECT g.mount, g.path, g.t, g.made, g.tc, o.before0"
+	" FROM (SELECT mount, path, CASE WHEN MAX(changed) THEN MIN(t) END AS t,"
+	"  MAX(made) AS made, MIN(CASE WHEN changed THEN t END) AS tc FROM writes"
+	"  GROUP BY mount, path) g"
+	" JOIN (SELECT mount, path, before AS before0, MIN(t) FROM writes GROUP BY mount, path) o"
+	" ON o.mount = g.mount AND o.path = g.path;"
+	/* O_RDWR opens (not O_TRUNC) of a file too big to hash at the open:
+	 * read, as far as anyone can tell, with a digest nobody knows. */
+	"CREATE TEMP TABLE rdwr(mount, path, t, process, PRIMARY KEY(mount, path)) WITHOUT ROWID;"
+	"INSERT INTO rdwr SELECT mount, path, time_ns, process FROM access"
+	" WHERE op = 'open' AND result = 0 AND (flags & 3) = 2 AND (flags & 512) = 0"
+	" AND digest_before IS NULL AND mount IS NOT NULL AND path IS NOT NULL"
+	" ON CONFLICT(mount, path) DO UPDATE SET t = excluded.t, process = excluded.process"
+	" WHERE excluded.t < rdwr.t;"
 	"CREATE INDEX temp.firstwrite_path ON firstwrite(path, mount);"
 	"CREATE INDEX temp.moves_dst ON moves(dst, mount, t);"
 	/* Filled by build_origin where something moved. */
 	"CREATE TEMP TABLE origin(mount, path, name, ta, tb);";
 
 /* Where nothing moved: a file read is an input unless its name was written
- * before the read. */
+ * before the read (READ_BEFORE_WRITE: not where it read what the name held
+ * at its first writer's open, before any change was recorded). */
+#define READ_BEFORE_WRITE(w, f)                                                            \
+	"NOT COALESCE(" w ".before0 = " f ".digest_after AND " w ".tc > " f ".t, 0)"
+/* And the O_RDWR opens of no known digest of files not read otherwise
+ * before a write (rdwr), in either case. */
+#define INPUTS_RDWR                                                                        \
+	" UNION ALL SELECT m.label, r.path, NULL, NULL, r.process, 0"                      \
+	" FROM rdwr r JOIN mount m ON m.id = r.mount"                                       \
+	" WHERE NOT EXISTS (SELECT 1 FROM firstwrite w WHERE w.path = r.path"              \
+	"   AND w.mount = r.mount AND w.t < r.t)"                                          \
+	" AND NOT EXISTS (SELECT 1 FROM firstread f WHERE f.path = r.path"                 \
+	"   AND f.mount = r.mount AND NOT EXISTS (SELECT 1 FROM firstwrite w"              \
+	"    WHERE w.path = f.path AND w.mount = f.mount AND w.t < f.t"                    \
+	"    AND " READ_BEFORE_WRITE("w", "f") "))"                                         \
+	" ORDER BY 1, 2"
 static const char inputs_sql[] =
 	"SELECT m.label, f.path, f.digest_after, f.size, f.process, f.op = 'exec'"
 	" FROM firstread f JOIN mount m ON m.id = f.mount"
 	" WHERE NOT EXISTS (SELECT 1 FROM firstwrite w WHERE w.path = f.path"
-	"   AND w.mount = f.mount AND w.t < f.t)"
-	" ORDER BY m.label, f.path";
+	"   AND w.mount = f.mount AND w.t < f.t AND " READ_BEFORE_WRITE("w", "f") ")"
+	INPUTS_RDWR;
 
 /* Where something moved: unless one of the names its content had on the
  * way (origin) was written while the content had that name (after ta,
@@ -107,8 +139,9 @@ static const char inputs_moved_sql[] =
 	" WHERE NOT EXISTS (SELECT 1 FROM origin o JOIN firstwrite w ON w.mount = o.mount"
 	"   AND w.path = o.name AND w.t IS NOT NULL WHERE o.path = f.path AND o.mount = f.mount"
 	"   AND EXISTS (SELECT 1 FROM writes x WHERE x.path = o.name AND x.mount = o.mount"
-	"    AND x.t < o.tb AND (o.ta IS NULL OR x.t > o.ta)))"
-	" ORDER BY m.label, f.path";
+	"    AND x.t < o.tb AND (o.ta IS NULL OR x.t > o.ta))"
+	"   AND (o.name <> f.path OR " READ_BEFORE_WRITE("w", "f") "))"
+	INPUTS_RDWR;
 
 static char *dup_col(sqlite3_stmt *st, int i);
 
