@@ -215,6 +215,10 @@ int fsd_pt_attach(struct fsd *fs)
 	if (statfs(fs->cfg.backing, &sfs) == 0 &&
 	    (sfs.f_type == OVERLAYFS_SUPER_MAGIC || sfs.f_type == FUSE_SUPER_MAGIC))
 		fs->pt_stack_depth = 2;
+	/* A read lease of ours (fsd_pt_linger) broken by an open for
+	 * writing in the moment we hold it signals its holder: SIGIO would
+	 * end us. */
+	signal(SIGIO, SIG_IGN);
 	return fuse_session_custom_io(fs->se, &io, fuse_session_fd(fs->se));
 }
 
@@ -449,9 +453,6 @@ int fsd_pt_linger(struct fsd *fs, struct fsd_file *f)
 		if (l) {
 			pthread_mutex_init(&l->lock, NULL);
 			pthread_cond_init(&l->wake, NULL);
-			/* A lease broken by an open for writing, in the moment
-			 * we hold one, signals its holder: SIGIO would end us. */
-			signal(SIGIO, SIG_IGN);
 			l->started = pthread_create(&l->thread, NULL, linger_main, fs) == 0;
 			if (!l->started) {
 				pthread_cond_destroy(&l->wake);
