@@ -1223,7 +1223,7 @@ static int attest(struct run_state *s, const struct run_opts *o, int status,
 		argc++;
 	for (size_t i = 0; s->envp && s->envp[i]; i++)
 		nenv++;
-	args = calloc(argc + 2 * nenv + 48, sizeof(*args));
+	args = calloc(argc + 2 * nenv + 64, sizeof(*args));
 	if (!args)
 		return -1;
 	snprintf(exit_str, sizeof(exit_str), "%d", status);
@@ -1253,6 +1253,13 @@ static int attest(struct run_state *s, const struct run_opts *o, int status,
 	 * access log, but no output: the subjects are the workspace's. */
 	args[n++] = "--subjects-from";
 	args[n++] = ALOG_LABEL_WORKSPACE;
+	/* Nor is a name missing there (empty at the start, by our doing; the
+	 * home overlay's upper layer, looked in before each name of HOME,
+	 * is there too) a missing path of the build. */
+	args[n++] = "--probes-from";
+	args[n++] = ALOG_LABEL_WORKSPACE;
+	args[n++] = "--probes-from";
+	args[n++] = ALOG_LABEL_ROOT;
 	args[n++] = "--driver";
 	args[n++] = "namespaces";
 	args[n++] = "--slave";

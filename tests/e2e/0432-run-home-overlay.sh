@@ -74,6 +74,22 @@ sys.exit(0 if ins.get(want) == sys.argv[3] else "no root input %s with %s: %s" %
 ' "$T/log.json" "$H" "$(sha "host-config
 ")" || fail "HOME's own file read through the overlay is not the root's input"
 
+# The manifest's missing paths are the build's: the names of HOME it found
+# (looked for in the overlay's empty upper layer first, in the tmp mount)
+# are none, nor is anything else of the tmp mount; what the build looked
+# for in vain in the root or the workspace is.
+HOME=$H "$PROVFS" run --store "$T/store" --quiet --out "$T/m2.json" -- sh -c '
+	cat "$HOME/.config-file" >/dev/null && [ ! -e /usr/no-such-file ] &&
+	[ ! -e no-such-here ] && [ ! -e /tmp/no-such-tmp ]' 2>"$T/err" || fail "the probing build: $(cat "$T/err")"
+python3 -c '
+import base64, json, sys
+s = json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))
+miss = [b for b in s["predicate"]["runDetails"]["byproducts"] if b["name"] == "missing-paths"][0]["annotations"]["paths"]
+bad = [p for p in miss if p.startswith(sys.argv[2]) or "no-such-tmp" in p]
+assert not bad, ("missing paths that are not the build\x27s", bad)
+assert "/usr/no-such-file" in miss and "no-such-here" in miss, miss
+' "$T/m2.json" "$H" || fail "the manifest's missing paths"
+
 # A new build starts from the environment's HOME again.
 HOME=$H "$PROVFS" run --store "$T/store" --quiet --home overlay -- sh -c '
 	[ ! -e "$HOME/.cache" ] && [ -e "$HOME/.old-rc" ] && [ -e "$HOME/.olddir/f" ] &&
