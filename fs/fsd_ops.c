@@ -1045,8 +1045,11 @@ static void start_passthrough(struct fsd *fs, fuse_ino_t ino, struct fsd_file *f
 }
 
 /* At the release of a passthrough writer: did it change the file?  st is
- * the file's state now, NULL if it could not be read. */
-static void end_passthrough_write(struct fsd_file *f, const struct stat *st)
+ * the file's state now, NULL if it could not be read.  If it did, the
+ * kernel's attributes of it are dropped: writes through a mapping reach
+ * the backing file without the kernel's FUSE inode taking their times
+ * (stat -c %y showed the time from before the build). */
+static void end_passthrough_write(struct fsd *fs, struct fsd_file *f, const struct stat *st)
 {
 	struct fsd_inode *in = f->in;
 	int changed = !st || st->st_size != f->pt_size ||
@@ -1062,6 +1065,8 @@ static void end_passthrough_write(struct fsd_file *f, const struct stat *st)
 	 * by generation alone. */
 	in->gen = next_gen();
 	pthread_mutex_unlock(&in->wlock);
+	if (changed && fs->se)
+		fuse_lowlevel_notify_inval_inode(fs->se, fsd_inode_id(fs, in), -1, 0);
 }
 
 /* Whether in's content was written through this mount. */
@@ -1376,7 +1381,7 @@ static void release_file(struct fsd *fs, struct fsd_file *f)
 	if (f->pt_counted) {
 		if (f->passthrough && f->writable) {
 			have_st = fstat(f->fd, &st) == 0;
-			end_passthrough_write(f, have_st ? &st : NULL);
+			end_passthrough_write(fs, f, have_st ? &st : NULL);
 		}
 		fsd_pt_release(fs, f->in, f->passthrough);
 		if (fsd_pt_linger(fs, f))
@@ -1392,7 +1397,7 @@ void fsd_release_finish(struct fsd *fs, struct fsd_file *f)
 
 	/* What its mapping wrote since the release (which saw the same
 	 * state, if it wrote nothing). */
-	end_passthrough_write(f, have_st ? &st : NULL);
+	end_passthrough_write(fs, f, have_st ? &st : NULL);
 	release_finish(fs, f, have_st ? &st : NULL);
 }
 
