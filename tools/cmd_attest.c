@@ -38,7 +38,7 @@ static void attest_usage(FILE *out)
 		"                     [--env-file FILE] [--no-env] [--env-root DIR]\n"
 		"                     [--env-digest SHA256] [--exit-status N] [--builder-id URI]\n"
 		"                     [--invocation-id ID] [--subjects-from LABEL]...\n"
-		"                     [--probes-from LABEL]... [--no-capture] [--json]\n"
+		"                     [--no-probes-under LABEL:DIR]... [--no-capture] [--json]\n"
 		"                     [-- COMMAND...]\n"
 		"\n"
 		"Builds an in-toto Statement (SLSA Provenance v1) from a mount's access log\n"
@@ -72,9 +72,9 @@ static void attest_usage(FILE *out)
 		"      --subjects-from LABEL  only files written in the mount labelled LABEL\n"
 		"                         are subjects (repeat; default: every mount's);\n"
 		"                         the others stay in the access log\n"
-		"      --probes-from LABEL  only names looked up and found absent in the\n"
-		"                         mount labelled LABEL are missing paths (repeat;\n"
-		"                         default: every mount's)\n"
+		"      --no-probes-under LABEL:DIR  names looked up in vain in the mount\n"
+		"                         labelled LABEL at DIR or under it are no missing\n"
+		"                         paths (repeat); they stay in the access log\n"
 		"      --no-capture       do not copy inputs/outputs into the store\n"
 		"      --json             print a summary object on stdout\n"
 		"  -h, --help             show this help\n"
@@ -95,8 +95,8 @@ struct attest_opts {
 	size_t n_env;
 	const char **slave;
 	size_t n_slave;
-	const char **subjects_from, **probes_from;
-	size_t n_subjects_from, n_probes_from;
+	const char **subjects_from, **no_probes_under;
+	size_t n_subjects_from, n_no_probes_under;
 	int no_env, no_capture, json, has_exit_status, exit_status;
 };
 
@@ -165,7 +165,7 @@ static int parse_opts(int argc, char **argv, struct attest_opts *o)
 {
 	enum { O_STORE = 256, O_COMMAND, O_CWD, O_ENV, O_ENV_FILE, O_NO_ENV, O_ENV_ROOT,
 	       O_ENV_DIGEST, O_EXIT, O_BUILDER, O_INVOCATION, O_NO_CAPTURE, O_JSON, O_DRIVER, O_SLAVE,
-	       O_SUBJECTS_FROM, O_PROBES_FROM };
+	       O_SUBJECTS_FROM, O_NO_PROBES_UNDER };
 	static const struct option opts[] = {
 		{ "log", required_argument, NULL, 'l' },
 		{ "key", required_argument, NULL, 'k' },
@@ -184,7 +184,7 @@ static int parse_opts(int argc, char **argv, struct attest_opts *o)
 		{ "slave", required_argument, NULL, O_SLAVE },
 		{ "invocation-id", required_argument, NULL, O_INVOCATION },
 		{ "subjects-from", required_argument, NULL, O_SUBJECTS_FROM },
-		{ "probes-from", required_argument, NULL, O_PROBES_FROM },
+		{ "no-probes-under", required_argument, NULL, O_NO_PROBES_UNDER },
 		{ "no-capture", no_argument, NULL, O_NO_CAPTURE },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "help", no_argument, NULL, 'h' },
@@ -255,8 +255,11 @@ static int parse_opts(int argc, char **argv, struct attest_opts *o)
 			if (push(&o->subjects_from, &o->n_subjects_from, optarg))
 				return cli_fail(CLI_USAGE, "out of memory");
 			break;
-		case O_PROBES_FROM:
-			if (push(&o->probes_from, &o->n_probes_from, optarg))
+		case O_NO_PROBES_UNDER:
+			if (!strchr(optarg, ':') || strchr(optarg, ':')[1] != '/')
+				return cli_usage_error("attest", "--no-probes-under wants LABEL:DIR, "
+							  "DIR absolute: '%s'", optarg);
+			if (push(&o->no_probes_under, &o->n_no_probes_under, optarg))
 				return cli_fail(CLI_USAGE, "out of memory");
 			break;
 		case O_NO_CAPTURE: o->no_capture = 1; break;
@@ -442,38 +445,64 @@ static void capture_files(struct cas *cas, const struct alog_summary *s, size_t 
 		cli_warn("%zu more files not stored", *missing - 5);
 }
 
-/* With --subjects-from, drops the outputs of other mounts (a run's /tmp);
- * with --probes-from, their probes (a run's /tmp is empty at the start, by
- * provfs's doing, and its home overlay's upper layer is looked in before
- * each name of HOME).  They stay in the access log, which the manifest
- * names.  -1 to go on, or an exit code. */
-static int keep_files_from(struct alog_summary *s, const char *option, struct alog_file *files,
-			   size_t *n, const char **labels, size_t n_labels)
+/* With --subjects-from, drops the outputs of other mounts (a run's /tmp):
+ * they stay in the access log, which the manifest names.  -1 to go on,
+ * or an exit code. */
+static int keep_subjects_from(struct alog_summary *s, const char **labels, size_t n_labels)
 {
 	size_t kept = 0;
 
 	for (size_t l = 0; l < n_labels; l++) {
 		if (!mount_of(s, labels[l]))
-			return cli_usage_error("attest", "%s: the log has no mount "
-						  "labelled '%s'", option, labels[l]);
+			return cli_usage_error("attest", "--subjects-from: the log has no mount "
+						  "labelled '%s'", labels[l]);
 	}
 	if (!n_labels)
 		return -1;
-	for (size_t i = 0; i < *n; i++) {
-		struct alog_file *f = &files[i];
+	for (size_t i = 0; i < s->n_outputs; i++) {
+		struct alog_file *f = &s->outputs[i];
 		size_t l = 0;
 
 		while (l < n_labels && !(f->mount && !strcmp(f->mount, labels[l])))
 			l++;
 		if (l < n_labels) {
-			files[kept++] = *f;
+			s->outputs[kept++] = *f;
 		} else {
 			free(f->path);
 			free(f->mount);
 		}
 	}
-	*n = kept;
+	s->n_outputs = kept;
 	return -1;
+}
+
+/* With --no-probes-under, drops the probes at or under those places (a
+ * run's home overlay: its upper layer, in the tmp mount, is looked in
+ * before each name of HOME, found or not).  They stay in the access log. */
+static void drop_probes_under(struct alog_summary *s, const char **places, size_t n_places)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < s->n_probes; i++) {
+		struct alog_file *f = &s->probes[i];
+		size_t l = 0;
+
+		for (; l < n_places; l++) {
+			const char *dir = strchr(places[l], ':') + 1;
+
+			if (f->mount && f->path && strlen(f->mount) == (size_t)(dir - 1 - places[l]) &&
+			    !strncmp(f->mount, places[l], strlen(f->mount)) &&
+			    path_is_under(f->path, dir))
+				break;
+		}
+		if (l == n_places) {
+			s->probes[kept++] = *f;
+		} else {
+			free(f->path);
+			free(f->mount);
+		}
+	}
+	s->n_probes = kept;
 }
 
 /* Splits an env file (NUL- or newline-separated NAME=VALUE) in place. */
@@ -591,7 +620,7 @@ static void attest_state_free(struct attest_state *st)
 	free(st->o.env);
 	free(st->o.slave);
 	free(st->o.subjects_from);
-	free(st->o.probes_from);
+	free(st->o.no_probes_under);
 	json_decref(st->stmt);
 }
 
@@ -761,13 +790,10 @@ static int attest_run(struct attest_state *st)
 	if (ret)
 		return cli_fail(CLI_USAGE, "cannot read access log '%s': %s", o->log, strerror(-ret));
 	st->have_sum = 1;
-	ret = keep_files_from(&st->sum, "--subjects-from", st->sum.outputs, &st->sum.n_outputs,
-			      o->subjects_from, o->n_subjects_from);
-	if (ret < 0)
-		ret = keep_files_from(&st->sum, "--probes-from", st->sum.probes,
-				      &st->sum.n_probes, o->probes_from, o->n_probes_from);
+	ret = keep_subjects_from(&st->sum, o->subjects_from, o->n_subjects_from);
 	if (ret >= 0)
 		return ret;
+	drop_probes_under(&st->sum, o->no_probes_under, o->n_no_probes_under);
 	cli_phase("attest", "log-load");
 	ret = cas_open(cli_store_dir(o->store), 1, &st->cas);
 	if (ret)

@@ -1213,7 +1213,7 @@ static int prepare(struct run_state *s, const struct run_opts *o)
 static int attest(struct run_state *s, const struct run_opts *o, int status,
 		  const struct sandbox_left *left)
 {
-	char exit_str[16], left_str[32], unrouted_str[40];
+	char exit_str[16], left_str[32], unrouted_str[40], upper[sizeof(s->home) + 16];
 	char **args;
 	size_t n = 0, argc = 0, nenv = 0;
 	pid_t pid;
@@ -1253,13 +1253,16 @@ static int attest(struct run_state *s, const struct run_opts *o, int status,
 	 * access log, but no output: the subjects are the workspace's. */
 	args[n++] = "--subjects-from";
 	args[n++] = ALOG_LABEL_WORKSPACE;
-	/* Nor is a name missing there (empty at the start, by our doing; the
-	 * home overlay's upper layer, looked in before each name of HOME,
-	 * is there too) a missing path of the build. */
-	args[n++] = "--probes-from";
-	args[n++] = ALOG_LABEL_WORKSPACE;
-	args[n++] = "--probes-from";
-	args[n++] = ALOG_LABEL_ROOT;
+	/* The home overlay's upper layer, in the tmp mount, is looked in
+	 * before each name of HOME, found or not (the root's look-ups are
+	 * the build's), and its work directory is the kernel's. */
+	if (s->home_overlay) {
+		snprintf(upper, sizeof(upper), "%s:%s", ALOG_LABEL_TMP, s->home);
+		args[n++] = "--no-probes-under";
+		args[n++] = upper;
+		args[n++] = "--no-probes-under";
+		args[n++] = ALOG_LABEL_TMP ":" SANDBOX_HOME_WORK;
+	}
 	args[n++] = "--driver";
 	args[n++] = "namespaces";
 	args[n++] = "--slave";

@@ -75,19 +75,22 @@ sys.exit(0 if ins.get(want) == sys.argv[3] else "no root input %s with %s: %s" %
 ")" || fail "HOME's own file read through the overlay is not the root's input"
 
 # The manifest's missing paths are the build's: the names of HOME it found
-# (looked for in the overlay's empty upper layer first, in the tmp mount)
-# are none, nor is anything else of the tmp mount; what the build looked
-# for in vain in the root or the workspace is.
+# are none (the overlay's empty upper layer, in the tmp mount, is looked in
+# first: each was listed as missing), nor is the overlay's work directory;
+# what it looked for in vain in HOME, the root, the workspace or /tmp is.
 HOME=$H "$PROVFS" run --store "$T/store" --quiet --out "$T/m2.json" -- sh -c '
-	cat "$HOME/.config-file" >/dev/null && [ ! -e /usr/no-such-file ] &&
-	[ ! -e no-such-here ] && [ ! -e /tmp/no-such-tmp ]' 2>"$T/err" || fail "the probing build: $(cat "$T/err")"
+	cat "$HOME/.config-file" >/dev/null && [ ! -e "$HOME/.no-such-rc" ] &&
+	[ ! -e /usr/no-such-file ] && [ ! -e no-such-here ] &&
+	[ ! -e /tmp/no-such-tmp ]' 2>"$T/err" || fail "the probing build: $(cat "$T/err")"
 python3 -c '
 import base64, json, sys
 s = json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))
 miss = [b for b in s["predicate"]["runDetails"]["byproducts"] if b["name"] == "missing-paths"][0]["annotations"]["paths"]
-bad = [p for p in miss if p.startswith(sys.argv[2]) or "no-such-tmp" in p]
-assert not bad, ("missing paths that are not the build\x27s", bad)
-assert "/usr/no-such-file" in miss and "no-such-here" in miss, miss
+home = sys.argv[2]
+bad = [p for p in miss if p == home + "/.config-file" or p.startswith("/.home-work")]
+assert not bad, ("missing paths that are not missing", bad)
+for want in ("/usr/no-such-file", "no-such-here", "/tmp/no-such-tmp", home + "/.no-such-rc"):
+    assert miss.count(want) == 1, (want, miss)
 ' "$T/m2.json" "$H" || fail "the manifest's missing paths"
 
 # A new build starts from the environment's HOME again.
