@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -513,6 +514,23 @@ static void init_forward(int sig, siginfo_t *si, void *ctx)
 	errno = saved;
 }
 
+/* In init: SIGTERM or SIGHUP from outside (provfs run stopping the build:
+ * a CI job cancelled) goes to every process of the slave, as on a
+ * shutdown, so that make deletes the target it was writing ("Deleting
+ * file"); the outer process kills init SANDBOX_GRACE_MS later.  (Before,
+ * the slave was killed at once, and the half-written target stayed, newer
+ * than its sources, for the next build to take as up to date.) */
+static void init_terminate(int sig, siginfo_t *si, void *ctx)
+{
+	int saved = errno;
+
+	(void)ctx;
+	if (si && si->si_pid != 0)
+		return;
+	kill(-1, sig);
+	errno = saved;
+}
+
 /* After execve of path failed with ENOENT: if path is there, what it
  * runs is not (a script's interpreter, "#!/bin/sh\r" with DOS line ends
  * among them; an ELF program's loader): says which, and exits 127.
@@ -555,7 +573,7 @@ static void missing_interpreter(int errfd, const char *path)
 static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *cfg, int errfd,
 						   int repfd, struct slavetty *tty)
 {
-	static const int forwarded[] = {SIGINT, SIGQUIT, SIGTSTP, SIGCONT};
+	static const int forwarded[] = {SIGINT, SIGQUIT, SIGTSTP, SIGCONT, SIGTERM, SIGHUP};
 	const char *r = cfg->root;
 	char path[PATH_MAX], home_read_only = 0;
 	pid_t child;
@@ -665,7 +683,10 @@ static void __attribute__((noreturn)) sandbox_init(const struct sandbox_config *
 		close(slave);
 	init_command = child;
 	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++) {
-		struct sigaction cur, fwd = {.sa_sigaction = init_forward,
+		struct sigaction cur, fwd = {.sa_sigaction = forwarded[i] == SIGTERM ||
+								     forwarded[i] == SIGHUP
+							     ? init_terminate
+							     : init_forward,
 					     .sa_flags = SA_RESTART | SA_SIGINFO};
 
 		/* Ignored when provfs started (a background job of a script):
@@ -716,10 +737,29 @@ void sandbox_kill(void)
 static volatile pid_t outer_init;
 static volatile sig_atomic_t outer_killed;
 
+/* The first SIGTERM: init passes it to the whole slave (init_terminate),
+ * which has SANDBOX_GRACE_MS to end before init is killed, and the slave
+ * with it (SIGALRM).  Any later one (the same signal sent to provfs run's
+ * whole process group reaches us twice) changes nothing. */
 static void outer_term(int sig)
 {
 	(void)sig;
+	if (outer_killed)
+		return;
 	outer_killed = 1;
+	if (outer_init > 0) {
+		struct itimerval grace = {
+			.it_value = {.tv_sec = SANDBOX_GRACE_MS / 1000,
+				     .tv_usec = (SANDBOX_GRACE_MS % 1000) * 1000}};
+
+		kill(outer_init, SIGTERM);
+		setitimer(ITIMER_REAL, &grace, NULL);
+	}
+}
+
+static void outer_grace_over(int sig)
+{
+	(void)sig;
 	if (outer_init > 0)
 		kill(outer_init, SIGKILL);
 }
@@ -791,7 +831,8 @@ int sandbox_run(const struct sandbox_config *cfg, int *status, struct sandbox_le
 	}
 	if (outer == 0) {
 		pid_t init;
-		struct sigaction term = {.sa_handler = outer_term};
+		struct sigaction term = {.sa_handler = outer_term},
+				 grace = {.sa_handler = outer_grace_over};
 
 		close(pipefd[0]);
 		close(rep[0]);
@@ -805,12 +846,17 @@ int sandbox_run(const struct sandbox_config *cfg, int *status, struct sandbox_le
 		 * gone, so the wait below returns only then. */
 		sigemptyset(&term.sa_mask);
 		sigaction(SIGTERM, &term, NULL);
+		sigemptyset(&grace.sa_mask);
+		sigaction(SIGALRM, &grace, NULL);
 		sigprocmask(SIG_SETMASK, &old_mask, NULL);
 		init = fork();
 		if (init < 0)
 			die_to(pipefd[1], 125, "cannot fork: %s", strerror(errno));
 		if (init == 0) {
 			signal(SIGTERM, SIG_DFL);
+			signal(SIGALRM, SIG_DFL);
+			/* (not provfs run's handler, which a fork keeps) */
+			signal(SIGHUP, SIG_DFL);
 			sigaction(SIGINT, &orig_int, NULL);
 			sigaction(SIGQUIT, &orig_quit, NULL);
 			prctl(PR_SET_PDEATHSIG, SIGKILL);

@@ -1,5 +1,5 @@
 # SIGTERM to provfs run during the build (a CI job cancelled): the slave and
-# every process in it are killed, the mounts are taken down, a manifest is
+# every process in it get SIGTERM, then SIGKILL 2 s later, the mounts are taken down, a manifest is
 # written with exit status 143 and the outputs made so far, and provfs run
 # exits 143.  Before, the three mount daemons and their mounts stayed.
 # Ctrl-C is the build's to handle: its status becomes provfs's.
@@ -29,6 +29,40 @@ byp = {b["name"]: b for b in st["predicate"]["runDetails"]["byproducts"]}
 assert byp["exit-status"]["annotations"]["exitStatus"] == 143, byp["exit-status"]
 assert any(s["name"].endswith("started.txt") for s in st["subject"]), st["subject"]
 PY
+
+# The build gets that SIGTERM first, as on a shutdown, and 2 s to end
+# before the slave is killed: make deletes the target it was writing.
+# Before, the slave was killed at once, and the half-written target stayed,
+# newer than its sources: the next make took it as up to date.  A process
+# that ignores SIGTERM runs on for those 2 s, then is killed.
+mkdir -p "$T/ws6" && cd "$T/ws6"
+printf 'out: in\n\t(echo part; sleep 87; echo rest) >out\n' >Makefile
+echo x >in
+"$PROVFS" run --store "$T/store" --quiet -- make >/dev/null 2>"$T/err6" &
+runner=$!
+i=0
+while [ ! -s out ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+[ -s out ] || fail "make did not start writing its target"
+kill -TERM $runner
+wait $runner
+assert_eq 143 "$?" "exit status of make after SIGTERM"
+grep -q "Deleting file 'out'" "$T/err6" || fail "make did not delete its target: $(cat "$T/err6")"
+[ ! -e out ] || fail "the half-written target stayed"
+"$PROVFS" run --store "$T/store" --quiet -- sh -c '
+	trap "" TERM; i=0; echo 0 >n
+	while :; do i=$((i + 1)); echo $i >n.new && mv n.new n; sleep 0.1; done' 2>"$T/err7" &
+runner=$!
+count() { n=$(cat n 2>/dev/null); echo "${n:-0}"; }
+i=0
+while [ "$(count)" -lt 3 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+at=$(count)
+[ "$at" -ge 3 ] || fail "the build ignoring SIGTERM did not start: $(cat "$T/err7")"
+kill -TERM $runner
+wait $runner
+assert_eq 143 "$?" "exit status of a build ignoring SIGTERM"
+[ "$(count)" -ge $((at + 5)) ] || fail "the build did not run on after SIGTERM: $at then $(count)"
+assert_eq "$before" "$(grep -c ' fuse' /proc/mounts)" "mounts after a build ignoring SIGTERM"
+cd "$T/ws"
 
 # Ctrl-C (SIGINT to the whole foreground group): the build decides.  This
 # one cleans up and exits 5; provfs exits 5 with it.  Before, the sandbox's
