@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -122,11 +124,15 @@ struct run_state {
 	int home_overlay;    /* home is an overlay's upper layer, not all of it */
 	char key[PATH_MAX + 32];
 	char manifest[PATH_MAX + 192]; /* where attest writes it */
-	/* --out inside the workspace: written last, by us, into the
-	 * directory it named before the build (held open), never through
-	 * what the build left at that name (a symlink to a host file, a
-	 * FIFO): out_name in out_dir, else out_dir -1. */
-	int out_dir;
+	/* --out inside the workspace: written last, by us, as out_name into
+	 * its directory: the one it named before the build (held open in
+	 * out_held) if that is still there, moved or not; else out_rel
+	 * (relative, "" for the workspace itself) looked up beneath the
+	 * workspace (held open in out_dir) without following a symlink.
+	 * Never through what the build left at that name (a symlink to a
+	 * host file, a FIFO), but replacing it.  Else out_dir -1. */
+	int out_dir, out_held;
+	char out_rel[PATH_MAX];
 	char out_name[NAME_MAX + 1];
 	char env_digest[DIGEST_HEX_LEN + 1];
 	struct runuser user;     /* --user: who COMMAND runs as */
@@ -857,14 +863,17 @@ static int resolve_user(struct run_state *s, const struct run_opts *o)
 	return 0;
 }
 
-/* --out inside the workspace (its directory's real path is): holds that
- * directory in s->out_dir, its last name in s->out_name.  0, 1 (s->manifest
- * set: a symlink's target outside), or -1 with the error said. */
+/* --out inside the workspace (its directory's real path is, or that of
+ * its nearest ancestor that exists, when the build is to make the rest):
+ * holds the workspace in s->out_dir, the directory's path beneath it in
+ * s->out_rel, its last name in s->out_name.  0, 1 (s->manifest set: a
+ * symlink's target outside), or -1 with the error said. */
 static int out_in_workspace(struct run_state *s, const char *out)
 {
-	char dir[PATH_MAX], real[PATH_MAX], target[PATH_MAX];
-	const char *slash, *name;
+	char dir[PATH_MAX], real[PATH_MAX], target[PATH_MAX], up[PATH_MAX];
+	const char *slash, *name, *missing = "";
 	struct stat st;
+	size_t wlen = strlen(s->workspace);
 
 	if (!strcmp(out, "-"))
 		return 0;
@@ -885,35 +894,48 @@ static int out_in_workspace(struct run_state *s, const char *out)
 	else
 		snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - out) : 1,
 			 slash ? out : ".");
-	if (!realpath(dir, real)) {
-		/* A directory the build may make (out/ of --out out/m.json in
-		 * the workspace), or one nothing will make: said now, not
-		 * after the build.  Its nearest ancestor that exists tells. */
-		char up[PATH_MAX];
+	/* A directory the build may make (out/ of --out out/m.json in the
+	 * workspace), or one nothing will make: its nearest ancestor that
+	 * exists tells which. */
+	snprintf(up, sizeof(up), "%s", dir);
+	while (!realpath(up, real)) {
+		char *cut = strrchr(up, '/');
 
-		snprintf(up, sizeof(up), "%s", dir);
-		while (!realpath(up, real)) {
-			char *cut = strrchr(up, '/');
-
-			if (!cut)
-				snprintf(up, sizeof(up), ".");
-			else
-				cut[cut == up] = '\0';
+		if (!cut) {
+			snprintf(up, sizeof(up), ".");
+			missing = dir;
+			continue;
 		}
-		if (path_is_under(real, s->workspace))
-			return 0;
+		cut[cut == up] = '\0';
+		missing = dir + strlen(up) + (cut != up);
+	}
+	if (!path_is_under(real, s->workspace)) {
+		if (!*missing)
+			return 0; /* out of the build's reach (or attest says why not) */
 		cli_fail(CLI_USAGE, "cannot write --out '%s': there is no directory '%s'", out, dir);
 		return -1;
 	}
-	if (!path_is_under(real, s->workspace))
-		return 0; /* out of the build's reach (or attest says why not) */
 	if (!*name || !strcmp(name, ".") || !strcmp(name, "..") || strlen(name) > NAME_MAX) {
 		cli_fail(CLI_USAGE, "--out '%s' names no file", out);
 		return -1;
 	}
-	s->out_dir = open(real, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (s->out_dir < 0) {
-		cli_fail(CLI_USAGE, "cannot open the directory of --out '%s': %s", out,
+	if (*missing && !path_is_safe_relative(missing)) {
+		cli_fail(CLI_USAGE, "--out '%s': its directory '%s' does not exist yet and has an "
+			 "empty, '.' or '..' part", out, dir);
+		return -1;
+	}
+	while (real[wlen] == '/')
+		wlen++;
+	if ((size_t)snprintf(s->out_rel, sizeof(s->out_rel), "%s%s%s", real + wlen,
+			     real[wlen] && *missing ? "/" : "", missing) >= sizeof(s->out_rel)) {
+		cli_fail(CLI_USAGE, "--out '%s' is too long", out);
+		return -1;
+	}
+	s->out_dir = open(s->workspace, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (!*missing)
+		s->out_held = open(real, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (s->out_dir < 0 || (!*missing && s->out_held < 0)) {
+		cli_fail(CLI_USAGE, "cannot open the workspace for --out '%s': %s", out,
 			 strerror(errno));
 		return -1;
 	}
@@ -922,18 +944,44 @@ static int out_in_workspace(struct run_state *s, const char *out)
 }
 
 /* Puts the manifest attest wrote in the build's directory at --out in the
- * workspace: a new file in the directory held since before the build,
- * renamed over whatever is at that name now (a symlink the build made is
- * replaced, not followed).  0 or -errno. */
-static int publish_out(struct run_state *s)
+ * workspace: a new file in its directory (see run_state: the one held
+ * since before the build if it is still there, else the one at its path
+ * now, looked up beneath the workspace without following symlinks: one
+ * the build made on the way, to a host directory, is refused), renamed
+ * over whatever is at that name now (a symlink the build made is
+ * replaced, not followed; a FIFO too).  0, or -errno with *why set where
+ * the errno alone would mislead. */
+static int publish_out(struct run_state *s, const char **why)
 {
+	struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+					  RESOLVE_NO_MAGICLINKS};
 	char *text = NULL;
 	size_t len = 0;
-	int ret = file_read_all(s->manifest, (size_t)1 << 32, &text, &len);
+	struct stat st;
+	int dir, ret;
 
+	/* (a directory removed has no links left: rm -rf out; mkdir out) */
+	if (s->out_held >= 0 && fstat(s->out_held, &st) == 0 && st.st_nlink > 0)
+		dir = s->out_held;
+	else
+		dir = s->out_rel[0] ? openat2_retry(s->out_dir, s->out_rel, &how) : s->out_dir;
+	*why = NULL;
+	if (dir < 0) {
+		ret = -errno;
+		*why = ret == -ENOENT	? "the build left no such directory in the workspace"
+		       : ret == -ELOOP ? "the build made a symlink of a "
+							  "directory on the way, which is not followed"
+		       : ret == -ENOTDIR ? "the build made a file of a directory on the way"
+					 : NULL;
+		return ret;
+	}
+	ret = file_read_all(s->manifest, (size_t)1 << 32, &text, &len);
 	if (ret == 0)
-		ret = file_write_replace_at(s->out_dir, s->out_name, text, len, 0644);
+		ret = file_write_replace_at(dir, s->out_name, text, len, 0644);
 	free(text);
+	if (dir != s->out_dir && dir != s->out_held)
+		close(dir);
 	return ret;
 }
 
@@ -943,6 +991,8 @@ static void run_state_free(struct run_state *s)
 		close(s->store_lock);
 	if (s->out_dir >= 0)
 		close(s->out_dir);
+	if (s->out_held >= 0)
+		close(s->out_held);
 	free(s->envp);
 	free(s);
 }
@@ -1659,7 +1709,7 @@ int cmd_run(int argc, char **argv)
 	if (!s)
 		return cli_fail(CLI_USAGE, "out of memory");
 	s->store_lock = -1;
-	s->out_dir = -1;
+	s->out_dir = s->out_held = -1;
 	ret = parse(argc, argv, &o);
 	if (ret != 0) {
 		run_state_free(s);
@@ -1815,11 +1865,12 @@ int cmd_run(int argc, char **argv)
 	manifest_ok = attest_rc == CLI_OK || attest_rc == CLI_FAILED;
 	outputs_missing = attest_rc == CLI_FAILED;
 	if (manifest_ok && s->out_dir >= 0) {
-		int err_out = publish_out(s);
+		const char *why;
+		int err_out = publish_out(s, &why);
 
 		if (err_out < 0) {
 			cli_fail(CLI_USAGE, "cannot write the manifest to '%s': %s (it is in %s)",
-				 o.out, strerror(-err_out), s->manifest);
+				 o.out, why ? why : strerror(-err_out), s->manifest);
 			manifest_ok = 0;
 			attest_rc = CLI_OK; /* (not attest's failure: said here) */
 		} else {

@@ -73,3 +73,31 @@ ln -s "$T/before.json" pre.json
 assert_eq precious "$(cat "$T/victim")" "the file the build's new symlink points to"
 "$PROVFS" verify --key "$S/keys/provfs.pub" "$T/before.json" >/dev/null ||
 	fail "the symlink's target of before the build does not hold the manifest"
+
+# --out in a directory of the workspace the build makes: the same holds.
+# The manifest was written through the path after the build, so a symlink
+# the build left there had a host file overwritten (as root) or the
+# manifest made in a host directory, and a FIFO hung provfs for ever.  The
+# directory is now looked up beneath the workspace without following a
+# symlink, and the name replaced as above.
+"$PROVFS" run -q --store "$S" --out new1/m.json -- \
+	sh -c "mkdir new1 && ln -s $T/victim new1/m.json" || fail "--out in a new directory with a symlink"
+assert_eq precious "$(cat "$T/victim")" "the host file the build's symlink in a new directory named"
+"$PROVFS" verify --key "$S/keys/provfs.pub" new1/m.json >/dev/null || fail "new1/m.json does not verify"
+mkdir "$T/hostdir"
+"$PROVFS" run -q --store "$S" --out new2/m.json -- ln -s "$T/hostdir" new2 2>"$T/err2"
+assert_eq 2 "$?" "--out in a new directory the build made a symlink to a host directory"
+[ -z "$(ls "$T/hostdir")" ] || fail "the manifest went into a host directory: $(ls "$T/hostdir")"
+grep -q "symlink of a directory on the way" "$T/err2" || fail "no clear error: $(cat "$T/err2")"
+timeout 60 "$PROVFS" run -q --store "$S" --out new3/m.json -- sh -c 'mkdir new3 && mkfifo new3/m.json'
+assert_eq 0 "$?" "--out in a new directory where the build made a FIFO"
+[ -f new3/m.json ] || fail "new3/m.json is $(stat -c %F new3/m.json)"
+# A directory the build removed and made again (make clean) gets it; one
+# nobody made is a clear error, the manifest kept in the store.
+mkdir -p again
+"$PROVFS" run -q --store "$S" --out again/m.json -- sh -c 'rm -r again && mkdir again' ||
+	fail "--out in a directory the build removed and made again"
+"$PROVFS" verify --key "$S/keys/provfs.pub" again/m.json >/dev/null || fail "again/m.json does not verify"
+"$PROVFS" run -q --store "$S" --out never/m.json -- true 2>"$T/err3"
+assert_eq 2 "$?" "--out in a directory nobody made"
+grep -q "the build left no such directory" "$T/err3" || fail "no clear error: $(cat "$T/err3")"
