@@ -341,20 +341,24 @@ struct fsd_linger {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	pthread_t thread;
-	int started, stopping;
+	int stopping;
 	struct pt_linger *head;
 };
 
 #define LINGER_FIRST_NS 200000LL    /* 0.2 ms */
 #define LINGER_MAX_NS 50000000LL    /* then doubling, up to 50 ms */
 
-/* 1 if in's backing file is open for writing anywhere, 0 if not, -1 if
- * that cannot be told (leases refused: another filesystem, leases
- * disabled). */
-static int written_elsewhere(struct fsd *fs, struct fsd_inode *in)
+/* 1 if the backing file held by O_PATH descriptor pfd is open for
+ * writing anywhere, 0 if not, -1 if that cannot be told (leases refused:
+ * another filesystem, leases disabled).  (Reopened through /proc: it may
+ * have no name left.) */
+static int written_elsewhere(int pfd)
 {
-	int fd = fsd_inode_open(fs, in, O_RDONLY | O_NONBLOCK | O_NOCTTY), ret;
+	char proc[64];
+	int fd, ret;
 
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+	fd = open(proc, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
@@ -394,7 +398,7 @@ static void *linger_main(void *arg)
 			while (done) {
 				e = done;
 				done = e->next;
-				if (written_elsewhere(fs, e->f->in) == 1) {
+				if (written_elsewhere(e->f->fd) == 1) {
 					e->wait_ns = e->wait_ns * 2 > LINGER_MAX_NS ? LINGER_MAX_NS
 										     : e->wait_ns * 2;
 					e->due_ns = time_now_ns() + e->wait_ns;
@@ -445,7 +449,7 @@ int fsd_pt_linger(struct fsd *fs, struct fsd_file *f)
 	pfd = open(proc, O_PATH | O_CLOEXEC);
 	close(f->fd);
 	f->fd = pfd;
-	if (pfd < 0 || written_elsewhere(fs, f->in) != 1)
+	if (pfd < 0 || written_elsewhere(pfd) != 1)
 		return 0;
 	pthread_mutex_lock(&fs->links_lock);
 	if (!fs->linger) {
@@ -453,8 +457,7 @@ int fsd_pt_linger(struct fsd *fs, struct fsd_file *f)
 		if (l) {
 			pthread_mutex_init(&l->lock, NULL);
 			pthread_cond_init(&l->wake, NULL);
-			l->started = pthread_create(&l->thread, NULL, linger_main, fs) == 0;
-			if (!l->started) {
+			if (pthread_create(&l->thread, NULL, linger_main, fs) != 0) {
 				pthread_cond_destroy(&l->wake);
 				pthread_mutex_destroy(&l->lock);
 				free(l);
