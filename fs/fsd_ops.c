@@ -1123,6 +1123,12 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fd = fdless ? -1
 		    : fsd_inode_open(fs, in, fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_DIRECT |
 							  O_APPEND | FSD_FMODE_EXEC));
+	/* An append-only file (chattr +a) opens for writing only with
+	 * O_APPEND: then the backing fd keeps it (appending as the caller
+	 * asked; clearing it with fcntl fails natively on such a file). */
+	if (fd == -EPERM && writable && (fi->flags & O_APPEND))
+		fd = fsd_inode_open(fs, in, fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_DIRECT |
+							 FSD_FMODE_EXEC));
 	path = fsd_inode_named_path(fs, in, &now, &gone);
 	if (gone && path) {
 		/* Its name went, and no other was found: not the name of
@@ -1244,6 +1250,10 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	created = fd >= 0;
 	if (fd < 0 && errno == EEXIST && !(fi->flags & O_EXCL))
 		fd = openat(pfd, name, oflags, mode);
+	/* An append-only file (chattr +a) opens for writing only with
+	 * O_APPEND, which the caller gave (see op_open). */
+	if (fd < 0 && errno == EPERM && (fi->flags & O_APPEND) && !created)
+		fd = openat(pfd, name, oflags | O_APPEND, mode);
 	if (fd < 0)
 		err = errno;
 	else if (created)
