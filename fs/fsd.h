@@ -174,6 +174,12 @@ struct fsd {
 	pthread_mutex_t links_lock; /* fsd_links.c; and starting linger */
 	struct fsd_links *links;
 	struct fsd_linger *linger; /* fsd_passthrough.c; NULL until needed */
+	/* A read-only mount under its backing directory: the mount point's
+	 * name in its parent (dev, ino), which look-ups do not find; NULL
+	 * otherwise. */
+	const char *self_name;
+	dev_t self_dev;
+	ino_t self_ino;
 };
 
 /* FUSE passthrough (fsd_passthrough.c).  fsd_pt_attach: after mounting,

@@ -1,5 +1,6 @@
 /* fsd session: checks, mount, the multithreaded loop, orderly teardown. */
 #include "fsd.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -76,6 +77,25 @@ static int check_dirs(const struct fsd_config *cfg, char *why, size_t whylen)
 	if (!S_ISDIR(st.st_mode)) {
 		snprintf(why, whylen, "mount point '%s' is not a directory", cfg->mountpoint);
 		return -ENOTDIR;
+	}
+	/* Shown inside itself, a look into it waits on the mount itself (the
+	 * serving thread's own stat of it, for ever); one on BACKING itself
+	 * hides the tree served.  A read-only mount under its BACKING (provfs
+	 * run's of the host's /) hides the name instead (see op_lookup). */
+	if (path_is_under(cfg->mountpoint, cfg->backing) &&
+	    (!cfg->readonly || !strcmp(cfg->mountpoint, cfg->backing))) {
+		if (strcmp(cfg->mountpoint, cfg->backing))
+			snprintf(why, whylen,
+				 "mount point '%s' is inside the backing directory '%s': the "
+				 "mount would show itself inside itself, and a look into it "
+				 "would wait on itself for ever (mount it beside BACKING instead)",
+				 cfg->mountpoint, cfg->backing);
+		else
+			snprintf(why, whylen,
+				 "mount point '%s' is the backing directory itself: the mount "
+				 "would hide what it serves, and wait on itself for ever (mount it "
+				 "beside BACKING instead)", cfg->mountpoint);
+		return -EINVAL;
 	}
 	if (is_mount_root(cfg->mountpoint)) {
 		snprintf(why, whylen,
@@ -208,7 +228,7 @@ int fsd_serve(const struct fsd_config *cfg, int ready_fd)
 	struct fsd *fs = calloc(1, sizeof(*fs));
 	struct fuse_loop_config *loop = NULL;
 	char why[PATH_MAX + 128] = "";
-	int ret, capture_errors, mp_lock, aborted = 0;
+	int ret, capture_errors, mp_lock, backing_lock = -1, aborted = 0;
 	unsigned int mnt_major = (unsigned int)-1, mnt_minor = (unsigned int)-1;
 
 	if (!fs) {
@@ -242,6 +262,40 @@ int fsd_serve(const struct fsd_config *cfg, int ready_fd)
 	if (mp_lock >= 0)
 		flock(mp_lock, LOCK_EX);
 	ret = check_dirs(cfg, why, sizeof(why));
+	if (ret == 0) {
+		/* One writable mount of a directory at a time (read-only ones
+		 * share it: an environment's root, the host's /).  Two kept
+		 * their own views of it, each in the kernel's caches for a day:
+		 * a file made through one was missing in the other, and logged
+		 * so.  Held until the daemon ends. */
+		backing_lock = open(cfg->backing, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (backing_lock >= 0 &&
+		    flock(backing_lock, (cfg->readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0 &&
+		    errno == EWOULDBLOCK) {
+			ret = -EBUSY;
+			snprintf(why, sizeof(why),
+				 "'%s' is already served by another provfs mount%s (unmount that "
+				 "first): two mounts of one directory would each keep a view of "
+				 "it that misses what the other changed", cfg->backing,
+				 cfg->readonly ? ", writable" : "");
+		}
+	}
+	if (ret == 0 && path_is_under(cfg->mountpoint, cfg->backing)) {
+		/* (read-only: the name of the mount point in its parent is
+		 * hidden from look-ups) */
+		const char *slash = strrchr(cfg->mountpoint, '/');
+		char parent[PATH_MAX];
+		struct stat st;
+
+		snprintf(parent, sizeof(parent), "%.*s",
+			 slash == cfg->mountpoint ? 1 : (int)(slash - cfg->mountpoint),
+			 cfg->mountpoint);
+		if (stat(parent, &st) == 0) {
+			fs->self_dev = st.st_dev;
+			fs->self_ino = st.st_ino;
+			fs->self_name = slash + 1;
+		}
+	}
 	if (ret == 0)
 		ret = open_outputs(fs, why, sizeof(why));
 	if (ret == 0) {
@@ -356,6 +410,8 @@ int fsd_serve(const struct fsd_config *cfg, int ready_fd)
 		fsd_inode_destroy(fs);
 	cas_close(fs->cas);
 	free(fs);
+	if (backing_lock >= 0)
+		close(backing_lock);
 	if (ret == 0 && capture_errors)
 		return 1;
 	return ret;

@@ -202,13 +202,28 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	fsd_pt_init_reply(fs);
 }
 
+/* Whether name in directory in is our own mount point (a read-only mount
+ * under its backing directory, as of the host's / by provfs run), which
+ * neither look-ups nor listings show: a look into it would wait on this
+ * mount for ever. */
+static int is_own_mount_point(const struct fsd *fs, const struct fsd_inode *in, const char *name)
+{
+	return fs->self_name && in->ino == fs->self_ino && in->dev == fs->self_dev &&
+	       !strcmp(name, fs->self_name);
+}
+
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fsd *fs = fsd_of(req);
 	struct fsd_inode *pin = fsd_inode_get(fs, parent);
 	struct fuse_entry_param e;
-	int ret = fsd_inode_lookup(fs, pin, name, &e);
+	int ret;
 
+	if (is_own_mount_point(fs, pin, name)) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	ret = fsd_inode_lookup(fs, pin, name, &e);
 	log_op(fs, req, ret == 0 ? ALOG_OP_STAT : ALOG_OP_PROBE, pin, name, NULL, 0, -ret);
 	if (ret == -ENOENT) {
 		/* ino 0 with a timeout: the kernel caches the absence. */
@@ -1571,6 +1586,8 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			err = errno;
 			break;
 		}
+		if (is_own_mount_point(fs, in, de->d_name))
+			continue;
 		if (plus) {
 			struct fuse_entry_param e;
 
