@@ -192,7 +192,7 @@ static void print_text(const char *path, const struct alog_summary *s, int all)
 			time_format_rfc3339(m->started_ns, started, sizeof(started));
 		printf("mount %s: %s on %s%s, started %s, %s%s", safe(m->label), safe(m->backing),
 		       safe(m->mountpoint), m->readonly ? " (read-only)" : "", started,
-		       m->finished_ns ? "status " : "still mounted or daemon killed",
+		       m->finished_ns ? "status " : "not closed (still mounted, its daemon killed, or its log's disk full)",
 		       m->finished_ns ? safe(m->status) : "");
 		if (m->capture_errors)
 			printf(", %lld capture errors", (long long)m->capture_errors);

@@ -513,7 +513,8 @@ static void print_statement(const json_t *stmt, int all)
 				printf("' ended '");
 				put_safe(st);
 				printf("'%s\n", !strcmp(st, "unfinished")
-					? ": its daemon died, the log may lack its last accesses" : "");
+					? ": its log was never closed (the daemon died, or the log's disk was "
+					  "full), and may lack its last accesses" : "");
 			}
 		}
 	}
