@@ -79,13 +79,15 @@ old=/run/provfs/run-e2e-old-$$ new=/run/provfs/run-e2e-new-$$ dead=/run/provfs/r
 live=/run/provfs/run-e2e-live-$$
 mkdir -p "$old/root" "$old/workspace" "$old/tmp" "$new/root" "$T/b2" "$live/tmp"
 touch "$old/execs" "$live/execs"
-"$PROVFS" mount --store "$T/store" --log "$T/live.db" "$T/b2" "$live/tmp" >/dev/null ||
+# (a directory of its own for each: one is served by one writable mount)
+mkdir -p "$T/b2/live"
+"$PROVFS" mount --store "$T/store" --log "$T/live.db" "$T/b2/live" "$live/tmp" >/dev/null ||
 	fail "mount on $live/tmp"
 MOUNTS="$MOUNTS $live/tmp"
 touch -d '1 hour ago' "$live"
 for d in "$dead" "$new"; do
-	mkdir -p "$d/tmp"
-	"$PROVFS" mount --store "$T/store" --log "$T/$(basename "$d").db" "$T/b2" "$d/tmp" >/dev/null ||
+	mkdir -p "$d/tmp" "$T/b2/$(basename "$d")"
+	"$PROVFS" mount --store "$T/store" --log "$T/$(basename "$d").db" "$T/b2/$(basename "$d")" "$d/tmp" >/dev/null ||
 		fail "mount on $d/tmp"
 	MOUNTS="$MOUNTS $d/tmp"
 	# (its root's attributes now in the kernel's cache, as a build's

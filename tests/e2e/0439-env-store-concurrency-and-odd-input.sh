@@ -25,14 +25,16 @@ mknod -m 0666 "$R/dev/mynull" c 1 3
 cp /bin/cat "$R/bin/suidcat"
 chmod 4755 "$R/bin/suidcat"
 D=$("$PROVFS" env --store "$S" --quiet import --name many "$R") || fail "import"
-mkdir -p "$T/ws"
+# (in workspaces of their own: one is served by one run at a time)
+mkdir -p "$T/ws" "$T/ws2"
 cd "$T/ws"
 (umask 077 && "$PROVFS" run --store "$S" --env many --quiet --out "$T/a.json" -- \
 	sh -c 'ls /data | wc -l >a.count') &
 p1=$!
-"$PROVFS" run --store "$S" --env many --quiet --out "$T/b.json" -- \
-	sh -c 'ls /data | wc -l >b.count' || fail "second of two concurrent first runs"
+(cd "$T/ws2" && "$PROVFS" run --store "$S" --env many --quiet --out "$T/b.json" -- \
+	sh -c 'ls /data | wc -l >b.count') || fail "second of two concurrent first runs"
 wait $p1 || fail "first of two concurrent first runs"
+mv "$T/ws2/b.count" .
 [ -e "$S/envs/$D/complete" ] || fail "environment not marked complete"
 assert_eq 3000 "$(ls "$S/envs/$D/root/data" | wc -l)" "files of the materialised root"
 assert_eq 3000 "$(cat a.count)" "files the first run saw"
