@@ -868,6 +868,18 @@ int sandbox_run(const struct sandbox_config *cfg, int *status, struct sandbox_le
 		close(pipefd[1]);
 		close(rep[1]);
 		slavetty_relay(&tty, init);
+		{
+			siginfo_t info;
+
+			/* Ended, not yet reaped (its pid not free for another
+			 * process to take): the grace's SIGKILL may not come
+			 * any more. */
+			while (waitid(P_PID, (id_t)init, &info, WEXITED | WNOWAIT) < 0 &&
+			       errno == EINTR)
+				;
+			setitimer(ITIMER_REAL, &(struct itimerval){0}, NULL);
+			outer_init = 0;
+		}
 		while (waitpid(init, &st, 0) < 0 && errno == EINTR)
 			;
 		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
