@@ -259,9 +259,28 @@ int fsd_serve(const struct fsd_config *cfg, int ready_fd)
 	 * stacked: from the check to the mount, the mount point's own
 	 * directory is held (flock); the second then finds it busy. */
 	mp_lock = open(cfg->mountpoint, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (mp_lock >= 0)
-		flock(mp_lock, LOCK_EX);
-	ret = check_dirs(cfg, why, sizeof(why));
+	ret = 0;
+	if (mp_lock >= 0) {
+		/* Not for ever: a running daemon whose backing directory this
+		 * is holds its flock (see backing_lock below) as long as it
+		 * serves, and the mount waited for it (5 s of another mount's
+		 * set-up is plenty). */
+		int tries = 0;
+
+		while (flock(mp_lock, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
+			if (++tries > 500) {
+				ret = -EBUSY;
+				snprintf(why, sizeof(why),
+					 "mount point '%s' is busy: it is the backing directory "
+					 "of a running provfs mount, or another mount is being "
+					 "set up on it", cfg->mountpoint);
+				break;
+			}
+			usleep(10000);
+		}
+	}
+	if (ret == 0)
+		ret = check_dirs(cfg, why, sizeof(why));
 	if (ret == 0) {
 		/* One writable mount of a directory at a time (read-only ones
 		 * share it: an environment's root, the host's /).  Two kept

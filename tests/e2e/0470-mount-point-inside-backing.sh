@@ -41,6 +41,15 @@ for opt in "" --ro; do
 	fi
 	grep -q "is already served by another provfs mount" "$T/err" || fail "no clear error: $(cat "$T/err")"
 done
+# A mount on the backing directory of a running mount waited on that
+# daemon's lock for ever (and mounted once it ended): busy, at once.
+mkdir -p "$T/other"
+if timeout 60 "$PROVFS" mount --store "$T/store" --log "$T/log3.db" "$T/other" "$T/w" >/dev/null 2>"$T/err"; then
+	MOUNTS="$T/w $MOUNTS"
+	fail "a mount on a served backing directory was accepted"
+fi
+grep -q "is busy: it is the backing directory of a running provfs mount" "$T/err" ||
+	fail "no clear error: $(cat "$T/err")"
 umount_ws "$T/ma"
 mount_ws "$T/w" "$T/mb"
 umount_ws "$T/mb"
