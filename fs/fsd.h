@@ -168,6 +168,7 @@ struct fsd {
 	int killpriv_offered;  /* and FUSE_HANDLE_KILLPRIV_V2 */
 	int passthrough;       /* and we took it */
 	int pt_stack_depth;
+	int pt_writers;        /* writers may pass through (fsd_pt_attach) */
 	int pt_kept_count;     /* inodes with pt_kept set */
 	int uring_offered;     /* the kernel offered FUSE over io_uring */
 	struct fsd_uring *uring; /* our rings, once INIT is answered */

@@ -1029,7 +1029,8 @@ static void start_passthrough(struct fsd *fs, fuse_ino_t ino, struct fsd_file *f
 	 * fcntl(F_SETFL) that clears O_DIRECT does not reach that file, so
 	 * dd's unaligned last block (written after clearing it) failed with
 	 * EINVAL.  Served by us (direct_io), it is written as it comes. */
-	if (fsd_pt_open(fs, in, f->fd, f->kill_setid || (fi->flags & O_DIRECT)) <= 0)
+	if (fsd_pt_open(fs, in, f->fd,
+			f->kill_setid || (fi->flags & O_DIRECT) || (f->writable && !fs->pt_writers)) <= 0)
 		return;
 	f->passthrough = 1;
 	if (!f->writable && f->fd >= 0) {

@@ -198,6 +198,22 @@ static ssize_t pt_splice_send(int fdin, off_t *offin, int fdout, off_t *offout, 
 	return splice(fdin, offin, fdout, offout, len, flags);
 }
 
+/* Whether CAP_LEASE is in our effective set (/proc/self/status CapEff). */
+static int has_cap_lease(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	unsigned long long eff = 0;
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "CapEff: %llx", &eff) == 1;
+	fclose(f);
+	return found && (eff >> 28 & 1); /* CAP_LEASE */
+}
+
 int fsd_pt_attach(struct fsd *fs)
 {
 	static const struct fuse_custom_io io = {
@@ -219,6 +235,13 @@ int fsd_pt_attach(struct fsd *fs)
 	 * writing in the moment we hold it signals its holder: SIGIO would
 	 * end us. */
 	signal(SIGIO, SIG_IGN);
+	/* Writers pass through only where that lease sees a mapping that
+	 * outlives its descriptor: on overlayfs or FUSE below us the mapping
+	 * holds the lower file, and the lease on ours is granted; without
+	 * CAP_LEASE (a container's default set) a lease on another user's
+	 * file is refused.  There the daemon serves writes, and a mapping
+	 * holds our FUSE file until it is gone. */
+	fs->pt_writers = fs->pt_stack_depth == 1 && has_cap_lease();
 	return fuse_session_custom_io(fs->se, &io, fuse_session_fd(fs->se));
 }
 

@@ -87,3 +87,38 @@ check() { # mode...
 }
 check
 check --no-passthrough
+
+# Where a lease cannot see such a mapping, writers do not pass through:
+# on overlayfs (a container's root) the mapping holds the upper file and
+# the lease on the overlay's was granted; without CAP_LEASE (a
+# container's default set) a lease on another user's file is refused.
+# Both logged the zeros of the close.
+mapped_new() { # BACKING-PARENT [command prefix...]: a new file by uid 1000
+	bp=$1
+	shift
+	mkdir -p "$bp/mnt"
+	chown 1000 "$bp/b"
+	"$@" "$PROVFS" mount --store "$T/store" --log "$bp/log.db" "$bp/b" "$bp/mnt" >/dev/null ||
+		fail "mount for $bp"
+	MOUNTS="$bp/mnt $MOUNTS"
+	(cd "$bp/mnt" && setpriv --reuid=1000 --regid=1000 --clear-groups "$T/m" new new) ||
+		fail "the program in $bp"
+	umount_ws "$bp/mnt"
+	"$PROVFS" log --json "$bp/log.db" | python3 -c '
+import json, sys
+print([o.get("sha256") for o in json.load(sys.stdin)["outputs"] if o["path"] == "/new"][0])'
+}
+if command -v capsh >/dev/null && command -v setpriv >/dev/null; then
+	mkdir -p "$T/nl/b"
+	got=$(mapped_new "$T/nl" capsh --drop=cap_lease -- -c 'exec "$0" "$@"') ||
+		fail "without CAP_LEASE"
+	assert_eq "$(sha "$T/nl/b/new")" "$got" "the output of a mapping without CAP_LEASE"
+fi
+mkdir -p "$T/ov/l" "$T/ov/u" "$T/ov/w" "$T/ov/b"
+if command -v setpriv >/dev/null &&
+	mount -t overlay overlay -o "lowerdir=$T/ov/l,upperdir=$T/ov/u,workdir=$T/ov/w" "$T/ov/b" 2>/dev/null; then
+	got=$(mapped_new "$T/ov") || { umount "$T/ov/b"; fail "on overlayfs"; }
+	want=$(sha "$T/ov/b/new")
+	umount "$T/ov/b"
+	assert_eq "$want" "$got" "the output of a mapping on overlayfs"
+fi
