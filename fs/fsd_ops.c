@@ -1106,6 +1106,13 @@ static int written_here(struct fsd_inode *in)
 #define FSD_BEFORE_HASH_MAX ((int64_t)256 << 10)
 #define FSD_BEFORE_KEEP_MAX ((int64_t)4 << 20)
 
+/* Open flags the backing file of a regular file is not opened with:
+ * O_NONBLOCK, which means nothing for it but that an open for writing
+ * fails with EWOULDBLOCK while someone holds a lease (ours, taken for a
+ * moment at each last writer's release: fsd_pt_linger), besides the ones
+ * op_open explains.  (op_create keeps O_CREAT and O_EXCL.) */
+#define FSD_OPEN_NOT_PASSED (O_CREAT | O_EXCL | O_NOCTTY | O_DIRECT | O_NONBLOCK | FSD_FMODE_EXEC)
+
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fsd *fs = fsd_of(req);
@@ -1136,15 +1143,12 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fdless = !writable && !(fi->flags & O_DIRECT) && fsd_pt_kept(in);
 	if (writable)
 		fsd_work_settle(fs, in); /* the reads of what it held first */
-	fd = fdless ? -1
-		    : fsd_inode_open(fs, in, fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_DIRECT |
-							  O_APPEND | FSD_FMODE_EXEC));
+	fd = fdless ? -1 : fsd_inode_open(fs, in, fi->flags & ~(FSD_OPEN_NOT_PASSED | O_APPEND));
 	/* An append-only file (chattr +a) opens for writing only with
 	 * O_APPEND: then the backing fd keeps it (appending as the caller
 	 * asked; clearing it with fcntl fails natively on such a file). */
 	if (fd == -EPERM && writable && (fi->flags & O_APPEND))
-		fd = fsd_inode_open(fs, in, fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_DIRECT |
-							 FSD_FMODE_EXEC));
+		fd = fsd_inode_open(fs, in, fi->flags & ~FSD_OPEN_NOT_PASSED);
 	path = fsd_inode_named_path(fs, in, &now, &gone);
 	if (gone && path) {
 		/* Its name went, and no other was found: not the name of
@@ -1258,7 +1262,8 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	if (!(fi->flags & O_EXCL))
 		fsd_work_settle_at(fs, pin, name);
 	masked = caller_umask(fs, req, &mode);
-	oflags = (fi->flags | O_CREAT | O_CLOEXEC) & ~(O_NOCTTY | O_DIRECT | O_APPEND | FSD_FMODE_EXEC);
+	oflags = (fi->flags & ~(FSD_OPEN_NOT_PASSED | O_APPEND)) | O_CREAT | O_CLOEXEC |
+		 (fi->flags & O_EXCL);
 	/* Whether we make it: only a new file gets the caller as owner (a
 	 * file made meanwhile outside the mount keeps its own), and only
 	 * a new file is removed again if the open fails after all. */
