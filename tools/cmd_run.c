@@ -1437,8 +1437,10 @@ static void on_terminate(int sig)
 		(void)said;
 		return;
 	}
-	run_terminated = sig;
-	sandbox_kill();
+	/* (the first one: what stopped the build, and its exit status) */
+	if (!run_terminated)
+		run_terminated = sig;
+	sandbox_kill(sig == SIGHUP ? SIGHUP : SIGTERM);
 }
 
 static void catch_terminate(void)

@@ -721,15 +721,16 @@ static volatile pid_t running_outer = -1;
  * to it as soon as it is. */
 static volatile sig_atomic_t kill_asked;
 
-void sandbox_kill(void)
+void sandbox_kill(int sig)
 {
 	pid_t pid = running_outer;
 
 	/* The outer process kills the sandbox's init and waits for it (see
 	 * outer_term), so that it ends only when nothing of the slave runs. */
-	kill_asked = 1;
+	if (!kill_asked)
+		kill_asked = sig;
 	if (pid > 0)
-		kill(pid, SIGTERM);
+		kill(pid, sig);
 }
 
 /* In the outer process: the sandbox's init (0 until forked), and whether
@@ -737,13 +738,13 @@ void sandbox_kill(void)
 static volatile pid_t outer_init;
 static volatile sig_atomic_t outer_killed;
 
-/* The first SIGTERM: init passes it to the whole slave (init_terminate),
- * which has SANDBOX_GRACE_MS to end before init is killed, and the slave
- * with it (SIGALRM).  Any later one (the same signal sent to provfs run's
- * whole process group reaches us twice) changes nothing. */
+/* The first SIGTERM or SIGHUP: init passes it to the whole slave
+ * (init_terminate), which has SANDBOX_GRACE_MS to end before init is
+ * killed, and the slave with it (SIGALRM).  Any later one (the same signal
+ * sent to provfs run's whole process group reaches us twice) changes
+ * nothing. */
 static void outer_term(int sig)
 {
-	(void)sig;
 	if (outer_killed)
 		return;
 	outer_killed = 1;
@@ -752,7 +753,7 @@ static void outer_term(int sig)
 			.it_value = {.tv_sec = SANDBOX_GRACE_MS / 1000,
 				     .tv_usec = (SANDBOX_GRACE_MS % 1000) * 1000}};
 
-		kill(outer_init, SIGTERM);
+		kill(outer_init, sig);
 		setitimer(ITIMER_REAL, &grace, NULL);
 	}
 }
@@ -846,6 +847,7 @@ int sandbox_run(const struct sandbox_config *cfg, int *status, struct sandbox_le
 		 * gone, so the wait below returns only then. */
 		sigemptyset(&term.sa_mask);
 		sigaction(SIGTERM, &term, NULL);
+		sigaction(SIGHUP, &term, NULL);
 		sigemptyset(&grace.sa_mask);
 		sigaction(SIGALRM, &grace, NULL);
 		sigprocmask(SIG_SETMASK, &old_mask, NULL);
@@ -890,7 +892,7 @@ int sandbox_run(const struct sandbox_config *cfg, int *status, struct sandbox_le
 	running_outer = outer;
 	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 	if (kill_asked)
-		kill(outer, SIGTERM);
+		kill(outer, kill_asked);
 	{
 		/* Ignore terminal signals while the build runs: it gets them. */
 		struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_quit;

@@ -95,8 +95,9 @@ int sandbox_run(const struct sandbox_config *cfg, int *status, struct sandbox_le
  * build that looks no names up needs none. */
 void sandbox_lend_resolv(const char *root, int make);
 
-/* Kills the slave sandbox_run is running, if any: every process in it.
+/* Stops the slave sandbox_run is running, if any: every process in it
+ * gets sig (SIGTERM or SIGHUP), and SANDBOX_GRACE_MS later SIGKILL.
  * Async-signal-safe, for a SIGTERM handler. */
-void sandbox_kill(void);
+void sandbox_kill(int sig);
 
 #endif

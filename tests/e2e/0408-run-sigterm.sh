@@ -62,6 +62,29 @@ wait $runner
 assert_eq 143 "$?" "exit status of a build ignoring SIGTERM"
 [ "$(count)" -ge $((at + 5)) ] || fail "the build did not run on after SIGTERM: $at then $(count)"
 assert_eq "$before" "$(grep -c ' fuse' /proc/mounts)" "mounts after a build ignoring SIGTERM"
+# SIGHUP (a terminal closed) reaches the build as SIGHUP (it came as
+# SIGTERM: a trap on HUP never ran), and the first signal is the one the
+# exit status tells of (a later one during the grace took its place).
+cat >sig.sh <<'SH'
+trap 'echo HUP >got; exit 1' HUP
+trap 'sleep 1; echo TERM >got; exit 1' TERM
+echo started >started
+sleep 85 & wait
+SH
+for sig in HUP:129 TERM:143; do
+	want=${sig#*:}
+	sig=${sig%:*}
+	rm -f got started
+	"$PROVFS" run --store "$T/store" --quiet -- bash sig.sh 2>/dev/null &
+	runner=$!
+	i=0
+	while [ ! -e started ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+	kill -$sig $runner
+	[ $sig = TERM ] && { sleep 0.2; kill -HUP $runner 2>/dev/null; }
+	wait $runner
+	assert_eq "$want" "$?" "exit status after SIG$sig"
+	assert_eq $sig "$(cat got 2>/dev/null)" "the signal the build got for SIG$sig"
+done
 cd "$T/ws"
 
 # Ctrl-C (SIGINT to the whole foreground group): the build decides.  This
