@@ -112,12 +112,16 @@ static const char firsts_sql[] =
 #define READ_BEFORE_WRITE(w, f)                                                            \
 	"NOT COALESCE(" w ".before0 = " f ".digest_after AND " w ".tc > " f ".t, 0)"
 /* And the O_RDWR opens of no known digest of files not read otherwise
- * before a write (rdwr), in either case. */
+ * before a write (rdwr), in either case, nor moved there (a file the build
+ * wrote as x.tmp and renamed to x is its own: whatever came by a move or a
+ * link into the name or one of its directories is taken for so). */
 #define INPUTS_RDWR                                                                        \
 	" UNION ALL SELECT m.label, r.path, NULL, NULL, r.process, 0"                      \
 	" FROM rdwr r JOIN mount m ON m.id = r.mount"                                       \
 	" WHERE NOT EXISTS (SELECT 1 FROM firstwrite w WHERE w.path = r.path"              \
 	"   AND w.mount = r.mount AND w.t < r.t)"                                          \
+	" AND NOT EXISTS (SELECT 1 FROM moves x WHERE x.mount = r.mount AND x.t < r.t"     \
+	"   AND (x.dst = r.path OR substr(r.path, 1, length(x.dst) + 1) = x.dst || '/'))"  \
 	" AND NOT EXISTS (SELECT 1 FROM firstread f WHERE f.path = r.path"                 \
 	"   AND f.mount = r.mount AND NOT EXISTS (SELECT 1 FROM firstwrite w"              \
 	"    WHERE w.path = f.path AND w.mount = f.mount AND w.t < f.t"                    \

@@ -376,6 +376,15 @@ static void files_written_then_read_are_not_inputs(void **state)
 	rec(f, ALOG_OP_CLOSE_WRITE, "/rw.db", NULL, 0, 0, D3);
 	rec(f, ALOG_OP_SYMLINK, "/lnk", "target", 0, 0, NULL);
 	read_file(f, "/lnk", D3);
+	/* the build's own big file, renamed (or in a directory renamed)
+	 * into place, then opened O_RDWR: no input */
+	rec(f, ALOG_OP_CLOSE_WRITE, "/x.tmp", NULL, 0, 0, D1);
+	rec(f, ALOG_OP_RENAME, "/x.tmp", "/x", 0, 0, NULL);
+	rec(f, ALOG_OP_OPEN, "/x", NULL, O_RDWR, 0, NULL);
+	rec(f, ALOG_OP_MKDIR, "/dtmp", NULL, 0755, 0, NULL);
+	rec(f, ALOG_OP_CLOSE_WRITE, "/dtmp/y", NULL, 0, 0, D2);
+	rec(f, ALOG_OP_RENAME, "/dtmp", "/d", ALOG_RENAME_DIR, 0, NULL);
+	rec(f, ALOG_OP_OPEN, "/d/y", NULL, O_RDWR, 0, NULL);
 	close_log(f);
 
 	load(f, &sum);
