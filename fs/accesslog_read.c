@@ -374,6 +374,13 @@ static const char probes_sql[] =
 	" WHERE a.op = 'probe' AND a.result IN (0, 2, 20)"
 	" AND NOT EXISTS (SELECT 1 FROM firstwrite w WHERE w.path = a.path"
 	"   AND w.mount = a.mount AND w.made)"
+	/* provfs run's root and tmp mounts name files by the same absolute
+	 * paths, and its home overlay has HOME in both: a name the build
+	 * looked for in the root's HOME and then made (in the overlay's
+	 * upper layer, the tmp mount) was its own too. */
+	" AND NOT (m.label IN ('" ALOG_LABEL_ROOT "', '" ALOG_LABEL_TMP "') AND EXISTS (SELECT 1"
+	"   FROM firstwrite w JOIN mount mw ON mw.id = w.mount WHERE w.path = a.path AND w.made"
+	"   AND mw.label IN ('" ALOG_LABEL_ROOT "', '" ALOG_LABEL_TMP "')))"
 	" AND NOT EXISTS (SELECT 1 FROM renamed r WHERE r.path = a.path AND r.mount = a.mount)"
 	" GROUP BY a.mount, a.path ORDER BY m.label, a.path";
 

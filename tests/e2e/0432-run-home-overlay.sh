@@ -76,18 +76,22 @@ sys.exit(0 if ins.get(want) == sys.argv[3] else "no root input %s with %s: %s" %
 
 # The manifest's missing paths are the build's: the names of HOME it found
 # are none (the overlay's empty upper layer, in the tmp mount, is looked in
-# first: each was listed as missing), nor is the overlay's work directory;
+# first: each was listed as missing), nor is the overlay's work directory,
+# nor what it made there (looked for in the root's HOME, made in the tmp
+# mount's);
 # what it looked for in vain in HOME, the root, the workspace or /tmp is.
 HOME=$H "$PROVFS" run --store "$T/store" --quiet --out "$T/m2.json" -- sh -c '
 	cat "$HOME/.config-file" >/dev/null && [ ! -e "$HOME/.no-such-rc" ] &&
 	[ ! -e /usr/no-such-file ] && [ ! -e no-such-here ] &&
-	[ ! -e /tmp/no-such-tmp ]' 2>"$T/err" || fail "the probing build: $(cat "$T/err")"
+	[ ! -e /tmp/no-such-tmp ] && echo n >"$HOME/.made-here" &&
+	mkdir "$HOME/.made-dir"' 2>"$T/err" || fail "the probing build: $(cat "$T/err")"
 python3 -c '
 import base64, json, sys
 s = json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))
 miss = [b for b in s["predicate"]["runDetails"]["byproducts"] if b["name"] == "missing-paths"][0]["annotations"]["paths"]
 home = sys.argv[2]
-bad = [p for p in miss if p == home + "/.config-file" or p.startswith("/.home-work")]
+bad = [p for p in miss if p == home + "/.config-file" or p.startswith("/.home-work")
+       or ".made-" in p]
 assert not bad, ("missing paths that are not missing", bad)
 for want in ("/usr/no-such-file", "no-such-here", "/tmp/no-such-tmp", home + "/.no-such-rc"):
     assert miss.count(want) == 1, (want, miss)
