@@ -517,14 +517,28 @@ static int captures_inputs(const struct fsd *fs)
 	return fs->cas != NULL;
 }
 
+/* Whether hex is what in held when its first writer opened it (known
+ * then): a read of that, before any change, read the file from before the
+ * build (sort -o f f), an input (see accesslog.md). */
+static int is_content_before(struct fsd_inode *in, const char *hex)
+{
+	int same;
+
+	pthread_mutex_lock(&in->wlock);
+	same = in->before[0] && !strcmp(in->before, hex);
+	pthread_mutex_unlock(&in->wlock);
+	return same;
+}
+
 int fsd_work_input_kept(struct fsd *fs, struct fsd_inode *in, const char *hex)
 {
 	/* A file changed through this mount (gen set) is an output: its
-	 * content was captured, or tried, when its writer closed it.  An
-	 * input is looked for in the store once; a header opened by every
+	 * content was captured, or tried, when its writer closed it, but for
+	 * what it held before its first writer's open, read then.  An input
+	 * is looked for in the store once; a header opened by every
 	 * compiler process then costs nothing more. */
 	if (!captures_inputs(fs) || __atomic_load_n(&in->input_kept, __ATOMIC_RELAXED) ||
-	    gen_of(in) != 0)
+	    (gen_of(in) != 0 && !is_content_before(in, hex)))
 		return 1;
 	if (!cas_has(fs->cas, hex))
 		return 0;

@@ -8,6 +8,8 @@
 # still no input, and one too big to hash at the open (over 4 MiB) read
 # through O_RDWR is an input of unknown digest (since 2026-12-07; before,
 # it was none: tar -rf big.tar read the archive it appended to).
+# A file read after its writer's open, before a change, read what it held
+# before the build (sort -o f f): an input, kept in the store.
 # A file from before the build that the build renames and then reads is an
 # input under its new name; one the build wrote and renamed is not.
 . "$(dirname "$0")/lib.sh"
@@ -24,7 +26,10 @@ want_main=$(sha main.c)
 want_in=$(sha in.txt)
 want_fix=$(sha fixture.db)
 want_moved=$(sha pre.c)
+printf 'c\nb\na\n' >sorted.txt
+want_sorted=$(sha sorted.txt)
 "$PROVFS" run --store "$T/s" --quiet --json --out "$T/m.json" -- sh -c '
+	sort -o sorted.txt sorted.txt
 	touch main.c && cat main.c >main.o
 	exec 3>>in.txt; cat in.txt >in.out; exec 3>&-
 	echo more >>changed.txt; cat changed.txt >changed.out
@@ -58,6 +63,10 @@ assert_eq "$want_moved" "$(input /moved.c)" "input moved.c, renamed from pre.c"
 assert_eq "" "$(input /own.c)" "own.c, written as tmp.c and renamed"
 assert_eq "" "$(input /changed.txt)" "changed.txt, appended to before it was read"
 assert_eq none "$(input /big.db)" "big.db (content at the open not known)"
+# sort -o f f opens f for writing, reads it, then writes it: an input with
+# what it held (and in the store: it was read beside its writer, and was
+# taken for an output only, which verify --store found missing)
+assert_eq "$want_sorted" "$(input /sorted.txt)" "input sorted.txt (sort -o f f)"
 # what was written is still an output, with its content at the end
 assert_eq "$(sha fixture.db)" "$(output /fixture.db)" "output fixture.db"
 assert_eq "$(sha changed.txt)" "$(output /changed.txt)" "output changed.txt"
