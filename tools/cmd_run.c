@@ -910,8 +910,17 @@ static int out_in_workspace(struct run_state *s, const char *out)
 		missing = dir + strlen(up) + (cut != up);
 	}
 	if (!path_is_under(real, s->workspace)) {
-		if (!*missing)
-			return 0; /* out of the build's reach (or attest says why not) */
+		/* Out of the build's reach as resolved now, but maybe not as
+		 * written (ws/out, a symlink to the host's artifacts/, which
+		 * the build may point elsewhere): attest writes the resolved
+		 * path (or says why not). */
+		if (!*missing) {
+			if (!*name || !strcmp(name, ".") || !strcmp(name, "..") ||
+			    (size_t)snprintf(s->manifest, sizeof(s->manifest), "%s%s%s", real,
+					     strcmp(real, "/") ? "/" : "", name) >= sizeof(s->manifest))
+				snprintf(s->manifest, sizeof(s->manifest), "%s", out);
+			return 1;
+		}
 		cli_fail(CLI_USAGE, "cannot write --out '%s': there is no directory '%s'", out, dir);
 		return -1;
 	}

@@ -101,3 +101,16 @@ mkdir -p again
 "$PROVFS" run -q --store "$S" --out never/m.json -- true 2>"$T/err3"
 assert_eq 2 "$?" "--out in a directory nobody made"
 grep -q "the build left no such directory" "$T/err3" || fail "no clear error: $(cat "$T/err3")"
+
+# --out through a symlink in the workspace to a host directory (ws/out ->
+# artifacts/): the manifest goes where that symlink pointed before the
+# build.  It was written through the path after the build, so a build that
+# pointed out elsewhere had a host file there overwritten, as root.
+mkdir -p "$T/artifacts" "$T/victim2"
+echo precious >"$T/victim2/m.json"
+ln -s "$T/artifacts" art
+"$PROVFS" run -q --store "$S" --out art/m.json -- sh -c "rm art; ln -s $T/victim2 art" 2>/dev/null ||
+	fail "--out through a symlinked directory"
+assert_eq precious "$(cat "$T/victim2/m.json")" "the host file where the build pointed the directory"
+"$PROVFS" verify --key "$S/keys/provfs.pub" "$T/artifacts/m.json" >/dev/null ||
+	fail "the manifest is not where the symlink pointed before the build"
