@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -382,22 +383,41 @@ static int on_pseudo_fs(int fd)
 static int capture_file(struct cas *cas, const struct alog_summary *s, const struct alog_file *f)
 {
 	const struct alog_mount_row *m = mount_of(s, f->mount);
+	struct open_how how = {.flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+					  RESOLVE_NO_MAGICLINKS};
 	uint8_t logged[DIGEST_LEN], now[DIGEST_LEN];
 	char hex[DIGEST_HEX_LEN + 1];
-	char *path;
-	int fd, ret;
+	const char *rel;
+	struct stat st;
+	int fd, bfd, ret = 0;
 
 	if (!f->digest[0] || cas_has_size(cas, f->digest, f->size))
 		return 0;
 	if (!m || !m->backing || !m->backing[0])
 		return -ENOENT;
-	path = path_join(m->backing, f->path);
-	if (!path)
-		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	free(path);
-	if (fd < 0)
+	/* What the build left at that name, beneath the mount's backing
+	 * directory without following a symlink (one the build made on the
+	 * way, to a host directory, had root hash a host file), opened
+	 * without waiting (a FIFO it left there blocked attest for ever),
+	 * and only a regular file of the logged size (not a device: /dev/zero
+	 * spun, a disk would be read): anything else changed since. */
+	bfd = open(m->backing, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (bfd < 0)
 		return -errno;
+	for (rel = f->path; *rel == '/'; rel++)
+		;
+	fd = *rel ? openat2_retry(bfd, rel, &how) : -1;
+	if (fd < 0)
+		ret = *rel && errno != ELOOP && errno != EXDEV ? -errno : -ESTALE;
+	close(bfd);
+	if (fd < 0)
+		return ret;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (f->size >= 0 && st.st_size != f->size && !on_pseudo_fs(fd))) {
+		close(fd);
+		return -ESTALE;
+	}
 	hex_decode(f->digest, logged, DIGEST_LEN);
 	ret = digest_fd(fd, now, NULL);
 	if (!ret && memcmp(now, logged, DIGEST_LEN)) {

@@ -40,4 +40,24 @@ printf 'copied %s\n' "$$" >in.txt
 ! grep "not stored" "$T/copy.err" || fail "warned of an input whose content an output holds"
 "$PROVFS" verify --key "$T/st-final/keys/provfs.pub" --store "$T/st-final" \
 	"$T/m-copy.json" out.txt >/dev/null || fail "verify of the copying build against the store"
+
+# What the build left at an input's name is taken only as a regular file
+# beneath the workspace: a FIFO there blocked attest for ever (as root,
+# holding the store), a device node (/dev/zero) was hashed without end,
+# and a symlink the build made of a directory had a host file hashed.
+mkdir -p "$T/hostdir"
+echo secret >"$T/hostdir/in"
+for how in fifo zero link; do
+	rm -rf "$T/cf" && mkdir -p "$T/cf/d" && echo input >"$T/cf/d/in"
+	case $how in
+	fifo) c='rm d/in; mkfifo d/in' ;;
+	zero) c='rm d/in; mknod d/in c 1 5' ;;
+	link) c="mv d d2; ln -s $T/hostdir d" ;;
+	esac
+	(cd "$T/cf" && timeout -k 5 60 "$PROVFS" run -q --store "$T/store" --capture final \
+		--out "$T/cf.json" -- sh -c "cat d/in >/dev/null; $c; echo out >o") 2>"$T/cf.err"
+	assert_eq 0 "$?" "a build that left a $how at its input's name: $(cat "$T/cf.err")"
+	grep -q "input 'd/in' not stored: its content changed" "$T/cf.err" ||
+		fail "no warning for the $how: $(cat "$T/cf.err")"
+done
 exit 0
