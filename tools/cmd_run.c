@@ -1627,6 +1627,27 @@ static json_t *warn_private_links(const struct run_state *s)
  * there), what its copy in the tmp mount holds beside the way to the
  * workspace.  Warns, and returns the paths for --json (an empty array if
  * none; NULL on ENOMEM). */
+/* opendir of rel beneath base, following no symlink; NULL with errno. */
+static DIR *opendir_beneath(const char *base, const char *rel)
+{
+	struct open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+					  RESOLVE_NO_MAGICLINKS};
+	int bfd = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC), fd;
+	DIR *d;
+
+	if (bfd < 0)
+		return NULL;
+	fd = openat2_retry(bfd, *rel ? rel : ".", &how);
+	close(bfd);
+	if (fd < 0)
+		return NULL;
+	d = fdopendir(fd);
+	if (!d)
+		close(fd);
+	return d;
+}
+
 static json_t *warn_beside_workspace(const struct run_state *s)
 {
 	const char *priv[3] = {"/tmp", "/var/tmp", s->home[0] ? s->home : NULL};
@@ -1654,8 +1675,11 @@ static json_t *warn_beside_workspace(const struct run_state *s)
 				break;
 			next_end = strchr(end + 1, '/');
 			next_len = next_end ? (size_t)(next_end - end - 1) : strlen(end + 1);
-			snprintf(dir, sizeof(dir), "%s%.*s", s->tmpdir, (int)(end - w), w);
-			d = opendir(dir);
+			/* Beneath the tmp backing, following no symlink: the
+			 * build may have made one of a directory on the way (to
+			 * a host directory, whose names root then listed). */
+			snprintf(dir, sizeof(dir), "%.*s", (int)(end - w - 1), w + 1);
+			d = opendir_beneath(s->tmpdir, dir);
 			while (d && (e = readdir(d))) {
 				struct stat st;
 				char *path = NULL;

@@ -61,6 +61,15 @@ grep -q "^provfs: hint: the workspace lies in the slave's own /tmp or /var/tmp, 
 "$PROVFS" run --store "$T/store" --out "$T/m6.json" -- false 2>"$T/err6"
 [ $? -ne 0 ] || fail "false succeeded"
 grep -q "hint: the workspace lies" "$T/err6" && fail "a hint for a build that looked for nothing: $(cat "$T/err6")"
+# The warning's listing of the private /var/tmp follows no symlink the
+# build made there: one of a directory on the way to the workspace (to a
+# host directory) had root list the host directory's names as the build's.
+mkdir -p "$P/hostdir"
+touch "$P/hostdir/HOST_ONLY_NAME"
+"$PROVFS" run --store "$T/store" --out "$T/m7.json" -- \
+	sh -c "cd /; mv $P/ci $P/moved; ln -s $P/hostdir $P/ci" 2>"$T/err7" || fail "the moving build: $(cat "$T/err7")"
+grep -q "HOST_ONLY_NAME" "$T/err7" && fail "a host directory's names listed: $(cat "$T/err7")"
+grep -q "beside the workspace.*$P/moved" "$T/err7" || fail "the moved directory not named: $(cat "$T/err7")"
 # With the parent as workspace, both work.
 cd "$P/ci"
 "$PROVFS" run --store "$T/store" --out "$T/m5.json" -- sh -c 'cd proj && cat ../sibling.txt && echo a >../artifact.txt' \
