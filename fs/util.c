@@ -495,24 +495,46 @@ int file_read_all(const char *path, size_t max, char **out, size_t *len)
 	return ret;
 }
 
+/* Levels of a tree removed each holding an fd; below them a level gives
+ * its fd up while a subdirectory is removed, and takes it again through
+ * that subdirectory's "..": a build's tree 1,500 levels deep made every
+ * store gc fail (EMFILE at a soft limit of 1024) and free nothing. */
+#define REMOVE_HELD_LEVELS 64
+
+static int name_in(char **names, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(names[i], name))
+			return 1;
+	return 0;
+}
+
 /* Removes everything in the directory fd (which it closes) without
  * leaving filesystem dev; *removed (if non-NULL) counts the entries of
- * fd itself that went. */
-static int remove_below(int fd, dev_t dev, size_t *removed)
+ * fd itself that went.  With up, *up gets an fd of its parent (opened
+ * through "..", checked to be the directory upst names), or -1. */
+static int remove_below(int fd, dev_t dev, size_t *removed, int depth, int *up,
+			const struct stat *upst)
 {
-	DIR *dir = fdopendir(fd);
+	char **failed = NULL; /* (names not removed: not tried again) */
+	size_t n_failed = 0;
 	struct dirent *de;
-	int ret = 0;
+	DIR *dir;
+	int ret = 0, stop = 0;
 
+again:
+	dir = fdopendir(fd);
 	if (!dir) {
+		ret = -errno;
 		close(fd);
-		return -errno;
+		goto out;
 	}
-	while ((de = readdir(dir)) != NULL) {
+	while (!stop && (de = readdir(dir)) != NULL) {
 		struct stat st;
 		int err = 0;
 
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    name_in(failed, n_failed, de->d_name))
 			continue;
 		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			err = -errno;
@@ -521,12 +543,55 @@ static int remove_below(int fd, dev_t dev, size_t *removed)
 
 			if (st.st_dev != dev) {
 				err = -EBUSY;
-			} else {
-				sub = openat(fd, de->d_name,
-					     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-				err = sub < 0 ? -errno : remove_below(sub, dev, NULL);
+			} else if ((sub = openat(fd, de->d_name,
+						 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+				err = -errno;
+			} else if (depth < REMOVE_HELD_LEVELS) {
+				err = remove_below(sub, dev, NULL, depth + 1, NULL, NULL);
 				if (err == 0 && unlinkat(fd, de->d_name, AT_REMOVEDIR) < 0)
 					err = -errno;
+			} else {
+				/* Our fd goes while the subdirectory is removed;
+				 * the readdir starts over after (what went is
+				 * gone, what failed is skipped). */
+				char *name = strdup(de->d_name);
+				struct stat self;
+				int back = -1;
+
+				if (!name || fstat(fd, &self) < 0) {
+					free(name);
+					close(sub);
+					err = -ENOMEM;
+				} else {
+					closedir(dir);
+					err = remove_below(sub, dev, NULL, depth + 1, &back, &self);
+					if (back < 0) {
+						free(name);
+						ret = ret ? ret : (err ? err : -ESTALE);
+						goto out;
+					}
+					fd = back;
+					if (err == 0 && unlinkat(fd, name, AT_REMOVEDIR) < 0)
+						err = -errno;
+					if (err) {
+						char **more = realloc(failed,
+								      (n_failed + 1) * sizeof(*failed));
+
+						if (more) {
+							failed = more;
+							failed[n_failed++] = name;
+							name = NULL;
+						} else {
+							stop = 1; /* (not noted: not again) */
+						}
+					}
+					free(name);
+					if (err && !ret)
+						ret = err;
+					else if (!err && removed)
+						(*removed)++;
+					goto again;
+				}
 			}
 		} else if (unlinkat(fd, de->d_name, 0) < 0) {
 			err = -errno;
@@ -536,7 +601,21 @@ static int remove_below(int fd, dev_t dev, size_t *removed)
 		else if (!err && removed)
 			(*removed)++;
 	}
+	if (up) {
+		struct stat st;
+
+		*up = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (*up >= 0 && (fstat(*up, &st) < 0 || st.st_dev != upst->st_dev ||
+				 st.st_ino != upst->st_ino)) {
+			close(*up); /* moved meanwhile: nothing removed there */
+			*up = -1;
+		}
+	}
 	closedir(dir);
+out:
+	for (size_t i = 0; i < n_failed; i++)
+		free(failed[i]);
+	free(failed);
 	return ret;
 }
 
@@ -556,7 +635,7 @@ int remove_contents_at(int dirfd, const char *name, size_t *removed)
 		close(fd);
 		return err;
 	}
-	return remove_below(fd, st.st_dev, removed);
+	return remove_below(fd, st.st_dev, removed, 0, NULL, NULL);
 }
 
 int opendir_at(int dirfd, const char *name, int extra_flags, DIR **out)

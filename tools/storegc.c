@@ -90,6 +90,9 @@ static int is_marked(const struct gc *gc, const char *hex)
 {
 	uint8_t d[DIGEST_LEN];
 
+	/* (bsearch of no marks at all: a NULL array is undefined) */
+	if (!gc->sorted)
+		return 0;
 	hex_decode(hex, d, DIGEST_LEN);
 	return bsearch(d, gc->marks, gc->sorted, sizeof(*gc->marks), mark_cmp) != NULL;
 }

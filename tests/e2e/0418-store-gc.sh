@@ -242,4 +242,16 @@ $G --dry-run put "$T/putf" 2>/dev/null
 assert_eq 2 "$?" "--dry-run with put"
 $G gc extra 2>/dev/null
 assert_eq 2 "$?" "gc with an argument"
+# A gc that keeps nothing at all (under UBSan: a bsearch of no marks), of
+# a build that left a tree 1,500 levels deep in its /tmp (each level held
+# an fd: at the usual soft limit of 1024, gc failed and freed nothing).
+S2=$T/store-deep
+mkdir -p "$T/ws-deep"
+(cd "$T/ws-deep" && "$PROVFS" run -q --store "$S2" -- sh -c \
+	'cd /tmp; i=0; while [ $i -lt 1500 ]; do mkdir d; cd d; i=$((i + 1)); done; echo x >f') ||
+	fail "the deep build"
+(ulimit -n 1024 && "$PROVFS" store --store "$S2" gc --keep-builds 0 >/dev/null 2>"$T/deep.err") ||
+	fail "gc of a deep build: $(cat "$T/deep.err")"
+assert_eq 0 "$(find "$S2/objects" -type f | wc -l)" "objects left after a gc that keeps nothing"
+assert_eq 0 "$(ls "$S2/builds" | wc -l)" "builds left after a gc that keeps nothing"
 exit 0
