@@ -93,15 +93,26 @@ static const char firsts_sql[] =
 	"  GROUP BY mount, path) g"
 	" JOIN (SELECT mount, path, before AS before0, MIN(t) FROM writes GROUP BY mount, path) o"
 	" ON o.mount = g.mount AND o.path = g.path;"
-	/* O_RDWR opens (not O_TRUNC) of a file too big to hash at the open:
-	 * read, as far as anyone can tell, with a digest nobody knows. */
+	"CREATE INDEX temp.firstwrite_path ON firstwrite(path, mount);"
+	/* Reads of content nobody knows: O_RDWR opens (not O_TRUNC) of a
+	 * file too big to hash at the open, and reads after a writer's
+	 * open, before any change was recorded, of a file whose content at
+	 * that open was not known (over 256 KiB: sort -o big big, exec
+	 * 3>>log; cat log): the writer may have written meanwhile, or not.
+	 * Inputs, as far as anyone can tell, of a digest nobody knows. */
 	"CREATE TEMP TABLE rdwr(mount, path, t, process, PRIMARY KEY(mount, path)) WITHOUT ROWID;"
 	"INSERT INTO rdwr SELECT mount, path, time_ns, process FROM access"
 	" WHERE op = 'open' AND result = 0 AND (flags & 3) = 2 AND (flags & 512) = 0"
 	" AND digest_before IS NULL AND mount IS NOT NULL AND path IS NOT NULL"
 	" ON CONFLICT(mount, path) DO UPDATE SET t = excluded.t, process = excluded.process"
 	" WHERE excluded.t < rdwr.t;"
-	"CREATE INDEX temp.firstwrite_path ON firstwrite(path, mount);"
+	/* (CROSS JOIN: one scan of the log, each read's path looked up) */
+	"INSERT INTO rdwr SELECT a.mount, a.path, a.time_ns, a.process FROM access a"
+	" CROSS JOIN firstwrite w ON w.path = a.path AND w.mount = a.mount"
+	" WHERE w.t IS NOT NULL AND w.before0 IS NULL AND a.op IN ('open','exec') AND a.result = 0"
+	" AND (a.flags & 3) = 0 AND a.time_ns > w.t AND (w.tc IS NULL OR w.tc > a.time_ns)"
+	" ON CONFLICT(mount, path) DO UPDATE SET t = excluded.t, process = excluded.process"
+	" WHERE excluded.t < rdwr.t;"
 	"CREATE INDEX temp.moves_dst ON moves(dst, mount, t);"
 	/* Filled by build_origin where something moved. */
 	"CREATE TEMP TABLE origin(mount, path, name, ta, tb);";
@@ -119,7 +130,8 @@ static const char firsts_sql[] =
 	" UNION ALL SELECT m.label, r.path, NULL, NULL, r.process, 0"                      \
 	" FROM rdwr r JOIN mount m ON m.id = r.mount"                                       \
 	" WHERE NOT EXISTS (SELECT 1 FROM firstwrite w WHERE w.path = r.path"              \
-	"   AND w.mount = r.mount AND w.t < r.t)"                                          \
+	"   AND w.mount = r.mount AND w.t < r.t"                                           \
+	"   AND NOT COALESCE(w.before0 IS NULL AND w.tc > r.t, 0))"                        \
 	" AND NOT EXISTS (SELECT 1 FROM moves x WHERE x.mount = r.mount AND x.t < r.t"     \
 	"   AND (x.dst = r.path OR substr(r.path, 1, length(x.dst) + 1) = x.dst || '/'))"  \
 	" AND NOT EXISTS (SELECT 1 FROM firstread f WHERE f.path = r.path"                 \
