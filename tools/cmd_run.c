@@ -1760,6 +1760,26 @@ int cmd_run(int argc, char **argv)
 		return ret;
 	}
 	sweep_stale_runs();
+	{
+		/* Said here, before anything is mounted, in --json's error too:
+		 * the workspace daemon's flock (see fsd_main.c) would refuse
+		 * it only in its own words, on stderr. */
+		int wfd = open(s->workspace, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int busy = wfd >= 0 && flock(wfd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+
+		if (wfd >= 0)
+			close(wfd);
+		if (busy) {
+			ret = cli_fail(CLI_USAGE, "the workspace '%s' is already served by another "
+				       "provfs run or writable provfs mount: one build at a time in a "
+				       "workspace (each would keep a view of it that misses what the "
+				       "other changes)", s->workspace);
+			if (s->builddir[0])
+				remove_tree_at(AT_FDCWD, s->builddir);
+			run_state_free(s);
+			return ret;
+		}
+	}
 	progress(&o, "build %s: mounting the environment and workspace", s->id);
 	cli_phase("run", "start");
 	catch_terminate();

@@ -58,3 +58,18 @@ mount_ws "$T/w" "$T/ma" --ro
 mount_ws "$T/w" "$T/mb" --ro
 umount_ws "$T/ma"
 umount_ws "$T/mb"
+# Two provfs run in one workspace at once: the second is refused before
+# anything is mounted, saying so (also in --json); the first is unharmed.
+mkdir -p "$T/ws"
+cd "$T/ws"
+"$PROVFS" run -q --store "$T/store" -- sh -c 'echo started >started; sleep 3; echo done >done' &
+first=$!
+i=0
+while [ ! -e started ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+"$PROVFS" run -q --json --store "$T/store" -- true >"$T/second.json" 2>/dev/null
+assert_eq 2 "$?" "a second run in the same workspace"
+grep -q "is already served by another provfs run" "$T/second.json" ||
+	fail "no clear error: $(cat "$T/second.json")"
+wait $first
+assert_eq 0 "$?" "the first run"
+assert_eq done "$(cat done)" "the first run's output"
