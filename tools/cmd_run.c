@@ -1618,15 +1618,6 @@ static json_t *warn_private_links(const struct run_state *s)
 	return p.list;
 }
 
-/* What the build wrote beside a workspace that lies in one of the
- * slave's own directories (/tmp, /var/tmp, HOME): ../artifact.txt of a
- * workspace /var/tmp/ci/proj went to the slave's private /var/tmp/ci,
- * neither on the host nor an output, and the build said nothing of it.
- * Lists, for each directory between the private one and the workspace
- * (not the private one itself: a build's temporary files and caches go
- * there), what its copy in the tmp mount holds beside the way to the
- * workspace.  Warns, and returns the paths for --json (an empty array if
- * none; NULL on ENOMEM). */
 /* opendir of rel beneath base, following no symlink; NULL with errno. */
 static DIR *opendir_beneath(const char *base, const char *rel)
 {
@@ -1648,6 +1639,15 @@ static DIR *opendir_beneath(const char *base, const char *rel)
 	return d;
 }
 
+/* What the build wrote beside a workspace that lies in one of the
+ * slave's own directories (/tmp, /var/tmp, HOME): ../artifact.txt of a
+ * workspace /var/tmp/ci/proj went to the slave's private /var/tmp/ci,
+ * neither on the host nor an output, and the build said nothing of it.
+ * Lists, for each directory between the private one and the workspace
+ * (not the private one itself: a build's temporary files and caches go
+ * there), what its copy in the tmp mount holds beside the way to the
+ * workspace.  Warns, and returns the paths for --json (an empty array if
+ * none; NULL on ENOMEM). */
 static json_t *warn_beside_workspace(const struct run_state *s)
 {
 	const char *priv[3] = {"/tmp", "/var/tmp", s->home[0] ? s->home : NULL};
