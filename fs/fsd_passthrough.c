@@ -369,7 +369,9 @@ struct fsd_linger {
 };
 
 #define LINGER_FIRST_NS 200000LL    /* 0.2 ms */
-#define LINGER_MAX_NS 50000000LL    /* then doubling, up to 50 ms */
+#define LINGER_MAX_NS 200000000LL   /* then doubling, up to 0.2 s (1,000 files mapped
+                                     * past their descriptors cost 14% of a CPU
+                                     * polled every 50 ms) */
 
 /* 1 if the backing file held by O_PATH descriptor pfd is open for
  * writing anywhere, 0 if not, -1 if that cannot be told (leases refused:
