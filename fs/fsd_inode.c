@@ -668,7 +668,6 @@ int fsd_inode_stat(struct fsd *fs, struct fsd_inode *in, struct stat *st)
 
 int fsd_inode_open(struct fsd *fs, struct fsd_inode *in, int flags)
 {
-	char proc[64];
 	int fd, owned, pfd;
 
 	flags &= ~O_NOFOLLOW;
@@ -679,8 +678,7 @@ int fsd_inode_open(struct fsd *fs, struct fsd_inode *in, int flags)
 	pfd = fsd_fd_get(fs, in, &owned);
 	if (pfd < 0)
 		return pfd;
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
-	fd = open(proc, flags | O_CLOEXEC);
+	fd = fd_reopen(pfd, flags);
 	if (fd < 0)
 		fd = -errno;
 	fsd_fd_put(pfd, owned);
@@ -710,7 +708,6 @@ static int handles_open(int fd)
  * side effects). */
 static int mount_fd_for(struct fsd *fs, int mnt, int fd, mode_t type)
 {
-	char proc[64];
 	int i, mfd, err;
 
 	for (i = 0; i < fs->n_mounts; i++)
@@ -718,8 +715,7 @@ static int mount_fd_for(struct fsd *fs, int mnt, int fd, mode_t type)
 			return fs->mount_fds[i];
 	if (fs->n_mounts == 64 || type != S_IFDIR)
 		return -1;
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	mfd = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	mfd = fd_reopen(fd, O_RDONLY | O_DIRECTORY);
 	if (mfd < 0)
 		return -1;
 	/* name_to_handle_at needs no privilege, open_by_handle_at needs

@@ -50,6 +50,7 @@
  * PT_KEPT_MAX.
  */
 #include "fsd.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -379,11 +380,8 @@ struct fsd_linger {
  * have no name left.) */
 static int written_elsewhere(int pfd)
 {
-	char proc[64];
-	int fd, ret;
+	int fd = fd_reopen(pfd, O_RDONLY | O_NONBLOCK | O_NOCTTY), ret;
 
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
-	fd = open(proc, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
@@ -458,7 +456,6 @@ int fsd_pt_linger(struct fsd *fs, struct fsd_file *f)
 {
 	struct fsd_linger *l;
 	struct pt_linger *e;
-	char proc[64];
 	int last, pfd;
 
 	if (!fs->passthrough || !f->passthrough || !f->writable)
@@ -470,8 +467,7 @@ int fsd_pt_linger(struct fsd *fs, struct fsd_file *f)
 		return 0;
 	/* Our own writable descriptor would count: an O_PATH one holds the
 	 * file for a later fstat (a lingerer may lose its name). */
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f->fd);
-	pfd = open(proc, O_PATH | O_CLOEXEC);
+	pfd = fd_reopen(f->fd, O_PATH);
 	close(f->fd);
 	f->fd = pfd;
 	if (pfd < 0 || written_elsewhere(pfd) != 1)

@@ -318,6 +318,14 @@ int path_is_under(const char *path, const char *dir)
 	return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/');
 }
 
+int fd_reopen(int fd, int flags)
+{
+	char proc[64];
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return open(proc, flags | O_CLOEXEC);
+}
+
 int openat2_retry(int dirfd, const char *path, const struct open_how *how)
 {
 	int fd = -1;

@@ -104,6 +104,10 @@ struct open_how;
  * anything on the system renamed or mounted meanwhile.  Up to 100 tries;
  * -1 with errno as openat2. */
 int openat2_retry(int dirfd, const char *path, const struct open_how *how);
+/* A new open file description of what fd names, through /proc/self/fd
+ * (an O_PATH fd made readable, a writable one made O_PATH; a file with no
+ * name left too), with flags | O_CLOEXEC: as open(2). */
+int fd_reopen(int fd, int flags);
 
 int mountinfo_find(const char *mountpoint, unsigned int *major, unsigned int *minor,
 		   char *fstype, size_t len);
