@@ -58,7 +58,6 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -199,22 +198,6 @@ static ssize_t pt_splice_send(int fdin, off_t *offin, int fdout, off_t *offout, 
 	return splice(fdin, offin, fdout, offout, len, flags);
 }
 
-/* Whether CAP_LEASE is in our effective set (/proc/self/status CapEff). */
-static int has_cap_lease(void)
-{
-	FILE *f = fopen("/proc/self/status", "re");
-	char line[256];
-	unsigned long long eff = 0;
-	int found = 0;
-
-	if (!f)
-		return 0;
-	while (!found && fgets(line, sizeof(line), f))
-		found = sscanf(line, "CapEff: %llx", &eff) == 1;
-	fclose(f);
-	return found && (eff >> 28 & 1); /* CAP_LEASE */
-}
-
 int fsd_pt_attach(struct fsd *fs)
 {
 	static const struct fuse_custom_io io = {
@@ -242,7 +225,7 @@ int fsd_pt_attach(struct fsd *fs)
 	 * CAP_LEASE (a container's default set) a lease on another user's
 	 * file is refused.  There the daemon serves writes, and a mapping
 	 * holds our FUSE file until it is gone. */
-	fs->pt_writers = fs->pt_stack_depth == 1 && has_cap_lease();
+	fs->pt_writers = fs->pt_stack_depth == 1 && cap_effective(28 /* CAP_LEASE */) == 1;
 	return fuse_session_custom_io(fs->se, &io, fuse_session_fd(fs->se));
 }
 

@@ -326,6 +326,22 @@ int fd_reopen(int fd, int flags)
 	return open(proc, flags | O_CLOEXEC);
 }
 
+int cap_effective(int cap)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	unsigned long long eff;
+	int has = -1;
+
+	if (!f)
+		return -1;
+	while (has < 0 && fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			has = (int)((eff >> cap) & 1);
+	fclose(f);
+	return has;
+}
+
 int openat2_retry(int dirfd, const char *path, const struct open_how *how)
 {
 	int fd = -1;

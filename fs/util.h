@@ -108,6 +108,9 @@ int openat2_retry(int dirfd, const char *path, const struct open_how *how);
  * (an O_PATH fd made readable, a writable one made O_PATH; a file with no
  * name left too), with flags | O_CLOEXEC: as open(2). */
 int fd_reopen(int fd, int flags);
+/* Whether capability cap is in this process's effective set
+ * (/proc/self/status CapEff): 1, 0, or -1 if that cannot be read. */
+int cap_effective(int cap);
 
 int mountinfo_find(const char *mountpoint, unsigned int *major, unsigned int *minor,
 		   char *fstype, size_t len);
