@@ -607,8 +607,13 @@ static int do_read(struct fsd *fs, struct job *j, struct cas_batch *batch,
 	} else if (fd >= 0) {
 		/* Changed through the mount since it was read (a writer is
 		 * settled first, see fsd_work_settle, but one open already
-		 * may write): what we would hash is not what was read. */
-		if (cached_digest(fs->work, j->in, fd, hex, &size) < 0 || gen_of(j->in) != j->gen)
+		 * may write): what we would hash is not what was read.  But
+		 * for what it held at its first writer's open (a writer that
+		 * closed having changed nothing moved gen too: the read of
+		 * exec 3>>f; cat f; exec 3>&- lost its digest, and was no
+		 * input, when the workers came after the close). */
+		if (cached_digest(fs->work, j->in, fd, hex, &size) < 0 ||
+		    (gen_of(j->in) != j->gen && !is_content_before(j->in, hex)))
 			hex[0] = '\0';
 		if (hex[0] && !fsd_work_input_kept(fs, j->in, hex)) {
 			char copied[DIGEST_HEX_LEN + 1];
@@ -620,7 +625,8 @@ static int do_read(struct fsd *fs, struct job *j, struct cas_batch *batch,
 			 * neither is the read's. */
 			*err = cas_batch_put_fd(fs->cas, batch, fd, NULL, copied);
 			queued = 1;
-			if (*err == 0 && (strcmp(copied, hex) || gen_of(j->in) != j->gen)) {
+			if (*err == 0 && (strcmp(copied, hex) ||
+					  (gen_of(j->in) != j->gen && !is_content_before(j->in, hex)))) {
 				if (batch->n > before)
 					cas_batch_discard_last(fs->cas, batch);
 				hex[0] = '\0';
